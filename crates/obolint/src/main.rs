@@ -1,0 +1,16 @@
+//! The `obolint` binary: arguments in, findings out, and an exit code that means one thing
+//! (0 clean, 1 findings at or above `--fail-on`, 2 obolint could not do its job).
+
+mod args;
+mod check;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    match cli.command {
+        args::Command::Check(args) => check::run(&args),
+    }
+}

@@ -1,0 +1,114 @@
+//! `--output-format full`: rustc/cargo style excerpts through codespan-reporting.
+
+use std::io;
+use std::ops::Range;
+
+use codespan_reporting::diagnostic::{
+    Diagnostic as CsDiagnostic, Label as CsLabel, Severity as CsSeverity,
+};
+use codespan_reporting::files::{Error as FilesError, Files};
+use codespan_reporting::term::{self, termcolor::WriteColor};
+
+use crate::{Diagnostic, FileId, Severity, SourceDb};
+
+struct Db<'a>(&'a SourceDb);
+
+impl<'a> Files<'a> for Db<'a> {
+    type FileId = FileId;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: FileId) -> Result<&'a str, FilesError> {
+        Ok(&self.0.get(id).display_path)
+    }
+
+    fn source(&'a self, id: FileId) -> Result<&'a str, FilesError> {
+        Ok(&self.0.get(id).text)
+    }
+
+    fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, FilesError> {
+        let offset = u32::try_from(byte_index).unwrap_or(u32::MAX);
+        Ok(self.0.get(id).line_index.line_of(offset.into()))
+    }
+
+    fn line_range(&'a self, id: FileId, line_index: usize) -> Result<Range<usize>, FilesError> {
+        let file = self.0.get(id);
+        let count = file.line_index.line_count();
+        if line_index >= count {
+            return Err(FilesError::LineTooLarge {
+                given: line_index,
+                max: count - 1,
+            });
+        }
+        let start = usize::from(file.line_index.line_start(line_index));
+        let end = if line_index + 1 < count {
+            usize::from(file.line_index.line_start(line_index + 1))
+        } else {
+            file.text.len()
+        };
+        Ok(start..end)
+    }
+}
+
+fn severity(s: Severity) -> CsSeverity {
+    match s {
+        Severity::Error => CsSeverity::Error,
+        Severity::Warning => CsSeverity::Warning,
+        Severity::Info => CsSeverity::Note,
+    }
+}
+
+/// Writes every diagnostic as an excerpt with labels and `help:`; the caller prints the summary.
+pub fn render_full(
+    out: &mut dyn WriteColor,
+    diagnostics: &[Diagnostic],
+    db: &SourceDb,
+) -> io::Result<()> {
+    // ASCII frames (`-->`, `|`), as rustc and cargo print them.
+    let config = term::Config {
+        chars: term::Chars::ascii(),
+        ..term::Config::default()
+    };
+    let files = Db(db);
+    for d in diagnostics {
+        let mut labels = vec![
+            CsLabel::primary(d.primary.file, d.primary.range).with_message(&d.primary.message),
+        ];
+        labels.extend(
+            d.secondary
+                .iter()
+                .map(|l| CsLabel::secondary(l.file, l.range).with_message(&l.message)),
+        );
+        let mut notes = Vec::new();
+        if let Some(help) = &d.help {
+            notes.push(format!("help: {help}"));
+        }
+        if let Some(fix) = &d.fix {
+            notes.push(format!(
+                "fix ({}): {}",
+                fix.applicability.as_str(),
+                fix.message
+            ));
+        }
+        let cs = CsDiagnostic::new(severity(d.severity))
+            .with_code(d.rule.code)
+            .with_message(&d.message)
+            .with_labels(labels)
+            .with_notes(notes);
+        term::emit(out, &config, &files, &cs).map_err(|e| match e {
+            FilesError::Io(io) => io,
+            other => io::Error::other(other.to_string()),
+        })?;
+    }
+    Ok(())
+}
+
+/// A stdout writer that colours only when asked to (the caller decides: terminal, `NO_COLOR`).
+pub fn termcolor_stream(color: bool) -> term::termcolor::StandardStream {
+    let choice = if color {
+        term::termcolor::ColorChoice::Always
+    } else {
+        term::termcolor::ColorChoice::Never
+    };
+    term::termcolor::StandardStream::stdout(choice)
+}

@@ -1,0 +1,34 @@
+//! Renderers: one small file per output format, all fed the same sorted diagnostics.
+
+mod full;
+mod json;
+mod summary;
+
+pub use full::{render_full, termcolor_stream};
+pub use json::{JsonDiagnostic, render_json, to_json_diagnostics};
+pub use summary::Summary;
+
+use crate::{Diagnostic, SourceDb};
+
+/// Where the rule documentation lives; `url` fields and SARIF `helpUri` point here.
+pub const DOCS_BASE_URL: &str = "https://github.com/obolint/obolint/blob/main/docs/rules";
+
+pub fn rule_url(code: &str) -> String {
+    format!("{DOCS_BASE_URL}/{code}.md")
+}
+
+/// The one order every format uses: file name, row, column, code (as `cli.md` sorts JSON).
+pub fn sort(diagnostics: &mut [Diagnostic], db: &SourceDb) {
+    diagnostics.sort_by(|a, b| {
+        let fa = db.get(a.primary.file);
+        let fb = db.get(b.primary.file);
+        fa.display_path
+            .cmp(&fb.display_path)
+            .then_with(|| {
+                fa.position(a.primary.range.start())
+                    .cmp(&fb.position(b.primary.range.start()))
+            })
+            .then_with(|| a.rule.code.cmp(b.rule.code))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+}

@@ -1,0 +1,442 @@
+//! The user-client dataflow (`rules.md` "User client"): what an expression evaluates to as far as
+//! the caller's identity goes, followed through assignments, tuple unpacking, conditional
+//! expressions, `self` attributes and the returns of project functions, across files.
+//!
+//! Unknown is a real answer: a parameter, a call into a library, anything the analyzer cannot
+//! follow. Rules that need "never a user client" fire only on a definite [`ClientValue::NotUser`].
+
+use std::cell::RefCell;
+
+use obolint_python::known::KnownSymbol;
+use obolint_python::semantic::{Resolution, ScopeId, Value};
+use ruff_python_ast::{Expr, ExprCall};
+use ruff_text_size::{Ranged, TextRange};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::project::{FileIdx, FnRef, Project, Symbol};
+
+/// Where a value was made: the callee of the constructor call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub file: FileIdx,
+    pub range: TextRange,
+}
+
+/// Which OBO strategy a value is: the SDK's credentials strategy object, or the vector search
+/// enum member. Each is right for one kind of client only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrategyKind {
+    Credentials,
+    VectorSearchEnum,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientValue {
+    /// Carries the caller's identity on every path (`definite`) or on some.
+    User {
+        definite: bool,
+        origin: Origin,
+    },
+    /// An OBO strategy, on every path or on some.
+    Strategy {
+        definite: bool,
+        kind: StrategyKind,
+    },
+    /// Known not to carry the caller's identity (a default `WorkspaceClient()`, `None`, a literal).
+    NotUser {
+        origin: Option<Origin>,
+    },
+    Tuple(Vec<ClientValue>),
+    Unknown,
+}
+
+impl ClientValue {
+    pub fn is_possible_user(&self) -> bool {
+        matches!(self, ClientValue::User { .. })
+    }
+
+    pub fn is_definite_user(&self) -> bool {
+        matches!(self, ClientValue::User { definite: true, .. })
+    }
+
+    /// The value on either of two paths.
+    pub fn join(self, other: ClientValue) -> ClientValue {
+        use ClientValue::*;
+        match (self, other) {
+            (
+                User {
+                    definite: a,
+                    origin,
+                },
+                User { definite: b, .. },
+            ) => User {
+                definite: a && b,
+                origin,
+            },
+            (User { origin, .. }, _) | (_, User { origin, .. }) => User {
+                definite: false,
+                origin,
+            },
+            (
+                Strategy {
+                    definite: a,
+                    kind: ka,
+                },
+                Strategy {
+                    definite: b,
+                    kind: kb,
+                },
+            ) if ka == kb => Strategy {
+                definite: a && b,
+                kind: ka,
+            },
+            (Strategy { kind, .. }, NotUser { .. } | Unknown)
+            | (NotUser { .. } | Unknown, Strategy { kind, .. }) => Strategy {
+                definite: false,
+                kind,
+            },
+            (NotUser { origin: a }, NotUser { origin: b }) => NotUser { origin: a.or(b) },
+            (Tuple(a), Tuple(b)) if a.len() == b.len() => {
+                Tuple(a.into_iter().zip(b).map(|(x, y)| x.join(y)).collect())
+            }
+            _ => Unknown,
+        }
+    }
+}
+
+const MAX_DEPTH: u32 = 32;
+
+/// Evaluates expressions of a project; remembers what project functions return.
+pub struct Dataflow<'p, 'a> {
+    project: &'p Project<'a>,
+    returns: RefCell<FxHashMap<FnRef, ClientValue>>,
+    in_progress: RefCell<FxHashSet<FnRef>>,
+}
+
+impl<'p, 'a> Dataflow<'p, 'a> {
+    pub fn new(project: &'p Project<'a>) -> Self {
+        Self {
+            project,
+            returns: RefCell::default(),
+            in_progress: RefCell::default(),
+        }
+    }
+
+    pub fn eval(&self, file: FileIdx, scope: ScopeId, expr: &Expr) -> ClientValue {
+        self.eval_depth(file, scope, expr, 0)
+    }
+
+    /// The value a name holds, seen from `scope`.
+    pub fn eval_name(&self, file: FileIdx, scope: ScopeId, name: &str) -> ClientValue {
+        match self.project.model(file).resolve_name(scope, name) {
+            Resolution::Values(found, values) => self.join_values(file, found, &values, 0),
+            _ => ClientValue::Unknown,
+        }
+    }
+
+    /// For a call to a client constructor (`WorkspaceClient`, `Config`, `VectorSearchClient`) or
+    /// a configured factory: whether it makes a user client. `None` for any other call.
+    pub fn construction(
+        &self,
+        file: FileIdx,
+        scope: ScopeId,
+        call: &ExprCall,
+    ) -> Option<ClientValue> {
+        self.construction_depth(file, scope, call, 0)
+    }
+
+    fn construction_depth(
+        &self,
+        file: FileIdx,
+        scope: ScopeId,
+        call: &ExprCall,
+        depth: u32,
+    ) -> Option<ClientValue> {
+        let origin = Origin {
+            file,
+            range: call.func.range(),
+        };
+        let keyword = |name: &str| call.arguments.find_keyword(name).map(|k| &k.value);
+        let has_kwargs = call.arguments.keywords.iter().any(|k| k.arg.is_none());
+        let value = match self.project.symbol(file, scope, &call.func) {
+            Symbol::UserClientFactory => ClientValue::User {
+                definite: true,
+                origin,
+            },
+            Symbol::Known(KnownSymbol::WorkspaceClient | KnownSymbol::Config) => {
+                if let Some(strategy) =
+                    keyword("credentials_strategy").or_else(|| keyword("credentials_provider"))
+                {
+                    match self.eval_depth(file, scope, strategy, depth + 1) {
+                        ClientValue::Strategy {
+                            definite,
+                            kind: StrategyKind::Credentials,
+                        } => ClientValue::User { definite, origin },
+                        ClientValue::Unknown => ClientValue::Unknown,
+                        _ => ClientValue::NotUser {
+                            origin: Some(origin),
+                        },
+                    }
+                } else if let Some(config) = keyword("config") {
+                    match self.eval_depth(file, scope, config, depth + 1) {
+                        ClientValue::User { definite, .. } => {
+                            ClientValue::User { definite, origin }
+                        }
+                        ClientValue::NotUser { .. } => ClientValue::NotUser {
+                            origin: Some(origin),
+                        },
+                        _ => ClientValue::Unknown,
+                    }
+                } else if has_kwargs {
+                    ClientValue::Unknown
+                } else {
+                    ClientValue::NotUser {
+                        origin: Some(origin),
+                    }
+                }
+            }
+            Symbol::Known(KnownSymbol::VectorSearchClient) => {
+                match keyword("credential_strategy") {
+                    Some(strategy) => match self.eval_depth(file, scope, strategy, depth + 1) {
+                        ClientValue::Strategy {
+                            definite,
+                            kind: StrategyKind::VectorSearchEnum,
+                        } => ClientValue::User { definite, origin },
+                        ClientValue::Unknown => ClientValue::Unknown,
+                        _ => ClientValue::NotUser {
+                            origin: Some(origin),
+                        },
+                    },
+                    None if has_kwargs => ClientValue::Unknown,
+                    None => ClientValue::NotUser {
+                        origin: Some(origin),
+                    },
+                }
+            }
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    fn eval_depth(&self, file: FileIdx, scope: ScopeId, expr: &Expr, depth: u32) -> ClientValue {
+        if depth > MAX_DEPTH {
+            return ClientValue::Unknown;
+        }
+        let not_user = ClientValue::NotUser { origin: None };
+        match expr {
+            Expr::Call(call) => {
+                if let Some(value) = self.construction_depth(file, scope, call, depth) {
+                    return value;
+                }
+                match self.project.symbol(file, scope, &call.func) {
+                    Symbol::Known(KnownSymbol::ModelServingUserCredentials) => {
+                        ClientValue::Strategy {
+                            definite: true,
+                            kind: StrategyKind::Credentials,
+                        }
+                    }
+                    Symbol::Function(function) => self.returns_of(function, depth),
+                    _ => ClientValue::Unknown,
+                }
+            }
+            Expr::Name(name) => match self
+                .project
+                .model(file)
+                .resolve_name(scope, name.id.as_str())
+            {
+                Resolution::Values(found, values) => self.join_values(file, found, &values, depth),
+                Resolution::Imported(_) => self.symbol_value(file, scope, expr),
+                _ => ClientValue::Unknown,
+            },
+            Expr::Attribute(attribute) => {
+                let model = self.project.model(file);
+                if let Expr::Name(base) = attribute.value.as_ref()
+                    && let Some(class) = model.receiver_class(scope, base.id.as_str())
+                {
+                    return self.attribute_value(
+                        crate::project::ClassRef { file, class },
+                        attribute.attr.as_str(),
+                        depth,
+                    );
+                }
+                self.symbol_value(file, scope, expr)
+            }
+            Expr::If(if_expr) => self
+                .eval_depth(file, scope, &if_expr.body, depth + 1)
+                .join(self.eval_depth(file, scope, &if_expr.orelse, depth + 1)),
+            Expr::BoolOp(bool_op) => bool_op
+                .values
+                .iter()
+                .map(|v| self.eval_depth(file, scope, v, depth + 1))
+                .reduce(ClientValue::join)
+                .unwrap_or(ClientValue::Unknown),
+            Expr::Named(named) => self.eval_depth(file, scope, &named.value, depth + 1),
+            Expr::Await(await_expr) => self.eval_depth(file, scope, &await_expr.value, depth + 1),
+            Expr::Tuple(tuple) => ClientValue::Tuple(
+                tuple
+                    .elts
+                    .iter()
+                    .map(|e| self.eval_depth(file, scope, e, depth + 1))
+                    .collect(),
+            ),
+            Expr::NoneLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::FString(_)
+            | Expr::List(_)
+            | Expr::Dict(_)
+            | Expr::Set(_) => not_user,
+            _ => ClientValue::Unknown,
+        }
+    }
+
+    /// A dotted name that is itself a strategy (the vector search enum member).
+    fn symbol_value(&self, file: FileIdx, scope: ScopeId, expr: &Expr) -> ClientValue {
+        match self.project.symbol(file, scope, expr) {
+            Symbol::Known(KnownSymbol::ModelServingUserCredentialsEnum) => ClientValue::Strategy {
+                definite: true,
+                kind: StrategyKind::VectorSearchEnum,
+            },
+            _ => ClientValue::Unknown,
+        }
+    }
+
+    fn join_values(
+        &self,
+        file: FileIdx,
+        scope: ScopeId,
+        values: &[Value<'_>],
+        depth: u32,
+    ) -> ClientValue {
+        values
+            .iter()
+            .map(|value| match value {
+                Value::Expr(e) => self.eval_depth(file, scope, e, depth + 1),
+                Value::Element(e, index) => match self.eval_depth(file, scope, e, depth + 1) {
+                    ClientValue::Tuple(mut items) if *index < items.len() => {
+                        items.swap_remove(*index)
+                    }
+                    _ => ClientValue::Unknown,
+                },
+                Value::Unknown => ClientValue::Unknown,
+            })
+            .reduce(ClientValue::join)
+            .unwrap_or(ClientValue::Unknown)
+    }
+
+    /// `self.attr`: every value any method of the class (or a project base) stores there.
+    fn attribute_value(
+        &self,
+        class: crate::project::ClassRef,
+        attr: &str,
+        depth: u32,
+    ) -> ClientValue {
+        let mut result: Option<ClientValue> = None;
+        let mut seen = Vec::new();
+        let mut stack = vec![class];
+        while let Some(c) = stack.pop() {
+            if seen.contains(&c) {
+                continue;
+            }
+            seen.push(c);
+            let model = self.project.model(c.file);
+            let info = model.class(c.class);
+            if let Some(stores) = info.attribute_stores.get(attr) {
+                for (scope, value) in stores {
+                    let v =
+                        self.join_values(c.file, *scope, std::slice::from_ref(value), depth + 1);
+                    result = Some(match result {
+                        Some(r) => r.join(v),
+                        None => v,
+                    });
+                }
+            }
+            for base in info.bases() {
+                if let Symbol::Class(b) = self.project.symbol(c.file, info.parent_scope, base) {
+                    stack.push(b);
+                }
+            }
+        }
+        result.unwrap_or(ClientValue::Unknown)
+    }
+
+    /// What a project function returns: the join of its `return` values (`None` when it has a
+    /// bare `return` or none at all).
+    pub fn returns_of(&self, function: FnRef, depth: u32) -> ClientValue {
+        if let Some(value) = self.returns.borrow().get(&function) {
+            return value.clone();
+        }
+        if !self.in_progress.borrow_mut().insert(function) {
+            return ClientValue::Unknown;
+        }
+        let model = self.project.model(function.file);
+        let info = model.function(function.func);
+        let mut value: Option<ClientValue> = None;
+        for ret in &info.returns {
+            let v = self.eval_depth(function.file, info.scope, ret, depth + 1);
+            value = Some(match value {
+                Some(acc) => acc.join(v),
+                None => v,
+            });
+        }
+        if info.has_bare_return || value.is_none() {
+            let none = ClientValue::NotUser { origin: None };
+            value = Some(match value {
+                Some(acc) => acc.join(none),
+                None => none,
+            });
+        }
+        let value = value.unwrap_or(ClientValue::Unknown);
+        self.in_progress.borrow_mut().remove(&function);
+        // A value computed while a recursive call was cut short is not remembered.
+        if depth == 0 || self.in_progress.borrow().is_empty() {
+            self.returns.borrow_mut().insert(function, value.clone());
+        }
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClientValue::*;
+    use super::*;
+
+    fn origin() -> Origin {
+        Origin {
+            file: FileIdx(0),
+            range: TextRange::default(),
+        }
+    }
+
+    #[test]
+    fn joins_paths() {
+        let user = User {
+            definite: true,
+            origin: origin(),
+        };
+        let plain = NotUser { origin: None };
+        assert_eq!(user.clone().join(user.clone()), user);
+        assert_eq!(
+            user.clone().join(plain.clone()),
+            User {
+                definite: false,
+                origin: origin()
+            }
+        );
+        assert_eq!(plain.clone().join(plain.clone()), plain);
+        assert_eq!(plain.join(Unknown), Unknown);
+        assert_eq!(
+            Strategy {
+                definite: true,
+                kind: StrategyKind::Credentials
+            }
+            .join(NotUser { origin: None }),
+            Strategy {
+                definite: false,
+                kind: StrategyKind::Credentials
+            }
+        );
+    }
+}

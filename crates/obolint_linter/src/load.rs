@@ -1,0 +1,35 @@
+//! Reading files: bytes to text, undecodable and unreadable files as findings, and the
+//! prescreen that decides which files are worth parsing.
+
+use std::path::Path;
+
+use obolint_python::prescreen::mentions_relevant_names;
+
+pub enum Loaded {
+    Text {
+        text: String,
+        relevant: bool,
+    },
+    /// Not UTF-8: the text with replacement characters, and the byte offset of the first bad byte.
+    NotUtf8 {
+        lossy: String,
+        offset: usize,
+    },
+    Unreadable(String),
+}
+
+pub fn load(path: &Path, extra_words: &[String]) -> Loaded {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => return Loaded::Unreadable(error.to_string()),
+    };
+    let relevant = mentions_relevant_names(&bytes, extra_words);
+    match String::from_utf8(bytes) {
+        Ok(text) => Loaded::Text { text, relevant },
+        Err(error) => {
+            let offset = error.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            Loaded::NotUtf8 { lossy, offset }
+        }
+    }
+}

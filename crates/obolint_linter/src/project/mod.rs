@@ -1,0 +1,340 @@
+//! The project model: every parsed file with its semantic model, the module names that link
+//! them, and what the project's code means across files (symbols, models, load vs request time).
+
+pub mod models;
+pub mod time;
+
+use std::path::{Path, PathBuf};
+
+use obolint_diagnostics::FileId;
+use obolint_python::known::{AgentInterface, KnownSymbol, known_symbol};
+use obolint_python::semantic::{
+    BindingKind, ClassId, FunctionId, ModuleModel, NameMeaning, ScopeId,
+};
+use ruff_python_ast::Expr;
+use rustc_hash::FxHashMap;
+
+pub use models::{LogCall, Models};
+pub use time::{CallTime, TimeModel};
+
+use crate::settings::Settings;
+
+/// Index of a file in [`Project::files`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileIdx(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FnRef {
+    pub file: FileIdx,
+    pub func: FunctionId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClassRef {
+    pub file: FileIdx,
+    pub class: ClassId,
+}
+
+/// What an expression names, across the whole project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Symbol {
+    Known(KnownSymbol),
+    /// A function configured in `user-client-factories`.
+    UserClientFactory,
+    Function(FnRef),
+    Class(ClassRef),
+    Module(FileIdx),
+    Unknown,
+}
+
+pub struct ProjectFile<'a> {
+    /// The file's id in the run's source database (for diagnostics).
+    pub id: FileId,
+    pub path: PathBuf,
+    pub model: ModuleModel<'a>,
+}
+
+pub struct Project<'a> {
+    pub root: PathBuf,
+    pub files: Vec<ProjectFile<'a>>,
+    /// Dotted module name to file, for every parsed file.
+    modules: FxHashMap<String, FileIdx>,
+    pub settings: &'a Settings,
+    pub models: Models,
+    pub time: TimeModel,
+}
+
+/// The dotted module names a file can be imported as: relative to the root, and relative to a
+/// `src/` folder at the root (the "src layout").
+pub fn module_names(root: &Path, path: &Path) -> Vec<String> {
+    let Ok(relative) = path.strip_prefix(root) else {
+        return Vec::new();
+    };
+    let mut parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let Some(last) = parts.last_mut() else {
+        return Vec::new();
+    };
+    let Some(stem) = last.strip_suffix(".py") else {
+        return Vec::new();
+    };
+    *last = stem.to_string();
+    if parts.last().is_some_and(|p| p == "__init__") {
+        parts.pop();
+    }
+    let mut names = Vec::new();
+    if !parts.is_empty() {
+        names.push(parts.join("."));
+    }
+    if parts.len() > 1 && parts[0] == "src" {
+        names.push(parts[1..].join("."));
+    }
+    names
+}
+
+/// The package a module is in: its dotted name minus the last part (the module itself), or the
+/// whole name for a package's `__init__.py`.
+pub fn package_of(root: &Path, path: &Path) -> Vec<String> {
+    let Some(name) = module_names(root, path).into_iter().last() else {
+        return Vec::new();
+    };
+    let mut parts: Vec<String> = name.split('.').map(str::to_string).collect();
+    let is_init = path.file_name().is_some_and(|n| n == "__init__.py");
+    if !is_init {
+        parts.pop();
+    }
+    parts
+}
+
+impl<'a> Project<'a> {
+    pub fn new(root: PathBuf, files: Vec<ProjectFile<'a>>, settings: &'a Settings) -> Self {
+        let mut modules = FxHashMap::default();
+        for (i, file) in files.iter().enumerate() {
+            for name in module_names(&root, &file.path) {
+                modules.entry(name).or_insert(FileIdx(i as u32));
+            }
+        }
+        let mut project = Project {
+            root,
+            files,
+            modules,
+            settings,
+            models: Models::default(),
+            time: TimeModel::default(),
+        };
+        project.models = Models::build(&project);
+        project.time = TimeModel::build(&project);
+        project
+    }
+
+    pub fn file(&self, idx: FileIdx) -> &ProjectFile<'a> {
+        &self.files[idx.0 as usize]
+    }
+
+    pub fn model(&self, idx: FileIdx) -> &ModuleModel<'a> {
+        &self.files[idx.0 as usize].model
+    }
+
+    pub fn file_indices(&self) -> impl Iterator<Item = FileIdx> + use<'_, 'a> {
+        (0..self.files.len() as u32).map(FileIdx)
+    }
+
+    pub fn find_file(&self, path: &Path) -> Option<FileIdx> {
+        self.files
+            .iter()
+            .position(|f| f.path == path)
+            .map(|i| FileIdx(i as u32))
+    }
+
+    pub fn module(&self, name: &str) -> Option<FileIdx> {
+        self.modules.get(name).copied()
+    }
+
+    /// What `expr` (a callee, a base class, a value) names, seen from `scope` of `file`.
+    pub fn symbol(&self, file: FileIdx, scope: ScopeId, expr: &Expr) -> Symbol {
+        let model = self.model(file);
+        if let Expr::Attribute(attribute) = expr
+            && let Expr::Name(base) = attribute.value.as_ref()
+            && let Some(class) = model.receiver_class(scope, base.id.as_str())
+        {
+            return self
+                .find_method(ClassRef { file, class }, attribute.attr.as_str())
+                .map_or(Symbol::Unknown, Symbol::Function);
+        }
+        match model.meaning(scope, expr) {
+            NameMeaning::Qualified(names) => self.resolve_all(&names),
+            NameMeaning::Class(class) => Symbol::Class(ClassRef { file, class }),
+            NameMeaning::Function(func) | NameMeaning::Method(func) => {
+                Symbol::Function(FnRef { file, func })
+            }
+            NameMeaning::Other => Symbol::Unknown,
+        }
+    }
+
+    /// Several import paths (a `try`/`except ImportError` pair) name one symbol only if they agree.
+    fn resolve_all(&self, names: &[String]) -> Symbol {
+        let mut symbols = names.iter().map(|n| self.resolve_qualified(n, 0));
+        let Some(first) = symbols.next() else {
+            return Symbol::Unknown;
+        };
+        if symbols.all(|s| s == first) {
+            first
+        } else {
+            Symbol::Unknown
+        }
+    }
+
+    /// An absolute dotted name, as a library symbol or a definition in a project module
+    /// (following re-exports through `__init__.py` and the like).
+    pub fn resolve_qualified(&self, name: &str, depth: u32) -> Symbol {
+        if let Some(known) = known_symbol(name) {
+            return Symbol::Known(known);
+        }
+        if self
+            .settings
+            .user_client_factories
+            .iter()
+            .any(|f| f == name)
+        {
+            return Symbol::UserClientFactory;
+        }
+        if depth > 8 {
+            return Symbol::Unknown;
+        }
+        let parts: Vec<&str> = name.split('.').collect();
+        for split in (1..=parts.len()).rev() {
+            let Some(file) = self.module(&parts[..split].join(".")) else {
+                continue;
+            };
+            let rest = &parts[split..];
+            let Some((member, rest)) = rest.split_first() else {
+                return Symbol::Module(file);
+            };
+            let model = self.model(file);
+            let Some(bindings) = model.scope(ModuleModel::MODULE_SCOPE).bindings.get(member) else {
+                return Symbol::Unknown;
+            };
+            let Some(binding) = bindings.last() else {
+                return Symbol::Unknown;
+            };
+            return match (&binding.kind, rest) {
+                (BindingKind::Class(class), []) => Symbol::Class(ClassRef {
+                    file,
+                    class: *class,
+                }),
+                (BindingKind::Class(class), [method]) => self
+                    .find_method(
+                        ClassRef {
+                            file,
+                            class: *class,
+                        },
+                        method,
+                    )
+                    .map_or(Symbol::Unknown, Symbol::Function),
+                (BindingKind::Function(func), []) => Symbol::Function(FnRef { file, func: *func }),
+                (BindingKind::Import { qualified }, rest) => {
+                    self.resolve_qualified(&join(qualified, rest), depth + 1)
+                }
+                (
+                    BindingKind::FromImport {
+                        level,
+                        module,
+                        name,
+                    },
+                    rest,
+                ) => match model.absolute_import(*level, module, name) {
+                    Some(qualified) => self.resolve_qualified(&join(&qualified, rest), depth + 1),
+                    None => Symbol::Unknown,
+                },
+                _ => Symbol::Unknown,
+            };
+        }
+        Symbol::Unknown
+    }
+
+    /// `attr` defined in `class` or in one of its bases, in any project file.
+    pub fn find_method(&self, class: ClassRef, attr: &str) -> Option<FnRef> {
+        let mut seen = Vec::new();
+        let mut stack = vec![class];
+        while let Some(c) = stack.pop() {
+            if seen.contains(&c) {
+                continue;
+            }
+            seen.push(c);
+            let model = self.model(c.file);
+            let info = model.class(c.class);
+            if let Some(&func) = info.methods.get(attr) {
+                return Some(FnRef { file: c.file, func });
+            }
+            // Bases are searched left to right (a stack, so pushed in reverse).
+            for base in info.bases().iter().rev() {
+                if let Symbol::Class(b) = self.symbol(c.file, info.parent_scope, base) {
+                    stack.push(b);
+                }
+            }
+        }
+        None
+    }
+
+    /// The MLflow interface a class implements, directly or through project base classes.
+    pub fn agent_interface(&self, class: ClassRef) -> Option<AgentInterface> {
+        let mut seen = Vec::new();
+        let mut stack = vec![class];
+        while let Some(c) = stack.pop() {
+            if seen.contains(&c) {
+                continue;
+            }
+            seen.push(c);
+            let info = self.model(c.file).class(c.class);
+            for base in info.bases() {
+                match self.symbol(c.file, info.parent_scope, base) {
+                    Symbol::Known(KnownSymbol::AgentBase(interface)) => return Some(interface),
+                    Symbol::Class(b) => stack.push(b),
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
+
+    /// The project modules `file` imports, anywhere in its code.
+    pub fn imported_files(&self, file: FileIdx) -> Vec<FileIdx> {
+        let f = self.file(file);
+        let names = obolint_python::imports::imported_modules(f.model.body, &f.model.package);
+        let mut found: Vec<FileIdx> = names.iter().filter_map(|n| self.module(n)).collect();
+        found.sort();
+        found.dedup();
+        found.retain(|&i| i != file);
+        found
+    }
+}
+
+fn join(base: &str, rest: &[&str]) -> String {
+    let mut s = base.to_string();
+    for part in rest {
+        s.push('.');
+        s.push_str(part);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_names_follow_packages_and_src_layout() {
+        let root = Path::new("/p");
+        assert_eq!(module_names(root, Path::new("/p/agent.py")), ["agent"]);
+        assert_eq!(module_names(root, Path::new("/p/pkg/__init__.py")), ["pkg"]);
+        assert_eq!(
+            module_names(root, Path::new("/p/src/pkg/tools.py")),
+            ["src.pkg.tools", "pkg.tools"]
+        );
+        assert_eq!(package_of(root, Path::new("/p/src/pkg/tools.py")), ["pkg"]);
+        assert_eq!(package_of(root, Path::new("/p/pkg/__init__.py")), ["pkg"]);
+        assert!(package_of(root, Path::new("/p/agent.py")).is_empty());
+    }
+}

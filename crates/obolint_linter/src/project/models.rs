@@ -1,0 +1,246 @@
+//! Models (`rules.md` "Model"): the code one served agent runs, found from its entry files, and
+//! whether it shows OBO intent.
+
+use obolint_python::known::{KnownSymbol, LogFlavor};
+use obolint_python::semantic::{ModuleModel, ScopeId};
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, ExprCall};
+use ruff_text_size::{Ranged, TextRange};
+use rustc_hash::FxHashSet;
+
+use super::{ClassRef, FileIdx, Project, Symbol};
+use crate::dataflow::Dataflow;
+
+/// A call that logs or saves a model.
+#[derive(Clone, Debug)]
+pub struct LogCall {
+    pub file: FileIdx,
+    pub callee: TextRange,
+    pub flavor: LogFlavor,
+    /// The entry file it logs, when the analyzer can tell.
+    pub entry: Option<FileIdx>,
+    /// It passes an `auth_policy` holding a `UserAuthPolicy(...)`.
+    pub declares_user_policy: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Models {
+    /// Entry files: define an agent class, call `set_model`, or are logged by a log call.
+    pub entries: Vec<FileIdx>,
+    pub log_calls: Vec<LogCall>,
+    /// For each file (by index), the entries of the models it belongs to.
+    pub membership: Vec<Vec<FileIdx>>,
+    /// Entries whose model shows OBO intent.
+    pub obo_entries: FxHashSet<FileIdx>,
+}
+
+impl Models {
+    pub(super) fn build(project: &Project<'_>) -> Self {
+        let n = project.files.len();
+        let mut models = Models {
+            membership: vec![Vec::new(); n],
+            ..Models::default()
+        };
+        let mut is_entry = vec![false; n];
+        for file in project.file_indices() {
+            let model = project.model(file);
+            let defines_agent = model
+                .class_ids()
+                .any(|class| project.agent_interface(ClassRef { file, class }).is_some());
+            let calls_set_model = all_calls(model).any(|(scope, call)| {
+                project.symbol(file, scope, &call.func) == Symbol::Known(KnownSymbol::SetModel)
+            });
+            if defines_agent || calls_set_model {
+                is_entry[file.0 as usize] = true;
+            }
+            for (scope, call) in all_calls(model) {
+                if let Symbol::Known(KnownSymbol::LogModel(flavor)) =
+                    project.symbol(file, scope, &call.func)
+                {
+                    let log_call = read_log_call(project, file, scope, call, flavor);
+                    if let Some(entry) = log_call.entry {
+                        is_entry[entry.0 as usize] = true;
+                    }
+                    models.log_calls.push(log_call);
+                }
+            }
+        }
+        models.entries = (0..n as u32)
+            .map(FileIdx)
+            .filter(|f| is_entry[f.0 as usize])
+            .collect();
+
+        let dataflow = Dataflow::new(project);
+        let builds_user_client: Vec<bool> = project
+            .file_indices()
+            .map(|file| {
+                let model = project.model(file);
+                all_calls(model).any(|(scope, call)| {
+                    dataflow
+                        .construction(file, scope, call)
+                        .is_some_and(|v| v.is_possible_user())
+                })
+            })
+            .collect();
+        for &entry in &models.entries {
+            let mut seen = FxHashSet::default();
+            let mut stack = vec![entry];
+            let mut obo = models
+                .log_calls
+                .iter()
+                .any(|c| c.entry == Some(entry) && c.declares_user_policy);
+            while let Some(file) = stack.pop() {
+                if !seen.insert(file) {
+                    continue;
+                }
+                models.membership[file.0 as usize].push(entry);
+                obo |= builds_user_client[file.0 as usize];
+                stack.extend(project.imported_files(file));
+            }
+            if obo {
+                models.obo_entries.insert(entry);
+            }
+        }
+        models
+    }
+
+    /// The file is part of some model's code.
+    pub fn is_model_code(&self, file: FileIdx) -> bool {
+        !self.membership[file.0 as usize].is_empty()
+    }
+
+    /// The file is part of a model that shows OBO intent.
+    pub fn in_obo_model(&self, file: FileIdx) -> bool {
+        self.membership[file.0 as usize]
+            .iter()
+            .any(|e| self.obo_entries.contains(e))
+    }
+}
+
+/// Every call of a file with the scope it runs in.
+pub fn all_calls<'m, 'a>(
+    model: &'m ModuleModel<'a>,
+) -> impl Iterator<Item = (ScopeId, &'a ExprCall)> + 'm {
+    model
+        .scopes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.calls.iter().map(move |c| (ScopeId(i as u32), *c)))
+}
+
+fn keyword<'a>(call: &'a ExprCall, name: &str) -> Option<&'a Expr> {
+    call.arguments.find_keyword(name).map(|k| &k.value)
+}
+
+fn read_log_call(
+    project: &Project<'_>,
+    file: FileIdx,
+    scope: ScopeId,
+    call: &ExprCall,
+    flavor: LogFlavor,
+) -> LogCall {
+    let model_arg = keyword(call, "python_model")
+        .or_else(|| keyword(call, "lc_model"))
+        .or_else(|| keyword(call, "model"))
+        .or_else(|| call.arguments.args.first());
+    let entry = model_arg.and_then(|arg| logged_entry(project, file, scope, arg));
+    let declares_user_policy = keyword(call, "auth_policy")
+        .is_some_and(|policy| mentions_user_auth_policy(project, file, scope, policy, 0));
+    LogCall {
+        file,
+        callee: call.func.range(),
+        flavor,
+        entry,
+        declares_user_policy,
+    }
+}
+
+/// `python_model="agent.py"` (relative to the logging file, then the root), or an object of a
+/// project class (`python_model=Agent()`), names the entry file.
+fn logged_entry(
+    project: &Project<'_>,
+    file: FileIdx,
+    scope: ScopeId,
+    arg: &Expr,
+) -> Option<FileIdx> {
+    match arg {
+        Expr::StringLiteral(literal) => {
+            let relative = literal.value.to_str();
+            let here = project.file(file).path.parent()?;
+            [here, project.root.as_path()].iter().find_map(|base| {
+                let candidate = base.join(relative);
+                let candidate = candidate.canonicalize().unwrap_or(candidate);
+                project.find_file(&candidate)
+            })
+        }
+        Expr::Call(call) => match project.symbol(file, scope, &call.func) {
+            Symbol::Class(class) => Some(class.file),
+            _ => None,
+        },
+        Expr::Name(_) | Expr::Attribute(_) => match project.symbol(file, scope, arg) {
+            Symbol::Class(class) => Some(class.file),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The expression (or the value a name in it was assigned) calls `UserAuthPolicy(...)`.
+fn mentions_user_auth_policy(
+    project: &Project<'_>,
+    file: FileIdx,
+    scope: ScopeId,
+    expr: &Expr,
+    depth: u32,
+) -> bool {
+    struct Finder<'p, 'a> {
+        project: &'p Project<'a>,
+        file: FileIdx,
+        scope: ScopeId,
+        names: Vec<&'p Expr>,
+        found: bool,
+    }
+    impl<'p> Visitor<'p> for Finder<'p, '_> {
+        fn visit_expr(&mut self, expr: &'p Expr) {
+            match expr {
+                Expr::Call(call)
+                    if self.project.symbol(self.file, self.scope, &call.func)
+                        == Symbol::Known(KnownSymbol::UserAuthPolicy) =>
+                {
+                    self.found = true;
+                }
+                Expr::Name(_) => self.names.push(expr),
+                _ => visitor::walk_expr(self, expr),
+            }
+        }
+    }
+    if depth > 4 {
+        return false;
+    }
+    let mut finder = Finder {
+        project,
+        file,
+        scope,
+        names: Vec::new(),
+        found: false,
+    };
+    finder.visit_expr(expr);
+    if finder.found {
+        return true;
+    }
+    let model = project.model(file);
+    finder.names.iter().any(|name| {
+        let Expr::Name(n) = name else { return false };
+        match model.resolve_name(scope, n.id.as_str()) {
+            obolint_python::semantic::Resolution::Values(found, values) => {
+                values.iter().any(|v| match v {
+                    obolint_python::semantic::Value::Expr(e) => {
+                        mentions_user_auth_policy(project, file, found, e, depth + 1)
+                    }
+                    _ => false,
+                })
+            }
+            _ => false,
+        }
+    })
+}

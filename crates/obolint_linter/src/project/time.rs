@@ -1,0 +1,173 @@
+//! Load time and request time (`rules.md` "Load time", "Request time"): the roots, the calls
+//! between project functions, and which functions each kind of root reaches.
+
+use obolint_python::semantic::{ModuleModel, ScopeId, ScopeKind};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::{ClassRef, FileIdx, FnRef, Project, Symbol};
+
+/// When a function's code runs, as far as calls the analyzer can resolve tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallTime {
+    /// Reached from a load-time root (also when request code reaches it too).
+    Load,
+    /// Reached only from request methods.
+    Request,
+    /// Reached from neither: a tool function handed to a framework, dead code, code outside
+    /// every model.
+    Unreached,
+}
+
+/// A scope whose code runs when the model loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LoadRoot {
+    pub file: FileIdx,
+    pub scope: ScopeId,
+    pub kind: LoadRootKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LoadRootKind {
+    /// A model file's top level (a models-from-code file is executed when the model loads).
+    Module,
+    /// A class body at a model file's top level.
+    ClassBody,
+    /// `__init__` of an agent class.
+    Init,
+    /// `load_context` of an agent class.
+    LoadContext,
+}
+
+#[derive(Debug, Default)]
+pub struct TimeModel {
+    pub load_roots: Vec<LoadRoot>,
+    /// Functions that are load roots themselves (`__init__`, `load_context` of agents).
+    pub root_functions: FxHashSet<FnRef>,
+    pub request_roots: Vec<FnRef>,
+    times: FxHashMap<FnRef, CallTime>,
+}
+
+impl TimeModel {
+    pub(super) fn build(project: &Project<'_>) -> Self {
+        let mut time = TimeModel::default();
+        for file in project.file_indices() {
+            if !project.models.is_model_code(file) {
+                continue;
+            }
+            let model = project.model(file);
+            time.load_roots.push(LoadRoot {
+                file,
+                scope: ModuleModel::MODULE_SCOPE,
+                kind: LoadRootKind::Module,
+            });
+            for class in model.class_ids() {
+                let info = model.class(class);
+                if runs_at_import(model, info.parent_scope) {
+                    time.load_roots.push(LoadRoot {
+                        file,
+                        scope: info.scope,
+                        kind: LoadRootKind::ClassBody,
+                    });
+                }
+                if project.agent_interface(ClassRef { file, class }).is_none() {
+                    continue;
+                }
+                for (&name, &func) in &info.methods {
+                    let fn_ref = FnRef { file, func };
+                    let kind = match name {
+                        "__init__" => Some(LoadRootKind::Init),
+                        "load_context" => Some(LoadRootKind::LoadContext),
+                        _ => None,
+                    };
+                    if let Some(kind) = kind {
+                        time.root_functions.insert(fn_ref);
+                        time.load_roots.push(LoadRoot {
+                            file,
+                            scope: model.function(func).scope,
+                            kind,
+                        });
+                    } else if project.settings.is_request_method(name) {
+                        time.request_roots.push(fn_ref);
+                    }
+                }
+            }
+        }
+        time.load_roots.sort_by_key(|r| (r.file, r.scope));
+        time.request_roots.sort();
+
+        let load_reached = reach(project, time.load_roots.iter().map(|r| (r.file, r.scope)));
+        let request_reached = reach(
+            project,
+            time.request_roots
+                .iter()
+                .map(|f| (f.file, project.model(f.file).function(f.func).scope)),
+        );
+        for &f in &request_reached {
+            time.times.insert(f, CallTime::Request);
+        }
+        for &f in &load_reached {
+            time.times.insert(f, CallTime::Load);
+        }
+        for root in &time.root_functions {
+            time.times.insert(*root, CallTime::Load);
+        }
+        time
+    }
+
+    pub fn time_of(&self, function: FnRef) -> CallTime {
+        self.times
+            .get(&function)
+            .copied()
+            .unwrap_or(CallTime::Unreached)
+    }
+}
+
+/// A scope that runs when its module is imported: the module, or class bodies nested only in
+/// class bodies.
+fn runs_at_import(model: &ModuleModel<'_>, mut scope: ScopeId) -> bool {
+    loop {
+        let s = model.scope(scope);
+        match s.kind {
+            ScopeKind::Module => return true,
+            ScopeKind::Class(_) => match s.parent {
+                Some(parent) => scope = parent,
+                None => return false,
+            },
+            ScopeKind::Function(_) | ScopeKind::Lambda => return false,
+        }
+    }
+}
+
+/// The project function a call runs: a function, a method, or a class's `__init__`.
+pub fn called_function(
+    project: &Project<'_>,
+    file: FileIdx,
+    scope: ScopeId,
+    callee: &ruff_python_ast::Expr,
+) -> Option<FnRef> {
+    match project.symbol(file, scope, callee) {
+        Symbol::Function(f) => Some(f),
+        Symbol::Class(class) => project.find_method(class, "__init__"),
+        _ => None,
+    }
+}
+
+/// Every project function reached from the given scopes through resolvable calls.
+fn reach(
+    project: &Project<'_>,
+    starts: impl Iterator<Item = (FileIdx, ScopeId)>,
+) -> FxHashSet<FnRef> {
+    let mut reached: FxHashSet<FnRef> = FxHashSet::default();
+    let mut stack: Vec<(FileIdx, ScopeId)> = starts.collect();
+    while let Some((file, scope)) = stack.pop() {
+        let model = project.model(file);
+        for call in &model.scope(scope).calls {
+            if let Some(f) = called_function(project, file, scope, &call.func)
+                && reached.insert(f)
+            {
+                stack.push((f.file, project.model(f.file).function(f.func).scope));
+            }
+        }
+    }
+    reached
+}

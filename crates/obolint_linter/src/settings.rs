@@ -1,0 +1,52 @@
+//! The settings a check runs with. Configuration files fill them (see `docs/configuration.md`);
+//! defaults are what `cli.md` specifies.
+
+/// Folder names never walked into, whatever the configuration adds (`cli.md`), plus Jupyter's
+/// `.ipynb_checkpoints`, whose copies of notebooks would report every finding twice.
+pub const DEFAULT_EXCLUDES: &[&str] = &[
+    ".git",
+    ".venv",
+    "venv",
+    "node_modules",
+    "build",
+    "dist",
+    "__pycache__",
+    ".ipynb_checkpoints",
+];
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Further folder or file names to skip while walking.
+    pub extend_exclude: Vec<String>,
+    pub respect_gitignore: bool,
+    /// Fully qualified functions that return a user client (`myproject.auth.get_user_client`).
+    pub user_client_factories: Vec<String>,
+    /// Method names that run at request time besides `predict` and `predict_stream`.
+    pub request_methods: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            extend_exclude: Vec::new(),
+            respect_gitignore: true,
+            user_client_factories: Vec::new(),
+            request_methods: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn is_request_method(&self, name: &str) -> bool {
+        matches!(name, "predict" | "predict_stream")
+            || self.request_methods.iter().any(|m| m == name)
+    }
+
+    /// Extra words for the prescreen: a file calling a configured factory must be parsed.
+    pub fn prescreen_words(&self) -> Vec<String> {
+        self.user_client_factories
+            .iter()
+            .filter_map(|f| f.rsplit('.').next().map(str::to_string))
+            .collect()
+    }
+}

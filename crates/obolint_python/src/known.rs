@@ -1,0 +1,156 @@
+//! The Databricks and MLflow names obolint understands, as data: every import path under which a
+//! library really exports them (and, for OBO strategies, the wrong paths seen in real code, which
+//! still show the author's intent). Sources: `obo-facts.md` §2.4, §4.1, §4.3, §4.4.
+
+/// A library symbol a qualified name can resolve to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KnownSymbol {
+    /// `databricks.sdk.WorkspaceClient`
+    WorkspaceClient,
+    /// `databricks.sdk.core.Config` (also `databricks.sdk.config.Config`)
+    Config,
+    /// `databricks.vector_search.client.VectorSearchClient` (also the `ai_search` package)
+    VectorSearchClient,
+    /// `ModelServingUserCredentials`, from a real module or one that lacks it (OBO205 reports
+    /// those; every other rule treats them as the author's OBO intent).
+    ModelServingUserCredentials,
+    /// `CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS` of the vector search packages.
+    ModelServingUserCredentialsEnum,
+    /// `databricks_langchain.GenieAgent`: a function that builds a `Genie` right away.
+    GenieAgent,
+    /// `databricks_ai_bridge.genie.Genie`
+    Genie,
+    /// An MLflow agent interface a model class derives from.
+    AgentBase(AgentInterface),
+    /// `mlflow.models.set_model`: the file is a models-from-code entry, executed at load.
+    SetModel,
+    /// A call that logs or saves a model (`rules.md` "Log calls").
+    LogModel(LogFlavor),
+    /// `mlflow.models.auth_policy.UserAuthPolicy`
+    UserAuthPolicy,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LogFlavor {
+    Pyfunc,
+    PyfuncSave,
+    Langchain,
+    Openai,
+    LlamaIndex,
+    Dspy,
+    ModelLog,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AgentInterface {
+    PythonModel,
+    ChatModel,
+    ChatAgent,
+    ResponsesAgent,
+}
+
+impl KnownSymbol {
+    /// The name users write, for messages.
+    pub const fn display_name(self) -> &'static str {
+        match self {
+            KnownSymbol::WorkspaceClient => "WorkspaceClient",
+            KnownSymbol::Config => "Config",
+            KnownSymbol::VectorSearchClient => "VectorSearchClient",
+            KnownSymbol::ModelServingUserCredentials => "ModelServingUserCredentials",
+            KnownSymbol::ModelServingUserCredentialsEnum => {
+                "CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS"
+            }
+            KnownSymbol::GenieAgent => "GenieAgent",
+            KnownSymbol::Genie => "Genie",
+            KnownSymbol::AgentBase(AgentInterface::PythonModel) => "PythonModel",
+            KnownSymbol::AgentBase(AgentInterface::ChatModel) => "ChatModel",
+            KnownSymbol::AgentBase(AgentInterface::ChatAgent) => "ChatAgent",
+            KnownSymbol::AgentBase(AgentInterface::ResponsesAgent) => "ResponsesAgent",
+            KnownSymbol::SetModel => "set_model",
+            KnownSymbol::LogModel(LogFlavor::PyfuncSave) => "save_model",
+            KnownSymbol::LogModel(LogFlavor::ModelLog) => "Model.log",
+            KnownSymbol::LogModel(_) => "log_model",
+            KnownSymbol::UserAuthPolicy => "UserAuthPolicy",
+        }
+    }
+}
+
+/// Resolves a fully qualified name (`databricks.sdk.WorkspaceClient`) to the symbol it names.
+pub fn known_symbol(qualified: &str) -> Option<KnownSymbol> {
+    use AgentInterface::*;
+    use KnownSymbol::*;
+    let symbol = match qualified {
+        "databricks.sdk.WorkspaceClient" => WorkspaceClient,
+        "databricks.sdk.core.Config" | "databricks.sdk.config.Config" | "databricks.sdk.Config" => {
+            Config
+        }
+        "databricks.vector_search.client.VectorSearchClient"
+        | "databricks.ai_search.client.VectorSearchClient"
+        | "databricks.ai_search.client.AISearchClient" => VectorSearchClient,
+        "databricks.vector_search.utils.CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS"
+        | "databricks.ai_search.utils.CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS" => {
+            ModelServingUserCredentialsEnum
+        }
+        "databricks_langchain.GenieAgent" | "databricks_langchain.genie.GenieAgent" => GenieAgent,
+        "databricks_ai_bridge.genie.Genie" | "databricks_langchain.genie.Genie" => Genie,
+        "mlflow.pyfunc.PythonModel" | "mlflow.pyfunc.model.PythonModel" => AgentBase(PythonModel),
+        "mlflow.pyfunc.ChatModel" | "mlflow.pyfunc.model.ChatModel" => AgentBase(ChatModel),
+        "mlflow.pyfunc.ChatAgent" | "mlflow.pyfunc.model.ChatAgent" => AgentBase(ChatAgent),
+        "mlflow.pyfunc.ResponsesAgent" | "mlflow.pyfunc.model.ResponsesAgent" => {
+            AgentBase(ResponsesAgent)
+        }
+        "mlflow.models.set_model" | "mlflow.models.model.set_model" => SetModel,
+        "mlflow.pyfunc.log_model" => LogModel(LogFlavor::Pyfunc),
+        "mlflow.pyfunc.save_model" => LogModel(LogFlavor::PyfuncSave),
+        "mlflow.langchain.log_model" => LogModel(LogFlavor::Langchain),
+        "mlflow.openai.log_model" => LogModel(LogFlavor::Openai),
+        "mlflow.llama_index.log_model" => LogModel(LogFlavor::LlamaIndex),
+        "mlflow.dspy.log_model" => LogModel(LogFlavor::Dspy),
+        "mlflow.models.Model.log" | "mlflow.models.model.Model.log" | "mlflow.Model.log" => {
+            LogModel(LogFlavor::ModelLog)
+        }
+        "mlflow.models.auth_policy.UserAuthPolicy" | "mlflow.models.UserAuthPolicy" => {
+            UserAuthPolicy
+        }
+        _ => return obo_strategy_by_intent(qualified),
+    };
+    Some(symbol)
+}
+
+/// `ModelServingUserCredentials` under any `databricks*` module (the three real ones and the
+/// wrong ones seen in real code, such as `databricks.sdk.oauth`), and
+/// `databricks_ai_bridge.UserCredentials`.
+fn obo_strategy_by_intent(qualified: &str) -> Option<KnownSymbol> {
+    let (module, name) = qualified.rsplit_once('.')?;
+    let databricks_module = module.starts_with("databricks");
+    let obo = (name == "ModelServingUserCredentials" && databricks_module)
+        || qualified == "databricks_ai_bridge.UserCredentials";
+    obo.then_some(KnownSymbol::ModelServingUserCredentials)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_real_and_intended_paths() {
+        assert_eq!(
+            known_symbol("databricks.sdk.WorkspaceClient"),
+            Some(KnownSymbol::WorkspaceClient)
+        );
+        for path in [
+            "databricks_ai_bridge.ModelServingUserCredentials",
+            "databricks_ai_bridge.model_serving_obo_credential_strategy.ModelServingUserCredentials",
+            "databricks.sdk.credentials_provider.ModelServingUserCredentials",
+            "databricks.sdk.oauth.ModelServingUserCredentials",
+        ] {
+            assert_eq!(
+                known_symbol(path),
+                Some(KnownSymbol::ModelServingUserCredentials),
+                "{path}"
+            );
+        }
+        assert_eq!(known_symbol("myproject.ModelServingUserCredentials"), None);
+        assert_eq!(known_symbol("databricks_openai.GenieAgent"), None);
+    }
+}

@@ -1,0 +1,13 @@
+//! obolint's Python front end: what a file is (module or Databricks source notebook), its parse
+//! with Ruff's parser, and the per-file semantic model (scopes, bindings, calls, classes) that the
+//! checker builds its project model on.
+
+pub mod imports;
+pub mod known;
+pub mod parse;
+pub mod prescreen;
+pub mod semantic;
+pub mod source;
+
+pub use parse::{ParsedSource, SyntaxError, parse_source};
+pub use source::{SourceKind, cell_ranges, detect_kind};

@@ -1,0 +1,114 @@
+//! Parsing with Ruff's parser, one cell at a time, keeping what parses.
+
+use ruff_python_ast::{ModModule, PySourceType, PythonVersion, Stmt};
+use ruff_python_parser::{ParseOptions, parse_cells_unchecked};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::source::{SourceKind, cell_ranges};
+
+/// The first syntax error of a file or of one notebook cell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub range: TextRange,
+    pub message: String,
+    /// 0-based cell index in a notebook; `None` for a plain module.
+    pub cell: Option<usize>,
+}
+
+/// A parsed file: the statements that parsed cleanly, in file order, and the syntax errors.
+#[derive(Debug)]
+pub struct ParsedSource {
+    pub kind: SourceKind,
+    pub module: ModModule,
+    pub cells: Vec<TextRange>,
+    pub syntax_errors: Vec<SyntaxError>,
+}
+
+impl ParsedSource {
+    pub fn body(&self) -> &[Stmt] {
+        &self.module.body
+    }
+}
+
+/// Parses `text` as the newest Python the parser knows (3.12 `type` statements and 3.14 syntax
+/// parse); version-specific "unsupported syntax" findings are not ours to make.
+///
+/// A plain module keeps the statements that end before its first error: the parser recovers, but
+/// what it recovers is a guess, and rules never run on guesses. A notebook drops the cells that do
+/// not parse and keeps every other cell.
+pub fn parse_source(text: &str, kind: SourceKind) -> ParsedSource {
+    let options =
+        ParseOptions::from(PySourceType::Python).with_target_version(PythonVersion::latest());
+    let cells = cell_ranges(text, kind);
+    let parsed = parse_cells_unchecked(text, cells.iter().copied(), &options);
+    let mut syntax_errors: Vec<SyntaxError> = Vec::new();
+    for error in parsed.errors() {
+        let cell = match kind {
+            SourceKind::Python => None,
+            SourceKind::DatabricksNotebook => Some(cell_of(&cells, error.location)),
+        };
+        // One error per file (module) or per cell (notebook): the first.
+        if syntax_errors.iter().any(|e| e.cell == cell) {
+            continue;
+        }
+        syntax_errors.push(SyntaxError {
+            range: error.location,
+            message: error.error.to_string(),
+            cell,
+        });
+    }
+    let mut module = parsed.into_syntax();
+    if !syntax_errors.is_empty() {
+        module.body.retain(|stmt| {
+            let range = stmt.range();
+            !syntax_errors.iter().any(|e| match e.cell {
+                None => range.end() > e.range.start(),
+                Some(cell) => cells[cell].contains_range(range) || cell_of(&cells, range) == cell,
+            })
+        });
+    }
+    ParsedSource {
+        kind,
+        module,
+        cells,
+        syntax_errors,
+    }
+}
+
+fn cell_of(cells: &[TextRange], range: TextRange) -> usize {
+    cells
+        .iter()
+        .rposition(|cell| cell.start() <= range.start())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_statements_before_the_first_error() {
+        let parsed = parse_source("import os\nx = (\ny = 2\n", SourceKind::Python);
+        assert_eq!(parsed.syntax_errors.len(), 1);
+        assert_eq!(parsed.body().len(), 1);
+    }
+
+    #[test]
+    fn notebook_cells_fail_alone() {
+        let text = "# Databricks notebook source\nimport os\n\n# COMMAND ----------\ndef f(:\n    pass\n\n# COMMAND ----------\nx = os.getcwd()\n";
+        let parsed = parse_source(text, SourceKind::DatabricksNotebook);
+        assert_eq!(parsed.syntax_errors.len(), 1);
+        assert_eq!(parsed.syntax_errors[0].cell, Some(1));
+        assert_eq!(
+            parsed.body().len(),
+            2,
+            "the import and the assignment survive"
+        );
+    }
+
+    #[test]
+    fn newest_syntax_parses() {
+        let parsed = parse_source("type Point = tuple[float, float]\n", SourceKind::Python);
+        assert!(parsed.syntax_errors.is_empty());
+    }
+}

@@ -1,0 +1,179 @@
+//! The per-file semantic model: scopes with their bindings, functions and classes, and the calls
+//! each scope makes when it runs. Built once per file by [`ModuleModel::build`]; the checker's
+//! project model links files together on top of it.
+//!
+//! Python's rules are followed where they decide what a name means: a function body sees its own
+//! bindings, then enclosing functions, then the module (never the class body it sits in);
+//! `global` names live in the module; decorators, default values and base classes run in the
+//! enclosing scope when the `def`/`class` statement runs; a lambda or nested `def` is only
+//! defined, not run, so its calls belong to its own scope.
+
+mod builder;
+mod resolve;
+
+use ruff_python_ast::{Expr, ExprCall, ExprLambda, Stmt, StmtClassDef, StmtFunctionDef};
+use ruff_text_size::TextRange;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+pub use resolve::{NameMeaning, Resolution};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScopeId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FunctionId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClassId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeKind {
+    Module,
+    Class(ClassId),
+    Function(FunctionId),
+    /// A lambda: defined where it stands, run only when called (we never follow such calls).
+    Lambda,
+}
+
+/// What a value bound to a name was, as far as the binding statement tells.
+#[derive(Clone, Copy, Debug)]
+pub enum Value<'a> {
+    /// `name = expr`, `name := expr`
+    Expr(&'a Expr),
+    /// `a, name = expr`: element `index` of what `expr` evaluates to.
+    Element(&'a Expr, usize),
+    /// Bound by something we do not model (`for`, `with ... as`, augmented assignment).
+    Unknown,
+}
+
+#[derive(Clone, Debug)]
+pub enum BindingKind<'a> {
+    /// `import a.b as c` binds `c` to `a.b`; `import a.b` binds `a` to `a`.
+    Import {
+        qualified: String,
+    },
+    /// `from .mod import name as alias`: `level` leading dots, then `module`.
+    FromImport {
+        level: u32,
+        module: &'a str,
+        name: &'a str,
+    },
+    Class(ClassId),
+    Function(FunctionId),
+    Assignment(Value<'a>),
+    Parameter,
+}
+
+#[derive(Clone, Debug)]
+pub struct Binding<'a> {
+    pub kind: BindingKind<'a>,
+    /// The bound name's range (or the statement's when the name has none of its own).
+    pub range: TextRange,
+    /// The statement that binds it inside a `try` body or `except ImportError` handler.
+    pub in_try: bool,
+}
+
+#[derive(Debug)]
+pub struct Scope<'a> {
+    pub kind: ScopeKind,
+    pub parent: Option<ScopeId>,
+    pub bindings: FxHashMap<&'a str, Vec<Binding<'a>>>,
+    /// Names declared `global` here: their bindings live in the module scope.
+    pub globals: FxHashSet<&'a str>,
+    /// Every call evaluated when this scope's code runs, in source order (comprehensions
+    /// included; nested `def`s, classes and lambdas excluded: they have their own scopes).
+    pub calls: Vec<&'a ExprCall>,
+}
+
+#[derive(Debug)]
+pub struct FunctionInfo<'a> {
+    pub def: &'a StmtFunctionDef,
+    pub name: &'a str,
+    /// The function's own scope.
+    pub scope: ScopeId,
+    /// Where the `def` statement stands.
+    pub parent_scope: ScopeId,
+    /// The class this function is a method of (its `def` is directly in the class body).
+    pub class: Option<ClassId>,
+    /// The first positional parameter of a method (`self`, `cls`).
+    pub receiver: Option<&'a str>,
+    /// The values of its `return` statements (a bare `return` is `None`, so not listed).
+    pub returns: Vec<&'a Expr>,
+    pub has_bare_return: bool,
+}
+
+#[derive(Debug)]
+pub struct ClassInfo<'a> {
+    pub def: &'a StmtClassDef,
+    pub name: &'a str,
+    pub scope: ScopeId,
+    pub parent_scope: ScopeId,
+    /// Methods by name; a later `def` of the same name replaces an earlier one.
+    pub methods: FxHashMap<&'a str, FunctionId>,
+    /// `self.attr = value` in any method, by attribute name.
+    pub attribute_stores: FxHashMap<&'a str, Vec<(ScopeId, Value<'a>)>>,
+}
+
+impl ClassInfo<'_> {
+    pub fn bases(&self) -> &[Expr] {
+        self.def.arguments.as_ref().map_or(&[], |a| &a.args)
+    }
+}
+
+/// Everything obolint knows about one file's code, borrowing its AST.
+#[derive(Debug)]
+pub struct ModuleModel<'a> {
+    /// The dotted package the file is in (`["pkg", "sub"]` for `pkg/sub/mod.py`), for relative
+    /// imports; empty at the project root.
+    pub package: Vec<String>,
+    pub body: &'a [Stmt],
+    pub scopes: Vec<Scope<'a>>,
+    pub functions: Vec<FunctionInfo<'a>>,
+    pub classes: Vec<ClassInfo<'a>>,
+    pub lambdas: Vec<&'a ExprLambda>,
+}
+
+impl<'a> ModuleModel<'a> {
+    pub const MODULE_SCOPE: ScopeId = ScopeId(0);
+
+    pub fn build(body: &'a [Stmt], package: Vec<String>) -> Self {
+        builder::build(body, package)
+    }
+
+    pub fn scope(&self, id: ScopeId) -> &Scope<'a> {
+        &self.scopes[id.0 as usize]
+    }
+
+    pub fn function(&self, id: FunctionId) -> &FunctionInfo<'a> {
+        &self.functions[id.0 as usize]
+    }
+
+    pub fn class(&self, id: ClassId) -> &ClassInfo<'a> {
+        &self.classes[id.0 as usize]
+    }
+
+    pub fn function_ids(&self) -> impl Iterator<Item = FunctionId> + use<'_, 'a> {
+        (0..self.functions.len() as u32).map(FunctionId)
+    }
+
+    pub fn class_ids(&self) -> impl Iterator<Item = ClassId> + use<'_, 'a> {
+        (0..self.classes.len() as u32).map(ClassId)
+    }
+
+    /// The function whose own scope is `scope`, if any.
+    pub fn function_of_scope(&self, scope: ScopeId) -> Option<FunctionId> {
+        match self.scope(scope).kind {
+            ScopeKind::Function(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Module-level binding of `name` that is a class or function defined here.
+    pub fn top_level_definition(&self, name: &str) -> Option<&BindingKind<'a>> {
+        self.scope(Self::MODULE_SCOPE)
+            .bindings
+            .get(name)?
+            .iter()
+            .rev()
+            .map(|b| &b.kind)
+            .find(|k| matches!(k, BindingKind::Class(_) | BindingKind::Function(_)))
+    }
+}

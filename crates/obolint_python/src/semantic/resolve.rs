@@ -1,0 +1,315 @@
+//! What a name or dotted expression means at a point of the code.
+
+use ruff_python_ast::Expr;
+
+use super::{BindingKind, ClassId, FunctionId, ModuleModel, ScopeId, ScopeKind, Value};
+
+/// The meaning of a name in a scope, from all of its bindings there (flow-insensitive: a name
+/// bound twice means either).
+#[derive(Clone, Debug)]
+pub enum Resolution<'a> {
+    /// Bound only by imports: the absolute qualified name each import gives it (two in a
+    /// `try`/`except ImportError` that imports the same name from two places).
+    Imported(Vec<String>),
+    /// A class defined here (the last definition when there are several). A local definition
+    /// shadows an import of the same name: a local `class GenieAgent` is not Databricks'.
+    Class(ClassId),
+    Function(FunctionId),
+    /// A variable: every value assigned to it in `scope`.
+    Values(ScopeId, Vec<Value<'a>>),
+    /// A parameter of the function whose scope this is (possibly also reassigned).
+    Parameter(ScopeId),
+    /// Not bound in the file: a builtin, a star import, or a typo.
+    Unbound,
+}
+
+/// What the meaning of a name or attribute chain is, for matching against known symbols.
+#[derive(Clone, Debug)]
+pub enum NameMeaning {
+    /// Absolute dotted names (`databricks.sdk.WorkspaceClient`); several when imports disagree.
+    Qualified(Vec<String>),
+    Class(ClassId),
+    Function(FunctionId),
+    /// `self.method` / `cls.method` / `Class.method` inside this file.
+    Method(FunctionId),
+    /// Anything else: a value, a parameter, an unknown name.
+    Other,
+}
+
+fn is_none(expr: &Expr) -> bool {
+    matches!(expr, Expr::NoneLiteral(_))
+}
+
+impl<'a> ModuleModel<'a> {
+    /// The scope whose binding of `name` is seen from `scope` (Python's LEGB, skipping class
+    /// bodies for code nested in them).
+    pub fn lookup_scope(&self, scope: ScopeId, name: &str) -> Option<ScopeId> {
+        let mut current = Some(scope);
+        let mut first = true;
+        while let Some(id) = current {
+            let s = self.scope(id);
+            if s.globals.contains(name) {
+                return self
+                    .scope(Self::MODULE_SCOPE)
+                    .bindings
+                    .contains_key(name)
+                    .then_some(Self::MODULE_SCOPE);
+            }
+            let visible = first || !matches!(s.kind, ScopeKind::Class(_));
+            if visible && s.bindings.contains_key(name) {
+                return Some(id);
+            }
+            first = false;
+            current = s.parent;
+        }
+        None
+    }
+
+    pub fn resolve_name(&self, scope: ScopeId, name: &str) -> Resolution<'a> {
+        let Some(found) = self.lookup_scope(scope, name) else {
+            return Resolution::Unbound;
+        };
+        let bindings = &self.scope(found).bindings[name];
+        // A later `def`/`class` shadows everything else.
+        if let Some(kind) = bindings
+            .iter()
+            .rev()
+            .map(|b| &b.kind)
+            .find(|k| matches!(k, BindingKind::Class(_) | BindingKind::Function(_)))
+        {
+            return match kind {
+                BindingKind::Class(c) => Resolution::Class(*c),
+                BindingKind::Function(f) => Resolution::Function(*f),
+                _ => unreachable!("filtered above"),
+            };
+        }
+        let mut imported = Vec::new();
+        let mut values = Vec::new();
+        let mut parameter = false;
+        for binding in bindings {
+            match &binding.kind {
+                BindingKind::Import { qualified } => imported.push(qualified.clone()),
+                BindingKind::FromImport {
+                    level,
+                    module,
+                    name,
+                } => match self.absolute_import(*level, module, name) {
+                    Some(qualified) => imported.push(qualified),
+                    None => values.push(Value::Unknown),
+                },
+                // `except ImportError: GenieAgent = None` does not change what the name means
+                // when it is called.
+                BindingKind::Assignment(Value::Expr(e)) if is_none(e) && binding.in_try => {}
+                BindingKind::Assignment(value) => values.push(*value),
+                BindingKind::Parameter => parameter = true,
+                BindingKind::Class(_) | BindingKind::Function(_) => {}
+            }
+        }
+        if parameter {
+            return Resolution::Parameter(found);
+        }
+        if values.is_empty() && !imported.is_empty() {
+            imported.dedup();
+            return Resolution::Imported(imported);
+        }
+        if imported.is_empty() {
+            return Resolution::Values(found, values);
+        }
+        // Imported in one place, assigned in another: we cannot say which.
+        Resolution::Values(found, vec![Value::Unknown])
+    }
+
+    /// `from ..pkg import name` seen from this file's package, as an absolute dotted name.
+    pub fn absolute_import(&self, level: u32, module: &str, name: &str) -> Option<String> {
+        let mut parts: Vec<&str> = Vec::new();
+        if level > 0 {
+            let keep = self.package.len().checked_sub(level as usize - 1)?;
+            parts.extend(self.package[..keep].iter().map(String::as_str));
+        }
+        if !module.is_empty() {
+            parts.push(module);
+        }
+        parts.push(name);
+        Some(parts.join("."))
+    }
+
+    /// What a callee or a dotted expression names, as seen from `scope`.
+    pub fn meaning(&self, scope: ScopeId, expr: &Expr) -> NameMeaning {
+        self.meaning_with_depth(scope, expr, 0)
+    }
+
+    fn meaning_with_depth(&self, scope: ScopeId, expr: &Expr, depth: u32) -> NameMeaning {
+        if depth > 8 {
+            return NameMeaning::Other;
+        }
+        match expr {
+            Expr::Name(name) => match self.resolve_name(scope, name.id.as_str()) {
+                Resolution::Imported(names) => NameMeaning::Qualified(names),
+                Resolution::Class(c) => NameMeaning::Class(c),
+                Resolution::Function(f) => NameMeaning::Function(f),
+                // `GenieCls = GenieAgent`: an alias.
+                Resolution::Values(found, values) => match values.as_slice() {
+                    [Value::Expr(alias @ (Expr::Name(_) | Expr::Attribute(_)))] => {
+                        self.meaning_with_depth(found, alias, depth + 1)
+                    }
+                    _ => NameMeaning::Other,
+                },
+                Resolution::Parameter(_) | Resolution::Unbound => NameMeaning::Other,
+            },
+            Expr::Attribute(attribute) => {
+                let attr = attribute.attr.as_str();
+                if let Expr::Name(base) = attribute.value.as_ref()
+                    && let Some(method) = self.receiver_method(scope, base.id.as_str(), attr)
+                {
+                    return NameMeaning::Method(method);
+                }
+                match self.meaning_with_depth(scope, &attribute.value, depth + 1) {
+                    NameMeaning::Qualified(names) => NameMeaning::Qualified(
+                        names.into_iter().map(|n| format!("{n}.{attr}")).collect(),
+                    ),
+                    NameMeaning::Class(class) => self
+                        .find_method(class, attr)
+                        .map_or(NameMeaning::Other, NameMeaning::Method),
+                    _ => NameMeaning::Other,
+                }
+            }
+            _ => NameMeaning::Other,
+        }
+    }
+
+    /// `self.attr` / `cls.attr` inside a method: the method `attr` of the enclosing class (only
+    /// methods defined in this file; the project model follows bases in other files).
+    fn receiver_method(&self, scope: ScopeId, base: &str, attr: &str) -> Option<FunctionId> {
+        let class = self.receiver_class(scope, base)?;
+        self.find_method(class, attr)
+    }
+
+    /// The class whose instance (or class object) `name` is, when `name` is the receiver of the
+    /// method whose body `scope` is in (nested functions and lambdas see it too).
+    pub fn receiver_class(&self, scope: ScopeId, name: &str) -> Option<ClassId> {
+        let bound = self.lookup_scope(scope, name)?;
+        let function = self.function_of_scope(bound)?;
+        let info = self.function(function);
+        (info.receiver == Some(name))
+            .then_some(info.class)
+            .flatten()
+    }
+
+    /// `attr` defined in `class` itself or in a base class defined in this file.
+    pub fn find_method(&self, class: ClassId, attr: &str) -> Option<FunctionId> {
+        let mut seen = Vec::new();
+        let mut stack = vec![class];
+        while let Some(c) = stack.pop() {
+            if seen.contains(&c) {
+                continue;
+            }
+            seen.push(c);
+            let info = self.class(c);
+            if let Some(&m) = info.methods.get(attr) {
+                return Some(m);
+            }
+            for base in info.bases() {
+                if let NameMeaning::Class(b) = self.meaning(info.parent_scope, base) {
+                    stack.push(b);
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::semantic::{ModuleModel, NameMeaning};
+    use crate::{SourceKind, parse_source};
+    use ruff_python_ast::{Expr, Stmt};
+
+    fn last_expr_meaning(source: &str, package: &[&str]) -> NameMeaning {
+        let parsed = parse_source(source, SourceKind::Python);
+        let model = ModuleModel::build(
+            parsed.body(),
+            package.iter().map(|s| s.to_string()).collect(),
+        );
+        let Some(Stmt::Expr(stmt)) = parsed.body().last() else {
+            panic!("needs a final expression")
+        };
+        let Expr::Call(call) = stmt.value.as_ref() else {
+            panic!("needs a call")
+        };
+        model.meaning(ModuleModel::MODULE_SCOPE, &call.func)
+    }
+
+    fn qualified(meaning: NameMeaning) -> Vec<String> {
+        match meaning {
+            NameMeaning::Qualified(names) => names,
+            other => panic!("expected a qualified name, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn aliases_and_module_attributes() {
+        assert_eq!(
+            qualified(last_expr_meaning(
+                "import databricks_ai_bridge as b\nb.ModelServingUserCredentials()\n",
+                &[]
+            )),
+            ["databricks_ai_bridge.ModelServingUserCredentials"]
+        );
+        assert_eq!(
+            qualified(last_expr_meaning(
+                "import databricks.sdk\ndatabricks.sdk.WorkspaceClient()\n",
+                &[]
+            )),
+            ["databricks.sdk.WorkspaceClient"]
+        );
+        assert_eq!(
+            qualified(last_expr_meaning(
+                "from databricks.sdk import WorkspaceClient as WC\nW = WC\nW()\n",
+                &[]
+            )),
+            ["databricks.sdk.WorkspaceClient"]
+        );
+    }
+
+    #[test]
+    fn relative_imports_resolve_against_the_package() {
+        assert_eq!(
+            qualified(last_expr_meaning(
+                "from .tools import make\nmake()\n",
+                &["pkg", "sub"]
+            )),
+            ["pkg.sub.tools.make"]
+        );
+        assert_eq!(
+            qualified(last_expr_meaning(
+                "from .. import tools\ntools.make()\n",
+                &["pkg", "sub"]
+            )),
+            ["pkg.tools.make"]
+        );
+        assert!(matches!(
+            last_expr_meaning("from ... import x\nx()\n", &["pkg"]),
+            NameMeaning::Other
+        ));
+    }
+
+    #[test]
+    fn local_definitions_shadow_imports() {
+        let source = "from databricks_langchain import GenieAgent\nclass GenieAgent:\n    pass\nGenieAgent()\n";
+        assert!(matches!(
+            last_expr_meaning(source, &[]),
+            NameMeaning::Class(_)
+        ));
+    }
+
+    #[test]
+    fn try_except_imports_keep_both_paths() {
+        let source = "try:\n    from databricks_ai_bridge import ModelServingUserCredentials as M\nexcept ImportError:\n    from databricks.sdk.credentials_provider import ModelServingUserCredentials as M\nM()\n";
+        assert_eq!(qualified(last_expr_meaning(source, &[])).len(), 2);
+        let source = "try:\n    from databricks_langchain import GenieAgent\nexcept ImportError:\n    GenieAgent = None\nGenieAgent()\n";
+        assert_eq!(
+            qualified(last_expr_meaning(source, &[])),
+            ["databricks_langchain.GenieAgent"]
+        );
+    }
+}
