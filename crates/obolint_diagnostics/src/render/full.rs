@@ -112,3 +112,11 @@ pub fn termcolor_stream(color: bool) -> term::termcolor::StandardStream {
     };
     term::termcolor::StandardStream::stdout(choice)
 }
+
+/// The `full` rendering without colour, as a string (snapshots, tests, the language server).
+pub fn full_to_string(diagnostics: &[Diagnostic], db: &SourceDb) -> String {
+    let mut buffer = term::termcolor::NoColor::new(Vec::new());
+    // Writing into memory cannot fail.
+    let _ = render_full(&mut buffer, diagnostics, db);
+    String::from_utf8_lossy(&buffer.into_inner()).into_owned()
+}

@@ -4,7 +4,7 @@ mod full;
 mod json;
 mod summary;
 
-pub use full::{render_full, termcolor_stream};
+pub use full::{full_to_string, render_full, termcolor_stream};
 pub use json::{JsonDiagnostic, render_json, to_json_diagnostics};
 pub use summary::Summary;
 

@@ -130,28 +130,38 @@ fn diagnostic(
 ) -> Diagnostic {
     let file = project.file(root.file);
     let model = &file.model;
-    let place = if in_default_argument(model, root, call.range()) {
-        "in a default argument value, evaluated when the model loads".to_string()
+    let (place, when) = if in_default_argument(model, root, call.range()) {
+        (
+            "in a default argument value".to_string(),
+            "evaluated when the model loads",
+        )
     } else {
         match root.kind {
-            LoadRootKind::Init => "in `__init__`, before any caller is known".to_string(),
-            LoadRootKind::LoadContext => {
-                "in `load_context`, before any caller is known".to_string()
-            }
-            LoadRootKind::Module => "at module level, when the model loads".to_string(),
+            LoadRootKind::Init => ("in `__init__`".to_string(), "before any caller is known"),
+            LoadRootKind::LoadContext => (
+                "in `load_context`".to_string(),
+                "before any caller is known",
+            ),
+            LoadRootKind::Module => ("at module level".to_string(), "when the model loads"),
             LoadRootKind::ClassBody => {
                 let name = match model.scope(root.scope).kind {
                     obolint_python::semantic::ScopeKind::Class(class) => model.class(class).name,
                     _ => "?",
                 };
-                format!("in the body of class `{name}`, when the model loads")
+                (
+                    format!("in the body of class `{name}`"),
+                    "when the model loads",
+                )
             }
         }
     };
     let (message, label) = match via {
-        None => (format!("user client built {place}"), "built at load time"),
+        None => (
+            format!("user client built {place}, {when}"),
+            "built at load time",
+        ),
         Some(_) => (
-            format!("user client built {place}, through this call"),
+            format!("user client built through this call {place}, {when}"),
             "builds a user client at load time",
         ),
     };

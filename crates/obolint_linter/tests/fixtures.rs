@@ -1,0 +1,158 @@
+//! Every rule's fixtures under `fixtures/rules/<CODE>/<case>/`: `fire_*` projects must report the
+//! rule, `silent_*` projects must not. The rendered `full` output is snapshotted, and every fix
+//! is applied to a copy of the project: the result must parse and no longer show that finding.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use obolint_diagnostics::Edit;
+use obolint_diagnostics::render::full_to_string;
+use obolint_linter::{CheckReport, CheckRequest, Settings, check};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/rules")
+}
+
+fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = fs::read_dir(dir)
+        .expect("fixture folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn run(dir: &Path) -> CheckReport {
+    let request = CheckRequest {
+        paths: vec![PathBuf::from(".")],
+        settings: Settings::default(),
+        cwd: dir.to_path_buf(),
+    };
+    check(&request).expect("fixture projects exist")
+}
+
+fn apply(text: &str, edits: &[Edit]) -> String {
+    let mut edits = edits.to_vec();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.range.start()));
+    let mut out = text.to_string();
+    for edit in edits {
+        out.replace_range(
+            usize::from(edit.range.start())..usize::from(edit.range.end()),
+            &edit.content,
+        );
+    }
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create");
+    for entry in fs::read_dir(from).expect("read") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// Applies each fix in a copy of the project and checks the invariants; returns the changed
+/// lines for the snapshot.
+fn check_fixes(case: &Path, report: &CheckReport, code: &str) -> String {
+    let mut shown = String::new();
+    for diagnostic in &report.diagnostics {
+        let Some(fix) = &diagnostic.fix else { continue };
+        assert!(!fix.message.is_empty(), "every fix has a title");
+        let file = report.db.get(diagnostic.primary.file);
+        let fixed = apply(&file.text, &fix.edits);
+        shown.push_str(&format!(
+            "fix ({}) {}: {}\n",
+            fix.applicability.as_str(),
+            file.display_path,
+            fix.message
+        ));
+        for (before, after) in file.text.lines().zip(fixed.lines()) {
+            if before != after {
+                shown.push_str(&format!("- {before}\n+ {after}\n"));
+            }
+        }
+        let temp = tempfile::tempdir().expect("tempdir");
+        copy_dir(case, temp.path());
+        let relative = file
+            .path
+            .strip_prefix(case.canonicalize().expect("canonical"))
+            .expect("inside the case");
+        fs::write(temp.path().join(relative), &fixed).expect("write");
+        let after = run(temp.path());
+        assert!(
+            after.diagnostics.iter().all(|d| d.rule.code != "OBO900"),
+            "{}: the fix for {code} breaks parsing",
+            case.display()
+        );
+        let before_count = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.code == code)
+            .count();
+        let after_count = after
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.code == code)
+            .count();
+        assert!(
+            after_count < before_count,
+            "{}: the fix for {code} does not remove the finding",
+            case.display()
+        );
+    }
+    shown
+}
+
+#[test]
+fn rule_fixtures() {
+    let mut seen = 0;
+    for code_dir in sorted_dirs(&fixtures()) {
+        let code = code_dir.file_name().unwrap().to_string_lossy().into_owned();
+        let (mut fire, mut silent) = (0, 0);
+        for case in sorted_dirs(&code_dir) {
+            let name = case.file_name().unwrap().to_string_lossy().into_owned();
+            let report = run(&case);
+            let count = report
+                .diagnostics
+                .iter()
+                .filter(|d| d.rule.code == code)
+                .count();
+            if name.starts_with("fire") {
+                fire += 1;
+                assert!(
+                    count > 0,
+                    "{code}/{name} must report {code}:\n{}",
+                    full_to_string(&report.diagnostics, &report.db)
+                );
+            } else if name.starts_with("silent") {
+                silent += 1;
+                assert_eq!(
+                    count,
+                    0,
+                    "{code}/{name} must not report {code}:\n{}",
+                    full_to_string(&report.diagnostics, &report.db)
+                );
+            } else {
+                panic!("fixture {code}/{name} must start with fire_ or silent_");
+            }
+            let mut snapshot = full_to_string(&report.diagnostics, &report.db);
+            snapshot.push_str(&check_fixes(&case, &report, &code));
+            insta::assert_snapshot!(format!("{code}__{name}"), snapshot);
+            seen += 1;
+        }
+        assert!(fire > 0, "{code} has no fixture that fires");
+        // OBO900 is about files that do not parse: a silent case is any other fixture.
+        assert!(
+            silent > 0 || code == "OBO900",
+            "{code} has no fixture that must stay silent"
+        );
+    }
+    assert!(seen > 20, "fixtures were found");
+}
