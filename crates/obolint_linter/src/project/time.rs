@@ -102,7 +102,7 @@ impl TimeModel {
                 .iter()
                 .map(|f| (f.file, project.model(f.file).function(f.func).scope)),
         );
-        for &f in &request_reached {
+        for &f in request_reached.iter().chain(&time.request_roots) {
             time.times.insert(f, CallTime::Request);
         }
         for &f in &load_reached {
@@ -170,4 +170,81 @@ fn reach(
         }
     }
     reached
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use obolint_diagnostics::FileId;
+    use obolint_python::semantic::ModuleModel;
+    use obolint_python::{SourceKind, parse_source};
+
+    use super::*;
+    use crate::project::ProjectFile;
+    use crate::settings::Settings;
+
+    const AGENT: &str = r#"
+import mlflow
+from mlflow.pyfunc import ResponsesAgent
+
+def shared():
+    pass
+
+def only_request():
+    pass
+
+def never():
+    pass
+
+class Agent(ResponsesAgent):
+    def __init__(self):
+        self.x = shared()
+        def closure():
+            never()
+
+    def load_context(self, context):
+        pass
+
+    def helper(self):
+        only_request()
+        shared()
+
+    def predict(self, request):
+        self.helper()
+
+    def handle(self, request):
+        pass
+
+mlflow.models.set_model(Agent())
+"#;
+
+    #[test]
+    fn classifies_load_and_request_time() {
+        let parsed = parse_source(AGENT, SourceKind::Python);
+        let files = vec![ProjectFile {
+            id: FileId(0),
+            path: PathBuf::from("/p/agent.py"),
+            model: ModuleModel::build(parsed.body(), Vec::new()),
+        }];
+        let settings = Settings { request_methods: vec!["handle".into()], ..Settings::default() };
+        let project = Project::new(PathBuf::from("/p"), files, &settings);
+        let model = project.model(FileIdx(0));
+        let time_of = |name: &str| {
+            let func = model.function_ids().find(|&f| model.function(f).name == name).expect(name);
+            project.time.time_of(FnRef { file: FileIdx(0), func })
+        };
+        assert_eq!(time_of("shared"), CallTime::Load, "reached from both is load time");
+        assert_eq!(time_of("__init__"), CallTime::Load);
+        assert_eq!(time_of("load_context"), CallTime::Load);
+        assert_eq!(time_of("only_request"), CallTime::Request);
+        assert_eq!(time_of("helper"), CallTime::Request);
+        assert_eq!(time_of("predict"), CallTime::Request);
+        assert_eq!(time_of("handle"), CallTime::Request, "configured request methods");
+        assert_eq!(time_of("closure"), CallTime::Unreached, "only defined in a root");
+        assert_eq!(time_of("never"), CallTime::Unreached);
+        assert_eq!(project.time.load_roots.len(), 4, "module, class body, __init__, load_context");
+        assert!(project.models.is_model_code(FileIdx(0)));
+        assert!(!project.models.in_obo_model(FileIdx(0)), "no user client, no user policy");
+    }
 }
