@@ -16,12 +16,20 @@ fn obolint(cwd: &Path, args: &[&str]) -> Output {
 }
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 fn json(output: &Output) -> Vec<Value> {
     serde_json::from_slice::<Value>(&output.stdout)
-        .unwrap_or_else(|e| panic!("invalid JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)))
+        .unwrap_or_else(|e| {
+            panic!(
+                "invalid JSON ({e}): {}",
+                String::from_utf8_lossy(&output.stdout)
+            )
+        })
         .as_array()
         .expect("an array")
         .clone()
@@ -45,7 +53,11 @@ const AGENT_HEADER: &str = "import mlflow\nfrom mlflow.pyfunc import ResponsesAg
 
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    fs::write(dir.path().join("pyproject.toml"), "[project]\nname = \"t\"\n").unwrap();
+    fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"t\"\n",
+    )
+    .unwrap();
     for (path, text) in files {
         let path = dir.path().join(path);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -62,24 +74,56 @@ fn agent_with_init_client() -> String {
 
 #[test]
 fn example_project_reports_findings_as_json() {
-    let output = obolint(&repo(), &["check", "--output-format", "json", "fixtures/example-agent"]);
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = obolint(
+        &repo(),
+        &["check", "--output-format", "json", "fixtures/example-agent"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(
         findings(&output),
         [
-            ("OBO101".into(), "fixtures/example-agent/sales_agent/agent.py".into(), 15),
-            ("OBO201".into(), "fixtures/example-agent/sales_agent/agent.py".into(), 20),
+            (
+                "OBO101".into(),
+                "fixtures/example-agent/sales_agent/agent.py".into(),
+                15
+            ),
+            (
+                "OBO201".into(),
+                "fixtures/example-agent/sales_agent/agent.py".into(),
+                20
+            ),
         ]
     );
     let first = &json(&output)[0];
-    for key in ["code", "name", "severity", "message", "filename", "cell", "location", "end_location", "fix", "url"] {
+    for key in [
+        "code",
+        "name",
+        "severity",
+        "message",
+        "filename",
+        "cell",
+        "location",
+        "end_location",
+        "fix",
+        "url",
+    ] {
         assert!(first.get(key).is_some(), "field {key} is missing");
     }
     assert_eq!(first["name"], "user-client-at-load-time");
     assert_eq!(first["severity"], "error");
     assert_eq!(first["location"]["column"], 28);
     assert_eq!(first["end_location"]["column"], 41);
-    assert!(first["url"].as_str().unwrap().ends_with("/docs/rules/OBO101.md"));
+    assert!(
+        first["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/docs/rules/OBO101.md")
+    );
     let fix = &json(&output)[1]["fix"];
     assert_eq!(fix["applicability"], "unsafe");
     assert_eq!(fix["edits"][0]["content"], ", client=user");
@@ -87,18 +131,38 @@ fn example_project_reports_findings_as_json() {
 
 #[test]
 fn full_output_is_rustc_style_with_summary() {
-    let output = obolint(&repo(), &["check", "--color", "never", "fixtures/example-agent"]);
+    let output = obolint(
+        &repo(),
+        &["check", "--color", "never", "fixtures/example-agent"],
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("error[OBO101]: user client built through this call in `__init__`"), "{stdout}");
-    assert!(stdout.contains("--> fixtures/example-agent/sales_agent/agent.py:15:28"), "{stdout}");
-    assert!(stdout.contains("= help: build it inside `predict()`"), "{stdout}");
-    assert!(stdout.trim_end().ends_with("obolint: 2 errors (1 fixable with --unsafe-fixes)"), "{stdout}");
+    assert!(
+        stdout.contains("error[OBO101]: user client built through this call in `__init__`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--> fixtures/example-agent/sales_agent/agent.py:15:28"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("= help: build it inside `predict()`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("obolint: 2 errors (1 fixable with --unsafe-fixes)"),
+        "{stdout}"
+    );
     assert!(!stdout.contains('\u{1b}'), "no colour unless asked");
 }
 
 #[test]
 fn colour_only_when_asked_or_on_a_terminal() {
-    let output = obolint(&repo(), &["check", "--color", "always", "fixtures/example-agent"]);
+    let output = obolint(
+        &repo(),
+        &["check", "--color", "always", "fixtures/example-agent"],
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains('\u{1b}'));
     // Not a terminal: `auto` means no colour.
     let output = obolint(&repo(), &["check", "fixtures/example-agent"]);
@@ -107,7 +171,12 @@ fn colour_only_when_asked_or_on_a_terminal() {
 
 #[test]
 fn clean_project_exits_zero() {
-    let dir = project(&[("agent.py", &format!("{AGENT_HEADER}\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        return w.current_user.me()\n"))]);
+    let dir = project(&[(
+        "agent.py",
+        &format!(
+            "{AGENT_HEADER}\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        return w.current_user.me()\n"
+        ),
+    )]);
     let output = obolint(dir.path(), &["check"]);
     assert_eq!(output.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&output.stdout).contains("obolint: no problems found"));
@@ -119,8 +188,16 @@ fn clean_project_exits_zero() {
 fn exit_zero_and_fail_on() {
     let dir = project(&[("agent.py", &agent_with_init_client())]);
     assert_eq!(obolint(dir.path(), &["check"]).status.code(), Some(1));
-    assert_eq!(obolint(dir.path(), &["check", "--exit-zero"]).status.code(), Some(0));
-    assert_eq!(obolint(dir.path(), &["check", "--fail-on", "warning"]).status.code(), Some(1));
+    assert_eq!(
+        obolint(dir.path(), &["check", "--exit-zero"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        obolint(dir.path(), &["check", "--fail-on", "warning"])
+            .status
+            .code(),
+        Some(1)
+    );
 }
 
 #[test]
@@ -129,13 +206,21 @@ fn missing_path_is_a_tool_error() {
     let output = obolint(dir.path(), &["check", "no_such_dir"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("no_such_dir") && stderr.contains("does not exist"), "{stderr}");
+    assert!(
+        stderr.contains("no_such_dir") && stderr.contains("does not exist"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn bad_arguments_exit_two() {
     let dir = project(&[]);
-    assert_eq!(obolint(dir.path(), &["check", "--output-format", "yaml"]).status.code(), Some(2));
+    assert_eq!(
+        obolint(dir.path(), &["check", "--output-format", "yaml"])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(obolint(dir.path(), &["frobnicate"]).status.code(), Some(2));
 }
 
@@ -145,7 +230,11 @@ fn syntax_errors_and_bad_bytes_are_findings_and_the_rest_is_checked() {
         ("broken.py", "import mlflow\ndef f(:\n"),
         ("agent.py", &agent_with_init_client()),
     ]);
-    fs::write(dir.path().join("latin1.py"), b"import mlflow\nname = '\xe9t\xe9'\n").unwrap();
+    fs::write(
+        dir.path().join("latin1.py"),
+        b"import mlflow\nname = '\xe9t\xe9'\n",
+    )
+    .unwrap();
     let output = obolint(dir.path(), &["check", "--output-format", "json"]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
@@ -161,14 +250,24 @@ fn syntax_errors_and_bad_bytes_are_findings_and_the_rest_is_checked() {
 #[cfg(unix)]
 #[test]
 fn symlink_loops_and_dangling_links_do_not_stop_the_run() {
-    let dir = project(&[("agent.py", &agent_with_init_client()), ("pkg/mod.py", "x = 1\n")]);
+    let dir = project(&[
+        ("agent.py", &agent_with_init_client()),
+        ("pkg/mod.py", "x = 1\n"),
+    ]);
     std::os::unix::fs::symlink(dir.path().join("pkg"), dir.path().join("pkg/loop")).unwrap();
-    std::os::unix::fs::symlink(dir.path().join("nowhere.py"), dir.path().join("dangling.py")).unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("nowhere.py"),
+        dir.path().join("dangling.py"),
+    )
+    .unwrap();
     let output = obolint(dir.path(), &["check", "--output-format", "json"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("symlink loop"), "{stderr}");
-    let codes: Vec<_> = findings(&output).into_iter().map(|(c, f, _)| format!("{c} {f}")).collect();
+    let codes: Vec<_> = findings(&output)
+        .into_iter()
+        .map(|(c, f, _)| format!("{c} {f}"))
+        .collect();
     assert_eq!(codes, ["OBO101 agent.py", "OBO900 dangling.py"]);
 }
 
@@ -188,15 +287,30 @@ fn paths_narrow_reports_not_understanding() {
     ]);
     let whole = findings(&obolint(dir.path(), &["check", "--output-format", "json"]));
     assert_eq!(whole.len(), 2);
-    let narrowed = findings(&obolint(dir.path(), &["check", "--output-format", "json", "agent.py"]));
-    assert_eq!(narrowed, [("OBO201".to_string(), "agent.py".to_string(), 8)]);
+    let narrowed = findings(&obolint(
+        dir.path(),
+        &["check", "--output-format", "json", "agent.py"],
+    ));
+    assert_eq!(
+        narrowed,
+        [("OBO201".to_string(), "agent.py".to_string(), 8)]
+    );
 }
 
 #[test]
 fn project_root_is_found_above_the_paths() {
-    let dir = project(&[("src/pkg/__init__.py", ""), ("src/pkg/agent.py", &agent_with_init_client())]);
-    let output = obolint(&dir.path().join("src/pkg"), &["check", "--output-format", "json", "agent.py"]);
-    assert_eq!(findings(&output), [("OBO101".to_string(), "agent.py".to_string(), 9)]);
+    let dir = project(&[
+        ("src/pkg/__init__.py", ""),
+        ("src/pkg/agent.py", &agent_with_init_client()),
+    ]);
+    let output = obolint(
+        &dir.path().join("src/pkg"),
+        &["check", "--output-format", "json", "agent.py"],
+    );
+    assert_eq!(
+        findings(&output),
+        [("OBO101".to_string(), "agent.py".to_string(), 9)]
+    );
 }
 
 #[test]

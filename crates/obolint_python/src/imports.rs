@@ -22,7 +22,7 @@ struct Collector<'p> {
 }
 
 impl Collector<'_> {
-    fn from_base(&self, import: &StmtImportFrom) -> Option<String> {
+    fn base_module(&self, import: &StmtImportFrom) -> Option<String> {
         let mut parts: Vec<&str> = Vec::new();
         if import.level > 0 {
             let keep = self.package.len().checked_sub(import.level as usize - 1)?;
@@ -43,7 +43,7 @@ impl<'a> StatementVisitor<'a> for Collector<'_> {
                     .extend(import.names.iter().map(|a| a.name.to_string()));
             }
             Stmt::ImportFrom(import) => {
-                if let Some(base) = self.from_base(import) {
+                if let Some(base) = self.base_module(import) {
                     for alias in &import.names {
                         if alias.name.as_str() != "*" {
                             let sub = if base.is_empty() {

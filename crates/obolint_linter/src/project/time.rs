@@ -227,24 +227,52 @@ mlflow.models.set_model(Agent())
             path: PathBuf::from("/p/agent.py"),
             model: ModuleModel::build(parsed.body(), Vec::new()),
         }];
-        let settings = Settings { request_methods: vec!["handle".into()], ..Settings::default() };
+        let settings = Settings {
+            request_methods: vec!["handle".into()],
+            ..Settings::default()
+        };
         let project = Project::new(PathBuf::from("/p"), files, &settings);
         let model = project.model(FileIdx(0));
         let time_of = |name: &str| {
-            let func = model.function_ids().find(|&f| model.function(f).name == name).expect(name);
-            project.time.time_of(FnRef { file: FileIdx(0), func })
+            let func = model
+                .function_ids()
+                .find(|&f| model.function(f).name == name)
+                .expect(name);
+            project.time.time_of(FnRef {
+                file: FileIdx(0),
+                func,
+            })
         };
-        assert_eq!(time_of("shared"), CallTime::Load, "reached from both is load time");
+        assert_eq!(
+            time_of("shared"),
+            CallTime::Load,
+            "reached from both is load time"
+        );
         assert_eq!(time_of("__init__"), CallTime::Load);
         assert_eq!(time_of("load_context"), CallTime::Load);
         assert_eq!(time_of("only_request"), CallTime::Request);
         assert_eq!(time_of("helper"), CallTime::Request);
         assert_eq!(time_of("predict"), CallTime::Request);
-        assert_eq!(time_of("handle"), CallTime::Request, "configured request methods");
-        assert_eq!(time_of("closure"), CallTime::Unreached, "only defined in a root");
+        assert_eq!(
+            time_of("handle"),
+            CallTime::Request,
+            "configured request methods"
+        );
+        assert_eq!(
+            time_of("closure"),
+            CallTime::Unreached,
+            "only defined in a root"
+        );
         assert_eq!(time_of("never"), CallTime::Unreached);
-        assert_eq!(project.time.load_roots.len(), 4, "module, class body, __init__, load_context");
+        assert_eq!(
+            project.time.load_roots.len(),
+            4,
+            "module, class body, __init__, load_context"
+        );
         assert!(project.models.is_model_code(FileIdx(0)));
-        assert!(!project.models.in_obo_model(FileIdx(0)), "no user client, no user policy");
+        assert!(
+            !project.models.in_obo_model(FileIdx(0)),
+            "no user client, no user policy"
+        );
     }
 }
