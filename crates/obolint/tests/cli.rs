@@ -319,3 +319,31 @@ fn version() {
     assert_eq!(output.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&output.stdout).starts_with("obolint "));
 }
+
+#[test]
+fn deeply_nested_and_long_files_do_not_crash() {
+    let nested = format!(
+        "import mlflow\nx = {}{}\n",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    let chain = format!("import mlflow\nx = {}\n", vec!["a"; 300_000].join(" + "));
+    let dir = project(&[
+        ("nested.py", nested.as_str()),
+        ("chain.py", chain.as_str()),
+        ("empty.py", ""),
+        (
+            "crlf_notebook.py",
+            "# Databricks notebook source\r\nimport mlflow\r\n# COMMAND ----------\r\n# COMMAND ----------\r\n",
+        ),
+        ("bom.py", "\u{feff}import mlflow\r\nx = 1\r\n"),
+    ]);
+    let output = obolint(dir.path(), &["check", "--output-format", "json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(json(&output).is_empty());
+}

@@ -43,7 +43,23 @@ pub enum CheckError {
     PathNotFound(PathBuf),
 }
 
+/// Stack size of the threads that parse and walk syntax trees. Parsing, visiting and dropping a
+/// tree recurse once per nesting level; CPython itself gives up long before this is reached, but a
+/// generated or hostile file must not crash the run. Stacks are reserved, not committed, so this
+/// costs address space only.
+const WORKER_STACK: usize = 512 * 1024 * 1024;
+
 pub fn check(request: &CheckRequest) -> Result<CheckReport, CheckError> {
+    match rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK)
+        .build()
+    {
+        Ok(pool) => pool.install(|| check_in_pool(request)),
+        Err(_) => check_in_pool(request),
+    }
+}
+
+fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
     let cwd = request
         .cwd
         .canonicalize()

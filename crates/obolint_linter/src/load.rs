@@ -23,6 +23,10 @@ pub fn load(path: &Path, extra_words: &[String]) -> Loaded {
         Ok(bytes) => bytes,
         Err(error) => return Loaded::Unreadable(error.to_string()),
     };
+    // Offsets are 32-bit (Ruff's `TextSize`): larger files cannot be parsed.
+    if u32::try_from(bytes.len()).is_err() {
+        return Loaded::Unreadable(format!("it is larger than 4 GiB ({} bytes)", bytes.len()));
+    }
     let relevant = mentions_relevant_names(&bytes, extra_words);
     match String::from_utf8(bytes) {
         Ok(text) => Loaded::Text { text, relevant },

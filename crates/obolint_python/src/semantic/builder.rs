@@ -21,6 +21,7 @@ pub(super) fn build(body: &[Stmt], package: Vec<String>) -> ModuleModel<'_> {
         },
         current: ModuleModel::MODULE_SCOPE,
         try_depth: 0,
+        nesting: 0,
     };
     builder.visit_body(body);
     builder.model
@@ -40,7 +41,14 @@ struct Builder<'a> {
     model: ModuleModel<'a>,
     current: ScopeId,
     try_depth: u32,
+    /// How deep the walk is in nested statements and expressions.
+    nesting: u32,
 }
+
+/// Deeper than this, the walk stops descending: CPython refuses far shallower code (its parser
+/// and compiler limits are in the hundreds), and only generated files get here. What lies deeper
+/// is not modelled, which makes the checks that would need it stay silent.
+const MAX_NESTING: u32 = 1_000;
 
 impl<'a> Builder<'a> {
     fn push_scope(&mut self, kind: ScopeKind) -> ScopeId {
@@ -211,6 +219,26 @@ impl<'a> Builder<'a> {
 
 impl<'a> Visitor<'a> for Builder<'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if self.nesting >= MAX_NESTING {
+            return;
+        }
+        self.nesting += 1;
+        self.visit_stmt_inner(stmt);
+        self.nesting -= 1;
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if self.nesting >= MAX_NESTING {
+            return;
+        }
+        self.nesting += 1;
+        self.visit_expr_inner(expr);
+        self.nesting -= 1;
+    }
+}
+
+impl<'a> Builder<'a> {
+    fn visit_stmt_inner(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::FunctionDef(def) => self.visit_function_def(def),
             Stmt::ClassDef(def) => self.visit_class_def(def),
@@ -318,7 +346,7 @@ impl<'a> Visitor<'a> for Builder<'a> {
         }
     }
 
-    fn visit_expr(&mut self, expr: &'a Expr) {
+    fn visit_expr_inner(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Call(call) => {
                 let scope = self.current;
