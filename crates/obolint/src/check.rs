@@ -4,44 +4,118 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use miette::{Diagnostic as MietteDiagnostic, miette};
-use obolint_diagnostics::render::termcolor_stream;
-use obolint_diagnostics::render::{Summary, render_full, render_json};
+use obolint_diagnostics::render::{
+    Summary, render_full, render_json, termcolor_stream, unified_diff,
+};
 use obolint_diagnostics::{Diagnostic, Severity};
-use obolint_linter::{CheckError, CheckRequest, Settings, check};
+use obolint_linter::config::{CliOverrides, ConfigSource, SELECTOR_HELP, Selector};
+use obolint_linter::fix::{FixOutcome, fix, write_atomically};
+use obolint_linter::{CheckRequest, check, show_settings};
 
 use crate::args::{CheckArgs, ColorChoice, FailOn, OutputFormat};
+use crate::errors::{check_error, report, tool_error};
 
-/// Exit code when obolint itself could not do its job (`cli.md` "Exit codes").
-pub const TOOL_ERROR: u8 = 2;
+fn selectors(values: &[String], option: &str) -> Result<Vec<Selector>, miette::Report> {
+    values
+        .iter()
+        .map(|v| {
+            Selector::parse(v.trim())
+                .map_err(|m| tool_error(format!("{option}: {m}"), Some(SELECTOR_HELP.to_string())))
+        })
+        .collect()
+}
 
-pub fn run(args: &CheckArgs) -> ExitCode {
-    let cwd = match std::env::current_dir() {
-        Ok(cwd) => cwd,
-        Err(error) => {
-            return tool_error(miette!(
-                help = "run obolint from a folder that exists and can be read",
-                "cannot read the current folder: {error}"
-            ));
-        }
-    };
+fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
+    let cwd = std::env::current_dir().map_err(|e| {
+        tool_error(
+            format!("cannot read the current folder: {e}"),
+            Some("run obolint from a folder that exists".to_string()),
+        )
+    })?;
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths.clone()
     };
-    let request = CheckRequest {
-        paths,
-        settings: Settings::default(),
-        cwd,
+    let mut request = CheckRequest::new(paths, cwd.clone());
+    request.config = match (&args.config, args.isolated) {
+        (_, true) => ConfigSource::Isolated,
+        (Some(path), false) => {
+            let path = cwd.join(path);
+            if !path.is_file() {
+                return Err(tool_error(
+                    format!("configuration file `{}` does not exist", path.display()),
+                    Some(
+                        "give `--config` the path of an `obolint.toml` or `pyproject.toml`"
+                            .to_string(),
+                    ),
+                ));
+            }
+            ConfigSource::File(path)
+        }
+        (None, false) => ConfigSource::Discover,
     };
-    let report = match check(&request) {
-        Ok(report) => report,
-        Err(error) => return tool_error(check_error(error)),
+    request.overrides = CliOverrides {
+        select: args
+            .select
+            .as_deref()
+            .map(|s| selectors(s, "--select"))
+            .transpose()?,
+        extend_select: selectors(&args.extend_select, "--extend-select")?,
+        ignore: selectors(&args.ignore, "--ignore")?,
+        fail_on: args.fail_on.map(|f| match f {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+        }),
+        respect_gitignore: args.no_respect_gitignore.then_some(false),
+    };
+    Ok(request)
+}
+
+pub fn run(args: &CheckArgs) -> ExitCode {
+    let request = match request(args) {
+        Ok(request) => request,
+        Err(error) => return report(error),
+    };
+    if args.show_settings {
+        let file = request
+            .paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("."));
+        return match show_settings(&request, &file) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => report(check_error(&error)),
+        };
+    }
+
+    let fixing = args.fix || args.diff;
+    let (report_, outcome) = if fixing {
+        match fix(&request, args.unsafe_fixes) {
+            Ok(outcome) => {
+                let FixOutcome {
+                    report,
+                    files,
+                    dropped,
+                    rounds,
+                    converged,
+                } = outcome;
+                (report, Some((files, dropped, rounds, converged)))
+            }
+            Err(error) => return report(check_error(&error)),
+        }
+    } else {
+        match check(&request) {
+            Ok(report) => (report, None),
+            Err(error) => return report(check_error(&error)),
+        }
     };
 
     if !args.quiet {
-        for warning in &report.warnings {
+        for warning in &report_.warnings {
             match &warning.path {
                 Some(path) => eprintln!("warning: {}: {}", path.display(), warning.message),
                 None => eprintln!("warning: {}", warning.message),
@@ -49,15 +123,67 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
     }
 
+    let mut diff_found = false;
+    if let Some((files, dropped, rounds, converged)) = &outcome {
+        for message in dropped {
+            eprintln!("warning: {message}");
+        }
+        if !converged {
+            eprintln!(
+                "warning: fixes did not settle after {rounds} rounds; the files hold the last round's result"
+            );
+        }
+        if args.diff {
+            let mut stdout = std::io::stdout().lock();
+            for file in files {
+                diff_found = true;
+                let _ = write!(
+                    stdout,
+                    "{}",
+                    unified_diff(&file.display_path, &file.original, &file.fixed)
+                );
+            }
+            let count: usize = files.iter().map(|f| f.applied).sum();
+            if !args.quiet && count > 0 {
+                eprintln!(
+                    "obolint: would fix {count} finding{} in {} file{}",
+                    plural(count),
+                    files.len(),
+                    plural(files.len())
+                );
+            }
+            return ExitCode::from(u8::from(diff_found));
+        }
+        for file in files {
+            if let Err(error) = write_atomically(&file.path, &file.fixed) {
+                return report(tool_error(
+                    format!("cannot write the fixed `{}`: {error}", file.display_path),
+                    Some("check that the file and its folder are writable".to_string()),
+                ));
+            }
+        }
+    }
+
     let written = match args.output_format {
         OutputFormat::Full => {
-            let color = use_color(args.color);
-            let mut out = termcolor_stream(color);
-            render_full(&mut out, &report.diagnostics, &report.db).and_then(|()| {
+            let mut out = termcolor_stream(use_color(args.color));
+            render_full(&mut out, &report_.diagnostics, &report_.db).and_then(|()| {
                 if !args.quiet {
-                    let summary = Summary::of(&report.diagnostics);
+                    if let Some((files, ..)) = &outcome {
+                        let count: usize = files.iter().map(|f| f.applied).sum();
+                        if count > 0 {
+                            writeln!(
+                                out,
+                                "obolint: fixed {count} finding{} in {} file{}",
+                                plural(count),
+                                files.len(),
+                                plural(files.len())
+                            )?;
+                        }
+                    }
+                    let summary = Summary::of(&report_.diagnostics);
                     if args.verbose {
-                        writeln!(out, "{summary} in {} files", report.files_checked)?;
+                        writeln!(out, "{summary} in {} files", report_.files_checked)?;
                     } else {
                         writeln!(out, "{summary}")?;
                     }
@@ -66,29 +192,30 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             })
         }
         OutputFormat::Json => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            render_json(&mut lock, &report.diagnostics, &report.db).and_then(|()| lock.flush())
+            let mut lock = std::io::stdout().lock();
+            render_json(&mut lock, &report_.diagnostics, &report_.db).and_then(|()| lock.flush())
         }
     };
-    if let Err(error) = written {
-        // A closed pipe (`obolint check | head`) is not an error worth a report.
-        if error.kind() != std::io::ErrorKind::BrokenPipe {
-            return tool_error(miette!("cannot write the output: {error}"));
-        }
+    if let Err(error) = written
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return report(tool_error(
+            format!("cannot write the output: {error}"),
+            None,
+        ));
     }
-    ExitCode::from(exit_code(&report.diagnostics, args))
+    ExitCode::from(exit_code(&report_.diagnostics, args, report_.fail_on))
 }
 
-fn exit_code(diagnostics: &[Diagnostic], args: &CheckArgs) -> u8 {
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn exit_code(diagnostics: &[Diagnostic], args: &CheckArgs, fail_on: Severity) -> u8 {
     if args.exit_zero {
         return 0;
     }
-    let threshold = match args.fail_on {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-    };
-    u8::from(diagnostics.iter().any(|d| d.severity >= threshold))
+    u8::from(diagnostics.iter().any(|d| d.severity >= fail_on))
 }
 
 fn use_color(choice: ColorChoice) -> bool {
@@ -100,30 +227,4 @@ fn use_color(choice: ColorChoice) -> bool {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     }
-}
-
-#[derive(Debug, thiserror::Error, MietteDiagnostic)]
-#[error("{message}")]
-#[diagnostic(code(obolint::check))]
-struct ToolError {
-    message: String,
-    #[help]
-    help: Option<String>,
-}
-
-fn check_error(error: CheckError) -> miette::Report {
-    match &error {
-        CheckError::PathNotFound(path) => miette::Report::new(ToolError {
-            message: error.to_string(),
-            help: Some(format!(
-                "check the spelling of `{}`, or run obolint from the folder it is relative to",
-                path.display()
-            )),
-        }),
-    }
-}
-
-fn tool_error(report: miette::Report) -> ExitCode {
-    eprintln!("{report:?}");
-    ExitCode::from(TOOL_ERROR)
 }

@@ -3,6 +3,8 @@
 
 mod args;
 mod check;
+mod errors;
+mod rules;
 
 use std::process::ExitCode;
 
@@ -12,5 +14,7 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     match cli.command {
         args::Command::Check(args) => check::run(&args),
+        args::Command::Rule(args) => rules::rule(&args),
+        args::Command::Rules(args) => rules::rules(&args),
     }
 }

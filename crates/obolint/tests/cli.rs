@@ -347,3 +347,234 @@ fn deeply_nested_and_long_files_do_not_crash() {
     );
     assert!(json(&output).is_empty());
 }
+
+fn genie_project() -> tempfile::TempDir {
+    project(&[(
+        "agent.py",
+        &format!(
+            "{AGENT_HEADER}from databricks_langchain import GenieAgent\n\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_provider=ModelServingUserCredentials())\n        return GenieAgent(\"01ef\", \"Sales\")  # noqa: OBO999\n"
+        ),
+    )])
+}
+
+fn codes(output: &Output) -> Vec<String> {
+    findings(output).into_iter().map(|(c, _, _)| c).collect()
+}
+
+#[test]
+fn selection_from_flags_and_configuration() {
+    let dir = genie_project();
+    assert_eq!(
+        codes(&obolint(dir.path(), &["check", "--output-format", "json"])),
+        ["OBO104", "OBO201", "OBO901"]
+    );
+    assert_eq!(
+        codes(&obolint(
+            dir.path(),
+            &["check", "--output-format", "json", "--select", "OBO2"]
+        )),
+        ["OBO201"]
+    );
+    assert_eq!(
+        codes(&obolint(
+            dir.path(),
+            &[
+                "check",
+                "--output-format",
+                "json",
+                "--ignore",
+                "OBO104,OBO9"
+            ]
+        )),
+        ["OBO201"]
+    );
+    fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"t\"\n\n[tool.obolint]\nignore = [\"OBO901\"]\nfail-on = \"warning\"\n\n[tool.obolint.severity]\nOBO201 = \"warning\"\n\n[tool.obolint.per-file-ignores]\n\"agent.py\" = [\"OBO104\"]\n",
+    )
+    .unwrap();
+    let output = obolint(dir.path(), &["check", "--output-format", "json"]);
+    assert_eq!(codes(&output), ["OBO201"]);
+    assert_eq!(json(&output)[0]["severity"], "warning");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "fail-on = warning from the configuration"
+    );
+    assert_eq!(
+        obolint(dir.path(), &["check", "--fail-on", "error"])
+            .status
+            .code(),
+        Some(0),
+        "the flag wins"
+    );
+    assert_eq!(
+        codes(&obolint(
+            dir.path(),
+            &["check", "--output-format", "json", "--isolated"]
+        )),
+        ["OBO104", "OBO201", "OBO901"]
+    );
+    fs::write(dir.path().join("other.toml"), "select = [\"OBO1\"]\n").unwrap();
+    assert_eq!(
+        codes(&obolint(
+            dir.path(),
+            &["check", "--output-format", "json", "--config", "other.toml"]
+        )),
+        ["OBO104"]
+    );
+    let settings = obolint(dir.path(), &["check", "--show-settings", "agent.py"]);
+    let text = String::from_utf8_lossy(&settings.stdout);
+    assert!(
+        text.contains("pyproject.toml")
+            && text.contains("OBO201 genie-without-user-client (warning)")
+            && !text.contains("OBO104"),
+        "{text}"
+    );
+}
+
+#[test]
+fn nearest_configuration_wins() {
+    let dir = project(&[
+        ("sub/agent.py", &agent_with_init_client()),
+        ("agent.py", &agent_with_init_client()),
+    ]);
+    fs::write(
+        dir.path().join("sub/obolint.toml"),
+        "ignore = [\"OBO101\"]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        findings(&obolint(dir.path(), &["check", "--output-format", "json"])),
+        [("OBO101".into(), "agent.py".into(), 9)]
+    );
+}
+
+#[test]
+fn configuration_errors_name_file_line_and_key() {
+    let dir = project(&[("agent.py", "x = 1\n")]);
+    fs::write(dir.path().join("pyproject.toml"), "[project]\nname = \"t\"\n\n[tool.obolint]\nselect = [\"OBO\"]\nextend-selct = [\"OBO405\"]\n").unwrap();
+    let output = obolint(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("pyproject.toml:6")
+            && stderr.contains("extend-selct")
+            && stderr.contains("extend-select"),
+        "{stderr}"
+    );
+    fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.obolint]\nignore = [\"OBO9999\"]\n",
+    )
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&obolint(dir.path(), &["check"]).stderr).into_owned();
+    assert!(
+        stderr.contains("unknown rule selector `OBO9999`"),
+        "{stderr}"
+    );
+    fs::write(dir.path().join("pyproject.toml"), "[tool.obolint\n").unwrap();
+    assert_eq!(obolint(dir.path(), &["check"]).status.code(), Some(2));
+    let output = obolint(dir.path(), &["check", "--isolated", "--select", "E501"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--select: unknown rule selector `E501`")
+    );
+}
+
+#[test]
+fn fix_diff_and_unsafe_fixes() {
+    let dir = genie_project();
+    let agent = dir.path().join("agent.py");
+    let original = fs::read_to_string(&agent).unwrap();
+
+    let diff = obolint(dir.path(), &["check", "--diff"]);
+    assert_eq!(diff.status.code(), Some(1), "a diff exits 1");
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert!(
+        text.contains("--- a/agent.py")
+            && text.contains("+        w = WorkspaceClient(credentials_strategy="),
+        "{text}"
+    );
+    assert!(
+        !text.contains("client=w"),
+        "unsafe fixes need --unsafe-fixes"
+    );
+    assert_eq!(
+        fs::read_to_string(&agent).unwrap(),
+        original,
+        "--diff writes nothing"
+    );
+
+    let fixed = obolint(dir.path(), &["check", "--fix", "--output-format", "json"]);
+    assert_eq!(fixed.status.code(), Some(1), "OBO201 remains");
+    assert_eq!(codes(&fixed), ["OBO201"]);
+    let after = fs::read_to_string(&agent).unwrap();
+    assert!(
+        after.contains("credentials_strategy=") && !after.contains("noqa"),
+        "{after}"
+    );
+
+    let unsafe_fixed = obolint(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
+    assert_eq!(
+        unsafe_fixed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&unsafe_fixed.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&unsafe_fixed.stdout)
+            .contains("obolint: fixed 1 finding in 1 file")
+    );
+    assert!(
+        fs::read_to_string(&agent)
+            .unwrap()
+            .contains("GenieAgent(\"01ef\", \"Sales\", client=w)")
+    );
+    assert_eq!(
+        obolint(dir.path(), &["check", "--diff", "--unsafe-fixes"])
+            .status
+            .code(),
+        Some(0),
+        "nothing left to fix"
+    );
+}
+
+#[test]
+fn rules_and_rule_commands() {
+    let dir = project(&[]);
+    let output = obolint(dir.path(), &["rules"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("OBO101") && text.contains("user-client-at-load-time"),
+        "{text}"
+    );
+    let output = obolint(dir.path(), &["rules", "--output-format", "json"]);
+    let rules: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        rules
+            .iter()
+            .any(|r| r["code"] == "OBO201" && r["fix"] == "sometimes")
+    );
+    let output = obolint(dir.path(), &["rule", "OBO101"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.starts_with("# OBO101: user-client-at-load-time")
+            && text.contains("## Why is this bad?"),
+        "{text}"
+    );
+    let output = obolint(dir.path(), &["rule", "OBO201", "--output-format", "json"]);
+    let rule: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(rule["name"], "genie-without-user-client");
+    let output = obolint(dir.path(), &["rule", "--all"]);
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .matches("## What it does")
+            .count()
+            >= 5
+    );
+    let output = obolint(dir.path(), &["rule", "OBO999"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown rule code `OBO999`"));
+}

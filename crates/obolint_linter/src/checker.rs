@@ -1,30 +1,51 @@
 //! `check`: from paths to sorted diagnostics. The flow is the pipeline of `style.md`: discover,
-//! load, parse (in parallel), semantic models, project model, rules.
+//! load, parse (in parallel), semantic models, project model, rules, then configuration and
+//! suppressions decide what is reported.
 
 use std::path::{Path, PathBuf};
 
-use obolint_diagnostics::{Diagnostic, SourceDb, SourceFile};
+use obolint_diagnostics::{Diagnostic, FileId, Severity, SourceDb, SourceFile};
 use obolint_python::semantic::ModuleModel;
 use obolint_python::{ParsedSource, detect_kind, parse_source};
 use rayon::prelude::*;
 use ruff_text_size::{TextRange, TextSize};
 use rustc_hash::FxHashMap;
 
+use crate::config::{
+    CliOverrides, ConfigError, ConfigFile, ConfigSource, RuleSettings, config_in_dir, read_config,
+};
 use crate::dataflow::Dataflow;
 use crate::discover::{WalkWarning, discover, project_root};
 use crate::load::{Loaded, load};
-use crate::project::{Project, ProjectFile, module_names, package_of};
-use crate::rules;
+use crate::project::{FileIdx, Project, ProjectFile, module_names, package_of};
+use crate::rules::{self, Rule};
 use crate::settings::Settings;
+use crate::suppression;
 
 #[derive(Clone, Debug)]
 pub struct CheckRequest {
     /// Files and folders as the user gave them; they narrow what is reported, not what is
     /// understood (the whole project around them is analysed).
     pub paths: Vec<PathBuf>,
-    pub settings: Settings,
     /// Where relative paths start, and what displayed paths are relative to.
     pub cwd: PathBuf,
+    pub config: ConfigSource,
+    pub overrides: CliOverrides,
+    /// Text that replaces a file's content on disk (fixes being applied, unsaved editor buffers),
+    /// by canonical path.
+    pub sources: FxHashMap<PathBuf, String>,
+}
+
+impl CheckRequest {
+    pub fn new(paths: Vec<PathBuf>, cwd: PathBuf) -> Self {
+        Self {
+            paths,
+            cwd,
+            config: ConfigSource::Discover,
+            overrides: CliOverrides::default(),
+            sources: FxHashMap::default(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -35,12 +56,16 @@ pub struct CheckReport {
     pub warnings: Vec<WalkWarning>,
     /// Python files found in the reported paths.
     pub files_checked: usize,
+    /// The lowest severity that fails the run (command line, then configuration, then `error`).
+    pub fail_on: Severity,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     #[error("path `{}` does not exist", .0.display())]
     PathNotFound(PathBuf),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 /// Stack size of the threads that parse and walk syntax trees. Parsing, visiting and dropping a
@@ -59,26 +84,35 @@ pub fn check(request: &CheckRequest) -> Result<CheckReport, CheckError> {
     }
 }
 
+fn canonical_targets(request: &CheckRequest, cwd: &Path) -> Result<Vec<PathBuf>, CheckError> {
+    request
+        .paths
+        .iter()
+        .map(|path| {
+            cwd.join(path)
+                .canonicalize()
+                .map_err(|_| CheckError::PathNotFound(path.clone()))
+        })
+        .collect()
+}
+
+fn roots_of(targets: &[PathBuf]) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = targets.iter().map(|t| project_root(t)).collect();
+    roots.sort();
+    roots.dedup();
+    // A project inside another one given too is analysed as part of the outer one.
+    let all = roots.clone();
+    roots.retain(|r| !all.iter().any(|o| o != r && r.starts_with(o)));
+    roots
+}
+
 fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
     let cwd = request
         .cwd
         .canonicalize()
         .unwrap_or_else(|_| request.cwd.clone());
-    let mut targets = Vec::new();
-    for path in &request.paths {
-        let absolute = cwd.join(path);
-        let canonical = absolute
-            .canonicalize()
-            .map_err(|_| CheckError::PathNotFound(path.clone()))?;
-        targets.push(canonical);
-    }
-    let mut roots: Vec<PathBuf> = targets.iter().map(|t| project_root(t)).collect();
-    roots.sort();
-    roots.dedup();
-    // A project inside another one given too is analysed as part of the outer one.
-    let all_roots = roots.clone();
-    roots.retain(|r| !all_roots.iter().any(|o| o != r && r.starts_with(o)));
-
+    let targets = canonical_targets(request, &cwd)?;
+    let roots = roots_of(&targets);
     let mut run = Run {
         cwd,
         targets,
@@ -86,9 +120,10 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         diagnostics: Vec::new(),
         warnings: Vec::new(),
         files_checked: 0,
+        fail_on: None,
     };
     for root in &roots {
-        run.check_root(root, &request.settings);
+        run.check_root(root, request)?;
     }
     let Run {
         db,
@@ -96,6 +131,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         warnings,
         files_checked,
         targets,
+        fail_on,
         ..
     } = run;
     diagnostics.retain(|d| {
@@ -109,7 +145,120 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         diagnostics,
         warnings,
         files_checked,
+        fail_on: fail_on.unwrap_or(Severity::Error),
     })
+}
+
+/// The configuration that governs the whole project (analysis settings, `fail-on`): the file
+/// given with `--config`, or the one in the project root.
+pub fn root_config(root: &Path, source: &ConfigSource) -> Result<Option<ConfigFile>, ConfigError> {
+    match source {
+        ConfigSource::Isolated => Ok(None),
+        ConfigSource::File(path) => Ok(Some(read_config(path)?.unwrap_or_else(|| {
+            ConfigFile {
+                path: path.clone(),
+                dir: path
+                    .parent()
+                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+                options: Default::default(),
+            }
+        }))),
+        ConfigSource::Discover => config_in_dir(root),
+    }
+}
+
+/// The configuration for the files of each folder: the nearest file at or above it, up to the
+/// project root (or the single `--config` file).
+struct ConfigResolver<'r> {
+    root: &'r Path,
+    source: &'r ConfigSource,
+    root_config: Option<ConfigFile>,
+    by_dir: FxHashMap<PathBuf, Option<ConfigFile>>,
+}
+
+impl ConfigResolver<'_> {
+    fn for_file(&mut self, path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
+        if !matches!(self.source, ConfigSource::Discover) {
+            return Ok(self.root_config.clone());
+        }
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            if !d.starts_with(self.root) || d == self.root {
+                break;
+            }
+            if !self.by_dir.contains_key(d) {
+                let found = config_in_dir(d)?;
+                self.by_dir.insert(d.to_path_buf(), found);
+            }
+            if let Some(Some(config)) = self.by_dir.get(d) {
+                return Ok(Some(config.clone()));
+            }
+            dir = d.parent();
+        }
+        Ok(self.root_config.clone())
+    }
+}
+
+/// The resolved settings for one file, as `--show-settings` prints them.
+pub fn show_settings(request: &CheckRequest, file: &Path) -> Result<String, CheckError> {
+    let cwd = request
+        .cwd
+        .canonicalize()
+        .unwrap_or_else(|_| request.cwd.clone());
+    let path = cwd
+        .join(file)
+        .canonicalize()
+        .map_err(|_| CheckError::PathNotFound(file.to_path_buf()))?;
+    let root = project_root(&path);
+    let root_config = root_config(&root, &request.config)?;
+    let settings = Settings::resolve(root_config.as_ref(), &request.overrides);
+    let mut resolver = ConfigResolver {
+        root: &root,
+        source: &request.config,
+        root_config: root_config.clone(),
+        by_dir: FxHashMap::default(),
+    };
+    let config = resolver.for_file(&path)?;
+    let rules = RuleSettings::resolve(config.as_ref(), &request.overrides, Some(&path));
+    let fail_on = request
+        .overrides
+        .fail_on
+        .or(root_config.as_ref().and_then(|c| c.options.fail_on))
+        .unwrap_or(Severity::Error);
+    let mut out = String::new();
+    out.push_str(&format!("file: {}\n", path.display()));
+    out.push_str(&format!("project root: {}\n", root.display()));
+    out.push_str(&format!(
+        "configuration: {}\n",
+        config.as_ref().map_or_else(
+            || "none (defaults)".to_string(),
+            |c| c.path.display().to_string()
+        )
+    ));
+    out.push_str(&format!("fail-on: {}\n", fail_on.as_str()));
+    out.push_str("rules:\n");
+    for rule in rules.enabled_rules() {
+        out.push_str(&format!(
+            "  {} {} ({})\n",
+            rule.code(),
+            rule.info().meta.name,
+            rules.severity(rule).as_str()
+        ));
+    }
+    out.push_str(&format!(
+        "respect-gitignore: {}\n",
+        settings.respect_gitignore
+    ));
+    out.push_str(&format!("extend-exclude: {:?}\n", settings.extend_exclude));
+    out.push_str(&format!(
+        "user-client-factories: {:?}\n",
+        settings.user_client_factories
+    ));
+    out.push_str(&format!(
+        "request-methods: {:?}\n",
+        settings.request_methods
+    ));
+    Ok(out)
 }
 
 struct Run {
@@ -119,6 +268,7 @@ struct Run {
     diagnostics: Vec<Diagnostic>,
     warnings: Vec<WalkWarning>,
     files_checked: usize,
+    fail_on: Option<Severity>,
 }
 
 impl Run {
@@ -127,23 +277,37 @@ impl Run {
             .map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
     }
 
-    fn add_file(&mut self, path: &Path, text: String) -> obolint_diagnostics::FileId {
+    fn add_file(&mut self, path: &Path, text: String) -> FileId {
         let display = self.display_path(path);
         self.db
             .add(SourceFile::new(path.to_path_buf(), display, text))
     }
 
-    fn check_root(&mut self, root: &Path, settings: &Settings) {
-        let found = discover(root, settings);
+    fn check_root(&mut self, root: &Path, request: &CheckRequest) -> Result<(), CheckError> {
+        let root_config = root_config(root, &request.config)?;
+        let settings = Settings::resolve(root_config.as_ref(), &request.overrides);
+        self.fail_on = self
+            .fail_on
+            .or(request.overrides.fail_on)
+            .or(root_config.as_ref().and_then(|c| c.options.fail_on));
+        let mut resolver = ConfigResolver {
+            root,
+            source: &request.config,
+            root_config,
+            by_dir: FxHashMap::default(),
+        };
+
+        let found = discover(root, &settings);
         self.warnings.extend(found.warnings);
         self.files_checked += found
             .python
             .iter()
             .filter(|p| self.targets.iter().any(|t| p.starts_with(t)))
             .count();
+        let mut file_diagnostics: Vec<Diagnostic> = Vec::new();
         for (path, reason) in found.unreadable {
             let id = self.add_file(&path, String::new());
-            self.diagnostics.push(rules::syntax_error::unreadable(
+            file_diagnostics.push(rules::syntax_error::unreadable(
                 id,
                 TextRange::default(),
                 &reason,
@@ -152,7 +316,13 @@ impl Run {
 
         let paths = found.python;
         let words = settings.prescreen_words();
-        let mut loaded: Vec<Loaded> = paths.par_iter().map(|p| load(p, &words)).collect();
+        let mut loaded: Vec<Loaded> = paths
+            .par_iter()
+            .map(|p| match request.sources.get(p) {
+                Some(text) => Loaded::from_text(text.clone(), &words),
+                None => load(p, &words),
+            })
+            .collect();
 
         let mut module_index: FxHashMap<String, usize> = FxHashMap::default();
         for (i, path) in paths.iter().enumerate() {
@@ -195,32 +365,30 @@ impl Run {
             batch = next;
         }
 
-        let mut files: Vec<(usize, obolint_diagnostics::FileId)> = Vec::new();
+        let mut files: Vec<(usize, FileId)> = Vec::new();
         for (i, slot) in loaded.iter_mut().enumerate() {
             match std::mem::replace(slot, Loaded::Unreadable(String::new())) {
                 Loaded::Text { text, .. } => {
                     if let Some(source) = &parsed[i] {
                         let id = self.add_file(&paths[i], text);
                         for error in &source.syntax_errors {
-                            self.diagnostics
-                                .push(rules::syntax_error::from_parse_error(id, error));
+                            file_diagnostics.push(rules::syntax_error::from_parse_error(id, error));
                         }
                         files.push((i, id));
                     }
                 }
                 Loaded::NotUtf8 { lossy, offset } => {
-                    let start = lossy_offset(&lossy, offset);
-                    let range = TextRange::new(start, start);
+                    let start = TextSize::new(offset.min(lossy.len()) as u32);
                     let id = self.add_file(&paths[i], lossy);
-                    self.diagnostics.push(rules::syntax_error::unreadable(
+                    file_diagnostics.push(rules::syntax_error::unreadable(
                         id,
-                        range,
+                        TextRange::empty(start),
                         "it is not valid UTF-8",
                     ));
                 }
                 Loaded::Unreadable(reason) => {
                     let id = self.add_file(&paths[i], String::new());
-                    self.diagnostics.push(rules::syntax_error::unreadable(
+                    file_diagnostics.push(rules::syntax_error::unreadable(
                         id,
                         TextRange::default(),
                         &reason,
@@ -229,38 +397,124 @@ impl Run {
             }
         }
 
+        // Which rules run where: the nearest configuration of each file.
+        let mut rule_settings: FxHashMap<FileId, RuleSettings> = FxHashMap::default();
+        let ids: Vec<(FileId, PathBuf)> = self
+            .db
+            .files()
+            .map(|(id, f)| (id, f.path.clone()))
+            .filter(|(_, p)| p.starts_with(root))
+            .collect();
+        for (id, path) in ids {
+            let config = resolver.for_file(&path)?;
+            rule_settings.insert(
+                id,
+                RuleSettings::resolve(config.as_ref(), &request.overrides, Some(&path)),
+            );
+        }
+        let runs = |rule: Rule| rule_settings.values().any(|s| s.is_enabled(rule));
+
         let project_files: Vec<ProjectFile<'_>> = files
             .par_iter()
-            .map(|&(i, id)| {
-                let source = parsed[i].as_ref().expect("only parsed files are listed");
-                ProjectFile {
+            .filter_map(|&(i, id)| {
+                let source = parsed[i].as_ref()?;
+                Some(ProjectFile {
                     id,
                     path: paths[i].clone(),
                     model: ModuleModel::build(source.body(), package_of(root, &paths[i])),
-                }
+                })
             })
             .collect();
-        let project = Project::new(root.to_path_buf(), project_files, settings);
+        let project = Project::new(root.to_path_buf(), project_files, &settings);
 
         let dataflow = Dataflow::new(&project);
-        rules::user_client_at_load_time::check(&project, &dataflow, &mut self.diagnostics);
+        if runs(Rule::UserClientAtLoadTime) {
+            rules::user_client_at_load_time::check(&project, &dataflow, &mut file_diagnostics);
+        }
+        let per_file_rules = [
+            Rule::DeprecatedCredentialsProvider,
+            Rule::GenieWithoutUserClient,
+        ];
+        let enabled: Vec<Rule> = per_file_rules.into_iter().filter(|&r| runs(r)).collect();
         let per_file: Vec<Vec<Diagnostic>> = project
             .file_indices()
-            .collect::<Vec<_>>()
+            .collect::<Vec<FileIdx>>()
             .par_iter()
             .map(|&file| {
                 let dataflow = Dataflow::new(&project);
                 let mut out = Vec::new();
-                rules::genie_without_user_client::check(&project, &dataflow, file, &mut out);
+                for rule in &enabled {
+                    match rule {
+                        Rule::DeprecatedCredentialsProvider => {
+                            rules::deprecated_credentials_provider::check(
+                                &project, &dataflow, file, &mut out,
+                            );
+                        }
+                        Rule::GenieWithoutUserClient => {
+                            rules::genie_without_user_client::check(
+                                &project, &dataflow, file, &mut out,
+                            );
+                        }
+                        _ => {}
+                    }
+                }
                 out
             })
             .collect();
-        self.diagnostics.extend(per_file.into_iter().flatten());
-    }
-}
+        file_diagnostics.extend(per_file.into_iter().flatten());
+        drop(project);
 
-/// The offset in the lossy text of the byte at `offset` in the original: everything before it was
-/// valid UTF-8, so it is the same.
-fn lossy_offset(lossy: &str, offset: usize) -> TextSize {
-    TextSize::new(offset.min(lossy.len()) as u32)
+        // Configuration: drop disabled rules, apply severity overrides.
+        file_diagnostics.retain_mut(|d| {
+            let (Some(rule), Some(settings)) = (
+                Rule::from_code(d.rule.code),
+                rule_settings.get(&d.primary.file),
+            ) else {
+                return true;
+            };
+            if !settings.is_enabled(rule) {
+                return false;
+            }
+            let configured = settings.severity(rule);
+            if configured != rule.info().severity {
+                d.severity = configured;
+            }
+            true
+        });
+
+        // Suppressions, file by file.
+        let mut by_file: FxHashMap<FileId, Vec<Diagnostic>> = FxHashMap::default();
+        for d in file_diagnostics {
+            by_file.entry(d.primary.file).or_default().push(d);
+        }
+        for &(i, id) in &files {
+            let Some(source) = parsed[i].as_ref() else {
+                continue;
+            };
+            let file = self.db.get(id);
+            let directives =
+                suppression::directives(&file.text, &source.comments, &file.line_index);
+            if directives.is_empty() {
+                continue;
+            }
+            let Some(settings) = rule_settings.get(&id) else {
+                continue;
+            };
+            let diagnostics = by_file.entry(id).or_default();
+            let unused = rules::unused_suppression::apply(
+                id,
+                &file.text,
+                &file.line_index,
+                source.body(),
+                &directives,
+                diagnostics,
+                settings,
+            );
+            diagnostics.extend(unused);
+        }
+        for (_, diagnostics) in by_file {
+            self.diagnostics.extend(diagnostics);
+        }
+        Ok(())
+    }
 }

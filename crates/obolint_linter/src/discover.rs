@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::WalkBuilder;
 
 use crate::settings::{DEFAULT_EXCLUDES, Settings};
@@ -45,17 +46,61 @@ fn is_python(path: &Path) -> bool {
     path.extension().is_some_and(|ext| ext == "py")
 }
 
+/// Exclusion patterns: a pattern without `/` matches a file or folder name anywhere (`build`,
+/// `*_test.py`); one with `/` matches a path relative to the root (`src/legacy`, `tests/**`).
+struct Excludes {
+    names: GlobSet,
+    paths: GlobSet,
+}
+
+impl Excludes {
+    fn new(settings: &Settings, warnings: &mut Vec<WalkWarning>) -> Self {
+        let mut names = GlobSetBuilder::new();
+        let mut paths = GlobSetBuilder::new();
+        let patterns = DEFAULT_EXCLUDES
+            .iter()
+            .map(|s| (*s).to_string())
+            .chain(settings.extend_exclude.iter().cloned());
+        for pattern in patterns {
+            let pattern = pattern.trim_end_matches('/');
+            let built = if pattern.contains('/') {
+                Glob::new(pattern)
+                    .map(|g| paths.add(g))
+                    .and_then(|_| Glob::new(&format!("{pattern}/**")))
+                    .map(|g| {
+                        paths.add(g);
+                    })
+            } else {
+                Glob::new(pattern).map(|g| {
+                    names.add(g);
+                })
+            };
+            if let Err(error) = built {
+                warnings.push(WalkWarning {
+                    path: None,
+                    message: format!("exclude pattern `{pattern}` is not a valid glob: {error}"),
+                });
+            }
+        }
+        Self {
+            names: names.build().unwrap_or_else(|_| GlobSet::empty()),
+            paths: paths.build().unwrap_or_else(|_| GlobSet::empty()),
+        }
+    }
+
+    fn excludes(&self, root: &Path, path: &Path) -> bool {
+        path.file_name()
+            .is_some_and(|name| self.names.is_match(name))
+            || path
+                .strip_prefix(root)
+                .is_ok_and(|relative| self.paths.is_match(relative))
+    }
+}
+
 pub fn discover(root: &Path, settings: &Settings) -> Discovered {
-    let excludes: Vec<String> = DEFAULT_EXCLUDES
-        .iter()
-        .map(|s| (*s).to_string())
-        .chain(
-            settings
-                .extend_exclude
-                .iter()
-                .map(|s| s.trim_end_matches('/').to_string()),
-        )
-        .collect();
+    let mut found = Discovered::default();
+    let excludes = Excludes::new(settings, &mut found.warnings);
+    let root_for_filter = root.to_path_buf();
     let mut builder = WalkBuilder::new(root);
     builder
         .hidden(false)
@@ -67,11 +112,7 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
         .parents(settings.respect_gitignore)
         .require_git(false)
         .sort_by_file_path(|a, b| a.cmp(b))
-        .filter_entry(move |entry| {
-            let name = entry.file_name().to_string_lossy();
-            !excludes.iter().any(|e| *e == name)
-        });
-    let mut found = Discovered::default();
+        .filter_entry(move |entry| !excludes.excludes(&root_for_filter, entry.path()));
     for entry in builder.build() {
         match entry {
             Ok(entry) => {

@@ -2,12 +2,17 @@
 //! one function, [`check`], that the CLI, the language server and the pre-commit hook all call.
 
 mod checker;
+pub mod config;
 pub mod dataflow;
 pub mod discover;
+pub mod docs;
+pub mod fix;
 mod load;
 pub mod project;
 pub mod rules;
 pub mod settings;
+pub mod suppression;
 
-pub use checker::{CheckError, CheckReport, CheckRequest, check};
+pub use checker::{CheckError, CheckReport, CheckRequest, check, show_settings};
+pub use rules::{Rule, RuleInfo};
 pub use settings::Settings;

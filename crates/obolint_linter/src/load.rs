@@ -18,6 +18,14 @@ pub enum Loaded {
     Unreadable(String),
 }
 
+impl Loaded {
+    /// Text given in memory (an unsaved buffer, a file being fixed).
+    pub fn from_text(text: String, extra_words: &[String]) -> Loaded {
+        let relevant = mentions_relevant_names(text.as_bytes(), extra_words);
+        Loaded::Text { text, relevant }
+    }
+}
+
 pub fn load(path: &Path, extra_words: &[String]) -> Loaded {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,

@@ -37,6 +37,27 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The project-wide analysis settings: the root configuration, then the command line.
+    pub fn resolve(
+        config: Option<&crate::config::ConfigFile>,
+        cli: &crate::config::CliOverrides,
+    ) -> Self {
+        let mut settings = Settings::default();
+        if let Some(config) = config {
+            let o = &config.options;
+            settings.extend_exclude = o.exclude.clone();
+            if let Some(respect) = o.respect_gitignore {
+                settings.respect_gitignore = respect;
+            }
+            settings.user_client_factories = o.user_client_factories.clone();
+            settings.request_methods = o.request_methods.clone();
+        }
+        if let Some(respect) = cli.respect_gitignore {
+            settings.respect_gitignore = respect;
+        }
+        settings
+    }
+
     pub fn is_request_method(&self, name: &str) -> bool {
         matches!(name, "predict" | "predict_stream")
             || self.request_methods.iter().any(|m| m == name)

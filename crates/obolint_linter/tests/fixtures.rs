@@ -5,9 +5,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use obolint_diagnostics::Edit;
-use obolint_diagnostics::render::full_to_string;
-use obolint_linter::{CheckReport, CheckRequest, Settings, check};
+use obolint_diagnostics::render::{full_to_string, unified_diff};
+use obolint_linter::fix::{apply_edits, fix};
+use obolint_linter::rules::FixAvailability;
+use obolint_linter::{CheckReport, CheckRequest, Rule, check};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/rules")
@@ -24,25 +25,11 @@ fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn run(dir: &Path) -> CheckReport {
-    let request = CheckRequest {
-        paths: vec![PathBuf::from(".")],
-        settings: Settings::default(),
-        cwd: dir.to_path_buf(),
-    };
-    check(&request).expect("fixture projects exist")
+    check(&request_for(dir)).expect("fixture projects exist")
 }
 
-fn apply(text: &str, edits: &[Edit]) -> String {
-    let mut edits = edits.to_vec();
-    edits.sort_by_key(|e| std::cmp::Reverse(e.range.start()));
-    let mut out = text.to_string();
-    for edit in edits {
-        out.replace_range(
-            usize::from(edit.range.start())..usize::from(edit.range.end()),
-            &edit.content,
-        );
-    }
-    out
+fn request_for(dir: &Path) -> CheckRequest {
+    CheckRequest::new(vec![PathBuf::from(".")], dir.to_path_buf())
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -66,18 +53,14 @@ fn check_fixes(case: &Path, report: &CheckReport, code: &str) -> String {
         let Some(fix) = &diagnostic.fix else { continue };
         assert!(!fix.message.is_empty(), "every fix has a title");
         let file = report.db.get(diagnostic.primary.file);
-        let fixed = apply(&file.text, &fix.edits);
+        let fixed = apply_edits(&file.text, &fix.edits);
         shown.push_str(&format!(
-            "fix ({}) {}: {}\n",
+            "\nfix ({}) {}: {}\n",
             fix.applicability.as_str(),
             file.display_path,
             fix.message
         ));
-        for (before, after) in file.text.lines().zip(fixed.lines()) {
-            if before != after {
-                shown.push_str(&format!("- {before}\n+ {after}\n"));
-            }
-        }
+        shown.push_str(&unified_diff(&file.display_path, &file.text, &fixed));
         let temp = tempfile::tempdir().expect("tempdir");
         copy_dir(case, temp.path());
         let relative = file
@@ -110,12 +93,82 @@ fn check_fixes(case: &Path, report: &CheckReport, code: &str) -> String {
     shown
 }
 
+/// Fix availability declared by a rule matches what it emits.
+fn check_declared_fixes(code: &str, report: &CheckReport, fixes_seen: &mut bool) {
+    let Some(rule) = Rule::from_code(code) else {
+        return;
+    };
+    for d in report.diagnostics.iter().filter(|d| d.rule.code == code) {
+        match rule.info().fix {
+            FixAvailability::None => {
+                assert!(d.fix.is_none(), "{code} declares no fix but emits one")
+            }
+            FixAvailability::Always => assert!(
+                d.fix.is_some(),
+                "{code} declares a fix always but emits none"
+            ),
+            FixAvailability::Sometimes => {}
+        }
+        *fixes_seen |= d.fix.is_some();
+    }
+}
+
+/// Applying every fix, unsafe ones too, settles within the bound and never breaks parsing.
+fn check_convergence(case: &Path) {
+    let temp = tempfile::tempdir().expect("tempdir");
+    copy_dir(case, temp.path());
+    let before = run(temp.path());
+    let outcome = fix(&request_for(temp.path()), true).expect("fix runs");
+    assert!(
+        outcome.converged,
+        "{}: fixes do not converge",
+        case.display()
+    );
+    assert!(
+        outcome.dropped.is_empty(),
+        "{}: a fix breaks parsing: {:?}",
+        case.display(),
+        outcome.dropped
+    );
+    let syntax = |r: &CheckReport| {
+        r.diagnostics
+            .iter()
+            .filter(|d| d.rule.code == "OBO900")
+            .count()
+    };
+    assert!(
+        syntax(&outcome.report) <= syntax(&before),
+        "{}: fixing adds syntax errors",
+        case.display()
+    );
+    // Idempotent: fixing the fixed project changes nothing more.
+    let again = fix(
+        &CheckRequest {
+            sources: outcome
+                .files
+                .iter()
+                .map(|f| (f.path.clone(), f.fixed.clone()))
+                .collect(),
+            ..request_for(temp.path())
+        },
+        true,
+    )
+    .expect("fix runs");
+    assert_eq!(
+        again.applied(),
+        0,
+        "{}: fixes are not idempotent",
+        case.display()
+    );
+}
+
 #[test]
 fn rule_fixtures() {
     let mut seen = 0;
     for code_dir in sorted_dirs(&fixtures()) {
         let code = code_dir.file_name().unwrap().to_string_lossy().into_owned();
         let (mut fire, mut silent) = (0, 0);
+        let mut fixes_seen = false;
         for case in sorted_dirs(&code_dir) {
             let name = case.file_name().unwrap().to_string_lossy().into_owned();
             let report = run(&case);
@@ -142,12 +195,20 @@ fn rule_fixtures() {
             } else {
                 panic!("fixture {code}/{name} must start with fire_ or silent_");
             }
+            check_declared_fixes(&code, &report, &mut fixes_seen);
+            check_convergence(&case);
             let mut snapshot = full_to_string(&report.diagnostics, &report.db);
             snapshot.push_str(&check_fixes(&case, &report, &code));
             insta::assert_snapshot!(format!("{code}__{name}"), snapshot);
             seen += 1;
         }
         assert!(fire > 0, "{code} has no fixture that fires");
+        if let Some(rule) = Rule::from_code(&code) {
+            assert!(
+                rule.info().fix == FixAvailability::None || fixes_seen,
+                "{code} declares a fix, but no fixture shows one"
+            );
+        }
         // OBO900 is about files that do not parse: a silent case is any other fixture.
         assert!(
             silent > 0 || code == "OBO900",

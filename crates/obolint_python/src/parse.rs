@@ -22,6 +22,8 @@ pub struct ParsedSource {
     pub module: ModModule,
     pub cells: Vec<TextRange>,
     pub syntax_errors: Vec<SyntaxError>,
+    /// Every `#` comment, in order (suppressions are read from them).
+    pub comments: Vec<TextRange>,
 }
 
 impl ParsedSource {
@@ -57,13 +59,19 @@ pub fn parse_source(text: &str, kind: SourceKind) -> ParsedSource {
             cell,
         });
     }
+    let comments: Vec<TextRange> = parsed
+        .tokens()
+        .iter()
+        .filter(|t| t.kind() == ruff_python_ast::token::TokenKind::Comment)
+        .map(Ranged::range)
+        .collect();
     let mut module = parsed.into_syntax();
     if !syntax_errors.is_empty() {
         module.body.retain(|stmt| {
             let range = stmt.range();
             !syntax_errors.iter().any(|e| match e.cell {
                 None => range.end() > e.range.start(),
-                Some(cell) => cells[cell].contains_range(range) || cell_of(&cells, range) == cell,
+                Some(cell) => cell_of(&cells, range) == cell,
             })
         });
     }
@@ -72,6 +80,7 @@ pub fn parse_source(text: &str, kind: SourceKind) -> ParsedSource {
         module,
         cells,
         syntax_errors,
+        comments,
     }
 }
 
@@ -104,6 +113,14 @@ mod tests {
             2,
             "the import and the assignment survive"
         );
+    }
+
+    #[test]
+    fn keeps_comments() {
+        let text = "x = 1  # noqa: OBO101\n# obolint: noqa\n";
+        let parsed = parse_source(text, SourceKind::Python);
+        let comments: Vec<&str> = parsed.comments.iter().map(|r| &text[*r]).collect();
+        assert_eq!(comments, ["# noqa: OBO101", "# obolint: noqa"]);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Renderers: one small file per output format, all fed the same sorted diagnostics.
 
+mod diff;
 mod full;
 mod json;
 mod summary;
 
+pub use diff::unified_diff;
 pub use full::{full_to_string, render_full, termcolor_stream};
 pub use json::{JsonDiagnostic, render_json, to_json_diagnostics};
 pub use summary::Summary;

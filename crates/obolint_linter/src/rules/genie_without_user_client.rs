@@ -1,42 +1,4 @@
 //! OBO201 genie-without-user-client.
-//!
-//! ## What it does
-//! In a model that acts on behalf of its users (its code builds a user client, or it is logged
-//! with a `UserAuthPolicy`), reports `GenieAgent(...)` or `Genie(...)` given no user client on
-//! any path: no `client=` (by keyword or position, nor in a `**` dict that may hold one), or a
-//! client that is never a user client, such as a plain `WorkspaceClient()`.
-//!
-//! ## Why is this bad?
-//! Without a client, Genie builds its own `WorkspaceClient()` with the deployer's credentials.
-//! Nothing fails: every user silently sees the deployer's data, which is exactly what
-//! on-behalf-of-user authentication was meant to prevent.
-//!
-//! ## Example
-//! ```python
-//! def predict(self, request):
-//!     w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
-//!     genie = GenieAgent(genie_space_id="01ef77", genie_agent_name="Costs")
-//! ```
-//!
-//! Use instead:
-//! ```python
-//! def predict(self, request):
-//!     w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
-//!     genie = GenieAgent(genie_space_id="01ef77", genie_agent_name="Costs", client=w)
-//! ```
-//!
-//! ## Fix safety
-//! The fix adds `client=<name>` when exactly one name bound before the call holds a user client.
-//! It is unsafe: it changes whose identity Genie runs with, and the end user may lack access the
-//! deployer had.
-//!
-//! ## Known problems
-//! A client the analyzer cannot follow (a parameter, a value from a library call) is given the
-//! benefit of the doubt. Models without OBO intent use Genie with the deployer's identity on
-//! purpose (automatic passthrough) and are not reported.
-//!
-//! ## References
-//! - [Databricks: on-behalf-of-user authentication](https://docs.databricks.com/aws/en/generative-ai/agent-framework/agent-authentication)
 
 use obolint_diagnostics::{Applicability, Diagnostic, Edit, Fix, Label};
 use obolint_python::known::KnownSymbol;
@@ -44,10 +6,57 @@ use obolint_python::semantic::{ModuleModel, Resolution, ScopeId, ScopeKind};
 use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextSize};
 
-use super::GENIE_WITHOUT_USER_CLIENT as RULE;
 use crate::dataflow::{ClientValue, Dataflow};
 use crate::project::models::all_calls;
 use crate::project::{FileIdx, Project, Symbol};
+use obolint_macros::rule;
+
+/// ## What it does
+/// In a model that acts on behalf of its users (its code builds a user client, or it is logged
+/// with a `UserAuthPolicy`), reports `GenieAgent(...)` or `Genie(...)` given no user client on
+/// any path: no `client=` (by keyword or position, nor in a `**` dict that may hold one), or a
+/// client that is never a user client, such as a plain `WorkspaceClient()`.
+///
+/// ## Why is this bad?
+/// Without a client, Genie builds its own `WorkspaceClient()` with the deployer's credentials.
+/// Nothing fails: every user silently sees the deployer's data, which is exactly what
+/// on-behalf-of-user authentication was meant to prevent.
+///
+/// ## Example
+/// ```python
+/// def predict(self, request):
+///     w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
+///     genie = GenieAgent(genie_space_id="01ef77", genie_agent_name="Costs")
+/// ```
+///
+/// Use instead:
+/// ```python
+/// def predict(self, request):
+///     w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
+///     genie = GenieAgent(genie_space_id="01ef77", genie_agent_name="Costs", client=w)
+/// ```
+///
+/// ## Fix safety
+/// The fix adds `client=<name>` when exactly one name bound before the call holds a user client.
+/// It is unsafe: it changes whose identity Genie runs with, and the end user may lack access the
+/// deployer had.
+///
+/// ## Known problems
+/// A client the analyzer cannot follow (a parameter, a value from a library call) is given the
+/// benefit of the doubt. Models without OBO intent use Genie with the deployer's identity on
+/// purpose (automatic passthrough) and are not reported.
+///
+/// ## References
+/// - [Databricks: on-behalf-of-user authentication](https://docs.databricks.com/aws/en/generative-ai/agent-framework/agent-authentication)
+#[rule(
+    code = "OBO201",
+    name = "genie-without-user-client",
+    severity = "error",
+    default = true,
+    fix = "sometimes",
+    fix_safety = "unsafe"
+)]
+pub struct GenieWithoutUserClient;
 
 pub fn check(
     project: &Project<'_>,
@@ -69,8 +78,8 @@ pub fn check(
             ClientArgument::Given(value) => {
                 if let ClientValue::NotUser { origin } = dataflow.eval(file, scope, value) {
                     let mut d = Diagnostic::new(
-                        RULE.meta,
-                        RULE.severity,
+                        GenieWithoutUserClient::INFO.meta,
+                        GenieWithoutUserClient::INFO.severity,
                         format!("`{name}` gets a client without the caller's identity, so it runs as the deployer"),
                         Label::new(project.file(file).id, call.func.range(), "runs with the deployer's identity"),
                     )
@@ -102,8 +111,8 @@ pub fn check(
                 };
                 out.push(
                     Diagnostic::new(
-                        RULE.meta,
-                        RULE.severity,
+                        GenieWithoutUserClient::INFO.meta,
+                        GenieWithoutUserClient::INFO.severity,
                         format!("`{name}` gets no user client, so it runs as the deployer"),
                         Label::new(
                             project.file(file).id,

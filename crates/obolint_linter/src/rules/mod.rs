@@ -1,8 +1,14 @@
 //! The rules, one file each, and the registry that names them. A rule is a pure function of the
 //! project model: it reads, it reports, it never does I/O.
+//!
+//! Each rule declares its metadata and documentation with `#[rule(...)]` (checked at compile
+//! time); [`Rule`] lists them once, and everything else (selection, `obolint rules`, the docs,
+//! the README table) is generated from that list.
 
+pub mod deprecated_credentials_provider;
 pub mod genie_without_user_client;
 pub mod syntax_error;
+pub mod unused_suppression;
 pub mod user_client_at_load_time;
 
 use obolint_diagnostics::{RuleMeta, Severity};
@@ -15,7 +21,18 @@ pub enum FixAvailability {
     Always,
 }
 
-/// A rule's public identity and defaults (`rules.md`). Codes and names are public API.
+impl FixAvailability {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FixAvailability::None => "none",
+            FixAvailability::Sometimes => "sometimes",
+            FixAvailability::Always => "always",
+        }
+    }
+}
+
+/// A rule's public identity, defaults and documentation (`rules.md`). Codes and names are
+/// public API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RuleInfo {
     pub meta: RuleMeta,
@@ -23,50 +40,89 @@ pub struct RuleInfo {
     /// Runs unless deselected (`false`: opt-in).
     pub default: bool,
     pub fix: FixAvailability,
-    /// One line for `obolint rules`.
-    pub summary: &'static str,
+    /// The user documentation, markdown, from the rule's doc comment.
+    pub doc: &'static str,
 }
 
-pub const SYNTAX_ERROR: RuleInfo = RuleInfo {
-    meta: RuleMeta {
-        code: "OBO900",
-        name: "syntax-error",
-    },
-    severity: Severity::Error,
-    default: true,
-    fix: FixAvailability::None,
-    summary: "a file, notebook cell or manifest cannot be parsed",
-};
+impl RuleInfo {
+    /// The first sentence of "What it does", for tables.
+    pub fn summary(&self) -> String {
+        let what = self
+            .doc
+            .split("## What it does")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .unwrap_or("");
+        let paragraph: Vec<&str> = what
+            .trim()
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .collect();
+        let text = paragraph.join(" ");
+        match text.find(". ") {
+            Some(end) => text[..=end].trim().to_string(),
+            None => text.trim().to_string(),
+        }
+    }
+}
 
-pub const USER_CLIENT_AT_LOAD_TIME: RuleInfo = RuleInfo {
-    meta: RuleMeta {
-        code: "OBO101",
-        name: "user-client-at-load-time",
-    },
-    severity: Severity::Error,
-    default: true,
-    fix: FixAvailability::None,
-    summary: "a user client is built when the model loads, before any caller is known",
-};
+macro_rules! registry {
+    ($($variant:ident => $module:ident :: $rule:ident),* $(,)?) => {
+        /// Every rule, in code order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Rule {
+            $($variant),*
+        }
 
-pub const GENIE_WITHOUT_USER_CLIENT: RuleInfo = RuleInfo {
-    meta: RuleMeta {
-        code: "OBO201",
-        name: "genie-without-user-client",
-    },
-    severity: Severity::Error,
-    default: true,
-    fix: FixAvailability::Sometimes,
-    summary: "Genie gets no user client in an OBO model and runs as the deployer",
-};
+        impl Rule {
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant),*];
 
-/// Every rule, in code order.
-pub const ALL: &[RuleInfo] = &[
-    USER_CLIENT_AT_LOAD_TIME,
-    GENIE_WITHOUT_USER_CLIENT,
-    SYNTAX_ERROR,
-];
+            pub const fn info(self) -> &'static RuleInfo {
+                match self {
+                    $(Rule::$variant => &$module::$rule::INFO),*
+                }
+            }
+        }
+    };
+}
 
-pub fn by_code(code: &str) -> Option<&'static RuleInfo> {
-    ALL.iter().find(|r| r.meta.code == code)
+registry! {
+    UserClientAtLoadTime => user_client_at_load_time::UserClientAtLoadTime,
+    DeprecatedCredentialsProvider => deprecated_credentials_provider::DeprecatedCredentialsProvider,
+    GenieWithoutUserClient => genie_without_user_client::GenieWithoutUserClient,
+    SyntaxError => syntax_error::SyntaxError,
+    UnusedSuppression => unused_suppression::UnusedSuppression,
+}
+
+impl Rule {
+    pub fn code(self) -> &'static str {
+        self.info().meta.code
+    }
+
+    pub fn from_code(code: &str) -> Option<Rule> {
+        Rule::ALL.iter().copied().find(|r| r.code() == code)
+    }
+
+    /// Rules that cannot be turned off: a file that does not parse is never silently skipped.
+    pub fn is_always_on(self) -> bool {
+        self == Rule::SyntaxError
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_in_code_order_and_unique() {
+        let codes: Vec<&str> = Rule::ALL.iter().map(|r| r.code()).collect();
+        let mut sorted = codes.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(codes, sorted);
+        for rule in Rule::ALL {
+            assert!(!rule.info().summary().is_empty(), "{rule:?} has a summary");
+        }
+        assert_eq!(Rule::from_code("OBO101"), Some(Rule::UserClientAtLoadTime));
+    }
 }

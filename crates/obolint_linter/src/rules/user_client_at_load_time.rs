@@ -1,45 +1,4 @@
 //! OBO101 user-client-at-load-time.
-//!
-//! ## What it does
-//! Reports a user client (`WorkspaceClient(credentials_strategy=ModelServingUserCredentials())`,
-//! the same `Config`, a `VectorSearchClient` with the OBO `credential_strategy`, or a configured
-//! user-client factory) built at load time: at a model file's top level, in a class body, in
-//! `__init__` or `load_context` of an agent, in a default argument value, or in any project
-//! function those call. One diagnostic per call site inside the load-time code; when the client is
-//! built in a helper, a second label shows where.
-//!
-//! ## Why is this bad?
-//! Model Serving loads the model once, when the container starts. No request exists then, so
-//! there is no caller whose identity the client could carry: the client fails ("Unable to read
-//! end user token") or, outside serving, silently carries whoever loaded the model. The user
-//! identity is known only inside `predict()`.
-//!
-//! ## Example
-//! ```python
-//! class Agent(ResponsesAgent):
-//!     def __init__(self):
-//!         self.client = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
-//!
-//!     def predict(self, request):
-//!         return self.client.genie.list_spaces()
-//! ```
-//!
-//! Use instead:
-//! ```python
-//! class Agent(ResponsesAgent):
-//!     def predict(self, request):
-//!         client = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
-//!         return client.genie.list_spaces()
-//! ```
-//!
-//! ## Known problems
-//! Calls the analyzer cannot resolve (dynamic dispatch, functions passed around as values) are
-//! not followed: a client built behind them is not reported. A bare
-//! `ModelServingUserCredentials()` at load time is fine when only request-time code turns it
-//! into a client.
-//!
-//! ## References
-//! - [Databricks: on-behalf-of-user authentication](https://docs.databricks.com/aws/en/generative-ai/agent-framework/agent-authentication)
 
 use obolint_diagnostics::{Diagnostic, Label};
 use ruff_python_ast::ExprCall;
@@ -47,10 +6,59 @@ use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 
-use super::USER_CLIENT_AT_LOAD_TIME as RULE;
 use crate::dataflow::{Dataflow, Origin};
 use crate::project::time::{LoadRoot, LoadRootKind, called_function};
 use crate::project::{FnRef, Project};
+use obolint_macros::rule;
+
+/// ## What it does
+/// Reports a user client (`WorkspaceClient(credentials_strategy=ModelServingUserCredentials())`,
+/// the same `Config`, a `VectorSearchClient` with the OBO `credential_strategy`, or a configured
+/// user-client factory) built at load time: at a model file's top level, in a class body, in
+/// `__init__` or `load_context` of an agent, in a default argument value, or in any project
+/// function those call. One diagnostic per call site inside the load-time code; when the client is
+/// built in a helper, a second label shows where.
+///
+/// ## Why is this bad?
+/// Model Serving loads the model once, when the container starts. No request exists then, so
+/// there is no caller whose identity the client could carry: the client fails ("Unable to read
+/// end user token") or, outside serving, silently carries whoever loaded the model. The user
+/// identity is known only inside `predict()`.
+///
+/// ## Example
+/// ```python
+/// class Agent(ResponsesAgent):
+///     def __init__(self):
+///         self.client = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
+///
+///     def predict(self, request):
+///         return self.client.genie.list_spaces()
+/// ```
+///
+/// Use instead:
+/// ```python
+/// class Agent(ResponsesAgent):
+///     def predict(self, request):
+///         client = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
+///         return client.genie.list_spaces()
+/// ```
+///
+/// ## Known problems
+/// Calls the analyzer cannot resolve (dynamic dispatch, functions passed around as values) are
+/// not followed: a client built behind them is not reported. A bare
+/// `ModelServingUserCredentials()` at load time is fine when only request-time code turns it
+/// into a client.
+///
+/// ## References
+/// - [Databricks: on-behalf-of-user authentication](https://docs.databricks.com/aws/en/generative-ai/agent-framework/agent-authentication)
+#[rule(
+    code = "OBO101",
+    name = "user-client-at-load-time",
+    severity = "error",
+    default = true,
+    fix = "none"
+)]
+pub struct UserClientAtLoadTime;
 
 pub fn check(project: &Project<'_>, dataflow: &Dataflow<'_, '_>, out: &mut Vec<Diagnostic>) {
     let builders = Builders {
@@ -166,8 +174,8 @@ fn diagnostic(
         ),
     };
     let mut diagnostic = Diagnostic::new(
-        RULE.meta,
-        RULE.severity,
+        UserClientAtLoadTime::INFO.meta,
+        UserClientAtLoadTime::INFO.severity,
         message,
         Label::new(file.id, call.func.range(), label),
     )

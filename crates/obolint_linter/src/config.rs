@@ -1,0 +1,595 @@
+//! Configuration files (`cli.md` "Configuration"): `obolint.toml`, `.obolint.toml`, or
+//! `[tool.obolint]` in `pyproject.toml`, the nearest one above each checked file, or one given
+//! with `--config`. Every mistake is an error that names the file, the place and the key, and
+//! says what would be valid.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobMatcher};
+use obolint_diagnostics::Severity;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::rules::Rule;
+
+/// Every code of the rule catalog (`rules.md`), implemented or not yet: a configuration may name
+/// any of them, and a selector must match one.
+pub const CATALOG_CODES: &[&str] = &[
+    "OBO101", "OBO102", "OBO103", "OBO104", "OBO105", "OBO106", "OBO201", "OBO202", "OBO203",
+    "OBO204", "OBO205", "OBO206", "OBO301", "OBO302", "OBO303", "OBO304", "OBO305", "OBO306",
+    "OBO307", "OBO401", "OBO402", "OBO403", "OBO404", "OBO405", "OBO406", "OBO501", "OBO502",
+    "OBO601", "OBO900", "OBO901",
+];
+
+pub const CONFIG_FILE_NAMES: &[&str] = &["obolint.toml", ".obolint.toml", "pyproject.toml"];
+
+/// A rule selector: `ALL`, or a code or prefix of one (`OBO`, `OBO4`, `OBO401`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selector {
+    All,
+    Prefix(String),
+}
+
+impl Selector {
+    pub fn parse(text: &str) -> Result<Selector, String> {
+        if text == "ALL" {
+            return Ok(Selector::All);
+        }
+        if text.len() >= 3 && CATALOG_CODES.iter().any(|code| code.starts_with(text)) {
+            return Ok(Selector::Prefix(text.to_string()));
+        }
+        Err(format!("unknown rule selector `{text}`"))
+    }
+
+    pub fn matches(&self, rule: Rule) -> bool {
+        match self {
+            Selector::All => true,
+            Selector::Prefix(prefix) => rule.code().starts_with(prefix.as_str()),
+        }
+    }
+}
+
+pub const SELECTOR_HELP: &str = "a selector is `ALL`, `OBO`, or a rule code or its prefix, such as `OBO4` or `OBO401`; `obolint rules` lists the codes";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScopeStyle {
+    Auto,
+    Dotted,
+    Short,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum SeverityName {
+    Error,
+    Warning,
+    Info,
+}
+
+impl From<SeverityName> for Severity {
+    fn from(s: SeverityName) -> Self {
+        match s {
+            SeverityName::Error => Severity::Error,
+            SeverityName::Warning => Severity::Warning,
+            SeverityName::Info => Severity::Info,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum FailOnName {
+    Error,
+    Warning,
+}
+
+/// The keys of a configuration, as written (`deny_unknown_fields`: a typo is an error).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawOptions {
+    select: Option<Vec<Spanned<String>>>,
+    extend_select: Option<Vec<Spanned<String>>>,
+    ignore: Option<Vec<Spanned<String>>>,
+    exclude: Option<Vec<String>>,
+    extend_exclude: Option<Vec<String>>,
+    respect_gitignore: Option<bool>,
+    fail_on: Option<FailOnName>,
+    user_client_factories: Option<Vec<String>>,
+    request_methods: Option<Vec<String>>,
+    extra_scopes: Option<Vec<String>>,
+    scope_style: Option<ScopeStyle>,
+    per_file_ignores: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
+    severity: Option<BTreeMap<Spanned<String>, SeverityName>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Pyproject {
+    tool: Option<PyprojectTool>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PyprojectTool {
+    obolint: Option<RawOptions>,
+}
+
+/// A configuration file, read and checked.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    /// The folder globs in it are relative to.
+    pub dir: PathBuf,
+    pub options: Options,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub select: Option<Vec<Selector>>,
+    pub extend_select: Vec<Selector>,
+    pub ignore: Vec<Selector>,
+    pub per_file_ignores: Vec<PerFileIgnore>,
+    pub severity: Vec<(Selector, Severity)>,
+    pub fail_on: Option<Severity>,
+    pub exclude: Vec<String>,
+    pub respect_gitignore: Option<bool>,
+    pub user_client_factories: Vec<String>,
+    pub request_methods: Vec<String>,
+    pub extra_scopes: Vec<String>,
+    pub scope_style: Option<ScopeStyle>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PerFileIgnore {
+    pub pattern: String,
+    matcher: GlobMatcher,
+    pub selectors: Vec<Selector>,
+}
+
+impl PerFileIgnore {
+    /// `relative` is the file's path relative to the configuration's folder. A pattern without a
+    /// `/` also matches the file name alone.
+    pub fn matches(&self, relative: &Path) -> bool {
+        self.matcher.is_match(relative)
+            || (!self.pattern.contains('/')
+                && relative
+                    .file_name()
+                    .is_some_and(|name| self.matcher.is_match(name)))
+    }
+}
+
+/// A configuration that cannot be used: where, what, and what would be valid.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ConfigError {
+    pub path: PathBuf,
+    /// The file's text, to show the excerpt (empty when it could not be read).
+    pub text: String,
+    /// Byte range of the offending key or value.
+    pub span: Option<Range<usize>>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl ConfigError {
+    fn at(
+        path: &Path,
+        text: &str,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            span,
+            message: message.into(),
+            help,
+        }
+    }
+
+    /// 1-based line of the error, for plain-text reports.
+    pub fn line(&self) -> Option<usize> {
+        let span = self.span.as_ref()?;
+        Some(
+            self.text[..span.start.min(self.text.len())]
+                .matches('\n')
+                .count()
+                + 1,
+        )
+    }
+}
+
+/// Reads a configuration file. `Ok(None)` for a `pyproject.toml` without `[tool.obolint]`.
+pub fn read_config(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::at(
+            path,
+            "",
+            None,
+            format!("cannot read configuration file: {e}"),
+            None,
+        )
+    })?;
+    let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
+    let raw = if is_pyproject {
+        let pyproject: Pyproject =
+            toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
+        match pyproject.tool.and_then(|t| t.obolint) {
+            Some(raw) => raw,
+            None => return Ok(None),
+        }
+    } else {
+        toml::from_str::<RawOptions>(&text).map_err(|e| toml_error(path, &text, &e))?
+    };
+    let dir = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let options = validate(raw, path, &text)?;
+    Ok(Some(ConfigFile {
+        path: path.to_path_buf(),
+        dir,
+        options,
+    }))
+}
+
+fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> ConfigError {
+    let message = error.message().trim().to_string();
+    let help = if message.contains("unknown field") {
+        Some("see `cli.md` \"Configuration\" for every key obolint reads".to_string())
+    } else {
+        None
+    };
+    ConfigError::at(
+        path,
+        text,
+        error.span(),
+        format!("invalid configuration: {message}"),
+        help,
+    )
+}
+
+fn selectors(
+    values: &[Spanned<String>],
+    path: &Path,
+    text: &str,
+) -> Result<Vec<Selector>, ConfigError> {
+    values
+        .iter()
+        .map(|v| {
+            Selector::parse(v.get_ref()).map_err(|message| {
+                ConfigError::at(
+                    path,
+                    text,
+                    Some(v.span()),
+                    message,
+                    Some(SELECTOR_HELP.to_string()),
+                )
+            })
+        })
+        .collect()
+}
+
+fn validate(raw: RawOptions, path: &Path, text: &str) -> Result<Options, ConfigError> {
+    let mut options = Options {
+        select: raw
+            .select
+            .as_deref()
+            .map(|s| selectors(s, path, text))
+            .transpose()?,
+        extend_select: selectors(raw.extend_select.as_deref().unwrap_or_default(), path, text)?,
+        ignore: selectors(raw.ignore.as_deref().unwrap_or_default(), path, text)?,
+        fail_on: raw.fail_on.map(|f| match f {
+            FailOnName::Error => Severity::Error,
+            FailOnName::Warning => Severity::Warning,
+        }),
+        exclude: raw.exclude.unwrap_or_default(),
+        respect_gitignore: raw.respect_gitignore,
+        user_client_factories: raw.user_client_factories.unwrap_or_default(),
+        request_methods: raw.request_methods.unwrap_or_default(),
+        extra_scopes: raw.extra_scopes.unwrap_or_default(),
+        scope_style: raw.scope_style,
+        ..Options::default()
+    };
+    options
+        .exclude
+        .extend(raw.extend_exclude.unwrap_or_default());
+    for (pattern, codes) in raw.per_file_ignores.unwrap_or_default() {
+        let glob = Glob::new(pattern.get_ref()).map_err(|e| {
+            ConfigError::at(
+                path,
+                text,
+                Some(pattern.span()),
+                format!("invalid glob `{}`: {e}", pattern.get_ref()),
+                Some(
+                    "per-file-ignores keys are globs such as `tests/**` or `*_test.py`".to_string(),
+                ),
+            )
+        })?;
+        options.per_file_ignores.push(PerFileIgnore {
+            pattern: pattern.get_ref().clone(),
+            matcher: glob.compile_matcher(),
+            selectors: selectors(&codes, path, text)?,
+        });
+    }
+    for (selector, severity) in raw.severity.unwrap_or_default() {
+        let parsed = Selector::parse(selector.get_ref()).map_err(|message| {
+            ConfigError::at(
+                path,
+                text,
+                Some(selector.span()),
+                message,
+                Some(SELECTOR_HELP.to_string()),
+            )
+        })?;
+        options.severity.push((parsed, severity.into()));
+    }
+    for factory in &options.user_client_factories {
+        if !factory.contains('.') {
+            return Err(ConfigError::at(path, text, None, format!("user-client-factories entry `{factory}` is not a qualified name"), Some("write the function's full dotted path, such as `myproject.auth.get_user_client`".to_string())));
+        }
+    }
+    Ok(options)
+}
+
+/// The configuration file in `dir` itself, if any (`obolint.toml` first, then `.obolint.toml`,
+/// then a `pyproject.toml` with `[tool.obolint]`).
+pub fn config_in_dir(dir: &Path) -> Result<Option<ConfigFile>, ConfigError> {
+    for name in CONFIG_FILE_NAMES {
+        let candidate = dir.join(name);
+        if candidate.is_file()
+            && let Some(config) = read_config(&candidate)?
+        {
+            return Ok(Some(config));
+        }
+    }
+    Ok(None)
+}
+
+/// Settings given on the command line; they win over configuration files.
+#[derive(Clone, Debug, Default)]
+pub struct CliOverrides {
+    pub select: Option<Vec<Selector>>,
+    pub extend_select: Vec<Selector>,
+    pub ignore: Vec<Selector>,
+    pub fail_on: Option<Severity>,
+    pub respect_gitignore: Option<bool>,
+}
+
+/// Which configuration files a run reads.
+#[derive(Clone, Debug, Default)]
+pub enum ConfigSource {
+    /// The nearest file above each checked file.
+    #[default]
+    Discover,
+    /// This file, for every checked file (`--config`).
+    File(PathBuf),
+    /// None at all (`--isolated`).
+    Isolated,
+}
+
+/// The rules that run on one file and their severities.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleSettings {
+    enabled: Vec<bool>,
+    severity: Vec<Severity>,
+}
+
+impl RuleSettings {
+    pub fn resolve(config: Option<&ConfigFile>, cli: &CliOverrides, file: Option<&Path>) -> Self {
+        let options = config.map(|c| &c.options);
+        let select = cli
+            .select
+            .as_ref()
+            .or(options.and_then(|o| o.select.as_ref()));
+        let mut enabled: Vec<bool> = Rule::ALL
+            .iter()
+            .map(|&rule| match select {
+                Some(selectors) => selectors.iter().any(|s| s.matches(rule)),
+                None => rule.info().default,
+            })
+            .collect();
+        let extend = options
+            .map_or(&[][..], |o| &o.extend_select[..])
+            .iter()
+            .chain(&cli.extend_select);
+        for selector in extend {
+            for (i, &rule) in Rule::ALL.iter().enumerate() {
+                enabled[i] |= selector.matches(rule);
+            }
+        }
+        let mut ignored: Vec<&Selector> = options
+            .map_or(&[][..], |o| &o.ignore[..])
+            .iter()
+            .chain(&cli.ignore)
+            .collect();
+        if let (Some(config), Some(file)) = (config, file)
+            && let Ok(relative) = file.strip_prefix(&config.dir)
+        {
+            for pfi in &config.options.per_file_ignores {
+                if pfi.matches(relative) {
+                    ignored.extend(&pfi.selectors);
+                }
+            }
+        }
+        for selector in ignored {
+            for (i, &rule) in Rule::ALL.iter().enumerate() {
+                if selector.matches(rule) {
+                    enabled[i] = false;
+                }
+            }
+        }
+        let mut severity: Vec<Severity> = Rule::ALL.iter().map(|r| r.info().severity).collect();
+        if let Some(options) = options {
+            for (selector, s) in &options.severity {
+                for (i, &rule) in Rule::ALL.iter().enumerate() {
+                    if selector.matches(rule) {
+                        severity[i] = *s;
+                    }
+                }
+            }
+        }
+        for (i, rule) in Rule::ALL.iter().enumerate() {
+            if rule.is_always_on() {
+                enabled[i] = true;
+            }
+        }
+        Self { enabled, severity }
+    }
+
+    fn index(rule: Rule) -> usize {
+        Rule::ALL.iter().position(|&r| r == rule).unwrap_or(0)
+    }
+
+    pub fn is_enabled(&self, rule: Rule) -> bool {
+        self.enabled[Self::index(rule)]
+    }
+
+    pub fn severity(&self, rule: Rule) -> Severity {
+        self.severity[Self::index(rule)]
+    }
+
+    pub fn enabled_rules(&self) -> impl Iterator<Item = Rule> + '_ {
+        Rule::ALL.iter().copied().filter(|&r| self.is_enabled(r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "pyproject.toml",
+            r#"
+[project]
+name = "x"
+
+[tool.obolint]
+select = ["OBO"]
+extend-select = ["OBO405"]
+ignore = ["OBO402"]
+exclude = ["legacy/"]
+respect-gitignore = false
+fail-on = "warning"
+user-client-factories = ["myproject.auth.get_user_client"]
+request-methods = ["handle"]
+extra-scopes = ["my-new-scope"]
+scope-style = "short"
+
+[tool.obolint.per-file-ignores]
+"tests/**" = ["OBO101"]
+
+[tool.obolint.severity]
+OBO201 = "warning"
+"#,
+        );
+        let config = read_config(&path).unwrap().unwrap();
+        assert_eq!(config.options.fail_on, Some(Severity::Warning));
+        assert_eq!(config.options.scope_style, Some(ScopeStyle::Short));
+        let settings = RuleSettings::resolve(
+            Some(&config),
+            &CliOverrides::default(),
+            Some(&dir.path().join("tests/test_agent.py")),
+        );
+        assert!(
+            !settings.is_enabled(Rule::UserClientAtLoadTime),
+            "per-file ignore"
+        );
+        assert_eq!(
+            settings.severity(Rule::GenieWithoutUserClient),
+            Severity::Warning
+        );
+        let elsewhere = RuleSettings::resolve(
+            Some(&config),
+            &CliOverrides::default(),
+            Some(&dir.path().join("agent.py")),
+        );
+        assert!(elsewhere.is_enabled(Rule::UserClientAtLoadTime));
+    }
+
+    #[test]
+    fn pyproject_without_section_is_no_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "pyproject.toml",
+            "[project]\nname = \"x\"\n[tool.ruff]\nline-length = 100\n",
+        );
+        assert!(read_config(&path).unwrap().is_none());
+    }
+
+    #[test]
+    fn errors_name_the_place_and_what_is_valid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "obolint.toml",
+            "select = [\"OBO\"]\nignor = [\"OBO402\"]\n",
+        );
+        let error = read_config(&path).unwrap_err();
+        assert_eq!(error.line(), Some(2));
+        assert!(
+            error.message.contains("unknown field `ignor`"),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains("ignore"),
+            "lists valid keys: {}",
+            error.message
+        );
+
+        let path = write(dir.path(), "obolint.toml", "select = [\"OBO\", \"E501\"]\n");
+        let error = read_config(&path).unwrap_err();
+        assert_eq!(error.message, "unknown rule selector `E501`");
+        assert_eq!(&error.text[error.span.clone().unwrap()], "\"E501\"");
+
+        let path = write(dir.path(), "obolint.toml", "respect-gitignore = \"yes\"\n");
+        let error = read_config(&path).unwrap_err();
+        assert!(error.message.contains("invalid type"), "{}", error.message);
+        assert_eq!(error.line(), Some(1));
+    }
+
+    #[test]
+    fn cli_overrides_win_and_always_on_rules_stay() {
+        let cli = CliOverrides {
+            select: Some(vec![Selector::parse("OBO2").unwrap()]),
+            ..CliOverrides::default()
+        };
+        let settings = RuleSettings::resolve(None, &cli, None);
+        assert!(!settings.is_enabled(Rule::UserClientAtLoadTime));
+        assert!(settings.is_enabled(Rule::GenieWithoutUserClient));
+        let cli = CliOverrides {
+            ignore: vec![Selector::All],
+            ..CliOverrides::default()
+        };
+        let settings = RuleSettings::resolve(None, &cli, None);
+        assert_eq!(
+            settings.enabled_rules().collect::<Vec<_>>(),
+            [Rule::SyntaxError]
+        );
+    }
+
+    #[test]
+    fn selectors() {
+        assert_eq!(Selector::parse("ALL"), Ok(Selector::All));
+        assert!(
+            Selector::parse("OBO4").is_ok(),
+            "catalog prefixes are valid before their rules exist"
+        );
+        assert!(Selector::parse("OBO999").is_err());
+        assert!(Selector::parse("O").is_err());
+        assert!(Selector::parse("E9").is_err());
+    }
+}

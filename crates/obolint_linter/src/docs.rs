@@ -1,0 +1,70 @@
+//! User documentation generated from the registry: `obolint rule`, `docs/rules/CODE.md`, and the
+//! README's rule table all come from here, so they cannot disagree.
+
+use crate::rules::{FixAvailability, Rule};
+
+/// The markdown page of one rule.
+pub fn rule_markdown(rule: Rule) -> String {
+    let info = rule.info();
+    let fix = match info.fix {
+        FixAvailability::None => "no fix",
+        FixAvailability::Sometimes => "fix sometimes available",
+        FixAvailability::Always => "fix always available",
+    };
+    let default = if rule.is_always_on() {
+        "always on"
+    } else if info.default {
+        "on by default"
+    } else {
+        "opt-in"
+    };
+    format!(
+        "# {code}: {name}\n\n*{severity}, {default}, {fix}*\n\n{doc}",
+        code = info.meta.code,
+        name = info.meta.name,
+        severity = info.severity.as_str(),
+        doc = info.doc.trim_start(),
+    )
+}
+
+/// The rule table of the README (between its `rules` markers).
+pub fn rules_table() -> String {
+    let mut table = String::from(
+        "| code | name | severity | default | fix | what it finds |\n| --- | --- | --- | --- | --- | --- |\n",
+    );
+    for rule in Rule::ALL {
+        let info = rule.info();
+        let default = if rule.is_always_on() {
+            "always"
+        } else if info.default {
+            "yes"
+        } else {
+            "opt-in"
+        };
+        table.push_str(&format!(
+            "| [{code}](docs/rules/{code}.md) | {name} | {severity} | {default} | {fix} | {summary} |\n",
+            code = info.meta.code,
+            name = info.meta.name,
+            severity = info.severity.as_str(),
+            fix = info.fix.as_str(),
+            summary = info.summary().replace('|', "\\|"),
+        ));
+    }
+    table
+}
+
+pub const README_TABLE_START: &str = "<!-- rules:start (generated from the rule registry) -->\n";
+pub const README_TABLE_END: &str = "<!-- rules:end -->";
+
+/// `readme` with the text between the markers replaced by the current table; `None` when the
+/// markers are missing.
+pub fn with_rules_table(readme: &str) -> Option<String> {
+    let start = readme.find(README_TABLE_START)? + README_TABLE_START.len();
+    let end = readme[start..].find(README_TABLE_END)? + start;
+    Some(format!(
+        "{}{}{}",
+        &readme[..start],
+        rules_table(),
+        &readme[end..]
+    ))
+}

@@ -1,0 +1,207 @@
+//! OBO901 unused-suppression, and the application of suppressions to a file's findings.
+
+use obolint_diagnostics::{Applicability, Diagnostic, Edit, FileId, Fix, Label, LineIndex};
+use obolint_macros::rule;
+use ruff_python_ast::Stmt;
+use ruff_text_size::{Ranged, TextRange, TextSize};
+
+use crate::config::{CATALOG_CODES, RuleSettings};
+use crate::rules::Rule;
+use crate::suppression::{Directive, SuppressedCode};
+
+/// ## What it does
+/// Reports an obolint code in a `# noqa:` comment (or a file-level `# obolint: noqa:`) that
+/// suppressed nothing, or that is not a rule code at all.
+///
+/// ## Why is this bad?
+/// A suppression outlives the finding it was written for: after the code is fixed, it silently
+/// hides the next real finding on that line. A misspelt code suppresses nothing while looking as
+/// if it did.
+///
+/// ## Example
+/// ```python
+/// w = WorkspaceClient()  # noqa: OBO101
+/// ```
+///
+/// Use instead:
+/// ```python
+/// w = WorkspaceClient()
+/// ```
+///
+/// ## Known problems
+/// Codes of other tools in the same comment (`# noqa: E501, OBO101`) are left alone, and so is a
+/// bare `# noqa`, which may be meant for another linter.
+#[rule(
+    code = "OBO901",
+    name = "unused-suppression",
+    severity = "warning",
+    default = true,
+    fix = "always",
+    fix_safety = "safe"
+)]
+pub struct UnusedSuppression;
+
+/// Drops the findings a suppression covers; returns OBO901 findings for what suppressed nothing.
+pub fn apply(
+    file: FileId,
+    text: &str,
+    lines: &LineIndex,
+    body: &[Stmt],
+    directives: &[Directive],
+    diagnostics: &mut Vec<Diagnostic>,
+    settings: &RuleSettings,
+) -> Vec<Diagnostic> {
+    let mut used: Vec<(usize, String)> = Vec::new();
+    diagnostics.retain(|d| {
+        if d.primary.file != file {
+            return true;
+        }
+        let code = d.rule.code;
+        let start_line = lines.line_of(d.primary.range.start());
+        let statement_end =
+            statement_last_line(body, d.primary.range.start(), lines).unwrap_or(start_line);
+        let hit = directives.iter().position(|directive| {
+            directive.covers(code)
+                && (directive.file_level
+                    || directive.line == start_line
+                    || directive.line == statement_end)
+        });
+        match hit {
+            Some(i) => {
+                used.push((i, code.to_string()));
+                false
+            }
+            None => true,
+        }
+    });
+    if !settings.is_enabled(Rule::UnusedSuppression) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, directive) in directives.iter().enumerate() {
+        for code in directive.obolint_codes() {
+            if used.iter().any(|(j, c)| *j == i && *c == code.code) {
+                continue;
+            }
+            let known = CATALOG_CODES.contains(&code.code.as_str());
+            let message = if !known {
+                format!("`{}` is not an obolint rule code", code.code)
+            } else if Rule::from_code(&code.code).is_some_and(|r| !settings.is_enabled(r)) {
+                format!(
+                    "suppression of `{}` does nothing: the rule is not enabled",
+                    code.code
+                )
+            } else {
+                format!("suppression of `{}` suppressed nothing", code.code)
+            };
+            let label = if known { "unused" } else { "unknown code" };
+            out.push(
+                Diagnostic::new(
+                    UnusedSuppression::INFO.meta,
+                    UnusedSuppression::INFO.severity,
+                    message,
+                    Label::new(file, code.range, label),
+                )
+                .with_fix(Some(removal(text, lines, directive, code))),
+            );
+        }
+    }
+    out
+}
+
+/// Removes one code from its comment, or the whole comment when it is the last code.
+fn removal(text: &str, lines: &LineIndex, directive: &Directive, code: &SuppressedCode) -> Fix {
+    let codes = directive.codes.as_deref().unwrap_or_default();
+    let index = codes.iter().position(|c| c == code).unwrap_or(0);
+    let range = if codes.len() > 1 {
+        if index > 0 {
+            TextRange::new(codes[index - 1].range.end(), code.range.end())
+        } else {
+            TextRange::new(code.range.start(), codes[1].range.start())
+        }
+    } else {
+        let line = lines.line_range(directive.line, text);
+        let before = &text[TextRange::new(line.start(), directive.comment.start())];
+        if before.trim().is_empty() {
+            // A comment on a line of its own: the whole line goes.
+            let next = if directive.line + 1 < lines.line_count() {
+                lines.line_start(directive.line + 1)
+            } else {
+                TextSize::of(text)
+            };
+            TextRange::new(line.start(), next)
+        } else {
+            let kept = before.trim_end().len();
+            let start = line.start() + TextSize::new(kept as u32);
+            // Anything after the codes in the comment (a reason) goes with it.
+            TextRange::new(start, directive.comment.end())
+        }
+    };
+    Fix {
+        message: if codes.len() > 1 {
+            format!("Remove `{}`", code.code)
+        } else {
+            "Remove the suppression".to_string()
+        },
+        applicability: Applicability::Safe,
+        edits: vec![Edit {
+            range,
+            content: String::new(),
+        }],
+    }
+}
+
+/// The last line of the logical statement containing `offset`: the statement itself for a simple
+/// statement, the header for a compound one (`def ...(` spanning lines, up to its `:`).
+pub fn statement_last_line(body: &[Stmt], offset: TextSize, lines: &LineIndex) -> Option<usize> {
+    let stmt = body.iter().find(|s| s.range().contains_inclusive(offset))?;
+    let children = child_bodies(stmt);
+    for child in &children {
+        if let Some(line) = statement_last_line(child, offset, lines) {
+            return Some(line);
+        }
+    }
+    let first_child = children
+        .iter()
+        .filter_map(|b| b.first())
+        .map(Ranged::start)
+        .min();
+    match first_child {
+        Some(body_start) => {
+            let header_start = lines.line_of(stmt.start());
+            let body_line = lines.line_of(body_start);
+            Some(if body_line > header_start {
+                body_line - 1
+            } else {
+                body_line
+            })
+        }
+        None => Some(lines.line_of(stmt.end())),
+    }
+}
+
+fn child_bodies(stmt: &Stmt) -> Vec<&[Stmt]> {
+    match stmt {
+        Stmt::FunctionDef(s) => vec![&s.body],
+        Stmt::ClassDef(s) => vec![&s.body],
+        Stmt::If(s) => {
+            let mut bodies: Vec<&[Stmt]> = vec![&s.body];
+            bodies.extend(s.elif_else_clauses.iter().map(|c| &c.body[..]));
+            bodies
+        }
+        Stmt::For(s) => vec![&s.body, &s.orelse],
+        Stmt::While(s) => vec![&s.body, &s.orelse],
+        Stmt::With(s) => vec![&s.body],
+        Stmt::Try(s) => {
+            let mut bodies: Vec<&[Stmt]> = vec![&s.body];
+            bodies.extend(s.handlers.iter().map(|h| match h {
+                ruff_python_ast::ExceptHandler::ExceptHandler(h) => &h.body[..],
+            }));
+            bodies.push(&s.orelse);
+            bodies.push(&s.finalbody);
+            bodies
+        }
+        Stmt::Match(s) => s.cases.iter().map(|c| &c.body[..]).collect(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,203 @@
+//! Suppression comments (`cli.md` "Suppressions"): `# noqa: OBO101, OBO201 -- reason` at the end
+//! of the line where a finding starts or of the last line of its logical statement, a bare
+//! `# noqa`, and `# obolint: noqa: CODES` on a line of its own for the whole file. Codes of other
+//! tools (`E501`) in the same comment are left alone.
+
+use obolint_diagnostics::LineIndex;
+use ruff_text_size::{TextRange, TextSize};
+
+/// One code named in a suppression comment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SuppressedCode {
+    pub code: String,
+    pub range: TextRange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Directive {
+    /// The whole comment.
+    pub comment: TextRange,
+    /// From the `noqa` (or `obolint:`) marker to the end of the last code: what a fix removes
+    /// when every code goes.
+    pub directive: TextRange,
+    /// 0-based line of the comment.
+    pub line: usize,
+    /// `None`: a bare `# noqa`, for every code.
+    pub codes: Option<Vec<SuppressedCode>>,
+    pub file_level: bool,
+}
+
+impl Directive {
+    /// The obolint codes it names (`OBO` and three digits, or anything that starts with `OBO`).
+    pub fn obolint_codes(&self) -> impl Iterator<Item = &SuppressedCode> {
+        self.codes
+            .iter()
+            .flatten()
+            .filter(|c| c.code.starts_with("OBO"))
+    }
+
+    pub fn covers(&self, code: &str) -> bool {
+        match &self.codes {
+            None => true,
+            Some(codes) => codes.iter().any(|c| c.code == code),
+        }
+    }
+}
+
+/// Reads the suppression in one comment, if it holds one.
+pub fn parse_comment(
+    text: &str,
+    comment: TextRange,
+    own_line: bool,
+    line: usize,
+) -> Option<Directive> {
+    let body = &text[comment];
+    let lower = body.to_ascii_lowercase();
+    let (marker_at, after_marker, file_level) = if let Some(at) = find_file_marker(&lower) {
+        (at.0, at.1, true)
+    } else {
+        let at = find_marker(&lower, "noqa")?;
+        (at, at + "noqa".len(), false)
+    };
+    if file_level && !own_line {
+        return None;
+    }
+    let base = usize::from(comment.start());
+    let rest = &body[after_marker..];
+    let mut directive_end = base + after_marker;
+    let codes = if let Some(list) = rest.strip_prefix(':') {
+        let list_start = after_marker + 1;
+        let list = list.split(" -- ").next().unwrap_or(list);
+        let mut codes = Vec::new();
+        let mut offset = 0;
+        for piece in list.split(|c: char| c == ',' || c.is_whitespace()) {
+            let start = offset;
+            offset += piece.len() + 1;
+            if piece.is_empty() {
+                continue;
+            }
+            let is_code = piece.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && piece.chars().all(|c| c.is_ascii_alphanumeric())
+                && piece.chars().any(|c| c.is_ascii_digit());
+            if !is_code {
+                break;
+            }
+            let at = base + list_start + start;
+            codes.push(SuppressedCode {
+                code: piece.to_string(),
+                range: TextRange::new(
+                    TextSize::new(at as u32),
+                    TextSize::new((at + piece.len()) as u32),
+                ),
+            });
+            directive_end = at + piece.len();
+        }
+        if codes.is_empty() { None } else { Some(codes) }
+    } else {
+        // `# noqa` followed by a letter is some other word (`# noqavoid`), not a suppression.
+        if rest
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            return None;
+        }
+        None
+    };
+    Some(Directive {
+        comment,
+        directive: TextRange::new(
+            TextSize::new((base + marker_at) as u32),
+            TextSize::new(directive_end as u32),
+        ),
+        line,
+        codes,
+        file_level,
+    })
+}
+
+/// `noqa` right after a `#` and optional spaces (`# noqa`, `#noqa`, `# type: ignore # noqa`).
+fn find_marker(lower: &str, word: &str) -> Option<usize> {
+    let mut search = 0;
+    while let Some(found) = lower[search..].find(word) {
+        let at = search + found;
+        let before = lower[..at].trim_end_matches(' ');
+        if before.ends_with('#') {
+            return Some(at);
+        }
+        search = at + word.len();
+    }
+    None
+}
+
+/// `# obolint: noqa` → (start of `obolint`, end of `noqa`).
+fn find_file_marker(lower: &str) -> Option<(usize, usize)> {
+    let at = find_marker(lower, "obolint:")?;
+    let rest = &lower[at + "obolint:".len()..];
+    let trimmed = rest.trim_start();
+    let skipped = rest.len() - trimmed.len();
+    trimmed
+        .starts_with("noqa")
+        .then_some((at, at + "obolint:".len() + skipped + "noqa".len()))
+}
+
+/// Every suppression of a file, from its comments.
+pub fn directives(text: &str, comments: &[TextRange], lines: &LineIndex) -> Vec<Directive> {
+    comments
+        .iter()
+        .filter_map(|&comment| {
+            let line = lines.line_of(comment.start());
+            let line_start = lines.line_start(line);
+            let own_line = text[TextRange::new(line_start, comment.start())]
+                .trim()
+                .is_empty();
+            parse_comment(text, comment, own_line, line)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Option<Directive> {
+        let start = text.find('#').unwrap();
+        let range = TextRange::new(TextSize::new(start as u32), TextSize::of(text));
+        parse_comment(text, range, start == 0, 0)
+    }
+
+    fn codes(d: &Directive) -> Vec<&str> {
+        d.codes.iter().flatten().map(|c| c.code.as_str()).collect()
+    }
+
+    #[test]
+    fn reads_codes_and_reasons() {
+        let d = parse("x = 1  # noqa: OBO101, E501 -- built on purpose").unwrap();
+        assert_eq!(codes(&d), ["OBO101", "E501"]);
+        assert_eq!(d.obolint_codes().count(), 1);
+        assert!(!d.file_level);
+        let d = parse("x  #NOQA:OBO101,OBO201").unwrap();
+        assert_eq!(codes(&d), ["OBO101", "OBO201"]);
+        assert!(parse("x  # noqa").unwrap().codes.is_none());
+        assert!(parse("x  # type: ignore # noqa: OBO101").is_some());
+        assert!(parse("x  # this is not noqa").is_none());
+        assert!(parse("x  # noqavoid").is_none());
+    }
+
+    #[test]
+    fn file_level_only_on_its_own_line() {
+        let d = parse("# obolint: noqa: OBO101").unwrap();
+        assert!(d.file_level);
+        assert_eq!(codes(&d), ["OBO101"]);
+        assert!(parse("x = 1  # obolint: noqa: OBO101").is_none());
+    }
+
+    #[test]
+    fn ranges_point_at_codes() {
+        let text = "x  # noqa: OBO101, OBO201";
+        let d = parse(text).unwrap();
+        let second = &d.codes.as_ref().unwrap()[1];
+        assert_eq!(&text[second.range], "OBO201");
+        assert_eq!(&text[d.directive], "noqa: OBO101, OBO201");
+    }
+}
