@@ -12,7 +12,7 @@ use obolint_python::semantic::{
     BindingKind, ClassId, FunctionId, ModuleModel, NameMeaning, ScopeId,
 };
 use ruff_python_ast::Expr;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 pub use models::{LogCall, Models};
 pub use time::{CallTime, TimeModel};
@@ -59,6 +59,8 @@ pub struct Project<'a> {
     pub files: Vec<ProjectFile<'a>>,
     /// Dotted module name to file, for every parsed file.
     modules: FxHashMap<String, FileIdx>,
+    /// The first segment of every module name: a dotted name starting elsewhere is not ours.
+    top_level_modules: FxHashSet<String>,
     pub settings: &'a Settings,
     pub models: Models,
     pub time: TimeModel,
@@ -116,10 +118,15 @@ impl<'a> Project<'a> {
                 modules.entry(name).or_insert(FileIdx(i as u32));
             }
         }
+        let top_level_modules = modules
+            .keys()
+            .map(|name| name.split('.').next().unwrap_or(name).to_string())
+            .collect();
         let mut project = Project {
             root,
             files,
             modules,
+            top_level_modules,
             settings,
             models: Models::default(),
             time: TimeModel::default(),
@@ -203,9 +210,20 @@ impl<'a> Project<'a> {
         if depth > 8 {
             return Symbol::Unknown;
         }
+        // Most dotted names in real code are library calls (`os.path.join`): not ours.
+        let first = name.split('.').next().unwrap_or(name);
+        if !self.top_level_modules.contains(first) {
+            return Symbol::Unknown;
+        }
         let parts: Vec<&str> = name.split('.').collect();
+        // The longest prefix that names a project module; the rest names a member of it.
+        let ends: Vec<usize> = name
+            .match_indices('.')
+            .map(|(i, _)| i)
+            .chain([name.len()])
+            .collect();
         for split in (1..=parts.len()).rev() {
-            let Some(file) = self.module(&parts[..split].join(".")) else {
+            let Some(file) = self.module(&name[..ends[split - 1]]) else {
                 continue;
             };
             let rest = &parts[split..];

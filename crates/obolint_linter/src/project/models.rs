@@ -3,6 +3,7 @@
 
 use obolint_python::known::{KnownSymbol, LogFlavor};
 use obolint_python::semantic::{ModuleModel, ScopeId};
+use rayon::prelude::*;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange};
@@ -41,28 +42,23 @@ impl Models {
             membership: vec![Vec::new(); n],
             ..Models::default()
         };
+        // What each file shows on its own, in parallel: the expensive part (resolving every call).
+        let facts: Vec<FileFacts> = project
+            .file_indices()
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|&file| FileFacts::of(project, file))
+            .collect();
         let mut is_entry = vec![false; n];
-        for file in project.file_indices() {
-            let model = project.model(file);
-            let defines_agent = model
-                .class_ids()
-                .any(|class| project.agent_interface(ClassRef { file, class }).is_some());
-            let calls_set_model = all_calls(model).any(|(scope, call)| {
-                project.symbol(file, scope, &call.func) == Symbol::Known(KnownSymbol::SetModel)
-            });
-            if defines_agent || calls_set_model {
-                is_entry[file.0 as usize] = true;
-            }
-            for (scope, call) in all_calls(model) {
-                if let Symbol::Known(KnownSymbol::LogModel(flavor)) =
-                    project.symbol(file, scope, &call.func)
-                {
-                    let log_call = read_log_call(project, file, scope, call, flavor);
-                    if let Some(entry) = log_call.entry {
-                        is_entry[entry.0 as usize] = true;
-                    }
-                    models.log_calls.push(log_call);
-                }
+        let mut builds_user_client = vec![false; n];
+        for (i, fact) in facts.into_iter().enumerate() {
+            is_entry[i] |= fact.defines_agent || fact.calls_set_model;
+            builds_user_client[i] = fact.builds_user_client;
+            models.log_calls.extend(fact.log_calls);
+        }
+        for call in &models.log_calls {
+            if let Some(entry) = call.entry {
+                is_entry[entry.0 as usize] = true;
             }
         }
         models.entries = (0..n as u32)
@@ -70,18 +66,16 @@ impl Models {
             .filter(|f| is_entry[f.0 as usize])
             .collect();
 
-        let dataflow = Dataflow::new(project);
-        let builds_user_client: Vec<bool> = project
-            .file_indices()
-            .map(|file| {
-                let model = project.model(file);
-                all_calls(model).any(|(scope, call)| {
-                    dataflow
-                        .construction(file, scope, call)
-                        .is_some_and(|v| v.is_possible_user())
-                })
-            })
-            .collect();
+        let imports: Vec<Vec<FileIdx>> = if models.entries.is_empty() {
+            Vec::new()
+        } else {
+            project
+                .file_indices()
+                .collect::<Vec<_>>()
+                .par_iter()
+                .map(|&f| project.imported_files(f))
+                .collect()
+        };
         for &entry in &models.entries {
             let mut seen = FxHashSet::default();
             let mut stack = vec![entry];
@@ -95,7 +89,7 @@ impl Models {
                 }
                 models.membership[file.0 as usize].push(entry);
                 obo |= builds_user_client[file.0 as usize];
-                stack.extend(project.imported_files(file));
+                stack.extend(imports[file.0 as usize].iter().copied());
             }
             if obo {
                 models.obo_entries.insert(entry);
@@ -114,6 +108,51 @@ impl Models {
         self.membership[file.0 as usize]
             .iter()
             .any(|e| self.obo_entries.contains(e))
+    }
+}
+
+/// What one file shows on its own.
+struct FileFacts {
+    defines_agent: bool,
+    calls_set_model: bool,
+    log_calls: Vec<LogCall>,
+    builds_user_client: bool,
+}
+
+impl FileFacts {
+    fn of(project: &Project<'_>, file: FileIdx) -> Self {
+        let model = project.model(file);
+        let dataflow = Dataflow::new(project);
+        let mut facts = FileFacts {
+            defines_agent: model
+                .class_ids()
+                .any(|class| project.agent_interface(ClassRef { file, class }).is_some()),
+            calls_set_model: false,
+            log_calls: Vec::new(),
+            builds_user_client: false,
+        };
+        for (scope, call) in all_calls(model) {
+            match project.symbol(file, scope, &call.func) {
+                Symbol::Known(KnownSymbol::SetModel) => facts.calls_set_model = true,
+                Symbol::Known(KnownSymbol::LogModel(flavor)) => {
+                    facts
+                        .log_calls
+                        .push(read_log_call(project, file, scope, call, flavor));
+                }
+                Symbol::Known(
+                    KnownSymbol::WorkspaceClient
+                    | KnownSymbol::Config
+                    | KnownSymbol::VectorSearchClient,
+                )
+                | Symbol::UserClientFactory => {
+                    facts.builds_user_client |= dataflow
+                        .construction(file, scope, call)
+                        .is_some_and(|v| v.is_possible_user());
+                }
+                _ => {}
+            }
+        }
+        facts
     }
 }
 

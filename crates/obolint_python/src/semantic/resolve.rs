@@ -164,9 +164,13 @@ impl<'a> ModuleModel<'a> {
                     return NameMeaning::Method(method);
                 }
                 match self.meaning_with_depth(scope, &attribute.value, depth + 1) {
-                    NameMeaning::Qualified(names) => NameMeaning::Qualified(
-                        names.into_iter().map(|n| format!("{n}.{attr}")).collect(),
-                    ),
+                    NameMeaning::Qualified(mut names) => {
+                        for name in &mut names {
+                            name.push('.');
+                            name.push_str(attr);
+                        }
+                        NameMeaning::Qualified(names)
+                    }
                     NameMeaning::Class(class) => self
                         .find_method(class, attr)
                         .map_or(NameMeaning::Other, NameMeaning::Method),
