@@ -4,6 +4,8 @@
 //! unparseable is dropped and reported. Nothing is written here: the caller writes the result
 //! with [`write_atomically`] or shows it as a diff.
 
+pub mod imports;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
