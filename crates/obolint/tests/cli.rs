@@ -578,3 +578,26 @@ fn rules_and_rule_commands() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown rule code `OBO999`"));
 }
+
+#[test]
+fn a_fix_that_would_break_parsing_is_dropped() {
+    // `f(x for x in y, client=w)` is a syntax error: the generator must be parenthesized.
+    let dir = project(&[(
+        "agent.py",
+        &format!(
+            "{AGENT_HEADER}from databricks_langchain import GenieAgent\n\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        return GenieAgent(s for s in request.spaces)\n"
+        ),
+    )]);
+    let before = fs::read_to_string(dir.path().join("agent.py")).unwrap();
+    let output = obolint(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("would leave the file unparseable; not applied"),
+        "{stderr}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("agent.py")).unwrap(),
+        before
+    );
+}

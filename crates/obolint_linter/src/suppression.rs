@@ -201,3 +201,58 @@ mod tests {
         assert_eq!(&text[d.directive], "noqa: OBO101, OBO201");
     }
 }
+
+/// The `#` comments of a YAML document (manifests take the same suppression comments as Python):
+/// a `#` at the start of a line or after white space, outside quoted scalars.
+pub fn yaml_comments(text: &str) -> Vec<TextRange> {
+    let mut comments = Vec::new();
+    let mut offset = 0usize;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        let mut quote: Option<char> = None;
+        let mut previous: Option<char> = None;
+        for (i, c) in content.char_indices() {
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None if c == '\'' || c == '"' => {
+                    // A quote opens a scalar only where a value can start.
+                    if previous.is_none_or(|p| {
+                        p.is_whitespace() || matches!(p, ':' | '-' | '[' | '{' | ',')
+                    }) {
+                        quote = Some(c);
+                    }
+                }
+                None if c == '#' && previous.is_none_or(char::is_whitespace) => {
+                    let start = offset + i;
+                    comments.push(TextRange::new(
+                        TextSize::new(start as u32),
+                        TextSize::new((offset + content.len()) as u32),
+                    ));
+                    break;
+                }
+                None => {}
+            }
+            previous = Some(c);
+        }
+        offset += line.len();
+    }
+    comments
+}
+
+#[cfg(test)]
+mod yaml_tests {
+    use super::*;
+
+    #[test]
+    fn finds_yaml_comments_outside_strings() {
+        let text = "# top\napi_scopes:\n- files  # noqa: OBO403\n- 'a # b'\nurl: http://x/#frag\n";
+        let found: Vec<&str> = yaml_comments(text).iter().map(|r| &text[*r]).collect();
+        assert_eq!(found, ["# top", "# noqa: OBO403"]);
+        let lines = LineIndex::new(text);
+        let d = directives(text, &yaml_comments(text), &lines);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].line, 2);
+        assert!(d[0].covers("OBO403"));
+    }
+}

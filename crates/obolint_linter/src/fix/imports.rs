@@ -35,14 +35,22 @@ pub fn import_member(
     for name in &names {
         for binding in &scope.bindings[**name] {
             match &binding.kind {
-                BindingKind::FromImport { level, module: m, name: n }
-                    if model.absolute_import(*level, m, n).as_deref() == Some(qualified.as_str()) =>
-                {
-                    return Ok(Imported { name: (**name).to_string(), edit: None });
+                BindingKind::FromImport {
+                    level,
+                    module: m,
+                    name: n,
+                } if model.absolute_import(*level, m, n).as_deref() == Some(qualified.as_str()) => {
+                    return Ok(Imported {
+                        name: (**name).to_string(),
+                        edit: None,
+                    });
                 }
                 // `import a.b as m` binds `m` to `a.b` (a bare `import a.b` binds only `a`).
                 BindingKind::Import { qualified: q } if q == module => {
-                    return Ok(Imported { name: format!("{name}.{member}"), edit: None });
+                    return Ok(Imported {
+                        name: format!("{name}.{member}"),
+                        edit: None,
+                    });
                 }
                 _ => {}
             }
@@ -75,7 +83,10 @@ pub fn import_member(
         Some(last) => next_line_start(text, last.end()),
         None => first_code_line(model, text),
     };
-    Ok(Imported { name: member.to_string(), edit: Some(Edit::insertion(at, statement)) })
+    Ok(Imported {
+        name: member.to_string(),
+        edit: Some(Edit::insertion(at, statement)),
+    })
 }
 
 fn next_line_start(text: &str, offset: TextSize) -> TextSize {
@@ -90,7 +101,8 @@ fn next_line_start(text: &str, offset: TextSize) -> TextSize {
 fn first_code_line(model: &ModuleModel<'_>, text: &str) -> TextSize {
     let mut at = TextSize::new(0);
     for stmt in model.body {
-        let is_docstring = matches!(stmt, Stmt::Expr(e) if e.value.is_string_literal_expr()) && at == TextSize::new(0);
+        let is_docstring = matches!(stmt, Stmt::Expr(e) if e.value.is_string_literal_expr())
+            && at == TextSize::new(0);
         let is_future = matches!(stmt, Stmt::ImportFrom(f) if f.module.as_ref().is_some_and(|m| m.as_str() == "__future__"));
         if is_docstring || is_future {
             at = next_line_start(text, stmt.end());
@@ -111,7 +123,13 @@ mod tests {
     fn add(text: &str) -> Result<(String, String), ImportConflict> {
         let parsed = parse_source(text, SourceKind::Python);
         let model = ModuleModel::build(parsed.body(), Vec::new());
-        let imported = import_member(&model, text, "mlflow.models.auth_policy", "AuthPolicy", TextSize::of(text))?;
+        let imported = import_member(
+            &model,
+            text,
+            "mlflow.models.auth_policy",
+            "AuthPolicy",
+            TextSize::of(text),
+        )?;
         let edits: Vec<Edit> = imported.edit.into_iter().collect();
         Ok((imported.name, apply_edits(text, &edits)))
     }
@@ -124,25 +142,41 @@ mod tests {
         assert_eq!(add(text).unwrap().0, "ap.AuthPolicy");
         // `import a.b.c` binds only `a`: a `from` import is added rather than guessed around.
         let text = "import mlflow.models.auth_policy\n";
-        assert_eq!(add(text).unwrap().1, "import mlflow.models.auth_policy\nfrom mlflow.models.auth_policy import AuthPolicy\n");
+        assert_eq!(
+            add(text).unwrap().1,
+            "import mlflow.models.auth_policy\nfrom mlflow.models.auth_policy import AuthPolicy\n"
+        );
     }
 
     #[test]
     fn extends_a_from_import() {
-        let text = "import mlflow\nfrom mlflow.models.auth_policy import (\n    UserAuthPolicy,\n)\n";
-        assert_eq!(add(text).unwrap().1, "import mlflow\nfrom mlflow.models.auth_policy import (\n    UserAuthPolicy, AuthPolicy,\n)\n");
+        let text =
+            "import mlflow\nfrom mlflow.models.auth_policy import (\n    UserAuthPolicy,\n)\n";
+        assert_eq!(
+            add(text).unwrap().1,
+            "import mlflow\nfrom mlflow.models.auth_policy import (\n    UserAuthPolicy, AuthPolicy,\n)\n"
+        );
     }
 
     #[test]
     fn adds_after_the_imports() {
         let text = "\"\"\"Docs.\"\"\"\nimport mlflow\n\nmlflow.pyfunc.log_model()\n";
-        assert_eq!(add(text).unwrap().1, "\"\"\"Docs.\"\"\"\nimport mlflow\nfrom mlflow.models.auth_policy import AuthPolicy\n\nmlflow.pyfunc.log_model()\n");
+        assert_eq!(
+            add(text).unwrap().1,
+            "\"\"\"Docs.\"\"\"\nimport mlflow\nfrom mlflow.models.auth_policy import AuthPolicy\n\nmlflow.pyfunc.log_model()\n"
+        );
         let text = "\"\"\"Docs.\"\"\"\nfrom __future__ import annotations\nx = 1\n";
-        assert_eq!(add(text).unwrap().1, "\"\"\"Docs.\"\"\"\nfrom __future__ import annotations\nfrom mlflow.models.auth_policy import AuthPolicy\nx = 1\n");
+        assert_eq!(
+            add(text).unwrap().1,
+            "\"\"\"Docs.\"\"\"\nfrom __future__ import annotations\nfrom mlflow.models.auth_policy import AuthPolicy\nx = 1\n"
+        );
     }
 
     #[test]
     fn never_shadows() {
-        assert_eq!(add("AuthPolicy = dict\n").unwrap_err(), ImportConflict("AuthPolicy".to_string()));
+        assert_eq!(
+            add("AuthPolicy = dict\n").unwrap_err(),
+            ImportConflict("AuthPolicy".to_string())
+        );
     }
 }
