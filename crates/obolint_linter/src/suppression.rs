@@ -215,13 +215,13 @@ pub fn yaml_comments(text: &str) -> Vec<TextRange> {
             match quote {
                 Some(q) if c == q => quote = None,
                 Some(_) => {}
-                None if c == '\'' || c == '"' => {
-                    // A quote opens a scalar only where a value can start.
-                    if previous.is_none_or(|p| {
+                // A quote opens a scalar only where a value can start.
+                None if (c == '\'' || c == '"')
+                    && previous.is_none_or(|p| {
                         p.is_whitespace() || matches!(p, ':' | '-' | '[' | '{' | ',')
-                    }) {
-                        quote = Some(c);
-                    }
+                    }) =>
+                {
+                    quote = Some(c);
                 }
                 None if c == '#' && previous.is_none_or(char::is_whitespace) => {
                     let start = offset + i;
