@@ -30,9 +30,15 @@ pub enum Command {
 pub struct CheckArgs {
     /// Files or folders to report on; the project around them is always analysed whole.
     pub paths: Vec<PathBuf>,
-    /// How findings are printed.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Full)]
-    pub output_format: OutputFormat,
+    /// How findings are printed (default: `full`, or `github` when `GITHUB_ACTIONS=true`).
+    #[arg(long, value_enum)]
+    pub output_format: Option<OutputFormat>,
+    /// Write the findings in the chosen format to this file; people still see them on the terminal.
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Print how many findings each rule has, instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
     /// Rules to run instead of the configured ones (codes or prefixes: `OBO1`, `OBO101`, `ALL`).
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub select: Option<Vec<String>>,
@@ -100,8 +106,20 @@ pub struct RulesArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
+    /// Source excerpts with labels and help, like rustc.
     Full,
+    /// `path:line:col: CODE [severity] message`.
+    Concise,
+    /// A JSON array (fields named like Ruff's).
     Json,
+    /// One JSON object per line.
+    JsonLines,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions annotations.
+    Github,
+    /// JUnit XML, one test case per finding.
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -4,9 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use obolint_diagnostics::render::{
-    Summary, render_full, render_json, termcolor_stream, unified_diff,
-};
+use obolint_diagnostics::render::{full_to_string, unified_diff};
 use obolint_diagnostics::{Diagnostic, Severity};
 use obolint_linter::config::{CliOverrides, ConfigSource, SELECTOR_HELP, Selector};
 use obolint_linter::fix::{FixOutcome, fix, write_atomically};
@@ -14,6 +12,7 @@ use obolint_linter::{CheckRequest, check, show_settings};
 
 use crate::args::{CheckArgs, ColorChoice, FailOn, OutputFormat};
 use crate::errors::{check_error, report, tool_error};
+use crate::output::{default_format, summary_line, write_human, write_machine, write_statistics};
 
 fn selectors(values: &[String], option: &str) -> Result<Vec<Selector>, miette::Report> {
     values
@@ -164,38 +163,72 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
     }
 
-    let written = match args.output_format {
-        OutputFormat::Full => {
-            let mut out = termcolor_stream(use_color(args.color));
-            render_full(&mut out, &report_.diagnostics, &report_.db).and_then(|()| {
-                if !args.quiet {
-                    if let Some((files, ..)) = &outcome {
-                        let count: usize = files.iter().map(|f| f.applied).sum();
-                        if count > 0 {
-                            writeln!(
-                                out,
-                                "obolint: fixed {count} finding{} in {} file{}",
-                                plural(count),
-                                files.len(),
-                                plural(files.len())
-                            )?;
-                        }
-                    }
-                    let summary = Summary::of(&report_.diagnostics);
-                    if args.verbose {
-                        writeln!(out, "{summary} in {} files", report_.files_checked)?;
-                    } else {
-                        writeln!(out, "{summary}")?;
-                    }
+    let format = args.output_format.unwrap_or_else(default_format);
+    let color = use_color(args.color);
+    let diagnostics = &report_.diagnostics;
+    let written = (|| -> std::io::Result<()> {
+        if args.statistics {
+            return write_statistics(
+                diagnostics,
+                matches!(format, OutputFormat::Json | OutputFormat::JsonLines),
+            );
+        }
+        let mut trailer = Vec::new();
+        if !args.quiet {
+            if let Some((files, ..)) = &outcome {
+                let count: usize = files.iter().map(|f| f.applied).sum();
+                if count > 0 {
+                    trailer.push(format!(
+                        "obolint: fixed {count} finding{} in {} file{}",
+                        plural(count),
+                        files.len(),
+                        plural(files.len())
+                    ));
                 }
-                out.flush()
-            })
+            }
+            let summary = summary_line(diagnostics);
+            trailer.push(if args.verbose {
+                format!("{summary} in {} files", report_.files_checked)
+            } else {
+                summary
+            });
         }
-        OutputFormat::Json => {
-            let mut lock = std::io::stdout().lock();
-            render_json(&mut lock, &report_.diagnostics, &report_.db).and_then(|()| lock.flush())
+        match &args.output_file {
+            Some(path) => {
+                let mut buffer = Vec::new();
+                if format == OutputFormat::Full {
+                    buffer.extend_from_slice(full_to_string(diagnostics, &report_.db).as_bytes());
+                    for line in &trailer {
+                        buffer.extend_from_slice(format!("{line}\n").as_bytes());
+                    }
+                } else {
+                    write_machine(&mut buffer, format, diagnostics, &report_.db)?;
+                }
+                std::fs::write(path, buffer)?;
+                if args.quiet {
+                    Ok(())
+                } else {
+                    write_human(
+                        OutputFormat::Full,
+                        color,
+                        diagnostics,
+                        &report_.db,
+                        &trailer,
+                    )
+                }
+            }
+            None => match format {
+                OutputFormat::Full | OutputFormat::Concise => {
+                    write_human(format, color, diagnostics, &report_.db, &trailer)
+                }
+                _ => {
+                    let mut lock = std::io::stdout().lock();
+                    write_machine(&mut lock, format, diagnostics, &report_.db)?;
+                    lock.flush()
+                }
+            },
         }
-    };
+    })();
     if let Err(error) = written
         && error.kind() != std::io::ErrorKind::BrokenPipe
     {

@@ -4,6 +4,7 @@
 mod args;
 mod check;
 mod errors;
+mod output;
 mod rules;
 
 use std::process::ExitCode;

@@ -601,3 +601,69 @@ fn a_fix_that_would_break_parsing_is_dropped() {
         before
     );
 }
+
+#[test]
+fn a_notebook_that_logs_the_agent_is_understood_when_only_the_agent_is_checked() {
+    let dir = project(&[
+        (
+            "agent.py",
+            "import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\nfrom databricks_langchain import GenieAgent\n\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        return GenieAgent(\"01ef\", \"Sales\").invoke({})\n\n\nmlflow.models.set_model(Agent())\n",
+        ),
+        (
+            "driver.py",
+            "# Databricks notebook source\n# MAGIC %pip install mlflow\n\n# COMMAND ----------\n\nimport mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\n\n# COMMAND ----------\n\npolicy = AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"genie\"]))\nmlflow.pyfunc.log_model(name=\"agent\", python_model=\"agent.py\", auth_policy=policy)\n",
+        ),
+    ]);
+    let whole = findings(&obolint(dir.path(), &["check", "--output-format", "json"]));
+    let narrowed = findings(&obolint(
+        dir.path(),
+        &["check", "--output-format", "json", "agent.py"],
+    ));
+    assert_eq!(whole, [("OBO201".to_string(), "agent.py".to_string(), 8)]);
+    assert_eq!(narrowed, whole);
+}
+
+#[test]
+fn output_file_statistics_and_github_default() {
+    let dir = genie_project();
+    let output = obolint(
+        dir.path(),
+        &[
+            "check",
+            "--output-format",
+            "sarif",
+            "--output-file",
+            "out.sarif",
+            "--color",
+            "never",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("error[OBO201]"),
+        "people still see the findings"
+    );
+    let sarif: Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("out.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 3);
+
+    let output = obolint(dir.path(), &["check", "--statistics"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("1\tOBO104\t[*] deprecated-credentials-provider"),
+        "{text}"
+    );
+
+    let output = Command::new(env!("CARGO_BIN_EXE_obolint"))
+        .arg("check")
+        .current_dir(dir.path())
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.starts_with("::warning file=agent.py,line=10,"),
+        "{text}"
+    );
+    assert!(text.contains("::error file=agent.py,line=11,"), "{text}");
+}

@@ -1,13 +1,23 @@
 //! Renderers: one small file per output format, all fed the same sorted diagnostics.
 
+mod concise;
 mod diff;
 mod full;
+mod github;
 mod json;
+mod json_lines;
+mod junit;
+mod sarif;
 mod summary;
 
+pub use concise::render_concise;
 pub use diff::unified_diff;
 pub use full::{full_to_string, render_full, termcolor_stream};
+pub use github::render_github;
 pub use json::{JsonDiagnostic, render_json, to_json_diagnostics};
+pub use json_lines::render_json_lines;
+pub use junit::render_junit;
+pub use sarif::{SarifRule, SarifTool, percent_encode_path, render_sarif};
 pub use summary::Summary;
 
 use crate::{Diagnostic, SourceDb};
