@@ -72,13 +72,7 @@ pub fn rules(args: &RulesArgs) -> ExitCode {
             );
             for rule in Rule::ALL {
                 let info = rule.info();
-                let default = if rule.is_always_on() {
-                    "always"
-                } else if info.default {
-                    "yes"
-                } else {
-                    "opt-in"
-                };
+                let default = rule.default_label();
                 println!(
                     "{:<8} {:<34} {:<8} {:<8} {}",
                     info.meta.code,

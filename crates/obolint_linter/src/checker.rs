@@ -434,6 +434,8 @@ impl Run {
         let per_file_rules = [
             Rule::DeprecatedCredentialsProvider,
             Rule::GenieWithoutUserClient,
+            Rule::VectorSearchWithoutUserClient,
+            Rule::McpWithoutUserClient,
         ];
         let enabled: Vec<Rule> = per_file_rules.into_iter().filter(|&r| runs(r)).collect();
         let per_file: Vec<Vec<Diagnostic>> = project
@@ -452,6 +454,16 @@ impl Run {
                         }
                         Rule::GenieWithoutUserClient => {
                             rules::genie_without_user_client::check(
+                                &project, &dataflow, file, &mut out,
+                            );
+                        }
+                        Rule::VectorSearchWithoutUserClient => {
+                            rules::vector_search_without_user_client::check(
+                                &project, &dataflow, file, &mut out,
+                            );
+                        }
+                        Rule::McpWithoutUserClient => {
+                            rules::mcp_without_user_client::check(
                                 &project, &dataflow, file, &mut out,
                             );
                         }

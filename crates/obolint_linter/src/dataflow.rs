@@ -106,6 +106,17 @@ impl ClientValue {
 
 const MAX_DEPTH: u32 = 32;
 
+/// `VectorSearchClient(...)` given credentials that take precedence over `credential_strategy`.
+pub fn overrides_obo(call: &ExprCall) -> bool {
+    [
+        "personal_access_token",
+        "service_principal_client_id",
+        "service_principal_client_secret",
+    ]
+    .iter()
+    .any(|k| call.arguments.find_keyword(k).is_some())
+}
+
 /// Evaluates expressions of a project; remembers what project functions return.
 pub struct Dataflow<'p, 'a> {
     project: &'p Project<'a>,
@@ -193,6 +204,13 @@ impl<'p, 'a> Dataflow<'p, 'a> {
                     ClientValue::NotUser {
                         origin: Some(origin),
                     }
+                }
+            }
+            // A personal access token or service principal wins over the OBO strategy (OBO105):
+            // the client is the deployer's.
+            Symbol::Known(KnownSymbol::VectorSearchClient) if overrides_obo(call) => {
+                ClientValue::NotUser {
+                    origin: Some(origin),
                 }
             }
             Symbol::Known(KnownSymbol::VectorSearchClient) => {

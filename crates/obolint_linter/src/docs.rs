@@ -34,13 +34,7 @@ pub fn rules_table() -> String {
     );
     for rule in Rule::ALL {
         let info = rule.info();
-        let default = if rule.is_always_on() {
-            "always"
-        } else if info.default {
-            "yes"
-        } else {
-            "opt-in"
-        };
+        let default = rule.default_label();
         table.push_str(&format!(
             "| [{code}](docs/rules/{code}.md) | {name} | {severity} | {default} | {fix} | {summary} |\n",
             code = info.meta.code,

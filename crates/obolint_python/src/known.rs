@@ -28,6 +28,59 @@ pub enum KnownSymbol {
     LogModel(LogFlavor),
     /// `mlflow.models.auth_policy.UserAuthPolicy`
     UserAuthPolicy,
+    /// A library object that reaches a Databricks resource with the client it is given, or with
+    /// the deployer's `WorkspaceClient()` when it gets none (`obo-facts.md` §4.3).
+    ClientTaker(ClientTaker),
+}
+
+/// Classes (and class methods) that take the caller's identity through a client argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClientTaker {
+    VectorSearchRetrieverTool,
+    DatabricksVectorSearch,
+    DatabricksMcpClient,
+    DatabricksMcpServer,
+    DatabricksMultiServerMcpClient,
+    McpServerToolkit,
+    McpServer,
+    ChatDatabricks,
+    DatabricksOpenAi,
+    DatabricksFunctionClient,
+}
+
+impl ClientTaker {
+    pub const fn display_name(self) -> &'static str {
+        match self {
+            ClientTaker::VectorSearchRetrieverTool => "VectorSearchRetrieverTool",
+            ClientTaker::DatabricksVectorSearch => "DatabricksVectorSearch",
+            ClientTaker::DatabricksMcpClient => "DatabricksMCPClient",
+            ClientTaker::DatabricksMcpServer => "DatabricksMCPServer",
+            ClientTaker::DatabricksMultiServerMcpClient => "DatabricksMultiServerMCPClient",
+            ClientTaker::McpServerToolkit => "McpServerToolkit",
+            ClientTaker::McpServer => "McpServer",
+            ClientTaker::ChatDatabricks => "ChatDatabricks",
+            ClientTaker::DatabricksOpenAi => "DatabricksOpenAI",
+            ClientTaker::DatabricksFunctionClient => "DatabricksFunctionClient",
+        }
+    }
+
+    /// The parameter that carries the client: its keyword, and its position when it can be
+    /// passed positionally (`obo-facts.md` §4.3 signatures).
+    pub const fn client_parameter(self) -> (&'static str, Option<usize>) {
+        match self {
+            ClientTaker::VectorSearchRetrieverTool
+            | ClientTaker::DatabricksVectorSearch
+            | ClientTaker::DatabricksMcpServer
+            | ClientTaker::DatabricksMultiServerMcpClient
+            | ClientTaker::ChatDatabricks
+            | ClientTaker::DatabricksOpenAi => ("workspace_client", None),
+            ClientTaker::DatabricksMcpClient | ClientTaker::McpServer => {
+                ("workspace_client", Some(1))
+            }
+            ClientTaker::McpServerToolkit => ("workspace_client", Some(2)),
+            ClientTaker::DatabricksFunctionClient => ("client", Some(0)),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -71,6 +124,7 @@ impl KnownSymbol {
             KnownSymbol::LogModel(LogFlavor::ModelLog) => "Model.log",
             KnownSymbol::LogModel(_) => "log_model",
             KnownSymbol::UserAuthPolicy => "UserAuthPolicy",
+            KnownSymbol::ClientTaker(taker) => taker.display_name(),
         }
     }
 }
@@ -112,6 +166,45 @@ pub fn known_symbol(qualified: &str) -> Option<KnownSymbol> {
         "mlflow.models.auth_policy.UserAuthPolicy" | "mlflow.models.UserAuthPolicy" => {
             UserAuthPolicy
         }
+        "databricks_langchain.VectorSearchRetrieverTool"
+        | "databricks_langchain.vector_search_retriever_tool.VectorSearchRetrieverTool"
+        | "databricks_openai.VectorSearchRetrieverTool"
+        | "databricks_openai.vector_search_retriever_tool.VectorSearchRetrieverTool" => {
+            ClientTaker(self::ClientTaker::VectorSearchRetrieverTool)
+        }
+        "databricks_langchain.DatabricksVectorSearch"
+        | "databricks_langchain.vectorstores.DatabricksVectorSearch" => {
+            ClientTaker(self::ClientTaker::DatabricksVectorSearch)
+        }
+        "databricks_mcp.DatabricksMCPClient" | "databricks_mcp.mcp.DatabricksMCPClient" => {
+            ClientTaker(self::ClientTaker::DatabricksMcpClient)
+        }
+        "databricks_langchain.DatabricksMCPServer"
+        | "databricks_langchain.DatabricksMCPServer.from_uc_function"
+        | "databricks_langchain.DatabricksMCPServer.from_vector_search" => {
+            ClientTaker(self::ClientTaker::DatabricksMcpServer)
+        }
+        "databricks_langchain.DatabricksMultiServerMCPClient" => {
+            ClientTaker(self::ClientTaker::DatabricksMultiServerMcpClient)
+        }
+        "databricks_openai.McpServerToolkit"
+        | "databricks_openai.McpServerToolkit.from_uc_function"
+        | "databricks_openai.McpServerToolkit.from_vector_search" => {
+            ClientTaker(self::ClientTaker::McpServerToolkit)
+        }
+        "databricks_openai.agents.McpServer" => ClientTaker(self::ClientTaker::McpServer),
+        "databricks_langchain.ChatDatabricks"
+        | "databricks_langchain.chat_models.ChatDatabricks" => {
+            ClientTaker(self::ClientTaker::ChatDatabricks)
+        }
+        "databricks_openai.DatabricksOpenAI" | "databricks_openai.AsyncDatabricksOpenAI" => {
+            ClientTaker(self::ClientTaker::DatabricksOpenAi)
+        }
+        "databricks_langchain.DatabricksFunctionClient"
+        | "databricks_openai.DatabricksFunctionClient"
+        | "unitycatalog.ai.core.databricks.DatabricksFunctionClient" => {
+            ClientTaker(self::ClientTaker::DatabricksFunctionClient)
+        }
         _ => return obo_strategy_by_intent(qualified),
     };
     Some(symbol)
@@ -152,5 +245,9 @@ mod tests {
         }
         assert_eq!(known_symbol("myproject.ModelServingUserCredentials"), None);
         assert_eq!(known_symbol("databricks_openai.GenieAgent"), None);
+        assert_eq!(
+            known_symbol("databricks_mcp.DatabricksMCPClient"),
+            Some(KnownSymbol::ClientTaker(ClientTaker::DatabricksMcpClient))
+        );
     }
 }

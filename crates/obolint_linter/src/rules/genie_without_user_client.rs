@@ -1,13 +1,10 @@
 //! OBO201 genie-without-user-client.
 
-use obolint_diagnostics::{Applicability, Diagnostic, Edit, Fix, Label};
+use obolint_diagnostics::Diagnostic;
 use obolint_python::known::KnownSymbol;
-use obolint_python::semantic::{ModuleModel, Resolution, ScopeId, ScopeKind};
-use ruff_python_ast::{Expr, ExprCall};
-use ruff_text_size::{Ranged, TextSize};
 
-use crate::dataflow::{ClientValue, Dataflow};
-use crate::project::models::all_calls;
+use super::client_argument::{Target, check_client_takers};
+use crate::dataflow::Dataflow;
 use crate::project::{FileIdx, Project, Symbol};
 use obolint_macros::rule;
 
@@ -64,173 +61,24 @@ pub fn check(
     file: FileIdx,
     out: &mut Vec<Diagnostic>,
 ) {
-    if !project.models.in_obo_model(file) {
-        return;
-    }
-    let model = project.model(file);
-    for (scope, call) in all_calls(model) {
-        let (name, position) = match project.symbol(file, scope, &call.func) {
-            Symbol::Known(KnownSymbol::GenieAgent) => ("GenieAgent", 5),
-            Symbol::Known(KnownSymbol::Genie) => ("Genie", 1),
-            _ => continue,
-        };
-        match client_argument(call, position) {
-            ClientArgument::Given(value) => {
-                if let ClientValue::NotUser { origin } = dataflow.eval(file, scope, value) {
-                    let mut d = Diagnostic::new(
-                        GenieWithoutUserClient::INFO.meta,
-                        GenieWithoutUserClient::INFO.severity,
-                        format!("`{name}` gets a client without the caller's identity, so it runs as the deployer"),
-                        Label::new(project.file(file).id, call.func.range(), "runs with the deployer's identity"),
-                    )
-                    .with_help("pass a user client: `WorkspaceClient(credentials_strategy=ModelServingUserCredentials())` built in `predict()`");
-                    d = match origin {
-                        Some(o) => d.with_secondary(Label::new(
-                            project.file(o.file).id,
-                            o.range,
-                            "this client is built without `ModelServingUserCredentials()`",
-                        )),
-                        None => d.with_secondary(Label::new(
-                            project.file(file).id,
-                            value.range(),
-                            "never a user client",
-                        )),
-                    };
-                    out.push(d);
-                }
-            }
-            ClientArgument::Missing => {
-                let candidates = user_client_names(project, dataflow, file, scope, call.start());
-                let fix = match candidates.as_slice() {
-                    [only] => Some(add_client_fix(call, only)),
-                    _ => None,
-                };
-                let help = match candidates.as_slice() {
-                    [only] => format!("pass the caller's client: `client={only}`"),
-                    _ => "pass a user client built in `predict()`: `client=WorkspaceClient(credentials_strategy=ModelServingUserCredentials())`".to_string(),
-                };
-                out.push(
-                    Diagnostic::new(
-                        GenieWithoutUserClient::INFO.meta,
-                        GenieWithoutUserClient::INFO.severity,
-                        format!("`{name}` gets no user client, so it runs as the deployer"),
-                        Label::new(
-                            project.file(file).id,
-                            call.func.range(),
-                            "no `client=`: every user sees the deployer's data",
-                        ),
-                    )
-                    .with_help(help)
-                    .with_fix(fix),
-                );
-            }
-            ClientArgument::Unknowable => {}
-        }
-    }
-}
-
-enum ClientArgument<'a> {
-    Given(&'a Expr),
-    Missing,
-    /// `*args` or a `**` dict we cannot read: it may carry one.
-    Unknowable,
-}
-
-fn client_argument(call: &ExprCall, position: usize) -> ClientArgument<'_> {
-    if let Some(keyword) = call.arguments.find_keyword("client") {
-        return ClientArgument::Given(&keyword.value);
-    }
-    let args = &call.arguments.args;
-    if let Some(arg) = args.get(position)
-        && !args[..=position].iter().any(Expr::is_starred_expr)
-    {
-        return ClientArgument::Given(arg);
-    }
-    if args.iter().any(Expr::is_starred_expr) {
-        return ClientArgument::Unknowable;
-    }
-    for keyword in &call.arguments.keywords {
-        if keyword.arg.is_some() {
-            continue;
-        }
-        // `**{"space_id": ...}`: a literal dict shows its keys; anything else may hold `client`.
-        let Expr::Dict(dict) = &keyword.value else {
-            return ClientArgument::Unknowable;
-        };
-        for item in &dict.items {
-            match &item.key {
-                Some(Expr::StringLiteral(key)) if key.value.to_str() != "client" => {}
-                Some(Expr::StringLiteral(_)) => return ClientArgument::Unknowable,
-                _ => return ClientArgument::Unknowable,
-            }
-        }
-    }
-    ClientArgument::Missing
-}
-
-/// Names visible at `at` in `scope`, bound before it, that hold a user client on every path.
-fn user_client_names(
-    project: &Project<'_>,
-    dataflow: &Dataflow<'_, '_>,
-    file: FileIdx,
-    scope: ScopeId,
-    at: TextSize,
-) -> Vec<String> {
-    let model: &ModuleModel<'_> = project.model(file);
-    let mut names: Vec<String> = Vec::new();
-    let mut current = Some(scope);
-    let mut first = true;
-    while let Some(id) = current {
-        let s = model.scope(id);
-        let visible = first || !matches!(s.kind, ScopeKind::Class(_));
-        first = false;
-        current = s.parent;
-        if !visible {
-            continue;
-        }
-        let mut candidates: Vec<&str> = s
-            .bindings
-            .iter()
-            .filter(|(_, bindings)| bindings.iter().any(|b| b.range.end() <= at))
-            .map(|(name, _)| *name)
-            .collect();
-        candidates.sort_unstable();
-        for name in candidates {
-            if names.iter().any(|n| n == name) {
-                continue;
-            }
-            // Only the binding the call really sees counts (an inner scope may shadow it).
-            if model.lookup_scope(scope, name) != Some(id) {
-                continue;
-            }
-            if let Resolution::Values(..) = model.resolve_name(scope, name)
-                && dataflow.eval_name(file, scope, name).is_definite_user()
-            {
-                names.push(name.to_string());
-            }
-        }
-    }
-    names
-}
-
-fn add_client_fix(call: &ExprCall, name: &str) -> Fix {
-    let last_end = call
-        .arguments
-        .args
-        .iter()
-        .map(Ranged::end)
-        .chain(call.arguments.keywords.iter().map(Ranged::end))
-        .max();
-    let edit = match last_end {
-        Some(end) => Edit::insertion(end, format!(", client={name}")),
-        None => Edit::insertion(
-            call.arguments.start() + TextSize::new(1),
-            format!("client={name}"),
-        ),
-    };
-    Fix {
-        message: format!("Pass `client={name}`"),
-        applicability: Applicability::Unsafe,
-        edits: vec![edit],
-    }
+    check_client_takers(
+        project,
+        dataflow,
+        file,
+        &GenieWithoutUserClient::INFO,
+        out,
+        |symbol| match symbol {
+            Symbol::Known(KnownSymbol::GenieAgent) => Some(Target {
+                name: "GenieAgent",
+                keyword: "client",
+                position: Some(5),
+            }),
+            Symbol::Known(KnownSymbol::Genie) => Some(Target {
+                name: "Genie",
+                keyword: "client",
+                position: Some(1),
+            }),
+            _ => None,
+        },
+    );
 }

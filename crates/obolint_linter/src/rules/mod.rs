@@ -5,11 +5,14 @@
 //! time); [`Rule`] lists them once, and everything else (selection, `obolint rules`, the docs,
 //! the README table) is generated from that list.
 
+mod client_argument;
 pub mod deprecated_credentials_provider;
 pub mod genie_without_user_client;
+pub mod mcp_without_user_client;
 pub mod syntax_error;
 pub mod unused_suppression;
 pub mod user_client_at_load_time;
+pub mod vector_search_without_user_client;
 
 use obolint_diagnostics::{RuleMeta, Severity};
 
@@ -90,6 +93,8 @@ registry! {
     UserClientAtLoadTime => user_client_at_load_time::UserClientAtLoadTime,
     DeprecatedCredentialsProvider => deprecated_credentials_provider::DeprecatedCredentialsProvider,
     GenieWithoutUserClient => genie_without_user_client::GenieWithoutUserClient,
+    VectorSearchWithoutUserClient => vector_search_without_user_client::VectorSearchWithoutUserClient,
+    McpWithoutUserClient => mcp_without_user_client::McpWithoutUserClient,
     SyntaxError => syntax_error::SyntaxError,
     UnusedSuppression => unused_suppression::UnusedSuppression,
 }
@@ -101,6 +106,17 @@ impl Rule {
 
     pub fn from_code(code: &str) -> Option<Rule> {
         Rule::ALL.iter().copied().find(|r| r.code() == code)
+    }
+
+    /// `always`, `yes` or `opt-in`, for tables.
+    pub fn default_label(self) -> &'static str {
+        if self.is_always_on() {
+            "always"
+        } else if self.info().default {
+            "yes"
+        } else {
+            "opt-in"
+        }
     }
 
     /// Rules that cannot be turned off: a file that does not parse is never silently skipped.

@@ -1,0 +1,217 @@
+//! The client argument of objects that take the caller's identity through a client
+//! (`GenieAgent(client=)`, `VectorSearchRetrieverTool(workspace_client=)`, ...): shared by OBO201,
+//! OBO202 and OBO203.
+
+use obolint_diagnostics::{Applicability, Diagnostic, Edit, Fix, Label};
+use obolint_python::semantic::{ModuleModel, Resolution, ScopeId, ScopeKind};
+use ruff_python_ast::{Expr, ExprCall};
+use ruff_text_size::{Ranged, TextSize};
+
+use super::RuleInfo;
+use crate::dataflow::{ClientValue, Dataflow};
+use crate::project::models::all_calls;
+use crate::project::{FileIdx, Project, Symbol};
+
+/// An object whose client argument decides whose identity it runs with.
+pub struct Target {
+    pub name: &'static str,
+    pub keyword: &'static str,
+    pub position: Option<usize>,
+}
+
+/// Reports, in a file of an OBO model, every call of a target that gets no user client on any
+/// path: none at all, or one that is never a user client.
+pub fn check_client_takers(
+    project: &Project<'_>,
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    rule: &RuleInfo,
+    out: &mut Vec<Diagnostic>,
+    target_of: impl Fn(Symbol) -> Option<Target>,
+) {
+    if !project.models.in_obo_model(file) {
+        return;
+    }
+    let id = project.file(file).id;
+    for (scope, call) in all_calls(project.model(file)) {
+        let Some(Target {
+            name,
+            keyword,
+            position,
+        }) = target_of(project.symbol(file, scope, &call.func))
+        else {
+            continue;
+        };
+        match client_argument(call, keyword, position) {
+            ClientArgument::Given(value) => {
+                let ClientValue::NotUser { origin } = dataflow.eval(file, scope, value) else {
+                    continue;
+                };
+                let secondary = match origin {
+                    Some(o) => Label::new(
+                        project.file(o.file).id,
+                        o.range,
+                        "this client is built without `ModelServingUserCredentials()`",
+                    ),
+                    None => Label::new(id, value.range(), "never a user client"),
+                };
+                out.push(
+                    Diagnostic::new(
+                        rule.meta,
+                        rule.severity,
+                        format!("`{name}` gets a client without the caller's identity, so it runs as the deployer"),
+                        Label::new(id, call.func.range(), "runs with the deployer's identity"),
+                    )
+                    .with_secondary(secondary)
+                    .with_help(format!(
+                        "pass a user client: `{keyword}=WorkspaceClient(credentials_strategy=ModelServingUserCredentials())` built in `predict()`"
+                    )),
+                );
+            }
+            ClientArgument::Missing => {
+                let candidates = user_client_names(project, dataflow, file, scope, call.start());
+                let (fix, help) = match candidates.as_slice() {
+                    [only] => (
+                        Some(add_client_fix(call, keyword, only)),
+                        format!("pass the caller's client: `{keyword}={only}`"),
+                    ),
+                    _ => (
+                        None,
+                        format!(
+                            "pass a user client built in `predict()`: `{keyword}=WorkspaceClient(credentials_strategy=ModelServingUserCredentials())`"
+                        ),
+                    ),
+                };
+                out.push(
+                    Diagnostic::new(
+                        rule.meta,
+                        rule.severity,
+                        format!("`{name}` gets no user client, so it runs as the deployer"),
+                        Label::new(
+                            id,
+                            call.func.range(),
+                            format!("no `{keyword}=`: every user sees the deployer's data"),
+                        ),
+                    )
+                    .with_help(help)
+                    .with_fix(fix),
+                );
+            }
+            ClientArgument::Unknowable => {}
+        }
+    }
+}
+
+pub enum ClientArgument<'a> {
+    Given(&'a Expr),
+    Missing,
+    /// `*args` or a `**` dict we cannot read: it may carry one.
+    Unknowable,
+}
+
+/// The client argument of `call`: by `keyword`, by `position`, or possibly inside `*args` or a
+/// `**` dict the analyzer cannot read.
+pub fn client_argument<'a>(
+    call: &'a ExprCall,
+    keyword: &str,
+    position: Option<usize>,
+) -> ClientArgument<'a> {
+    if let Some(found) = call.arguments.find_keyword(keyword) {
+        return ClientArgument::Given(&found.value);
+    }
+    let args = &call.arguments.args;
+    if let Some(position) = position
+        && let Some(arg) = args.get(position)
+        && !args[..=position].iter().any(Expr::is_starred_expr)
+    {
+        return ClientArgument::Given(arg);
+    }
+    if args.iter().any(Expr::is_starred_expr) {
+        return ClientArgument::Unknowable;
+    }
+    for splat in &call.arguments.keywords {
+        if splat.arg.is_some() {
+            continue;
+        }
+        // `**{"space_id": ...}`: a literal dict shows its keys; anything else may hold the client.
+        let Expr::Dict(dict) = &splat.value else {
+            return ClientArgument::Unknowable;
+        };
+        for item in &dict.items {
+            match &item.key {
+                Some(Expr::StringLiteral(key)) if key.value.to_str() != keyword => {}
+                Some(Expr::StringLiteral(_)) => return ClientArgument::Unknowable,
+                _ => return ClientArgument::Unknowable,
+            }
+        }
+    }
+    ClientArgument::Missing
+}
+
+/// Names visible at `at` in `scope`, bound before it, that hold a user client on every path.
+pub fn user_client_names(
+    project: &Project<'_>,
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    scope: ScopeId,
+    at: TextSize,
+) -> Vec<String> {
+    let model: &ModuleModel<'_> = project.model(file);
+    let mut names: Vec<String> = Vec::new();
+    let mut current = Some(scope);
+    let mut first = true;
+    while let Some(id) = current {
+        let s = model.scope(id);
+        let visible = first || !matches!(s.kind, ScopeKind::Class(_));
+        first = false;
+        current = s.parent;
+        if !visible {
+            continue;
+        }
+        let mut candidates: Vec<&str> = s
+            .bindings
+            .iter()
+            .filter(|(_, bindings)| bindings.iter().any(|b| b.range.end() <= at))
+            .map(|(name, _)| *name)
+            .collect();
+        candidates.sort_unstable();
+        for name in candidates {
+            if names.iter().any(|n| n == name) {
+                continue;
+            }
+            // Only the binding the call really sees counts (an inner scope may shadow it).
+            if model.lookup_scope(scope, name) != Some(id) {
+                continue;
+            }
+            if let Resolution::Values(..) = model.resolve_name(scope, name)
+                && dataflow.eval_name(file, scope, name).is_definite_user()
+            {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// Unsafe: pass `keyword=name` (it changes whose identity the object runs with).
+pub fn add_client_fix(call: &ExprCall, keyword: &str, name: &str) -> Fix {
+    let last_end = call
+        .arguments
+        .args
+        .iter()
+        .map(Ranged::end)
+        .chain(call.arguments.keywords.iter().map(Ranged::end))
+        .max();
+    let edit = match last_end {
+        Some(end) => Edit::insertion(end, format!(", {keyword}={name}")),
+        None => Edit::insertion(
+            call.arguments.start() + TextSize::new(1),
+            format!("{keyword}={name}"),
+        ),
+    };
+    Fix {
+        message: format!("Pass `{keyword}={name}`"),
+        applicability: Applicability::Unsafe,
+        edits: vec![edit],
+    }
+}

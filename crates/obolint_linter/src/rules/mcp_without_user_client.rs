@@ -1,0 +1,87 @@
+//! OBO203 mcp-without-user-client.
+
+use obolint_diagnostics::Diagnostic;
+use obolint_macros::rule;
+use obolint_python::known::{ClientTaker, KnownSymbol};
+
+use super::client_argument::{Target, check_client_takers};
+use crate::dataflow::Dataflow;
+use crate::project::{FileIdx, Project, Symbol};
+
+/// ## What it does
+/// In a model that acts on behalf of its users, reports an MCP client or server object
+/// (`DatabricksMCPClient`, `DatabricksMCPServer`, `DatabricksMultiServerMCPClient`,
+/// `McpServerToolkit`, `McpServer`, and their `from_uc_function`/`from_vector_search`
+/// constructors) given no user client on any path: no `workspace_client=`, or one that is never a
+/// user client.
+///
+/// ## Why is this bad?
+/// Without the caller's client, the object builds `WorkspaceClient()` with the deployer's
+/// credentials, and every tool of the MCP server (Genie spaces, UC functions, vector indexes) runs
+/// as the deployer for every user.
+///
+/// ## Example
+/// ```python
+/// def predict(self, request):
+///     w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
+///     mcp = DatabricksMCPClient(server_url=f"{w.config.host}/api/2.0/mcp/genie/01ef")
+/// ```
+///
+/// Use instead:
+/// ```python
+/// def predict(self, request):
+///     w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
+///     mcp = DatabricksMCPClient(server_url=f"{w.config.host}/api/2.0/mcp/genie/01ef", workspace_client=w)
+/// ```
+///
+/// ## Fix safety
+/// The fix adds `workspace_client=<name>` when exactly one name bound before the call holds a
+/// user client. It is unsafe: the tools then run with the end user's permissions.
+///
+/// ## Known problems
+/// A client the analyzer cannot follow (a parameter, a library call) is given the benefit of the
+/// doubt.
+///
+/// ## References
+/// - [Databricks: managed MCP servers](https://docs.databricks.com/aws/en/generative-ai/mcp/managed-mcp)
+#[rule(
+    code = "OBO203",
+    name = "mcp-without-user-client",
+    severity = "error",
+    default = true,
+    fix = "sometimes",
+    fix_safety = "unsafe"
+)]
+pub struct McpWithoutUserClient;
+
+pub fn check(
+    project: &Project<'_>,
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    out: &mut Vec<Diagnostic>,
+) {
+    check_client_takers(
+        project,
+        dataflow,
+        file,
+        &McpWithoutUserClient::INFO,
+        out,
+        |symbol| match symbol {
+            Symbol::Known(KnownSymbol::ClientTaker(
+                taker @ (ClientTaker::DatabricksMcpClient
+                | ClientTaker::DatabricksMcpServer
+                | ClientTaker::DatabricksMultiServerMcpClient
+                | ClientTaker::McpServerToolkit
+                | ClientTaker::McpServer),
+            )) => {
+                let (keyword, position) = taker.client_parameter();
+                Some(Target {
+                    name: taker.display_name(),
+                    keyword,
+                    position,
+                })
+            }
+            _ => None,
+        },
+    );
+}
