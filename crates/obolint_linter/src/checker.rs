@@ -432,10 +432,13 @@ impl Run {
             rules::user_client_at_load_time::check(&project, &dataflow, &mut file_diagnostics);
         }
         let per_file_rules = [
+            Rule::MisplacedOboStrategy,
             Rule::DeprecatedCredentialsProvider,
+            Rule::OboStrategyOverridden,
             Rule::GenieWithoutUserClient,
             Rule::VectorSearchWithoutUserClient,
             Rule::McpWithoutUserClient,
+            Rule::NonexistentOboImport,
         ];
         let enabled: Vec<Rule> = per_file_rules.into_iter().filter(|&r| runs(r)).collect();
         let per_file: Vec<Vec<Diagnostic>> = project
@@ -461,6 +464,19 @@ impl Run {
                             rules::vector_search_without_user_client::check(
                                 &project, &dataflow, file, &mut out,
                             );
+                        }
+                        Rule::MisplacedOboStrategy => {
+                            rules::misplaced_obo_strategy::check(
+                                &project, &dataflow, file, &mut out,
+                            );
+                        }
+                        Rule::OboStrategyOverridden => {
+                            rules::obo_strategy_overridden::check(
+                                &project, &dataflow, file, &mut out,
+                            );
+                        }
+                        Rule::NonexistentOboImport => {
+                            rules::nonexistent_obo_import::check(&project, file, &mut out);
                         }
                         Rule::McpWithoutUserClient => {
                             rules::mcp_without_user_client::check(

@@ -77,12 +77,12 @@ fn check_fixes(case: &Path, report: &CheckReport, code: &str) -> String {
         let before_count = report
             .diagnostics
             .iter()
-            .filter(|d| d.rule.code == code)
+            .filter(|d| d.rule.code == diagnostic.rule.code)
             .count();
         let after_count = after
             .diagnostics
             .iter()
-            .filter(|d| d.rule.code == code)
+            .filter(|d| d.rule.code == diagnostic.rule.code)
             .count();
         assert!(
             after_count < before_count,

@@ -42,6 +42,18 @@ pub fn check_client_takers(
         else {
             continue;
         };
+        // A strategy given instead of a client is OBO103's finding: one mistake, one diagnostic.
+        let misplaced_strategy = call.arguments.keywords.iter().any(|k| {
+            k.arg.as_ref().is_some_and(|a| {
+                matches!(a.as_str(), "credentials_strategy" | "credentials_provider")
+            }) && matches!(
+                dataflow.eval(file, scope, &k.value),
+                ClientValue::Strategy { .. }
+            )
+        });
+        if misplaced_strategy {
+            continue;
+        }
         match client_argument(call, keyword, position) {
             ClientArgument::Given(value) => {
                 let ClientValue::NotUser { origin } = dataflow.eval(file, scope, value) else {

@@ -9,6 +9,9 @@ mod client_argument;
 pub mod deprecated_credentials_provider;
 pub mod genie_without_user_client;
 pub mod mcp_without_user_client;
+pub mod misplaced_obo_strategy;
+pub mod nonexistent_obo_import;
+pub mod obo_strategy_overridden;
 pub mod syntax_error;
 pub mod unused_suppression;
 pub mod user_client_at_load_time;
@@ -91,10 +94,13 @@ macro_rules! registry {
 
 registry! {
     UserClientAtLoadTime => user_client_at_load_time::UserClientAtLoadTime,
+    MisplacedOboStrategy => misplaced_obo_strategy::MisplacedOboStrategy,
     DeprecatedCredentialsProvider => deprecated_credentials_provider::DeprecatedCredentialsProvider,
+    OboStrategyOverridden => obo_strategy_overridden::OboStrategyOverridden,
     GenieWithoutUserClient => genie_without_user_client::GenieWithoutUserClient,
     VectorSearchWithoutUserClient => vector_search_without_user_client::VectorSearchWithoutUserClient,
     McpWithoutUserClient => mcp_without_user_client::McpWithoutUserClient,
+    NonexistentOboImport => nonexistent_obo_import::NonexistentOboImport,
     SyntaxError => syntax_error::SyntaxError,
     UnusedSuppression => unused_suppression::UnusedSuppression,
 }

@@ -1,0 +1,97 @@
+//! OBO105 obo-strategy-overridden.
+
+use obolint_diagnostics::{Diagnostic, Label};
+use obolint_macros::rule;
+use obolint_python::known::KnownSymbol;
+use ruff_text_size::Ranged;
+
+use crate::dataflow::{ClientValue, Dataflow, StrategyKind};
+use crate::project::models::all_calls;
+use crate::project::{FileIdx, Project, Symbol};
+
+/// ## What it does
+/// Reports `VectorSearchClient(credential_strategy=CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS, ...)`
+/// also given `personal_access_token=` or `service_principal_client_id=`/`service_principal_client_secret=`.
+///
+/// ## Why is this bad?
+/// Explicit credentials win: the client silently ignores the OBO strategy and every query runs
+/// with the token's or the service principal's identity, not the caller's.
+///
+/// ## Example
+/// ```python
+/// client = VectorSearchClient(
+///     credential_strategy=CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS,
+///     personal_access_token=os.environ["DATABRICKS_TOKEN"],
+/// )
+/// ```
+///
+/// Use instead:
+/// ```python
+/// client = VectorSearchClient(credential_strategy=CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS)
+/// ```
+///
+/// ## Known problems
+/// No fix: which identity was meant is the author's call.
+///
+/// ## References
+/// - [Databricks: on-behalf-of-user authentication](https://docs.databricks.com/aws/en/generative-ai/agent-framework/agent-authentication)
+#[rule(
+    code = "OBO105",
+    name = "obo-strategy-overridden",
+    severity = "error",
+    default = true,
+    fix = "none"
+)]
+pub struct OboStrategyOverridden;
+
+const OVERRIDING: &[&str] = &[
+    "personal_access_token",
+    "service_principal_client_id",
+    "service_principal_client_secret",
+];
+
+pub fn check(
+    project: &Project<'_>,
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    out: &mut Vec<Diagnostic>,
+) {
+    let id = project.file(file).id;
+    let info = &OboStrategyOverridden::INFO;
+    for (scope, call) in all_calls(project.model(file)) {
+        if project.symbol(file, scope, &call.func) != Symbol::Known(KnownSymbol::VectorSearchClient)
+        {
+            continue;
+        }
+        let Some(strategy) = call.arguments.find_keyword("credential_strategy") else {
+            continue;
+        };
+        if !matches!(
+            dataflow.eval(file, scope, &strategy.value),
+            ClientValue::Strategy {
+                kind: StrategyKind::VectorSearchEnum,
+                ..
+            }
+        ) {
+            continue;
+        }
+        // One diagnostic per call, at the first overriding keyword.
+        if let Some(keyword) = call.arguments.keywords.iter().find(|k| {
+            k.arg
+                .as_ref()
+                .is_some_and(|a| OVERRIDING.contains(&a.as_str()))
+        }) {
+            let name = keyword.arg.as_ref().map_or("", |a| a.as_str());
+            out.push(
+                Diagnostic::new(
+                    info.meta,
+                    info.severity,
+                    format!("`{name}` overrides the OBO `credential_strategy`: `VectorSearchClient` runs with it, not as the caller"),
+                    Label::new(id, keyword.range(), "wins over the OBO strategy"),
+                )
+                .with_secondary(Label::new(id, strategy.range(), "silently ignored"))
+                .with_help(format!("remove `{name}` so the client acts as the end user")),
+            );
+        }
+    }
+}
