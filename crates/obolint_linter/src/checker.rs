@@ -431,6 +431,9 @@ impl Run {
         if runs(Rule::UserClientAtLoadTime) {
             rules::user_client_at_load_time::check(&project, &dataflow, &mut file_diagnostics);
         }
+        if runs(Rule::UserClientOutlivesRequest) {
+            rules::user_client_outlives_request::check(&project, &dataflow, &mut file_diagnostics);
+        }
         let per_file_rules = [
             Rule::MisplacedOboStrategy,
             Rule::DeprecatedCredentialsProvider,
@@ -439,6 +442,8 @@ impl Run {
             Rule::VectorSearchWithoutUserClient,
             Rule::McpWithoutUserClient,
             Rule::NonexistentOboImport,
+            Rule::OboUnsupportedResource,
+            Rule::UserCredentialExposed,
         ];
         let enabled: Vec<Rule> = per_file_rules.into_iter().filter(|&r| runs(r)).collect();
         let per_file: Vec<Vec<Diagnostic>> = project
@@ -472,6 +477,16 @@ impl Run {
                         }
                         Rule::OboStrategyOverridden => {
                             rules::obo_strategy_overridden::check(
+                                &project, &dataflow, file, &mut out,
+                            );
+                        }
+                        Rule::OboUnsupportedResource => {
+                            rules::obo_unsupported_resource::check(
+                                &project, &dataflow, file, &mut out,
+                            );
+                        }
+                        Rule::UserCredentialExposed => {
+                            rules::user_credential_exposed::check(
                                 &project, &dataflow, file, &mut out,
                             );
                         }

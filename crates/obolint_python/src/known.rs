@@ -28,6 +28,11 @@ pub enum KnownSymbol {
     LogModel(LogFlavor),
     /// `mlflow.models.auth_policy.UserAuthPolicy`
     UserAuthPolicy,
+    /// `functools.cache`, `functools.lru_cache`, `functools.cached_property`: results outlive
+    /// the call that made them.
+    CacheDecorator,
+    /// `set_uc_function_client(...)`: a process-wide client for every later request.
+    GlobalClientSetter,
     /// A library object that reaches a Databricks resource with the client it is given, or with
     /// the deployer's `WorkspaceClient()` when it gets none (`obo-facts.md` §4.3).
     ClientTaker(ClientTaker),
@@ -125,6 +130,8 @@ impl KnownSymbol {
             KnownSymbol::LogModel(_) => "log_model",
             KnownSymbol::UserAuthPolicy => "UserAuthPolicy",
             KnownSymbol::ClientTaker(taker) => taker.display_name(),
+            KnownSymbol::CacheDecorator => "functools.cache",
+            KnownSymbol::GlobalClientSetter => "set_uc_function_client",
         }
     }
 }
@@ -166,6 +173,10 @@ pub fn known_symbol(qualified: &str) -> Option<KnownSymbol> {
         "mlflow.models.auth_policy.UserAuthPolicy" | "mlflow.models.UserAuthPolicy" => {
             UserAuthPolicy
         }
+        "functools.cache" | "functools.lru_cache" | "functools.cached_property" => CacheDecorator,
+        "databricks_langchain.set_uc_function_client"
+        | "databricks_openai.set_uc_function_client"
+        | "unitycatalog.ai.core.base.set_uc_function_client" => GlobalClientSetter,
         "databricks_langchain.VectorSearchRetrieverTool"
         | "databricks_langchain.vector_search_retriever_tool.VectorSearchRetrieverTool"
         | "databricks_openai.VectorSearchRetrieverTool"

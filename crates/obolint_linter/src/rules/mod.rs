@@ -12,9 +12,12 @@ pub mod mcp_without_user_client;
 pub mod misplaced_obo_strategy;
 pub mod nonexistent_obo_import;
 pub mod obo_strategy_overridden;
+pub mod obo_unsupported_resource;
 pub mod syntax_error;
 pub mod unused_suppression;
 pub mod user_client_at_load_time;
+pub mod user_client_outlives_request;
+pub mod user_credential_exposed;
 pub mod vector_search_without_user_client;
 
 use obolint_diagnostics::{RuleMeta, Severity};
@@ -94,12 +97,15 @@ macro_rules! registry {
 
 registry! {
     UserClientAtLoadTime => user_client_at_load_time::UserClientAtLoadTime,
+    UserClientOutlivesRequest => user_client_outlives_request::UserClientOutlivesRequest,
     MisplacedOboStrategy => misplaced_obo_strategy::MisplacedOboStrategy,
     DeprecatedCredentialsProvider => deprecated_credentials_provider::DeprecatedCredentialsProvider,
     OboStrategyOverridden => obo_strategy_overridden::OboStrategyOverridden,
+    UserCredentialExposed => user_credential_exposed::UserCredentialExposed,
     GenieWithoutUserClient => genie_without_user_client::GenieWithoutUserClient,
     VectorSearchWithoutUserClient => vector_search_without_user_client::VectorSearchWithoutUserClient,
     McpWithoutUserClient => mcp_without_user_client::McpWithoutUserClient,
+    OboUnsupportedResource => obo_unsupported_resource::OboUnsupportedResource,
     NonexistentOboImport => nonexistent_obo_import::NonexistentOboImport,
     SyntaxError => syntax_error::SyntaxError,
     UnusedSuppression => unused_suppression::UnusedSuppression,

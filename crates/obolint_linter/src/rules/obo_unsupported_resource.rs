@@ -1,0 +1,124 @@
+//! OBO204 obo-unsupported-resource.
+
+use obolint_diagnostics::{Diagnostic, Label};
+use obolint_macros::rule;
+use obolint_python::known::{ClientTaker, KnownSymbol};
+use ruff_python_ast::Expr;
+use ruff_text_size::Ranged;
+
+use super::client_argument::{ClientArgument, client_argument};
+use crate::dataflow::Dataflow;
+use crate::project::models::all_calls;
+use crate::project::{FileIdx, Project, Symbol};
+
+/// ## What it does
+/// Reports a user client that reaches something Model Serving's on-behalf-of-user tokens cannot
+/// be granted: `DatabricksFunctionClient(client=<user client>)` (Unity Catalog functions), and the
+/// `tables`, `functions`, `catalogs`, `schemas`, `files`, `dbfs`, `jobs`, `database` and
+/// `postgres` services of a user client.
+///
+/// ## Why is this bad?
+/// No API scope of Model Serving covers these services: the calls fail with a permission error at
+/// request time, for every user, however the model is logged.
+///
+/// ## Example
+/// ```python
+/// def predict(self, request):
+///     w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
+///     rows = w.tables.get("main.sales.orders")
+/// ```
+///
+/// Use instead:
+/// ```python
+/// def predict(self, request):
+///     w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
+///     genie = GenieAgent(genie_space_id="01ef", genie_agent_name="Sales", client=w)
+/// ```
+///
+/// ## Known problems
+/// Only definite user clients are checked: a client that is the caller's on some paths only is
+/// not reported.
+///
+/// ## References
+/// - [Databricks: on-behalf-of-user authentication, supported resources](https://docs.databricks.com/aws/en/generative-ai/agent-framework/agent-authentication)
+#[rule(
+    code = "OBO204",
+    name = "obo-unsupported-resource",
+    severity = "warning",
+    default = true,
+    fix = "none"
+)]
+pub struct OboUnsupportedResource;
+
+/// Services of `WorkspaceClient` no Model Serving OBO scope covers (`rules.md` OBO204).
+const UNSUPPORTED_SERVICES: &[&str] = &[
+    "tables",
+    "functions",
+    "catalogs",
+    "schemas",
+    "files",
+    "dbfs",
+    "jobs",
+    "database",
+    "postgres",
+];
+
+const HELP: &str =
+    "reach the data through Genie or a managed MCP server with the user client instead";
+
+pub fn check(
+    project: &Project<'_>,
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    out: &mut Vec<Diagnostic>,
+) {
+    let id = project.file(file).id;
+    let info = &OboUnsupportedResource::INFO;
+    for (scope, call) in all_calls(project.model(file)) {
+        if project.symbol(file, scope, &call.func)
+            == Symbol::Known(KnownSymbol::ClientTaker(
+                ClientTaker::DatabricksFunctionClient,
+            ))
+        {
+            if let ClientArgument::Given(value) = client_argument(call, "client", Some(0))
+                && dataflow.eval(file, scope, value).is_definite_user()
+            {
+                out.push(
+                    Diagnostic::new(
+                        info.meta,
+                        info.severity,
+                        "Unity Catalog functions cannot run on behalf of the user in Model Serving",
+                        Label::new(
+                            id,
+                            call.func.range(),
+                            "`DatabricksFunctionClient` with a user client",
+                        ),
+                    )
+                    .with_help(HELP),
+                );
+            }
+            continue;
+        }
+        // `w.tables.get(...)`: the service attribute right on a user client.
+        let mut expr = call.func.as_ref();
+        while let Expr::Attribute(attribute) = expr {
+            if UNSUPPORTED_SERVICES.contains(&attribute.attr.as_str())
+                && dataflow
+                    .eval(file, scope, &attribute.value)
+                    .is_definite_user()
+            {
+                out.push(
+                    Diagnostic::new(
+                        info.meta,
+                        info.severity,
+                        format!("`{}` cannot be reached on behalf of the user in Model Serving: no API scope grants it", attribute.attr),
+                        Label::new(id, attribute.range(), "a user client's service no scope covers"),
+                    )
+                    .with_help(HELP),
+                );
+                break;
+            }
+            expr = &attribute.value;
+        }
+    }
+}

@@ -1,0 +1,380 @@
+//! OBO102 user-client-outlives-request.
+
+use obolint_diagnostics::{Diagnostic, Label};
+use obolint_macros::rule;
+use obolint_python::known::KnownSymbol;
+use obolint_python::semantic::{ModuleModel, Resolution, ScopeId};
+use ruff_python_ast::{Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange};
+
+use super::client_argument::{ClientArgument, client_argument};
+use crate::dataflow::Dataflow;
+use crate::project::time::CallTime;
+use crate::project::{FileIdx, FnRef, Project, Symbol};
+
+/// ## What it does
+/// Reports a user client built at request time, or something made from one (an object built with
+/// it, a credential snapshot such as `w.config.authenticate()`), stored where it outlives the
+/// request: an attribute of `self`/`cls` or of a module, a `global`, a module-level container,
+/// the result of a cached function (`functools.cache`, `lru_cache`, `cached_property`), or a
+/// process-wide setter (`set_uc_function_client(...)`). The common real form is "build once on the
+/// first request, keep it on `self`".
+///
+/// ## Why is this bad?
+/// Model Serving reuses one model instance for many users. A client kept after the request that
+/// built it carries that first caller's identity into every later request: the next user reads
+/// with someone else's permissions, until the token expires and every request fails.
+///
+/// ## Example
+/// ```python
+/// def predict(self, request):
+///     if self.client is None:
+///         self.client = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
+///     return self.client.genie.list_spaces()
+/// ```
+///
+/// Use instead:
+/// ```python
+/// def predict(self, request):
+///     client = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
+///     return client.genie.list_spaces()
+/// ```
+///
+/// ## Known problems
+/// Thread-local storage (`threading.local()`, attributes of `threading.current_thread()`) is not
+/// reported: it does not outlive the request's thread. Stores through containers the analyzer
+/// cannot see (a dict passed to a library) are not followed.
+///
+/// ## References
+/// - [Databricks: on-behalf-of-user authentication](https://docs.databricks.com/aws/en/generative-ai/agent-framework/agent-authentication)
+#[rule(
+    code = "OBO102",
+    name = "user-client-outlives-request",
+    severity = "error",
+    default = true,
+    fix = "none"
+)]
+pub struct UserClientOutlivesRequest;
+
+const HELP: &str = "build the client in each request and pass it down; keep only settings (space ids, endpoint names) on `self`";
+
+const CONTAINER_METHODS: &[&str] = &[
+    "append",
+    "appendleft",
+    "add",
+    "extend",
+    "insert",
+    "setdefault",
+    "update",
+];
+
+pub fn check(project: &Project<'_>, dataflow: &Dataflow<'_, '_>, out: &mut Vec<Diagnostic>) {
+    for file in project.file_indices() {
+        let model = project.model(file);
+        let id = project.file(file).id;
+        let mut report = |range: TextRange, message: String, label: &str| {
+            let info = &UserClientOutlivesRequest::INFO;
+            out.push(
+                Diagnostic::new(
+                    info.meta,
+                    info.severity,
+                    message,
+                    Label::new(id, range, label),
+                )
+                .with_help(HELP),
+            );
+        };
+        for func in model.function_ids() {
+            let info = model.function(func);
+            // Cached functions: whatever they build is kept for every later caller.
+            let cached = info.def.decorator_list.iter().any(|d| {
+                let callee = match &d.expression {
+                    Expr::Call(call) => call.func.as_ref(),
+                    other => other,
+                };
+                project.symbol(file, info.parent_scope, callee)
+                    == Symbol::Known(KnownSymbol::CacheDecorator)
+            });
+            if cached {
+                for call in &model.scope(info.scope).calls {
+                    if dataflow
+                        .construction(file, info.scope, call)
+                        .is_some_and(|v| v.is_possible_user())
+                    {
+                        report(
+                            call.func.range(),
+                            format!(
+                                "user client built in cached function `{}`: the first caller's identity is kept for everyone",
+                                info.name
+                            ),
+                            "cached across requests",
+                        );
+                    }
+                }
+            }
+            if project.time.time_of(FnRef { file, func }) != CallTime::Request {
+                continue;
+            }
+            // `self` outlives the request when it is the served model (an agent class); a helper
+            // object built inside the request dies with it.
+            let receiver = info
+                .class
+                .filter(|&class| {
+                    project
+                        .agent_interface(crate::project::ClassRef { file, class })
+                        .is_some()
+                })
+                .and(info.receiver);
+            let mut stores = Vec::new();
+            collect_stores(&info.def.body, &mut stores);
+            for store in stores {
+                match store {
+                    Store::Assign { target, value } => {
+                        if !outlives(project, dataflow, file, info.scope, value) {
+                            continue;
+                        }
+                        if let Some((what, label)) =
+                            lasting_target(project, model, file, info.scope, receiver, target)
+                        {
+                            report(
+                                target.range(),
+                                format!("user client stored {what}, where it outlives the request"),
+                                label,
+                            );
+                        }
+                    }
+                    Store::Call {
+                        container,
+                        method,
+                        value,
+                        call,
+                    } => {
+                        if is_module_level(model, info.scope, container)
+                            && CONTAINER_METHODS.contains(&method)
+                            && outlives(project, dataflow, file, info.scope, value)
+                        {
+                            report(call, "user client stored in a module-level container, where it outlives the request".to_string(), "kept across requests");
+                        }
+                    }
+                }
+            }
+        }
+        // Process-wide setters, wherever they are called.
+        for (scope, call) in crate::project::models::all_calls(model) {
+            if project.symbol(file, scope, &call.func)
+                == Symbol::Known(KnownSymbol::GlobalClientSetter)
+                && let Some(arg) = call.arguments.args.first()
+                && outlives(project, dataflow, file, scope, arg)
+            {
+                report(call.range(), "user client set process-wide: every later request uses the first caller's identity".to_string(), "process-wide setter");
+            }
+        }
+    }
+}
+
+enum Store<'a> {
+    Assign {
+        target: &'a Expr,
+        value: &'a Expr,
+    },
+    Call {
+        container: &'a Expr,
+        method: &'a str,
+        value: &'a Expr,
+        call: TextRange,
+    },
+}
+
+/// Stores in a function body (not in nested `def`s, classes or lambdas, which run elsewhere).
+fn collect_stores<'a>(body: &'a [Stmt], out: &mut Vec<Store<'a>>) {
+    for stmt in body {
+        match stmt {
+            Stmt::Assign(assign) => {
+                for target in &assign.targets {
+                    out.push(Store::Assign {
+                        target,
+                        value: &assign.value,
+                    });
+                }
+            }
+            Stmt::AnnAssign(assign) => {
+                if let Some(value) = &assign.value {
+                    out.push(Store::Assign {
+                        target: &assign.target,
+                        value,
+                    });
+                }
+            }
+            Stmt::Expr(expr) => {
+                if let Expr::Call(call) = expr.value.as_ref()
+                    && let Expr::Attribute(attribute) = call.func.as_ref()
+                    && let Some(value) = call.arguments.args.last()
+                {
+                    out.push(Store::Call {
+                        container: &attribute.value,
+                        method: attribute.attr.as_str(),
+                        value,
+                        call: call.range(),
+                    });
+                }
+            }
+            Stmt::If(s) => {
+                collect_stores(&s.body, out);
+                for clause in &s.elif_else_clauses {
+                    collect_stores(&clause.body, out);
+                }
+            }
+            Stmt::For(s) => {
+                collect_stores(&s.body, out);
+                collect_stores(&s.orelse, out);
+            }
+            Stmt::While(s) => {
+                collect_stores(&s.body, out);
+                collect_stores(&s.orelse, out);
+            }
+            Stmt::With(s) => collect_stores(&s.body, out),
+            Stmt::Try(s) => {
+                collect_stores(&s.body, out);
+                for handler in &s.handlers {
+                    let ruff_python_ast::ExceptHandler::ExceptHandler(h) = handler;
+                    collect_stores(&h.body, out);
+                }
+                collect_stores(&s.orelse, out);
+                collect_stores(&s.finalbody, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The value is a (possible) user client, or made from one.
+fn outlives(
+    project: &Project<'_>,
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    scope: ScopeId,
+    value: &Expr,
+) -> bool {
+    derived_from_user(project, dataflow, file, scope, value, 0)
+}
+
+fn derived_from_user(
+    project: &Project<'_>,
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    scope: ScopeId,
+    value: &Expr,
+    depth: u32,
+) -> bool {
+    if depth > 4 {
+        return false;
+    }
+    if dataflow.eval(file, scope, value).is_possible_user() {
+        return true;
+    }
+    match value {
+        Expr::Call(call) => {
+            // An object built with the user client.
+            let taker = match project.symbol(file, scope, &call.func) {
+                Symbol::Known(KnownSymbol::GenieAgent) => Some(("client", Some(5))),
+                Symbol::Known(KnownSymbol::Genie) => Some(("client", Some(1))),
+                Symbol::Known(KnownSymbol::ClientTaker(taker)) => Some(taker.client_parameter()),
+                _ => None,
+            };
+            if let Some((keyword, position)) = taker
+                && let ClientArgument::Given(client) = client_argument(call, keyword, position)
+            {
+                return dataflow.eval(file, scope, client).is_possible_user();
+            }
+            // A credential snapshot: `w.config.authenticate()`.
+            if let Expr::Attribute(method) = call.func.as_ref()
+                && method.attr.as_str() == "authenticate"
+                && let Expr::Attribute(config) = method.value.as_ref()
+                && config.attr.as_str() == "config"
+            {
+                return dataflow.eval(file, scope, &config.value).is_possible_user();
+            }
+            false
+        }
+        // `w.config.token`
+        Expr::Attribute(attribute) if attribute.attr.as_str() == "token" => {
+            matches!(attribute.value.as_ref(), Expr::Attribute(config) if config.attr.as_str() == "config"
+                && dataflow.eval(file, scope, &config.value).is_possible_user())
+        }
+        Expr::Name(name) => match project.model(file).resolve_name(scope, name.id.as_str()) {
+            Resolution::Values(found, values) => values.iter().any(|v| match v {
+                obolint_python::semantic::Value::Expr(e) => {
+                    derived_from_user(project, dataflow, file, found, e, depth + 1)
+                }
+                _ => false,
+            }),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Where a store lasts beyond the request: `self.x`/`cls.x`, a module's attribute, a `global`,
+/// a module-level container item.
+fn lasting_target(
+    project: &Project<'_>,
+    model: &ModuleModel<'_>,
+    file: FileIdx,
+    scope: ScopeId,
+    receiver: Option<&str>,
+    target: &Expr,
+) -> Option<(String, &'static str)> {
+    match target {
+        Expr::Attribute(attribute) => {
+            let Expr::Name(base) = attribute.value.as_ref() else {
+                return None;
+            };
+            let base = base.id.as_str();
+            if receiver == Some(base) {
+                return Some((
+                    format!("on `{base}.{}`", attribute.attr),
+                    "kept on the instance across requests",
+                ));
+            }
+            if let Symbol::Module(_) = project.symbol(file, scope, &attribute.value) {
+                return Some((
+                    format!("on module attribute `{base}.{}`", attribute.attr),
+                    "kept on the module across requests",
+                ));
+            }
+            if matches!(model.resolve_name(scope, base), Resolution::Imported(_)) {
+                return Some((
+                    format!("on module attribute `{base}.{}`", attribute.attr),
+                    "kept on the module across requests",
+                ));
+            }
+            None
+        }
+        Expr::Name(name) => {
+            let name = name.id.as_str();
+            model.scope(scope).globals.contains(name).then(|| {
+                (
+                    format!("in global `{name}`"),
+                    "kept in a global across requests",
+                )
+            })
+        }
+        Expr::Subscript(subscript) => is_module_level(model, scope, &subscript.value).then(|| {
+            (
+                "in a module-level container".to_string(),
+                "kept across requests",
+            )
+        }),
+        _ => None,
+    }
+}
+
+/// `name` is a variable of the module (a container shared by every request), seen from `scope`.
+fn is_module_level(model: &ModuleModel<'_>, scope: ScopeId, expr: &Expr) -> bool {
+    let Expr::Name(name) = expr else { return false };
+    model.lookup_scope(scope, name.id.as_str()) == Some(ModuleModel::MODULE_SCOPE)
+        && matches!(
+            model.resolve_name(scope, name.id.as_str()),
+            Resolution::Values(..)
+        )
+}

@@ -1,0 +1,348 @@
+//! OBO106 user-credential-exposed.
+
+use obolint_diagnostics::{Diagnostic, Label};
+use obolint_macros::rule;
+use obolint_python::semantic::{ModuleModel, Resolution, ScopeId, Value};
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::dataflow::{ClientValue, Dataflow};
+use crate::project::{FileIdx, FnRef, Project, Symbol};
+
+/// ## What it does
+/// Reports the caller's token or auth headers (from `w.config.authenticate()` or `w.config.token`
+/// on a user client, or anything called on an OBO strategy object, such as `creds(cfg)` or
+/// `creds.token()`) written to `os.environ`, printed or logged (`print`, `logging`, a
+/// `logging.getLogger(...)` logger), put into an exception message, or returned from a request
+/// method.
+///
+/// ## Why is this bad?
+/// The token acts as the end user for its whole lifetime. In the environment it is inherited by
+/// every later request and subprocess; in logs and error messages it is readable by whoever reads
+/// the serving endpoint's logs; in a response it leaves the service.
+///
+/// ## Example
+/// ```python
+/// def predict(self, request):
+///     w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
+///     os.environ["DATABRICKS_TOKEN"] = w.config.token
+/// ```
+///
+/// Use instead:
+/// ```python
+/// def predict(self, request):
+///     w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
+///     answer = GenieAgent(genie_space_id="01ef", client=w).invoke(...)
+/// ```
+///
+/// ## Known problems
+/// The token is followed through names, subscripts, f-strings and concatenations within a
+/// function, not through calls into other functions.
+///
+/// ## References
+/// - [Databricks: on-behalf-of-user authentication](https://docs.databricks.com/aws/en/generative-ai/agent-framework/agent-authentication)
+#[rule(
+    code = "OBO106",
+    name = "user-credential-exposed",
+    severity = "error",
+    default = true,
+    fix = "none"
+)]
+pub struct UserCredentialExposed;
+
+const LOG_METHODS: &[&str] = &[
+    "debug",
+    "info",
+    "warning",
+    "warn",
+    "error",
+    "exception",
+    "critical",
+    "log",
+];
+
+pub fn check(
+    project: &Project<'_>,
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    out: &mut Vec<Diagnostic>,
+) {
+    let model = project.model(file);
+    let id = project.file(file).id;
+    let finder = Credentials {
+        project,
+        dataflow,
+        file,
+    };
+    let mut report = |range: TextRange, sink: &str, source: Option<TextRange>| {
+        let info = &UserCredentialExposed::INFO;
+        let mut d = Diagnostic::new(
+            info.meta,
+            info.severity,
+            format!("the caller's credentials are {sink}"),
+            Label::new(id, range, "exposes the end user's token"),
+        )
+        .with_help("pass the user client to the library that needs it instead of its token");
+        if let Some(source) = source {
+            d = d.with_secondary(Label::new(id, source, "the caller's credentials"));
+        }
+        out.push(d);
+    };
+    // Calls: print, logging, os.environ.update/setdefault, os.putenv.
+    for (scope, call) in crate::project::models::all_calls(model) {
+        let sink = match project.symbol(file, scope, &call.func) {
+            Symbol::Unknown if matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "print" && matches!(model.resolve_name(scope, "print"), Resolution::Unbound)) => {
+                Some("printed")
+            }
+            Symbol::Unknown => match call.func.as_ref() {
+                Expr::Attribute(a)
+                    if LOG_METHODS.contains(&a.attr.as_str())
+                        && is_logger(project, model, file, scope, &a.value) =>
+                {
+                    Some("logged")
+                }
+                Expr::Attribute(a)
+                    if matches!(a.attr.as_str(), "update" | "setdefault")
+                        && is_environ(project, file, scope, &a.value) =>
+                {
+                    Some("written to `os.environ`")
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let sink = sink.or_else(|| qualified_sink(project, file, scope, &call.func));
+        let Some(sink) = sink else { continue };
+        let arguments = call
+            .arguments
+            .args
+            .iter()
+            .chain(call.arguments.keywords.iter().map(|k| &k.value));
+        for argument in arguments {
+            if let Some(source) = finder.find(scope, argument, 0) {
+                report(call.range(), sink, Some(source));
+                break;
+            }
+        }
+    }
+    // Statements: `os.environ[...] = token`, `raise X(token)`, `return token` from a request method.
+    let mut bodies: Vec<(ScopeId, &[Stmt], bool)> =
+        vec![(ModuleModel::MODULE_SCOPE, model.body, false)];
+    for func in model.function_ids() {
+        let info = model.function(func);
+        let request_root = project.time.request_roots.contains(&FnRef { file, func });
+        bodies.push((info.scope, &info.def.body, request_root));
+    }
+    for (scope, body, request_root) in bodies {
+        let mut statements = Vec::new();
+        flat_statements(body, &mut statements);
+        for stmt in statements {
+            match stmt {
+                Stmt::Assign(assign) => {
+                    let to_environ = assign.targets.iter().any(|t| matches!(t, Expr::Subscript(s) if is_environ(project, file, scope, &s.value)));
+                    if to_environ && let Some(source) = finder.find(scope, &assign.value, 0) {
+                        report(assign.range(), "written to `os.environ`", Some(source));
+                    }
+                }
+                Stmt::Raise(raise) => {
+                    if let Some(exc) = &raise.exc
+                        && let Some(source) = finder.find(scope, exc, 0)
+                    {
+                        report(exc.range(), "put into an exception message", Some(source));
+                    }
+                }
+                Stmt::Return(ret) if request_root => {
+                    if let Some(value) = &ret.value
+                        && let Some(source) = finder.find(scope, value, 0)
+                    {
+                        report(value.range(), "returned in the response", Some(source));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn qualified_sink(
+    project: &Project<'_>,
+    file: FileIdx,
+    scope: ScopeId,
+    callee: &Expr,
+) -> Option<&'static str> {
+    let model = project.model(file);
+    match model.meaning(scope, callee) {
+        obolint_python::semantic::NameMeaning::Qualified(names) => {
+            let name = names.first()?;
+            if let Some(method) = name.strip_prefix("logging.")
+                && LOG_METHODS.contains(&method)
+            {
+                return Some("logged");
+            }
+            matches!(
+                name.as_str(),
+                "os.putenv" | "os.environ.update" | "os.environ.setdefault"
+            )
+            .then_some("written to `os.environ`")
+        }
+        _ => None,
+    }
+}
+
+fn is_environ(project: &Project<'_>, file: FileIdx, scope: ScopeId, expr: &Expr) -> bool {
+    matches!(project.model(file).meaning(scope, expr), obolint_python::semantic::NameMeaning::Qualified(names) if names.iter().any(|n| n == "os.environ"))
+}
+
+/// A name bound to `logging.getLogger(...)`.
+fn is_logger(
+    project: &Project<'_>,
+    model: &ModuleModel<'_>,
+    file: FileIdx,
+    scope: ScopeId,
+    expr: &Expr,
+) -> bool {
+    let Expr::Name(name) = expr else { return false };
+    match model.resolve_name(scope, name.id.as_str()) {
+        Resolution::Values(found, values) => values.iter().any(|v| match v {
+            Value::Expr(Expr::Call(call)) => matches!(
+                model.meaning(found, &call.func),
+                obolint_python::semantic::NameMeaning::Qualified(names) if names.iter().any(|n| n == "logging.getLogger")
+            ),
+            _ => false,
+        }),
+        _ => {
+            let _ = (project, file);
+            false
+        }
+    }
+}
+
+fn flat_statements<'a>(body: &'a [Stmt], out: &mut Vec<&'a Stmt>) {
+    for stmt in body {
+        out.push(stmt);
+        match stmt {
+            Stmt::If(s) => {
+                flat_statements(&s.body, out);
+                for clause in &s.elif_else_clauses {
+                    flat_statements(&clause.body, out);
+                }
+            }
+            Stmt::For(s) => {
+                flat_statements(&s.body, out);
+                flat_statements(&s.orelse, out);
+            }
+            Stmt::While(s) => {
+                flat_statements(&s.body, out);
+                flat_statements(&s.orelse, out);
+            }
+            Stmt::With(s) => flat_statements(&s.body, out),
+            Stmt::Try(s) => {
+                flat_statements(&s.body, out);
+                for handler in &s.handlers {
+                    let ruff_python_ast::ExceptHandler::ExceptHandler(h) = handler;
+                    flat_statements(&h.body, out);
+                }
+                flat_statements(&s.orelse, out);
+                flat_statements(&s.finalbody, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Finds the caller's credentials inside an expression.
+struct Credentials<'p, 'a, 'd> {
+    project: &'p Project<'a>,
+    dataflow: &'d Dataflow<'p, 'a>,
+    file: FileIdx,
+}
+
+impl Credentials<'_, '_, '_> {
+    fn is_user(&self, scope: ScopeId, expr: &Expr) -> bool {
+        self.dataflow
+            .eval(self.file, scope, expr)
+            .is_possible_user()
+    }
+
+    /// The range of a credential source in `expr`, if any.
+    fn find(&self, scope: ScopeId, expr: &Expr, depth: u32) -> Option<TextRange> {
+        struct Walker<'c, 'p, 'a, 'd> {
+            credentials: &'c Credentials<'p, 'a, 'd>,
+            scope: ScopeId,
+            depth: u32,
+            found: Option<TextRange>,
+        }
+        impl<'e> Visitor<'e> for Walker<'_, '_, '_, '_> {
+            fn visit_expr(&mut self, expr: &'e Expr) {
+                if self.found.is_some() {
+                    return;
+                }
+                if let Some(range) = self.credentials.source(self.scope, expr, self.depth) {
+                    self.found = Some(range);
+                    return;
+                }
+                if !matches!(expr, Expr::Lambda(_)) {
+                    visitor::walk_expr(self, expr);
+                }
+            }
+        }
+        let mut walker = Walker {
+            credentials: self,
+            scope,
+            depth,
+            found: None,
+        };
+        walker.visit_expr(expr);
+        walker.found
+    }
+
+    /// `expr` itself is a credential: `w.config.authenticate()`, `w.config.token`, a call on an
+    /// OBO strategy, or a name holding one of those.
+    fn source(&self, scope: ScopeId, expr: &Expr, depth: u32) -> Option<TextRange> {
+        match expr {
+            Expr::Call(call) => {
+                if let Expr::Attribute(method) = call.func.as_ref()
+                    && method.attr.as_str() == "authenticate"
+                    && let Expr::Attribute(config) = method.value.as_ref()
+                    && config.attr.as_str() == "config"
+                    && self.is_user(scope, &config.value)
+                {
+                    return Some(expr.range());
+                }
+                // `creds(cfg)`, `creds.token()`: anything called on the strategy object itself.
+                let target = match call.func.as_ref() {
+                    Expr::Attribute(a) => a.value.as_ref(),
+                    other => other,
+                };
+                if matches!(target, Expr::Name(_))
+                    && matches!(
+                        self.dataflow.eval(self.file, scope, target),
+                        ClientValue::Strategy { .. }
+                    )
+                {
+                    return Some(expr.range());
+                }
+                None
+            }
+            Expr::Attribute(attribute)
+                if attribute.attr.as_str() == "token"
+                    && matches!(attribute.value.as_ref(), Expr::Attribute(config) if config.attr.as_str() == "config" && self.is_user(scope, &config.value)) =>
+            {
+                Some(expr.range())
+            }
+            Expr::Name(name) if depth < 4 => match self
+                .project
+                .model(self.file)
+                .resolve_name(scope, name.id.as_str())
+            {
+                Resolution::Values(found, values) => values.iter().find_map(|v| match v {
+                    Value::Expr(e) => self.find(found, e, depth + 1),
+                    _ => None,
+                }),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
