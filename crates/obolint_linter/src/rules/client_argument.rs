@@ -3,7 +3,7 @@
 //! OBO202 and OBO203.
 
 use obolint_diagnostics::{Applicability, Diagnostic, Edit, Fix, Label};
-use obolint_python::semantic::{ModuleModel, Resolution, ScopeId, ScopeKind};
+use obolint_python::semantic::{ModuleModel, Resolution, ScopeId, ScopeKind, Value};
 use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextSize};
 
@@ -54,7 +54,7 @@ pub fn check_client_takers(
         if misplaced_strategy {
             continue;
         }
-        match client_argument(call, keyword, position) {
+        match client_argument(project.model(file), scope, call, keyword, position) {
             ClientArgument::Given(value) => {
                 let ClientValue::NotUser { origin } = dataflow.eval(file, scope, value) else {
                     continue;
@@ -121,9 +121,12 @@ pub enum ClientArgument<'a> {
     Unknowable,
 }
 
-/// The client argument of `call`: by `keyword`, by `position`, or possibly inside `*args` or a
-/// `**` dict the analyzer cannot read.
+/// The client argument of `call`: by `keyword`, by `position`, or through a `**` dict whose
+/// keys the analyzer can read (a literal, `dict(...)`, or a name bound to one and filled with
+/// `d["key"] = value`). Anything else (`*args`, a dict built elsewhere) may carry it.
 pub fn client_argument<'a>(
+    model: &ModuleModel<'a>,
+    scope: ScopeId,
     call: &'a ExprCall,
     keyword: &str,
     position: Option<usize>,
@@ -141,23 +144,69 @@ pub fn client_argument<'a>(
     if args.iter().any(Expr::is_starred_expr) {
         return ClientArgument::Unknowable;
     }
-    for splat in &call.arguments.keywords {
-        if splat.arg.is_some() {
-            continue;
-        }
-        // `**{"space_id": ...}`: a literal dict shows its keys; anything else may hold the client.
-        let Expr::Dict(dict) = &splat.value else {
+    for splat in call.arguments.keywords.iter().filter(|k| k.arg.is_none()) {
+        let Some(entries) = dict_entries(model, scope, &splat.value) else {
             return ClientArgument::Unknowable;
         };
-        for item in &dict.items {
-            match &item.key {
-                Some(Expr::StringLiteral(key)) if key.value.to_str() != keyword => {}
-                Some(Expr::StringLiteral(_)) => return ClientArgument::Unknowable,
-                _ => return ClientArgument::Unknowable,
-            }
+        if let Some((_, value)) = entries.iter().find(|(key, _)| *key == keyword) {
+            return ClientArgument::Given(value);
         }
     }
     ClientArgument::Missing
+}
+
+/// The string keys of a dict and their values, when all of them can be read.
+fn dict_entries<'a>(
+    model: &ModuleModel<'a>,
+    scope: ScopeId,
+    expr: &'a Expr,
+) -> Option<Vec<(&'a str, &'a Expr)>> {
+    match expr {
+        Expr::Dict(dict) => dict
+            .items
+            .iter()
+            .map(|item| match &item.key {
+                Some(Expr::StringLiteral(key)) => Some((key.value.to_str(), &item.value)),
+                _ => None,
+            })
+            .collect(),
+        Expr::Call(call)
+            if matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "dict")
+                && matches!(model.resolve_name(scope, "dict"), Resolution::Unbound)
+                && call.arguments.args.is_empty() =>
+        {
+            call.arguments
+                .keywords
+                .iter()
+                .map(|k| k.arg.as_ref().map(|a| (a.as_str(), &k.value)))
+                .collect()
+        }
+        Expr::Name(name) => {
+            let name = name.id.as_str();
+            let Resolution::Values(found, values) = model.resolve_name(scope, name) else {
+                return None;
+            };
+            let mut entries = Vec::new();
+            for value in values {
+                let Value::Expr(e) = value else { return None };
+                if matches!(e, Expr::Name(_)) {
+                    return None;
+                }
+                entries.extend(dict_entries(model, found, e)?);
+            }
+            // Filled later: `d["client"] = w`; changed by a method: unknown.
+            let s = model.scope(found);
+            for store in s.item_stores.get(name).into_iter().flatten() {
+                entries.push((store.key?, store.value));
+            }
+            let mutated = s.calls.iter().any(|c| {
+                matches!(c.func.as_ref(), Expr::Attribute(a) if matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == name)
+                    && matches!(a.attr.as_str(), "update" | "setdefault" | "__setitem__" | "pop" | "popitem" | "clear"))
+            });
+            (!mutated).then_some(entries)
+        }
+        _ => None,
+    }
 }
 
 /// Names visible at `at` in `scope`, bound before it, that hold a user client on every path.

@@ -80,7 +80,8 @@ pub fn check(
                 ClientTaker::DatabricksFunctionClient,
             ))
         {
-            if let ClientArgument::Given(value) = client_argument(call, "client", Some(0))
+            if let ClientArgument::Given(value) =
+                client_argument(project.model(file), scope, call, "client", Some(0))
                 && dataflow.eval(file, scope, value).is_definite_user()
             {
                 out.push(

@@ -282,7 +282,8 @@ fn derived_from_user(
                 _ => None,
             };
             if let Some((keyword, position)) = taker
-                && let ClientArgument::Given(client) = client_argument(call, keyword, position)
+                && let ClientArgument::Given(client) =
+                    client_argument(project.model(file), scope, call, keyword, position)
             {
                 return dataflow.eval(file, scope, client).is_possible_user();
             }

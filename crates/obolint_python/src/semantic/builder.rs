@@ -34,6 +34,7 @@ fn new_scope<'a>(kind: ScopeKind, parent: Option<ScopeId>) -> Scope<'a> {
         bindings: FxHashMap::default(),
         globals: FxHashSet::default(),
         calls: Vec::new(),
+        item_stores: FxHashMap::default(),
     }
 }
 
@@ -96,6 +97,22 @@ impl<'a> Builder<'a> {
                 }
             }
             Expr::Starred(starred) => self.bind_target(&starred.value, Value::Unknown),
+            Expr::Subscript(subscript) => {
+                if let (Expr::Name(container), Value::Expr(value)) =
+                    (subscript.value.as_ref(), value)
+                {
+                    let key = match subscript.slice.as_ref() {
+                        Expr::StringLiteral(literal) => Some(literal.value.to_str()),
+                        _ => None,
+                    };
+                    let scope = self.current;
+                    self.model.scopes[scope.0 as usize]
+                        .item_stores
+                        .entry(container.id.as_str())
+                        .or_default()
+                        .push(super::ItemStore { key, value });
+                }
+            }
             Expr::Attribute(attribute) => {
                 if let (Expr::Name(receiver), Some((class, self_name))) =
                     (attribute.value.as_ref(), self.current_method())

@@ -81,6 +81,15 @@ pub struct Scope<'a> {
     /// Every call evaluated when this scope's code runs, in source order (comprehensions
     /// included; nested `def`s, classes and lambdas excluded: they have their own scopes).
     pub calls: Vec<&'a ExprCall>,
+    /// `name[key] = value` stores, by the container's name (`key` when it is a string literal):
+    /// how `**kwargs` dicts are filled.
+    pub item_stores: FxHashMap<&'a str, Vec<ItemStore<'a>>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct ItemStore<'a> {
+    pub key: Option<&'a str>,
+    pub value: &'a Expr,
 }
 
 #[derive(Debug)]
