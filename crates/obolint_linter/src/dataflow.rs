@@ -122,6 +122,7 @@ pub struct Dataflow<'p, 'a> {
     project: &'p Project<'a>,
     returns: RefCell<FxHashMap<FnRef, ClientValue>>,
     in_progress: RefCell<FxHashSet<FnRef>>,
+    parameters_in_progress: RefCell<FxHashSet<(FnRef, String)>>,
 }
 
 impl<'p, 'a> Dataflow<'p, 'a> {
@@ -130,6 +131,7 @@ impl<'p, 'a> Dataflow<'p, 'a> {
             project,
             returns: RefCell::default(),
             in_progress: RefCell::default(),
+            parameters_in_progress: RefCell::default(),
         }
     }
 
@@ -141,8 +143,112 @@ impl<'p, 'a> Dataflow<'p, 'a> {
     pub fn eval_name(&self, file: FileIdx, scope: ScopeId, name: &str) -> ClientValue {
         match self.project.model(file).resolve_name(scope, name) {
             Resolution::Values(found, values) => self.join_values(file, found, &values, 0),
+            Resolution::Parameter(found, values) => {
+                self.parameter_with_values(file, found, name, &values, 0)
+            }
             _ => ClientValue::Unknown,
         }
+    }
+
+    /// A parameter: what every resolved call passes for it, joined with what the body
+    /// reassigns it to.
+    fn parameter_with_values(
+        &self,
+        file: FileIdx,
+        scope: ScopeId,
+        name: &str,
+        values: &[Value<'_>],
+        depth: u32,
+    ) -> ClientValue {
+        let passed = self.parameter_value(file, scope, name, depth);
+        if values.is_empty() {
+            return passed;
+        }
+        passed.join(self.join_values(file, scope, values, depth))
+    }
+
+    /// The join of the arguments every resolved call site passes for parameter `name` of the
+    /// function whose scope is `scope`. Unknown when there is no call site, or one the analyzer
+    /// cannot match (`*args`, `**kwargs`).
+    fn parameter_value(
+        &self,
+        file: FileIdx,
+        scope: ScopeId,
+        name: &str,
+        depth: u32,
+    ) -> ClientValue {
+        if depth > MAX_DEPTH {
+            return ClientValue::Unknown;
+        }
+        let model = self.project.model(file);
+        let Some(func) = model.function_of_scope(scope) else {
+            return ClientValue::Unknown;
+        };
+        let function = FnRef { file, func };
+        let key = (function, name.to_string());
+        if !self.parameters_in_progress.borrow_mut().insert(key.clone()) {
+            return ClientValue::Unknown;
+        }
+        let value = self.arguments_for(function, name, depth);
+        self.parameters_in_progress.borrow_mut().remove(&key);
+        value
+    }
+
+    fn arguments_for(&self, function: FnRef, name: &str, depth: u32) -> ClientValue {
+        let model = self.project.model(function.file);
+        let info = model.function(function.func);
+        let parameters = &info.def.parameters;
+        let positional: Vec<_> = parameters
+            .posonlyargs
+            .iter()
+            .chain(&parameters.args)
+            .collect();
+        let position = positional
+            .iter()
+            .position(|p| p.parameter.name.as_str() == name);
+        let keyword_only = parameters
+            .kwonlyargs
+            .iter()
+            .find(|p| p.parameter.name.as_str() == name);
+        let Some(parameter) = position.map(|i| positional[i]).or(keyword_only) else {
+            return ClientValue::Unknown; // `*args` or `**kwargs`
+        };
+        let by_keyword = position.is_none_or(|i| i >= parameters.posonlyargs.len());
+        let sites = self.project.callers(function);
+        if sites.is_empty() {
+            return ClientValue::Unknown;
+        }
+        let mut result: Option<ClientValue> = None;
+        for site in sites {
+            let arguments = &site.call.arguments;
+            if arguments.args.iter().any(Expr::is_starred_expr)
+                || arguments.keywords.iter().any(|k| k.arg.is_none())
+            {
+                return ClientValue::Unknown;
+            }
+            let offset = usize::from(site.bound && info.receiver.is_some());
+            let given = arguments
+                .find_keyword(name)
+                .filter(|_| by_keyword)
+                .map(|k| &k.value)
+                .or_else(|| {
+                    position
+                        .and_then(|i| i.checked_sub(offset))
+                        .and_then(|i| arguments.args.get(i))
+                });
+            let value = match (given, parameter.default()) {
+                (Some(argument), _) => self.eval_depth(site.file, site.scope, argument, depth + 1),
+                (None, Some(default)) => {
+                    self.eval_depth(function.file, info.parent_scope, default, depth + 1)
+                }
+                (None, None) => ClientValue::Unknown,
+            };
+            result = Some(match result {
+                Some(acc) => acc.join(value),
+                None => value,
+            });
+        }
+        result.unwrap_or(ClientValue::Unknown)
     }
 
     /// For a call to a client constructor (`WorkspaceClient`, `Config`, `VectorSearchClient`) or
@@ -263,6 +369,9 @@ impl<'p, 'a> Dataflow<'p, 'a> {
                 .resolve_name(scope, name.id.as_str())
             {
                 Resolution::Values(found, values) => self.join_values(file, found, &values, depth),
+                Resolution::Parameter(found, values) => {
+                    self.parameter_with_values(file, found, name.id.as_str(), &values, depth + 1)
+                }
                 Resolution::Imported(_) => self.symbol_value(file, scope, expr),
                 _ => ClientValue::Unknown,
             },

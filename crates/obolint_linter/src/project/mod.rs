@@ -14,7 +14,7 @@ use obolint_python::semantic::{
 use ruff_python_ast::Expr;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-pub use models::{LogCall, Models};
+pub use models::{CallSite, LogCall, Models};
 pub use time::{CallTime, TimeModel};
 
 use crate::settings::Settings;
@@ -64,6 +64,8 @@ pub struct Project<'a> {
     pub settings: &'a Settings,
     pub models: Models,
     pub time: TimeModel,
+    /// Every resolved call of each project function.
+    callers: FxHashMap<FnRef, Vec<CallSite<'a>>>,
 }
 
 /// The dotted module names a file can be imported as: relative to the root, and relative to a
@@ -130,10 +132,18 @@ impl<'a> Project<'a> {
             settings,
             models: Models::default(),
             time: TimeModel::default(),
+            callers: FxHashMap::default(),
         };
-        project.models = Models::build(&project);
+        let (models, callers) = Models::build(&project);
+        project.models = models;
+        project.callers = callers;
         project.time = TimeModel::build(&project);
         project
+    }
+
+    /// The resolved calls of `function` anywhere in the project.
+    pub fn callers(&self, function: FnRef) -> &[CallSite<'a>] {
+        self.callers.get(&function).map_or(&[], Vec::as_slice)
     }
 
     pub fn file(&self, idx: FileIdx) -> &ProjectFile<'a> {

@@ -7,10 +7,20 @@ use rayon::prelude::*;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{ClassRef, FileIdx, Project, Symbol};
+use super::{ClassRef, FileIdx, FnRef, Project, Symbol};
 use crate::dataflow::Dataflow;
+
+/// A call of a project function, for following arguments into its parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct CallSite<'a> {
+    pub file: FileIdx,
+    pub scope: ScopeId,
+    pub call: &'a ExprCall,
+    /// The receiver fills the first parameter (`self.m(x)`, `Class(x)` to `__init__`).
+    pub bound: bool,
+}
 
 /// A call that logs or saves a model.
 #[derive(Clone, Debug)]
@@ -36,7 +46,7 @@ pub struct Models {
 }
 
 impl Models {
-    pub(super) fn build(project: &Project<'_>) -> Self {
+    pub(super) fn build<'a>(project: &Project<'a>) -> (Self, FxHashMap<FnRef, Vec<CallSite<'a>>>) {
         let n = project.files.len();
         let mut models = Models {
             membership: vec![Vec::new(); n],
@@ -51,7 +61,11 @@ impl Models {
             .collect();
         let mut is_entry = vec![false; n];
         let mut builds_user_client = vec![false; n];
+        let mut callers: FxHashMap<FnRef, Vec<CallSite<'a>>> = FxHashMap::default();
         for (i, fact) in facts.into_iter().enumerate() {
+            for (function, site) in fact.calls_to {
+                callers.entry(function).or_default().push(site);
+            }
             is_entry[i] |= fact.defines_agent || fact.calls_set_model;
             builds_user_client[i] = fact.builds_user_client;
             models.log_calls.extend(fact.log_calls);
@@ -95,7 +109,7 @@ impl Models {
                 models.obo_entries.insert(entry);
             }
         }
-        models
+        (models, callers)
     }
 
     /// The file is part of some model's code.
@@ -112,18 +126,20 @@ impl Models {
 }
 
 /// What one file shows on its own.
-struct FileFacts {
+struct FileFacts<'a> {
+    calls_to: Vec<(FnRef, CallSite<'a>)>,
     defines_agent: bool,
     calls_set_model: bool,
     log_calls: Vec<LogCall>,
     builds_user_client: bool,
 }
 
-impl FileFacts {
-    fn of(project: &Project<'_>, file: FileIdx) -> Self {
+impl<'a> FileFacts<'a> {
+    fn of(project: &Project<'a>, file: FileIdx) -> Self {
         let model = project.model(file);
         let dataflow = Dataflow::new(project);
         let mut facts = FileFacts {
+            calls_to: Vec::new(),
             defines_agent: model
                 .class_ids()
                 .any(|class| project.agent_interface(ClassRef { file, class }).is_some()),
@@ -134,6 +150,39 @@ impl FileFacts {
         for (scope, call) in all_calls(model) {
             match project.symbol(file, scope, &call.func) {
                 Symbol::Known(KnownSymbol::SetModel) => facts.calls_set_model = true,
+                Symbol::Function(function) => {
+                    // `self.m(x)`, `obj.m(x)` bind the receiver; `Class.m(obj, x)` and plain
+                    // functions do not.
+                    let bound = match call.func.as_ref() {
+                        Expr::Attribute(attribute) => !matches!(
+                            project.symbol(file, scope, &attribute.value),
+                            Symbol::Class(_) | Symbol::Module(_)
+                        ),
+                        _ => false,
+                    };
+                    facts.calls_to.push((
+                        function,
+                        CallSite {
+                            file,
+                            scope,
+                            call,
+                            bound,
+                        },
+                    ));
+                }
+                Symbol::Class(class) => {
+                    if let Some(init) = project.find_method(class, "__init__") {
+                        facts.calls_to.push((
+                            init,
+                            CallSite {
+                                file,
+                                scope,
+                                call,
+                                bound: true,
+                            },
+                        ));
+                    }
+                }
                 Symbol::Known(KnownSymbol::LogModel(flavor)) => {
                     facts
                         .log_calls

@@ -17,8 +17,9 @@ pub enum Resolution<'a> {
     Function(FunctionId),
     /// A variable: every value assigned to it in `scope`.
     Values(ScopeId, Vec<Value<'a>>),
-    /// A parameter of the function whose scope this is (possibly also reassigned).
-    Parameter(ScopeId),
+    /// A parameter of the function whose scope this is, with the values it is reassigned to
+    /// in the body.
+    Parameter(ScopeId, Vec<Value<'a>>),
     /// Not bound in the file: a builtin, a star import, or a typo.
     Unbound,
 }
@@ -106,7 +107,7 @@ impl<'a> ModuleModel<'a> {
             }
         }
         if parameter {
-            return Resolution::Parameter(found);
+            return Resolution::Parameter(found, values);
         }
         if values.is_empty() && !imported.is_empty() {
             imported.dedup();
@@ -154,7 +155,7 @@ impl<'a> ModuleModel<'a> {
                     }
                     _ => NameMeaning::Other,
                 },
-                Resolution::Parameter(_) | Resolution::Unbound => NameMeaning::Other,
+                Resolution::Parameter(..) | Resolution::Unbound => NameMeaning::Other,
             },
             Expr::Attribute(attribute) => {
                 let attr = attribute.attr.as_str();
