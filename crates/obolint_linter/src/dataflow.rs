@@ -123,6 +123,8 @@ pub struct Dataflow<'p, 'a> {
     returns: RefCell<FxHashMap<FnRef, ClientValue>>,
     in_progress: RefCell<FxHashSet<FnRef>>,
     parameters_in_progress: RefCell<FxHashSet<(FnRef, String)>>,
+    /// Resolved names by expression address: every per-file rule asks about the same calls.
+    symbols: RefCell<FxHashMap<usize, Symbol>>,
 }
 
 impl<'p, 'a> Dataflow<'p, 'a> {
@@ -132,7 +134,19 @@ impl<'p, 'a> Dataflow<'p, 'a> {
             returns: RefCell::default(),
             in_progress: RefCell::default(),
             parameters_in_progress: RefCell::default(),
+            symbols: RefCell::default(),
         }
+    }
+
+    /// [`Project::symbol`], remembered per expression.
+    pub fn symbol(&self, file: FileIdx, scope: ScopeId, expr: &Expr) -> Symbol {
+        let key = std::ptr::from_ref(expr) as usize;
+        if let Some(symbol) = self.symbols.borrow().get(&key) {
+            return *symbol;
+        }
+        let symbol = self.project.symbol(file, scope, expr);
+        self.symbols.borrow_mut().insert(key, symbol);
+        symbol
     }
 
     pub fn eval(&self, file: FileIdx, scope: ScopeId, expr: &Expr) -> ClientValue {
@@ -275,7 +289,7 @@ impl<'p, 'a> Dataflow<'p, 'a> {
         };
         let keyword = |name: &str| call.arguments.find_keyword(name).map(|k| &k.value);
         let has_kwargs = call.arguments.keywords.iter().any(|k| k.arg.is_none());
-        let value = match self.project.symbol(file, scope, &call.func) {
+        let value = match self.symbol(file, scope, &call.func) {
             Symbol::UserClientFactory => ClientValue::User {
                 definite: true,
                 origin,
@@ -352,7 +366,7 @@ impl<'p, 'a> Dataflow<'p, 'a> {
                 if let Some(value) = self.construction_depth(file, scope, call, depth) {
                     return value;
                 }
-                match self.project.symbol(file, scope, &call.func) {
+                match self.symbol(file, scope, &call.func) {
                     Symbol::Known(KnownSymbol::ModelServingUserCredentials) => {
                         ClientValue::Strategy {
                             definite: true,
@@ -421,7 +435,7 @@ impl<'p, 'a> Dataflow<'p, 'a> {
 
     /// A dotted name that is itself a strategy (the vector search enum member).
     fn symbol_value(&self, file: FileIdx, scope: ScopeId, expr: &Expr) -> ClientValue {
-        match self.project.symbol(file, scope, expr) {
+        match self.symbol(file, scope, expr) {
             Symbol::Known(KnownSymbol::ModelServingUserCredentialsEnum) => ClientValue::Strategy {
                 definite: true,
                 kind: StrategyKind::VectorSearchEnum,
@@ -481,7 +495,7 @@ impl<'p, 'a> Dataflow<'p, 'a> {
                 }
             }
             for base in info.bases() {
-                if let Symbol::Class(b) = self.project.symbol(c.file, info.parent_scope, base) {
+                if let Symbol::Class(b) = self.symbol(c.file, info.parent_scope, base) {
                     stack.push(b);
                 }
             }

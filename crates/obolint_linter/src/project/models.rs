@@ -148,7 +148,7 @@ impl<'a> FileFacts<'a> {
             builds_user_client: false,
         };
         for (scope, call) in all_calls(model) {
-            match project.symbol(file, scope, &call.func) {
+            match dataflow.symbol(file, scope, &call.func) {
                 Symbol::Known(KnownSymbol::SetModel) => facts.calls_set_model = true,
                 Symbol::Function(function) => {
                     // `self.m(x)`, `obj.m(x)` bind the receiver; `Class.m(obj, x)` and plain

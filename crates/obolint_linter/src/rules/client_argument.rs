@@ -38,7 +38,7 @@ pub fn check_client_takers(
             name,
             keyword,
             position,
-        }) = target_of(project.symbol(file, scope, &call.func))
+        }) = target_of(dataflow.symbol(file, scope, &call.func))
         else {
             continue;
         };

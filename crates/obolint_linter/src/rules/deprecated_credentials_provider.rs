@@ -53,7 +53,7 @@ pub fn check(
     let model = project.model(file);
     let id = project.file(file).id;
     for (scope, call) in all_calls(model) {
-        let class = match project.symbol(file, scope, &call.func) {
+        let class = match dataflow.symbol(file, scope, &call.func) {
             Symbol::Known(k @ (KnownSymbol::WorkspaceClient | KnownSymbol::Config)) => {
                 k.display_name()
             }

@@ -104,7 +104,7 @@ pub fn check(
     let id = project.file(file).id;
     let info = &MisplacedOboStrategy::INFO;
     for (scope, call) in all_calls(project.model(file)) {
-        let symbol = project.symbol(file, scope, &call.func);
+        let symbol = dataflow.symbol(file, scope, &call.func);
         for keyword in &call.arguments.keywords {
             let Some(arg) = keyword.arg.as_ref().map(|a| a.as_str()) else {
                 continue;

@@ -75,7 +75,7 @@ pub fn check(
     let id = project.file(file).id;
     let info = &OboUnsupportedResource::INFO;
     for (scope, call) in all_calls(project.model(file)) {
-        if project.symbol(file, scope, &call.func)
+        if dataflow.symbol(file, scope, &call.func)
             == Symbol::Known(KnownSymbol::ClientTaker(
                 ClientTaker::DatabricksFunctionClient,
             ))

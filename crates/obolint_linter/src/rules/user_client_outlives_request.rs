@@ -7,7 +7,6 @@ use obolint_python::semantic::{ModuleModel, Resolution, ScopeId};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::client_argument::{ClientArgument, client_argument};
 use crate::dataflow::Dataflow;
 use crate::project::time::CallTime;
 use crate::project::{FileIdx, FnRef, Project, Symbol};
@@ -149,11 +148,16 @@ pub fn check(project: &Project<'_>, dataflow: &Dataflow<'_, '_>, out: &mut Vec<D
                         value,
                         call,
                     } => {
-                        if is_module_level(model, info.scope, container)
-                            && CONTAINER_METHODS.contains(&method)
+                        if CONTAINER_METHODS.contains(&method)
+                            && let Some((what, label)) =
+                                lasting_container(model, info.scope, container)
                             && outlives(project, dataflow, file, info.scope, value)
                         {
-                            report(call, "user client stored in a module-level container, where it outlives the request".to_string(), "kept across requests");
+                            report(
+                                call,
+                                format!("user client stored {what}, where it outlives the request"),
+                                label,
+                            );
                         }
                     }
                 }
@@ -161,7 +165,7 @@ pub fn check(project: &Project<'_>, dataflow: &Dataflow<'_, '_>, out: &mut Vec<D
         }
         // Process-wide setters, wherever they are called.
         for (scope, call) in crate::project::models::all_calls(model) {
-            if project.symbol(file, scope, &call.func)
+            if dataflow.symbol(file, scope, &call.func)
                 == Symbol::Known(KnownSymbol::GlobalClientSetter)
                 && let Some(arg) = call.arguments.args.first()
                 && outlives(project, dataflow, file, scope, arg)
@@ -272,21 +276,10 @@ fn derived_from_user(
     if dataflow.eval(file, scope, value).is_possible_user() {
         return true;
     }
+    let derived = |e: &Expr| derived_from_user(project, dataflow, file, scope, e, depth + 1);
+    let model = project.model(file);
     match value {
         Expr::Call(call) => {
-            // An object built with the user client.
-            let taker = match project.symbol(file, scope, &call.func) {
-                Symbol::Known(KnownSymbol::GenieAgent) => Some(("client", Some(5))),
-                Symbol::Known(KnownSymbol::Genie) => Some(("client", Some(1))),
-                Symbol::Known(KnownSymbol::ClientTaker(taker)) => Some(taker.client_parameter()),
-                _ => None,
-            };
-            if let Some((keyword, position)) = taker
-                && let ClientArgument::Given(client) =
-                    client_argument(project.model(file), scope, call, keyword, position)
-            {
-                return dataflow.eval(file, scope, client).is_possible_user();
-            }
             // A credential snapshot: `w.config.authenticate()`.
             if let Expr::Attribute(method) = call.func.as_ref()
                 && method.attr.as_str() == "authenticate"
@@ -295,23 +288,87 @@ fn derived_from_user(
             {
                 return dataflow.eval(file, scope, &config.value).is_possible_user();
             }
-            false
+            // An object built with it: a library class or a project class given the client
+            // (`GenieAgent(client=w)`, `MyTool(w)`, `functools.partial(f, w)`). Builtins
+            // (`str(w)`, `len(...)`) make no such object.
+            let builds_object = match dataflow.symbol(file, scope, &call.func) {
+                Symbol::Known(_) | Symbol::Class(_) => true,
+                Symbol::Unknown => matches!(
+                    model.meaning(scope, &call.func),
+                    obolint_python::semantic::NameMeaning::Qualified(_)
+                ),
+                _ => false,
+            };
+            builds_object
+                && (call.arguments.args.iter().any(&derived)
+                    || call.arguments.keywords.iter().any(|k| derived(&k.value)))
         }
         // `w.config.token`
         Expr::Attribute(attribute) if attribute.attr.as_str() == "token" => {
             matches!(attribute.value.as_ref(), Expr::Attribute(config) if config.attr.as_str() == "config"
                 && dataflow.eval(file, scope, &config.value).is_possible_user())
         }
-        Expr::Name(name) => match project.model(file).resolve_name(scope, name.id.as_str()) {
+        // Containers holding it.
+        Expr::List(list) => list.elts.iter().any(derived),
+        Expr::Tuple(tuple) => tuple.elts.iter().any(derived),
+        Expr::Set(set) => set.elts.iter().any(derived),
+        Expr::Dict(dict) => dict.items.iter().any(|item| derived(&item.value)),
+        // A closure capturing it.
+        Expr::Lambda(lambda) => captures_user(project, dataflow, file, scope, &lambda.body),
+        Expr::Name(name) => match model.resolve_name(scope, name.id.as_str()) {
             Resolution::Values(found, values) => values.iter().any(|v| match v {
                 obolint_python::semantic::Value::Expr(e) => {
                     derived_from_user(project, dataflow, file, found, e, depth + 1)
                 }
                 _ => false,
             }),
+            // A nested `def` that captures it.
+            Resolution::Function(func) => {
+                let info = model.function(func);
+                info.parent_scope == scope
+                    && info.def.body.iter().any(|stmt| {
+                        let mut names = NameCollector::default();
+                        ruff_python_ast::visitor::Visitor::visit_stmt(&mut names, stmt);
+                        names.names.iter().any(|n| {
+                            model.lookup_scope(info.scope, n) != Some(info.scope)
+                                && dataflow.eval_name(file, info.scope, n).is_possible_user()
+                        })
+                    })
+            }
             _ => false,
         },
         _ => false,
+    }
+}
+
+/// A lambda body refers to a user client of the enclosing scope.
+fn captures_user(
+    project: &Project<'_>,
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    scope: ScopeId,
+    body: &Expr,
+) -> bool {
+    let mut names = NameCollector::default();
+    ruff_python_ast::visitor::Visitor::visit_expr(&mut names, body);
+    let _ = project;
+    names
+        .names
+        .iter()
+        .any(|n| dataflow.eval_name(file, scope, n).is_possible_user())
+}
+
+#[derive(Default)]
+struct NameCollector {
+    names: Vec<String>,
+}
+
+impl<'e> ruff_python_ast::visitor::Visitor<'e> for NameCollector {
+    fn visit_expr(&mut self, expr: &'e Expr) {
+        if let Expr::Name(name) = expr {
+            self.names.push(name.id.to_string());
+        }
+        ruff_python_ast::visitor::walk_expr(self, expr);
     }
 }
 
@@ -360,22 +417,47 @@ fn lasting_target(
                 )
             })
         }
-        Expr::Subscript(subscript) => is_module_level(model, scope, &subscript.value).then(|| {
-            (
-                "in a module-level container".to_string(),
-                "kept across requests",
-            )
-        }),
+        Expr::Subscript(subscript) => lasting_container(model, scope, &subscript.value),
         _ => None,
     }
 }
 
-/// `name` is a variable of the module (a container shared by every request), seen from `scope`.
-fn is_module_level(model: &ModuleModel<'_>, scope: ScopeId, expr: &Expr) -> bool {
-    let Expr::Name(name) = expr else { return false };
-    model.lookup_scope(scope, name.id.as_str()) == Some(ModuleModel::MODULE_SCOPE)
-        && matches!(
-            model.resolve_name(scope, name.id.as_str()),
-            Resolution::Values(..)
-        )
+/// A container every request shares: a module-level variable, or a parameter whose default is
+/// a mutable literal (evaluated once, when the `def` runs).
+fn lasting_container(
+    model: &ModuleModel<'_>,
+    scope: ScopeId,
+    expr: &Expr,
+) -> Option<(String, &'static str)> {
+    let Expr::Name(name) = expr else { return None };
+    let name = name.id.as_str();
+    match model.resolve_name(scope, name) {
+        Resolution::Values(..)
+            if model.lookup_scope(scope, name) == Some(ModuleModel::MODULE_SCOPE) =>
+        {
+            Some((
+                "in a module-level container".to_string(),
+                "kept across requests",
+            ))
+        }
+        Resolution::Parameter(found, _) => {
+            let function = model.function_of_scope(found)?;
+            let default = model
+                .function(function)
+                .def
+                .parameters
+                .iter_non_variadic_params()
+                .find(|p| p.parameter.name.as_str() == name)?
+                .default()?;
+            let mutable = matches!(default, Expr::Dict(_) | Expr::List(_) | Expr::Set(_))
+                || matches!(default, Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if matches!(n.id.as_str(), "dict" | "list" | "set")));
+            mutable.then(|| {
+                (
+                    format!("in the default argument `{name}`"),
+                    "a default is shared by every call",
+                )
+            })
+        }
+        _ => None,
+    }
 }

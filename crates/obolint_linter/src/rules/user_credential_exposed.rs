@@ -91,7 +91,7 @@ pub fn check(
     };
     // Calls: print, logging, os.environ.update/setdefault, os.putenv.
     for (scope, call) in crate::project::models::all_calls(model) {
-        let sink = match project.symbol(file, scope, &call.func) {
+        let sink = match dataflow.symbol(file, scope, &call.func) {
             Symbol::Unknown if matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "print" && matches!(model.resolve_name(scope, "print"), Resolution::Unbound)) => {
                 Some("printed")
             }

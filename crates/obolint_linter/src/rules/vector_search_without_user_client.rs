@@ -79,7 +79,8 @@ pub fn check(
     }
     let id = project.file(file).id;
     for (scope, call) in all_calls(project.model(file)) {
-        if project.symbol(file, scope, &call.func) != Symbol::Known(KnownSymbol::VectorSearchClient)
+        if dataflow.symbol(file, scope, &call.func)
+            != Symbol::Known(KnownSymbol::VectorSearchClient)
         {
             continue;
         }
