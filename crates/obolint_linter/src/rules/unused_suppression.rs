@@ -5,6 +5,8 @@ use obolint_macros::rule;
 use ruff_python_ast::Stmt;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
+use obolint_python::semantic::statements::child_bodies;
+
 use crate::config::{CATALOG_CODES, RuleSettings};
 use crate::rules::Rule;
 use crate::suppression::{Directive, SuppressedCode};
@@ -155,7 +157,12 @@ fn removal(text: &str, lines: &LineIndex, directive: &Directive, code: &Suppress
 /// statement, the header for a compound one (`def ...(` spanning lines, up to its `:`).
 pub fn statement_last_line(body: &[Stmt], offset: TextSize, lines: &LineIndex) -> Option<usize> {
     let stmt = body.iter().find(|s| s.range().contains_inclusive(offset))?;
-    let children = child_bodies(stmt);
+    // Unlike a run of the code, the search for the innermost statement enters definitions too.
+    let children: Vec<&[Stmt]> = match stmt {
+        Stmt::FunctionDef(def) => vec![&def.body],
+        Stmt::ClassDef(def) => vec![&def.body],
+        other => child_bodies(other),
+    };
     for child in &children {
         if let Some(line) = statement_last_line(child, offset, lines) {
             return Some(line);
@@ -177,31 +184,5 @@ pub fn statement_last_line(body: &[Stmt], offset: TextSize, lines: &LineIndex) -
             })
         }
         None => Some(lines.line_of(stmt.end())),
-    }
-}
-
-fn child_bodies(stmt: &Stmt) -> Vec<&[Stmt]> {
-    match stmt {
-        Stmt::FunctionDef(s) => vec![&s.body],
-        Stmt::ClassDef(s) => vec![&s.body],
-        Stmt::If(s) => {
-            let mut bodies: Vec<&[Stmt]> = vec![&s.body];
-            bodies.extend(s.elif_else_clauses.iter().map(|c| &c.body[..]));
-            bodies
-        }
-        Stmt::For(s) => vec![&s.body, &s.orelse],
-        Stmt::While(s) => vec![&s.body, &s.orelse],
-        Stmt::With(s) => vec![&s.body],
-        Stmt::Try(s) => {
-            let mut bodies: Vec<&[Stmt]> = vec![&s.body];
-            bodies.extend(s.handlers.iter().map(|h| match h {
-                ruff_python_ast::ExceptHandler::ExceptHandler(h) => &h.body[..],
-            }));
-            bodies.push(&s.orelse);
-            bodies.push(&s.finalbody);
-            bodies
-        }
-        Stmt::Match(s) => s.cases.iter().map(|c| &c.body[..]).collect(),
-        _ => Vec::new(),
     }
 }

@@ -3,6 +3,7 @@
 use obolint_diagnostics::{Diagnostic, Label};
 use obolint_macros::rule;
 use obolint_python::known::KnownSymbol;
+use obolint_python::semantic::statements::flat_statements;
 use obolint_python::semantic::{ModuleModel, Resolution, ScopeId};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
@@ -191,7 +192,7 @@ enum Store<'a> {
 
 /// Stores in a function body (not in nested `def`s, classes or lambdas, which run elsewhere).
 fn collect_stores<'a>(body: &'a [Stmt], out: &mut Vec<Store<'a>>) {
-    for stmt in body {
+    for stmt in flat_statements(body) {
         match stmt {
             Stmt::Assign(assign) => {
                 for target in &assign.targets {
@@ -221,30 +222,6 @@ fn collect_stores<'a>(body: &'a [Stmt], out: &mut Vec<Store<'a>>) {
                         call: call.range(),
                     });
                 }
-            }
-            Stmt::If(s) => {
-                collect_stores(&s.body, out);
-                for clause in &s.elif_else_clauses {
-                    collect_stores(&clause.body, out);
-                }
-            }
-            Stmt::For(s) => {
-                collect_stores(&s.body, out);
-                collect_stores(&s.orelse, out);
-            }
-            Stmt::While(s) => {
-                collect_stores(&s.body, out);
-                collect_stores(&s.orelse, out);
-            }
-            Stmt::With(s) => collect_stores(&s.body, out),
-            Stmt::Try(s) => {
-                collect_stores(&s.body, out);
-                for handler in &s.handlers {
-                    let ruff_python_ast::ExceptHandler::ExceptHandler(h) = handler;
-                    collect_stores(&h.body, out);
-                }
-                collect_stores(&s.orelse, out);
-                collect_stores(&s.finalbody, out);
             }
             _ => {}
         }

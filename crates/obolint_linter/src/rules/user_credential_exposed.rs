@@ -2,6 +2,7 @@
 
 use obolint_diagnostics::{Diagnostic, Label};
 use obolint_macros::rule;
+use obolint_python::semantic::statements::flat_statements;
 use obolint_python::semantic::{ModuleModel, Resolution, ScopeId, Value};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, Stmt};
@@ -135,9 +136,7 @@ pub fn check(
         bodies.push((info.scope, &info.def.body, request_root));
     }
     for (scope, body, request_root) in bodies {
-        let mut statements = Vec::new();
-        flat_statements(body, &mut statements);
-        for stmt in statements {
+        for stmt in flat_statements(body) {
             match stmt {
                 Stmt::Assign(assign) => {
                     let to_environ = assign.targets.iter().any(|t| matches!(t, Expr::Subscript(s) if is_environ(project, file, scope, &s.value)));
@@ -214,39 +213,6 @@ fn is_logger(
         _ => {
             let _ = (project, file);
             false
-        }
-    }
-}
-
-fn flat_statements<'a>(body: &'a [Stmt], out: &mut Vec<&'a Stmt>) {
-    for stmt in body {
-        out.push(stmt);
-        match stmt {
-            Stmt::If(s) => {
-                flat_statements(&s.body, out);
-                for clause in &s.elif_else_clauses {
-                    flat_statements(&clause.body, out);
-                }
-            }
-            Stmt::For(s) => {
-                flat_statements(&s.body, out);
-                flat_statements(&s.orelse, out);
-            }
-            Stmt::While(s) => {
-                flat_statements(&s.body, out);
-                flat_statements(&s.orelse, out);
-            }
-            Stmt::With(s) => flat_statements(&s.body, out),
-            Stmt::Try(s) => {
-                flat_statements(&s.body, out);
-                for handler in &s.handlers {
-                    let ruff_python_ast::ExceptHandler::ExceptHandler(h) = handler;
-                    flat_statements(&h.body, out);
-                }
-                flat_statements(&s.orelse, out);
-                flat_statements(&s.finalbody, out);
-            }
-            _ => {}
         }
     }
 }

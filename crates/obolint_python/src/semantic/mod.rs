@@ -10,6 +10,7 @@
 
 mod builder;
 mod resolve;
+pub mod statements;
 
 use ruff_python_ast::{Expr, ExprCall, ExprLambda, Stmt, StmtClassDef, StmtFunctionDef};
 use ruff_text_size::TextRange;
