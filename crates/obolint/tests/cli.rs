@@ -667,3 +667,95 @@ fn output_file_statistics_and_github_default() {
     );
     assert!(text.contains("::error file=agent.py,line=11,"), "{text}");
 }
+
+#[test]
+fn self_referencing_assignments_and_call_chains_stay_fast() {
+    // Each of these took exponential time before names and returns were remembered.
+    let mut chain =
+        String::from("import mlflow\nfrom databricks.sdk import WorkspaceClient\nc = None\n");
+    chain.push_str(&"c = c\n".repeat(40));
+    chain.push_str("def g(w=None):\n");
+    chain.push_str(&"    w = w or WorkspaceClient()\n".repeat(40));
+    chain.push_str("    return w\ndef f0():\n    return None\n");
+    for i in 1..40 {
+        chain.push_str(&format!(
+            "def f{i}():\n    return f{p}() or f{p}() or f{p}() or f{p}()\n",
+            p = i - 1
+        ));
+    }
+    chain.push_str("mlflow.log_param(key=c, value=g(), other=f39())\n");
+    let dir = project(&[("agent.py", &chain)]);
+    let started = std::time::Instant::now();
+    let output = obolint(dir.path(), &["check"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn suppression_edge_cases_fix_cleanly() {
+    let text = "import mlflow\nx: int = \"a\"  # type: ignore  # noqa: OBO101\n# pylint: disable=foo  # noqa: OBO102 -- why\ny = 1  # noqa: OBO101  # pylint: disable=bar\nz = 2  # noqa:\u{a0}OBO101,\u{3000}OBO102\nw = 3  # noqa: obo101\ndef f(:\n    pass\n";
+    let dir = project(&[("a.py", text)]);
+    // A code the parser cannot read is not a blanket suppression: the syntax error still shows.
+    let output = obolint(dir.path(), &["check", "--output-format", "json"]);
+    assert!(codes(&output).contains(&"OBO900".to_string()));
+    let output = obolint(dir.path(), &["check", "--fix"]);
+    assert!(
+        output.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a.py")).unwrap(),
+        "import mlflow\nx: int = \"a\"  # type: ignore\n# pylint: disable=foo\ny = 1  # pylint: disable=bar\nz = 2\nw = 3\ndef f(:\n    pass\n"
+    );
+}
+
+#[test]
+fn deep_nesting_survives_fixing() {
+    let deep = format!(
+        "import mlflow  # noqa: OBO101\nx = {}1\n",
+        "-".repeat(200_000)
+    );
+    let dir = project(&[("deep.py", deep.as_str())]);
+    let output = obolint(dir.path(), &["check", "--diff"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn fixing_through_a_symlink_keeps_the_link() {
+    let dir = project(&[("shared/util.py", "import mlflow  # noqa: OBO101\n")]);
+    fs::create_dir_all(dir.path().join("proj")).unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("shared/util.py"),
+        dir.path().join("proj/util.py"),
+    )
+    .unwrap();
+    let output = obolint(dir.path(), &["check", "--fix", "proj"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(
+        fs::symlink_metadata(dir.path().join("proj/util.py"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("shared/util.py")).unwrap(),
+        "import mlflow\n"
+    );
+}

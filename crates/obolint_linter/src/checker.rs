@@ -72,7 +72,7 @@ pub enum CheckError {
 /// tree recurse once per nesting level; CPython itself gives up long before this is reached, but a
 /// generated or hostile file must not crash the run. Stacks are reserved, not committed, so this
 /// costs address space only.
-const WORKER_STACK: usize = 512 * 1024 * 1024;
+pub(crate) const WORKER_STACK: usize = 512 * 1024 * 1024;
 
 pub fn check(request: &CheckRequest) -> Result<CheckReport, CheckError> {
     match rayon::ThreadPoolBuilder::new()

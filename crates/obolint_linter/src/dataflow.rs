@@ -123,6 +123,9 @@ pub struct Dataflow<'p, 'a> {
     returns: RefCell<FxHashMap<FnRef, ClientValue>>,
     in_progress: RefCell<FxHashSet<FnRef>>,
     parameters_in_progress: RefCell<FxHashSet<(FnRef, String)>>,
+    names: RefCell<FxHashMap<(FileIdx, ScopeId, String), ClientValue>>,
+    names_in_progress: RefCell<FxHashSet<(FileIdx, ScopeId, String)>>,
+    parameters: RefCell<FxHashMap<(FnRef, String), ClientValue>>,
     /// Resolved names by expression address: every per-file rule asks about the same calls.
     symbols: RefCell<FxHashMap<usize, Symbol>>,
 }
@@ -135,6 +138,9 @@ impl<'p, 'a> Dataflow<'p, 'a> {
             in_progress: RefCell::default(),
             parameters_in_progress: RefCell::default(),
             symbols: RefCell::default(),
+            names: RefCell::default(),
+            names_in_progress: RefCell::default(),
+            parameters: RefCell::default(),
         }
     }
 
@@ -200,11 +206,15 @@ impl<'p, 'a> Dataflow<'p, 'a> {
         };
         let function = FnRef { file, func };
         let key = (function, name.to_string());
+        if let Some(value) = self.parameters.borrow().get(&key) {
+            return value.clone();
+        }
         if !self.parameters_in_progress.borrow_mut().insert(key.clone()) {
             return ClientValue::Unknown;
         }
         let value = self.arguments_for(function, name, depth);
         self.parameters_in_progress.borrow_mut().remove(&key);
+        self.parameters.borrow_mut().insert(key, value.clone());
         value
     }
 
@@ -377,18 +387,7 @@ impl<'p, 'a> Dataflow<'p, 'a> {
                     _ => ClientValue::Unknown,
                 }
             }
-            Expr::Name(name) => match self
-                .project
-                .model(file)
-                .resolve_name(scope, name.id.as_str())
-            {
-                Resolution::Values(found, values) => self.join_values(file, found, &values, depth),
-                Resolution::Parameter(found, values) => {
-                    self.parameter_with_values(file, found, name.id.as_str(), &values, depth + 1)
-                }
-                Resolution::Imported(_) => self.symbol_value(file, scope, expr),
-                _ => ClientValue::Unknown,
-            },
+            Expr::Name(name) => self.name_value(file, scope, name.id.as_str(), expr, depth),
             Expr::Attribute(attribute) => {
                 let model = self.project.model(file);
                 if let Expr::Name(base) = attribute.value.as_ref()
@@ -431,6 +430,36 @@ impl<'p, 'a> Dataflow<'p, 'a> {
             | Expr::Set(_) => not_user,
             _ => ClientValue::Unknown,
         }
+    }
+
+    /// What a name holds, remembered per (file, scope, name): every assignment of a name is
+    /// evaluated once, so chains of self-referencing assignments (`w = w or ...`) stay linear.
+    fn name_value(
+        &self,
+        file: FileIdx,
+        scope: ScopeId,
+        name: &str,
+        expr: &Expr,
+        depth: u32,
+    ) -> ClientValue {
+        let key = (file, scope, name.to_string());
+        if let Some(value) = self.names.borrow().get(&key) {
+            return value.clone();
+        }
+        if !self.names_in_progress.borrow_mut().insert(key.clone()) {
+            return ClientValue::Unknown;
+        }
+        let value = match self.project.model(file).resolve_name(scope, name) {
+            Resolution::Values(found, values) => self.join_values(file, found, &values, depth),
+            Resolution::Parameter(found, values) => {
+                self.parameter_with_values(file, found, name, &values, depth + 1)
+            }
+            Resolution::Imported(_) => self.symbol_value(file, scope, expr),
+            _ => ClientValue::Unknown,
+        };
+        self.names_in_progress.borrow_mut().remove(&key);
+        self.names.borrow_mut().insert(key, value.clone());
+        value
     }
 
     /// A dotted name that is itself a strategy (the vector search enum member).
@@ -531,10 +560,9 @@ impl<'p, 'a> Dataflow<'p, 'a> {
         }
         let value = value.unwrap_or(ClientValue::Unknown);
         self.in_progress.borrow_mut().remove(&function);
-        // A value computed while a recursive call was cut short is not remembered.
-        if depth == 0 || self.in_progress.borrow().is_empty() {
-            self.returns.borrow_mut().insert(function, value.clone());
-        }
+        // Remembered even when a recursive call was cut short (that path is unknown): computing
+        // it again could take exponential time on chains of calls.
+        self.returns.borrow_mut().insert(function, value.clone());
         value
     }
 }

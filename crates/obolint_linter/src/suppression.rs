@@ -25,6 +25,9 @@ pub struct Directive {
     /// `None`: a bare `# noqa`, for every code.
     pub codes: Option<Vec<SuppressedCode>>,
     pub file_level: bool,
+    /// Written as a suppression but lists no code it can read (`# noqa: obo101`,
+    /// `# noqa OBO101`): it suppresses nothing.
+    pub malformed: bool,
 }
 
 impl Directive {
@@ -65,24 +68,36 @@ pub fn parse_comment(
     let base = usize::from(comment.start());
     let rest = &body[after_marker..];
     let mut directive_end = base + after_marker;
+    let mut malformed = false;
     let codes = if let Some(list) = rest.strip_prefix(':') {
         let list_start = after_marker + 1;
         let list = list.split(" -- ").next().unwrap_or(list);
         let mut codes = Vec::new();
-        let mut offset = 0;
-        for piece in list.split(|c: char| c == ',' || c.is_whitespace()) {
-            let start = offset;
-            offset += piece.len() + 1;
-            if piece.is_empty() {
-                continue;
+        // Pieces between separators, by byte offset (separators may be multi-byte white space).
+        let mut pieces: Vec<(usize, &str)> = Vec::new();
+        let mut start: Option<usize> = None;
+        for (i, c) in list.char_indices() {
+            let separator = c == ',' || c.is_whitespace();
+            match (separator, start) {
+                (true, Some(s)) => {
+                    pieces.push((s, &list[s..i]));
+                    start = None;
+                }
+                (false, None) => start = Some(i),
+                _ => {}
             }
+        }
+        if let Some(s) = start {
+            pieces.push((s, &list[s..]));
+        }
+        for (offset, piece) in pieces {
             let is_code = piece.chars().next().is_some_and(|c| c.is_ascii_uppercase())
                 && piece.chars().all(|c| c.is_ascii_alphanumeric())
                 && piece.chars().any(|c| c.is_ascii_digit());
             if !is_code {
                 break;
             }
-            let at = base + list_start + start;
+            let at = base + list_start + offset;
             codes.push(SuppressedCode {
                 code: piece.to_string(),
                 range: TextRange::new(
@@ -92,19 +107,28 @@ pub fn parse_comment(
             });
             directive_end = at + piece.len();
         }
-        if codes.is_empty() { None } else { Some(codes) }
-    } else {
-        // `# noqa` followed by a letter is some other word (`# noqavoid`), not a suppression.
-        if rest
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        {
-            return None;
+        // `# noqa: obo101`: a list with no code is a mistake, not a blanket suppression.
+        malformed = codes.is_empty();
+        if malformed {
+            directive_end = base + list_start + list.trim_end().len();
         }
-        None
+        Some(codes)
+    } else {
+        match rest.chars().next() {
+            // `# noqavoid`: some other word, not a suppression.
+            Some(c) if c.is_ascii_alphanumeric() => return None,
+            // `# noqa OBO101`: codes without the colon suppress nothing (and are reported).
+            Some(c) if c.is_whitespace() && rest.trim_start().starts_with("OBO") => {
+                malformed = true;
+                let listed = rest.split(" -- ").next().unwrap_or(rest).trim_end();
+                directive_end = base + after_marker + listed.len();
+                Some(Vec::new())
+            }
+            _ => None,
+        }
     };
     Some(Directive {
+        malformed,
         comment,
         directive: TextRange::new(
             TextSize::new((base + marker_at) as u32),
@@ -182,6 +206,16 @@ mod tests {
         assert!(parse("x  # type: ignore # noqa: OBO101").is_some());
         assert!(parse("x  # this is not noqa").is_none());
         assert!(parse("x  # noqavoid").is_none());
+        // Multi-byte white space between codes keeps the ranges on the codes.
+        let text = "x  # noqa:\u{a0}OBO101,\u{3000}OBO102";
+        let d = parse(text).unwrap();
+        let ranges: Vec<&str> = d.codes.iter().flatten().map(|c| &text[c.range]).collect();
+        assert_eq!(ranges, ["OBO101", "OBO102"]);
+        // A list with no readable code suppresses nothing.
+        let d = parse("x  # noqa: obo101").unwrap();
+        assert!(d.malformed && !d.covers("OBO101"));
+        assert!(parse("x  # noqa OBO101").unwrap().malformed);
+        assert!(!parse("x  # noqa  -- reason").unwrap().malformed);
     }
 
     #[test]

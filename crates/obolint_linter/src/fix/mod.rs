@@ -88,6 +88,18 @@ fn overlaps(a: TextRange, b: TextRange) -> bool {
 }
 
 pub fn fix(request: &CheckRequest, unsafe_fixes: bool) -> Result<FixOutcome, CheckError> {
+    // Re-parsing fixed files builds (and drops) syntax trees: on the big-stack workers, as in
+    // `check`, so deeply nested files cannot overflow the main thread's stack.
+    match rayon::ThreadPoolBuilder::new()
+        .stack_size(crate::checker::WORKER_STACK)
+        .build()
+    {
+        Ok(pool) => pool.install(|| fix_in_pool(request, unsafe_fixes)),
+        Err(_) => fix_in_pool(request, unsafe_fixes),
+    }
+}
+
+fn fix_in_pool(request: &CheckRequest, unsafe_fixes: bool) -> Result<FixOutcome, CheckError> {
     let mut request = request.clone();
     let mut files: BTreeMap<PathBuf, FixedFile> = BTreeMap::new();
     let mut dropped = Vec::new();
@@ -193,8 +205,12 @@ fn outcome(
 
 /// Replaces `path`'s content with `contents` atomically: a temporary file in the same folder,
 /// flushed, given the original's permissions, then renamed over it. Readers see the old file or
-/// the new one, never a half-written one.
+/// the new one, never a half-written one. A symbolic link is followed (the link stays); a file
+/// with several hard links gets a new inode, so the other links keep the old content.
 pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+    // Through a symbolic link, the file it points to is the one to replace: the link stays.
+    let resolved = std::fs::canonicalize(path)?;
+    let path = resolved.as_path();
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let name = path
         .file_name()

@@ -81,6 +81,18 @@ pub fn apply(
     }
     let mut out = Vec::new();
     for (i, directive) in directives.iter().enumerate() {
+        if directive.malformed {
+            out.push(
+                Diagnostic::new(
+                    UnusedSuppression::INFO.meta,
+                    UnusedSuppression::INFO.severity,
+                    "this suppression lists no rule code obolint can read (codes are upper case, after `noqa:`), so it suppresses nothing",
+                    Label::new(file, directive.directive, "suppresses nothing"),
+                )
+                .with_fix(Some(removal(text, lines, directive, None))),
+            );
+            continue;
+        }
         for code in directive.obolint_codes() {
             if used.iter().any(|(j, c)| *j == i && *c == code.code) {
                 continue;
@@ -104,7 +116,7 @@ pub fn apply(
                     message,
                     Label::new(file, code.range, label),
                 )
-                .with_fix(Some(removal(text, lines, directive, code))),
+                .with_fix(Some(removal(text, lines, directive, Some(code)))),
             );
         }
     }
@@ -112,44 +124,82 @@ pub fn apply(
 }
 
 /// Removes one code from its comment, or the whole comment when it is the last code.
-fn removal(text: &str, lines: &LineIndex, directive: &Directive, code: &SuppressedCode) -> Fix {
+fn removal(
+    text: &str,
+    lines: &LineIndex,
+    directive: &Directive,
+    code: Option<&SuppressedCode>,
+) -> Fix {
     let codes = directive.codes.as_deref().unwrap_or_default();
-    let index = codes.iter().position(|c| c == code).unwrap_or(0);
-    let range = if codes.len() > 1 {
-        if index > 0 {
+    if let Some(code) = code
+        && codes.len() > 1
+    {
+        let index = codes.iter().position(|c| c == code).unwrap_or(0);
+        let range = if index > 0 {
             TextRange::new(codes[index - 1].range.end(), code.range.end())
         } else {
             TextRange::new(code.range.start(), codes[1].range.start())
-        }
-    } else {
-        let line = lines.line_range(directive.line, text);
-        let before = &text[TextRange::new(line.start(), directive.comment.start())];
-        if before.trim().is_empty() {
-            // A comment on a line of its own: the whole line goes.
-            let next = if directive.line + 1 < lines.line_count() {
-                lines.line_start(directive.line + 1)
-            } else {
-                TextSize::of(text)
-            };
-            TextRange::new(line.start(), next)
-        } else {
-            let kept = before.trim_end().len();
-            let start = line.start() + TextSize::new(kept as u32);
-            // Anything after the codes in the comment (a reason) goes with it.
-            TextRange::new(start, directive.comment.end())
-        }
-    };
+        };
+        return Fix {
+            message: format!("Remove `{}`", code.code),
+            applicability: Applicability::Safe,
+            edits: vec![Edit {
+                range,
+                content: String::new(),
+            }],
+        };
+    }
     Fix {
-        message: if codes.len() > 1 {
-            format!("Remove `{}`", code.code)
-        } else {
-            "Remove the suppression".to_string()
-        },
+        message: "Remove the suppression".to_string(),
         applicability: Applicability::Safe,
         edits: vec![Edit {
-            range,
+            range: directive_removal(text, lines, directive),
             content: String::new(),
         }],
+    }
+}
+
+/// What removing a whole suppression removes: its `# noqa...` part and its reason, keeping
+/// other tools' comments on the line (`# type: ignore  # noqa: OBO101`).
+fn directive_removal(text: &str, lines: &LineIndex, directive: &Directive) -> TextRange {
+    let comment = directive.comment;
+    let comment_text = &text[comment];
+    let marker = usize::from(directive.directive.start() - comment.start());
+    // The `#` that opens this directive (the comment may hold several).
+    let hash = comment_text[..marker].rfind('#').unwrap_or(0);
+    let mut end = usize::from(directive.directive.end() - comment.start());
+    let rest = &comment_text[end..];
+    if rest.trim_start().starts_with("--") {
+        // The reason runs to the next comment on the line, or to the end.
+        end += rest.find(" #").unwrap_or(rest.len());
+    }
+    let before = comment_text[..hash].trim_end();
+    let after = comment_text[end..].trim();
+    let absolute = |offset: usize| comment.start() + TextSize::new(offset as u32);
+    if !before.is_empty() {
+        // Other comments before it: drop from the end of those to the end of the directive.
+        return TextRange::new(absolute(before.len()), absolute(end));
+    }
+    if !after.is_empty() {
+        // Other comments after it: drop the directive and the space up to them.
+        let next = end + (comment_text[end..].len() - comment_text[end..].trim_start().len());
+        return TextRange::new(comment.start(), absolute(next));
+    }
+    // The comment is only this directive: it goes, with the line when it stands alone.
+    let line = lines.line_range(directive.line, text);
+    let code_before = &text[TextRange::new(line.start(), comment.start())];
+    if code_before.trim().is_empty() {
+        let next = if directive.line + 1 < lines.line_count() {
+            lines.line_start(directive.line + 1)
+        } else {
+            TextSize::of(text)
+        };
+        TextRange::new(line.start(), next)
+    } else {
+        TextRange::new(
+            line.start() + TextSize::new(code_before.trim_end().len() as u32),
+            comment.end(),
+        )
     }
 }
 
