@@ -759,3 +759,15 @@ fn fixing_through_a_symlink_keeps_the_link() {
         "import mlflow\n"
     );
 }
+
+#[test]
+fn sarif_paths_are_relative_to_the_repository() {
+    let output = obolint(
+        &repo().join("fixtures/example-agent"),
+        &["check", "--output-format", "sarif"],
+    );
+    let log: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let uri = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"];
+    assert_eq!(uri, "fixtures/example-agent/sales_agent/agent.py");
+}

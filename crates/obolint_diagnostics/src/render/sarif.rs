@@ -1,6 +1,7 @@
 //! `--output-format sarif`: SARIF 2.1.0, as GitHub code scanning reads it.
 
 use std::io;
+use std::path::Path;
 
 use serde_json::{Value, json};
 
@@ -44,7 +45,21 @@ pub fn percent_encode_path(path: &str) -> String {
     out
 }
 
+/// The file's path relative to the root of the git repository holding it, as code scanning wants
+/// it; `None` outside any repository.
+fn repo_relative(path: &Path) -> Option<String> {
+    let root = path
+        .ancestors()
+        .skip(1)
+        .find(|dir| dir.join(".git").exists())?;
+    let relative = path.strip_prefix(root).ok()?;
+    Some(relative.to_string_lossy().replace('\\', "/"))
+}
+
 fn artifact_location(file: &SourceFile) -> Value {
+    if let Some(relative) = repo_relative(&file.path) {
+        return json!({ "uri": percent_encode_path(&relative), "uriBaseId": "%SRCROOT%" });
+    }
     if file.display_path.starts_with('/') {
         json!({ "uri": format!("file://{}", percent_encode_path(&file.display_path)) })
     } else {
@@ -179,7 +194,7 @@ pub fn render_sarif(
                 }
             },
             "columnKind": "unicodeCodePoints",
-            "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The folder obolint ran in" } } },
+            "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The root of the repository (or, outside one, the folder obolint ran in)" } } },
             "results": results,
         }]
     });
