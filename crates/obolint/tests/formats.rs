@@ -89,3 +89,23 @@ fn sarif() {
     assert_eq!(text, render("sarif"));
     insta::assert_snapshot!(text);
 }
+
+/// The README shows real output: the example under "$ obolint check fixtures/example-agent" is
+/// exactly what obolint prints.
+#[test]
+fn readme_example_is_current() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .expect("README");
+    let marker = "$ obolint check fixtures/example-agent\n";
+    let start = readme
+        .find(marker)
+        .expect("the README shows the example run")
+        + marker.len();
+    let end = start + readme[start..].find("```").expect("the example block ends");
+    assert_eq!(
+        &readme[start..end],
+        render("full"),
+        "update the example output in README.md"
+    );
+}
