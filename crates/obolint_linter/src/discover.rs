@@ -35,15 +35,17 @@ pub struct WalkWarning {
 
 #[derive(Debug, Default)]
 pub struct Discovered {
-    /// Python sources, in a stable order.
+    /// Python sources and notebooks, in a stable order.
     pub python: Vec<PathBuf>,
     /// Entries whose path is known but whose content cannot be read (a dangling symlink).
     pub unreadable: Vec<(PathBuf, String)>,
     pub warnings: Vec<WalkWarning>,
 }
 
+/// Python modules, Databricks source notebooks (`.py`) and Jupyter notebooks.
 fn is_python(path: &Path) -> bool {
-    path.extension().is_some_and(|ext| ext == "py")
+    path.extension()
+        .is_some_and(|ext| ext == "py" || ext == "ipynb")
 }
 
 /// Exclusion patterns: a pattern without `/` matches a file or folder name anywhere (`build`,

@@ -60,3 +60,13 @@ pub fn unreadable(file: FileId, range: TextRange, reason: &str) -> Diagnostic {
         Label::new(file, range, "not checked"),
     )
 }
+
+/// A notebook whose JSON cannot be read.
+pub fn broken_notebook(file: FileId, range: TextRange, reason: &str) -> Diagnostic {
+    Diagnostic::new(
+        SyntaxError::INFO.meta,
+        SyntaxError::INFO.severity,
+        format!("cannot read this notebook: {reason}"),
+        Label::new(file, range, "not checked"),
+    )
+}
