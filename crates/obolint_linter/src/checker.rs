@@ -20,6 +20,8 @@ use crate::config::{
 use crate::dataflow::Dataflow;
 use crate::discover::{WalkWarning, discover, project_root};
 use crate::load::{Loaded, load};
+use crate::manifest::{ManifestKind, ProjectManifest, parse_manifest, saved_code_path};
+use crate::project::models::normalize;
 use crate::project::{FileIdx, Project, ProjectFile, module_names, package_of};
 use crate::rules::{self, Rule};
 use crate::settings::Settings;
@@ -489,6 +491,69 @@ impl Run {
             }
         }
 
+        // Manifests: `MLmodel` files, and `resources.yaml` files that look like MLflow's (or
+        // that a log call names; see below).
+        let manifest_loads: Vec<(PathBuf, Loaded)> = found
+            .manifests
+            .par_iter()
+            .map(|p| {
+                let loaded = match request.sources.get(p) {
+                    Some(text) => Loaded::from_text(text.clone(), &words),
+                    None => load(p, &words),
+                };
+                (p.clone(), loaded)
+            })
+            .collect();
+        let mut manifests: Vec<ProjectManifest> = Vec::new();
+        let mut manifest_diagnostics: Vec<(usize, Diagnostic)> = Vec::new();
+        for (path, loaded) in manifest_loads {
+            let Some(kind) = ManifestKind::of(&path) else {
+                continue;
+            };
+            match loaded {
+                Loaded::Text { text, .. } => match parse_manifest(&text, kind) {
+                    Ok(manifest) => {
+                        let id = self.add_file(&path, text);
+                        manifests.push(ProjectManifest {
+                            id,
+                            path,
+                            manifest,
+                            entry: None,
+                            logged_by: Vec::new(),
+                        });
+                    }
+                    Err(error) => {
+                        let id = self.add_file(&path, text);
+                        file_diagnostics.push(rules::syntax_error::broken_yaml(
+                            id,
+                            TextRange::empty(error.offset),
+                            &error.message,
+                        ));
+                    }
+                },
+                Loaded::NotUtf8 { lossy, offset } => {
+                    let start = TextSize::new(offset.min(lossy.len()) as u32);
+                    let id = self.add_file(&path, lossy);
+                    manifest_diagnostics.push((
+                        0,
+                        rules::syntax_error::unreadable(
+                            id,
+                            TextRange::empty(start),
+                            "it is not valid UTF-8",
+                        ),
+                    ));
+                }
+                Loaded::Unreadable(reason) => {
+                    let id = self.add_file(&path, String::new());
+                    manifest_diagnostics.push((
+                        0,
+                        rules::syntax_error::unreadable(id, TextRange::default(), &reason),
+                    ));
+                }
+            }
+        }
+        file_diagnostics.extend(manifest_diagnostics.into_iter().map(|(_, d)| d));
+
         // Which rules run where: the nearest configuration of each file.
         let mut rule_settings: FxHashMap<FileId, RuleSettings> = FxHashMap::default();
         let ids: Vec<(FileId, PathBuf)> = self
@@ -514,12 +579,77 @@ impl Run {
                     id,
                     path: paths[i].clone(),
                     model: ModuleModel::build(source.body(), package_of(root, &paths[i])),
+                    written_by: origins
+                        .get(&i)
+                        .and_then(|(notebook, _)| file_ids.get(notebook).copied()),
                 })
             })
             .collect();
         let project = Project::new(root.to_path_buf(), project_files, &settings);
 
+        // Link the manifests to their models: the code saved next to an `MLmodel`, the log
+        // calls that name a `resources.yaml`.
+        for manifest in &mut manifests {
+            match manifest.manifest.kind {
+                ManifestKind::MlModel => {
+                    manifest.entry = saved_code_path(&manifest.path, &manifest.manifest)
+                        .and_then(|p| project.find_file(&p.canonicalize().unwrap_or(p)));
+                }
+                ManifestKind::ResourcesYaml => {
+                    let canonical = manifest
+                        .path
+                        .canonicalize()
+                        .unwrap_or_else(|_| manifest.path.clone());
+                    manifest.logged_by = project
+                        .models
+                        .log_calls
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, call)| {
+                            call.declaration.resources_file().is_some_and(|p| {
+                                p.canonicalize().unwrap_or_else(|_| p.to_path_buf()) == canonical
+                            })
+                        })
+                        .map(|(i, _)| i)
+                        .collect();
+                }
+            }
+        }
+        // A `resources.yaml` that no log call names and that has no `api_version` is not
+        // MLflow's (Databricks asset bundles use the name too).
+        manifests.retain(|m| {
+            m.manifest.kind == ManifestKind::MlModel
+                || !m.logged_by.is_empty()
+                || self.db.get(m.id).text.contains("api_version")
+        });
+
         let dataflow = Dataflow::new(&project);
+        if runs(Rule::ResourcesInsteadOfAuthPolicy) {
+            rules::resources_instead_of_auth_policy::check(
+                &project,
+                &manifests,
+                &mut file_diagnostics,
+            );
+        }
+        if runs(Rule::ResourcesAndAuthPolicy) {
+            rules::resources_and_auth_policy::check(&project, &manifests, &mut file_diagnostics);
+        }
+        if runs(Rule::MissingUserAuthPolicy) {
+            rules::missing_user_auth_policy::check(&project, &manifests, &mut file_diagnostics);
+        }
+        if runs(Rule::AuthPolicyUnsupportedFlavor) {
+            rules::auth_policy_unsupported_flavor::check(&project, &mut file_diagnostics);
+        }
+        if runs(Rule::UserScopesWithoutUserClient) {
+            rules::user_scopes_without_user_client::check(
+                &project,
+                &manifests,
+                &mut file_diagnostics,
+            );
+        }
+        if runs(Rule::InvalidResourcesBlock) {
+            rules::invalid_resources_block::check(&manifests, &mut file_diagnostics);
+        }
         if runs(Rule::UserClientAtLoadTime) {
             rules::user_client_at_load_time::check(&project, &dataflow, &mut file_diagnostics);
         }
@@ -658,6 +788,29 @@ impl Run {
             );
             diagnostics.extend(unused);
         }
+        for manifest in &manifests {
+            let file = self.db.get(manifest.id);
+            let comments = suppression::yaml_comments(&file.text);
+            let directives = suppression::directives(&file.text, &comments, &file.line_index);
+            let Some(settings) = rule_settings.get(&manifest.id) else {
+                continue;
+            };
+            if directives.is_empty() {
+                continue;
+            }
+            let diagnostics = by_file.entry(manifest.id).or_default();
+            let unused = rules::unused_suppression::apply(
+                manifest.id,
+                &file.text,
+                &file.line_index,
+                &[],
+                &directives,
+                diagnostics,
+                settings,
+            );
+            diagnostics.extend(unused);
+        }
+
         // What was found in the files that notebooks write is reported in the notebooks.
         let written_ids: FxHashMap<FileId, (FileId, &WrittenFile)> = origins
             .iter()
@@ -679,21 +832,6 @@ impl Run {
 
 fn is_ipynb(path: &Path) -> bool {
     path.extension().is_some_and(|ext| ext == "ipynb")
-}
-
-/// `a/./b/../c` → `a/c`, without touching the file system (a written file may not exist).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// Moves a diagnostic found in a file written by a notebook cell into that cell: its labels,

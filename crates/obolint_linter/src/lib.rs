@@ -8,6 +8,7 @@ pub mod discover;
 pub mod docs;
 pub mod fix;
 mod load;
+pub mod manifest;
 pub mod project;
 pub mod rules;
 pub mod settings;

@@ -70,3 +70,13 @@ pub fn broken_notebook(file: FileId, range: TextRange, reason: &str) -> Diagnost
         Label::new(file, range, "not checked"),
     )
 }
+
+/// A manifest whose YAML does not parse.
+pub fn broken_yaml(file: FileId, range: TextRange, reason: &str) -> Diagnostic {
+    Diagnostic::new(
+        SyntaxError::INFO.meta,
+        SyntaxError::INFO.severity,
+        format!("this YAML does not parse: {reason}"),
+        Label::new(file, range, "here"),
+    )
+}
