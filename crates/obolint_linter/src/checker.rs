@@ -650,6 +650,21 @@ impl Run {
         if runs(Rule::InvalidResourcesBlock) {
             rules::invalid_resources_block::check(&manifests, &mut file_diagnostics);
         }
+        if runs(Rule::UserResourceInSystemPolicy) {
+            let model_uses = |entry: FileIdx| {
+                project
+                    .models
+                    .files_of(entry)
+                    .flat_map(|f| crate::project::uses::uses_in(&project, &dataflow, f))
+                    .collect::<Vec<_>>()
+            };
+            rules::user_resource_in_system_policy::check(
+                &project,
+                &manifests,
+                &model_uses,
+                &mut file_diagnostics,
+            );
+        }
         if runs(Rule::UserClientAtLoadTime) {
             rules::user_client_at_load_time::check(&project, &dataflow, &mut file_diagnostics);
         }

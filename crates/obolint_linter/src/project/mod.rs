@@ -4,6 +4,7 @@
 pub mod declaration;
 pub mod models;
 pub mod time;
+pub mod uses;
 
 use std::path::{Path, PathBuf};
 

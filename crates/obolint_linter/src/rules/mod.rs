@@ -6,7 +6,7 @@
 //! the README table) is generated from that list.
 
 pub mod auth_policy_unsupported_flavor;
-mod client_argument;
+pub(crate) mod client_argument;
 pub mod deprecated_credentials_provider;
 pub mod genie_without_user_client;
 pub mod invalid_resources_block;
@@ -24,6 +24,7 @@ pub mod unused_suppression;
 pub mod user_client_at_load_time;
 pub mod user_client_outlives_request;
 pub mod user_credential_exposed;
+pub mod user_resource_in_system_policy;
 pub mod user_scopes_without_user_client;
 pub mod vector_search_without_user_client;
 
@@ -120,6 +121,7 @@ registry! {
     AuthPolicyUnsupportedFlavor => auth_policy_unsupported_flavor::AuthPolicyUnsupportedFlavor,
     UserScopesWithoutUserClient => user_scopes_without_user_client::UserScopesWithoutUserClient,
     InvalidResourcesBlock => invalid_resources_block::InvalidResourcesBlock,
+    UserResourceInSystemPolicy => user_resource_in_system_policy::UserResourceInSystemPolicy,
     SyntaxError => syntax_error::SyntaxError,
     UnusedSuppression => unused_suppression::UnusedSuppression,
 }
