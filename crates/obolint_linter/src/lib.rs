@@ -10,6 +10,7 @@ pub mod fix;
 mod load;
 pub mod project;
 pub mod rules;
+pub mod scope_table;
 pub mod settings;
 pub mod suppression;
 
