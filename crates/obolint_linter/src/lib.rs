@@ -9,6 +9,7 @@ pub mod docs;
 pub mod fix;
 mod load;
 pub mod project;
+pub mod requirements;
 pub mod rules;
 pub mod scope_table;
 pub mod settings;
