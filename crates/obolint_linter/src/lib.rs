@@ -10,7 +10,9 @@ pub mod fix;
 mod load;
 pub mod manifest;
 pub mod project;
+pub mod requirements;
 pub mod rules;
+pub mod scope_table;
 pub mod settings;
 pub mod suppression;
 
