@@ -24,6 +24,7 @@ use crate::manifest::{ManifestKind, ProjectManifest, parse_manifest, saved_code_
 use crate::project::models::normalize;
 use crate::project::{FileIdx, Project, ProjectFile, module_names, package_of};
 use crate::rules::{self, Rule};
+use crate::scope_table::ScopeTable;
 use crate::settings::Settings;
 use crate::suppression;
 
@@ -649,6 +650,48 @@ impl Run {
         }
         if runs(Rule::InvalidResourcesBlock) {
             rules::invalid_resources_block::check(&manifests, &mut file_diagnostics);
+        }
+        let scope_rules = [
+            Rule::MissingApiScope,
+            Rule::UnneededApiScope,
+            Rule::UnknownApiScope,
+            Rule::DuplicateApiScope,
+            Rule::DeprecatedScopeName,
+            Rule::BroadServingScope,
+        ];
+        if scope_rules.iter().any(|&r| runs(r)) {
+            let table = ScopeTable::with_extra_scopes(&settings.extra_scopes);
+            let lists = rules::declared_lists(&project, &manifests);
+            let mut models = FxHashMap::default();
+            for entry in lists.iter().filter_map(|l| l.entry) {
+                models.entry(entry).or_insert_with(|| {
+                    crate::project::scopes::model_scopes(&project, &dataflow, &table, entry)
+                });
+            }
+            let context = rules::ScopeContext {
+                table: &table,
+                lists,
+                models,
+                style: settings.scope_style,
+            };
+            if runs(Rule::MissingApiScope) {
+                rules::missing_api_scope::check(&project, &context, &mut file_diagnostics);
+            }
+            if runs(Rule::UnneededApiScope) {
+                rules::unneeded_api_scope::check(&project, &context, &mut file_diagnostics);
+            }
+            if runs(Rule::UnknownApiScope) {
+                rules::unknown_api_scope::check(&context, &mut file_diagnostics);
+            }
+            if runs(Rule::DuplicateApiScope) {
+                rules::duplicate_api_scope::check(&context, &mut file_diagnostics);
+            }
+            if runs(Rule::DeprecatedScopeName) {
+                rules::deprecated_scope_name::check(&context, &mut file_diagnostics);
+            }
+            if runs(Rule::BroadServingScope) {
+                rules::broad_serving_scope::check(&context, &mut file_diagnostics);
+            }
         }
         if runs(Rule::UserResourceInSystemPolicy) {
             let model_uses = |entry: FileIdx| {

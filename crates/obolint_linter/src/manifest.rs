@@ -52,6 +52,10 @@ pub struct YamlScopes {
     pub scopes: Vec<(String, TextRange)>,
     /// Whether every item is a plain string (the list can be fixed).
     pub valid: bool,
+    /// For a block list (`- item` lines): each item's whole line, line break included.
+    pub item_lines: Vec<TextRange>,
+    /// Where and how a new item is written (`\n    - `), for a block list with items.
+    pub append: Option<(TextSize, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -267,6 +271,8 @@ fn policy(
                 },
                 scopes: Vec::new(),
                 valid: true,
+                item_lines: Vec::new(),
+                append: None,
             };
             match &scopes.data {
                 YamlData::Sequence(items) => {
@@ -293,10 +299,47 @@ fn policy(
                     });
                 }
             }
+            block_layout(offsets.text, &mut list);
             out.user_scopes = Some(list);
         }
     }
     out
+}
+
+/// Line ranges of a block list's items, and where a new item goes: after the last item's line,
+/// with its indentation and dash. Flow lists (`[a, b]`) get neither.
+fn block_layout(text: &str, list: &mut YamlScopes) {
+    let mut lines = Vec::new();
+    for (_, range) in &list.scopes {
+        let start = usize::from(range.start());
+        let line_start = text[..start].rfind('\n').map_or(0, |n| n + 1);
+        let prefix = &text[line_start..start];
+        let dash = prefix.trim_start();
+        // `- item` or `- 'item'` alone on its line.
+        if !(dash == "- " || dash == "- '" || dash == "- \"" || dash == "-  ") {
+            return;
+        }
+        let line_end = text[start..]
+            .find('\n')
+            .map_or(text.len(), |n| start + n + 1);
+        lines.push(TextRange::new(
+            TextSize::new(line_start as u32),
+            TextSize::new(line_end as u32),
+        ));
+    }
+    let Some(last) = lines.last() else {
+        return;
+    };
+    let last_text = &text[*last];
+    let indent: String = last_text.chars().take_while(|c| *c == ' ').collect();
+    let end = usize::from(last.end());
+    let (at, content) = if text[..end].ends_with('\n') {
+        (end, format!("{indent}- "))
+    } else {
+        (end, format!("\n{indent}- "))
+    };
+    list.append = Some((TextSize::new(at as u32), content));
+    list.item_lines = lines;
 }
 
 /// A resources block (`obo-facts.md` §1.2 `_ResourceBuilder.from_dict`).

@@ -23,6 +23,10 @@ pub struct Settings {
     pub user_client_factories: Vec<String>,
     /// Method names that run at request time besides `predict` and `predict_stream`.
     pub request_methods: Vec<String>,
+    /// Scope names accepted beyond the built-in table (`extra-scopes`).
+    pub extra_scopes: Vec<String>,
+    /// How appended scopes are written (`scope-style`); `None` is `auto`.
+    pub scope_style: Option<crate::config::ScopeStyle>,
 }
 
 impl Default for Settings {
@@ -32,6 +36,8 @@ impl Default for Settings {
             respect_gitignore: true,
             user_client_factories: Vec::new(),
             request_methods: Vec::new(),
+            extra_scopes: Vec::new(),
+            scope_style: None,
         }
     }
 }
@@ -51,6 +57,8 @@ impl Settings {
             }
             settings.user_client_factories = o.user_client_factories.clone();
             settings.request_methods = o.request_methods.clone();
+            settings.extra_scopes = o.extra_scopes.clone();
+            settings.scope_style = o.scope_style;
         }
         if let Some(respect) = cli.respect_gitignore {
             settings.respect_gitignore = respect;

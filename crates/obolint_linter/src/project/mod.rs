@@ -3,6 +3,7 @@
 
 pub mod declaration;
 pub mod models;
+pub mod scopes;
 pub mod time;
 pub mod uses;
 

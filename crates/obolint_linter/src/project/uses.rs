@@ -48,7 +48,10 @@ impl Identity {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UseKind {
     /// `w.<service>.<method>(...)` on an SDK client (`w.genie.start_conversation(...)`).
-    Service { service: String },
+    Service {
+        service: String,
+        method: Option<String>,
+    },
     /// A client given to a known constructor (`GenieAgent(client=w)`).
     Constructor(KnownSymbol),
     /// An MCP client or server for a URL: its path when the analyzer can read it.
@@ -104,6 +107,19 @@ pub fn uses_in<'a>(
                     resource: name.map(|n| (ResourceKind::GenieSpace, n)),
                 });
             }
+            Symbol::Known(KnownSymbol::VectorSearchClient) => {
+                if let Some(value) = dataflow.construction(file, scope, call)
+                    && value.is_possible_user()
+                {
+                    out.push(ClientUse {
+                        file,
+                        range: call.func.range(),
+                        kind: UseKind::Constructor(KnownSymbol::VectorSearchClient),
+                        identity: Identity::of(&value),
+                        resource: None,
+                    });
+                }
+            }
             Symbol::Known(KnownSymbol::ClientTaker(taker)) => {
                 let (keyword, position) = taker.client_parameter();
                 let identity =
@@ -155,9 +171,11 @@ pub fn uses_in<'a>(
                 },
                 Some(service) => UseKind::Service {
                     service: service.to_string(),
+                    method: Some(method.attr.to_string()),
                 },
                 None => UseKind::Service {
                     service: method.attr.to_string(),
+                    method: None,
                 },
             };
             let resource =

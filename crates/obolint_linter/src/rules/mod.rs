@@ -6,13 +6,18 @@
 //! the README table) is generated from that list.
 
 pub mod auth_policy_unsupported_flavor;
+pub mod broad_serving_scope;
 pub(crate) mod client_argument;
+mod declared;
 pub mod deprecated_credentials_provider;
+pub mod deprecated_scope_name;
+pub mod duplicate_api_scope;
 pub mod genie_without_user_client;
 pub mod invalid_resources_block;
 mod logged;
 pub mod mcp_without_user_client;
 pub mod misplaced_obo_strategy;
+pub mod missing_api_scope;
 pub mod missing_user_auth_policy;
 pub mod nonexistent_obo_import;
 pub mod obo_strategy_overridden;
@@ -20,6 +25,8 @@ pub mod obo_unsupported_resource;
 pub mod resources_and_auth_policy;
 pub mod resources_instead_of_auth_policy;
 pub mod syntax_error;
+pub mod unknown_api_scope;
+pub mod unneeded_api_scope;
 pub mod unused_suppression;
 pub mod user_client_at_load_time;
 pub mod user_client_outlives_request;
@@ -28,6 +35,7 @@ pub mod user_resource_in_system_policy;
 pub mod user_scopes_without_user_client;
 pub mod vector_search_without_user_client;
 
+pub(crate) use declared::{ScopeContext, declared_lists};
 use obolint_diagnostics::{RuleMeta, Severity};
 
 /// Whether a rule can offer a fix.
@@ -122,6 +130,12 @@ registry! {
     UserScopesWithoutUserClient => user_scopes_without_user_client::UserScopesWithoutUserClient,
     InvalidResourcesBlock => invalid_resources_block::InvalidResourcesBlock,
     UserResourceInSystemPolicy => user_resource_in_system_policy::UserResourceInSystemPolicy,
+    MissingApiScope => missing_api_scope::MissingApiScope,
+    UnneededApiScope => unneeded_api_scope::UnneededApiScope,
+    UnknownApiScope => unknown_api_scope::UnknownApiScope,
+    DuplicateApiScope => duplicate_api_scope::DuplicateApiScope,
+    DeprecatedScopeName => deprecated_scope_name::DeprecatedScopeName,
+    BroadServingScope => broad_serving_scope::BroadServingScope,
     SyntaxError => syntax_error::SyntaxError,
     UnusedSuppression => unused_suppression::UnusedSuppression,
 }

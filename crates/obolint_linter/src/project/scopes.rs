@@ -1,0 +1,154 @@
+//! Required-scope inference: which scope families a model's user-client uses need, each with the
+//! use that needs it, and what keeps the analyzer from knowing for sure (opaque uses, code it
+//! could not resolve). Compared with what the model declares by OBO401-OBO406 and shown by
+//! `obolint scopes`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use obolint_python::known::KnownSymbol;
+use ruff_text_size::TextRange;
+
+use super::uses::{ClientUse, Identity, UseKind, uses_in};
+use super::{FileIdx, Project};
+use crate::dataflow::Dataflow;
+use crate::scope_table::{ConstructorScopes, ScopeFamily, ScopeLookup, ScopeTable};
+
+/// A use of the model's code, for messages and labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UseRef {
+    pub file: FileIdx,
+    pub range: TextRange,
+    pub what: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModelScopes {
+    /// Each family the code needs, with the uses that need it (in file order).
+    pub required: BTreeMap<ScopeFamily, Vec<UseRef>>,
+    /// Uses whose scopes cannot be known (the token may reach APIs the analyzer cannot see).
+    pub opaque: Vec<UseRef>,
+    /// Families of resources reached without the user client (or with a client the analyzer
+    /// cannot tell): scopes for them are not "unneeded" (OBO201-203's business first).
+    pub reached_otherwise: BTreeSet<ScopeFamily>,
+    /// The code reaches Genie at all, with any client (the SQL scopes are tolerated then).
+    pub reaches_genie: bool,
+}
+
+impl ModelScopes {
+    /// A scope is needed when one of its families is required.
+    pub fn needs_any(&self, families: &[ScopeFamily]) -> bool {
+        families.iter().any(|f| self.required.contains_key(f))
+    }
+
+    pub fn is_fully_known(&self) -> bool {
+        self.opaque.is_empty()
+    }
+}
+
+fn describe(kind: &UseKind) -> String {
+    match kind {
+        UseKind::Service {
+            service,
+            method: Some(method),
+        } => format!("`.{service}.{method}(...)`"),
+        UseKind::Service {
+            service,
+            method: None,
+        } => format!("`.{service}(...)`"),
+        UseKind::Constructor(known) => format!("`{}`", known.display_name()),
+        UseKind::Mcp { url: Some(url) } => format!("the MCP server `{url}`"),
+        UseKind::Mcp { url: None } => "an MCP server whose URL is built at run time".into(),
+        UseKind::Opaque { what } => what.clone(),
+    }
+}
+
+/// The families a use needs (`None`: it is opaque).
+fn families_of(table: &ScopeTable, kind: &UseKind) -> Option<Vec<ScopeFamily>> {
+    match kind {
+        UseKind::Service { service, method } => match method {
+            Some(method) => table
+                .service_families(service, Some(method))
+                .map(<[ScopeFamily]>::to_vec),
+            // `w.<method>()` directly on a client: not a service of the table, and not one of
+            // the services that reach data; nothing required.
+            None => Some(
+                table
+                    .service_families(service, None)
+                    .map(<[ScopeFamily]>::to_vec)
+                    .unwrap_or_default(),
+            ),
+        },
+        UseKind::Constructor(known) => {
+            let class = known.display_name();
+            let constructor = table.constructors().iter().find(|c| c.class == class)?;
+            match &constructor.scopes {
+                ConstructorScopes::Families(families) => Some(families.clone()),
+                ConstructorScopes::McpUrl => None,
+                ConstructorScopes::Unsupported => Some(Vec::new()),
+            }
+        }
+        UseKind::Mcp { url: Some(url) } => table.mcp_url_families(url).map(<[ScopeFamily]>::to_vec),
+        UseKind::Mcp { url: None } | UseKind::Opaque { .. } => None,
+    }
+}
+
+/// What the model whose entry is `entry` requires.
+pub fn model_scopes<'a>(
+    project: &Project<'a>,
+    dataflow: &Dataflow<'_, 'a>,
+    table: &ScopeTable,
+    entry: FileIdx,
+) -> ModelScopes {
+    let uses: Vec<ClientUse> = project
+        .models
+        .files_of(entry)
+        .flat_map(|file| uses_in(project, dataflow, file))
+        .collect();
+    scopes_of_uses(table, &uses)
+}
+
+pub fn scopes_of_uses(table: &ScopeTable, uses: &[ClientUse]) -> ModelScopes {
+    let mut out = ModelScopes::default();
+    for u in uses {
+        let reference = UseRef {
+            file: u.file,
+            range: u.range,
+            what: describe(&u.kind),
+        };
+        if matches!(
+            u.kind,
+            UseKind::Constructor(KnownSymbol::GenieAgent | KnownSymbol::Genie)
+        ) || matches!(&u.kind, UseKind::Service { service, .. } if service == "genie")
+        {
+            out.reaches_genie = true;
+        }
+        let families = families_of(table, &u.kind);
+        match u.identity {
+            Identity::User { .. } => match families {
+                Some(families) => {
+                    for family in families {
+                        out.required
+                            .entry(family)
+                            .or_default()
+                            .push(reference.clone());
+                    }
+                }
+                None => out.opaque.push(reference),
+            },
+            Identity::NotUser | Identity::Unknown => {
+                if let Some(families) = families {
+                    out.reached_otherwise.extend(families);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// How a declared scope name reads against the table.
+pub fn families_of_name(table: &ScopeTable, name: &str) -> Option<Vec<ScopeFamily>> {
+    match table.lookup(name) {
+        ScopeLookup::Known(found) => Some(found.families),
+        _ => None,
+    }
+}

@@ -1,0 +1,241 @@
+//! The declared scope lists the OBO4xx rules compare with what the code requires: a log call's
+//! `UserAuthPolicy(api_scopes=[...])` (following names to the list literal) and an `MLmodel`'s
+//! `auth_policy.user_auth_policy.api_scopes`, with how to edit each.
+
+use obolint_diagnostics::{Edit, FileId};
+use ruff_text_size::{TextRange, TextSize};
+
+use crate::manifest::{ManifestKind, ProjectManifest};
+use crate::project::scopes::ModelScopes;
+use crate::project::{FileIdx, Project};
+use crate::scope_table::{ScopeStyle, ScopeTable};
+
+#[derive(Clone, Debug)]
+pub struct DeclaredScope {
+    pub file: FileId,
+    pub value: String,
+    pub range: TextRange,
+    /// The whole YAML line of the item (removing it removes the line).
+    pub line: Option<TextRange>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DeclaredList {
+    /// Where the list is: the list literal, or the `api_scopes:` key.
+    pub file: FileId,
+    pub list: TextRange,
+    pub scopes: Vec<DeclaredScope>,
+    /// The model it declares for, when the analyzer found its code.
+    pub entry: Option<FileIdx>,
+    pub edit: ListEdit,
+}
+
+#[derive(Clone, Debug)]
+pub enum ListEdit {
+    /// A Python list literal holding every scope: items can be appended and removed.
+    Python,
+    /// A YAML block list: a new item goes at `.0` written as `.1` + name.
+    Yaml(Option<(TextSize, String)>),
+    /// Built from names, `+` or appends: edited by hand.
+    None,
+}
+
+/// Every declared scope list of the project, with the model it belongs to.
+pub fn declared_lists(project: &Project<'_>, manifests: &[ProjectManifest]) -> Vec<DeclaredList> {
+    let mut out = Vec::new();
+    for call in &project.models.log_calls {
+        let Some(list) = call.declaration.user_scopes() else {
+            continue;
+        };
+        out.push(DeclaredList {
+            file: project.file(list.file).id,
+            list: list.list,
+            scopes: list
+                .scopes
+                .iter()
+                .map(|s| DeclaredScope {
+                    file: project.file(s.file).id,
+                    value: s.value.clone(),
+                    range: s.range,
+                    line: None,
+                })
+                .collect(),
+            entry: call.entry,
+            edit: if list.literal {
+                ListEdit::Python
+            } else {
+                ListEdit::None
+            },
+        });
+    }
+    for manifest in manifests {
+        if manifest.manifest.kind != ManifestKind::MlModel {
+            continue;
+        }
+        let Some(scopes) = manifest
+            .manifest
+            .auth_policy
+            .as_ref()
+            .and_then(|p| p.user_scopes.as_ref())
+        else {
+            continue;
+        };
+        if !scopes.valid {
+            continue;
+        }
+        out.push(DeclaredList {
+            file: manifest.id,
+            list: scopes.key,
+            scopes: scopes
+                .scopes
+                .iter()
+                .enumerate()
+                .map(|(i, (value, range))| DeclaredScope {
+                    file: manifest.id,
+                    value: value.clone(),
+                    range: *range,
+                    line: scopes.item_lines.get(i).copied(),
+                })
+                .collect(),
+            entry: manifest.entry,
+            edit: if scopes.item_lines.len() == scopes.scopes.len() {
+                ListEdit::Yaml(scopes.append.clone())
+            } else {
+                ListEdit::None
+            },
+        });
+    }
+    out
+}
+
+/// The naming style of a list: short when any scope uses a short name, dotted otherwise (and
+/// when empty), unless `scope-style` says.
+pub fn list_style(
+    table: &ScopeTable,
+    list: &DeclaredList,
+    configured: Option<crate::config::ScopeStyle>,
+) -> ScopeStyle {
+    match configured {
+        Some(crate::config::ScopeStyle::Dotted) => return ScopeStyle::Dotted,
+        Some(crate::config::ScopeStyle::Short) => return ScopeStyle::Short,
+        _ => {}
+    }
+    let short = list.scopes.iter().any(|s| {
+        ScopeStyle::of(&s.value) == ScopeStyle::Short
+            && crate::project::scopes::families_of_name(table, &s.value)
+                .is_some_and(|f| !f.is_empty())
+    });
+    if short {
+        ScopeStyle::Short
+    } else {
+        ScopeStyle::Dotted
+    }
+}
+
+/// The edit that appends `name` to the list.
+pub fn append_edit(list: &DeclaredList, name: &str) -> Option<Edit> {
+    match &list.edit {
+        ListEdit::Python => Some(match list.scopes.last() {
+            Some(last) => Edit::insertion(last.range.end(), format!(", \"{name}\"")),
+            None => Edit::insertion(list.list.start() + TextSize::new(1), format!("\"{name}\"")),
+        }),
+        ListEdit::Yaml(Some((at, prefix))) => Some(Edit::insertion(
+            *at,
+            if prefix.starts_with('\n') {
+                format!("{prefix}{name}")
+            } else {
+                format!("{prefix}{name}\n")
+            },
+        )),
+        _ => None,
+    }
+}
+
+/// The edit that removes scope `index` from the list (with its separator).
+pub fn remove_edit(list: &DeclaredList, index: usize) -> Option<Edit> {
+    let item = list.scopes.get(index)?;
+    let range = match &list.edit {
+        ListEdit::Python => {
+            if let Some(next) = list.scopes.get(index + 1) {
+                TextRange::new(item.range.start(), next.range.start())
+            } else if let Some(previous) = index.checked_sub(1).and_then(|i| list.scopes.get(i)) {
+                TextRange::new(previous.range.end(), item.range.end())
+            } else {
+                item.range
+            }
+        }
+        ListEdit::Yaml(_) => item.line?,
+        ListEdit::None => return None,
+    };
+    Some(Edit {
+        range,
+        content: String::new(),
+    })
+}
+
+/// The edit that replaces a scope's text, keeping its quotes.
+pub fn rename_edit(scope: &DeclaredScope, name: &str) -> Edit {
+    let len = u32::from(scope.range.len()) as usize;
+    let extra = len.saturating_sub(scope.value.len());
+    let range = if extra.is_multiple_of(2) && extra <= 6 {
+        let q = TextSize::new((extra / 2) as u32);
+        TextRange::new(scope.range.start() + q, scope.range.end() - q)
+    } else {
+        scope.range
+    };
+    let content = if range == scope.range && extra > 0 {
+        format!("\"{name}\"")
+    } else {
+        name.to_string()
+    };
+    Edit { range, content }
+}
+
+/// Scopes of the list that another scope before it already declares: the same name, a name
+/// whose families the earlier one all meets, or the other name of the same family row when the
+/// extra families it meets are not needed.
+pub fn duplicates(
+    table: &ScopeTable,
+    list: &DeclaredList,
+    scopes: Option<&ModelScopes>,
+) -> Vec<(usize, usize)> {
+    let families = |name: &str| crate::project::scopes::families_of_name(table, name);
+    let mut out = Vec::new();
+    for (later, b) in list.scopes.iter().enumerate() {
+        for (earlier, a) in list.scopes[..later].iter().enumerate() {
+            let same = a.value == b.value;
+            let covered = match (families(&a.value), families(&b.value)) {
+                (Some(fa), Some(fb)) if !fb.is_empty() => {
+                    let extra: Vec<_> = fb.iter().filter(|f| !fa.contains(f)).collect();
+                    let same_row = fa.first() == fb.first();
+                    extra.is_empty()
+                        || (same_row
+                            && fa.len() == 1
+                            && extra
+                                .iter()
+                                .all(|f| scopes.is_none_or(|s| !s.required.contains_key(f))))
+                }
+                _ => false,
+            };
+            if same || covered {
+                out.push((later, earlier));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// What the OBO4xx rules share: the table, the declared lists, and what each model requires.
+pub struct ScopeContext<'x> {
+    pub table: &'x ScopeTable,
+    pub lists: Vec<DeclaredList>,
+    pub models: rustc_hash::FxHashMap<FileIdx, ModelScopes>,
+    pub style: Option<crate::config::ScopeStyle>,
+}
+
+impl ScopeContext<'_> {
+    pub fn model(&self, list: &DeclaredList) -> Option<&ModelScopes> {
+        self.models.get(&list.entry?)
+    }
+}

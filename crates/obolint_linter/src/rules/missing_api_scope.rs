@@ -1,0 +1,95 @@
+//! OBO401 missing-api-scope.
+
+use obolint_diagnostics::{Applicability, Diagnostic, Fix, Label};
+
+use super::declared::{ScopeContext, append_edit, list_style};
+use crate::project::Project;
+use obolint_macros::rule;
+
+/// ## What it does
+/// Reports a model whose code uses the caller's client for something (a Genie space, a serving
+/// endpoint, a vector search index, SQL, a managed MCP server...) that none of its declared
+/// `api_scopes` allows: one diagnostic per missing scope family, naming the use that needs it.
+/// Works on `log_model` declarations (pointing at the list a name resolves to) and on `MLmodel`
+/// files.
+///
+/// ## Why is this bad?
+/// Model Serving downscopes the caller's token to the declared scopes. A use without its scope
+/// fails at request time with a permission error, for every user, after the model was deployed.
+///
+/// ## Example
+/// ```python
+/// # agent.py: GenieAgent("01ef", "Sales", client=user_client)
+/// UserAuthPolicy(api_scopes=["serving.serving-endpoints"])
+/// ```
+///
+/// Use instead:
+/// ```python
+/// UserAuthPolicy(api_scopes=["serving.serving-endpoints", "dashboards.genie"])
+/// ```
+///
+/// ## Fix safety
+/// The fix appends the scope in the naming style the list already uses (dotted when the list is
+/// empty, or as `scope-style` says). It is unsafe: it grants the agent more of the user's
+/// privileges, which deserves a human look.
+///
+/// ## Known problems
+/// Only uses through a client the analyzer can follow are seen; a resource reached without the
+/// user client is OBO201-OBO203's business, not this rule's.
+///
+/// ## References
+/// - [Databricks: on-behalf-of-user authentication](https://docs.databricks.com/aws/en/generative-ai/agent-framework/agent-authentication)
+#[rule(
+    code = "OBO401",
+    name = "missing-api-scope",
+    severity = "error",
+    default = true,
+    fix = "sometimes",
+    fix_safety = "unsafe"
+)]
+pub struct MissingApiScope;
+
+pub fn check(project: &Project<'_>, context: &ScopeContext<'_>, out: &mut Vec<Diagnostic>) {
+    for list in &context.lists {
+        let Some(model) = context.model(list) else {
+            continue;
+        };
+        let style = list_style(context.table, list, context.style);
+        for (family, uses) in &model.required {
+            let met = list.scopes.iter().any(|s| {
+                crate::project::scopes::families_of_name(context.table, &s.value)
+                    .is_some_and(|f| f.contains(family))
+            });
+            if met {
+                continue;
+            }
+            let name = context.table.preferred_name(*family, style);
+            let Some(first) = uses.first() else { continue };
+            let fix = append_edit(list, name).map(|edit| Fix {
+                message: format!("Add `{name}`"),
+                applicability: Applicability::Unsafe,
+                edits: vec![edit],
+            });
+            out.push(
+                Diagnostic::new(
+                    MissingApiScope::INFO.meta,
+                    MissingApiScope::INFO.severity,
+                    format!(
+                        "no declared scope allows {} as the user: add `{name}`",
+                        first.what
+                    ),
+                    Label::new(list.file, list.list, format!("`{name}` is missing")),
+                )
+                .with_secondary(Label::new(
+                    project.file(first.file).id,
+                    first.range,
+                    format!("needs `{name}` (scope family `{}`)", family.id()),
+                ))
+                .with_help(
+                    "declare every scope the code uses as the user; `obolint scopes` lists them",
+                )
+                .with_fix(fix),
+            );
+        }
+    }
+}
