@@ -625,10 +625,33 @@ impl Run {
         });
 
         let dataflow = Dataflow::new(&project);
+        let table = ScopeTable::with_extra_scopes(&settings.extra_scopes);
+        let model_uses = |entry: FileIdx| {
+            project
+                .models
+                .files_of(entry)
+                .flat_map(|f| crate::project::uses::uses_in(&project, &dataflow, f))
+                .collect::<Vec<_>>()
+        };
+        let model_scopes = |entry: FileIdx| {
+            crate::project::scopes::model_scopes(&project, &dataflow, &table, entry)
+        };
+        let fixer = rules::PolicyFixer {
+            project: &project,
+            db: &self.db,
+            table: &table,
+            scopes: &model_scopes,
+            uses: &model_uses,
+            style: match settings.scope_style {
+                Some(crate::config::ScopeStyle::Short) => crate::scope_table::ScopeStyle::Short,
+                _ => crate::scope_table::ScopeStyle::Dotted,
+            },
+        };
         if runs(Rule::ResourcesInsteadOfAuthPolicy) {
             rules::resources_instead_of_auth_policy::check(
                 &project,
                 &manifests,
+                &fixer,
                 &mut file_diagnostics,
             );
         }
@@ -636,7 +659,12 @@ impl Run {
             rules::resources_and_auth_policy::check(&project, &manifests, &mut file_diagnostics);
         }
         if runs(Rule::MissingUserAuthPolicy) {
-            rules::missing_user_auth_policy::check(&project, &manifests, &mut file_diagnostics);
+            rules::missing_user_auth_policy::check(
+                &project,
+                &manifests,
+                &fixer,
+                &mut file_diagnostics,
+            );
         }
         if runs(Rule::AuthPolicyUnsupportedFlavor) {
             rules::auth_policy_unsupported_flavor::check(&project, &mut file_diagnostics);
@@ -660,7 +688,6 @@ impl Run {
             Rule::BroadServingScope,
         ];
         if scope_rules.iter().any(|&r| runs(r)) {
-            let table = ScopeTable::with_extra_scopes(&settings.extra_scopes);
             let lists = rules::declared_lists(&project, &manifests);
             let mut models = FxHashMap::default();
             for entry in lists.iter().filter_map(|l| l.entry) {
@@ -694,13 +721,6 @@ impl Run {
             }
         }
         if runs(Rule::UserResourceInSystemPolicy) {
-            let model_uses = |entry: FileIdx| {
-                project
-                    .models
-                    .files_of(entry)
-                    .flat_map(|f| crate::project::uses::uses_in(&project, &dataflow, f))
-                    .collect::<Vec<_>>()
-            };
             rules::user_resource_in_system_policy::check(
                 &project,
                 &manifests,

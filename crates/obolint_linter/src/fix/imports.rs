@@ -89,6 +89,33 @@ pub fn import_member(
     })
 }
 
+/// Imports several members of one module, merging what would be several new `from` lines (or
+/// several extensions of one) into one edit.
+pub fn import_members(
+    model: &ModuleModel<'_>,
+    text: &str,
+    module: &str,
+    members: &[&str],
+    before: TextSize,
+) -> Result<(Vec<String>, Vec<Edit>), ImportConflict> {
+    let mut names = Vec::new();
+    let mut edits: Vec<Edit> = Vec::new();
+    for member in members {
+        let imported = import_member(model, text, module, member, before)?;
+        names.push(imported.name);
+        let Some(edit) = imported.edit else { continue };
+        let statement = format!("from {module} import {member}\n");
+        match edits.iter_mut().find(|e| e.range == edit.range) {
+            Some(existing) if edit.content == statement => {
+                existing.content = existing.content.replace("\n", &format!(", {member}\n"));
+            }
+            Some(existing) => existing.content.push_str(&edit.content),
+            None => edits.push(edit),
+        }
+    }
+    Ok((names, edits))
+}
+
 fn next_line_start(text: &str, offset: TextSize) -> TextSize {
     let start = usize::from(offset);
     match text[start..].find('\n') {
@@ -177,6 +204,41 @@ mod tests {
         assert_eq!(
             add("AuthPolicy = dict\n").unwrap_err(),
             ImportConflict("AuthPolicy".to_string())
+        );
+    }
+
+    #[test]
+    fn imports_several_members_in_one_line() {
+        let text = "import mlflow\n\nmlflow.pyfunc.log_model()\n";
+        let parsed = parse_source(text, SourceKind::Python);
+        let model = ModuleModel::build(parsed.body(), Vec::new());
+        let (names, edits) = import_members(
+            &model,
+            text,
+            "mlflow.models.auth_policy",
+            &["AuthPolicy", "UserAuthPolicy"],
+            TextSize::of(text),
+        )
+        .unwrap();
+        assert_eq!(names, ["AuthPolicy", "UserAuthPolicy"]);
+        assert_eq!(
+            apply_edits(text, &edits),
+            "import mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\n\nmlflow.pyfunc.log_model()\n"
+        );
+        let text = "from mlflow.models.auth_policy import AuthPolicy\nx = 1\n";
+        let parsed = parse_source(text, SourceKind::Python);
+        let model = ModuleModel::build(parsed.body(), Vec::new());
+        let (_, edits) = import_members(
+            &model,
+            text,
+            "mlflow.models.auth_policy",
+            &["AuthPolicy", "SystemAuthPolicy", "UserAuthPolicy"],
+            TextSize::of(text),
+        )
+        .unwrap();
+        assert_eq!(
+            apply_edits(text, &edits),
+            "from mlflow.models.auth_policy import AuthPolicy, SystemAuthPolicy, UserAuthPolicy\nx = 1\n"
         );
     }
 }

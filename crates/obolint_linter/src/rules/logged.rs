@@ -49,3 +49,57 @@ pub fn mlmodels(manifests: &[ProjectManifest]) -> impl Iterator<Item = &ProjectM
 pub fn file_start() -> TextRange {
     TextRange::default()
 }
+
+/// What the OBO301 and OBO303 fixes need to write an `auth_policy=`: the texts, the scopes each
+/// model requires, and the client uses (to leave resources the code reaches as the user out of
+/// the system policy).
+pub struct PolicyFixer<'x, 'a> {
+    pub project: &'x Project<'a>,
+    pub db: &'x obolint_diagnostics::SourceDb,
+    pub table: &'x crate::scope_table::ScopeTable,
+    pub scopes: &'x dyn Fn(FileIdx) -> crate::project::scopes::ModelScopes,
+    pub uses: &'x dyn Fn(FileIdx) -> Vec<crate::project::uses::ClientUse>,
+    pub style: crate::scope_table::ScopeStyle,
+}
+
+impl PolicyFixer<'_, '_> {
+    pub fn text(&self, file: FileIdx) -> &str {
+        &self.db.get(self.project.file(file).id).text
+    }
+
+    /// The scope names the model of `entry` requires, in the configured style; `None` when it
+    /// requires none the analyzer can name.
+    pub fn scope_names(&self, entry: FileIdx) -> Option<Vec<String>> {
+        let scopes = (self.scopes)(entry);
+        let mut names: Vec<String> = Vec::new();
+        for family in scopes.required.keys() {
+            let name = self.table.preferred_name(*family, self.style).to_string();
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        (!names.is_empty()).then_some(names)
+    }
+
+    /// Imports `members` of `mlflow.models.auth_policy` into the log call's file.
+    pub fn imports(
+        &self,
+        call: &crate::project::LogCall,
+        members: &[&str],
+    ) -> Option<(Vec<String>, Vec<obolint_diagnostics::Edit>)> {
+        crate::fix::imports::import_members(
+            self.project.model(call.file),
+            self.text(call.file),
+            "mlflow.models.auth_policy",
+            members,
+            call.range.start(),
+        )
+        .ok()
+    }
+}
+
+/// `["a", "b"]` in Python.
+pub fn python_list(names: &[String]) -> String {
+    let items: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    format!("[{}]", items.join(", "))
+}

@@ -1,11 +1,15 @@
 //! OBO303 missing-user-auth-policy.
 
-use obolint_diagnostics::{Diagnostic, Label};
+use obolint_diagnostics::{Applicability, Diagnostic, Edit, Fix, Label};
+use obolint_python::known::LogFlavor;
 
-use super::logged::{file_start, is_obo_model, manifest_is_obo, mlmodels, user_client_label};
+use super::logged::{
+    PolicyFixer, file_start, is_obo_model, manifest_is_obo, mlmodels, python_list,
+    user_client_label,
+};
 use crate::manifest::ProjectManifest;
-use crate::project::Project;
 use crate::project::declaration::Resolved;
+use crate::project::{FileIdx, LogCall, Project};
 use obolint_macros::rule;
 
 /// ## What it does
@@ -32,6 +36,12 @@ use obolint_macros::rule;
 /// )
 /// ```
 ///
+/// ## Fix safety
+/// When the log call has no `auth_policy=` at all and takes one (`mlflow.pyfunc`, `Model.log`),
+/// the fix adds `auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[...]))` with
+/// the scopes the code requires, and the imports. It is unsafe: it grants the agent the user's
+/// privileges for those APIs, and code the analyzer cannot see may need more.
+///
 /// ## Known problems
 /// A declaration built at run time (read from a config file, passed in as a parameter) cannot be
 /// read, so it is not reported; neither is a log call whose model file cannot be found.
@@ -43,11 +53,17 @@ use obolint_macros::rule;
     name = "missing-user-auth-policy",
     severity = "error",
     default = true,
-    fix = "none"
+    fix = "sometimes",
+    fix_safety = "unsafe"
 )]
 pub struct MissingUserAuthPolicy;
 
-pub fn check(project: &Project<'_>, manifests: &[ProjectManifest], out: &mut Vec<Diagnostic>) {
+pub fn check(
+    project: &Project<'_>,
+    manifests: &[ProjectManifest],
+    fixer: &PolicyFixer<'_, '_>,
+    out: &mut Vec<Diagnostic>,
+) {
     for call in &project.models.log_calls {
         let declaration = &call.declaration;
         if declaration.resources.is_some() || declaration.opaque_kwargs {
@@ -81,6 +97,9 @@ pub fn check(project: &Project<'_>, manifests: &[ProjectManifest], out: &mut Vec
         if let Some(label) = user_client_label(project, entry) {
             diagnostic = diagnostic.with_secondary(label);
         }
+        if declaration.auth_policy.is_none() {
+            diagnostic = diagnostic.with_fix(add_policy_fix(call, entry, fixer));
+        }
         out.push(diagnostic);
     }
     for manifest in mlmodels(manifests) {
@@ -108,4 +127,33 @@ pub fn check(project: &Project<'_>, manifests: &[ProjectManifest], out: &mut Vec
         }
         out.push(diagnostic);
     }
+}
+
+/// `, auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[...]))` after the last
+/// argument, for flavors that take it.
+fn add_policy_fix(call: &LogCall, entry: FileIdx, fixer: &PolicyFixer<'_, '_>) -> Option<Fix> {
+    if !matches!(
+        call.flavor,
+        LogFlavor::Pyfunc | LogFlavor::PyfuncSave | LogFlavor::ModelLog
+    ) {
+        return None;
+    }
+    let at = call.last_argument_end?;
+    let scopes = fixer.scope_names(entry)?;
+    let (names, mut edits) = fixer.imports(call, &["AuthPolicy", "UserAuthPolicy"])?;
+    let [auth, user] = names.as_slice() else {
+        return None;
+    };
+    edits.push(Edit::insertion(
+        at,
+        format!(
+            ", auth_policy={auth}(user_auth_policy={user}(api_scopes={}))",
+            python_list(&scopes)
+        ),
+    ));
+    Some(Fix {
+        message: format!("Add `auth_policy=` with {}", scopes.join(", ")),
+        applicability: Applicability::Unsafe,
+        edits,
+    })
 }

@@ -36,6 +36,7 @@ pub mod user_scopes_without_user_client;
 pub mod vector_search_without_user_client;
 
 pub(crate) use declared::{ScopeContext, declared_lists};
+pub(crate) use logged::PolicyFixer;
 use obolint_diagnostics::{RuleMeta, Severity};
 
 /// Whether a rule can offer a fix.

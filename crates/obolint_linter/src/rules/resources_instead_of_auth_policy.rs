@@ -1,10 +1,15 @@
 //! OBO301 resources-instead-of-auth-policy.
 
-use obolint_diagnostics::{Diagnostic, Label};
+use obolint_diagnostics::{Applicability, Diagnostic, Edit, Fix, Label};
+use ruff_text_size::TextRange;
 
-use super::logged::{is_obo_model, manifest_is_obo, mlmodels, user_client_label};
+use super::logged::{
+    PolicyFixer, is_obo_model, manifest_is_obo, mlmodels, python_list, user_client_label,
+};
+use super::user_resource_in_system_policy::only_as_user;
 use crate::manifest::ProjectManifest;
-use crate::project::Project;
+use crate::project::declaration::{Keyword, Resolved, Resource, Resources};
+use crate::project::{FileIdx, LogCall, Project};
 use obolint_macros::rule;
 
 /// ## What it does
@@ -39,6 +44,13 @@ use obolint_macros::rule;
 /// )
 /// ```
 ///
+/// ## Fix safety
+/// The fix rewrites `resources=[...]` into `auth_policy=AuthPolicy(system_auth_policy=
+/// SystemAuthPolicy(resources=[...]), user_auth_policy=UserAuthPolicy(api_scopes=[...]))`: the same
+/// resources minus those the code reaches only as the user, and the scopes the code requires,
+/// with the imports. It is unsafe: it changes which identity reaches each resource, and code the
+/// analyzer cannot see may need more scopes.
+///
 /// ## Known problems
 /// A log call whose model file cannot be found (a path built at run time) is not reported: the
 /// analyzer cannot tell whether that model acts as its users.
@@ -51,14 +63,20 @@ use obolint_macros::rule;
     name = "resources-instead-of-auth-policy",
     severity = "error",
     default = true,
-    fix = "none"
+    fix = "sometimes",
+    fix_safety = "unsafe"
 )]
 pub struct ResourcesInsteadOfAuthPolicy;
 
 const MESSAGE: &str = "this model acts as its users but is logged with `resources=` and no `auth_policy=`: the user's token gets no API scopes";
 const HELP: &str = "declare `auth_policy=AuthPolicy(system_auth_policy=SystemAuthPolicy(resources=[...]), user_auth_policy=UserAuthPolicy(api_scopes=[...]))` instead";
 
-pub fn check(project: &Project<'_>, manifests: &[ProjectManifest], out: &mut Vec<Diagnostic>) {
+pub fn check(
+    project: &Project<'_>,
+    manifests: &[ProjectManifest],
+    fixer: &PolicyFixer<'_, '_>,
+    out: &mut Vec<Diagnostic>,
+) {
     for call in &project.models.log_calls {
         let declaration = &call.declaration;
         let Some(resources) = &declaration.resources else {
@@ -85,6 +103,7 @@ pub fn check(project: &Project<'_>, manifests: &[ProjectManifest], out: &mut Vec
         if let Some(label) = user_client_label(project, entry) {
             diagnostic = diagnostic.with_secondary(label);
         }
+        diagnostic = diagnostic.with_fix(rewrite_fix(call, resources, entry, fixer));
         out.push(diagnostic);
     }
     for manifest in mlmodels(manifests) {
@@ -108,4 +127,73 @@ pub fn check(project: &Project<'_>, manifests: &[ProjectManifest], out: &mut Vec
         }
         out.push(diagnostic);
     }
+}
+
+/// `resources=[...]` → `auth_policy=AuthPolicy(...)`, in the keyword's own file.
+fn rewrite_fix(
+    call: &LogCall,
+    resources: &Keyword<Resources>,
+    entry: FileIdx,
+    fixer: &PolicyFixer<'_, '_>,
+) -> Option<Fix> {
+    if resources.file != call.file {
+        return None;
+    }
+    let Resolved::Known(Resources::List(items)) = &resources.value else {
+        return None;
+    };
+    let scopes = fixer.scope_names(entry)?;
+    let text = fixer.text(call.file);
+    let value_range = TextRange::new(
+        text[usize::from(resources.name.end())..usize::from(resources.range.end())]
+            .find('=')
+            .map(|i| resources.name.end() + ruff_text_size::TextSize::new(i as u32 + 1))?,
+        resources.range.end(),
+    );
+    let value_text = text[value_range].trim();
+    let uses = (fixer.uses)(entry);
+    let kept: Vec<&Resource> = items
+        .iter()
+        .filter(|r| {
+            r.name
+                .as_ref()
+                .is_none_or(|name| only_as_user(&uses, r.kind, name).is_none())
+        })
+        .collect();
+    let system_list = if kept.len() == items.len() {
+        Some(value_text.to_string())
+    } else if kept.is_empty() {
+        None
+    } else if kept.iter().all(|r| r.file == call.file) && value_text.starts_with('[') {
+        let parts: Vec<&str> = kept.iter().map(|r| &text[r.range]).collect();
+        Some(format!("[{}]", parts.join(", ")))
+    } else {
+        return None;
+    };
+    let members: &[&str] = if system_list.is_some() {
+        &["AuthPolicy", "SystemAuthPolicy", "UserAuthPolicy"]
+    } else {
+        &["AuthPolicy", "UserAuthPolicy"]
+    };
+    let (names, mut edits) = fixer.imports(call, members)?;
+    let policy = match (system_list, names.as_slice()) {
+        (Some(list), [auth, system, user]) => format!(
+            "auth_policy={auth}(system_auth_policy={system}(resources={list}), user_auth_policy={user}(api_scopes={}))",
+            python_list(&scopes)
+        ),
+        (None, [auth, user]) => format!(
+            "auth_policy={auth}(user_auth_policy={user}(api_scopes={}))",
+            python_list(&scopes)
+        ),
+        _ => return None,
+    };
+    edits.push(Edit {
+        range: resources.range,
+        content: policy,
+    });
+    Some(Fix {
+        message: format!("Declare `auth_policy=` with {}", scopes.join(", ")),
+        applicability: Applicability::Unsafe,
+        edits,
+    })
 }
