@@ -20,6 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// Check files and folders (default: the current folder).
     Check(CheckArgs),
+    /// For each model that acts as its users: the API scopes its code requires (with the use
+    /// that needs each), what it declares, and a ready-to-paste `UserAuthPolicy(...)`.
+    Scopes(ScopesArgs),
     /// Show a rule's documentation.
     Rule(RuleArgs),
     /// List every rule: code, name, severity, default or opt-in, fix.
@@ -84,6 +87,20 @@ pub struct CheckArgs {
     /// Also say how many files were checked.
     #[arg(short, long, conflicts_with = "quiet")]
     pub verbose: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScopesArgs {
+    /// Files or folders whose models to show (default: the current folder).
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub output_format: DocFormat,
+    /// Use this configuration file.
+    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
+    pub config: Option<PathBuf>,
+    /// Ignore configuration files.
+    #[arg(long)]
+    pub isolated: bool,
 }
 
 #[derive(Debug, clap::Args)]

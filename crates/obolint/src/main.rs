@@ -6,6 +6,7 @@ mod check;
 mod errors;
 mod output;
 mod rules;
+mod scopes;
 
 use std::process::ExitCode;
 
@@ -15,6 +16,7 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     match cli.command {
         args::Command::Check(args) => check::run(&args),
+        args::Command::Scopes(args) => scopes::run(&args),
         args::Command::Rule(args) => rules::rule(&args),
         args::Command::Rules(args) => rules::rules(&args),
     }

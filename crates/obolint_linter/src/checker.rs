@@ -40,6 +40,8 @@ pub struct CheckRequest {
     /// Text that replaces a file's content on disk (fixes being applied, unsaved editor buffers),
     /// by canonical path.
     pub sources: FxHashMap<PathBuf, String>,
+    /// Also report what each model requires and declares (`obolint scopes`).
+    pub collect_models: bool,
 }
 
 impl CheckRequest {
@@ -50,6 +52,7 @@ impl CheckRequest {
             config: ConfigSource::Discover,
             overrides: CliOverrides::default(),
             sources: FxHashMap::default(),
+            collect_models: false,
         }
     }
 }
@@ -64,6 +67,8 @@ pub struct CheckReport {
     pub files_checked: usize,
     /// The lowest severity that fails the run (command line, then configuration, then `error`).
     pub fail_on: Severity,
+    /// With [`CheckRequest::collect_models`]: each OBO model's scopes.
+    pub models: Vec<crate::report::ModelReport>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +132,8 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         warnings: Vec::new(),
         files_checked: 0,
         fail_on: None,
+        models: Vec::new(),
+        written: FxHashMap::default(),
     };
     for root in &roots {
         run.check_root(root, request)?;
@@ -138,8 +145,10 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         files_checked,
         targets,
         fail_on,
+        mut models,
         ..
     } = run;
+    models.sort_by(|a, b| a.entry.cmp(&b.entry));
     diagnostics.retain(|d| {
         let path = &db.get(d.primary.file).path;
         targets.iter().any(|t| path.starts_with(t))
@@ -152,6 +161,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         warnings,
         files_checked,
         fail_on: fail_on.unwrap_or(Severity::Error),
+        models,
     })
 }
 
@@ -275,9 +285,146 @@ struct Run {
     warnings: Vec<WalkWarning>,
     files_checked: usize,
     fail_on: Option<Severity>,
+    models: Vec<crate::report::ModelReport>,
+    /// Files written by notebook cells: the notebook, and how offsets map into it.
+    written: FxHashMap<FileId, (FileId, WrittenFile)>,
 }
 
 impl Run {
+    fn location(&self, file: FileId, offset: TextSize) -> crate::report::Location {
+        let (file, offset) = match self.written.get(&file) {
+            Some((notebook, written)) => (*notebook, written.to_notebook(offset)),
+            None => (file, offset),
+        };
+        let source = self.db.get(file);
+        let position = source.position(offset);
+        crate::report::Location {
+            filename: source.display_path.clone(),
+            cell: source.cell(offset),
+            row: position.row,
+            column: position.column,
+        }
+    }
+
+    /// `obolint scopes`: each OBO model's requirements against its declarations.
+    fn model_reports(
+        &self,
+        project: &Project<'_>,
+        manifests: &[ProjectManifest],
+        table: &ScopeTable,
+        scopes_of: &dyn Fn(FileIdx) -> crate::project::scopes::ModelScopes,
+        configured: Option<crate::config::ScopeStyle>,
+    ) -> Vec<crate::report::ModelReport> {
+        use crate::report::{Declared, ModelReport, RequiredScope, UseSite};
+        let lists = rules::declared_lists(project, manifests);
+        let mut out = Vec::new();
+        let mut entries: Vec<FileIdx> = project.models.obo_entries.iter().copied().collect();
+        entries.sort();
+        for entry in entries {
+            let path = &project.file(entry).path;
+            if !self.targets.iter().any(|t| path.starts_with(t))
+                && !lists.iter().any(|l| {
+                    l.entry == Some(entry)
+                        && self
+                            .targets
+                            .iter()
+                            .any(|t| self.db.get(l.file).path.starts_with(t))
+                })
+            {
+                continue;
+            }
+            let scopes = scopes_of(entry);
+            let mine: Vec<&rules::DeclaredList> =
+                lists.iter().filter(|l| l.entry == Some(entry)).collect();
+            let style = match mine.first() {
+                Some(list) => rules::list_style(table, list, configured),
+                None => match configured {
+                    Some(crate::config::ScopeStyle::Short) => crate::scope_table::ScopeStyle::Short,
+                    _ => crate::scope_table::ScopeStyle::Dotted,
+                },
+            };
+            let site = |u: &crate::project::scopes::UseRef| UseSite {
+                what: u.what.clone(),
+                location: self.location(project.file(u.file).id, u.range.start()),
+            };
+            let required: Vec<RequiredScope> = scopes
+                .required
+                .iter()
+                .map(|(family, uses)| RequiredScope {
+                    family: family.id().to_string(),
+                    scope: table.preferred_name(*family, style).to_string(),
+                    uses: uses.iter().map(site).collect(),
+                })
+                .collect();
+            let declared: Vec<Declared> = mine
+                .iter()
+                .map(|l| Declared {
+                    scopes: l.scopes.iter().map(|s| s.value.clone()).collect(),
+                    location: self.location(l.file, l.list.start()),
+                })
+                .collect();
+            let first = mine.first();
+            let meets = |family: crate::scope_table::ScopeFamily| {
+                first.is_some_and(|l| {
+                    l.scopes.iter().any(|s| {
+                        crate::project::scopes::families_of_name(table, &s.value)
+                            .is_some_and(|f| f.contains(&family))
+                    })
+                })
+            };
+            let mut missing: Vec<String> = Vec::new();
+            for family in scopes.required.keys() {
+                let name = table.preferred_name(*family, style).to_string();
+                if !meets(*family) && !missing.contains(&name) {
+                    missing.push(name);
+                }
+            }
+            let unneeded: Vec<String> = match first {
+                Some(list) if scopes.is_fully_known() => list
+                    .scopes
+                    .iter()
+                    .filter(|s| {
+                        crate::project::scopes::families_of_name(table, &s.value).is_some_and(|f| {
+                            let needed = f.is_empty()
+                                || scopes.needs_any(&f)
+                                || f.iter().any(|x| scopes.reached_otherwise.contains(x))
+                                || (scopes.reaches_genie
+                                    && table.is_tolerated_with_genie(&s.value));
+                            !needed
+                        })
+                    })
+                    .map(|s| s.value.clone())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let mut names: Vec<String> = Vec::new();
+            for r in &required {
+                if !names.contains(&r.scope) {
+                    names.push(r.scope.clone());
+                }
+            }
+            let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+            let entry_id = project.file(entry).id;
+            let entry_name = match self.written.get(&entry_id) {
+                Some((notebook, _)) => format!(
+                    "{} (written by {})",
+                    self.db.get(entry_id).display_path,
+                    self.db.get(*notebook).display_path
+                ),
+                None => self.db.get(entry_id).display_path.clone(),
+            };
+            out.push(ModelReport {
+                entry: entry_name,
+                required,
+                opaque: scopes.opaque.iter().map(site).collect(),
+                declared,
+                missing,
+                unneeded,
+                policy: format!("UserAuthPolicy(api_scopes=[{}])", quoted.join(", ")),
+            });
+        }
+        out
+    }
     fn display_path(&self, path: &Path) -> String {
         path.strip_prefix(&self.cwd)
             .map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
@@ -555,6 +702,14 @@ impl Run {
         }
         file_diagnostics.extend(manifest_diagnostics.into_iter().map(|(_, d)| d));
 
+        // Files written by notebook cells report in those cells.
+        self.written = origins
+            .iter()
+            .filter_map(|(i, (notebook, file))| {
+                Some((*file_ids.get(i)?, (*file_ids.get(notebook)?, file.clone())))
+            })
+            .collect();
+
         // Which rules run where: the nearest configuration of each file.
         let mut rule_settings: FxHashMap<FileId, RuleSettings> = FxHashMap::default();
         let ids: Vec<(FileId, PathBuf)> = self
@@ -719,6 +874,16 @@ impl Run {
             if runs(Rule::BroadServingScope) {
                 rules::broad_serving_scope::check(&context, &mut file_diagnostics);
             }
+        }
+        if request.collect_models {
+            let reports = self.model_reports(
+                &project,
+                &manifests,
+                &table,
+                &model_scopes,
+                settings.scope_style,
+            );
+            self.models.extend(reports);
         }
         if runs(Rule::UserResourceInSystemPolicy) {
             rules::user_resource_in_system_policy::check(
@@ -890,11 +1055,10 @@ impl Run {
         }
 
         // What was found in the files that notebooks write is reported in the notebooks.
-        let written_ids: FxHashMap<FileId, (FileId, &WrittenFile)> = origins
+        let written_ids: FxHashMap<FileId, (FileId, &WrittenFile)> = self
+            .written
             .iter()
-            .filter_map(|(i, (notebook, file))| {
-                Some((*file_ids.get(i)?, (*file_ids.get(notebook)?, file)))
-            })
+            .map(|(id, (notebook, file))| (*id, (*notebook, file)))
             .collect();
         for (_, mut diagnostics) in by_file {
             if !written_ids.is_empty() {

@@ -10,6 +10,7 @@ pub mod fix;
 mod load;
 pub mod manifest;
 pub mod project;
+pub mod report;
 pub mod requirements;
 pub mod rules;
 pub mod scope_table;

@@ -35,7 +35,7 @@ pub mod user_resource_in_system_policy;
 pub mod user_scopes_without_user_client;
 pub mod vector_search_without_user_client;
 
-pub(crate) use declared::{ScopeContext, declared_lists};
+pub(crate) use declared::{DeclaredList, ScopeContext, declared_lists, list_style};
 pub(crate) use logged::PolicyFixer;
 use obolint_diagnostics::{RuleMeta, Severity};
 

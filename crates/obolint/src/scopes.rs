@@ -1,0 +1,114 @@
+//! `obolint scopes`: what each model's code needs as the user, what it declares, and the policy
+//! to paste. Exit 0 always (it reports, it does not judge); 2 on tool errors.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use obolint_linter::config::ConfigSource;
+use obolint_linter::report::ModelReport;
+use obolint_linter::{CheckRequest, check};
+
+use crate::args::{DocFormat, ScopesArgs};
+use crate::errors::{check_error, report, tool_error};
+
+pub fn run(args: &ScopesArgs) -> ExitCode {
+    let cwd = match std::env::current_dir() {
+        Ok(cwd) => cwd,
+        Err(e) => {
+            return report(tool_error(
+                format!("cannot read the current folder: {e}"),
+                Some("run obolint from a folder that exists".to_string()),
+            ));
+        }
+    };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let mut request = CheckRequest::new(paths, cwd.clone());
+    request.collect_models = true;
+    request.config = match (&args.config, args.isolated) {
+        (_, true) => ConfigSource::Isolated,
+        (Some(path), false) => ConfigSource::File(cwd.join(path)),
+        (None, false) => ConfigSource::Discover,
+    };
+    let result = match check(&request) {
+        Ok(result) => result,
+        Err(error) => return report(check_error(&error)),
+    };
+    let out = match args.output_format {
+        DocFormat::Json => {
+            serde_json::to_string_pretty(&result.models).unwrap_or_else(|_| "[]".into()) + "\n"
+        }
+        DocFormat::Text => text(&result.models),
+    };
+    print!("{out}");
+    ExitCode::SUCCESS
+}
+
+/// The human rendering.
+pub fn text(models: &[ModelReport]) -> String {
+    if models.is_empty() {
+        return "obolint: no model that acts on behalf of its users was found\n".to_string();
+    }
+    let mut out = String::new();
+    for (i, model) in models.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "model {}", model.entry);
+        if model.required.is_empty() {
+            out.push_str("  requires: no scope the analyzer can name\n");
+        } else {
+            out.push_str("  requires:\n");
+            let width = model
+                .required
+                .iter()
+                .map(|r| r.scope.len())
+                .max()
+                .unwrap_or(0);
+            for required in &model.required {
+                for (j, site) in required.uses.iter().enumerate() {
+                    let name = if j == 0 { required.scope.as_str() } else { "" };
+                    let _ = writeln!(
+                        out,
+                        "    {name:<width$}  {} at {}",
+                        site.what, site.location
+                    );
+                }
+            }
+        }
+        if !model.opaque.is_empty() {
+            out.push_str("  opaque uses (may need scopes obolint cannot see):\n");
+            for site in &model.opaque {
+                let _ = writeln!(out, "    {} at {}", site.what, site.location);
+            }
+        }
+        if model.declared.is_empty() {
+            out.push_str("  declares: nothing (no `UserAuthPolicy` found)\n");
+        }
+        for declared in &model.declared {
+            let _ = writeln!(
+                out,
+                "  declares: [{}] at {}",
+                declared
+                    .scopes
+                    .iter()
+                    .map(|s| format!("\"{s}\""))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                declared.location
+            );
+        }
+        if !model.missing.is_empty() {
+            let _ = writeln!(out, "  missing: {}", model.missing.join(", "));
+        }
+        if !model.unneeded.is_empty() {
+            let _ = writeln!(out, "  unneeded: {}", model.unneeded.join(", "));
+        }
+        let _ = writeln!(out, "  policy: {}", model.policy);
+    }
+    out
+}

@@ -1,0 +1,67 @@
+//! What `obolint scopes` prints: for each model that acts as its users, the scopes its code
+//! requires (each with the uses that need it), what it declares, the difference, and a
+//! ready-to-paste `UserAuthPolicy(api_scopes=[...])`.
+
+use serde::Serialize;
+
+/// Where something is, as users read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub filename: String,
+    /// 1-based cell index in `.ipynb` notebooks.
+    pub cell: Option<usize>,
+    pub row: usize,
+    pub column: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.cell {
+            Some(cell) => write!(
+                f,
+                "{}:cell {cell}:{}:{}",
+                self.filename, self.row, self.column
+            ),
+            None => write!(f, "{}:{}:{}", self.filename, self.row, self.column),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UseSite {
+    /// What the use is (`GenieAgent`, `.genie.start_conversation(...)`).
+    pub what: String,
+    pub location: Location,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RequiredScope {
+    /// The scope family (`genie`, `sql-statements`...).
+    pub family: String,
+    /// The name to declare, in the style of the declared list (dotted when there is none).
+    pub scope: String,
+    pub uses: Vec<UseSite>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Declared {
+    pub scopes: Vec<String>,
+    pub location: Location,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ModelReport {
+    /// The model's entry file.
+    pub entry: String,
+    pub required: Vec<RequiredScope>,
+    /// Uses whose scopes cannot be known (the user's client or token handed on).
+    pub opaque: Vec<UseSite>,
+    /// What each log call or `MLmodel` of the model declares.
+    pub declared: Vec<Declared>,
+    /// Required scopes no declaration has (per the first declaration; all of them when none).
+    pub missing: Vec<String>,
+    /// Declared known scopes nothing requires (empty when there are opaque uses).
+    pub unneeded: Vec<String>,
+    /// Ready to paste.
+    pub policy: String,
+}
