@@ -291,6 +291,170 @@ struct Run {
 }
 
 impl Run {
+    /// Every place requirements are written, with the models they apply to.
+    fn requirement_sets(
+        &mut self,
+        project: &Project<'_>,
+        discovered: &[PathBuf],
+        root: &Path,
+        request: &CheckRequest,
+    ) -> Vec<crate::environment::RequirementSet> {
+        use crate::environment::{Append, RequirementSet, pip_command_spans, pip_requirements};
+        use crate::project::declaration::{PipRequirements, Resolved};
+        let mut sets = Vec::new();
+        let read = |path: &Path| -> Option<String> {
+            match request.sources.get(path) {
+                Some(text) => Some(text.clone()),
+                None => std::fs::read_to_string(path).ok(),
+            }
+        };
+        let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        let mut loaded_files: FxHashMap<PathBuf, FileId> = FxHashMap::default();
+        let mut file_set = |run: &mut Run, path: &Path| -> Option<(FileId, String)> {
+            let key = canonical(path);
+            if let Some(id) = loaded_files.get(&key) {
+                return Some((*id, run.db.get(*id).text.clone()));
+            }
+            let text = read(path)?;
+            let id = run.add_file(path, text.clone());
+            loaded_files.insert(key, id);
+            Some((id, text))
+        };
+        let file_append = |text: &str| {
+            Some(Append::Line(
+                TextSize::of(text),
+                !text.is_empty() && !text.ends_with('\n'),
+            ))
+        };
+        // 1. Log calls.
+        let mut referenced: Vec<PathBuf> = Vec::new();
+        for call in &project.models.log_calls {
+            let Some(entry) = call.entry else { continue };
+            for (keyword, explicit) in [
+                (&call.declaration.pip_requirements, true),
+                (&call.declaration.extra_pip_requirements, false),
+            ] {
+                let Some(keyword) = keyword else { continue };
+                match &keyword.value {
+                    Resolved::Known(PipRequirements::List(items)) => {
+                        if items.iter().any(|(_, f, _)| *f != keyword.file) {
+                            continue;
+                        }
+                        let pairs: Vec<(String, TextRange)> =
+                            items.iter().map(|(t, _, r)| (t.clone(), *r)).collect();
+                        let list_end = items.last().map(|(_, _, r)| r.end());
+                        sets.push(RequirementSet {
+                            file: project.file(keyword.file).id,
+                            whole: keyword.name,
+                            requirements: crate::requirements::from_list(&pairs),
+                            explicit,
+                            models: Some(vec![entry]),
+                            append: list_end.map(Append::PythonList),
+                        });
+                    }
+                    Resolved::Known(PipRequirements::File(_, Some(path))) => {
+                        referenced.push(canonical(path));
+                        if let Some((id, text)) = file_set(self, path) {
+                            sets.push(RequirementSet {
+                                file: id,
+                                whole: TextRange::default(),
+                                requirements: crate::requirements::from_requirements_txt(&text),
+                                explicit,
+                                models: Some(vec![entry]),
+                                append: file_append(&text),
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // 2. Requirement files of the project no log call names: every model's.
+        for path in discovered {
+            if referenced.contains(&canonical(path)) {
+                continue;
+            }
+            let is_conda = path.file_name().is_some_and(|n| n == "conda.yaml");
+            let Some((id, text)) = file_set(self, path) else {
+                continue;
+            };
+            let requirements = if is_conda {
+                conda_pip(&text)
+            } else {
+                crate::requirements::from_requirements_txt(&text)
+            };
+            sets.push(RequirementSet {
+                file: id,
+                whole: TextRange::default(),
+                requirements,
+                explicit: false,
+                models: None,
+                append: None,
+            });
+        }
+        // 3. pyproject.toml at the root.
+        let pyproject = root.join("pyproject.toml");
+        if let Some(text) = read(&pyproject)
+            && let Ok(found) = crate::requirements::from_pyproject(&text)
+            && !found.dependencies.is_empty()
+        {
+            let id = self.add_file(&pyproject, text);
+            sets.push(RequirementSet {
+                file: id,
+                whole: TextRange::default(),
+                requirements: crate::requirements::Requirements {
+                    requirements: found.dependencies,
+                    ..Default::default()
+                },
+                explicit: false,
+                models: None,
+                append: None,
+            });
+        }
+        // 4. `%pip install` in notebooks: the models the notebook writes, logs or is part of.
+        for file in project.file_indices() {
+            let f = project.file(file);
+            if f.written_by.is_some() {
+                continue;
+            }
+            let text = &self.db.get(f.id).text;
+            if !text.contains("pip") {
+                continue;
+            }
+            let spans = pip_command_spans(text);
+            if spans.is_empty() {
+                continue;
+            }
+            let mut models: Vec<FileIdx> = project.models.membership[file.0 as usize].clone();
+            for other in project.file_indices() {
+                if project.file(other).written_by == Some(f.id) {
+                    models.push(other);
+                }
+            }
+            models.extend(
+                project
+                    .models
+                    .log_calls
+                    .iter()
+                    .filter(|c| c.file == file)
+                    .filter_map(|c| c.entry),
+            );
+            models.sort();
+            models.dedup();
+            for requirements in pip_requirements(text, &spans) {
+                sets.push(RequirementSet {
+                    file: f.id,
+                    whole: TextRange::default(),
+                    requirements,
+                    explicit: false,
+                    models: Some(models.clone()),
+                    append: None,
+                });
+            }
+        }
+        sets
+    }
+
     fn location(&self, file: FileId, offset: TextSize) -> crate::report::Location {
         let (file, offset) = match self.written.get(&file) {
             Some((notebook, written)) => (*notebook, written.to_notebook(offset)),
@@ -779,6 +943,10 @@ impl Run {
                 || self.db.get(m.id).text.contains("api_version")
         });
 
+        // Requirements: log calls' `pip_requirements=`, requirement files, pyproject.toml,
+        // notebooks' `%pip install` lines.
+        let requirement_sets = self.requirement_sets(&project, &found.requirements, root, request);
+
         let dataflow = Dataflow::new(&project);
         let table = ScopeTable::with_extra_scopes(&settings.extra_scopes);
         let model_uses = |entry: FileIdx| {
@@ -884,6 +1052,23 @@ impl Run {
                 settings.scope_style,
             );
             self.models.extend(reports);
+        }
+        if runs(Rule::MissingOboRequirement) {
+            rules::missing_obo_requirement::check(
+                &project,
+                &requirement_sets,
+                &mut file_diagnostics,
+            );
+        }
+        if runs(Rule::RequirementTooOld) {
+            let features = |entry: FileIdx| crate::environment::model_features(&project, entry);
+            rules::requirement_too_old::check(
+                &project,
+                &requirement_sets,
+                &manifests,
+                &features,
+                &mut file_diagnostics,
+            );
         }
         if runs(Rule::UserResourceInSystemPolicy) {
             rules::user_resource_in_system_policy::check(
@@ -1031,19 +1216,32 @@ impl Run {
             );
             diagnostics.extend(unused);
         }
-        for manifest in &manifests {
-            let file = self.db.get(manifest.id);
+        let mut comment_files: Vec<FileId> = manifests.iter().map(|m| m.id).collect();
+        comment_files.extend(
+            requirement_sets
+                .iter()
+                .filter(|r| {
+                    r.append
+                        .as_ref()
+                        .is_some_and(|a| matches!(a, crate::environment::Append::Line(..)))
+                })
+                .map(|r| r.file),
+        );
+        comment_files.sort();
+        comment_files.dedup();
+        for id in comment_files {
+            let file = self.db.get(id);
             let comments = suppression::yaml_comments(&file.text);
             let directives = suppression::directives(&file.text, &comments, &file.line_index);
-            let Some(settings) = rule_settings.get(&manifest.id) else {
+            let Some(settings) = rule_settings.get(&id) else {
                 continue;
             };
             if directives.is_empty() {
                 continue;
             }
-            let diagnostics = by_file.entry(manifest.id).or_default();
+            let diagnostics = by_file.entry(id).or_default();
             let unused = rules::unused_suppression::apply(
-                manifest.id,
+                id,
                 &file.text,
                 &file.line_index,
                 &[],
@@ -1070,6 +1268,50 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// The `pip:` entries of a conda environment file.
+fn conda_pip(text: &str) -> crate::requirements::Requirements {
+    use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+    let Ok(docs) = MarkedYaml::load_from_str(text) else {
+        return Default::default();
+    };
+    let mut items: Vec<(String, TextRange)> = Vec::new();
+    let Some(YamlData::Mapping(root)) = docs.first().map(|d| &d.data) else {
+        return Default::default();
+    };
+    let ascii = text.is_ascii();
+    for (key, value) in root {
+        if !matches!(&key.data, YamlData::Value(Scalar::String(k)) if k == "dependencies") {
+            continue;
+        }
+        let YamlData::Sequence(deps) = &value.data else {
+            continue;
+        };
+        for dep in deps {
+            let YamlData::Mapping(map) = &dep.data else {
+                continue;
+            };
+            for (k, v) in map {
+                if !matches!(&k.data, YamlData::Value(Scalar::String(k)) if k == "pip") {
+                    continue;
+                }
+                let YamlData::Sequence(pips) = &v.data else {
+                    continue;
+                };
+                for pip in pips {
+                    if let YamlData::Value(Scalar::String(s)) = &pip.data
+                        && ascii
+                    {
+                        let start = TextSize::new(pip.span.start.index() as u32);
+                        let range = TextRange::at(start, TextSize::of(s.as_ref()));
+                        items.push((s.to_string(), range));
+                    }
+                }
+            }
+        }
+    }
+    crate::requirements::from_conda_pip(&items)
 }
 
 fn is_ipynb(path: &Path) -> bool {

@@ -39,6 +39,8 @@ pub struct Discovered {
     pub python: Vec<PathBuf>,
     /// `MLmodel` and `resources.yaml` files.
     pub manifests: Vec<PathBuf>,
+    /// `requirements*.txt` files, and `conda.yaml` next to an `MLmodel`.
+    pub requirements: Vec<PathBuf>,
     /// Entries whose path is known but whose content cannot be read (a dangling symlink).
     pub unreadable: Vec<(PathBuf, String)>,
     pub warnings: Vec<WalkWarning>,
@@ -48,6 +50,15 @@ pub struct Discovered {
 fn is_python(path: &Path) -> bool {
     path.extension()
         .is_some_and(|ext| ext == "py" || ext == "ipynb")
+}
+
+/// `requirements*.txt`, and `conda.yaml` saved next to an `MLmodel`.
+fn is_requirements(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    (name.starts_with("requirements") && name.ends_with(".txt"))
+        || (name == "conda.yaml" && path.with_file_name("MLmodel").is_file())
 }
 
 /// Exclusion patterns: a pattern without `/` matches a file or folder name anywhere (`build`,
@@ -126,6 +137,8 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
                     found.python.push(entry.into_path());
                 } else if is_file && crate::manifest::ManifestKind::of(path).is_some() {
                     found.manifests.push(entry.into_path());
+                } else if is_file && is_requirements(path) {
+                    found.requirements.push(entry.into_path());
                 }
             }
             Err(error) => {

@@ -6,6 +6,7 @@ pub mod config;
 pub mod dataflow;
 pub mod discover;
 pub mod docs;
+pub mod environment;
 pub mod fix;
 mod load;
 pub mod manifest;

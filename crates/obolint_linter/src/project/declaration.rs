@@ -101,11 +101,22 @@ pub struct Keyword<T> {
     pub value: Resolved<T>,
 }
 
+/// `pip_requirements=` / `extra_pip_requirements=`: a list of strings, or a file path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PipRequirements {
+    /// Each requirement string with the span of its literal.
+    List(Vec<(String, FileIdx, TextRange)>),
+    /// A requirements file, resolved when it exists.
+    File(String, Option<PathBuf>),
+}
+
 /// What one log call declares.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Declaration {
     pub resources: Option<Keyword<Resources>>,
     pub auth_policy: Option<Keyword<Policy>>,
+    pub pip_requirements: Option<Keyword<PipRequirements>>,
+    pub extra_pip_requirements: Option<Keyword<PipRequirements>>,
     /// A `**kwargs` the analyzer could not read: any keyword may hide in it.
     pub opaque_kwargs: bool,
 }
@@ -186,6 +197,19 @@ impl<'p, 'a> Reader<'p, 'a> {
                         range,
                         value: self.resources_argument(site).into(),
                     });
+                }
+                "pip_requirements" | "extra_pip_requirements" => {
+                    let keyword = Some(Keyword {
+                        file: site.file,
+                        name,
+                        range,
+                        value: self.pip_requirements(site).into(),
+                    });
+                    if key == "pip_requirements" {
+                        declaration.pip_requirements = keyword;
+                    } else {
+                        declaration.extra_pip_requirements = keyword;
+                    }
                 }
                 "auth_policy" => {
                     declaration.auth_policy = Some(Keyword {
@@ -502,6 +526,31 @@ impl<'p, 'a> Reader<'p, 'a> {
             Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
             _ => None,
         }
+    }
+
+    fn pip_requirements(&self, site: Site<'a>) -> Option<PipRequirements> {
+        let value = self.value(site, 0)?;
+        if let Expr::StringLiteral(literal) = value.expr {
+            let relative = literal.value.to_str().to_string();
+            let found = self.resolve_path(site.file, &relative);
+            return Some(PipRequirements::File(relative, found));
+        }
+        let items = self.list_items(site, 0)?;
+        items
+            .into_iter()
+            .map(|item| {
+                let value = self.value(item, 0)?;
+                match value.expr {
+                    Expr::StringLiteral(literal) => Some((
+                        literal.value.to_str().to_string(),
+                        value.file,
+                        literal.range(),
+                    )),
+                    _ => None,
+                }
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(PipRequirements::List)
     }
 
     fn resources_argument(&self, site: Site<'a>) -> Option<Resources> {

@@ -18,10 +18,12 @@ mod logged;
 pub mod mcp_without_user_client;
 pub mod misplaced_obo_strategy;
 pub mod missing_api_scope;
+pub mod missing_obo_requirement;
 pub mod missing_user_auth_policy;
 pub mod nonexistent_obo_import;
 pub mod obo_strategy_overridden;
 pub mod obo_unsupported_resource;
+pub mod requirement_too_old;
 pub mod resources_and_auth_policy;
 pub mod resources_instead_of_auth_policy;
 pub mod syntax_error;
@@ -137,6 +139,8 @@ registry! {
     DuplicateApiScope => duplicate_api_scope::DuplicateApiScope,
     DeprecatedScopeName => deprecated_scope_name::DeprecatedScopeName,
     BroadServingScope => broad_serving_scope::BroadServingScope,
+    MissingOboRequirement => missing_obo_requirement::MissingOboRequirement,
+    RequirementTooOld => requirement_too_old::RequirementTooOld,
     SyntaxError => syntax_error::SyntaxError,
     UnusedSuppression => unused_suppression::UnusedSuppression,
 }

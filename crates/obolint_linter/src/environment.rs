@@ -1,0 +1,251 @@
+//! The models' environments (`rules.md` OBO5xx): which requirements apply to which model (a log
+//! call's `pip_requirements=`, the project's `requirements*.txt` and `pyproject.toml`, notebooks'
+//! `%pip install` lines, an `MLmodel`'s sibling files), and which versioned features each model
+//! uses.
+
+use obolint_diagnostics::FileId;
+use obolint_python::known::{AgentInterface, ClientTaker, KnownSymbol, ResourceKind};
+use obolint_python::semantic::BindingKind;
+use ruff_text_size::{Ranged, TextRange, TextSize};
+
+use crate::manifest::ProjectManifest;
+use crate::project::models::all_calls;
+use crate::project::{ClassRef, FileIdx, Project, Symbol};
+use crate::requirements::{Feature, Requirement, Requirements};
+
+/// Requirements written in one place.
+#[derive(Clone, Debug)]
+pub struct RequirementSet {
+    /// The file they are in (diagnostics point into it).
+    pub file: FileId,
+    /// The `pip_requirements=` value, or the file's start: where OBO501 points.
+    pub whole: TextRange,
+    pub requirements: Requirements,
+    /// A log call's `pip_requirements=`: the model's whole environment, nothing inferred.
+    pub explicit: bool,
+    /// The model entries it applies to; `None`: every model of the project.
+    pub models: Option<Vec<FileIdx>>,
+    /// Where OBO501's fix appends, and how (`, "dist"` in a list, a line in a file).
+    pub append: Option<Append>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Append {
+    /// After this offset, as `, "name"`.
+    PythonList(TextSize),
+    /// At this offset, as a line (`"\n"` first when `.1`).
+    Line(TextSize, bool),
+}
+
+/// `%pip install` lines of a notebook (`ranges` index the notebook's text).
+pub fn pip_requirements(text: &str, lines: &[(TextSize, TextSize)]) -> Vec<Requirements> {
+    let mut out = Vec::new();
+    for &(start, end) in lines {
+        let command = &text[usize::from(start)..usize::from(end)];
+        if let Some(mut requirements) = crate::requirements::from_pip_command(command) {
+            for req in &mut requirements.requirements {
+                req.range += start;
+            }
+            for include in &mut requirements.includes {
+                include.range += start;
+            }
+            out.push(requirements);
+        }
+    }
+    out
+}
+
+/// The `(start, end)` of each `%pip install ...` command in `text` (the `%`, `!` or `pip`
+/// included), skipping a `# MAGIC ` prefix.
+pub fn pip_command_spans(text: &str) -> Vec<(TextSize, TextSize)> {
+    let mut out = Vec::new();
+    let mut offset = 0usize;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let rest = body.strip_prefix("# MAGIC").unwrap_or(body);
+        let trimmed = rest.trim_start();
+        if !(trimmed.starts_with("%pip") || trimmed.starts_with("!pip")) {
+            continue;
+        }
+        let command_start = start + (body.len() - trimmed.len());
+        out.push((
+            TextSize::new(command_start as u32),
+            TextSize::new((start + body.len()) as u32),
+        ));
+    }
+    out
+}
+
+/// A versioned feature a model uses, and where.
+#[derive(Clone, Debug)]
+pub struct FeatureUse {
+    pub feature: Feature,
+    pub file: FileIdx,
+    pub range: TextRange,
+}
+
+/// The features the model whose entry is `entry` uses in its code and its log calls.
+pub fn model_features(project: &Project<'_>, entry: FileIdx) -> Vec<FeatureUse> {
+    let mut out = Vec::new();
+    for file in project.models.files_of(entry) {
+        let model = project.model(file);
+        for class in model.class_ids() {
+            if project.agent_interface(ClassRef { file, class })
+                == Some(AgentInterface::ResponsesAgent)
+            {
+                out.push(FeatureUse {
+                    feature: Feature::ResponsesAgent,
+                    file,
+                    range: TextRange::empty(model.class(class).def.range.start()),
+                });
+            }
+        }
+        for scope in &model.scopes {
+            for (name, bindings) in &scope.bindings {
+                if *name != "ModelServingUserCredentials" {
+                    continue;
+                }
+                for binding in bindings {
+                    if let BindingKind::FromImport {
+                        level: 0, module, ..
+                    } = &binding.kind
+                    {
+                        let feature = if module.starts_with("databricks_ai_bridge") {
+                            Feature::BridgeUserCredentials
+                        } else if module.starts_with("databricks.sdk") {
+                            Feature::SdkUserCredentials
+                        } else {
+                            continue;
+                        };
+                        out.push(FeatureUse {
+                            feature,
+                            file,
+                            range: binding.range,
+                        });
+                    }
+                }
+            }
+        }
+        for (scope, call) in all_calls(model) {
+            if project.symbol(file, scope, &call.func)
+                == Symbol::Known(KnownSymbol::ClientTaker(ClientTaker::ChatDatabricks))
+                && call.arguments.find_keyword("workspace_client").is_some()
+            {
+                out.push(FeatureUse {
+                    feature: Feature::ChatDatabricksWorkspaceClient,
+                    file,
+                    range: call.func.range(),
+                });
+            }
+        }
+    }
+    for call in &project.models.log_calls {
+        if call.entry != Some(entry) {
+            continue;
+        }
+        if let Some(policy) = &call.declaration.auth_policy {
+            out.push(FeatureUse {
+                feature: Feature::AuthPolicy,
+                file: policy.file,
+                range: policy.name,
+            });
+        }
+        let mut resources: Vec<&crate::project::declaration::Resource> = Vec::new();
+        if let Some(crate::project::declaration::Resources::List(list)) = call
+            .declaration
+            .resources
+            .as_ref()
+            .and_then(|k| k.value.known())
+        {
+            resources.extend(list);
+        }
+        if let Some(system) = call
+            .declaration
+            .auth_policy
+            .as_ref()
+            .and_then(|k| k.value.known())
+            .and_then(|p| p.system.as_ref())
+            .and_then(|s| s.known())
+        {
+            resources.extend(system);
+        }
+        for resource in resources {
+            if let Some(feature) = resource_feature(resource.kind) {
+                out.push(FeatureUse {
+                    feature,
+                    file: resource.file,
+                    range: resource.range,
+                });
+            }
+            if resource.on_behalf_of_user.is_some() {
+                out.push(FeatureUse {
+                    feature: Feature::OnBehalfOfUserKey,
+                    file: resource.file,
+                    range: resource.range,
+                });
+            }
+        }
+    }
+    out
+}
+
+pub fn resource_feature(kind: ResourceKind) -> Option<Feature> {
+    match kind {
+        ResourceKind::App => Some(Feature::ResourceApp),
+        ResourceKind::Lakebase => Some(Feature::ResourceLakebase),
+        ResourceKind::UcModelService => Some(Feature::ResourceUcModelService),
+        _ => None,
+    }
+}
+
+/// The features an `MLmodel` itself shows: `auth_policy:`, resource types, `on_behalf_of_user`.
+pub fn manifest_features(manifest: &ProjectManifest) -> Vec<(Feature, TextRange)> {
+    let m = &manifest.manifest;
+    let mut out = Vec::new();
+    if let Some(policy) = &m.auth_policy {
+        out.push((Feature::AuthPolicy, policy.key));
+    }
+    let blocks = m
+        .resources
+        .iter()
+        .chain(m.auth_policy.as_ref().and_then(|p| p.system.as_ref()));
+    for block in blocks {
+        for entry in &block.entries {
+            if let Some(feature) = resource_feature(entry.kind) {
+                out.push((feature, entry.range));
+            }
+            if entry.on_behalf_of_user.is_some() {
+                out.push((Feature::OnBehalfOfUserKey, entry.range));
+            }
+        }
+    }
+    out
+}
+
+/// The requirement the OBO501 fix appends, for a missing distribution.
+pub fn append_edit(set: &RequirementSet, distribution: &str) -> Option<obolint_diagnostics::Edit> {
+    match set.append.clone()? {
+        Append::PythonList(at) => Some(obolint_diagnostics::Edit::insertion(
+            at,
+            format!(", \"{distribution}\""),
+        )),
+        Append::Line(at, newline_first) => Some(obolint_diagnostics::Edit::insertion(
+            at,
+            if newline_first {
+                format!("\n{distribution}\n")
+            } else {
+                format!("{distribution}\n")
+            },
+        )),
+    }
+}
+
+/// Every requirement of a set, with the set it is in.
+pub fn all_requirements(
+    sets: &[RequirementSet],
+) -> impl Iterator<Item = (&RequirementSet, &Requirement)> {
+    sets.iter()
+        .flat_map(|s| s.requirements.requirements.iter().map(move |r| (s, r)))
+}

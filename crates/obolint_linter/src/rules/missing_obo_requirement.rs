@@ -1,0 +1,104 @@
+//! OBO501 missing-obo-requirement.
+
+use std::collections::BTreeSet;
+
+use obolint_diagnostics::{Applicability, Diagnostic, Fix, Label};
+
+use crate::environment::{RequirementSet, append_edit};
+use crate::project::Project;
+use crate::requirements::{distribution_for_module, provides};
+use obolint_macros::rule;
+
+/// ## What it does
+/// Reports a model that acts on behalf of its users whose explicit requirements
+/// (`pip_requirements=[...]` or `pip_requirements="requirements.txt"`) install no distribution
+/// for a module its code imports: `databricks_ai_bridge`, `databricks.sdk`,
+/// `databricks_langchain`, `databricks_openai`, `databricks_mcp`, `databricks.vector_search`. A
+/// requirement counts for what it is known to bring with it (`databricks-langchain` brings
+/// `databricks-ai-bridge` and `databricks-sdk`).
+///
+/// ## Why is this bad?
+/// With explicit requirements MLflow infers nothing: the serving container is built from that
+/// list alone, and the agent fails to import at startup, after the deployment was approved.
+///
+/// ## Example
+/// ```python
+/// mlflow.pyfunc.log_model(python_model="agent.py", pip_requirements=["mlflow>=3.1"])
+/// # agent.py: from databricks_ai_bridge import ModelServingUserCredentials
+/// ```
+///
+/// Use instead:
+/// ```python
+/// mlflow.pyfunc.log_model(
+///     python_model="agent.py",
+///     pip_requirements=["mlflow>=3.1", "databricks-ai-bridge>=0.6.0"],
+/// )
+/// ```
+///
+/// ## Fix safety
+/// The fix appends the distribution, unpinned. It is unsafe: which version to pin is the
+/// author's choice.
+///
+/// ## Known problems
+/// Requirement files that include others (`-r`), local paths and URLs may install anything: the
+/// rule stays silent for them.
+///
+/// ## References
+/// - [MLflow: model dependencies](https://mlflow.org/docs/latest/model/dependencies.html)
+#[rule(
+    code = "OBO501",
+    name = "missing-obo-requirement",
+    severity = "error",
+    default = true,
+    fix = "sometimes",
+    fix_safety = "unsafe"
+)]
+pub struct MissingOboRequirement;
+
+pub fn check(project: &Project<'_>, sets: &[RequirementSet], out: &mut Vec<Diagnostic>) {
+    for set in sets.iter().filter(|s| s.explicit) {
+        let provided = provides(&set.requirements.requirements);
+        if provided.unknown || !set.requirements.includes.is_empty() {
+            continue;
+        }
+        let Some(models) = &set.models else { continue };
+        let mut needed: BTreeSet<&'static str> = BTreeSet::new();
+        for &entry in models {
+            if !project.models.obo_entries.contains(&entry) {
+                continue;
+            }
+            for file in project.models.files_of(entry) {
+                let f = project.file(file);
+                for module in
+                    obolint_python::imports::imported_modules(f.model.body, &f.model.package)
+                {
+                    if let Some(distribution) = distribution_for_module(&module) {
+                        needed.insert(distribution);
+                    }
+                }
+            }
+        }
+        for distribution in needed {
+            if provided.contains(distribution) {
+                continue;
+            }
+            let fix = append_edit(set, distribution).map(|edit| Fix {
+                message: format!("Add `{distribution}`"),
+                applicability: Applicability::Unsafe,
+                edits: vec![edit],
+            });
+            out.push(
+                Diagnostic::new(
+                    MissingOboRequirement::INFO.meta,
+                    MissingOboRequirement::INFO.severity,
+                    format!(
+                        "the model's code imports `{distribution}` but its requirements do not install it: the served model fails at startup"
+                    ),
+                    Label::new(set.file, set.whole, format!("no `{distribution}`")),
+                )
+                .with_help(format!("add `{distribution}` to the model's requirements"))
+                .with_fix(fix),
+            );
+        }
+    }
+}
