@@ -778,3 +778,119 @@ fn sarif_paths_are_relative_to_the_repository() {
         ["uri"];
     assert_eq!(uri, "fixtures/example-agent/sales_agent/agent.py");
 }
+
+#[test]
+fn scopes_on_the_notebook_example_human_and_json() {
+    let dir = repo().join("fixtures/example-notebooks");
+    let human = obolint(&dir, &["scopes"]);
+    assert_eq!(human.status.code(), Some(0));
+    insta::assert_snapshot!(
+        "scopes_human",
+        String::from_utf8_lossy(&human.stdout).into_owned()
+    );
+    let json_out = obolint(&dir, &["scopes", "--output-format", "json"]);
+    assert_eq!(json_out.status.code(), Some(0));
+    let models: serde_json::Value = serde_json::from_slice(&json_out.stdout).expect("json");
+    let model = &models[0];
+    assert_eq!(
+        model["missing"],
+        serde_json::json!(["sql.statement-execution"])
+    );
+    assert_eq!(
+        model["unneeded"],
+        serde_json::json!(["serving.serving-endpoints"])
+    );
+    assert_eq!(
+        model["policy"],
+        "UserAuthPolicy(api_scopes=[\"dashboards.genie\", \"sql.statement-execution\"])"
+    );
+    let genie = &model["required"][0];
+    assert_eq!(genie["scope"], "dashboards.genie");
+    assert_eq!(genie["uses"][0]["location"]["filename"], "01_agent.ipynb");
+    assert_eq!(genie["uses"][0]["location"]["cell"], 3);
+    insta::assert_snapshot!(
+        "scopes_json",
+        String::from_utf8_lossy(&json_out.stdout).into_owned()
+    );
+}
+
+#[test]
+fn notebook_example_reports_across_notebooks() {
+    let dir = repo().join("fixtures/example-notebooks");
+    let output = obolint(&dir, &["check", "--output-format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let found: Vec<(String, String, Option<u64>, u64)> = json(&output)
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["filename"].as_str().unwrap().to_string(),
+                d["cell"].as_u64(),
+                d["location"]["row"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("OBO502".into(), "01_agent.ipynb".into(), Some(2), 1),
+            ("OBO202".into(), "01_agent.ipynb".into(), Some(3), 15),
+            ("OBO401".into(), "02_log_agent.py".into(), None, 11),
+            ("OBO402".into(), "02_log_agent.py".into(), None, 11),
+        ]
+    );
+}
+
+#[test]
+fn fixing_a_notebook_keeps_its_outputs_and_metadata() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = repo().join("fixtures/example-notebooks");
+    for name in ["01_agent.ipynb", "02_log_agent.py", "pyproject.toml"] {
+        fs::copy(source.join(name), dir.path().join(name)).unwrap();
+    }
+    let notebook = dir.path().join("01_agent.ipynb");
+    let mut value: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&notebook).unwrap()).unwrap();
+    value["cells"][2]["outputs"] = serde_json::json!([{"output_type": "stream", "name": "stdout", "text": ["Writing agent.py\n"]}]);
+    value["cells"][2]["execution_count"] = serde_json::json!(7);
+    fs::write(
+        &notebook,
+        serde_json::to_string_pretty(&value).unwrap() + "\n",
+    )
+    .unwrap();
+    let output = obolint(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(printed.contains("fixed 4 findings in 2 files"), "{printed}");
+    let after: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&notebook).unwrap()).unwrap();
+    assert_eq!(after["cells"][2]["outputs"], value["cells"][2]["outputs"]);
+    assert_eq!(after["cells"][2]["execution_count"], 7);
+    assert_eq!(after["metadata"], value["metadata"]);
+    let source: String = after["cells"][2]["source"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        source.contains(
+            "VectorSearchRetrieverTool(index_name=\"main.sales.playbooks\", workspace_client=user)"
+        ),
+        "{source}"
+    );
+    // The OBO202 fix makes vector search run as the user, so its scope becomes required too.
+    let log = fs::read_to_string(dir.path().join("02_log_agent.py")).unwrap();
+    assert!(
+        log.contains("SCOPES = [\"dashboards.genie\", \"sql.statement-execution\", \"vectorsearch.vector-search-indexes\"]"),
+        "{log}"
+    );
+    // Fixed once, nothing more to fix: a second run changes nothing.
+    let before = fs::read_to_string(&notebook).unwrap();
+    let again = obolint(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
+    assert_eq!(fs::read_to_string(&notebook).unwrap(), before);
+    let _ = again;
+}

@@ -88,12 +88,14 @@ pub fn render_full(
     };
     for d in diagnostics {
         files.names.clear();
-        let primary = db.get(d.primary.file);
-        if !primary.cells.is_empty() {
-            files.names.insert(
-                d.primary.file,
-                primary.display_name(d.primary.range.start()),
-            );
+        for label in std::iter::once(&d.primary).chain(&d.secondary) {
+            let file = db.get(label.file);
+            if !file.cells.is_empty() {
+                files
+                    .names
+                    .entry(label.file)
+                    .or_insert_with(|| file.display_name(label.range.start()));
+            }
         }
         let mut labels = vec![
             CsLabel::primary(d.primary.file, d.primary.range).with_message(&d.primary.message),

@@ -40,6 +40,8 @@ pub struct LogCall {
     pub declares_user_policy: bool,
     /// What its `resources=` and `auth_policy=` declare.
     pub declaration: Declaration,
+    /// Project files given in `code_paths=[...]` (files, or every file under a folder).
+    pub code_paths: Vec<FileIdx>,
 }
 
 #[derive(Debug, Default)]
@@ -110,6 +112,9 @@ impl Models {
         for &entry in &models.entries {
             let mut seen = FxHashSet::default();
             let mut stack = vec![entry];
+            for call in models.log_calls.iter().filter(|c| c.entry == Some(entry)) {
+                stack.extend(call.code_paths.iter().copied());
+            }
             let mut obo = models
                 .log_calls
                 .iter()
@@ -266,7 +271,11 @@ fn read_log_call(
         .or_else(|| keyword(call, "model"))
         .or_else(|| call.arguments.args.first());
     let entry = model_arg.and_then(|arg| logged_entry(project, file, scope, arg));
-    let declaration = Reader::new(project).declaration(file, scope, call);
+    let reader = Reader::new(project);
+    let declaration = reader.declaration(file, scope, call);
+    let code_paths = keyword(call, "code_paths")
+        .map(|paths| code_path_files(project, &reader, file, scope, paths))
+        .unwrap_or_default();
     let declares_user_policy = declaration.has_user_policy()
         || keyword(call, "auth_policy")
             .is_some_and(|policy| mentions_user_auth_policy(project, file, scope, policy, 0));
@@ -287,7 +296,50 @@ fn read_log_call(
         entry,
         declares_user_policy,
         declaration,
+        code_paths,
     }
+}
+
+/// The project files `code_paths=[...]` names, relative to the logging file's folder, then the
+/// root; a folder stands for every file under it.
+fn code_path_files<'a>(
+    project: &Project<'a>,
+    reader: &Reader<'_, 'a>,
+    file: FileIdx,
+    scope: ScopeId,
+    paths: &'a Expr,
+) -> Vec<FileIdx> {
+    let Some(items) = reader.list_items(
+        Site {
+            file,
+            scope,
+            expr: paths,
+        },
+        0,
+    ) else {
+        return Vec::new();
+    };
+    let Some(here) = project.file(file).path.parent() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(relative) = reader.string(item, 0) else {
+            continue;
+        };
+        for base in [here, project.root.as_path()] {
+            let candidate = normalize(&base.join(&relative));
+            let found: Vec<FileIdx> = project
+                .file_indices()
+                .filter(|&f| project.file(f).path.starts_with(&candidate))
+                .collect();
+            if !found.is_empty() {
+                out.extend(found);
+                break;
+            }
+        }
+    }
+    out
 }
 
 /// `python_model="agent.py"` (relative to the logging file, then the root), or an object of a

@@ -144,6 +144,19 @@ pub fn uses_in<'a>(
             }
             _ => {}
         }
+        // Dynamic code (`rules.md`): what it runs is unknown, so are the scopes it needs.
+        if is_dynamic(model, scope, call) {
+            out.push(ClientUse {
+                file,
+                range: call.func.range(),
+                kind: UseKind::Opaque {
+                    what: "dynamic code (`importlib`, `exec`...) the analyzer cannot follow".into(),
+                },
+                identity: Identity::User { definite: false },
+                resource: None,
+            });
+            continue;
+        }
         // `w.<service>.<method>(...)` and `w.<method>(...)` on a client.
         if let Expr::Attribute(method) = call.func.as_ref() {
             let (receiver, service) = match method.value.as_ref() {
@@ -360,5 +373,22 @@ pub fn url_text<'a>(reader: &Reader<'_, 'a>, site: Site<'a>, depth: u32) -> Opti
             Some(left + &right)
         }
         _ => None,
+    }
+}
+
+/// `importlib.import_module(...)`, `pkgutil...`, `exec`, `eval`, `__import__`.
+fn is_dynamic(
+    model: &obolint_python::semantic::ModuleModel<'_>,
+    scope: ScopeId,
+    call: &ExprCall,
+) -> bool {
+    use obolint_python::semantic::{NameMeaning, Resolution};
+    match model.meaning(scope, &call.func) {
+        NameMeaning::Qualified(names) => names.iter().any(|n| {
+            n.starts_with("importlib.") || n.starts_with("pkgutil.") || n == "runpy.run_path"
+        }),
+        _ => matches!(call.func.as_ref(), Expr::Name(n)
+            if matches!(n.id.as_str(), "exec" | "eval" | "__import__")
+                && matches!(model.resolve_name(scope, n.id.as_str()), Resolution::Unbound)),
     }
 }
