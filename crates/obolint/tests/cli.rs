@@ -788,6 +788,13 @@ fn scopes_on_the_notebook_example_human_and_json() {
         "scopes_human",
         String::from_utf8_lossy(&human.stdout).into_owned()
     );
+    // The README shows this output: it must stay what obolint prints.
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let shown = String::from_utf8_lossy(&human.stdout).into_owned();
+    assert!(
+        readme.contains(&shown),
+        "README's `obolint scopes` example is stale; it should read:\n{shown}"
+    );
     let json_out = obolint(&dir, &["scopes", "--output-format", "json"]);
     assert_eq!(json_out.status.code(), Some(0));
     let models: serde_json::Value = serde_json::from_slice(&json_out.stdout).expect("json");
