@@ -107,9 +107,14 @@ pub fn parse_comment(
             });
             directive_end = at + piece.len();
         }
-        // `# noqa: obo101`: a list with no code is a mistake, not a blanket suppression.
-        malformed = codes.is_empty();
-        if malformed {
+        // `# noqa: obo101`: a list with no code is a mistake, not a blanket suppression. A list
+        // of another tool's names (`# noqa: FlagLocalImports`) is that tool's business: no
+        // directive at all.
+        if codes.is_empty() {
+            if !list.to_ascii_lowercase().contains("obo") {
+                return None;
+            }
+            malformed = true;
             directive_end = base + list_start + list.trim_end().len();
         }
         Some(codes)
@@ -214,6 +219,8 @@ mod tests {
         // A list with no readable code suppresses nothing.
         let d = parse("x  # noqa: obo101").unwrap();
         assert!(d.malformed && !d.covers("OBO101"));
+        // Another tool's names: not ours to judge, and no blanket suppression either.
+        assert!(parse("import grpc  # noqa: FlagLocalImports - lazy").is_none());
         assert!(parse("x  # noqa OBO101").unwrap().malformed);
         assert!(!parse("x  # noqa  -- reason").unwrap().malformed);
     }

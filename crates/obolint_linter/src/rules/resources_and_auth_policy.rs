@@ -52,6 +52,11 @@ pub fn check(project: &Project<'_>, manifests: &[ProjectManifest], out: &mut Vec
         else {
             continue;
         };
+        // Forwarded parameters (`resources=resources, auth_policy=auth_policy` in a wrapper)
+        // may be `None`: only values read for sure count.
+        if resources.value.known().is_none() || policy.value.known().is_none() {
+            continue;
+        }
         let message = if call.flavor == LogFlavor::PyfuncSave {
             "`resources=` and `auth_policy=` together: `save_model` writes both and `auth_policy` silently wins, so `resources` is ignored"
         } else {
