@@ -38,17 +38,18 @@ pub fn read_frame(input: &mut dyn BufRead) -> io::Result<Option<Frame>> {
             // A blank line before any header: noise between messages.
             continue;
         }
-        match text.split_once(':') {
-            Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
-                match value.trim().parse::<usize>() {
-                    Ok(n) => length = Some(n),
-                    Err(_) => skipped += 1,
-                }
+        // The length header may follow garbage on the same line (the tail of a message whose
+        // length was wrong): finding it anywhere lets the reader get back in step.
+        let lower = text.to_ascii_lowercase();
+        if let Some(at) = lower.find("content-length:") {
+            match text[at + "content-length:".len()..].trim().parse::<usize>() {
+                Ok(n) => length = Some(n),
+                Err(_) => skipped += 1,
             }
-            // `Content-Type` and any other well-formed header are allowed and ignored.
-            Some((name, _)) if !name.trim().is_empty() && !name.contains(['{', '"']) => {}
-            _ => skipped += 1,
+        } else if !matches!(text.split_once(':'), Some((name, _)) if is_header_name(name)) {
+            skipped += 1;
         }
+        // `Content-Type` and any other well-formed header are allowed and ignored.
     }
     let Some(length) = length else {
         return Ok(None);
@@ -72,6 +73,10 @@ pub fn read_frame(input: &mut dyn BufRead) -> io::Result<Option<Frame>> {
         eprintln!("obolint server: skipped {skipped} malformed header line(s)");
     }
     Ok(Some(frame))
+}
+
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// Writes one message with its header.
@@ -174,6 +179,15 @@ mod tests {
             frames(&input),
             ["request shutdown", "malformed", "notification exit"]
         );
+    }
+
+    #[test]
+    fn a_wrong_length_costs_one_message_only() {
+        let input = format!(
+            "Content-Length: 3\r\n\r\n{{\"jsonrpc\"}}{}",
+            framed(r#"{"jsonrpc":"2.0","method":"exit"}"#),
+        );
+        assert_eq!(frames(&input), ["malformed", "notification exit"]);
     }
 
     #[test]
