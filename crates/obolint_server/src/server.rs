@@ -225,6 +225,7 @@ fn result_id(items: &[lsp_types::Diagnostic]) -> String {
 
 impl Server {
     fn main_loop(&mut self, messages: &Receiver<Message>, outcomes: &Receiver<Outcome>) -> bool {
+        let mut outcomes = outcomes.clone();
         loop {
             select! {
                 recv(messages) -> message => match message {
@@ -235,11 +236,15 @@ impl Server {
                     }
                     Err(_) => return self.shutdown,
                 },
-                recv(outcomes) -> outcome => {
-                    if let Ok(outcome) = outcome {
-                        self.accept(outcome);
+                recv(outcomes) -> outcome => match outcome {
+                    Ok(outcome) => self.accept(outcome),
+                    Err(_) => {
+                        // The checking thread is gone (it could not start): keep serving
+                        // documents and requests rather than spin on a closed channel.
+                        eprintln!("obolint server: no checking thread; diagnostics are off");
+                        outcomes = crossbeam_channel::never();
                     }
-                }
+                },
             }
             // Coalesce: whatever else the client already sent is applied before checking.
             while let Ok(message) = messages.try_recv() {
