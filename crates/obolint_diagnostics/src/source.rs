@@ -16,6 +16,17 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     pub line_index: LineIndex,
+    /// The cells of an `.ipynb` notebook, in text order (empty for every other file): rows are
+    /// counted from the start of each cell, as `cli.md` wants.
+    pub cells: Vec<CellStart>,
+}
+
+/// Where one notebook cell starts in the text obolint reads the notebook as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CellStart {
+    pub offset: ruff_text_size::TextSize,
+    /// 1-based index of the cell among all cells of the notebook.
+    pub number: usize,
 }
 
 impl SourceFile {
@@ -26,11 +37,50 @@ impl SourceFile {
             path,
             text,
             line_index,
+            cells: Vec::new(),
         }
     }
 
+    #[must_use]
+    pub fn with_cells(mut self, cells: Vec<CellStart>) -> Self {
+        self.cells = cells;
+        self
+    }
+
+    fn cell_start(&self, offset: ruff_text_size::TextSize) -> Option<&CellStart> {
+        let index = self.cells.partition_point(|c| c.offset <= offset);
+        self.cells.get(index.checked_sub(1)?)
+    }
+
+    /// The 1-based notebook cell `offset` is in, for `.ipynb` notebooks.
+    pub fn cell(&self, offset: ruff_text_size::TextSize) -> Option<usize> {
+        self.cell_start(offset).map(|c| c.number)
+    }
+
+    /// Row and column of `offset`; in a notebook, the row counts from the start of its cell.
     pub fn position(&self, offset: ruff_text_size::TextSize) -> SourcePosition {
-        self.line_index.position(offset, &self.text)
+        let mut position = self.line_index.position(offset, &self.text);
+        if let Some(cell) = self.cell_start(offset) {
+            position.row -= self.line_index.line_of(cell.offset);
+        }
+        position
+    }
+
+    /// The 1-based row shown for 0-based `line` (rows restart in each notebook cell).
+    pub fn display_row(&self, line: usize) -> usize {
+        let start = self.line_index.line_start(line);
+        match self.cell_start(start) {
+            Some(cell) => line + 1 - self.line_index.line_of(cell.offset),
+            None => line + 1,
+        }
+    }
+
+    /// `path`, or `path:cell N` for a position in a notebook cell.
+    pub fn display_name(&self, offset: ruff_text_size::TextSize) -> String {
+        match self.cell(offset) {
+            Some(cell) => format!("{}:cell {cell}", self.display_path),
+            None => self.display_path.clone(),
+        }
     }
 
     pub fn start_end(&self, range: TextRange) -> (SourcePosition, SourcePosition) {

@@ -4,9 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use obolint_diagnostics::{Diagnostic, FileId, Severity, SourceDb, SourceFile};
+use obolint_diagnostics::{CellStart, Diagnostic, FileId, Severity, SourceDb, SourceFile};
+use obolint_python::notebook::{
+    NotebookError, NotebookText, WrittenFile, databricks_written_files, notebook_text, read_ipynb,
+};
 use obolint_python::semantic::ModuleModel;
-use obolint_python::{ParsedSource, detect_kind, parse_source};
+use obolint_python::{ParsedSource, SourceKind, detect_kind, parse_notebook, parse_source};
 use rayon::prelude::*;
 use ruff_text_size::{TextRange, TextSize};
 use rustc_hash::FxHashMap;
@@ -17,6 +20,8 @@ use crate::config::{
 use crate::dataflow::Dataflow;
 use crate::discover::{WalkWarning, discover, project_root};
 use crate::load::{Loaded, load};
+use crate::manifest::{ManifestKind, ProjectManifest, parse_manifest, saved_code_path};
+use crate::project::models::normalize;
 use crate::project::{FileIdx, Project, ProjectFile, module_names, package_of};
 use crate::rules::{self, Rule};
 use crate::settings::Settings;
@@ -314,7 +319,7 @@ impl Run {
             ));
         }
 
-        let paths = found.python;
+        let mut paths = found.python;
         let words = settings.prescreen_words();
         let mut loaded: Vec<Loaded> = paths
             .par_iter()
@@ -323,6 +328,46 @@ impl Run {
                 None => load(p, &words),
             })
             .collect();
+
+        // Notebooks: `.ipynb` files read as their code cells, and the files that `%%writefile`
+        // cells (in both kinds of notebook) write, added to the project at their paths.
+        let mut notebooks: FxHashMap<usize, Result<NotebookText, NotebookError>> =
+            FxHashMap::default();
+        let mut written: Vec<(usize, WrittenFile)> = Vec::new();
+        for (i, path) in paths.iter().enumerate() {
+            let Loaded::Text { text, .. } = &loaded[i] else {
+                continue;
+            };
+            if is_ipynb(path) {
+                let layout = read_ipynb(text).map(|cells| notebook_text(&cells));
+                if let Ok(layout) = &layout {
+                    written.extend(layout.written_files().map(|w| (i, w.clone())));
+                }
+                notebooks.insert(i, layout);
+            } else if memchr::memmem::find(text.as_bytes(), b"%%writefile").is_some()
+                && detect_kind(text) == SourceKind::DatabricksNotebook
+            {
+                let cells = obolint_python::cell_ranges(text, SourceKind::DatabricksNotebook);
+                written.extend(
+                    databricks_written_files(text, &cells)
+                        .into_iter()
+                        .map(|w| (i, w)),
+                );
+            }
+        }
+        let mut origins: FxHashMap<usize, (usize, WrittenFile)> = FxHashMap::default();
+        for (notebook, file) in written {
+            if !file.path.ends_with(".py") {
+                continue;
+            }
+            let Some(dir) = paths[notebook].parent() else {
+                continue;
+            };
+            let path = normalize(&dir.join(&file.path));
+            origins.insert(paths.len(), (notebook, file.clone()));
+            paths.push(path);
+            loaded.push(Loaded::from_text(file.text, &words));
+        }
 
         let mut module_index: FxHashMap<String, usize> = FxHashMap::default();
         for (i, path) in paths.iter().enumerate() {
@@ -337,14 +382,21 @@ impl Run {
         let mut batch: Vec<usize> = loaded
             .iter()
             .enumerate()
-            .filter(|(_, l)| matches!(l, Loaded::Text { relevant: true, .. }))
+            .filter(|(i, l)| {
+                matches!(l, Loaded::Text { relevant: true, .. })
+                    || origins.values().any(|(notebook, _)| notebook == i)
+            })
             .map(|(i, _)| i)
             .collect();
         while !batch.is_empty() {
             let results: Vec<(usize, ParsedSource)> = batch
                 .par_iter()
-                .filter_map(|&i| match &loaded[i] {
-                    Loaded::Text { text, .. } => Some((i, parse_source(text, detect_kind(text)))),
+                .filter_map(|&i| match (&loaded[i], notebooks.get(&i)) {
+                    (_, Some(Ok(layout))) => Some((i, parse_notebook(layout))),
+                    (_, Some(Err(_))) => None,
+                    (Loaded::Text { text, .. }, None) => {
+                        Some((i, parse_source(text, detect_kind(text))))
+                    }
                     _ => None,
                 })
                 .collect();
@@ -366,17 +418,59 @@ impl Run {
         }
 
         let mut files: Vec<(usize, FileId)> = Vec::new();
+        let mut file_ids: FxHashMap<usize, FileId> = FxHashMap::default();
         for (i, slot) in loaded.iter_mut().enumerate() {
             match std::mem::replace(slot, Loaded::Unreadable(String::new())) {
-                Loaded::Text { text, .. } => {
-                    if let Some(source) = &parsed[i] {
+                Loaded::Text { text, .. } => match notebooks.get(&i) {
+                    Some(Err(error)) => {
+                        let at = TextSize::new(error.offset.min(text.len()) as u32);
                         let id = self.add_file(&paths[i], text);
-                        for error in &source.syntax_errors {
-                            file_diagnostics.push(rules::syntax_error::from_parse_error(id, error));
-                        }
-                        files.push((i, id));
+                        file_diagnostics.push(rules::syntax_error::broken_notebook(
+                            id,
+                            TextRange::empty(at),
+                            &error.message,
+                        ));
                     }
-                }
+                    Some(Ok(layout)) => {
+                        if let Some(source) = &parsed[i] {
+                            let cells = layout
+                                .cells
+                                .iter()
+                                .map(|c| CellStart {
+                                    offset: c.range.start(),
+                                    number: c.number,
+                                })
+                                .collect();
+                            let display = self.display_path(&paths[i]);
+                            let id = self.db.add(
+                                SourceFile::new(paths[i].clone(), display, layout.text.clone())
+                                    .with_cells(cells),
+                            );
+                            for error in &source.syntax_errors {
+                                let mut error = error.clone();
+                                error.cell = error
+                                    .cell
+                                    .and_then(|c| layout.cells.get(c))
+                                    .map(|c| c.number - 1);
+                                file_diagnostics
+                                    .push(rules::syntax_error::from_parse_error(id, &error));
+                            }
+                            files.push((i, id));
+                            file_ids.insert(i, id);
+                        }
+                    }
+                    None => {
+                        if let Some(source) = &parsed[i] {
+                            let id = self.add_file(&paths[i], text);
+                            for error in &source.syntax_errors {
+                                file_diagnostics
+                                    .push(rules::syntax_error::from_parse_error(id, error));
+                            }
+                            files.push((i, id));
+                            file_ids.insert(i, id);
+                        }
+                    }
+                },
                 Loaded::NotUtf8 { lossy, offset } => {
                     let start = TextSize::new(offset.min(lossy.len()) as u32);
                     let id = self.add_file(&paths[i], lossy);
@@ -396,6 +490,69 @@ impl Run {
                 }
             }
         }
+
+        // Manifests: `MLmodel` files, and `resources.yaml` files that look like MLflow's (or
+        // that a log call names; see below).
+        let manifest_loads: Vec<(PathBuf, Loaded)> = found
+            .manifests
+            .par_iter()
+            .map(|p| {
+                let loaded = match request.sources.get(p) {
+                    Some(text) => Loaded::from_text(text.clone(), &words),
+                    None => load(p, &words),
+                };
+                (p.clone(), loaded)
+            })
+            .collect();
+        let mut manifests: Vec<ProjectManifest> = Vec::new();
+        let mut manifest_diagnostics: Vec<(usize, Diagnostic)> = Vec::new();
+        for (path, loaded) in manifest_loads {
+            let Some(kind) = ManifestKind::of(&path) else {
+                continue;
+            };
+            match loaded {
+                Loaded::Text { text, .. } => match parse_manifest(&text, kind) {
+                    Ok(manifest) => {
+                        let id = self.add_file(&path, text);
+                        manifests.push(ProjectManifest {
+                            id,
+                            path,
+                            manifest,
+                            entry: None,
+                            logged_by: Vec::new(),
+                        });
+                    }
+                    Err(error) => {
+                        let id = self.add_file(&path, text);
+                        file_diagnostics.push(rules::syntax_error::broken_yaml(
+                            id,
+                            TextRange::empty(error.offset),
+                            &error.message,
+                        ));
+                    }
+                },
+                Loaded::NotUtf8 { lossy, offset } => {
+                    let start = TextSize::new(offset.min(lossy.len()) as u32);
+                    let id = self.add_file(&path, lossy);
+                    manifest_diagnostics.push((
+                        0,
+                        rules::syntax_error::unreadable(
+                            id,
+                            TextRange::empty(start),
+                            "it is not valid UTF-8",
+                        ),
+                    ));
+                }
+                Loaded::Unreadable(reason) => {
+                    let id = self.add_file(&path, String::new());
+                    manifest_diagnostics.push((
+                        0,
+                        rules::syntax_error::unreadable(id, TextRange::default(), &reason),
+                    ));
+                }
+            }
+        }
+        file_diagnostics.extend(manifest_diagnostics.into_iter().map(|(_, d)| d));
 
         // Which rules run where: the nearest configuration of each file.
         let mut rule_settings: FxHashMap<FileId, RuleSettings> = FxHashMap::default();
@@ -422,12 +579,92 @@ impl Run {
                     id,
                     path: paths[i].clone(),
                     model: ModuleModel::build(source.body(), package_of(root, &paths[i])),
+                    written_by: origins
+                        .get(&i)
+                        .and_then(|(notebook, _)| file_ids.get(notebook).copied()),
                 })
             })
             .collect();
         let project = Project::new(root.to_path_buf(), project_files, &settings);
 
+        // Link the manifests to their models: the code saved next to an `MLmodel`, the log
+        // calls that name a `resources.yaml`.
+        for manifest in &mut manifests {
+            match manifest.manifest.kind {
+                ManifestKind::MlModel => {
+                    manifest.entry = saved_code_path(&manifest.path, &manifest.manifest)
+                        .and_then(|p| project.find_file(&p.canonicalize().unwrap_or(p)));
+                }
+                ManifestKind::ResourcesYaml => {
+                    let canonical = manifest
+                        .path
+                        .canonicalize()
+                        .unwrap_or_else(|_| manifest.path.clone());
+                    manifest.logged_by = project
+                        .models
+                        .log_calls
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, call)| {
+                            call.declaration.resources_file().is_some_and(|p| {
+                                p.canonicalize().unwrap_or_else(|_| p.to_path_buf()) == canonical
+                            })
+                        })
+                        .map(|(i, _)| i)
+                        .collect();
+                }
+            }
+        }
+        // A `resources.yaml` that no log call names and that has no `api_version` is not
+        // MLflow's (Databricks asset bundles use the name too).
+        manifests.retain(|m| {
+            m.manifest.kind == ManifestKind::MlModel
+                || !m.logged_by.is_empty()
+                || self.db.get(m.id).text.contains("api_version")
+        });
+
         let dataflow = Dataflow::new(&project);
+        if runs(Rule::ResourcesInsteadOfAuthPolicy) {
+            rules::resources_instead_of_auth_policy::check(
+                &project,
+                &manifests,
+                &mut file_diagnostics,
+            );
+        }
+        if runs(Rule::ResourcesAndAuthPolicy) {
+            rules::resources_and_auth_policy::check(&project, &manifests, &mut file_diagnostics);
+        }
+        if runs(Rule::MissingUserAuthPolicy) {
+            rules::missing_user_auth_policy::check(&project, &manifests, &mut file_diagnostics);
+        }
+        if runs(Rule::AuthPolicyUnsupportedFlavor) {
+            rules::auth_policy_unsupported_flavor::check(&project, &mut file_diagnostics);
+        }
+        if runs(Rule::UserScopesWithoutUserClient) {
+            rules::user_scopes_without_user_client::check(
+                &project,
+                &manifests,
+                &mut file_diagnostics,
+            );
+        }
+        if runs(Rule::InvalidResourcesBlock) {
+            rules::invalid_resources_block::check(&manifests, &mut file_diagnostics);
+        }
+        if runs(Rule::UserResourceInSystemPolicy) {
+            let model_uses = |entry: FileIdx| {
+                project
+                    .models
+                    .files_of(entry)
+                    .flat_map(|f| crate::project::uses::uses_in(&project, &dataflow, f))
+                    .collect::<Vec<_>>()
+            };
+            rules::user_resource_in_system_policy::check(
+                &project,
+                &manifests,
+                &model_uses,
+                &mut file_diagnostics,
+            );
+        }
         if runs(Rule::UserClientAtLoadTime) {
             rules::user_client_at_load_time::check(&project, &dataflow, &mut file_diagnostics);
         }
@@ -535,8 +772,19 @@ impl Run {
                 continue;
             };
             let file = self.db.get(id);
-            let directives =
-                suppression::directives(&file.text, &source.comments, &file.line_index);
+            // In a Databricks notebook, `# MAGIC` lines are another cell's code (a `%%writefile`
+            // cell's, checked as the file it writes): their `# noqa` belong to that file.
+            let comments: Vec<TextRange> = if source.kind == SourceKind::DatabricksNotebook {
+                source
+                    .comments
+                    .iter()
+                    .copied()
+                    .filter(|c| !file.text[*c].starts_with("# MAGIC"))
+                    .collect()
+            } else {
+                source.comments.clone()
+            };
+            let directives = suppression::directives(&file.text, &comments, &file.line_index);
             if directives.is_empty() {
                 continue;
             }
@@ -555,9 +803,92 @@ impl Run {
             );
             diagnostics.extend(unused);
         }
-        for (_, diagnostics) in by_file {
+        for manifest in &manifests {
+            let file = self.db.get(manifest.id);
+            let comments = suppression::yaml_comments(&file.text);
+            let directives = suppression::directives(&file.text, &comments, &file.line_index);
+            let Some(settings) = rule_settings.get(&manifest.id) else {
+                continue;
+            };
+            if directives.is_empty() {
+                continue;
+            }
+            let diagnostics = by_file.entry(manifest.id).or_default();
+            let unused = rules::unused_suppression::apply(
+                manifest.id,
+                &file.text,
+                &file.line_index,
+                &[],
+                &directives,
+                diagnostics,
+                settings,
+            );
+            diagnostics.extend(unused);
+        }
+
+        // What was found in the files that notebooks write is reported in the notebooks.
+        let written_ids: FxHashMap<FileId, (FileId, &WrittenFile)> = origins
+            .iter()
+            .filter_map(|(i, (notebook, file))| {
+                Some((*file_ids.get(i)?, (*file_ids.get(notebook)?, file)))
+            })
+            .collect();
+        for (_, mut diagnostics) in by_file {
+            if !written_ids.is_empty() {
+                for d in &mut diagnostics {
+                    to_notebook(d, &written_ids);
+                }
+            }
             self.diagnostics.extend(diagnostics);
         }
         Ok(())
+    }
+}
+
+fn is_ipynb(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "ipynb")
+}
+
+/// Moves a diagnostic found in a file written by a notebook cell into that cell: its labels,
+/// and its fix's edits (a line break inserted in a `# MAGIC` cell gets the prefix too). An edit
+/// on the magic line itself (an import added at the top of the file) goes just below it.
+fn to_notebook(d: &mut Diagnostic, written: &FxHashMap<FileId, (FileId, &WrittenFile)>) {
+    if let Some((_, file)) = written.get(&d.primary.file)
+        && let Some(fix) = &mut d.fix
+    {
+        let magic_end = file
+            .text
+            .find('\n')
+            .map_or(TextSize::of(file.text.as_str()), |n| {
+                TextSize::new(n as u32 + 1)
+            });
+        for edit in &mut fix.edits {
+            if edit.range.start() < magic_end {
+                if edit.range.is_empty() && edit.range.start() == TextSize::new(0) {
+                    edit.range = TextRange::empty(magic_end);
+                } else {
+                    d.fix = None;
+                    break;
+                }
+            }
+            edit.range = file.range_to_notebook(edit.range);
+            if !file.line_prefix.is_empty() {
+                edit.content = edit
+                    .content
+                    .replace('\n', &format!("\n{}", file.line_prefix));
+                // The inserted text ends a line: the prefix belongs to the next one, which has
+                // its own already.
+                if let Some(stripped) = edit.content.strip_suffix(file.line_prefix) {
+                    edit.content = stripped.to_string();
+                }
+            }
+        }
+    }
+    let labels = std::iter::once(&mut d.primary).chain(d.secondary.iter_mut());
+    for label in labels {
+        if let Some((notebook, file)) = written.get(&label.file) {
+            label.file = *notebook;
+            label.range = file.range_to_notebook(label.range);
+        }
     }
 }

@@ -35,15 +35,19 @@ pub struct WalkWarning {
 
 #[derive(Debug, Default)]
 pub struct Discovered {
-    /// Python sources, in a stable order.
+    /// Python sources and notebooks, in a stable order.
     pub python: Vec<PathBuf>,
+    /// `MLmodel` and `resources.yaml` files.
+    pub manifests: Vec<PathBuf>,
     /// Entries whose path is known but whose content cannot be read (a dangling symlink).
     pub unreadable: Vec<(PathBuf, String)>,
     pub warnings: Vec<WalkWarning>,
 }
 
+/// Python modules, Databricks source notebooks (`.py`) and Jupyter notebooks.
 fn is_python(path: &Path) -> bool {
-    path.extension().is_some_and(|ext| ext == "py")
+    path.extension()
+        .is_some_and(|ext| ext == "py" || ext == "ipynb")
 }
 
 /// Exclusion patterns: a pattern without `/` matches a file or folder name anywhere (`build`,
@@ -120,6 +124,8 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
                 let is_file = entry.file_type().is_some_and(|t| t.is_file());
                 if is_file && is_python(path) {
                     found.python.push(entry.into_path());
+                } else if is_file && crate::manifest::ManifestKind::of(path).is_some() {
+                    found.manifests.push(entry.into_path());
                 }
             }
             Err(error) => {

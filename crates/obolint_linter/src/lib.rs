@@ -8,8 +8,11 @@ pub mod discover;
 pub mod docs;
 pub mod fix;
 mod load;
+pub mod manifest;
 pub mod project;
+pub mod requirements;
 pub mod rules;
+pub mod scope_table;
 pub mod settings;
 pub mod suppression;
 

@@ -67,7 +67,19 @@ fn check_fixes(case: &Path, report: &CheckReport, code: &str) -> String {
             .path
             .strip_prefix(case.canonicalize().expect("canonical"))
             .expect("inside the case");
-        fs::write(temp.path().join(relative), &fixed).expect("write");
+        // A notebook is stored as JSON: the edits go into its cells.
+        let written = if file.path.extension().is_some_and(|e| e == "ipynb") {
+            let json = fs::read_to_string(&file.path).expect("notebook");
+            let pairs: Vec<_> = fix
+                .edits
+                .iter()
+                .map(|e| (e.range, e.content.clone()))
+                .collect();
+            obolint_python::notebook::rewrite_ipynb(&json, &pairs).expect("fix fits the cells")
+        } else {
+            fixed.clone()
+        };
+        fs::write(temp.path().join(relative), &written).expect("write");
         let after = run(temp.path());
         assert!(
             after.diagnostics.iter().all(|d| d.rule.code != "OBO900"),

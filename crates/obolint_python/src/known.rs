@@ -28,6 +28,12 @@ pub enum KnownSymbol {
     LogModel(LogFlavor),
     /// `mlflow.models.auth_policy.UserAuthPolicy`
     UserAuthPolicy,
+    /// `mlflow.models.auth_policy.AuthPolicy`
+    AuthPolicy,
+    /// `mlflow.models.auth_policy.SystemAuthPolicy`
+    SystemAuthPolicy,
+    /// A resource class of `mlflow.models.resources` (`obo-facts.md` §1.2).
+    Resource(ResourceKind),
     /// `functools.cache`, `functools.lru_cache`, `functools.cached_property`: results outlive
     /// the call that made them.
     CacheDecorator,
@@ -36,6 +42,92 @@ pub enum KnownSymbol {
     /// A library object that reaches a Databricks resource with the client it is given, or with
     /// the deployer's `WorkspaceClient()` when it gets none (`obo-facts.md` §4.3).
     ClientTaker(ClientTaker),
+}
+
+/// The resource types of `mlflow.models.resources` (`obo-facts.md` §1.2): the Python class, the
+/// key `MLmodel` files use, and the keyword that names the resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ResourceKind {
+    UcConnection,
+    ServingEndpoint,
+    VectorSearchIndex,
+    SqlWarehouse,
+    Function,
+    GenieSpace,
+    Table,
+    App,
+    Lakebase,
+    UcModelService,
+}
+
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 10] = [
+        ResourceKind::UcConnection,
+        ResourceKind::ServingEndpoint,
+        ResourceKind::VectorSearchIndex,
+        ResourceKind::SqlWarehouse,
+        ResourceKind::Function,
+        ResourceKind::GenieSpace,
+        ResourceKind::Table,
+        ResourceKind::App,
+        ResourceKind::Lakebase,
+        ResourceKind::UcModelService,
+    ];
+
+    pub const fn class_name(self) -> &'static str {
+        match self {
+            ResourceKind::UcConnection => "DatabricksUCConnection",
+            ResourceKind::ServingEndpoint => "DatabricksServingEndpoint",
+            ResourceKind::VectorSearchIndex => "DatabricksVectorSearchIndex",
+            ResourceKind::SqlWarehouse => "DatabricksSQLWarehouse",
+            ResourceKind::Function => "DatabricksFunction",
+            ResourceKind::GenieSpace => "DatabricksGenieSpace",
+            ResourceKind::Table => "DatabricksTable",
+            ResourceKind::App => "DatabricksApp",
+            ResourceKind::Lakebase => "DatabricksLakebase",
+            ResourceKind::UcModelService => "DatabricksUCModelService",
+        }
+    }
+
+    /// The key under `databricks:` in an `MLmodel` or `resources.yaml`.
+    pub const fn yaml_key(self) -> &'static str {
+        match self {
+            ResourceKind::UcConnection => "uc_connection",
+            ResourceKind::ServingEndpoint => "serving_endpoint",
+            ResourceKind::VectorSearchIndex => "vector_search_index",
+            ResourceKind::SqlWarehouse => "sql_warehouse",
+            ResourceKind::Function => "function",
+            ResourceKind::GenieSpace => "genie_space",
+            ResourceKind::Table => "table",
+            ResourceKind::App => "app",
+            ResourceKind::Lakebase => "lakebase",
+            ResourceKind::UcModelService => "uc_model_service",
+        }
+    }
+
+    /// The constructor's keyword for the resource's name.
+    pub const fn name_keyword(self) -> &'static str {
+        match self {
+            ResourceKind::UcConnection => "connection_name",
+            ResourceKind::ServingEndpoint => "endpoint_name",
+            ResourceKind::VectorSearchIndex => "index_name",
+            ResourceKind::SqlWarehouse => "warehouse_id",
+            ResourceKind::Function => "function_name",
+            ResourceKind::GenieSpace => "genie_space_id",
+            ResourceKind::Table => "table_name",
+            ResourceKind::App => "app_name",
+            ResourceKind::Lakebase => "database_instance_name",
+            ResourceKind::UcModelService => "model_service_name",
+        }
+    }
+
+    pub fn from_yaml_key(key: &str) -> Option<ResourceKind> {
+        Self::ALL.into_iter().find(|k| k.yaml_key() == key)
+    }
+
+    pub fn from_class_name(name: &str) -> Option<ResourceKind> {
+        Self::ALL.into_iter().find(|k| k.class_name() == name)
+    }
 }
 
 /// Classes (and class methods) that take the caller's identity through a client argument.
@@ -129,6 +221,9 @@ impl KnownSymbol {
             KnownSymbol::LogModel(LogFlavor::ModelLog) => "Model.log",
             KnownSymbol::LogModel(_) => "log_model",
             KnownSymbol::UserAuthPolicy => "UserAuthPolicy",
+            KnownSymbol::AuthPolicy => "AuthPolicy",
+            KnownSymbol::SystemAuthPolicy => "SystemAuthPolicy",
+            KnownSymbol::Resource(kind) => kind.class_name(),
             KnownSymbol::ClientTaker(taker) => taker.display_name(),
             KnownSymbol::CacheDecorator => "functools.cache",
             KnownSymbol::GlobalClientSetter => "set_uc_function_client",
@@ -172,6 +267,14 @@ pub fn known_symbol(qualified: &str) -> Option<KnownSymbol> {
         }
         "mlflow.models.auth_policy.UserAuthPolicy" | "mlflow.models.UserAuthPolicy" => {
             UserAuthPolicy
+        }
+        "mlflow.models.auth_policy.AuthPolicy" | "mlflow.models.AuthPolicy" => AuthPolicy,
+        "mlflow.models.auth_policy.SystemAuthPolicy" | "mlflow.models.SystemAuthPolicy" => {
+            SystemAuthPolicy
+        }
+        other if other.starts_with("mlflow.models.resources.") => {
+            let class = &other["mlflow.models.resources.".len()..];
+            Resource(ResourceKind::from_class_name(class)?)
         }
         "functools.cache" | "functools.lru_cache" | "functools.cached_property" => CacheDecorator,
         "databricks_langchain.set_uc_function_client"

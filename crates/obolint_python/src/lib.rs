@@ -4,10 +4,11 @@
 
 pub mod imports;
 pub mod known;
+pub mod notebook;
 pub mod parse;
 pub mod prescreen;
 pub mod semantic;
 pub mod source;
 
-pub use parse::{ParsedSource, SyntaxError, parse_source};
+pub use parse::{ParsedSource, SyntaxError, parse_notebook, parse_source};
 pub use source::{SourceKind, cell_ranges, detect_kind};

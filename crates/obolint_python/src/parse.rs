@@ -4,6 +4,7 @@ use ruff_python_ast::{ModModule, PySourceType, PythonVersion, Stmt};
 use ruff_python_parser::{ParseOptions, parse_cells_unchecked};
 use ruff_text_size::{Ranged, TextRange};
 
+use crate::notebook::NotebookText;
 use crate::source::{SourceKind, cell_ranges};
 
 /// The first syntax error of a file or of one notebook cell.
@@ -11,7 +12,8 @@ use crate::source::{SourceKind, cell_ranges};
 pub struct SyntaxError {
     pub range: TextRange,
     pub message: String,
-    /// 0-based cell index in a notebook; `None` for a plain module.
+    /// 0-based index of the cell among the parsed cells of a notebook (code cells of an
+    /// `.ipynb`); `None` for a plain module.
     pub cell: Option<usize>,
 }
 
@@ -39,15 +41,37 @@ impl ParsedSource {
 /// what it recovers is a guess, and rules never run on guesses. A notebook drops the cells that do
 /// not parse and keeps every other cell.
 pub fn parse_source(text: &str, kind: SourceKind) -> ParsedSource {
-    let options =
-        ParseOptions::from(PySourceType::Python).with_target_version(PythonVersion::latest());
     let cells = cell_ranges(text, kind);
+    parse_in_cells(text, kind, cells, PySourceType::Python)
+}
+
+/// Parses the cells of an `.ipynb` notebook, in IPython mode (line magics and shell escapes are
+/// statements of their own); cells that are not Python are blank in `NotebookText::parse_text`.
+pub fn parse_notebook(layout: &NotebookText) -> ParsedSource {
+    let text = layout.parse_text();
+    parse_in_cells(
+        &text,
+        SourceKind::Jupyter,
+        layout.cell_ranges(),
+        PySourceType::Ipynb,
+    )
+}
+
+fn parse_in_cells(
+    text: &str,
+    kind: SourceKind,
+    cells: Vec<TextRange>,
+    source_type: PySourceType,
+) -> ParsedSource {
+    let options = ParseOptions::from(source_type).with_target_version(PythonVersion::latest());
     let parsed = parse_cells_unchecked(text, cells.iter().copied(), &options);
     let mut syntax_errors: Vec<SyntaxError> = Vec::new();
     for error in parsed.errors() {
         let cell = match kind {
             SourceKind::Python => None,
-            SourceKind::DatabricksNotebook => Some(cell_of(&cells, error.location)),
+            SourceKind::DatabricksNotebook | SourceKind::Jupyter => {
+                Some(cell_of(&cells, error.location))
+            }
         };
         // One error per file (module) or per cell (notebook): the first.
         if syntax_errors.iter().any(|e| e.cell == cell) {

@@ -14,6 +14,8 @@ pub enum SourceKind {
     /// A `.py` file exported by Databricks: cells split on `# COMMAND ----------`, each parsed on
     /// its own as it runs on its own; rows stay the file's own lines.
     DatabricksNotebook,
+    /// A Jupyter `.ipynb` notebook, read as its code cells (see `notebook`).
+    Jupyter,
 }
 
 pub fn detect_kind(text: &str) -> SourceKind {
@@ -33,7 +35,7 @@ pub fn detect_kind(text: &str) -> SourceKind {
 /// separated by exactly one `\n`, as the parser requires. A plain module is one cell.
 pub fn cell_ranges(text: &str, kind: SourceKind) -> Vec<TextRange> {
     let end = TextSize::of(text);
-    if kind == SourceKind::Python {
+    if kind != SourceKind::DatabricksNotebook {
         return vec![TextRange::new(TextSize::new(0), end)];
     }
     let bytes = text.as_bytes();

@@ -15,7 +15,7 @@ pub fn render_concise(
         writeln!(
             out,
             "{}:{}:{}: {} [{}] {}",
-            file.display_path,
+            file.display_name(d.primary.range.start()),
             start.row,
             start.column,
             d.rule.code,

@@ -11,28 +11,41 @@ use codespan_reporting::term::{self, termcolor::WriteColor};
 
 use crate::{Diagnostic, FileId, Severity, SourceDb};
 
-struct Db<'a>(&'a SourceDb);
+/// The files as codespan sees them. `primary` is the diagnostic being rendered: in a notebook,
+/// its cell joins the file name (`nb.ipynb:cell 2:13:5`) and rows count from the cell's start.
+struct Db<'a> {
+    db: &'a SourceDb,
+    names: std::collections::HashMap<FileId, String>,
+}
 
 impl<'a> Files<'a> for Db<'a> {
     type FileId = FileId;
-    type Name = &'a str;
+    type Name = String;
     type Source = &'a str;
 
-    fn name(&'a self, id: FileId) -> Result<&'a str, FilesError> {
-        Ok(&self.0.get(id).display_path)
+    fn name(&'a self, id: FileId) -> Result<String, FilesError> {
+        Ok(self
+            .names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| self.db.get(id).display_path.clone()))
+    }
+
+    fn line_number(&'a self, id: FileId, line_index: usize) -> Result<usize, FilesError> {
+        Ok(self.db.get(id).display_row(line_index))
     }
 
     fn source(&'a self, id: FileId) -> Result<&'a str, FilesError> {
-        Ok(&self.0.get(id).text)
+        Ok(&self.db.get(id).text)
     }
 
     fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, FilesError> {
         let offset = u32::try_from(byte_index).unwrap_or(u32::MAX);
-        Ok(self.0.get(id).line_index.line_of(offset.into()))
+        Ok(self.db.get(id).line_index.line_of(offset.into()))
     }
 
     fn line_range(&'a self, id: FileId, line_index: usize) -> Result<Range<usize>, FilesError> {
-        let file = self.0.get(id);
+        let file = self.db.get(id);
         let count = file.line_index.line_count();
         if line_index >= count {
             return Err(FilesError::LineTooLarge {
@@ -69,8 +82,19 @@ pub fn render_full(
         chars: term::Chars::ascii(),
         ..term::Config::default()
     };
-    let files = Db(db);
+    let mut files = Db {
+        db,
+        names: std::collections::HashMap::new(),
+    };
     for d in diagnostics {
+        files.names.clear();
+        let primary = db.get(d.primary.file);
+        if !primary.cells.is_empty() {
+            files.names.insert(
+                d.primary.file,
+                primary.display_name(d.primary.range.start()),
+            );
+        }
         let mut labels = vec![
             CsLabel::primary(d.primary.file, d.primary.range).with_message(&d.primary.message),
         ];

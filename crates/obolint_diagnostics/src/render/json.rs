@@ -56,7 +56,7 @@ pub fn to_json_diagnostics(diagnostics: &[Diagnostic], db: &SourceDb) -> Vec<Jso
         .map(|d| {
             let file = db.get(d.primary.file);
             JsonDiagnostic {
-                cell: None,
+                cell: file.cell(d.primary.range.start()),
                 code: d.rule.code,
                 end_location: location(file, d.primary.range.end()),
                 filename: file.display_path.clone(),

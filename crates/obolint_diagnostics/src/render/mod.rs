@@ -37,6 +37,10 @@ pub fn sort(diagnostics: &mut [Diagnostic], db: &SourceDb) {
         fa.display_path
             .cmp(&fb.display_path)
             .then_with(|| {
+                fa.cell(a.primary.range.start())
+                    .cmp(&fb.cell(b.primary.range.start()))
+            })
+            .then_with(|| {
                 fa.position(a.primary.range.start())
                     .cmp(&fb.position(b.primary.range.start()))
             })

@@ -11,7 +11,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use obolint_diagnostics::{Applicability, Diagnostic, Edit};
-use obolint_python::{detect_kind, parse_source};
+use obolint_python::notebook::{notebook_text, read_ipynb, rewrite_ipynb};
+use obolint_python::{detect_kind, parse_notebook, parse_source};
 use ruff_text_size::TextRange;
 use rustc_hash::FxHashSet;
 
@@ -144,15 +145,54 @@ fn fix_in_pool(request: &CheckRequest, unsafe_fixes: bool) -> Result<FixOutcome,
                 .iter()
                 .flat_map(|d| d.fix.iter().flat_map(|f| f.edits.iter().cloned()))
                 .collect();
-            let fixed = apply_edits(&file.text, &edits);
-            if fixed == file.text {
+            // A notebook is checked as its cells' text but stored as JSON: the edits go into
+            // the cells they touch, and the file's text becomes the new JSON.
+            let is_notebook = file.path.extension().is_some_and(|e| e == "ipynb");
+            let (current, fixed) = if is_notebook {
+                let Some(json) = request
+                    .sources
+                    .get(&file.path)
+                    .cloned()
+                    .or_else(|| std::fs::read_to_string(&file.path).ok())
+                else {
+                    continue;
+                };
+                let pairs: Vec<(TextRange, String)> =
+                    edits.iter().map(|e| (e.range, e.content.clone())).collect();
+                match rewrite_ipynb(&json, &pairs) {
+                    Ok(fixed) => (json, fixed),
+                    Err(error) => {
+                        for d in &accepted {
+                            let message = d
+                                .fix
+                                .as_ref()
+                                .map_or_else(String::new, |f| f.message.clone());
+                            dropped.push(format!(
+                                "{}: the fix for {} (\"{message}\") cannot be written into the notebook ({}); not applied",
+                                file.display_path, d.rule.code, error.message
+                            ));
+                            rejected.insert((file.path.clone(), d.rule.code, message));
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                (file.text.clone(), apply_edits(&file.text, &edits))
+            };
+            if fixed == current {
                 continue;
             }
-            let kind = detect_kind(&file.text);
-            let errors_before = parse_source(&file.text, kind).syntax_errors.len();
-            let errors_after = parse_source(&fixed, detect_kind(&fixed))
-                .syntax_errors
-                .len();
+            let errors = |text: &str| {
+                if is_notebook {
+                    read_ipynb(text).map_or(usize::MAX, |cells| {
+                        parse_notebook(&notebook_text(&cells)).syntax_errors.len()
+                    })
+                } else {
+                    parse_source(text, detect_kind(text)).syntax_errors.len()
+                }
+            };
+            let errors_before = errors(&current);
+            let errors_after = errors(&fixed);
             if errors_after > errors_before {
                 for d in &accepted {
                     let message = d
@@ -167,7 +207,7 @@ fn fix_in_pool(request: &CheckRequest, unsafe_fixes: bool) -> Result<FixOutcome,
             let entry = files.entry(file.path.clone()).or_insert_with(|| FixedFile {
                 path: file.path.clone(),
                 display_path: file.display_path.clone(),
-                original: file.text.clone(),
+                original: current.clone(),
                 fixed: String::new(),
                 applied: 0,
             });

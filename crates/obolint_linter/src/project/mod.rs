@@ -1,8 +1,10 @@
 //! The project model: every parsed file with its semantic model, the module names that link
 //! them, and what the project's code means across files (symbols, models, load vs request time).
 
+pub mod declaration;
 pub mod models;
 pub mod time;
+pub mod uses;
 
 use std::path::{Path, PathBuf};
 
@@ -52,6 +54,8 @@ pub struct ProjectFile<'a> {
     pub id: FileId,
     pub path: PathBuf,
     pub model: ModuleModel<'a>,
+    /// The notebook whose `%%writefile` cell this file is, if it is one.
+    pub written_by: Option<FileId>,
 }
 
 pub struct Project<'a> {

@@ -9,6 +9,7 @@ use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::declaration::{Declaration, PathValue, Reader, Site};
 use super::{ClassRef, FileIdx, FnRef, Project, Symbol};
 use crate::dataflow::Dataflow;
 
@@ -26,12 +27,19 @@ pub struct CallSite<'a> {
 #[derive(Clone, Debug)]
 pub struct LogCall {
     pub file: FileIdx,
+    pub scope: ScopeId,
     pub callee: TextRange,
+    /// The whole call.
+    pub range: TextRange,
+    /// Where a new keyword goes: after the last argument.
+    pub last_argument_end: Option<ruff_text_size::TextSize>,
     pub flavor: LogFlavor,
     /// The entry file it logs, when the analyzer can tell.
     pub entry: Option<FileIdx>,
     /// It passes an `auth_policy` holding a `UserAuthPolicy(...)`.
     pub declares_user_policy: bool,
+    /// What its `resources=` and `auth_policy=` declare.
+    pub declaration: Declaration,
 }
 
 #[derive(Debug, Default)]
@@ -43,6 +51,11 @@ pub struct Models {
     pub membership: Vec<Vec<FileIdx>>,
     /// Entries whose model shows OBO intent.
     pub obo_entries: FxHashSet<FileIdx>,
+    /// For each file, the first (possible) user client it builds.
+    pub user_client_site: Vec<Option<TextRange>>,
+    /// For each file, whether it uses `ModelServingUserCredentials` at all (the author's intent,
+    /// even where the client it builds is not a user client: OBO103, OBO205).
+    pub mentions_strategy: Vec<bool>,
 }
 
 impl Models {
@@ -61,13 +74,17 @@ impl Models {
             .collect();
         let mut is_entry = vec![false; n];
         let mut builds_user_client = vec![false; n];
+        models.user_client_site = vec![None; n];
+        models.mentions_strategy = vec![false; n];
         let mut callers: FxHashMap<FnRef, Vec<CallSite<'a>>> = FxHashMap::default();
         for (i, fact) in facts.into_iter().enumerate() {
             for (function, site) in fact.calls_to {
                 callers.entry(function).or_default().push(site);
             }
             is_entry[i] |= fact.defines_agent || fact.calls_set_model;
-            builds_user_client[i] = fact.builds_user_client;
+            builds_user_client[i] = fact.user_client_site.is_some();
+            models.user_client_site[i] = fact.user_client_site;
+            models.mentions_strategy[i] = fact.mentions_strategy;
             models.log_calls.extend(fact.log_calls);
         }
         for call in &models.log_calls {
@@ -117,6 +134,15 @@ impl Models {
         !self.membership[file.0 as usize].is_empty()
     }
 
+    /// The files of the model whose entry is `entry`.
+    pub fn files_of(&self, entry: FileIdx) -> impl Iterator<Item = FileIdx> + '_ {
+        self.membership
+            .iter()
+            .enumerate()
+            .filter(move |(_, entries)| entries.contains(&entry))
+            .map(|(i, _)| FileIdx(i as u32))
+    }
+
     /// The file is part of a model that shows OBO intent.
     pub fn in_obo_model(&self, file: FileIdx) -> bool {
         self.membership[file.0 as usize]
@@ -131,7 +157,8 @@ struct FileFacts<'a> {
     defines_agent: bool,
     calls_set_model: bool,
     log_calls: Vec<LogCall>,
-    builds_user_client: bool,
+    user_client_site: Option<TextRange>,
+    mentions_strategy: bool,
 }
 
 impl<'a> FileFacts<'a> {
@@ -145,7 +172,8 @@ impl<'a> FileFacts<'a> {
                 .any(|class| project.agent_interface(ClassRef { file, class }).is_some()),
             calls_set_model: false,
             log_calls: Vec::new(),
-            builds_user_client: false,
+            user_client_site: None,
+            mentions_strategy: false,
         };
         for (scope, call) in all_calls(model) {
             match dataflow.symbol(file, scope, &call.func) {
@@ -193,10 +221,16 @@ impl<'a> FileFacts<'a> {
                     | KnownSymbol::Config
                     | KnownSymbol::VectorSearchClient,
                 )
-                | Symbol::UserClientFactory => {
-                    facts.builds_user_client |= dataflow
-                        .construction(file, scope, call)
-                        .is_some_and(|v| v.is_possible_user());
+                | Symbol::UserClientFactory
+                    if facts.user_client_site.is_none()
+                        && dataflow
+                            .construction(file, scope, call)
+                            .is_some_and(|v| v.is_possible_user()) =>
+                {
+                    facts.user_client_site = Some(call.func.range());
+                }
+                Symbol::Known(KnownSymbol::ModelServingUserCredentials) => {
+                    facts.mentions_strategy = true;
                 }
                 _ => {}
             }
@@ -232,14 +266,27 @@ fn read_log_call(
         .or_else(|| keyword(call, "model"))
         .or_else(|| call.arguments.args.first());
     let entry = model_arg.and_then(|arg| logged_entry(project, file, scope, arg));
-    let declares_user_policy = keyword(call, "auth_policy")
-        .is_some_and(|policy| mentions_user_auth_policy(project, file, scope, policy, 0));
+    let declaration = Reader::new(project).declaration(file, scope, call);
+    let declares_user_policy = declaration.has_user_policy()
+        || keyword(call, "auth_policy")
+            .is_some_and(|policy| mentions_user_auth_policy(project, file, scope, policy, 0));
+    let last_argument_end = call
+        .arguments
+        .args
+        .iter()
+        .map(Ranged::end)
+        .chain(call.arguments.keywords.iter().map(Ranged::end))
+        .max();
     LogCall {
         file,
+        scope,
         callee: call.func.range(),
+        range: call.range(),
+        last_argument_end,
         flavor,
         entry,
         declares_user_policy,
+        declaration,
     }
 }
 
@@ -251,26 +298,78 @@ fn logged_entry(
     scope: ScopeId,
     arg: &Expr,
 ) -> Option<FileIdx> {
-    match arg {
-        Expr::StringLiteral(literal) => {
-            let relative = literal.value.to_str();
-            let here = project.file(file).path.parent()?;
-            [here, project.root.as_path()].iter().find_map(|base| {
-                let candidate = base.join(relative);
-                let candidate = candidate.canonicalize().unwrap_or(candidate);
-                project.find_file(&candidate)
-            })
-        }
-        Expr::Call(call) => match project.symbol(file, scope, &call.func) {
-            Symbol::Class(class) => Some(class.file),
-            _ => None,
-        },
-        Expr::Name(_) | Expr::Attribute(_) => match project.symbol(file, scope, arg) {
-            Symbol::Class(class) => Some(class.file),
-            _ => None,
-        },
+    let reader = Reader::new(project);
+    let site = Site {
+        file,
+        scope,
+        expr: arg,
+    };
+    // An object: `python_model=Agent()`, `python_model=agent` bound to one, or the class.
+    let object = reader.value(site, 0).unwrap_or(site);
+    let class_of = |expr: &Expr| match project.symbol(object.file, object.scope, expr) {
+        Symbol::Class(class) => Some(class.file),
         _ => None,
+    };
+    match object.expr {
+        Expr::Call(call) => {
+            if let Some(found) = class_of(&call.func) {
+                return Some(found);
+            }
+        }
+        Expr::Name(_) | Expr::Attribute(_) => {
+            if let Some(found) = class_of(object.expr) {
+                return Some(found);
+            }
+        }
+        _ => {}
     }
+    // A path: relative to the logging file's folder, then the project root.
+    let here = project.file(file).path.parent()?.to_path_buf();
+    let candidates = match reader.path(site, 0)? {
+        PathValue::Absolute(path) => vec![path],
+        PathValue::Relative(path) => vec![here.join(&path), project.root.join(&path)],
+    };
+    let logging_id = project.file(file).id;
+    candidates.iter().find_map(|candidate| {
+        let candidate = normalize(candidate);
+        let canonical = candidate
+            .canonicalize()
+            .unwrap_or_else(|_| candidate.clone());
+        // A notebook's own `%%writefile` cell wins over a file on disk at the same path.
+        let matching: Vec<FileIdx> = project
+            .file_indices()
+            .filter(|&f| {
+                let path = &project.file(f).path;
+                *path == candidate || *path == canonical
+            })
+            .collect();
+        matching
+            .iter()
+            .copied()
+            .find(|&f| project.file(f).written_by == Some(logging_id))
+            .or_else(|| {
+                matching
+                    .iter()
+                    .copied()
+                    .find(|&f| project.file(f).written_by.is_none())
+            })
+            .or_else(|| matching.first().copied())
+    })
+}
+
+/// `a/./b/../c` → `a/c`, lexically.
+pub fn normalize(path: &std::path::Path) -> std::path::PathBuf {
+    let mut out = std::path::PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 /// The expression (or the value a name in it was assigned) calls `UserAuthPolicy(...)`.

@@ -226,6 +226,7 @@ mlflow.models.set_model(Agent())
             id: FileId(0),
             path: PathBuf::from("/p/agent.py"),
             model: ModuleModel::build(parsed.body(), Vec::new()),
+            written_by: None,
         }];
         let settings = Settings {
             request_methods: vec!["handle".into()],

@@ -5,19 +5,27 @@
 //! time); [`Rule`] lists them once, and everything else (selection, `obolint rules`, the docs,
 //! the README table) is generated from that list.
 
-mod client_argument;
+pub mod auth_policy_unsupported_flavor;
+pub(crate) mod client_argument;
 pub mod deprecated_credentials_provider;
 pub mod genie_without_user_client;
+pub mod invalid_resources_block;
+mod logged;
 pub mod mcp_without_user_client;
 pub mod misplaced_obo_strategy;
+pub mod missing_user_auth_policy;
 pub mod nonexistent_obo_import;
 pub mod obo_strategy_overridden;
 pub mod obo_unsupported_resource;
+pub mod resources_and_auth_policy;
+pub mod resources_instead_of_auth_policy;
 pub mod syntax_error;
 pub mod unused_suppression;
 pub mod user_client_at_load_time;
 pub mod user_client_outlives_request;
 pub mod user_credential_exposed;
+pub mod user_resource_in_system_policy;
+pub mod user_scopes_without_user_client;
 pub mod vector_search_without_user_client;
 
 use obolint_diagnostics::{RuleMeta, Severity};
@@ -107,6 +115,13 @@ registry! {
     McpWithoutUserClient => mcp_without_user_client::McpWithoutUserClient,
     OboUnsupportedResource => obo_unsupported_resource::OboUnsupportedResource,
     NonexistentOboImport => nonexistent_obo_import::NonexistentOboImport,
+    ResourcesInsteadOfAuthPolicy => resources_instead_of_auth_policy::ResourcesInsteadOfAuthPolicy,
+    ResourcesAndAuthPolicy => resources_and_auth_policy::ResourcesAndAuthPolicy,
+    MissingUserAuthPolicy => missing_user_auth_policy::MissingUserAuthPolicy,
+    AuthPolicyUnsupportedFlavor => auth_policy_unsupported_flavor::AuthPolicyUnsupportedFlavor,
+    UserScopesWithoutUserClient => user_scopes_without_user_client::UserScopesWithoutUserClient,
+    InvalidResourcesBlock => invalid_resources_block::InvalidResourcesBlock,
+    UserResourceInSystemPolicy => user_resource_in_system_policy::UserResourceInSystemPolicy,
     SyntaxError => syntax_error::SyntaxError,
     UnusedSuppression => unused_suppression::UnusedSuppression,
 }

@@ -60,3 +60,23 @@ pub fn unreadable(file: FileId, range: TextRange, reason: &str) -> Diagnostic {
         Label::new(file, range, "not checked"),
     )
 }
+
+/// A notebook whose JSON cannot be read.
+pub fn broken_notebook(file: FileId, range: TextRange, reason: &str) -> Diagnostic {
+    Diagnostic::new(
+        SyntaxError::INFO.meta,
+        SyntaxError::INFO.severity,
+        format!("cannot read this notebook: {reason}"),
+        Label::new(file, range, "not checked"),
+    )
+}
+
+/// A manifest whose YAML does not parse.
+pub fn broken_yaml(file: FileId, range: TextRange, reason: &str) -> Diagnostic {
+    Diagnostic::new(
+        SyntaxError::INFO.meta,
+        SyntaxError::INFO.severity,
+        format!("this YAML does not parse: {reason}"),
+        Label::new(file, range, "here"),
+    )
+}

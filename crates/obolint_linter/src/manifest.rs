@@ -1,0 +1,528 @@
+//! `MLmodel` and `resources.yaml` manifests (`obo-facts.md` §1), read with a YAML parser that
+//! keeps spans (saphyr, see `docs/design.md`): every key obolint understands, with the range of
+//! each key and value so diagnostics point at lines, and what MLflow could not read (OBO306).
+
+use std::path::{Path, PathBuf};
+
+use obolint_python::known::ResourceKind;
+use ruff_text_size::{TextRange, TextSize};
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManifestKind {
+    /// A saved model's `MLmodel`.
+    MlModel,
+    /// A `resources.yaml` given as `resources="resources.yaml"`.
+    ResourcesYaml,
+}
+
+impl ManifestKind {
+    pub fn of(path: &Path) -> Option<ManifestKind> {
+        match path.file_name()?.to_str()? {
+            "MLmodel" => Some(ManifestKind::MlModel),
+            "resources.yaml" | "resources.yml" => Some(ManifestKind::ResourcesYaml),
+            _ => None,
+        }
+    }
+}
+
+/// One resource entry (`- name: ...`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YamlResource {
+    pub kind: ResourceKind,
+    pub name: Option<String>,
+    pub on_behalf_of_user: Option<bool>,
+    pub range: TextRange,
+}
+
+/// A resources block: `api_version` and `databricks:` entries.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct YamlResources {
+    /// The key that holds the block (`resources:`), or the file start for `resources.yaml`.
+    pub key: TextRange,
+    pub entries: Vec<YamlResource>,
+}
+
+/// `api_scopes:` and its strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YamlScopes {
+    pub key: TextRange,
+    /// The value (the list), or the key when the value is empty.
+    pub value: TextRange,
+    pub scopes: Vec<(String, TextRange)>,
+    /// Whether every item is a plain string (the list can be fixed).
+    pub valid: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct YamlPolicy {
+    pub key: TextRange,
+    pub system: Option<YamlResources>,
+    pub user_scopes: Option<YamlScopes>,
+    /// `user_auth_policy:` is there with content (not `{}`).
+    pub has_user_policy: bool,
+}
+
+/// What MLflow cannot read (OBO306): where, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    pub range: TextRange,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    pub kind: ManifestKind,
+    pub resources: Option<YamlResources>,
+    pub auth_policy: Option<YamlPolicy>,
+    pub mlflow_version: Option<(String, TextRange)>,
+    /// `flavors.python_function.model_code_path`.
+    pub model_code_path: Option<String>,
+    pub invalid: Vec<Invalid>,
+}
+
+/// YAML that does not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YamlError {
+    pub offset: TextSize,
+    pub message: String,
+}
+
+/// Character index (saphyr's markers) to byte offset.
+struct Offsets<'t> {
+    text: &'t str,
+    /// Byte offset of each char, for non-ASCII texts.
+    map: Option<Vec<u32>>,
+}
+
+impl<'t> Offsets<'t> {
+    fn new(text: &'t str) -> Self {
+        let map = (!text.is_ascii()).then(|| {
+            text.char_indices()
+                .map(|(i, _)| i as u32)
+                .chain([text.len() as u32])
+                .collect()
+        });
+        Self { text, map }
+    }
+
+    fn at(&self, chars: usize) -> TextSize {
+        let byte = match &self.map {
+            Some(map) => map.get(chars).copied().unwrap_or(self.text.len() as u32),
+            None => chars.min(self.text.len()) as u32,
+        };
+        TextSize::new(byte)
+    }
+
+    fn span(&self, node: &MarkedYaml<'_>) -> TextRange {
+        let start = self.at(node.span.start.index());
+        let end = self.at(node.span.end.index()).max(start);
+        // Collections' ends are not always known: keep the rest of the start's line.
+        let end = if end == start || usize::from(end) > self.text.len() {
+            let rest = &self.text[usize::from(start)..];
+            start + TextSize::new(rest.find('\n').unwrap_or(rest.len()) as u32)
+        } else {
+            end
+        };
+        TextRange::new(start, end)
+    }
+}
+
+fn as_str<'y>(node: &'y MarkedYaml<'_>) -> Option<&'y str> {
+    match &node.data {
+        YamlData::Value(Scalar::String(s)) => Some(s.as_ref()),
+        _ => None,
+    }
+}
+
+fn entries<'y, 'i>(
+    node: &'y MarkedYaml<'i>,
+) -> Option<impl Iterator<Item = (&'y MarkedYaml<'i>, &'y MarkedYaml<'i>)>> {
+    match &node.data {
+        YamlData::Mapping(map) => Some(map.iter()),
+        _ => None,
+    }
+}
+
+fn get<'y, 'i>(
+    node: &'y MarkedYaml<'i>,
+    key: &str,
+) -> Option<(&'y MarkedYaml<'i>, &'y MarkedYaml<'i>)> {
+    entries(node)?.find(|(k, _)| as_str(k) == Some(key))
+}
+
+fn is_empty(node: &MarkedYaml<'_>) -> bool {
+    match &node.data {
+        YamlData::Mapping(map) => map.is_empty(),
+        YamlData::Sequence(seq) => seq.is_empty(),
+        YamlData::Value(Scalar::Null) => true,
+        _ => false,
+    }
+}
+
+/// Parses a manifest. Broken YAML is an error (OBO900); YAML MLflow cannot use is a manifest
+/// with `invalid` entries.
+pub fn parse_manifest(text: &str, kind: ManifestKind) -> Result<Manifest, YamlError> {
+    let offsets = Offsets::new(text);
+    let docs = MarkedYaml::load_from_str(text).map_err(|error| YamlError {
+        offset: offsets.at(error.marker().index()),
+        message: error.info().to_string(),
+    })?;
+    let mut manifest = Manifest {
+        kind,
+        resources: None,
+        auth_policy: None,
+        mlflow_version: None,
+        model_code_path: None,
+        invalid: Vec::new(),
+    };
+    let Some(root) = docs.first() else {
+        return Ok(manifest);
+    };
+    match kind {
+        ManifestKind::ResourcesYaml => {
+            manifest.resources = Some(resources_block(
+                root,
+                TextRange::empty(TextSize::new(0)),
+                &offsets,
+                &mut manifest.invalid,
+            ));
+        }
+        ManifestKind::MlModel => {
+            if entries(root).is_none() {
+                if !is_empty(root) {
+                    manifest.invalid.push(Invalid {
+                        range: offsets.span(root),
+                        message: "an `MLmodel` file is a mapping of keys".into(),
+                    });
+                }
+                return Ok(manifest);
+            }
+            if let Some((key, value)) = get(root, "resources") {
+                manifest.resources = Some(resources_block(
+                    value,
+                    offsets.span(key),
+                    &offsets,
+                    &mut manifest.invalid,
+                ));
+            }
+            if let Some((key, value)) = get(root, "auth_policy") {
+                manifest.auth_policy = Some(policy(
+                    value,
+                    offsets.span(key),
+                    &offsets,
+                    &mut manifest.invalid,
+                ));
+            }
+            if let Some((_, value)) = get(root, "mlflow_version") {
+                let version = match &value.data {
+                    YamlData::Value(Scalar::String(s)) => Some(s.to_string()),
+                    YamlData::Value(Scalar::FloatingPoint(f)) => Some(f.to_string()),
+                    YamlData::Value(Scalar::Integer(i)) => Some(i.to_string()),
+                    _ => None,
+                };
+                manifest.mlflow_version = version.map(|v| (v, offsets.span(value)));
+            }
+            manifest.model_code_path = get(root, "flavors")
+                .and_then(|(_, flavors)| get(flavors, "python_function"))
+                .and_then(|(_, pyfunc)| get(pyfunc, "model_code_path"))
+                .and_then(|(_, path)| as_str(path))
+                .map(str::to_string);
+        }
+    }
+    Ok(manifest)
+}
+
+fn policy(
+    node: &MarkedYaml<'_>,
+    key: TextRange,
+    offsets: &Offsets<'_>,
+    invalid: &mut Vec<Invalid>,
+) -> YamlPolicy {
+    let mut out = YamlPolicy {
+        key,
+        ..YamlPolicy::default()
+    };
+    if let Some((system_key, system)) = get(node, "system_auth_policy")
+        && let Some((resources_key, resources)) = get(system, "resources")
+    {
+        let _ = system_key;
+        out.system = Some(resources_block(
+            resources,
+            offsets.span(resources_key),
+            offsets,
+            invalid,
+        ));
+    }
+    if let Some((_, user)) = get(node, "user_auth_policy") {
+        out.has_user_policy = !is_empty(user);
+        if let Some((scopes_key, scopes)) = get(user, "api_scopes") {
+            let key_range = offsets.span(scopes_key);
+            let mut list = YamlScopes {
+                key: key_range,
+                value: if is_empty(scopes) {
+                    key_range
+                } else {
+                    offsets.span(scopes)
+                },
+                scopes: Vec::new(),
+                valid: true,
+            };
+            match &scopes.data {
+                YamlData::Sequence(items) => {
+                    for item in items {
+                        match as_str(item) {
+                            Some(s) => list.scopes.push((s.to_string(), offsets.span(item))),
+                            None => {
+                                list.valid = false;
+                                invalid.push(Invalid {
+                                    range: offsets.span(item),
+                                    message: "`api_scopes` holds something that is not a string"
+                                        .into(),
+                                });
+                            }
+                        }
+                    }
+                }
+                YamlData::Value(Scalar::Null) => {}
+                _ => {
+                    list.valid = false;
+                    invalid.push(Invalid {
+                        range: key_range,
+                        message: "`api_scopes` is not a list of strings".into(),
+                    });
+                }
+            }
+            out.user_scopes = Some(list);
+        }
+    }
+    out
+}
+
+/// A resources block (`obo-facts.md` §1.2 `_ResourceBuilder.from_dict`).
+fn resources_block(
+    node: &MarkedYaml<'_>,
+    key: TextRange,
+    offsets: &Offsets<'_>,
+    invalid: &mut Vec<Invalid>,
+) -> YamlResources {
+    let mut out = YamlResources {
+        key,
+        entries: Vec::new(),
+    };
+    let Some(items) = entries(node) else {
+        if !is_empty(node) {
+            invalid.push(Invalid {
+                range: offsets.span(node),
+                message: "a resources block is a mapping (`api_version`, `databricks`)".into(),
+            });
+        }
+        return out;
+    };
+    let mut has_version = false;
+    for (k, v) in items {
+        let name = as_str(k).unwrap_or("");
+        match name {
+            "api_version" => {
+                has_version = true;
+                if as_str(v) != Some("1") {
+                    invalid.push(Invalid {
+                        range: offsets.span(v),
+                        message: "`api_version` must be the string '1' (MLflow raises \"Unsupported API version\")".into(),
+                    });
+                }
+            }
+            "databricks" => resource_types(v, offsets, invalid, &mut out.entries),
+            _ => invalid.push(Invalid {
+                range: offsets.span(k),
+                message: format!(
+                    "`{name}` is not a resource target MLflow knows (only `databricks`): \"Unsupported target URI\""
+                ),
+            }),
+        }
+    }
+    if !has_version {
+        invalid.push(Invalid {
+            range: if key.is_empty() {
+                offsets.span(node)
+            } else {
+                key
+            },
+            message: "the resources block has no `api_version: '1'`, which MLflow requires".into(),
+        });
+    }
+    out
+}
+
+fn resource_types(
+    node: &MarkedYaml<'_>,
+    offsets: &Offsets<'_>,
+    invalid: &mut Vec<Invalid>,
+    out: &mut Vec<YamlResource>,
+) {
+    let Some(types) = entries(node) else {
+        if !is_empty(node) {
+            invalid.push(Invalid {
+                range: offsets.span(node),
+                message: "`databricks:` maps resource types to lists of resources".into(),
+            });
+        }
+        return;
+    };
+    for (k, v) in types {
+        let type_name = as_str(k).unwrap_or("");
+        let Some(kind) = ResourceKind::from_yaml_key(type_name) else {
+            invalid.push(Invalid {
+                range: offsets.span(k),
+                message: format!(
+                    "`{type_name}` is not a resource type MLflow knows (\"Unsupported resource type\"); known: {}",
+                    ResourceKind::ALL.map(ResourceKind::yaml_key).join(", ")
+                ),
+            });
+            continue;
+        };
+        let YamlData::Sequence(items) = &v.data else {
+            if !is_empty(v) {
+                invalid.push(Invalid {
+                    range: offsets.span(v),
+                    message: format!("`{type_name}` must be a list of `- name: ...` entries"),
+                });
+            }
+            continue;
+        };
+        for item in items {
+            let range = offsets.span(item);
+            let Some(fields) = entries(item) else {
+                invalid.push(Invalid {
+                    range,
+                    message: format!("each `{type_name}` entry is a mapping with a `name`"),
+                });
+                continue;
+            };
+            let mut resource = YamlResource {
+                kind,
+                name: None,
+                on_behalf_of_user: None,
+                range,
+            };
+            let mut has_name = false;
+            for (fk, fv) in fields {
+                match as_str(fk).unwrap_or("") {
+                    "name" => {
+                        has_name = true;
+                        resource.name = as_str(fv).map(str::to_string);
+                    }
+                    "on_behalf_of_user" => {
+                        resource.on_behalf_of_user = match &fv.data {
+                            YamlData::Value(Scalar::Boolean(b)) => Some(*b),
+                            _ => {
+                                invalid.push(Invalid {
+                                    range: offsets.span(fv),
+                                    message: "`on_behalf_of_user` must be `true` or `false`".into(),
+                                });
+                                None
+                            }
+                        };
+                    }
+                    other => invalid.push(Invalid {
+                        range: offsets.span(fk),
+                        message: format!(
+                            "`{other}` is not a key MLflow writes for a resource (only `name` and `on_behalf_of_user`)"
+                        ),
+                    }),
+                }
+            }
+            if !has_name {
+                invalid.push(Invalid {
+                    range,
+                    message: format!(
+                        "this `{type_name}` entry has no `name` (MLflow fails with a KeyError)"
+                    ),
+                });
+            }
+            out.push(resource);
+        }
+    }
+}
+
+/// A manifest of the project, with what it belongs to.
+#[derive(Debug)]
+pub struct ProjectManifest {
+    pub id: obolint_diagnostics::FileId,
+    pub path: PathBuf,
+    pub manifest: Manifest,
+    /// The entry file of the model it describes (the code saved next to an `MLmodel`).
+    pub entry: Option<crate::project::FileIdx>,
+    /// The log calls that name it (`resources="resources.yaml"`), by index.
+    pub logged_by: Vec<usize>,
+}
+
+/// The code file an `MLmodel` was saved with, when its directory holds it.
+pub fn saved_code_path(manifest_path: &Path, manifest: &Manifest) -> Option<PathBuf> {
+    let code = manifest.model_code_path.as_ref()?;
+    let name = Path::new(code).file_name()?;
+    let dir = manifest_path.parent()?;
+    [dir.join(name), dir.join("code").join(name)]
+        .into_iter()
+        .find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = "artifact_path: model\nauth_policy:\n  system_auth_policy: {}\n  user_auth_policy:\n    api_scopes:\n    - sql.warehouses\n    - sql.statement-execution\nflavors:\n  python_function:\n    model_code_path: /tmp/x/agent.py\nmlflow_version: 3.3.2\n";
+
+    #[test]
+    fn reads_policy_scopes_with_spans() {
+        let manifest = parse_manifest(POLICY, ManifestKind::MlModel).unwrap();
+        let policy = manifest.auth_policy.unwrap();
+        assert!(policy.has_user_policy);
+        let scopes = policy.user_scopes.unwrap();
+        let texts: Vec<&str> = scopes.scopes.iter().map(|(_, r)| &POLICY[*r]).collect();
+        assert_eq!(texts, ["sql.warehouses", "sql.statement-execution"]);
+        assert_eq!(&POLICY[scopes.key], "api_scopes");
+        assert_eq!(manifest.mlflow_version.unwrap().0, "3.3.2");
+        assert_eq!(manifest.model_code_path.as_deref(), Some("/tmp/x/agent.py"));
+        assert!(manifest.invalid.is_empty());
+    }
+
+    #[test]
+    fn reports_what_mlflow_cannot_read() {
+        let text = "resources:\n  api_version: 2\n  azure: {}\n  databricks:\n    genie_spaces:\n    - name: x\n    serving_endpoint:\n    - endpoint: y\n      name: z\n    table:\n    - on_behalf_of_user: true\nauth_policy:\n  user_auth_policy:\n    api_scopes: sql\n";
+        let manifest = parse_manifest(text, ManifestKind::MlModel).unwrap();
+        let at: Vec<&str> = manifest.invalid.iter().map(|i| &text[i.range]).collect();
+        assert_eq!(at.len(), 6, "{at:?}");
+        assert!(at.contains(&"2"));
+        assert!(at.contains(&"azure"));
+        assert!(at.contains(&"genie_spaces"));
+        assert!(at.contains(&"endpoint"));
+        assert!(at.contains(&"api_scopes"));
+        assert_eq!(manifest.resources.unwrap().entries.len(), 2);
+    }
+
+    #[test]
+    fn resources_yaml_and_non_ascii() {
+        let text = "# é\napi_version: '1'\ndatabricks:\n  genie_space:\n  - name: 01ef\n    on_behalf_of_user: true\n";
+        let manifest = parse_manifest(text, ManifestKind::ResourcesYaml).unwrap();
+        let resources = manifest.resources.unwrap();
+        assert_eq!(resources.entries[0].name.as_deref(), Some("01ef"));
+        assert_eq!(resources.entries[0].on_behalf_of_user, Some(true));
+        assert!(text[resources.entries[0].range].starts_with("name: 01ef"));
+        assert!(manifest.invalid.is_empty());
+    }
+
+    #[test]
+    fn broken_yaml_is_an_error() {
+        let error = parse_manifest("a: [1, 2\nb: c\n", ManifestKind::MlModel).unwrap_err();
+        assert!(!error.message.is_empty());
+        assert!(parse_manifest("", ManifestKind::MlModel).is_ok());
+        assert!(
+            parse_manifest("- 1\n", ManifestKind::MlModel)
+                .unwrap()
+                .invalid
+                .len()
+                == 1
+        );
+    }
+}

@@ -1,0 +1,346 @@
+//! Client uses (`rules.md` "User-client use"): where a model's code reaches Databricks through a
+//! client, with whose identity, which resource when its name is written in the code, and what
+//! the use is (a service of the SDK client, a known constructor, a managed MCP URL), so scopes
+//! can be inferred (OBO4xx) and resources compared with what the model declares (OBO301, OBO307).
+//! Uses the analyzer cannot see through (a user client handed to a library function, credentials
+//! taken out of it) are recorded as opaque.
+
+use obolint_python::known::{ClientTaker, KnownSymbol, ResourceKind};
+use obolint_python::semantic::ScopeId;
+use ruff_python_ast::{Expr, ExprCall};
+use ruff_text_size::{Ranged, TextRange};
+
+use super::declaration::{Reader, Site};
+use super::models::all_calls;
+use super::{FileIdx, Project, Symbol};
+use crate::dataflow::{ClientValue, Dataflow};
+use crate::rules::client_argument::{ClientArgument, client_argument};
+
+/// Whose identity a use runs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Identity {
+    /// The caller's, on every path or on some (`definite: false`).
+    User {
+        definite: bool,
+    },
+    /// Known not to be the caller's (a deployer client, or none given).
+    NotUser,
+    Unknown,
+}
+
+impl Identity {
+    fn of(value: &ClientValue) -> Identity {
+        match value {
+            ClientValue::User { definite, .. } => Identity::User {
+                definite: *definite,
+            },
+            ClientValue::NotUser { .. } => Identity::NotUser,
+            _ => Identity::Unknown,
+        }
+    }
+
+    pub fn is_user(self) -> bool {
+        matches!(self, Identity::User { .. })
+    }
+}
+
+/// What a use does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UseKind {
+    /// `w.<service>.<method>(...)` on an SDK client (`w.genie.start_conversation(...)`).
+    Service { service: String },
+    /// A client given to a known constructor (`GenieAgent(client=w)`).
+    Constructor(KnownSymbol),
+    /// An MCP client or server for a URL: its path when the analyzer can read it.
+    Mcp { url: Option<String> },
+    /// The client or its credentials went where the analyzer cannot follow.
+    Opaque { what: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientUse {
+    pub file: FileIdx,
+    pub range: TextRange,
+    pub kind: UseKind,
+    pub identity: Identity,
+    /// The resource it reaches, when its name is written in the code.
+    pub resource: Option<(ResourceKind, String)>,
+}
+
+/// Every client use in `file`.
+pub fn uses_in<'a>(
+    project: &Project<'a>,
+    dataflow: &Dataflow<'_, 'a>,
+    file: FileIdx,
+) -> Vec<ClientUse> {
+    let model = project.model(file);
+    let reader = Reader::new(project);
+    let mut out = Vec::new();
+    for (scope, call) in all_calls(model) {
+        let symbol = dataflow.symbol(file, scope, &call.func);
+        match symbol {
+            Symbol::Known(KnownSymbol::GenieAgent | KnownSymbol::Genie) => {
+                let (keyword, position) = if symbol == Symbol::Known(KnownSymbol::Genie) {
+                    ("client", Some(1))
+                } else {
+                    ("client", Some(5))
+                };
+                let identity =
+                    argument_identity(project, dataflow, file, scope, call, keyword, position);
+                let name_keyword = if symbol == Symbol::Known(KnownSymbol::Genie) {
+                    "space_id"
+                } else {
+                    "genie_space_id"
+                };
+                let name = string_argument(&reader, file, scope, call, name_keyword, Some(0));
+                out.push(ClientUse {
+                    file,
+                    range: call.func.range(),
+                    kind: UseKind::Constructor(match symbol {
+                        Symbol::Known(known) => known,
+                        _ => KnownSymbol::GenieAgent,
+                    }),
+                    identity,
+                    resource: name.map(|n| (ResourceKind::GenieSpace, n)),
+                });
+            }
+            Symbol::Known(KnownSymbol::ClientTaker(taker)) => {
+                let (keyword, position) = taker.client_parameter();
+                let identity =
+                    argument_identity(project, dataflow, file, scope, call, keyword, position);
+                let resource = taker_resource(&reader, file, scope, call, taker);
+                let kind = match taker {
+                    ClientTaker::DatabricksMcpClient
+                    | ClientTaker::DatabricksMcpServer
+                    | ClientTaker::McpServer
+                    | ClientTaker::McpServerToolkit => UseKind::Mcp {
+                        url: mcp_url(&reader, file, scope, call),
+                    },
+                    _ => UseKind::Constructor(KnownSymbol::ClientTaker(taker)),
+                };
+                out.push(ClientUse {
+                    file,
+                    range: call.func.range(),
+                    kind,
+                    identity,
+                    resource,
+                });
+            }
+            _ => {}
+        }
+        // `w.<service>.<method>(...)` and `w.<method>(...)` on a client.
+        if let Expr::Attribute(method) = call.func.as_ref() {
+            let (receiver, service) = match method.value.as_ref() {
+                Expr::Attribute(service) => (service.value.as_ref(), Some(service.attr.as_str())),
+                other => (other, None),
+            };
+            if !matches!(receiver, Expr::Name(_) | Expr::Attribute(_) | Expr::Call(_)) {
+                continue;
+            }
+            let value = dataflow.eval(file, scope, receiver);
+            if !value.is_possible_user()
+                && !matches!(value, ClientValue::NotUser { origin: Some(_) })
+            {
+                continue;
+            }
+            // Only SDK clients (`WorkspaceClient`, `Config`, `VectorSearchClient`) have services.
+            let identity = Identity::of(&value);
+            let kind = match service {
+                Some("config") => match method.attr.as_str() {
+                    "authenticate" => UseKind::Opaque {
+                        what: "`config.authenticate()` takes the user's token out of the client"
+                            .into(),
+                    },
+                    _ => continue,
+                },
+                Some(service) => UseKind::Service {
+                    service: service.to_string(),
+                },
+                None => UseKind::Service {
+                    service: method.attr.to_string(),
+                },
+            };
+            let resource =
+                service_resource(&reader, file, scope, call, service, method.attr.as_str());
+            out.push(ClientUse {
+                file,
+                range: call.func.range(),
+                kind,
+                identity,
+                resource,
+            });
+            continue;
+        }
+        // A user client handed to a function outside the project and outside the table.
+        if matches!(symbol, Symbol::Unknown) {
+            let passes_user = call
+                .arguments
+                .args
+                .iter()
+                .chain(call.arguments.keywords.iter().map(|k| &k.value))
+                .any(|arg| {
+                    matches!(arg, Expr::Name(_) | Expr::Attribute(_))
+                        && dataflow.eval(file, scope, arg).is_possible_user()
+                });
+            if passes_user {
+                out.push(ClientUse {
+                    file,
+                    range: call.func.range(),
+                    kind: UseKind::Opaque {
+                        what: "a user client is passed to a function the analyzer cannot follow"
+                            .into(),
+                    },
+                    identity: Identity::User { definite: false },
+                    resource: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn argument_identity(
+    project: &Project<'_>,
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    scope: ScopeId,
+    call: &ExprCall,
+    keyword: &str,
+    position: Option<usize>,
+) -> Identity {
+    match client_argument(project.model(file), scope, call, keyword, position) {
+        ClientArgument::Given(value) => Identity::of(&dataflow.eval(file, scope, value)),
+        ClientArgument::Missing => Identity::NotUser,
+        ClientArgument::Unknowable => Identity::Unknown,
+    }
+}
+
+fn string_argument<'a>(
+    reader: &Reader<'_, 'a>,
+    file: FileIdx,
+    scope: ScopeId,
+    call: &'a ExprCall,
+    keyword: &str,
+    position: Option<usize>,
+) -> Option<String> {
+    let expr = call
+        .arguments
+        .find_keyword(keyword)
+        .map(|k| &k.value)
+        .or_else(|| position.and_then(|p| call.arguments.args.get(p)))?;
+    reader.string(Site { file, scope, expr }, 0)
+}
+
+fn taker_resource<'a>(
+    reader: &Reader<'_, 'a>,
+    file: FileIdx,
+    scope: ScopeId,
+    call: &'a ExprCall,
+    taker: ClientTaker,
+) -> Option<(ResourceKind, String)> {
+    match taker {
+        ClientTaker::VectorSearchRetrieverTool | ClientTaker::DatabricksVectorSearch => {
+            string_argument(reader, file, scope, call, "index_name", None)
+                .map(|n| (ResourceKind::VectorSearchIndex, n))
+        }
+        ClientTaker::ChatDatabricks => string_argument(reader, file, scope, call, "endpoint", None)
+            .or_else(|| string_argument(reader, file, scope, call, "model", None))
+            .map(|n| (ResourceKind::ServingEndpoint, n)),
+        _ => None,
+    }
+}
+
+fn service_resource<'a>(
+    reader: &Reader<'_, 'a>,
+    file: FileIdx,
+    scope: ScopeId,
+    call: &'a ExprCall,
+    service: Option<&str>,
+    method: &str,
+) -> Option<(ResourceKind, String)> {
+    match (service, method) {
+        (Some("genie"), _) => string_argument(reader, file, scope, call, "space_id", Some(0))
+            .map(|n| (ResourceKind::GenieSpace, n)),
+        (Some("serving_endpoints"), "query" | "get" | "query_stream") => {
+            string_argument(reader, file, scope, call, "name", Some(0))
+                .map(|n| (ResourceKind::ServingEndpoint, n))
+        }
+        (Some("statement_execution"), "execute_statement") => {
+            string_argument(reader, file, scope, call, "warehouse_id", None)
+                .map(|n| (ResourceKind::SqlWarehouse, n))
+        }
+        (None, "get_index") => string_argument(reader, file, scope, call, "index_name", Some(1))
+            .map(|n| (ResourceKind::VectorSearchIndex, n)),
+        _ => None,
+    }
+}
+
+/// The URL of an MCP client or server: literals, f-strings (the host part may be unknown) and
+/// concatenations; what is known of the path is enough to match managed MCP servers.
+fn mcp_url<'a>(
+    reader: &Reader<'_, 'a>,
+    file: FileIdx,
+    scope: ScopeId,
+    call: &'a ExprCall,
+) -> Option<String> {
+    let expr = call
+        .arguments
+        .find_keyword("server_url")
+        .or_else(|| call.arguments.find_keyword("url"))
+        .map(|k| &k.value)
+        .or_else(|| call.arguments.args.first())?;
+    url_text(reader, Site { file, scope, expr }, 0)
+}
+
+/// A URL's text, with `{…}` standing for parts the analyzer cannot read.
+pub fn url_text<'a>(reader: &Reader<'_, 'a>, site: Site<'a>, depth: u32) -> Option<String> {
+    if depth > 8 {
+        return None;
+    }
+    let value = reader.value(site, depth).unwrap_or(site);
+    match value.expr {
+        Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
+        Expr::FString(fstring) => {
+            let mut text = String::new();
+            for element in fstring.value.elements() {
+                match element {
+                    ruff_python_ast::InterpolatedStringElement::Literal(literal) => {
+                        text.push_str(&literal.value);
+                    }
+                    ruff_python_ast::InterpolatedStringElement::Interpolation(part) => {
+                        let inner = Site {
+                            expr: &part.expression,
+                            ..value
+                        };
+                        text.push_str(
+                            &url_text(reader, inner, depth + 1).unwrap_or_else(|| "{…}".into()),
+                        );
+                    }
+                }
+            }
+            Some(text)
+        }
+        Expr::BinOp(binop) if binop.op == ruff_python_ast::Operator::Add => {
+            let left = url_text(
+                reader,
+                Site {
+                    expr: &binop.left,
+                    ..value
+                },
+                depth + 1,
+            )
+            .unwrap_or_else(|| "{…}".into());
+            let right = url_text(
+                reader,
+                Site {
+                    expr: &binop.right,
+                    ..value
+                },
+                depth + 1,
+            )
+            .unwrap_or_else(|| "{…}".into());
+            Some(left + &right)
+        }
+        _ => None,
+    }
+}
