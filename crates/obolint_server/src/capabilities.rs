@@ -25,17 +25,26 @@ pub struct ClientSupport {
 }
 
 impl ClientSupport {
-    pub fn new(capabilities: &ClientCapabilities) -> Self {
+    /// `raw` is the capabilities object as sent: `lsp-types` 0.97 reads the workspace diagnostic
+    /// capabilities from `workspace.diagnostic`, where the protocol (and VS Code) says
+    /// `workspace.diagnostics`.
+    pub fn new(capabilities: &ClientCapabilities, raw: Option<&serde_json::Value>) -> Self {
         let workspace = capabilities.workspace.as_ref();
+        let refresh_as_specified = raw
+            .and_then(|r| r.pointer("/workspace/diagnostics/refreshSupport"))
+            .and_then(serde_json::Value::as_bool);
         Self {
             encoding: PositionEncoding::negotiate(capabilities),
             pull_diagnostics: capabilities
                 .text_document
                 .as_ref()
                 .is_some_and(|t| t.diagnostic.is_some()),
-            diagnostic_refresh: workspace
-                .and_then(|w| w.diagnostic.as_ref())
-                .and_then(|d| d.refresh_support)
+            diagnostic_refresh: refresh_as_specified
+                .or_else(|| {
+                    workspace
+                        .and_then(|w| w.diagnostic.as_ref())
+                        .and_then(|d| d.refresh_support)
+                })
                 .unwrap_or(false),
             watch_files: workspace
                 .and_then(|w| w.did_change_watched_files.as_ref())

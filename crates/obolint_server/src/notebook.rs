@@ -6,6 +6,7 @@
 use lsp_types::{
     NotebookCell, NotebookCellKind, NotebookDocumentChangeEvent, TextDocumentItem, Uri,
 };
+use obolint_diagnostics::SourceFile;
 use ruff_text_size::{TextRange, TextSize};
 use serde_json::{Value, json};
 
@@ -132,10 +133,20 @@ impl Notebook {
         .to_string()
     }
 
-    /// Where each code cell's text sits in the text the checker made of the notebook.
-    pub fn cell_map(&self, checked_text: &str) -> CellMap {
+    /// Where each code cell's text sits in the text the checker made of the notebook: the cell
+    /// starts the checker recorded, or else the cells' sources found in that text.
+    pub fn cell_map(&self, checked: &SourceFile) -> CellMap {
+        if !checked.cells.is_empty() {
+            return CellMap::from_starts(
+                checked
+                    .cells
+                    .iter()
+                    .map(|c| (c.number.saturating_sub(1), c.offset)),
+                TextSize::of(checked.text.as_str()),
+            );
+        }
         CellMap::locate(
-            checked_text,
+            &checked.text,
             self.cells
                 .iter()
                 .enumerate()
@@ -184,6 +195,27 @@ impl CellMap {
                 from = start + text.len();
             }
         }
+        Self { spans }
+    }
+
+    /// From the start of each code cell (index among all cells, offset), in text order; the
+    /// checker joins cells with one `\n`, which belongs to no cell.
+    pub fn from_starts(
+        starts: impl IntoIterator<Item = (usize, TextSize)>,
+        text_len: TextSize,
+    ) -> Self {
+        let starts: Vec<(usize, TextSize)> = starts.into_iter().collect();
+        let spans = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &(index, start))| {
+                let end = starts
+                    .get(i + 1)
+                    .map_or(text_len, |&(_, next)| next - TextSize::new(1))
+                    .max(start);
+                (index, start, end - start)
+            })
+            .collect();
         Self { spans }
     }
 
@@ -309,5 +341,25 @@ mod tests {
         assert_eq!(map.from_cell(3, TextSize::new(7)), Some(os));
         let separator = TextSize::new(checked.find("# sep").unwrap() as u32);
         assert_eq!(map.to_cell(TextRange::empty(separator)), None);
+    }
+
+    #[test]
+    fn cell_map_from_the_checker_cell_starts() {
+        // Cells 2 and 4 (1-based) of a notebook, joined by `\n`.
+        let checked = "x = 1\nimport os\n";
+        let map = CellMap::from_starts(
+            [(1, TextSize::new(0)), (3, TextSize::new(6))],
+            TextSize::of(checked),
+        );
+        let os = TextSize::new(checked.find("os").unwrap() as u32);
+        assert_eq!(
+            map.to_cell(TextRange::new(os, os + TextSize::new(2))),
+            Some((3, TextRange::new(TextSize::new(7), TextSize::new(9))))
+        );
+        assert_eq!(
+            map.to_cell(TextRange::empty(TextSize::new(2))),
+            Some((1, TextRange::empty(TextSize::new(2))))
+        );
+        assert_eq!(map.from_cell(1, TextSize::new(99)), Some(TextSize::new(5)));
     }
 }

@@ -119,16 +119,18 @@ pub(crate) struct Server {
     jobs: Sender<Job>,
     next_id: i32,
     shutdown: bool,
+    /// Findings may change without an edit from the client (configuration, files on disk): pull
+    /// clients are asked to pull again once the new findings are in.
+    refresh_wanted: bool,
 }
 
 /// Runs the server on `connection` until the client says `exit` (or goes away). Returns whether
 /// `shutdown` came first, as the protocol's exit code wants.
 pub fn run(connection: &Connection) -> bool {
-    let Some(params) = handshake(connection) else {
+    let Some(client) = handshake(connection) else {
         return false;
     };
     let (jobs, outcomes) = worker::spawn();
-    let client = ClientSupport::new(&params.capabilities);
     let mut server = Server {
         sender: connection.sender.clone(),
         client,
@@ -143,19 +145,21 @@ pub fn run(connection: &Connection) -> bool {
         jobs,
         next_id: 0,
         shutdown: false,
+        refresh_wanted: false,
     };
     server.main_loop(&connection.receiver, &outcomes)
 }
 
 /// Waits for `initialize`, answering anything else with "not initialized".
-fn handshake(connection: &Connection) -> Option<InitializeParams> {
+fn handshake(connection: &Connection) -> Option<ClientSupport> {
     loop {
         let message = connection.receiver.recv().ok()?;
         match message {
             Message::Request(request) if request.method == "initialize" => {
+                let raw = request.params.get("capabilities").cloned();
                 match serde_json::from_value::<InitializeParams>(request.params) {
                     Ok(params) => {
-                        let client = ClientSupport::new(&params.capabilities);
+                        let client = ClientSupport::new(&params.capabilities, raw.as_ref());
                         let result = InitializeResult {
                             capabilities: server_capabilities(&client),
                             server_info: Some(ServerInfo {
@@ -165,7 +169,7 @@ fn handshake(connection: &Connection) -> Option<InitializeParams> {
                         };
                         let response = Response::new_ok(request.id, result);
                         connection.sender.send(response.into()).ok()?;
-                        return Some(params);
+                        return Some(client);
                     }
                     Err(error) => {
                         let response = Response::new_err(
@@ -439,6 +443,7 @@ impl Server {
     }
 
     fn dirty_all(&mut self) {
+        self.refresh_wanted = true;
         let roots: Vec<PathBuf> = self.projects.keys().cloned().collect();
         self.dirty.extend(roots);
     }
@@ -571,6 +576,7 @@ impl Server {
                 .filter(|root| path.starts_with(root))
                 .cloned()
                 .collect();
+            self.refresh_wanted |= !roots.is_empty();
             self.dirty.extend(roots);
         }
     }
@@ -678,8 +684,12 @@ impl Server {
                 .iter()
                 .any(|(uri, items)| previous.get(uri) != Some(items));
             self.retry_parked();
-            if changed && self.client.diagnostic_refresh {
+            // After the client's own edits it re-pulls by itself (`interFileDependencies`).
+            if changed && self.refresh_wanted && self.client.diagnostic_refresh {
                 self.request_client("workspace/diagnostic/refresh", ());
+            }
+            if self.projects.values().all(Project::is_fresh) {
+                self.refresh_wanted = false;
             }
         } else {
             self.publish(&current);

@@ -35,7 +35,7 @@ impl<'a> FileView<'a> {
         FileView::Notebook {
             file,
             notebook,
-            map: notebook.cell_map(&file.text),
+            map: notebook.cell_map(file),
         }
     }
 

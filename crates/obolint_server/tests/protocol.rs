@@ -18,6 +18,8 @@ struct Client {
     next_id: i32,
     /// Notifications received while waiting for something else.
     inbox: Vec<Notification>,
+    /// Requests from the server (registrations, refreshes), by method.
+    server_requests: Vec<String>,
 }
 
 impl Client {
@@ -29,6 +31,7 @@ impl Client {
             server: Some(server),
             next_id: 0,
             inbox: Vec::new(),
+            server_requests: Vec::new(),
         };
         let result = client.request(
             "initialize",
@@ -62,6 +65,7 @@ impl Client {
             match self.connection.receiver.recv_timeout(left) {
                 Ok(Message::Response(response)) if &response.id == id => return response,
                 Ok(Message::Notification(n)) => self.inbox.push(n),
+                Ok(Message::Request(r)) => self.server_requests.push(r.method),
                 Ok(_) => {}
                 Err(_) => panic!("no response to request {id}"),
             }
@@ -94,8 +98,23 @@ impl Client {
                     return n.params;
                 }
                 Ok(Message::Notification(n)) => self.inbox.push(n),
+                Ok(Message::Request(r)) => self.server_requests.push(r.method),
                 Ok(_) => {}
                 Err(_) => panic!("no {method} notification came"),
+            }
+        }
+    }
+
+    /// Waits for the server to send a request `method`.
+    fn server_request(&mut self, method: &str) {
+        let deadline = Instant::now() + TIMEOUT;
+        while !self.server_requests.iter().any(|m| m == method) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.connection.receiver.recv_timeout(left) {
+                Ok(Message::Request(r)) => self.server_requests.push(r.method),
+                Ok(Message::Notification(n)) => self.inbox.push(n),
+                Ok(_) => {}
+                Err(_) => panic!("the server sent no {method} request"),
             }
         }
     }
@@ -517,7 +536,14 @@ fn a_bad_configuration_is_a_message_and_the_defaults_keep_working() {
         "select = [\"OBO\"]\nno-such-key = 1\n",
     )
     .unwrap();
-    let mut client = pull_client();
+    let (mut client, _) = Client::start(json!({
+        "textDocument": { "diagnostic": {} },
+        "workspace": {
+            "diagnostics": { "refreshSupport": true },
+            "didChangeWatchedFiles": { "dynamicRegistration": true }
+        }
+    }));
+    client.server_request("client/registerCapability");
     let agent = project.uri("sales_agent/agent.py");
     client.open(&agent, &project.text("sales_agent/agent.py"));
     assert_eq!(codes(&client.pull(&agent)), ["OBO101", "OBO201"]);
@@ -537,6 +563,8 @@ fn a_bad_configuration_is_a_message_and_the_defaults_keep_working() {
         json!({ "changes": [{ "uri": project.uri("obolint.toml"), "type": 2 }] }),
     );
     assert_eq!(codes(&client.pull(&agent)), ["OBO101"]);
+    // Findings changed without an edit from the client: it is asked to pull again.
+    client.server_request("workspace/diagnostic/refresh");
     assert!(client.shutdown());
 }
 
@@ -566,15 +594,27 @@ fn positions_count_utf16_code_units_by_default_and_bytes_when_negotiated() {
 }
 
 #[test]
-fn notebooks_are_synchronised_cell_by_cell() {
+fn notebooks_are_checked_and_reported_cell_by_cell() {
+    // `fixtures/rules/OBO101/fire_ipynb_writefile`: a markdown cell, then a `%%writefile agent.py`
+    // cell whose agent builds its user client in `__init__` (row 10 of the cell).
     let project = Project::new();
-    std::fs::write(project.path("explore.ipynb"), "{}").unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/rules/OBO101/fire_ipynb_writefile/build_agent.ipynb");
+    std::fs::copy(&fixture, project.path("build_agent.ipynb")).unwrap();
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    let source = |cell: &Value| match &cell["source"] {
+        Value::Array(lines) => lines.iter().filter_map(Value::as_str).collect::<String>(),
+        other => other.as_str().unwrap_or_default().to_string(),
+    };
+    let agent_cell = source(&json["cells"][1]);
+    assert!(agent_cell.starts_with("%%writefile agent.py"));
+
     let mut client = pull_client();
-    let notebook = project.uri("explore.ipynb");
+    let notebook = project.uri("build_agent.ipynb");
     let cell = |n: u32| {
         format!(
             "vscode-notebook-cell:{}#cell{n}",
-            project.path("explore.ipynb").display()
+            project.path("build_agent.ipynb").display()
         )
     };
     client.notify(
@@ -582,29 +622,81 @@ fn notebooks_are_synchronised_cell_by_cell() {
         json!({
             "notebookDocument": {
                 "uri": notebook, "notebookType": "jupyter-notebook", "version": 1,
-                "cells": [{ "kind": 2, "document": cell(1) }, { "kind": 1, "document": cell(2) }]
+                "cells": [{ "kind": 1, "document": cell(1) }, { "kind": 2, "document": cell(2) }]
             },
             "cellTextDocuments": [
-                { "uri": cell(1), "languageId": "python", "version": 1, "text": "import mlflow\n" },
-                { "uri": cell(2), "languageId": "markdown", "version": 1, "text": "# Notes" }
+                { "uri": cell(1), "languageId": "markdown", "version": 1, "text": source(&json["cells"][0]) },
+                { "uri": cell(2), "languageId": "python", "version": 1, "text": agent_cell }
             ]
         }),
     );
+    let items = client.pull(&cell(2));
+    assert_eq!(codes(&items), ["OBO101"]);
+    assert_eq!(
+        items[0]["range"]["start"],
+        json!({ "line": 9, "character": 17 })
+    );
+    assert_eq!(client.pull(&cell(1)), Vec::<Value>::new());
+
+    // Quick fixes land in the cell.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": cell(2) },
+            "range": { "start": { "line": 9, "character": 0 }, "end": { "line": 9, "character": 0 } },
+            "context": { "diagnostics": [] }
+        }),
+    );
+    let suppress = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Suppress OBO101 on this line")
+        .unwrap();
+    let edits = suppress["edit"]["changes"][&cell(2)].as_array().unwrap();
+    assert_eq!(edits[0]["range"]["start"]["line"], 9);
+    let suppressed = apply(&agent_cell, edits);
+    assert!(
+        suppressed
+            .lines()
+            .nth(9)
+            .unwrap()
+            .ends_with("  # noqa: OBO101")
+    );
+
+    // Cells are added and edited: a cell before the agent's (which moves to index 2), and the
+    // client built in `__init__` commented out.
     client.notify(
         "notebookDocument/didChange",
         json!({
             "notebookDocument": { "uri": notebook, "version": 2 },
             "change": { "cells": {
-                "structure": { "array": { "start": 2, "deleteCount": 0, "cells": [{ "kind": 2, "document": cell(3) }] },
-                               "didOpen": [{ "uri": cell(3), "languageId": "python", "version": 1, "text": "x = 1\n" }] },
-                "textContent": [{ "document": { "uri": cell(1), "version": 2 },
-                                  "changes": [{ "range": { "start": { "line": 0, "character": 7 }, "end": { "line": 0, "character": 13 } }, "text": "os" }] }]
+                "structure": { "array": { "start": 0, "deleteCount": 0, "cells": [{ "kind": 2, "document": cell(3) }] },
+                               "didOpen": [{ "uri": cell(3), "languageId": "python", "version": 1, "text": "%pip install mlflow\n" }] },
+                "textContent": [{ "document": { "uri": cell(2), "version": 2 },
+                                  "changes": [{ "range": { "start": { "line": 9, "character": 8 }, "end": { "line": 9, "character": 8 } }, "text": "pass  # " }] }]
             } }
         }),
     );
-    // Until the checker reads `.ipynb` files, a notebook has no findings; the server keeps up.
-    assert_eq!(client.pull(&cell(1)), Vec::<Value>::new());
+    assert_eq!(client.pull(&cell(2)), Vec::<Value>::new());
     assert_eq!(client.pull(&cell(3)), Vec::<Value>::new());
+    // Undone: the finding is back, in the moved cell, at the same place.
+    client.notify(
+        "notebookDocument/didChange",
+        json!({
+            "notebookDocument": { "uri": notebook, "version": 3 },
+            "change": { "cells": {
+                "textContent": [{ "document": { "uri": cell(2), "version": 3 },
+                                  "changes": [{ "range": { "start": { "line": 9, "character": 8 }, "end": { "line": 9, "character": 16 } }, "text": "" }] }]
+            } }
+        }),
+    );
+    let items = client.pull(&cell(2));
+    assert_eq!(codes(&items), ["OBO101"]);
+    assert_eq!(
+        items[0]["range"]["start"],
+        json!({ "line": 9, "character": 17 })
+    );
     client.notify(
         "notebookDocument/didClose",
         json!({ "notebookDocument": { "uri": notebook }, "cellTextDocuments": [] }),
