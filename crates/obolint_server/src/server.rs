@@ -570,6 +570,16 @@ impl Server {
             if self.texts.contains_key(&change.uri) {
                 continue;
             }
+            // Roots are canonical; a deleted file's folder still is.
+            let path = path.canonicalize().unwrap_or_else(|_| {
+                match (
+                    path.parent().and_then(|p| p.canonicalize().ok()),
+                    path.file_name(),
+                ) {
+                    (Some(parent), Some(name)) => parent.join(name),
+                    _ => path.clone(),
+                }
+            });
             let roots: Vec<PathBuf> = self
                 .projects
                 .keys()

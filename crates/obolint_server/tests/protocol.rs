@@ -379,6 +379,26 @@ fn an_unsaved_edit_in_one_file_updates_the_findings_of_another() {
 }
 
 #[test]
+fn a_change_on_disk_to_a_file_not_open_is_picked_up() {
+    let project = Project::new();
+    let mut client = pull_client();
+    let agent = project.uri("sales_agent/agent.py");
+    client.open(&agent, &project.text("sales_agent/agent.py"));
+    assert_eq!(codes(&client.pull(&agent)), ["OBO101", "OBO201"]);
+    let text = project.text("sales_agent/clients.py").replace(
+        "WorkspaceClient(credentials_strategy=ModelServingUserCredentials())",
+        "WorkspaceClient()",
+    );
+    std::fs::write(project.path("sales_agent/clients.py"), text).unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": project.uri("sales_agent/clients.py"), "type": 2 }] }),
+    );
+    assert!(!codes(&client.pull(&agent)).contains(&"OBO101".to_string()));
+    assert!(client.shutdown());
+}
+
+#[test]
 fn many_queued_edits_cost_one_answer_with_the_last_text() {
     let project = Project::new();
     let mut client = pull_client();
