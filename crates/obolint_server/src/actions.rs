@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
 
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Range, TextEdit, Uri,
@@ -12,11 +13,11 @@ use lsp_types::{
 use obolint_diagnostics::{Applicability, Edit};
 use obolint_linter::fix::fix;
 use obolint_linter::{CheckRequest, Rule};
-use ruff_text_size::TextRange;
+use ruff_text_size::{TextRange, TextSize};
 
 use crate::capabilities::FIX_ALL;
 use crate::encoding::PositionEncoding;
-use crate::server::Server;
+use crate::server::{OpenNotebook, Server};
 use crate::suppress::noqa_edit;
 use crate::view::FileView;
 
@@ -146,19 +147,18 @@ pub(crate) fn code_actions(server: &Server, params: &CodeActionParams) -> Vec<Co
         Some(_) => wanted(only, FIX_ALL),
         None => any_safe_fix,
     };
-    if is_text
-        && fix_all_wanted
-        && let Some(action) = fix_all(server, uri, &path)
-    {
-        actions.push(action);
+    if fix_all_wanted {
+        let action = match server.notebook_of_cell(uri) {
+            Some(notebook) if !is_text => fix_all_notebook(server, notebook),
+            _ => fix_all(server, uri, &path),
+        };
+        actions.extend(action);
     }
     actions
 }
 
-/// Every safe fix of the document, as one edit of the whole text.
-fn fix_all(server: &Server, uri: &Uri, path: &std::path::Path) -> Option<CodeActionOrCommand> {
-    let open = server.texts.get(uri)?;
-    let root = open.root.clone()?;
+/// The text of `path` after every safe fix (the open buffers standing in for their files).
+fn fixed_text(server: &Server, root: PathBuf, path: &Path) -> Option<(String, String)> {
     let mut request = CheckRequest::new(vec![path.to_path_buf()], root);
     request.sources = server.sources();
     let outcome = match catch_unwind(AssertUnwindSafe(|| fix(&request, false))) {
@@ -173,14 +173,11 @@ fn fix_all(server: &Server, uri: &Uri, path: &std::path::Path) -> Option<CodeAct
         }
     };
     let fixed = outcome.files.into_iter().find(|f| f.path == path)?;
-    if fixed.original != open.doc.text {
-        return None;
-    }
-    let whole = TextRange::up_to(ruff_text_size::TextSize::of(&open.doc.text));
-    let range = open.doc.lines().range(whole, server.client.encoding);
-    let mut changes = HashMap::new();
-    changes.insert(uri.clone(), vec![TextEdit::new(range, fixed.fixed)]);
-    Some(CodeActionOrCommand::CodeAction(CodeAction {
+    Some((fixed.original, fixed.fixed))
+}
+
+fn fix_all_action(changes: HashMap<Uri, Vec<TextEdit>>) -> CodeActionOrCommand {
+    CodeActionOrCommand::CodeAction(CodeAction {
         title: "Fix all safely fixable obolint findings".to_string(),
         kind: Some(CodeActionKind::from(FIX_ALL)),
         edit: Some(WorkspaceEdit {
@@ -188,7 +185,49 @@ fn fix_all(server: &Server, uri: &Uri, path: &std::path::Path) -> Option<CodeAct
             ..WorkspaceEdit::default()
         }),
         ..CodeAction::default()
-    }))
+    })
+}
+
+/// Every safe fix of a text document, as one edit of the whole text.
+fn fix_all(server: &Server, uri: &Uri, path: &Path) -> Option<CodeActionOrCommand> {
+    let open = server.texts.get(uri)?;
+    let (original, fixed) = fixed_text(server, open.root.clone()?, path)?;
+    if original != open.doc.text {
+        return None;
+    }
+    let whole = TextRange::up_to(TextSize::of(&open.doc.text));
+    let range = open.doc.lines().range(whole, server.client.encoding);
+    let mut changes = HashMap::new();
+    changes.insert(uri.clone(), vec![TextEdit::new(range, fixed)]);
+    Some(fix_all_action(changes))
+}
+
+/// Every safe fix of a notebook: the checker rewrites the notebook's JSON cell by cell; each
+/// cell whose source changed gets one edit of its whole text.
+fn fix_all_notebook(server: &Server, open: &OpenNotebook) -> Option<CodeActionOrCommand> {
+    let path = open.path.as_deref()?;
+    let (_, fixed) = fixed_text(server, open.root.clone()?, path)?;
+    let json: serde_json::Value = serde_json::from_str(&fixed).ok()?;
+    let cells = json.get("cells")?.as_array()?;
+    if cells.len() != open.notebook.cells.len() {
+        return None;
+    }
+    let mut changes = HashMap::new();
+    for (cell, fixed) in open.notebook.cells.iter().zip(cells) {
+        let source = match fixed.get("source")? {
+            serde_json::Value::String(text) => text.clone(),
+            serde_json::Value::Array(lines) => {
+                lines.iter().filter_map(serde_json::Value::as_str).collect()
+            }
+            _ => return None,
+        };
+        if source != cell.document.text {
+            let whole = TextRange::up_to(TextSize::of(&cell.document.text));
+            let range = cell.document.lines().range(whole, server.client.encoding);
+            changes.insert(cell.uri.clone(), vec![TextEdit::new(range, source)]);
+        }
+    }
+    (!changes.is_empty()).then(|| fix_all_action(changes))
 }
 
 #[cfg(test)]

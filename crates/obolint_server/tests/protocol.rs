@@ -717,6 +717,31 @@ fn notebooks_are_checked_and_reported_cell_by_cell() {
         items[0]["range"]["start"],
         json!({ "line": 9, "character": 17 })
     );
+    // Fix-all in a notebook edits the cells whose source changes.
+    let unused = "import mlflow\nx = 1  # noqa: OBO101\n";
+    client.notify(
+        "notebookDocument/didChange",
+        json!({
+            "notebookDocument": { "uri": notebook, "version": 4 },
+            "change": { "cells": {
+                "textContent": [{ "document": { "uri": cell(3), "version": 2 },
+                                  "changes": [{ "text": unused }] }]
+            } }
+        }),
+    );
+    assert_eq!(codes(&client.pull(&cell(3))), ["OBO901"]);
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": cell(3) },
+            "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+            "context": { "diagnostics": [], "only": ["source.fixAll.obolint"] }
+        }),
+    );
+    let changes = &actions[0]["edit"]["changes"];
+    assert_eq!(changes.as_object().unwrap().len(), 1, "{changes}");
+    let fixed = apply(unused, changes[&cell(3)].as_array().unwrap());
+    assert_eq!(fixed, "import mlflow\nx = 1\n");
     client.notify(
         "notebookDocument/didClose",
         json!({ "notebookDocument": { "uri": notebook }, "cellTextDocuments": [] }),
