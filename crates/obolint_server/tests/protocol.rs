@@ -379,6 +379,42 @@ fn an_unsaved_edit_in_one_file_updates_the_findings_of_another() {
 }
 
 #[test]
+fn the_agent_and_the_script_that_logs_it_update_each_other_unsaved() {
+    let project = Project::new();
+    let (mut client, _) = Client::start(json!({}));
+    let agent = project.uri("sales_agent/agent.py");
+    let clients = project.uri("sales_agent/clients.py");
+    let log = project.uri("log_model.py");
+    client.open(&agent, &project.text("sales_agent/agent.py"));
+    client.open(&clients, &project.text("sales_agent/clients.py"));
+    client.open(&log, &project.text("log_model.py"));
+    client.published(&agent, |d| d.len() == 2);
+
+    // The agent's code stops building a user client: the script that logs it declares user
+    // scopes for nothing (OBO305).
+    let plain = project.text("sales_agent/clients.py").replace(
+        "WorkspaceClient(credentials_strategy=ModelServingUserCredentials())",
+        "WorkspaceClient()",
+    );
+    client.change(&clients, 2, json!([{ "text": plain }]));
+    let items = client.published(&log, |d| !d.is_empty());
+    assert_eq!(codes(&items), ["OBO305"]);
+
+    // And back: the script drops its user policy, so the model no longer acts as its users and
+    // the agent's Genie finding (OBO201) goes; the script's own finding is cleared.
+    let without_policy: String = project
+        .text("log_model.py")
+        .lines()
+        .filter(|l| !l.contains("user_auth_policy="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    client.change(&log, 2, json!([{ "text": without_policy }]));
+    client.published(&agent, <[Value]>::is_empty);
+    client.published(&log, <[Value]>::is_empty);
+    assert!(client.shutdown());
+}
+
+#[test]
 fn a_change_on_disk_to_a_file_not_open_is_picked_up() {
     let project = Project::new();
     let mut client = pull_client();
