@@ -27,6 +27,8 @@ pub enum Command {
     Rule(RuleArgs),
     /// List every rule: code, name, severity, default or opt-in, fix.
     Rules(RulesArgs),
+    /// Run the language server (LSP over stdio), for editors.
+    Server,
 }
 
 #[derive(Debug, clap::Args)]

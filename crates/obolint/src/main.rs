@@ -19,5 +19,7 @@ fn main() -> ExitCode {
         args::Command::Scopes(args) => scopes::run(&args),
         args::Command::Rule(args) => rules::rule(&args),
         args::Command::Rules(args) => rules::rules(&args),
+        // The protocol's exit code: 0 after `shutdown`, 1 when the client exits without it.
+        args::Command::Server => ExitCode::from(u8::from(!obolint_server::run_stdio())),
     }
 }

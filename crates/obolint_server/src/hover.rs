@@ -1,0 +1,30 @@
+//! Hover on a code in a `# noqa:` comment: the rule's documentation, the same page as
+//! `obolint rule CODE`.
+
+use lsp_types::{Hover, HoverContents, HoverParams, MarkupContent, MarkupKind};
+use obolint_linter::Rule;
+use obolint_linter::docs::rule_markdown;
+
+use crate::document::TextDocument;
+use crate::server::Server;
+use crate::suppress::code_at;
+
+pub(crate) fn hover(server: &Server, params: &HoverParams) -> Option<Hover> {
+    let position = &params.text_document_position_params;
+    let uri = &position.text_document.uri;
+    let doc: &TextDocument = match server.texts.get(uri) {
+        Some(open) => &open.doc,
+        None => &server.notebook_of_cell(uri)?.notebook.cell(uri)?.document,
+    };
+    let encoding = server.client.encoding;
+    let offset = doc.lines().offset(position.position, encoding);
+    let (code, range) = code_at(&doc.text, &doc.index, offset)?;
+    let rule = Rule::from_code(&code)?;
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: rule_markdown(rule),
+        }),
+        range: Some(doc.lines().range(range, encoding)),
+    })
+}

@@ -1,0 +1,42 @@
+//! `obolint server`: the language server. It runs the checker the CLI runs, on the same project
+//! model, with the editor's unsaved buffers in place of the files on disk.
+//!
+//! The flow: [`transport`] reads framed messages from stdio; [`server`] keeps the open documents
+//! ([`document`], [`notebook`]) and decides what to check; [`worker`] runs `check` off the main
+//! loop; [`view`] turns findings into LSP diagnostics in the negotiated [`encoding`]; [`actions`]
+//! and [`hover`] answer the editor's questions. Nothing here executes user code or opens a
+//! network connection: the only I/O is stdio and reading the project's files.
+
+// `lsp_types::Uri` caches parsed parts in cells, so clippy calls it a mutable key; its `Hash`
+// and `Eq` read only the URI's text, which never changes once parsed.
+#![allow(clippy::mutable_key_type)]
+
+mod actions;
+mod capabilities;
+pub mod document;
+pub mod encoding;
+mod hover;
+pub mod notebook;
+mod server;
+mod suppress;
+pub mod transport;
+pub mod uri;
+mod view;
+mod worker;
+
+pub use lsp_server::Connection;
+
+/// Serves one client on stdin and stdout. `true` when the client asked to shut down before it
+/// exited (exit code 0), `false` otherwise (exit code 1).
+pub fn run_stdio() -> bool {
+    let (connection, threads) = transport::stdio();
+    let clean = server::run(&connection);
+    drop(connection);
+    threads.join();
+    clean
+}
+
+/// Serves one client on `connection` (in-memory connections in tests).
+pub fn run(connection: &Connection) -> bool {
+    server::run(connection)
+}

@@ -1,0 +1,116 @@
+//! The checking thread: the main loop hands it a project and the open buffers, it runs the same
+//! `check` as the CLI, and sends the report back. Jobs for a project that wait in the queue are
+//! coalesced (only the newest runs); a result that a newer job has overtaken is dropped by the
+//! main loop, which compares revisions.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use obolint_linter::config::{ConfigError, ConfigSource};
+use obolint_linter::{CheckError, CheckReport, CheckRequest, check};
+use rustc_hash::FxHashMap;
+
+/// Check the project at `root`, reading open buffers from `sources` instead of the disk.
+#[derive(Debug)]
+pub struct Job {
+    pub root: PathBuf,
+    pub revision: u64,
+    pub sources: FxHashMap<PathBuf, String>,
+}
+
+#[derive(Debug)]
+pub struct Outcome {
+    pub root: PathBuf,
+    pub revision: u64,
+    /// `None` when the project could not be checked at all (its folder is gone).
+    pub report: Option<CheckReport>,
+    /// The configuration did not load: the report used the default settings.
+    pub config_error: Option<String>,
+    pub elapsed: Duration,
+}
+
+pub fn spawn() -> (Sender<Job>, Receiver<Outcome>) {
+    let (job_sender, jobs) = unbounded::<Job>();
+    let (outcome_sender, outcomes) = unbounded::<Outcome>();
+    let spawned = thread::Builder::new()
+        .name("obolint-check".to_string())
+        .spawn(move || {
+            while let Ok(first) = jobs.recv() {
+                let mut queue = vec![first];
+                // Coalesce: of several jobs for one project, only the newest is worth running.
+                while let Ok(job) = jobs.try_recv() {
+                    queue.retain(|j| j.root != job.root);
+                    queue.push(job);
+                }
+                for job in queue {
+                    if outcome_sender.send(run(job)).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        eprintln!("obolint server: cannot start the checking thread: {error}");
+    }
+    (job_sender, outcomes)
+}
+
+/// Runs one job. A configuration that does not load is reported, and the project is checked with
+/// the default settings so that the editor keeps showing findings.
+pub fn run(job: Job) -> Outcome {
+    let started = Instant::now();
+    let mut request = CheckRequest::new(vec![job.root.clone()], job.root.clone());
+    request.sources = job.sources;
+    let mut config_error = None;
+    let mut report = guarded_check(&request);
+    if let Err(CheckError::Config(error)) = &report {
+        config_error = Some(describe_config_error(error));
+        request.config = ConfigSource::Isolated;
+        report = guarded_check(&request);
+    }
+    let report = match report {
+        Ok(report) => Some(report),
+        Err(error) => {
+            eprintln!(
+                "obolint server: cannot check {}: {error}",
+                job.root.display()
+            );
+            None
+        }
+    };
+    Outcome {
+        root: job.root,
+        revision: job.revision,
+        report,
+        config_error,
+        elapsed: started.elapsed(),
+    }
+}
+
+fn guarded_check(request: &CheckRequest) -> Result<CheckReport, CheckError> {
+    // A bug in a rule must cost one check, not the server.
+    match catch_unwind(AssertUnwindSafe(|| check(request))) {
+        Ok(result) => result,
+        Err(_) => Err(CheckError::PathNotFound(PathBuf::from(
+            "(internal error: the checker panicked)",
+        ))),
+    }
+}
+
+pub fn describe_config_error(error: &ConfigError) -> String {
+    let location = match error.line() {
+        Some(line) => format!("{}:{line}", error.path.display()),
+        None => error.path.display().to_string(),
+    };
+    let help = error
+        .help
+        .as_ref()
+        .map_or_else(String::new, |h| format!(" ({h})"));
+    format!(
+        "obolint: {location}: {}{help}. Checking with the default settings until it is fixed.",
+        error.message
+    )
+}
