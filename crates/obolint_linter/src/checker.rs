@@ -298,6 +298,7 @@ impl Run {
         discovered: &[PathBuf],
         root: &Path,
         request: &CheckRequest,
+        python_cells: &FxHashMap<FileId, Vec<TextRange>>,
     ) -> Vec<crate::environment::RequirementSet> {
         use crate::environment::{Append, RequirementSet, pip_command_spans, pip_requirements};
         use crate::project::declaration::{PipRequirements, Resolved};
@@ -336,7 +337,7 @@ impl Run {
             ] {
                 let Some(keyword) = keyword else { continue };
                 match &keyword.value {
-                    Resolved::Known(PipRequirements::List(items)) => {
+                    Resolved::Known(PipRequirements::List(items, literal)) => {
                         if items.iter().any(|(_, f, _)| *f != keyword.file) {
                             continue;
                         }
@@ -349,7 +350,7 @@ impl Run {
                             requirements: crate::requirements::from_list(&pairs),
                             explicit,
                             models: Some(vec![entry]),
-                            append: list_end.map(Append::PythonList),
+                            append: list_end.filter(|_| *literal).map(Append::PythonList),
                         });
                     }
                     Resolved::Known(PipRequirements::File(_, Some(path))) => {
@@ -421,7 +422,13 @@ impl Run {
             if !text.contains("pip") {
                 continue;
             }
-            let spans = pip_command_spans(text);
+            let spans = match python_cells.get(&f.id) {
+                Some(cells) => pip_command_spans(text, cells, false),
+                None if detect_kind(text) == SourceKind::DatabricksNotebook => {
+                    pip_command_spans(text, &[TextRange::up_to(TextSize::of(text.as_str()))], true)
+                }
+                None => continue,
+            };
             if spans.is_empty() {
                 continue;
             }
@@ -486,7 +493,13 @@ impl Run {
         entries.sort();
         for entry in entries {
             let path = &project.file(entry).path;
-            if !self.targets.iter().any(|t| path.starts_with(t))
+            let writer = self
+                .written
+                .get(&project.file(entry).id)
+                .map(|(notebook, _)| self.db.get(*notebook).path.clone());
+            let under_target = |p: &Path| self.targets.iter().any(|t| p.starts_with(t));
+            if !under_target(path)
+                && !writer.as_deref().is_some_and(under_target)
                 && !lists.iter().any(|l| {
                     l.entry == Some(entry)
                         && self
@@ -667,7 +680,9 @@ impl Run {
                 );
             }
         }
-        let mut origins: FxHashMap<usize, (usize, WrittenFile)> = FxHashMap::default();
+        // In cell order: a plain `%%writefile` replaces what the notebook wrote to that path
+        // before, `-a` appends to it.
+        let mut combined: Vec<(usize, PathBuf, WrittenFile)> = Vec::new();
         for (notebook, file) in written {
             if !file.path.ends_with(".py") {
                 continue;
@@ -676,6 +691,17 @@ impl Run {
                 continue;
             };
             let path = normalize(&dir.join(&file.path));
+            match combined
+                .iter_mut()
+                .find(|(n, p, _)| *n == notebook && *p == path)
+            {
+                Some((_, _, existing)) if file.append => existing.append_file(file),
+                Some((_, _, existing)) => *existing = file,
+                None => combined.push((notebook, path, file)),
+            }
+        }
+        let mut origins: FxHashMap<usize, (usize, WrittenFile)> = FxHashMap::default();
+        for (notebook, path, file) in combined {
             origins.insert(paths.len(), (notebook, file.clone()));
             paths.push(path);
             loaded.push(Loaded::from_text(file.text, &words));
@@ -945,7 +971,21 @@ impl Run {
 
         // Requirements: log calls' `pip_requirements=`, requirement files, pyproject.toml,
         // notebooks' `%pip install` lines.
-        let requirement_sets = self.requirement_sets(&project, &found.requirements, root, request);
+        let python_cells: FxHashMap<FileId, Vec<TextRange>> = notebooks
+            .iter()
+            .filter_map(|(i, layout)| {
+                let layout = layout.as_ref().ok()?;
+                let cells = layout
+                    .cells
+                    .iter()
+                    .filter(|c| c.role == obolint_python::notebook::CellRole::Python)
+                    .map(|c| c.range)
+                    .collect();
+                Some((*file_ids.get(i)?, cells))
+            })
+            .collect();
+        let requirement_sets =
+            self.requirement_sets(&project, &found.requirements, root, request, &python_cells);
 
         let dataflow = Dataflow::new(&project);
         let table = ScopeTable::with_extra_scopes(&settings.extra_scopes);
@@ -1280,7 +1320,7 @@ fn conda_pip(text: &str) -> crate::requirements::Requirements {
     let Some(YamlData::Mapping(root)) = docs.first().map(|d| &d.data) else {
         return Default::default();
     };
-    let ascii = text.is_ascii();
+    let offsets = crate::manifest::Offsets::new(text);
     for (key, value) in root {
         if !matches!(&key.data, YamlData::Value(Scalar::String(k)) if k == "dependencies") {
             continue;
@@ -1300,12 +1340,8 @@ fn conda_pip(text: &str) -> crate::requirements::Requirements {
                     continue;
                 };
                 for pip in pips {
-                    if let YamlData::Value(Scalar::String(s)) = &pip.data
-                        && ascii
-                    {
-                        let start = TextSize::new(pip.span.start.index() as u32);
-                        let range = TextRange::at(start, TextSize::of(s.as_ref()));
-                        items.push((s.to_string(), range));
+                    if let YamlData::Value(Scalar::String(s)) = &pip.data {
+                        items.push((s.to_string(), offsets.span(pip)));
                     }
                 }
             }
@@ -1319,38 +1355,25 @@ fn is_ipynb(path: &Path) -> bool {
 }
 
 /// Moves a diagnostic found in a file written by a notebook cell into that cell: its labels,
-/// and its fix's edits (a line break inserted in a `# MAGIC` cell gets the prefix too). An edit
-/// on the magic line itself (an import added at the top of the file) goes just below it.
+/// and its fix's edits (see `WrittenFile::edit_to_notebook`); a fix that cannot be mapped is
+/// dropped.
 fn to_notebook(d: &mut Diagnostic, written: &FxHashMap<FileId, (FileId, &WrittenFile)>) {
     if let Some((_, file)) = written.get(&d.primary.file)
         && let Some(fix) = &mut d.fix
     {
-        let magic_end = file
-            .text
-            .find('\n')
-            .map_or(TextSize::of(file.text.as_str()), |n| {
-                TextSize::new(n as u32 + 1)
-            });
-        for edit in &mut fix.edits {
-            if edit.range.start() < magic_end {
-                if edit.range.is_empty() && edit.range.start() == TextSize::new(0) {
-                    edit.range = TextRange::empty(magic_end);
-                } else {
-                    d.fix = None;
-                    break;
+        let mapped: Option<Vec<(TextRange, String)>> = fix
+            .edits
+            .iter()
+            .map(|edit| file.edit_to_notebook(edit.range, &edit.content))
+            .collect();
+        match mapped {
+            Some(mapped) => {
+                for (edit, (range, content)) in fix.edits.iter_mut().zip(mapped) {
+                    edit.range = range;
+                    edit.content = content;
                 }
             }
-            edit.range = file.range_to_notebook(edit.range);
-            if !file.line_prefix.is_empty() {
-                edit.content = edit
-                    .content
-                    .replace('\n', &format!("\n{}", file.line_prefix));
-                // The inserted text ends a line: the prefix belongs to the next one, which has
-                // its own already.
-                if let Some(stripped) = edit.content.strip_suffix(file.line_prefix) {
-                    edit.content = stripped.to_string();
-                }
-            }
+            None => d.fix = None,
         }
     }
     let labels = std::iter::once(&mut d.primary).chain(d.secondary.iter_mut());

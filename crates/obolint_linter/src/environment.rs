@@ -55,25 +55,52 @@ pub fn pip_requirements(text: &str, lines: &[(TextSize, TextSize)]) -> Vec<Requi
     out
 }
 
-/// The `(start, end)` of each `%pip install ...` command in `text` (the `%`, `!` or `pip`
-/// included), skipping a `# MAGIC ` prefix.
-pub fn pip_command_spans(text: &str) -> Vec<(TextSize, TextSize)> {
+/// The `(start, end)` of each `%pip install ...` command (the `%`, `!` or `pip` included) in
+/// the given ranges of `text`: in `.ipynb` code cells that run, lines starting with `%pip` or
+/// `!pip` (with `\` continuation lines); in a Databricks notebook (`magic`), `# MAGIC %pip`
+/// lines only. Strings and comments of plain modules are never read.
+pub fn pip_command_spans(
+    text: &str,
+    ranges: &[TextRange],
+    magic: bool,
+) -> Vec<(TextSize, TextSize)> {
     let mut out = Vec::new();
-    let mut offset = 0usize;
-    for line in text.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
-        let body = line.trim_end_matches(['\n', '\r']);
-        let rest = body.strip_prefix("# MAGIC").unwrap_or(body);
-        let trimmed = rest.trim_start();
-        if !(trimmed.starts_with("%pip") || trimmed.starts_with("!pip")) {
-            continue;
+    for range in ranges {
+        let mut offset = usize::from(range.start());
+        let mut lines = text[*range].split_inclusive('\n').peekable();
+        while let Some(line) = lines.next() {
+            let start = offset;
+            offset += line.len();
+            let body = line.trim_end_matches(['\n', '\r']);
+            let rest = if magic {
+                match body.strip_prefix("# MAGIC") {
+                    Some(rest) => rest,
+                    None => continue,
+                }
+            } else {
+                body
+            };
+            let trimmed = rest.trim_start();
+            if !(trimmed.starts_with("%pip") || trimmed.starts_with("!pip")) {
+                continue;
+            }
+            let command_start = start + (body.len() - trimmed.len());
+            let mut end = start + body.len();
+            // `\` continues the command on the next line (not across `# MAGIC` prefixes).
+            let mut continued = body.ends_with('\\');
+            while continued && !magic {
+                let Some(next) = lines.next() else { break };
+                let next_start = offset;
+                offset += next.len();
+                let next_body = next.trim_end_matches(['\n', '\r']);
+                end = next_start + next_body.len();
+                continued = next_body.ends_with('\\');
+            }
+            out.push((
+                TextSize::new(command_start as u32),
+                TextSize::new(end as u32),
+            ));
         }
-        let command_start = start + (body.len() - trimmed.len());
-        out.push((
-            TextSize::new(command_start as u32),
-            TextSize::new((start + body.len()) as u32),
-        ));
     }
     out
 }

@@ -93,14 +93,14 @@ pub struct YamlError {
 }
 
 /// Character index (saphyr's markers) to byte offset.
-struct Offsets<'t> {
+pub(crate) struct Offsets<'t> {
     text: &'t str,
     /// Byte offset of each char, for non-ASCII texts.
     map: Option<Vec<u32>>,
 }
 
 impl<'t> Offsets<'t> {
-    fn new(text: &'t str) -> Self {
+    pub(crate) fn new(text: &'t str) -> Self {
         let map = (!text.is_ascii()).then(|| {
             text.char_indices()
                 .map(|(i, _)| i as u32)
@@ -118,8 +118,13 @@ impl<'t> Offsets<'t> {
         TextSize::new(byte)
     }
 
-    fn span(&self, node: &MarkedYaml<'_>) -> TextRange {
+    pub(crate) fn span(&self, node: &MarkedYaml<'_>) -> TextRange {
         let start = self.at(node.span.start.index());
+        // A quoted scalar ends at its closing quote (saphyr's end can run past it, over a
+        // trailing comment).
+        if let Some(end) = quoted_end(self.text, usize::from(start)) {
+            return TextRange::new(start, TextSize::new(end as u32));
+        }
         let end = self.at(node.span.end.index()).max(start);
         // Collections' ends are not always known: keep the rest of the start's line.
         let end = if end == start || usize::from(end) > self.text.len() {
@@ -130,6 +135,32 @@ impl<'t> Offsets<'t> {
         };
         TextRange::new(start, end)
     }
+}
+
+/// The byte after the closing quote of a quoted scalar starting at `start`.
+fn quoted_end(text: &str, start: usize) -> Option<usize> {
+    let quote = text[start..]
+        .chars()
+        .next()
+        .filter(|c| *c == '"' || *c == '\'')?;
+    let mut chars = text[start + 1..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' if quote == '"' => {
+                chars.next();
+            }
+            c if c == quote => {
+                // `''` inside a single-quoted scalar is an escaped quote.
+                if quote == '\'' && text[start + 1 + i + 1..].starts_with('\'') {
+                    chars.next();
+                    continue;
+                }
+                return Some(start + 1 + i + 1);
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn as_str<'y>(node: &'y MarkedYaml<'_>) -> Option<&'y str> {
@@ -553,6 +584,15 @@ mod tests {
         assert_eq!(resources.entries[0].on_behalf_of_user, Some(true));
         assert!(text[resources.entries[0].range].starts_with("name: 01ef"));
         assert!(manifest.invalid.is_empty());
+    }
+
+    #[test]
+    fn quoted_scalars_end_at_their_quote() {
+        let text = "auth_policy:\n  user_auth_policy:\n    api_scopes:\n    - \"dashboards.genie\"  # keep me\n    - 'it''s'  # x\n";
+        let manifest = parse_manifest(text, ManifestKind::MlModel).unwrap();
+        let scopes = manifest.auth_policy.unwrap().user_scopes.unwrap();
+        let at: Vec<&str> = scopes.scopes.iter().map(|(_, r)| &text[*r]).collect();
+        assert_eq!(at, ["\"dashboards.genie\"", "'it''s'"]);
     }
 
     #[test]

@@ -65,21 +65,74 @@ pub struct WrittenFile {
     /// The file's text as obolint parses it. Its first line is the magic itself, made a comment
     /// of the same length, so rows and columns stay those of the cell.
     pub text: String,
-    /// Line by line: where each line of `text` starts, and where that content is in the
-    /// notebook's text (the notebook's own lines may carry a `# MAGIC ` prefix).
-    pub map: Vec<(TextSize, TextSize)>,
-    /// Text to put after each inserted line break when an edit is mapped back (`# MAGIC `).
+    /// Piece by piece (a line of a `# MAGIC` cell, or a whole `.ipynb` cell): where it starts
+    /// in `text`, where that content is in the notebook's text, and where the notebook's line
+    /// holding it starts (before its `# MAGIC ` prefix).
+    pub map: Vec<(TextSize, TextSize, TextSize)>,
+    /// Text every line carries in the notebook (`# MAGIC `), empty for `.ipynb` cells.
     pub line_prefix: &'static str,
+    /// The end of the magic line (after its line break) in `text`: nothing may be inserted
+    /// before it.
+    pub magic_end: TextSize,
 }
 
 impl WrittenFile {
     /// Maps an offset in [`Self::text`] to the notebook's text.
     pub fn to_notebook(&self, offset: TextSize) -> TextSize {
-        let index = self.map.partition_point(|(start, _)| *start <= offset);
+        let index = self.map.partition_point(|(start, ..)| *start <= offset);
         match index.checked_sub(1).and_then(|i| self.map.get(i)) {
-            Some((start, original)) => *original + (offset - *start),
+            Some((start, original, _)) => *original + (offset - *start),
             None => offset,
         }
+    }
+
+    /// Maps a fix edit into the notebook: its range, and its text with `# MAGIC ` before each
+    /// line it adds. `None` when it would touch the magic line.
+    pub fn edit_to_notebook(&self, range: TextRange, content: &str) -> Option<(TextRange, String)> {
+        let mut range = range;
+        if range.start() < self.magic_end {
+            // An import added at the top of the file goes just below the magic line.
+            if range.is_empty() && self.text[..usize::from(range.start())].trim().is_empty() {
+                range = TextRange::empty(self.magic_end);
+            } else {
+                return None;
+            }
+        }
+        if self.line_prefix.is_empty() || !content.contains('\n') {
+            return Some((self.range_to_notebook(range), content.to_string()));
+        }
+        // Whole lines inserted at a line start: each becomes a `# MAGIC ` line of its own.
+        let at_line_start = self.map.iter().find(|(start, ..)| *start == range.start());
+        if range.is_empty()
+            && content.ends_with('\n')
+            && let Some((_, _, line_start)) = at_line_start
+        {
+            let lines: String = content
+                .split_inclusive('\n')
+                .map(|line| format!("{}{line}", self.line_prefix))
+                .collect();
+            return Some((TextRange::empty(*line_start), lines));
+        }
+        // A line break inside a line: the rest of that line continues on a new `# MAGIC ` line.
+        Some((
+            self.range_to_notebook(range),
+            content.replace('\n', &format!("\n{}", self.line_prefix)),
+        ))
+    }
+
+    /// `%%writefile -a`: `other` is appended to this file.
+    pub fn append_file(&mut self, other: WrittenFile) {
+        if !self.text.is_empty() && !self.text.ends_with('\n') {
+            self.text.push('\n');
+        }
+        let shift = TextSize::of(self.text.as_str());
+        self.map.extend(
+            other
+                .map
+                .into_iter()
+                .map(|(start, original, line)| (start + shift, original, line)),
+        );
+        self.text.push_str(&other.text);
     }
 
     pub fn range_to_notebook(&self, range: TextRange) -> TextRange {
@@ -281,8 +334,9 @@ fn cell_role(source: &str, start: TextSize) -> CellRole {
                 path,
                 append,
                 text,
-                map: vec![(TextSize::new(0), start)],
+                map: vec![(TextSize::new(0), start, start)],
                 line_prefix: "",
+                magic_end: TextSize::new((offset + line.len()) as u32),
             });
         }
         return CellRole::Magic;
@@ -356,7 +410,7 @@ pub fn databricks_written_files(text: &str, cells: &[TextRange]) -> Vec<WrittenF
         // Skip the separator and blank lines; the first other line must be the magic.
         let Some(first) = lines.iter().position(|(_, l)| {
             let t = l.trim();
-            !t.is_empty() && t != DATABRICKS_CELL_SEPARATOR
+            !t.is_empty() && t != DATABRICKS_CELL_SEPARATOR && t != crate::source::DATABRICKS_HEADER
         }) else {
             continue;
         };
@@ -389,6 +443,7 @@ pub fn databricks_written_files(text: &str, cells: &[TextRange]) -> Vec<WrittenF
             map.push((
                 TextSize::of(file_text.as_str()),
                 TextSize::new((line_offset + skip) as u32),
+                TextSize::new(line_offset as u32),
             ));
             if i == 0 {
                 // `%%writefile` → `#%writefile`, the same length.
@@ -398,12 +453,16 @@ pub fn databricks_written_files(text: &str, cells: &[TextRange]) -> Vec<WrittenF
                 file_text.push_str(content);
             }
         }
+        let magic_end = map
+            .get(1)
+            .map_or(TextSize::of(file_text.as_str()), |(start, ..)| *start);
         out.push(WrittenFile {
             path,
             append,
             text: file_text,
             map,
             line_prefix: "# MAGIC ",
+            magic_end,
         });
     }
     out
@@ -641,5 +700,63 @@ mod tests {
             first.end() + TextSize::new(1),
         );
         assert!(rewrite_ipynb(json, &[(crossing, String::new())]).is_err());
+    }
+
+    #[test]
+    fn edits_in_magic_cells_keep_every_line_in_the_cell() {
+        let text = "# Databricks notebook source\n# MAGIC %%writefile agent.py\n# MAGIC import os\n# MAGIC\n# MAGIC x = 1\n";
+        let cells = crate::source::cell_ranges(text, crate::source::SourceKind::DatabricksNotebook);
+        let file = &databricks_written_files(text, &cells)[0];
+        let apply = |range: TextRange, content: &str| {
+            let (r, c) = file.edit_to_notebook(range, content).unwrap();
+            let mut out = text.to_string();
+            out.replace_range(std::ops::Range::<usize>::from(r), &c);
+            out
+        };
+        // Whole lines before `x = 1`, before the bare `# MAGIC` line, at the top of the file.
+        let x = TextSize::new(file.text.find("x = 1").unwrap() as u32);
+        assert!(
+            apply(TextRange::empty(x), "import y\n").contains("# MAGIC import y\n# MAGIC x = 1\n")
+        );
+        let blank = TextSize::new(file.text.find("\n\n").unwrap() as u32 + 1);
+        assert!(
+            apply(TextRange::empty(blank), "import y\n").contains("# MAGIC import y\n# MAGIC\n")
+        );
+        let top = apply(TextRange::empty(TextSize::new(0)), "import y\n");
+        assert!(
+            top.contains("# MAGIC %%writefile agent.py\n# MAGIC import y\n# MAGIC import os"),
+            "{top}"
+        );
+        // A break inside a line.
+        let one = TextSize::new(file.text.find("1").unwrap() as u32);
+        assert!(apply(TextRange::empty(one), "(\n    ").contains("# MAGIC x = (\n# MAGIC     1"));
+        // The magic line itself is never edited.
+        assert!(
+            file.edit_to_notebook(TextRange::new(TextSize::new(1), TextSize::new(3)), "")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn magic_after_blank_lines_and_appended_cells() {
+        let json = nb(&[
+            ("code", "\n%%writefile agent.py\nimport os\n"),
+            ("code", "%%writefile -a agent.py\nx = 1"),
+        ]);
+        let layout = notebook_text(&read_ipynb(&json).unwrap());
+        let mut files: Vec<WrittenFile> = layout.written_files().cloned().collect();
+        assert!(files[1].append);
+        let second = files.remove(1);
+        files[0].append_file(second);
+        let file = &files[0];
+        let (range, _) = file
+            .edit_to_notebook(TextRange::empty(TextSize::new(0)), "import y\n")
+            .unwrap();
+        assert_eq!(&layout.text[usize::from(range.start())..][..9], "import os");
+        let x = TextSize::new(file.text.find("x = 1").unwrap() as u32);
+        assert_eq!(
+            &layout.text[usize::from(file.to_notebook(x))..][..5],
+            "x = 1"
+        );
     }
 }

@@ -104,8 +104,9 @@ pub struct Keyword<T> {
 /// `pip_requirements=` / `extra_pip_requirements=`: a list of strings, or a file path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PipRequirements {
-    /// Each requirement string with the span of its literal.
-    List(Vec<(String, FileIdx, TextRange)>),
+    /// Each requirement string with the span of its literal; `true` when they are exactly the
+    /// items of one list literal (a new one can be appended to it).
+    List(Vec<(String, FileIdx, TextRange)>, bool),
     /// A requirements file, resolved when it exists.
     File(String, Option<PathBuf>),
 }
@@ -536,7 +537,7 @@ impl<'p, 'a> Reader<'p, 'a> {
             return Some(PipRequirements::File(relative, found));
         }
         let items = self.list_items(site, 0)?;
-        items
+        let strings = items
             .into_iter()
             .map(|item| {
                 let value = self.value(item, 0)?;
@@ -549,8 +550,10 @@ impl<'p, 'a> Reader<'p, 'a> {
                     _ => None,
                 }
             })
-            .collect::<Option<Vec<_>>>()
-            .map(PipRequirements::List)
+            .collect::<Option<Vec<_>>>()?;
+        let literal = matches!(value.expr, Expr::List(l) if l.elts.len() == strings.len()
+            && l.elts.iter().all(Expr::is_string_literal_expr));
+        Some(PipRequirements::List(strings, literal))
     }
 
     fn resources_argument(&self, site: Site<'a>) -> Option<Resources> {

@@ -211,7 +211,7 @@ fn parse_line(line: &LogicalLine, content_len: usize, out: &mut Requirements) {
                     Some((n, v)) => (format!("--{n}"), Some(v)),
                     None => (w.to_string(), None),
                 }
-            } else if w.starts_with('-') && w.len() > 2 {
+            } else if w.starts_with('-') && w.len() > 2 && w.is_char_boundary(2) {
                 (w[..2].to_string(), Some(&w[2..]))
             } else {
                 (w.to_string(), None)
@@ -473,6 +473,17 @@ mod tests {
 
     fn slice(text: &str, range: TextRange) -> &str {
         &text[range.start().to_usize()..range.end().to_usize()]
+    }
+
+    #[test]
+    fn non_ascii_options_do_not_panic() {
+        let reqs = from_requirements_txt("mlflow>=3\n-\u{e9}\n-\u{e9}x\n");
+        assert_eq!(reqs.requirements[0].text, "mlflow>=3");
+        assert!(
+            from_list(&[("-\u{e9}".to_string(), TextRange::default())])
+                .includes
+                .is_empty()
+        );
     }
 
     #[test]

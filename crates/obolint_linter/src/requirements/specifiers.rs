@@ -127,7 +127,7 @@ fn candidates(specifier: &VersionSpecifier, longest: usize) -> Vec<Version> {
                 .without_local()
                 .with_pre(Some(Prerelease {
                     kind: pre.kind,
-                    number: pre.number + 1,
+                    number: pre.number.saturating_add(1),
                 }))
                 .with_post(None)
                 .with_dev(Some(0)),
@@ -139,7 +139,7 @@ fn candidates(specifier: &VersionSpecifier, longest: usize) -> Vec<Version> {
     out.push(release_start);
     if let Some((last, init)) = v.release().split_last() {
         let mut next_prefix = init.to_vec();
-        next_prefix.push(last + 1);
+        next_prefix.push(last.saturating_add(1));
         out.push(
             Version::new(next_prefix)
                 .with_epoch(v.epoch())
@@ -154,8 +154,8 @@ fn candidates(specifier: &VersionSpecifier, longest: usize) -> Vec<Version> {
 fn successor(v: &Version) -> Version {
     let v = v.clone().without_local();
     match (v.dev(), v.post()) {
-        (Some(dev), _) => v.with_dev(Some(dev + 1)),
-        (None, Some(post)) => v.with_post(Some(post + 1)).with_dev(Some(0)),
+        (Some(dev), _) => v.with_dev(Some(dev.saturating_add(1))),
+        (None, Some(post)) => v.with_post(Some(post.saturating_add(1))).with_dev(Some(0)),
         (None, None) => v.with_post(Some(0)).with_dev(Some(0)),
     }
 }

@@ -144,6 +144,12 @@ fn rewrite_fix(
     };
     let scopes = fixer.scope_names(entry)?;
     let text = fixer.text(call.file);
+    // A keyword argument, not a key of a `**{...}` dict (rewritten by hand).
+    if text.get(usize::from(resources.name.start())..usize::from(resources.name.end()))
+        != Some("resources")
+    {
+        return None;
+    }
     let value_range = TextRange::new(
         text[usize::from(resources.name.end())..usize::from(resources.range.end())]
             .find('=')
