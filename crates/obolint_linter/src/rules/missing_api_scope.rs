@@ -4,6 +4,8 @@ use obolint_diagnostics::{Applicability, Diagnostic, Fix, Label};
 
 use super::declared::{ScopeContext, append_edit, list_style};
 use crate::project::Project;
+use crate::project::scopes::UseRef;
+use crate::scope_table::ScopeFamily;
 use obolint_macros::rule;
 
 /// ## What it does
@@ -55,21 +57,30 @@ pub fn check(project: &Project<'_>, context: &ScopeContext<'_>, out: &mut Vec<Di
             continue;
         };
         let style = list_style(context.table, list, context.style);
+        // One diagnostic per scope to add: `sql` alone meets three SQL families.
+        let mut missing: Vec<(&str, Vec<&ScopeFamily>, &UseRef)> = Vec::new();
         for (family, uses) in &model.required {
             let met = list.scopes.iter().any(|s| {
                 crate::project::scopes::families_of_name(context.table, &s.value)
                     .is_some_and(|f| f.contains(family))
             });
+            let Some(first) = uses.first() else { continue };
             if met {
                 continue;
             }
             let name = context.table.preferred_name(*family, style);
-            let Some(first) = uses.first() else { continue };
+            match missing.iter_mut().find(|(n, ..)| *n == name) {
+                Some((_, families, _)) => families.push(family),
+                None => missing.push((name, vec![family], first)),
+            }
+        }
+        for (name, families, first) in missing {
             let fix = append_edit(list, name).map(|edit| Fix {
                 message: format!("Add `{name}`"),
                 applicability: Applicability::Unsafe,
                 edits: vec![edit],
             });
+            let family_ids: Vec<&str> = families.iter().map(|f| f.id()).collect();
             out.push(
                 Diagnostic::new(
                     MissingApiScope::INFO.meta,
@@ -83,7 +94,15 @@ pub fn check(project: &Project<'_>, context: &ScopeContext<'_>, out: &mut Vec<Di
                 .with_secondary(Label::new(
                     project.file(first.file).id,
                     first.range,
-                    format!("needs `{name}` (scope family `{}`)", family.id()),
+                    format!(
+                        "needs `{name}` (scope {} `{}`)",
+                        if family_ids.len() == 1 {
+                            "family"
+                        } else {
+                            "families"
+                        },
+                        family_ids.join("`, `")
+                    ),
                 ))
                 .with_help(
                     "declare every scope the code uses as the user; `obolint scopes` lists them",
