@@ -12,6 +12,7 @@ use ruff_python_ast::{Expr, ExprCall, Operator};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::{FileIdx, Project, Symbol};
+use crate::rules::client_argument::{dict_mutated, is_builtin_dict_call};
 
 /// A value the analyzer read for sure, or one it could not.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -252,29 +253,24 @@ impl<'p, 'a> Reader<'p, 'a> {
                     _ => None,
                 })
                 .collect(),
-            Expr::Call(call)
-                if matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "dict")
-                    && matches!(model.resolve_name(scope, "dict"), Resolution::Unbound)
-                    && call.arguments.args.is_empty() =>
-            {
-                call.arguments
-                    .keywords
-                    .iter()
-                    .map(|k| {
-                        let arg = k.arg.as_ref()?;
-                        Some((
-                            arg.range(),
-                            k.range(),
-                            arg.as_str(),
-                            Site {
-                                file,
-                                scope,
-                                expr: &k.value,
-                            },
-                        ))
-                    })
-                    .collect()
-            }
+            Expr::Call(call) if is_builtin_dict_call(model, scope, call) => call
+                .arguments
+                .keywords
+                .iter()
+                .map(|k| {
+                    let arg = k.arg.as_ref()?;
+                    Some((
+                        arg.range(),
+                        k.range(),
+                        arg.as_str(),
+                        Site {
+                            file,
+                            scope,
+                            expr: &k.value,
+                        },
+                    ))
+                })
+                .collect(),
             Expr::Name(name) => {
                 let name = name.id.as_str();
                 let Resolution::Values(found, values) = model.resolve_name(scope, name) else {
@@ -299,12 +295,7 @@ impl<'p, 'a> Reader<'p, 'a> {
                         },
                     ));
                 }
-                let mutated = s.calls.iter().any(|c| {
-                    matches!(c.func.as_ref(), Expr::Attribute(a)
-                        if matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == name)
-                        && matches!(a.attr.as_str(), "update" | "setdefault" | "__setitem__" | "pop" | "popitem" | "clear"))
-                });
-                (!mutated).then_some(entries)
+                (!dict_mutated(s, name)).then_some(entries)
             }
             _ => None,
         }
@@ -642,40 +633,40 @@ impl<'p, 'a> Reader<'p, 'a> {
         })
     }
 
-    fn user_policy(&self, site: Site<'a>) -> Option<ScopeList> {
+    /// The argument `keyword` (or the first positional one) of a call of `known`.
+    fn known_call_argument(
+        &self,
+        site: Site<'a>,
+        known: KnownSymbol,
+        keyword: &str,
+    ) -> Option<Site<'a>> {
         let value = self.value(site, 0)?;
         let Expr::Call(call) = value.expr else {
             return None;
         };
-        if self.project.symbol(value.file, value.scope, &call.func)
-            != Symbol::Known(KnownSymbol::UserAuthPolicy)
-        {
+        if self.project.symbol(value.file, value.scope, &call.func) != Symbol::Known(known) {
             return None;
         }
-        let scopes = argument(call, "api_scopes", 0)?;
-        self.scope_list(Site {
-            file: value.file,
-            scope: value.scope,
-            expr: scopes,
+        Some(Site {
+            expr: argument(call, keyword, 0)?,
+            ..value
         })
     }
 
+    fn user_policy(&self, site: Site<'a>) -> Option<ScopeList> {
+        self.scope_list(self.known_call_argument(
+            site,
+            KnownSymbol::UserAuthPolicy,
+            "api_scopes",
+        )?)
+    }
+
     fn system_policy(&self, site: Site<'a>) -> Option<Vec<Resource>> {
-        let value = self.value(site, 0)?;
-        let Expr::Call(call) = value.expr else {
-            return None;
-        };
-        if self.project.symbol(value.file, value.scope, &call.func)
-            != Symbol::Known(KnownSymbol::SystemAuthPolicy)
-        {
-            return None;
-        }
-        let resources = argument(call, "resources", 0)?;
-        self.resources(Site {
-            file: value.file,
-            scope: value.scope,
-            expr: resources,
-        })
+        self.resources(self.known_call_argument(
+            site,
+            KnownSymbol::SystemAuthPolicy,
+            "resources",
+        )?)
     }
 
     /// The scope strings of `api_scopes`, and the list literal they are in.

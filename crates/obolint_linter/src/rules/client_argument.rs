@@ -170,17 +170,12 @@ fn dict_entries<'a>(
                 _ => None,
             })
             .collect(),
-        Expr::Call(call)
-            if matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "dict")
-                && matches!(model.resolve_name(scope, "dict"), Resolution::Unbound)
-                && call.arguments.args.is_empty() =>
-        {
-            call.arguments
-                .keywords
-                .iter()
-                .map(|k| k.arg.as_ref().map(|a| (a.as_str(), &k.value)))
-                .collect()
-        }
+        Expr::Call(call) if is_builtin_dict_call(model, scope, call) => call
+            .arguments
+            .keywords
+            .iter()
+            .map(|k| k.arg.as_ref().map(|a| (a.as_str(), &k.value)))
+            .collect(),
         Expr::Name(name) => {
             let name = name.id.as_str();
             let Resolution::Values(found, values) = model.resolve_name(scope, name) else {
@@ -199,11 +194,7 @@ fn dict_entries<'a>(
             for store in s.item_stores.get(name).into_iter().flatten() {
                 entries.push((store.key?, store.value));
             }
-            let mutated = s.calls.iter().any(|c| {
-                matches!(c.func.as_ref(), Expr::Attribute(a) if matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == name)
-                    && matches!(a.attr.as_str(), "update" | "setdefault" | "__setitem__" | "pop" | "popitem" | "clear"))
-            });
-            (!mutated).then_some(entries)
+            (!dict_mutated(s, name)).then_some(entries)
         }
         _ => None,
     }
@@ -275,4 +266,25 @@ pub fn add_client_fix(call: &ExprCall, keyword: &str, name: &str) -> Fix {
         applicability: Applicability::Unsafe,
         edits: vec![edit],
     }
+}
+
+/// `dict(key=value, ...)` with the builtin `dict` and keywords only.
+pub(crate) fn is_builtin_dict_call(
+    model: &ModuleModel<'_>,
+    scope: ScopeId,
+    call: &ruff_python_ast::ExprCall,
+) -> bool {
+    matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "dict")
+        && matches!(model.resolve_name(scope, "dict"), Resolution::Unbound)
+        && call.arguments.args.is_empty()
+}
+
+/// The dict bound to `name` in `scope` is changed by a method (`d.update(...)`): its keys are
+/// not known for sure.
+pub(crate) fn dict_mutated(scope: &obolint_python::semantic::Scope<'_>, name: &str) -> bool {
+    scope.calls.iter().any(|c| {
+        matches!(c.func.as_ref(), Expr::Attribute(a)
+            if matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == name)
+            && matches!(a.attr.as_str(), "update" | "setdefault" | "__setitem__" | "pop" | "popitem" | "clear"))
+    })
 }
