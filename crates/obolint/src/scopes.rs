@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use obolint_linter::config::ConfigSource;
-use obolint_linter::report::ModelReport;
+use obolint_linter::scopes_report::ModelReport;
 use obolint_linter::{CheckRequest, check};
 
 use crate::args::{DocFormat, ScopesArgs};

@@ -1,7 +1,8 @@
 //! User documentation generated from the registry: `obolint rule`, `docs/rules/CODE.md`, and the
 //! README's rule table all come from here, so they cannot disagree.
 
-use crate::rules::{FixAvailability, Rule};
+use crate::registry::Rule;
+use crate::rule_info::FixAvailability;
 
 /// The markdown page of one rule.
 pub fn rule_markdown(rule: Rule) -> String {

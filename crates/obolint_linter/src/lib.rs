@@ -1,23 +1,33 @@
-//! obolint's checker: discovery, loading, the project model, the dataflow and the rules, behind
-//! one function, [`check`], that the CLI, the language server and the pre-commit hook all call.
+//! obolint's checker: discovery, loading, the project index, the analyses on it and the rules,
+//! behind one function, [`check`], that the CLI, the language server and the pre-commit hook all
+//! call.
+//!
+//! Layers, each importing only those below it (`docs/design.md` "Layers"):
+//! `check` (the pipeline) → `registry` → `rules` → `context` → `analysis` → `project` (the
+//! index), with `config` above `registry`, and `manifest`, `requirements`, `scope_table`,
+//! `settings`, `load`, `suppression`, `edits` at the bottom.
 
-mod checker;
+pub mod analysis;
+mod check;
 pub mod config;
-pub mod dataflow;
+pub mod context;
 pub mod discover;
 pub mod docs;
-pub mod environment;
+pub mod edits;
 pub mod fix;
 mod load;
 pub mod manifest;
 pub mod project;
-pub mod report;
+pub mod registry;
 pub mod requirements;
+pub mod rule_info;
 pub mod rules;
 pub mod scope_table;
+pub mod scopes_report;
 pub mod settings;
 pub mod suppression;
 
-pub use checker::{CheckError, CheckReport, CheckRequest, check, show_settings};
-pub use rules::{Rule, RuleInfo};
+pub use check::{CheckError, CheckReport, CheckRequest, check, show_settings};
+pub use registry::Rule;
+pub use rule_info::RuleInfo;
 pub use settings::Settings;

@@ -3,7 +3,32 @@
 
 use std::path::Path;
 
+use obolint_diagnostics::FileId;
 use obolint_python::prescreen::mentions_relevant_names;
+use ruff_text_size::TextRange;
+
+/// A file that could not be read or parsed, kept as data for OBO900 (`rules/syntax_error.rs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadError {
+    pub file: FileId,
+    pub range: TextRange,
+    pub kind: LoadErrorKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadErrorKind {
+    /// Python that does not parse; `cell` is the 0-based notebook cell number.
+    Syntax {
+        message: String,
+        cell: Option<usize>,
+    },
+    /// Not readable, or not UTF-8: nothing in it is checked.
+    Unreadable(String),
+    /// A `.ipynb` that is not a notebook.
+    BrokenNotebook(String),
+    /// An `MLmodel` or `resources.yaml` that does not parse.
+    BrokenYaml(String),
+}
 
 pub enum Loaded {
     Text {

@@ -1,5 +1,8 @@
-//! The settings a check runs with. Configuration files fill them (see `docs/configuration.md`);
-//! defaults are what `cli.md` specifies.
+//! The settings an analysis runs with, and their defaults. Configuration files fill them
+//! (`config::settings`, documented in `docs/usage.md`); nothing here reads configuration, so
+//! the analyses and rules that read settings do not depend on the configuration format.
+
+use crate::scope_table::ScopeStyle;
 
 /// Folder names never walked into, whatever the configuration adds (`cli.md`), plus Jupyter's
 /// `.ipynb_checkpoints`, whose copies of notebooks would report every finding twice.
@@ -25,8 +28,8 @@ pub struct Settings {
     pub request_methods: Vec<String>,
     /// Scope names accepted beyond the built-in table (`extra-scopes`).
     pub extra_scopes: Vec<String>,
-    /// How appended scopes are written (`scope-style`); `None` is `auto`.
-    pub scope_style: Option<crate::config::ScopeStyle>,
+    /// How appended scopes are written (`scope-style`); `None` is `auto` (the list's own style).
+    pub scope_style: Option<ScopeStyle>,
 }
 
 impl Default for Settings {
@@ -43,29 +46,6 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// The project-wide analysis settings: the root configuration, then the command line.
-    pub fn resolve(
-        config: Option<&crate::config::ConfigFile>,
-        cli: &crate::config::CliOverrides,
-    ) -> Self {
-        let mut settings = Settings::default();
-        if let Some(config) = config {
-            let o = &config.options;
-            settings.extend_exclude = o.exclude.clone();
-            if let Some(respect) = o.respect_gitignore {
-                settings.respect_gitignore = respect;
-            }
-            settings.user_client_factories = o.user_client_factories.clone();
-            settings.request_methods = o.request_methods.clone();
-            settings.extra_scopes = o.extra_scopes.clone();
-            settings.scope_style = o.scope_style;
-        }
-        if let Some(respect) = cli.respect_gitignore {
-            settings.respect_gitignore = respect;
-        }
-        settings
-    }
-
     pub fn is_request_method(&self, name: &str) -> bool {
         matches!(name, "predict" | "predict_stream")
             || self.request_methods.iter().any(|m| m == name)

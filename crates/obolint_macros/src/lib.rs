@@ -9,7 +9,7 @@
 //! pub struct UserClientAtLoadTime;
 //! ```
 //!
-//! expands to the struct plus `impl UserClientAtLoadTime { pub const INFO: crate::rules::RuleInfo }`.
+//! expands to the struct plus `impl UserClientAtLoadTime { pub const INFO: crate::rule_info::RuleInfo }`.
 
 mod spec;
 
@@ -30,14 +30,16 @@ pub fn rule(args: TokenStream, item: TokenStream) -> TokenStream {
             let default = spec.default;
             let severity = syn::Ident::new(spec.severity.variant(), proc_macro2::Span::call_site());
             let fix = syn::Ident::new(spec.fix.variant(), proc_macro2::Span::call_site());
+            let fix_safety = syn::Ident::new(spec.fix_safety, proc_macro2::Span::call_site());
             quote! {
                 #item
                 impl #ident {
-                    pub const INFO: crate::rules::RuleInfo = crate::rules::RuleInfo {
+                    pub const INFO: crate::rule_info::RuleInfo = crate::rule_info::RuleInfo {
                         meta: ::obolint_diagnostics::RuleMeta { code: #code, name: #name },
                         severity: ::obolint_diagnostics::Severity::#severity,
                         default: #default,
-                        fix: crate::rules::FixAvailability::#fix,
+                        fix: crate::rule_info::FixAvailability::#fix,
+                        fix_safety: crate::rule_info::FixSafety::#fix_safety,
                         doc: #doc,
                     };
                 }

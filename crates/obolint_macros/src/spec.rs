@@ -46,6 +46,8 @@ pub struct RuleSpec {
     pub severity: Severity,
     pub default: bool,
     pub fix: Fix,
+    /// `FixSafety`'s variant: `None` for a rule without a fix.
+    pub fix_safety: &'static str,
     pub doc: String,
 }
 
@@ -179,12 +181,20 @@ impl RuleSpec {
             (_, Some(safety)) => safety != "safe",
         };
         check_doc(doc, needs_fix_safety).map_err(|message| syn::Error::new(span, message))?;
+        let fix_safety = match fix_safety.as_deref() {
+            Some("safe") => "Safe",
+            Some("unsafe") => "Unsafe",
+            Some("display-only") => "DisplayOnly",
+            Some("mixed") => "Mixed",
+            _ => "None",
+        };
         Ok(RuleSpec {
             code,
             name,
             severity,
             default,
             fix,
+            fix_safety,
             doc: doc.to_string(),
         })
     }

@@ -4,8 +4,6 @@
 //! unparseable is dropped and reported. Nothing is written here: the caller writes the result
 //! with [`write_atomically`] or shows it as a diff.
 
-pub mod imports;
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,7 +14,7 @@ use obolint_python::{detect_kind, parse_notebook, parse_source};
 use ruff_text_size::TextRange;
 use rustc_hash::FxHashSet;
 
-use crate::checker::{CheckError, CheckReport, CheckRequest, check};
+use crate::check::{CheckError, CheckReport, CheckRequest, check};
 
 /// Enough for chains of fixes that enable each other; a fix that keeps producing new edits is a
 /// bug in a rule, and stops here instead of looping forever.
@@ -92,7 +90,7 @@ pub fn fix(request: &CheckRequest, unsafe_fixes: bool) -> Result<FixOutcome, Che
     // Re-parsing fixed files builds (and drops) syntax trees: on the big-stack workers, as in
     // `check`, so deeply nested files cannot overflow the main thread's stack.
     match rayon::ThreadPoolBuilder::new()
-        .stack_size(crate::checker::WORKER_STACK)
+        .stack_size(crate::check::WORKER_STACK)
         .build()
     {
         Ok(pool) => pool.install(|| fix_in_pool(request, unsafe_fixes)),

@@ -1,11 +1,7 @@
-//! The project model: every parsed file with its semantic model, the module names that link
-//! them, and what the project's code means across files (symbols, models, load vs request time).
-
-pub mod declaration;
-pub mod models;
-pub mod scopes;
-pub mod time;
-pub mod uses;
+//! The project index: every parsed file with its semantic model, the module names that link
+//! them, what a name means across files ([`Project::symbol`]) and who calls each project function.
+//! It holds facts only; the questions asked of them (models, dataflow, load vs request time) are
+//! answered in `analysis/`, on a complete index.
 
 use std::path::{Path, PathBuf};
 
@@ -14,11 +10,9 @@ use obolint_python::known::{AgentInterface, KnownSymbol, known_symbol};
 use obolint_python::semantic::{
     BindingKind, ClassId, FunctionId, ModuleModel, NameMeaning, ScopeId,
 };
-use ruff_python_ast::Expr;
+use rayon::prelude::*;
+use ruff_python_ast::{Expr, ExprCall};
 use rustc_hash::{FxHashMap, FxHashSet};
-
-pub use models::{CallSite, LogCall, Models};
-pub use time::{CallTime, TimeModel};
 
 use crate::settings::Settings;
 
@@ -67,10 +61,29 @@ pub struct Project<'a> {
     /// The first segment of every module name: a dotted name starting elsewhere is not ours.
     top_level_modules: FxHashSet<String>,
     pub settings: &'a Settings,
-    pub models: Models,
-    pub time: TimeModel,
     /// Every resolved call of each project function.
     callers: FxHashMap<FnRef, Vec<CallSite<'a>>>,
+}
+
+/// A call of a project function, for following arguments into its parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct CallSite<'a> {
+    pub file: FileIdx,
+    pub scope: ScopeId,
+    pub call: &'a ExprCall,
+    /// The receiver fills the first parameter (`self.m(x)`, `Class(x)` to `__init__`).
+    pub bound: bool,
+}
+
+/// Every call of a file with the scope it runs in.
+pub fn all_calls<'m, 'a>(
+    model: &'m ModuleModel<'a>,
+) -> impl Iterator<Item = (ScopeId, &'a ExprCall)> + 'm {
+    model
+        .scopes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.calls.iter().map(move |c| (ScopeId(i as u32), *c)))
 }
 
 /// The dotted module names a file can be imported as: relative to the root, and relative to a
@@ -135,15 +148,66 @@ impl<'a> Project<'a> {
             modules,
             top_level_modules,
             settings,
-            models: Models::default(),
-            time: TimeModel::default(),
             callers: FxHashMap::default(),
         };
-        let (models, callers) = Models::build(&project);
-        project.models = models;
+        // Resolving every call is the expensive part: file by file, in parallel. Symbols need
+        // only the modules, so the index is complete before anything asks for a value.
+        let per_file: Vec<Vec<(FnRef, CallSite<'a>)>> = project
+            .file_indices()
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|&file| project.calls_to_project_functions(file))
+            .collect();
+        let mut callers: FxHashMap<FnRef, Vec<CallSite<'a>>> = FxHashMap::default();
+        for (function, site) in per_file.into_iter().flatten() {
+            callers.entry(function).or_default().push(site);
+        }
         project.callers = callers;
-        project.time = TimeModel::build(&project);
         project
+    }
+
+    /// The calls of `file` that resolve to project functions (a class call goes to `__init__`).
+    fn calls_to_project_functions(&self, file: FileIdx) -> Vec<(FnRef, CallSite<'a>)> {
+        let mut out = Vec::new();
+        for (scope, call) in all_calls(self.model(file)) {
+            match self.symbol(file, scope, &call.func) {
+                Symbol::Function(function) => {
+                    // `self.m(x)`, `obj.m(x)` bind the receiver; `Class.m(obj, x)` and plain
+                    // functions do not.
+                    let bound = match call.func.as_ref() {
+                        Expr::Attribute(attribute) => !matches!(
+                            self.symbol(file, scope, &attribute.value),
+                            Symbol::Class(_) | Symbol::Module(_)
+                        ),
+                        _ => false,
+                    };
+                    out.push((
+                        function,
+                        CallSite {
+                            file,
+                            scope,
+                            call,
+                            bound,
+                        },
+                    ));
+                }
+                Symbol::Class(class) => {
+                    if let Some(init) = self.find_method(class, "__init__") {
+                        out.push((
+                            init,
+                            CallSite {
+                                file,
+                                scope,
+                                call,
+                                bound: true,
+                            },
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
     }
 
     /// The resolved calls of `function` anywhere in the project.

@@ -17,8 +17,8 @@ use ruff_text_size::TextRange;
 
 pub use data::{Feature, FeatureMinimum, Minimum, distribution_for_module};
 pub use sources::{
-    PyprojectError, PyprojectRequirements, from_conda_pip, from_list, from_pip_command,
-    from_pyproject, from_requirements_txt,
+    PyprojectError, PyprojectRequirements, from_conda_pip, from_conda_yaml, from_list,
+    from_pip_command, from_pyproject, from_requirements_txt,
 };
 pub use specifiers::{admits_version_after, admits_version_at_least};
 

@@ -95,6 +95,46 @@ pub fn from_conda_pip(items: &[(String, TextRange)]) -> Requirements {
 /// `!pip install`, `pip3 install`, `python -m pip install`, `uv pip install`, with `\` line
 /// continuations. `None` when `text` is not a pip install command. A word with shell or IPython
 /// interpolation (`$VAR`, `{var}`) is an unnamed requirement (unknown).
+/// The `pip:` entries of a conda environment file.
+pub fn from_conda_yaml(text: &str) -> Requirements {
+    use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+    let Ok(docs) = MarkedYaml::load_from_str(text) else {
+        return Requirements::default();
+    };
+    let mut items: Vec<(String, TextRange)> = Vec::new();
+    let Some(YamlData::Mapping(root)) = docs.first().map(|d| &d.data) else {
+        return Requirements::default();
+    };
+    let offsets = crate::manifest::Offsets::new(text);
+    for (key, value) in root {
+        if !matches!(&key.data, YamlData::Value(Scalar::String(k)) if k == "dependencies") {
+            continue;
+        }
+        let YamlData::Sequence(deps) = &value.data else {
+            continue;
+        };
+        for dep in deps {
+            let YamlData::Mapping(map) = &dep.data else {
+                continue;
+            };
+            for (k, v) in map {
+                if !matches!(&k.data, YamlData::Value(Scalar::String(k)) if k == "pip") {
+                    continue;
+                }
+                let YamlData::Sequence(pips) = &v.data else {
+                    continue;
+                };
+                for pip in pips {
+                    if let YamlData::Value(Scalar::String(s)) = &pip.data {
+                        items.push((s.to_string(), offsets.span(pip)));
+                    }
+                }
+            }
+        }
+    }
+    from_conda_pip(&items)
+}
+
 pub fn from_pip_command(text: &str) -> Option<Requirements> {
     let line = logical_lines(text).into_iter().next()?;
     let words = shell_words(&line.text);

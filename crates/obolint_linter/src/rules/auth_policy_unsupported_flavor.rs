@@ -3,7 +3,7 @@
 use obolint_diagnostics::{Diagnostic, Label, Severity};
 use obolint_python::known::LogFlavor;
 
-use crate::project::Project;
+use crate::context::{Check, Grain, RuleContext};
 use obolint_macros::rule;
 
 /// ## What it does
@@ -43,42 +43,48 @@ use obolint_macros::rule;
 )]
 pub struct AuthPolicyUnsupportedFlavor;
 
-pub fn check(project: &Project<'_>, out: &mut Vec<Diagnostic>) {
-    for call in &project.models.log_calls {
-        let Some(policy) = &call.declaration.auth_policy else {
-            continue;
-        };
-        let (flavor, severity, message) = match call.flavor {
-            LogFlavor::Langchain => (
-                "mlflow.langchain",
-                Severity::Error,
-                "`mlflow.langchain.log_model` takes no `auth_policy=`: it raises `TypeError` and the model is not logged",
-            ),
-            LogFlavor::Dspy => (
-                "mlflow.dspy",
-                Severity::Error,
-                "`mlflow.dspy.log_model` takes no `auth_policy=`: it raises `TypeError` and the model is not logged",
-            ),
-            LogFlavor::Openai => (
-                "mlflow.openai",
-                Severity::Warning,
-                "`mlflow.openai.log_model` accepts `auth_policy=` only through `**kwargs`, undocumented: a later MLflow may drop it",
-            ),
-            LogFlavor::LlamaIndex => (
-                "mlflow.llama_index",
-                Severity::Warning,
-                "`mlflow.llama_index.log_model` accepts `auth_policy=` only through `**kwargs`, undocumented: a later MLflow may drop it",
-            ),
-            _ => continue,
-        };
-        let mut diagnostic = Diagnostic::new(
-            AuthPolicyUnsupportedFlavor::INFO.meta,
-            severity,
-            message,
-            Label::new(project.file(policy.file).id, policy.name, format!("not a parameter of `{flavor}.log_model`")),
-        )
-        .with_help("log the model with `mlflow.pyfunc.log_model` (models from code: `python_model=\"agent.py\"`), which takes `auth_policy=`");
-        diagnostic.severity = severity;
-        out.push(diagnostic);
+impl Check for AuthPolicyUnsupportedFlavor {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        let project = ctx.project;
+
+        for call in &ctx.models.log_calls {
+            let Some(policy) = &call.declaration.auth_policy else {
+                continue;
+            };
+            let (flavor, severity, message) = match call.flavor {
+                LogFlavor::Langchain => (
+                    "mlflow.langchain",
+                    Severity::Error,
+                    "`mlflow.langchain.log_model` takes no `auth_policy=`: it raises `TypeError` and the model is not logged",
+                ),
+                LogFlavor::Dspy => (
+                    "mlflow.dspy",
+                    Severity::Error,
+                    "`mlflow.dspy.log_model` takes no `auth_policy=`: it raises `TypeError` and the model is not logged",
+                ),
+                LogFlavor::Openai => (
+                    "mlflow.openai",
+                    Severity::Warning,
+                    "`mlflow.openai.log_model` accepts `auth_policy=` only through `**kwargs`, undocumented: a later MLflow may drop it",
+                ),
+                LogFlavor::LlamaIndex => (
+                    "mlflow.llama_index",
+                    Severity::Warning,
+                    "`mlflow.llama_index.log_model` accepts `auth_policy=` only through `**kwargs`, undocumented: a later MLflow may drop it",
+                ),
+                _ => continue,
+            };
+            let mut diagnostic = Diagnostic::new(
+                AuthPolicyUnsupportedFlavor::INFO.meta,
+                severity,
+                message,
+                Label::new(project.file(policy.file).id, policy.name, format!("not a parameter of `{flavor}.log_model`")),
+            )
+            .with_help("log the model with `mlflow.pyfunc.log_model` (models from code: `python_model=\"agent.py\"`), which takes `auth_policy=`");
+            diagnostic.severity = severity;
+            ctx.report(diagnostic);
+        }
     }
 }

@@ -1,9 +1,9 @@
 //! OBO406 broad-serving-scope.
 
-use obolint_diagnostics::{Diagnostic, Label};
+use obolint_diagnostics::Label;
 
-use super::declared::ScopeContext;
-use crate::project::scopes::families_of_name;
+use crate::analysis::api_scopes::families_of_name;
+use crate::context::{Check, Grain, RuleContext};
 use crate::scope_table::ScopeFamily;
 use obolint_macros::rule;
 
@@ -37,24 +37,25 @@ use obolint_macros::rule;
 )]
 pub struct BroadServingScope;
 
-pub fn check(context: &ScopeContext<'_>, out: &mut Vec<Diagnostic>) {
-    for list in &context.lists {
-        for scope in &list.scopes {
-            if families_of_name(context.table, &scope.value)
-                .is_some_and(|f| f.contains(&ScopeFamily::Serving))
-            {
-                out.push(
-                    Diagnostic::new(
-                        BroadServingScope::INFO.meta,
-                        BroadServingScope::INFO.severity,
-                        format!(
-                            "`{}` lets the agent call any endpoint the user can, with the user's identity",
-                            scope.value
-                        ),
-                        Label::new(scope.file, scope.range, "broad"),
-                    )
-                    .with_help("reach the LLM endpoint through the system policy when it need not run as the user"),
-                );
+impl Check for BroadServingScope {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        for list in ctx.declared_lists() {
+            for scope in &list.scopes {
+                if families_of_name(ctx.table, &scope.value)
+                    .is_some_and(|f| f.contains(&ScopeFamily::Serving))
+                {
+                    ctx.report(
+                        ctx.diagnostic(format!(
+                                "`{}` lets the agent call any endpoint the user can, with the user's identity",
+                                scope.value
+                            ),
+                            Label::new(scope.file, scope.range, "broad"),
+                        )
+                        .with_help("reach the LLM endpoint through the system policy when it need not run as the user"),
+                    );
+                }
             }
         }
     }

@@ -1,13 +1,14 @@
 //! OBO104 deprecated-credentials-provider.
 
+use crate::context::{Check, FileContext, Grain};
 use obolint_diagnostics::{Applicability, Diagnostic, Edit, Fix, Label, Severity};
 use obolint_macros::rule;
 use obolint_python::known::KnownSymbol;
 use ruff_text_size::Ranged;
 
-use crate::dataflow::{ClientValue, Dataflow, StrategyKind};
-use crate::project::models::all_calls;
-use crate::project::{FileIdx, Project, Symbol};
+use crate::analysis::dataflow::{ClientValue, StrategyKind};
+use crate::project::Symbol;
+use crate::project::all_calls;
 
 /// ## What it does
 /// Reports `credentials_provider=<OBO strategy>` on `WorkspaceClient(...)` or `Config(...)`. When
@@ -44,66 +45,67 @@ use crate::project::{FileIdx, Project, Symbol};
 )]
 pub struct DeprecatedCredentialsProvider;
 
-pub fn check(
-    project: &Project<'_>,
-    dataflow: &Dataflow<'_, '_>,
-    file: FileIdx,
-    out: &mut Vec<Diagnostic>,
-) {
-    let model = project.model(file);
-    let id = project.file(file).id;
-    for (scope, call) in all_calls(model) {
-        let class = match dataflow.symbol(file, scope, &call.func) {
-            Symbol::Known(k @ (KnownSymbol::WorkspaceClient | KnownSymbol::Config)) => {
-                k.display_name()
-            }
-            _ => continue,
-        };
-        let Some(provider) = call.arguments.find_keyword("credentials_provider") else {
-            continue;
-        };
-        let is_obo = matches!(
-            dataflow.eval(file, scope, &provider.value),
-            ClientValue::Strategy {
-                kind: StrategyKind::Credentials,
-                ..
-            }
-        );
-        if !is_obo {
-            continue;
-        }
-        let Some(keyword) = provider.arg.as_ref() else {
-            continue;
-        };
-        let info = DeprecatedCredentialsProvider::INFO;
-        if call
-            .arguments
-            .find_keyword("credentials_strategy")
-            .is_some()
-        {
-            out.push(
-                Diagnostic::new(
-                    info.meta,
-                    Severity::Error,
-                    format!("`{class}` gets both `credentials_provider` and `credentials_strategy`: it raises `ValueError`"),
-                    Label::new(id, keyword.range(), "remove one of the two"),
-                )
-                .with_help("keep only `credentials_strategy=ModelServingUserCredentials()`"),
+impl Check for DeprecatedCredentialsProvider {
+    const GRAIN: Grain = Grain::File;
+
+    fn check_file(&self, ctx: &FileContext<'_, '_>) {
+        let (project, dataflow, file) = (ctx.project, ctx.dataflow, ctx.file);
+
+        let model = project.model(file);
+        let id = project.file(file).id;
+        for (scope, call) in all_calls(model) {
+            let class = match dataflow.symbol(file, scope, &call.func) {
+                Symbol::Known(k @ (KnownSymbol::WorkspaceClient | KnownSymbol::Config)) => {
+                    k.display_name()
+                }
+                _ => continue,
+            };
+            let Some(provider) = call.arguments.find_keyword("credentials_provider") else {
+                continue;
+            };
+            let is_obo = matches!(
+                dataflow.eval(file, scope, &provider.value),
+                ClientValue::Strategy {
+                    kind: StrategyKind::Credentials,
+                    ..
+                }
             );
-        } else {
-            out.push(
-                Diagnostic::new(
-                    info.meta,
-                    info.severity,
-                    format!("`credentials_provider` is deprecated on `{class}`; use `credentials_strategy`"),
-                    Label::new(id, keyword.range(), "deprecated keyword"),
-                )
-                .with_fix(Some(Fix {
-                    message: "Rename to `credentials_strategy`".to_string(),
-                    applicability: Applicability::Safe,
-                    edits: vec![Edit { range: keyword.range(), content: "credentials_strategy".to_string() }],
-                })),
-            );
+            if !is_obo {
+                continue;
+            }
+            let Some(keyword) = provider.arg.as_ref() else {
+                continue;
+            };
+            let info = DeprecatedCredentialsProvider::INFO;
+            if call
+                .arguments
+                .find_keyword("credentials_strategy")
+                .is_some()
+            {
+                ctx.report(
+                    Diagnostic::new(
+                        info.meta,
+                        Severity::Error,
+                        format!("`{class}` gets both `credentials_provider` and `credentials_strategy`: it raises `ValueError`"),
+                        Label::new(id, keyword.range(), "remove one of the two"),
+                    )
+                    .with_help("keep only `credentials_strategy=ModelServingUserCredentials()`"),
+                );
+            } else {
+                ctx.report(
+                    Diagnostic::new(
+                        info.meta,
+                        info.severity,
+                        format!("`credentials_provider` is deprecated on `{class}`; use `credentials_strategy`"),
+                        Label::new(id, keyword.range(), "deprecated keyword"),
+                    )
+                    .with_fix(Some(Fix {
+                        message: "Rename to `credentials_strategy`".to_string(),
+                        applicability: Applicability::Safe,
+                        edits: vec![Edit { range: keyword.range(), content: "credentials_strategy".to_string() }],
+                    })),
+                );
+            }
         }
     }
 }

@@ -1,8 +1,9 @@
 //! OBO405 deprecated-scope-name.
 
-use obolint_diagnostics::{Applicability, Diagnostic, Fix, Label};
+use obolint_diagnostics::{Applicability, Fix, Label};
 
-use super::declared::{ScopeContext, rename_edit};
+use crate::analysis::declared_lists::rename_edit;
+use crate::context::{Check, Grain, RuleContext};
 use crate::scope_table::ScopeLookup;
 use obolint_macros::rule;
 
@@ -39,31 +40,33 @@ use obolint_macros::rule;
 )]
 pub struct DeprecatedScopeName;
 
-pub fn check(context: &ScopeContext<'_>, out: &mut Vec<Diagnostic>) {
-    for list in &context.lists {
-        for scope in &list.scopes {
-            let ScopeLookup::Known(found) = context.table.lookup(&scope.value) else {
-                continue;
-            };
-            if !found.deprecated {
-                continue;
+impl Check for DeprecatedScopeName {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        for list in ctx.declared_lists() {
+            for scope in &list.scopes {
+                let ScopeLookup::Known(found) = ctx.table.lookup(&scope.value) else {
+                    continue;
+                };
+                if !found.deprecated {
+                    continue;
+                }
+                let Some(current) = ctx.table.current_name(&scope.value) else {
+                    continue;
+                };
+                ctx.report(
+                    ctx.diagnostic(
+                        format!("`{}` is the old name of `{current}`", scope.value),
+                        Label::new(scope.file, scope.range, "old name"),
+                    )
+                    .with_fix(Some(Fix {
+                        message: format!("Rename to `{current}`"),
+                        applicability: Applicability::Safe,
+                        edits: vec![rename_edit(scope, current)],
+                    })),
+                );
             }
-            let Some(current) = context.table.current_name(&scope.value) else {
-                continue;
-            };
-            out.push(
-                Diagnostic::new(
-                    DeprecatedScopeName::INFO.meta,
-                    DeprecatedScopeName::INFO.severity,
-                    format!("`{}` is the old name of `{current}`", scope.value),
-                    Label::new(scope.file, scope.range, "old name"),
-                )
-                .with_fix(Some(Fix {
-                    message: format!("Rename to `{current}`"),
-                    applicability: Applicability::Safe,
-                    edits: vec![rename_edit(scope, current)],
-                })),
-            );
         }
     }
 }

@@ -1,8 +1,9 @@
 //! OBO404 duplicate-api-scope.
 
-use obolint_diagnostics::{Applicability, Diagnostic, Fix, Label};
+use obolint_diagnostics::{Applicability, Fix, Label};
 
-use super::declared::{ScopeContext, duplicates, remove_edit};
+use crate::analysis::declared_lists::{duplicates, remove_edit};
+use crate::context::{Check, Grain, RuleContext};
 use obolint_macros::rule;
 
 /// ## What it does
@@ -41,33 +42,33 @@ use obolint_macros::rule;
 )]
 pub struct DuplicateApiScope;
 
-pub fn check(context: &ScopeContext<'_>, out: &mut Vec<Diagnostic>) {
-    for list in &context.lists {
-        for (later, earlier) in duplicates(context.table, list, context.model(list)) {
-            let (b, a) = (&list.scopes[later], &list.scopes[earlier]);
-            let message = if a.value == b.value {
-                format!("`{}` is declared twice", b.value)
-            } else {
-                format!(
-                    "`{}` adds nothing to `{}`, declared before it",
-                    b.value, a.value
-                )
-            };
-            let fix = remove_edit(list, later).map(|edit| Fix {
-                message: format!("Remove the second `{}`", b.value),
-                applicability: Applicability::Safe,
-                edits: vec![edit],
-            });
-            out.push(
-                Diagnostic::new(
-                    DuplicateApiScope::INFO.meta,
-                    DuplicateApiScope::INFO.severity,
-                    message,
-                    Label::new(b.file, b.range, "duplicate"),
-                )
-                .with_secondary(Label::new(a.file, a.range, "first declared here"))
-                .with_fix(fix),
-            );
+impl Check for DuplicateApiScope {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        for list in ctx.declared_lists() {
+            let scopes = list.entry.map(|entry| ctx.model_scopes(entry));
+            for (later, earlier) in duplicates(ctx.table, list, scopes.as_ref()) {
+                let (b, a) = (&list.scopes[later], &list.scopes[earlier]);
+                let message = if a.value == b.value {
+                    format!("`{}` is declared twice", b.value)
+                } else {
+                    format!(
+                        "`{}` adds nothing to `{}`, declared before it",
+                        b.value, a.value
+                    )
+                };
+                let fix = remove_edit(list, later).map(|edit| Fix {
+                    message: format!("Remove the second `{}`", b.value),
+                    applicability: Applicability::Safe,
+                    edits: vec![edit],
+                });
+                ctx.report(
+                    ctx.diagnostic(message, Label::new(b.file, b.range, "duplicate"))
+                        .with_secondary(Label::new(a.file, a.range, "first declared here"))
+                        .with_fix(fix),
+                );
+            }
         }
     }
 }

@@ -1,11 +1,10 @@
 //! OBO201 genie-without-user-client.
 
-use obolint_diagnostics::Diagnostic;
 use obolint_python::known::KnownSymbol;
 
-use super::client_argument::{Target, check_client_takers};
-use crate::dataflow::Dataflow;
-use crate::project::{FileIdx, Project, Symbol};
+use super::shared::client_takers::{Target, check_client_takers};
+use crate::context::{Check, FileContext, Grain};
+use crate::project::Symbol;
 use obolint_macros::rule;
 
 /// ## What it does
@@ -55,19 +54,11 @@ use obolint_macros::rule;
 )]
 pub struct GenieWithoutUserClient;
 
-pub fn check(
-    project: &Project<'_>,
-    dataflow: &Dataflow<'_, '_>,
-    file: FileIdx,
-    out: &mut Vec<Diagnostic>,
-) {
-    check_client_takers(
-        project,
-        dataflow,
-        file,
-        &GenieWithoutUserClient::INFO,
-        out,
-        |symbol| match symbol {
+impl Check for GenieWithoutUserClient {
+    const GRAIN: Grain = Grain::File;
+
+    fn check_file(&self, ctx: &FileContext<'_, '_>) {
+        check_client_takers(ctx, |symbol| match symbol {
             Symbol::Known(KnownSymbol::GenieAgent) => Some(Target {
                 name: "GenieAgent",
                 keyword: "client",
@@ -79,6 +70,6 @@ pub fn check(
                 position: Some(1),
             }),
             _ => None,
-        },
-    );
+        });
+    }
 }

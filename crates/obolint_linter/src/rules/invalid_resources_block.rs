@@ -1,8 +1,8 @@
 //! OBO306 invalid-resources-block.
 
-use obolint_diagnostics::{Diagnostic, Label};
+use obolint_diagnostics::Label;
 
-use crate::manifest::ProjectManifest;
+use crate::context::{Check, Grain, RuleContext};
 use obolint_macros::rule;
 
 /// ## What it does
@@ -45,15 +45,19 @@ use obolint_macros::rule;
 )]
 pub struct InvalidResourcesBlock;
 
-pub fn check(manifests: &[ProjectManifest], out: &mut Vec<Diagnostic>) {
-    for manifest in manifests {
-        for invalid in &manifest.manifest.invalid {
-            out.push(Diagnostic::new(
-                InvalidResourcesBlock::INFO.meta,
-                InvalidResourcesBlock::INFO.severity,
-                invalid.message.clone(),
-                Label::new(manifest.id, invalid.range, "MLflow cannot read this"),
-            ));
+impl Check for InvalidResourcesBlock {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        let manifests = ctx.manifests;
+
+        for manifest in manifests {
+            for invalid in &manifest.manifest.invalid {
+                ctx.report(ctx.diagnostic(
+                    invalid.message.clone(),
+                    Label::new(manifest.id, invalid.range, "MLflow cannot read this"),
+                ));
+            }
         }
     }
 }

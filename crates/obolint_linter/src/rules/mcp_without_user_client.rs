@@ -1,12 +1,11 @@
 //! OBO203 mcp-without-user-client.
 
-use obolint_diagnostics::Diagnostic;
+use crate::context::{Check, FileContext, Grain};
 use obolint_macros::rule;
 use obolint_python::known::{ClientTaker, KnownSymbol};
 
-use super::client_argument::{Target, check_client_takers};
-use crate::dataflow::Dataflow;
-use crate::project::{FileIdx, Project, Symbol};
+use super::shared::client_takers::{Target, check_client_takers};
+use crate::project::Symbol;
 
 /// ## What it does
 /// In a model that acts on behalf of its users, reports an MCP client or server object
@@ -54,19 +53,11 @@ use crate::project::{FileIdx, Project, Symbol};
 )]
 pub struct McpWithoutUserClient;
 
-pub fn check(
-    project: &Project<'_>,
-    dataflow: &Dataflow<'_, '_>,
-    file: FileIdx,
-    out: &mut Vec<Diagnostic>,
-) {
-    check_client_takers(
-        project,
-        dataflow,
-        file,
-        &McpWithoutUserClient::INFO,
-        out,
-        |symbol| match symbol {
+impl Check for McpWithoutUserClient {
+    const GRAIN: Grain = Grain::File;
+
+    fn check_file(&self, ctx: &FileContext<'_, '_>) {
+        check_client_takers(ctx, |symbol| match symbol {
             Symbol::Known(KnownSymbol::ClientTaker(
                 taker @ (ClientTaker::DatabricksMcpClient
                 | ClientTaker::DatabricksMcpServer
@@ -82,6 +73,6 @@ pub fn check(
                 })
             }
             _ => None,
-        },
-    );
+        });
+    }
 }

@@ -1,14 +1,15 @@
 //! OBO103 misplaced-obo-strategy.
 
+use crate::context::{Check, FileContext, Grain};
 use obolint_diagnostics::{Applicability, Diagnostic, Edit, Fix, Label};
 use obolint_macros::rule;
 use obolint_python::known::{ClientTaker, KnownSymbol};
 use ruff_python_ast::Keyword;
 use ruff_text_size::Ranged;
 
-use crate::dataflow::{ClientValue, Dataflow, StrategyKind};
-use crate::project::models::all_calls;
-use crate::project::{FileIdx, Project, Symbol};
+use crate::analysis::dataflow::{ClientValue, Dataflow, StrategyKind};
+use crate::project::all_calls;
+use crate::project::{FileIdx, Symbol};
 
 /// ## What it does
 /// Reports an OBO strategy given where it does not set the identity:
@@ -95,77 +96,78 @@ fn display_only(keyword: &Keyword, message: String, content: String) -> Fix {
     }
 }
 
-pub fn check(
-    project: &Project<'_>,
-    dataflow: &Dataflow<'_, '_>,
-    file: FileIdx,
-    out: &mut Vec<Diagnostic>,
-) {
-    let id = project.file(file).id;
-    let info = &MisplacedOboStrategy::INFO;
-    for (scope, call) in all_calls(project.model(file)) {
-        let symbol = dataflow.symbol(file, scope, &call.func);
-        for keyword in &call.arguments.keywords {
-            let Some(arg) = keyword.arg.as_ref().map(|a| a.as_str()) else {
-                continue;
-            };
-            let Some(kind) = strategy_kind(dataflow, file, scope, keyword) else {
-                continue;
-            };
-            let found = match (symbol, arg) {
-                (Symbol::Known(k @ (KnownSymbol::WorkspaceClient | KnownSymbol::Config)), "credential_strategy")
-                    if kind == StrategyKind::Credentials =>
-                {
-                    let effect = if k == KnownSymbol::Config {
-                        "`Config` silently ignores it, so the client runs as the deployer"
-                    } else {
-                        "`WorkspaceClient` raises `TypeError` on it"
-                    };
-                    Some((format!("misspelt keyword `credential_strategy`: {effect}"), "did you mean `credentials_strategy`?", rename(keyword, "credentials_strategy")))
-                }
-                (Symbol::Known(KnownSymbol::VectorSearchClient), "credentials_strategy") if kind == StrategyKind::VectorSearchEnum => Some((
-                    "`VectorSearchClient` takes `credential_strategy`, not `credentials_strategy`".to_string(),
-                    "did you mean `credential_strategy`?",
-                    rename(keyword, "credential_strategy"),
-                )),
-                (Symbol::Known(KnownSymbol::VectorSearchClient), "credentials_strategy" | "credential_strategy")
-                    if kind == StrategyKind::Credentials =>
-                {
-                    Some((
-                        "`VectorSearchClient` takes the `CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS` enum, not a `ModelServingUserCredentials()` object".to_string(),
-                        "not a vector search credential strategy",
-                        Some(display_only(
-                            keyword,
-                            "Use `credential_strategy=CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS`".to_string(),
-                            "credential_strategy=CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS".to_string(),
-                        )),
-                    ))
-                }
-                (
-                    Symbol::Known(KnownSymbol::ClientTaker(
-                        taker @ (ClientTaker::ChatDatabricks
-                        | ClientTaker::DatabricksFunctionClient
-                        | ClientTaker::VectorSearchRetrieverTool
-                        | ClientTaker::DatabricksMcpClient),
+impl Check for MisplacedOboStrategy {
+    const GRAIN: Grain = Grain::File;
+
+    fn check_file(&self, ctx: &FileContext<'_, '_>) {
+        let (project, dataflow, file) = (ctx.project, ctx.dataflow, ctx.file);
+
+        let id = project.file(file).id;
+        let info = &MisplacedOboStrategy::INFO;
+        for (scope, call) in all_calls(project.model(file)) {
+            let symbol = dataflow.symbol(file, scope, &call.func);
+            for keyword in &call.arguments.keywords {
+                let Some(arg) = keyword.arg.as_ref().map(|a| a.as_str()) else {
+                    continue;
+                };
+                let Some(kind) = strategy_kind(dataflow, file, scope, keyword) else {
+                    continue;
+                };
+                let found = match (symbol, arg) {
+                    (Symbol::Known(k @ (KnownSymbol::WorkspaceClient | KnownSymbol::Config)), "credential_strategy")
+                        if kind == StrategyKind::Credentials =>
+                    {
+                        let effect = if k == KnownSymbol::Config {
+                            "`Config` silently ignores it, so the client runs as the deployer"
+                        } else {
+                            "`WorkspaceClient` raises `TypeError` on it"
+                        };
+                        Some((format!("misspelt keyword `credential_strategy`: {effect}"), "did you mean `credentials_strategy`?", rename(keyword, "credentials_strategy")))
+                    }
+                    (Symbol::Known(KnownSymbol::VectorSearchClient), "credentials_strategy") if kind == StrategyKind::VectorSearchEnum => Some((
+                        "`VectorSearchClient` takes `credential_strategy`, not `credentials_strategy`".to_string(),
+                        "did you mean `credential_strategy`?",
+                        rename(keyword, "credential_strategy"),
                     )),
-                    "credentials_strategy" | "credentials_provider",
-                ) => Some(client_instead(keyword, taker.display_name(), taker.client_parameter().0)),
-                (Symbol::Known(KnownSymbol::GenieAgent | KnownSymbol::Genie), "credentials_strategy" | "credentials_provider") => {
-                    let name = if symbol == Symbol::Known(KnownSymbol::GenieAgent) { "GenieAgent" } else { "Genie" };
-                    Some(client_instead(keyword, name, "client"))
+                    (Symbol::Known(KnownSymbol::VectorSearchClient), "credentials_strategy" | "credential_strategy")
+                        if kind == StrategyKind::Credentials =>
+                    {
+                        Some((
+                            "`VectorSearchClient` takes the `CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS` enum, not a `ModelServingUserCredentials()` object".to_string(),
+                            "not a vector search credential strategy",
+                            Some(display_only(
+                                keyword,
+                                "Use `credential_strategy=CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS`".to_string(),
+                                "credential_strategy=CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS".to_string(),
+                            )),
+                        ))
+                    }
+                    (
+                        Symbol::Known(KnownSymbol::ClientTaker(
+                            taker @ (ClientTaker::ChatDatabricks
+                            | ClientTaker::DatabricksFunctionClient
+                            | ClientTaker::VectorSearchRetrieverTool
+                            | ClientTaker::DatabricksMcpClient),
+                        )),
+                        "credentials_strategy" | "credentials_provider",
+                    ) => Some(client_instead(keyword, taker.display_name(), taker.client_parameter().0)),
+                    (Symbol::Known(KnownSymbol::GenieAgent | KnownSymbol::Genie), "credentials_strategy" | "credentials_provider") => {
+                        let name = if symbol == Symbol::Known(KnownSymbol::GenieAgent) { "GenieAgent" } else { "Genie" };
+                        Some(client_instead(keyword, name, "client"))
+                    }
+                    _ => None,
+                };
+                if let Some((message, label, fix)) = found {
+                    ctx.report(
+                        Diagnostic::new(
+                            info.meta,
+                            info.severity,
+                            message,
+                            Label::new(id, keyword.range(), label),
+                        )
+                        .with_fix(fix),
+                    );
                 }
-                _ => None,
-            };
-            if let Some((message, label, fix)) = found {
-                out.push(
-                    Diagnostic::new(
-                        info.meta,
-                        info.severity,
-                        message,
-                        Label::new(id, keyword.range(), label),
-                    )
-                    .with_fix(fix),
-                );
             }
         }
     }

@@ -1,12 +1,10 @@
 //! OBO401 missing-api-scope.
 
-use obolint_diagnostics::{Applicability, Diagnostic, Fix, Label};
-
-use super::declared::{ScopeContext, append_edit, list_style};
-use crate::project::Project;
-use crate::project::scopes::UseRef;
-use crate::scope_table::ScopeFamily;
+use obolint_diagnostics::{Applicability, Fix, Label};
 use obolint_macros::rule;
+
+use crate::analysis::declared_lists::append_edit;
+use crate::context::{Check, Grain, RuleContext};
 
 /// ## What it does
 /// Reports a model whose code uses the caller's client for something (a Genie space, a serving
@@ -51,64 +49,49 @@ use obolint_macros::rule;
 )]
 pub struct MissingApiScope;
 
-pub fn check(project: &Project<'_>, context: &ScopeContext<'_>, out: &mut Vec<Diagnostic>) {
-    for list in &context.lists {
-        let Some(model) = context.model(list) else {
-            continue;
-        };
-        let style = list_style(context.table, list, context.style);
-        // One diagnostic per scope to add: `sql` alone meets three SQL families.
-        let mut missing: Vec<(&str, Vec<&ScopeFamily>, &UseRef)> = Vec::new();
-        for (family, uses) in &model.required {
-            let met = list.scopes.iter().any(|s| {
-                crate::project::scopes::families_of_name(context.table, &s.value)
-                    .is_some_and(|f| f.contains(family))
-            });
-            let Some(first) = uses.first() else { continue };
-            if met {
+impl Check for MissingApiScope {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        for list in ctx.declared_lists() {
+            let Some(verdict) = ctx.verdict(list) else {
                 continue;
+            };
+            for missing in verdict.missing {
+                let name = &missing.name;
+                let fix = append_edit(list, name).map(|edit| Fix {
+                    message: format!("Add `{name}`"),
+                    applicability: Applicability::Unsafe,
+                    edits: vec![edit],
+                });
+                let family_ids: Vec<&str> = missing.families.iter().map(|f| f.id()).collect();
+                ctx.report(
+                    ctx.diagnostic(
+                        format!(
+                            "no declared scope allows {} as the user: add `{name}`",
+                            missing.first.what
+                        ),
+                        Label::new(list.file, list.list, format!("`{name}` is missing")),
+                    )
+                    .with_secondary(Label::new(
+                        ctx.project.file(missing.first.file).id,
+                        missing.first.range,
+                        format!(
+                            "needs `{name}` (scope {} `{}`)",
+                            if family_ids.len() == 1 {
+                                "family"
+                            } else {
+                                "families"
+                            },
+                            family_ids.join("`, `")
+                        ),
+                    ))
+                    .with_help(
+                        "declare every scope the code uses as the user; `obolint scopes` lists them",
+                    )
+                    .with_fix(fix),
+                );
             }
-            let name = context.table.preferred_name(*family, style);
-            match missing.iter_mut().find(|(n, ..)| *n == name) {
-                Some((_, families, _)) => families.push(family),
-                None => missing.push((name, vec![family], first)),
-            }
-        }
-        for (name, families, first) in missing {
-            let fix = append_edit(list, name).map(|edit| Fix {
-                message: format!("Add `{name}`"),
-                applicability: Applicability::Unsafe,
-                edits: vec![edit],
-            });
-            let family_ids: Vec<&str> = families.iter().map(|f| f.id()).collect();
-            out.push(
-                Diagnostic::new(
-                    MissingApiScope::INFO.meta,
-                    MissingApiScope::INFO.severity,
-                    format!(
-                        "no declared scope allows {} as the user: add `{name}`",
-                        first.what
-                    ),
-                    Label::new(list.file, list.list, format!("`{name}` is missing")),
-                )
-                .with_secondary(Label::new(
-                    project.file(first.file).id,
-                    first.range,
-                    format!(
-                        "needs `{name}` (scope {} `{}`)",
-                        if family_ids.len() == 1 {
-                            "family"
-                        } else {
-                            "families"
-                        },
-                        family_ids.join("`, `")
-                    ),
-                ))
-                .with_help(
-                    "declare every scope the code uses as the user; `obolint scopes` lists them",
-                )
-                .with_fix(fix),
-            );
         }
     }
 }

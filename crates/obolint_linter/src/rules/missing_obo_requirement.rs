@@ -2,10 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use obolint_diagnostics::{Applicability, Diagnostic, Fix, Label};
+use obolint_diagnostics::{Applicability, Fix, Label};
 
-use crate::environment::{RequirementSet, append_edit};
-use crate::project::Project;
+use crate::analysis::model_requirements::append_edit;
+use crate::context::{Check, Grain, RuleContext};
 use crate::requirements::{distribution_for_module, provides};
 use obolint_macros::rule;
 
@@ -55,50 +55,53 @@ use obolint_macros::rule;
 )]
 pub struct MissingOboRequirement;
 
-pub fn check(project: &Project<'_>, sets: &[RequirementSet], out: &mut Vec<Diagnostic>) {
-    for set in sets.iter().filter(|s| s.explicit) {
-        let provided = provides(&set.requirements.requirements);
-        if provided.unknown || !set.requirements.includes.is_empty() {
-            continue;
-        }
-        let Some(models) = &set.models else { continue };
-        let mut needed: BTreeSet<&'static str> = BTreeSet::new();
-        for &entry in models {
-            if !project.models.obo_entries.contains(&entry) {
+impl Check for MissingOboRequirement {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        let (project, sets) = (ctx.project, ctx.requirement_sets);
+
+        for set in sets.iter().filter(|s| s.explicit) {
+            let provided = provides(&set.requirements.requirements);
+            if provided.unknown || !set.requirements.includes.is_empty() {
                 continue;
             }
-            for file in project.models.files_of(entry) {
-                let f = project.file(file);
-                for module in
-                    obolint_python::imports::imported_modules(f.model.body, &f.model.package)
-                {
-                    if let Some(distribution) = distribution_for_module(&module) {
-                        needed.insert(distribution);
+            let Some(models) = &set.models else { continue };
+            let mut needed: BTreeSet<&'static str> = BTreeSet::new();
+            for &entry in models {
+                if !ctx.models.obo_entries.contains(&entry) {
+                    continue;
+                }
+                for file in ctx.models.files_of(entry) {
+                    let f = project.file(file);
+                    for module in
+                        obolint_python::imports::imported_modules(f.model.body, &f.model.package)
+                    {
+                        if let Some(distribution) = distribution_for_module(&module) {
+                            needed.insert(distribution);
+                        }
                     }
                 }
             }
-        }
-        for distribution in needed {
-            if provided.contains(distribution) {
-                continue;
+            for distribution in needed {
+                if provided.contains(distribution) {
+                    continue;
+                }
+                let fix = append_edit(set, distribution).map(|edit| Fix {
+                    message: format!("Add `{distribution}`"),
+                    applicability: Applicability::Unsafe,
+                    edits: vec![edit],
+                });
+                ctx.report(
+                    ctx.diagnostic(format!(
+                            "the model's code imports `{distribution}` but its requirements do not install it: the served model fails at startup"
+                        ),
+                        Label::new(set.file, set.whole, format!("no `{distribution}`")),
+                    )
+                    .with_help(format!("add `{distribution}` to the model's requirements"))
+                    .with_fix(fix),
+                );
             }
-            let fix = append_edit(set, distribution).map(|edit| Fix {
-                message: format!("Add `{distribution}`"),
-                applicability: Applicability::Unsafe,
-                edits: vec![edit],
-            });
-            out.push(
-                Diagnostic::new(
-                    MissingOboRequirement::INFO.meta,
-                    MissingOboRequirement::INFO.severity,
-                    format!(
-                        "the model's code imports `{distribution}` but its requirements do not install it: the served model fails at startup"
-                    ),
-                    Label::new(set.file, set.whole, format!("no `{distribution}`")),
-                )
-                .with_help(format!("add `{distribution}` to the model's requirements"))
-                .with_fix(fix),
-            );
         }
     }
 }

@@ -1,15 +1,16 @@
 //! OBO303 missing-user-auth-policy.
 
-use obolint_diagnostics::{Applicability, Diagnostic, Edit, Fix, Label};
+use obolint_diagnostics::{Applicability, Edit, Fix, Label};
 use obolint_python::known::LogFlavor;
 
-use super::logged::{
-    PolicyFixer, file_start, is_obo_model, manifest_is_obo, mlmodels, python_list,
-    user_client_label,
+use super::shared::policy::{
+    file_start, import_policy_classes, is_obo_model, manifest_is_obo, mlmodels, python_list,
+    required_scope_names, user_client_label,
 };
-use crate::manifest::ProjectManifest;
-use crate::project::declaration::Resolved;
-use crate::project::{FileIdx, LogCall, Project};
+use crate::analysis::declaration::Resolved;
+use crate::analysis::models::LogCall;
+use crate::context::{Check, Grain, RuleContext};
+use crate::project::FileIdx;
 use obolint_macros::rule;
 
 /// ## What it does
@@ -58,80 +59,75 @@ use obolint_macros::rule;
 )]
 pub struct MissingUserAuthPolicy;
 
-pub fn check(
-    project: &Project<'_>,
-    manifests: &[ProjectManifest],
-    fixer: &PolicyFixer<'_, '_>,
-    out: &mut Vec<Diagnostic>,
-) {
-    for call in &project.models.log_calls {
-        let declaration = &call.declaration;
-        if declaration.resources.is_some() || declaration.opaque_kwargs {
-            continue;
-        }
-        let Some(entry) = call.entry else { continue };
-        if !is_obo_model(project, entry) && !call.declares_user_policy {
-            continue;
-        }
-        let what = match &declaration.auth_policy {
-            None => "no `auth_policy=`",
-            Some(keyword) => match &keyword.value {
-                Resolved::Unknown => continue,
-                Resolved::Known(policy) => match &policy.user {
-                    None => "an `auth_policy=` without `user_auth_policy`",
-                    Some(Resolved::Unknown) => continue,
-                    Some(Resolved::Known(list)) if list.scopes.is_empty() => {
-                        "a `UserAuthPolicy` with no API scopes"
-                    }
-                    Some(Resolved::Known(_)) => continue,
+impl Check for MissingUserAuthPolicy {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        let (project, manifests) = (ctx.project, ctx.manifests);
+
+        for call in &ctx.models.log_calls {
+            let declaration = &call.declaration;
+            if declaration.resources.is_some() || declaration.opaque_kwargs {
+                continue;
+            }
+            let Some(entry) = call.entry else { continue };
+            if !is_obo_model(ctx, entry) && !call.declares_user_policy {
+                continue;
+            }
+            let what = match &declaration.auth_policy {
+                None => "no `auth_policy=`",
+                Some(keyword) => match &keyword.value {
+                    Resolved::Unknown => continue,
+                    Resolved::Known(policy) => match &policy.user {
+                        None => "an `auth_policy=` without `user_auth_policy`",
+                        Some(Resolved::Unknown) => continue,
+                        Some(Resolved::Known(list)) if list.scopes.is_empty() => {
+                            "a `UserAuthPolicy` with no API scopes"
+                        }
+                        Some(Resolved::Known(_)) => continue,
+                    },
                 },
-            },
-        };
-        let mut diagnostic = Diagnostic::new(
-            MissingUserAuthPolicy::INFO.meta,
-            MissingUserAuthPolicy::INFO.severity,
-            format!("this model acts as its users but is logged with {what}: the user's token gets no API scopes"),
-            Label::new(project.file(call.file).id, call.callee, "declares no user scopes"),
-        )
-        .with_help("add `auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[...]))` with the scopes the code needs (`obolint scopes` lists them)");
-        if let Some(label) = user_client_label(project, entry) {
-            diagnostic = diagnostic.with_secondary(label);
+            };
+            let mut diagnostic = ctx.diagnostic(format!("this model acts as its users but is logged with {what}: the user's token gets no API scopes"),
+                Label::new(project.file(call.file).id, call.callee, "declares no user scopes"),
+            )
+            .with_help("add `auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[...]))` with the scopes the code needs (`obolint scopes` lists them)");
+            if let Some(label) = user_client_label(ctx, entry) {
+                diagnostic = diagnostic.with_secondary(label);
+            }
+            if declaration.auth_policy.is_none() {
+                diagnostic = diagnostic.with_fix(add_policy_fix(call, entry, ctx));
+            }
+            ctx.report(diagnostic);
         }
-        if declaration.auth_policy.is_none() {
-            diagnostic = diagnostic.with_fix(add_policy_fix(call, entry, fixer));
+        for manifest in mlmodels(manifests) {
+            let m = &manifest.manifest;
+            if m.resources.is_some() || !manifest_is_obo(ctx, manifest) {
+                continue;
+            }
+            let (range, what) = match &m.auth_policy {
+                None => (file_start(), "no `auth_policy:`"),
+                Some(policy) => match &policy.user_scopes {
+                    Some(scopes) if !scopes.scopes.is_empty() || !scopes.valid => continue,
+                    Some(scopes) => (scopes.key, "empty `api_scopes`"),
+                    None => (policy.key, "no `user_auth_policy.api_scopes`"),
+                },
+            };
+            let mut diagnostic = ctx.diagnostic(format!("this model acts as its users but its `MLmodel` has {what}: the user's token gets no API scopes"),
+                Label::new(manifest.id, range, "declares no user scopes"),
+            )
+            .with_help("log the model again with `auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[...]))`");
+            if let Some(label) = manifest.entry.and_then(|e| user_client_label(ctx, e)) {
+                diagnostic = diagnostic.with_secondary(label);
+            }
+            ctx.report(diagnostic);
         }
-        out.push(diagnostic);
-    }
-    for manifest in mlmodels(manifests) {
-        let m = &manifest.manifest;
-        if m.resources.is_some() || !manifest_is_obo(project, manifest) {
-            continue;
-        }
-        let (range, what) = match &m.auth_policy {
-            None => (file_start(), "no `auth_policy:`"),
-            Some(policy) => match &policy.user_scopes {
-                Some(scopes) if !scopes.scopes.is_empty() || !scopes.valid => continue,
-                Some(scopes) => (scopes.key, "empty `api_scopes`"),
-                None => (policy.key, "no `user_auth_policy.api_scopes`"),
-            },
-        };
-        let mut diagnostic = Diagnostic::new(
-            MissingUserAuthPolicy::INFO.meta,
-            MissingUserAuthPolicy::INFO.severity,
-            format!("this model acts as its users but its `MLmodel` has {what}: the user's token gets no API scopes"),
-            Label::new(manifest.id, range, "declares no user scopes"),
-        )
-        .with_help("log the model again with `auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[...]))`");
-        if let Some(label) = manifest.entry.and_then(|e| user_client_label(project, e)) {
-            diagnostic = diagnostic.with_secondary(label);
-        }
-        out.push(diagnostic);
     }
 }
 
 /// `, auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[...]))` after the last
 /// argument, for flavors that take it.
-fn add_policy_fix(call: &LogCall, entry: FileIdx, fixer: &PolicyFixer<'_, '_>) -> Option<Fix> {
+fn add_policy_fix(call: &LogCall, entry: FileIdx, ctx: &RuleContext<'_, '_>) -> Option<Fix> {
     if !matches!(
         call.flavor,
         LogFlavor::Pyfunc | LogFlavor::PyfuncSave | LogFlavor::ModelLog
@@ -139,8 +135,8 @@ fn add_policy_fix(call: &LogCall, entry: FileIdx, fixer: &PolicyFixer<'_, '_>) -
         return None;
     }
     let at = call.last_argument_end?;
-    let scopes = fixer.scope_names(entry)?;
-    let (names, mut edits) = fixer.imports(call, &["AuthPolicy", "UserAuthPolicy"])?;
+    let scopes = required_scope_names(ctx, entry)?;
+    let (names, mut edits) = import_policy_classes(ctx, call, &["AuthPolicy", "UserAuthPolicy"])?;
     let [auth, user] = names.as_slice() else {
         return None;
     };

@@ -1,20 +1,18 @@
-//! The rules, one file each, and the registry that names them. A rule is a pure function of the
-//! project model: it reads, it reports, it never does I/O.
+//! The rules, one file each. A rule is a pure function of the [`LintContext`]: it reads, it
+//! reports, it never does I/O. Each declares its metadata and documentation with `#[rule(...)]`
+//! (checked at compile time) and implements [`Check`]; the registry (`registry.rs`) lists them
+//! once and runs them.
 //!
-//! Each rule declares its metadata and documentation with `#[rule(...)]` (checked at compile
-//! time); [`Rule`] lists them once, and everything else (selection, `obolint rules`, the docs,
-//! the README table) is generated from that list.
+//! [`LintContext`]: crate::context::LintContext
+//! [`Check`]: crate::context::Check
 
 pub mod auth_policy_unsupported_flavor;
 pub mod broad_serving_scope;
-pub(crate) mod client_argument;
-mod declared;
 pub mod deprecated_credentials_provider;
 pub mod deprecated_scope_name;
 pub mod duplicate_api_scope;
 pub mod genie_without_user_client;
 pub mod invalid_resources_block;
-mod logged;
 pub mod mcp_without_user_client;
 pub mod misplaced_obo_strategy;
 pub mod missing_api_scope;
@@ -26,6 +24,7 @@ pub mod obo_unsupported_resource;
 pub mod requirement_too_old;
 pub mod resources_and_auth_policy;
 pub mod resources_instead_of_auth_policy;
+mod shared;
 pub mod syntax_error;
 pub mod unknown_api_scope;
 pub mod unneeded_api_scope;
@@ -37,154 +36,5 @@ pub mod user_resource_in_system_policy;
 pub mod user_scopes_without_user_client;
 pub mod vector_search_without_user_client;
 
-pub(crate) use declared::{DeclaredList, ScopeContext, declared_lists, list_style};
-pub(crate) use logged::PolicyFixer;
-use obolint_diagnostics::{RuleMeta, Severity};
-
-/// Whether a rule can offer a fix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FixAvailability {
-    None,
-    Sometimes,
-    Always,
-}
-
-impl FixAvailability {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            FixAvailability::None => "none",
-            FixAvailability::Sometimes => "sometimes",
-            FixAvailability::Always => "always",
-        }
-    }
-}
-
-/// A rule's public identity, defaults and documentation (`rules.md`). Codes and names are
-/// public API.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RuleInfo {
-    pub meta: RuleMeta,
-    pub severity: Severity,
-    /// Runs unless deselected (`false`: opt-in).
-    pub default: bool,
-    pub fix: FixAvailability,
-    /// The user documentation, markdown, from the rule's doc comment.
-    pub doc: &'static str,
-}
-
-impl RuleInfo {
-    /// The first sentence of "What it does", for tables.
-    pub fn summary(&self) -> String {
-        let what = self
-            .doc
-            .split("## What it does")
-            .nth(1)
-            .and_then(|rest| rest.split("\n## ").next())
-            .unwrap_or("");
-        let paragraph: Vec<&str> = what
-            .trim()
-            .lines()
-            .take_while(|l| !l.trim().is_empty())
-            .collect();
-        let text = paragraph.join(" ");
-        match text.find(". ") {
-            Some(end) => text[..=end].trim().to_string(),
-            None => text.trim().to_string(),
-        }
-    }
-}
-
-macro_rules! registry {
-    ($($variant:ident => $module:ident :: $rule:ident),* $(,)?) => {
-        /// Every rule, in code order.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Rule {
-            $($variant),*
-        }
-
-        impl Rule {
-            pub const ALL: &'static [Rule] = &[$(Rule::$variant),*];
-
-            pub const fn info(self) -> &'static RuleInfo {
-                match self {
-                    $(Rule::$variant => &$module::$rule::INFO),*
-                }
-            }
-        }
-    };
-}
-
-registry! {
-    UserClientAtLoadTime => user_client_at_load_time::UserClientAtLoadTime,
-    UserClientOutlivesRequest => user_client_outlives_request::UserClientOutlivesRequest,
-    MisplacedOboStrategy => misplaced_obo_strategy::MisplacedOboStrategy,
-    DeprecatedCredentialsProvider => deprecated_credentials_provider::DeprecatedCredentialsProvider,
-    OboStrategyOverridden => obo_strategy_overridden::OboStrategyOverridden,
-    UserCredentialExposed => user_credential_exposed::UserCredentialExposed,
-    GenieWithoutUserClient => genie_without_user_client::GenieWithoutUserClient,
-    VectorSearchWithoutUserClient => vector_search_without_user_client::VectorSearchWithoutUserClient,
-    McpWithoutUserClient => mcp_without_user_client::McpWithoutUserClient,
-    OboUnsupportedResource => obo_unsupported_resource::OboUnsupportedResource,
-    NonexistentOboImport => nonexistent_obo_import::NonexistentOboImport,
-    ResourcesInsteadOfAuthPolicy => resources_instead_of_auth_policy::ResourcesInsteadOfAuthPolicy,
-    ResourcesAndAuthPolicy => resources_and_auth_policy::ResourcesAndAuthPolicy,
-    MissingUserAuthPolicy => missing_user_auth_policy::MissingUserAuthPolicy,
-    AuthPolicyUnsupportedFlavor => auth_policy_unsupported_flavor::AuthPolicyUnsupportedFlavor,
-    UserScopesWithoutUserClient => user_scopes_without_user_client::UserScopesWithoutUserClient,
-    InvalidResourcesBlock => invalid_resources_block::InvalidResourcesBlock,
-    UserResourceInSystemPolicy => user_resource_in_system_policy::UserResourceInSystemPolicy,
-    MissingApiScope => missing_api_scope::MissingApiScope,
-    UnneededApiScope => unneeded_api_scope::UnneededApiScope,
-    UnknownApiScope => unknown_api_scope::UnknownApiScope,
-    DuplicateApiScope => duplicate_api_scope::DuplicateApiScope,
-    DeprecatedScopeName => deprecated_scope_name::DeprecatedScopeName,
-    BroadServingScope => broad_serving_scope::BroadServingScope,
-    MissingOboRequirement => missing_obo_requirement::MissingOboRequirement,
-    RequirementTooOld => requirement_too_old::RequirementTooOld,
-    SyntaxError => syntax_error::SyntaxError,
-    UnusedSuppression => unused_suppression::UnusedSuppression,
-}
-
-impl Rule {
-    pub fn code(self) -> &'static str {
-        self.info().meta.code
-    }
-
-    pub fn from_code(code: &str) -> Option<Rule> {
-        Rule::ALL.iter().copied().find(|r| r.code() == code)
-    }
-
-    /// `always`, `yes` or `opt-in`, for tables.
-    pub fn default_label(self) -> &'static str {
-        if self.is_always_on() {
-            "always"
-        } else if self.info().default {
-            "yes"
-        } else {
-            "opt-in"
-        }
-    }
-
-    /// Rules that cannot be turned off: a file that does not parse is never silently skipped.
-    pub fn is_always_on(self) -> bool {
-        self == Rule::SyntaxError
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn registry_is_in_code_order_and_unique() {
-        let codes: Vec<&str> = Rule::ALL.iter().map(|r| r.code()).collect();
-        let mut sorted = codes.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        assert_eq!(codes, sorted);
-        for rule in Rule::ALL {
-            assert!(!rule.info().summary().is_empty(), "{rule:?} has a summary");
-        }
-        assert_eq!(Rule::from_code("OBO101"), Some(Rule::UserClientAtLoadTime));
-    }
-}
+// Where the fixture harness found these before they had their own module.
+pub use crate::rule_info::{FixAvailability, RuleInfo};

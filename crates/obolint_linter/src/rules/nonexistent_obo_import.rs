@@ -1,12 +1,11 @@
 //! OBO205 nonexistent-obo-import.
 
+use crate::context::{Check, FileContext, Grain};
 use obolint_diagnostics::{Applicability, Diagnostic, Edit, Fix, Label};
 use obolint_macros::rule;
 use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
 use ruff_python_ast::{Alias, Expr, Stmt, StmtImportFrom};
 use ruff_text_size::Ranged;
-
-use crate::project::{FileIdx, Project};
 
 /// ## What it does
 /// Reports an OBO name imported from where no release provides it: `GenieAgent` from
@@ -52,70 +51,76 @@ const REAL_CREDENTIAL_MODULES: &[&str] = &[
     "databricks.sdk.credentials_provider",
 ];
 
-pub fn check(project: &Project<'_>, file: FileIdx, out: &mut Vec<Diagnostic>) {
-    let mut finder = Finder {
-        imports: Vec::new(),
-        guarded: 0,
-    };
-    finder.visit_body(project.model(file).body);
-    let id = project.file(file).id;
-    let info = &NonexistentOboImport::INFO;
-    for (import, alias, guarded) in finder.imports {
-        let Some(module) = import.module.as_ref().map(|m| m.as_str()) else {
-            continue;
+impl Check for NonexistentOboImport {
+    const GRAIN: Grain = Grain::File;
+
+    fn check_file(&self, ctx: &FileContext<'_, '_>) {
+        let (project, file) = (ctx.project, ctx.file);
+
+        let mut finder = Finder {
+            imports: Vec::new(),
+            guarded: 0,
         };
-        if import.level > 0 {
-            continue;
-        }
-        let name = alias.name.as_str();
-        let single = import.names.len() == 1;
-        let (problem, fix) = if name == "GenieAgent"
-            && (module == "databricks_openai" || module.starts_with("databricks_openai."))
-        {
-            (
-                format!("`{module}` has no `GenieAgent` (no release ever shipped one)"),
-                single.then(|| rewrite_module(import, "databricks_langchain")),
-            )
-        } else if name == "ModelServingUserCredentials"
-            && module.starts_with("databricks")
-            && !REAL_CREDENTIAL_MODULES.contains(&module)
-        {
-            (
-                format!("`{module}` has no `ModelServingUserCredentials`"),
-                single.then(|| rewrite_module(import, "databricks_ai_bridge")),
-            )
-        } else if name == "UserCredentials" && module == "databricks_ai_bridge" {
-            let replacement = match &alias.asname {
-                Some(_) => "ModelServingUserCredentials".to_string(),
-                None => "ModelServingUserCredentials as UserCredentials".to_string(),
+        finder.visit_body(project.model(file).body);
+        let id = project.file(file).id;
+        let info = &NonexistentOboImport::INFO;
+        for (import, alias, guarded) in finder.imports {
+            let Some(module) = import.module.as_ref().map(|m| m.as_str()) else {
+                continue;
             };
-            (
-                "`databricks_ai_bridge` has no `UserCredentials` (the class is `ModelServingUserCredentials`)".to_string(),
-                Some(Fix {
-                    message: "Import `ModelServingUserCredentials`".to_string(),
-                    applicability: Applicability::Safe,
-                    edits: vec![Edit { range: alias.name.range(), content: replacement }],
-                }),
-            )
-        } else {
-            continue;
-        };
-        let message = if guarded {
-            format!(
-                "{problem}, so its `except ImportError` fallback runs on every start and the agent may silently run as the deployer"
-            )
-        } else {
-            format!("{problem}, so this import fails on every start")
-        };
-        out.push(
-            Diagnostic::new(
-                info.meta,
-                info.severity,
-                message,
-                Label::new(id, alias.name.range(), "no release provides this here"),
-            )
-            .with_fix(fix),
-        );
+            if import.level > 0 {
+                continue;
+            }
+            let name = alias.name.as_str();
+            let single = import.names.len() == 1;
+            let (problem, fix) = if name == "GenieAgent"
+                && (module == "databricks_openai" || module.starts_with("databricks_openai."))
+            {
+                (
+                    format!("`{module}` has no `GenieAgent` (no release ever shipped one)"),
+                    single.then(|| rewrite_module(import, "databricks_langchain")),
+                )
+            } else if name == "ModelServingUserCredentials"
+                && module.starts_with("databricks")
+                && !REAL_CREDENTIAL_MODULES.contains(&module)
+            {
+                (
+                    format!("`{module}` has no `ModelServingUserCredentials`"),
+                    single.then(|| rewrite_module(import, "databricks_ai_bridge")),
+                )
+            } else if name == "UserCredentials" && module == "databricks_ai_bridge" {
+                let replacement = match &alias.asname {
+                    Some(_) => "ModelServingUserCredentials".to_string(),
+                    None => "ModelServingUserCredentials as UserCredentials".to_string(),
+                };
+                (
+                    "`databricks_ai_bridge` has no `UserCredentials` (the class is `ModelServingUserCredentials`)".to_string(),
+                    Some(Fix {
+                        message: "Import `ModelServingUserCredentials`".to_string(),
+                        applicability: Applicability::Safe,
+                        edits: vec![Edit { range: alias.name.range(), content: replacement }],
+                    }),
+                )
+            } else {
+                continue;
+            };
+            let message = if guarded {
+                format!(
+                    "{problem}, so its `except ImportError` fallback runs on every start and the agent may silently run as the deployer"
+                )
+            } else {
+                format!("{problem}, so this import fails on every start")
+            };
+            ctx.report(
+                Diagnostic::new(
+                    info.meta,
+                    info.severity,
+                    message,
+                    Label::new(id, alias.name.range(), "no release provides this here"),
+                )
+                .with_fix(fix),
+            );
+        }
     }
 }
 

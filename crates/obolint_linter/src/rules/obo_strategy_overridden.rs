@@ -1,13 +1,14 @@
 //! OBO105 obo-strategy-overridden.
 
+use crate::context::{Check, FileContext, Grain};
 use obolint_diagnostics::{Diagnostic, Label};
 use obolint_macros::rule;
 use obolint_python::known::KnownSymbol;
 use ruff_text_size::Ranged;
 
-use crate::dataflow::{ClientValue, Dataflow, StrategyKind};
-use crate::project::models::all_calls;
-use crate::project::{FileIdx, Project, Symbol};
+use crate::analysis::dataflow::{ClientValue, StrategyKind};
+use crate::project::Symbol;
+use crate::project::all_calls;
 
 /// ## What it does
 /// Reports `VectorSearchClient(credential_strategy=CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS, ...)`
@@ -50,49 +51,50 @@ const OVERRIDING: &[&str] = &[
     "service_principal_client_secret",
 ];
 
-pub fn check(
-    project: &Project<'_>,
-    dataflow: &Dataflow<'_, '_>,
-    file: FileIdx,
-    out: &mut Vec<Diagnostic>,
-) {
-    let id = project.file(file).id;
-    let info = &OboStrategyOverridden::INFO;
-    for (scope, call) in all_calls(project.model(file)) {
-        if dataflow.symbol(file, scope, &call.func)
-            != Symbol::Known(KnownSymbol::VectorSearchClient)
-        {
-            continue;
-        }
-        let Some(strategy) = call.arguments.find_keyword("credential_strategy") else {
-            continue;
-        };
-        if !matches!(
-            dataflow.eval(file, scope, &strategy.value),
-            ClientValue::Strategy {
-                kind: StrategyKind::VectorSearchEnum,
-                ..
+impl Check for OboStrategyOverridden {
+    const GRAIN: Grain = Grain::File;
+
+    fn check_file(&self, ctx: &FileContext<'_, '_>) {
+        let (project, dataflow, file) = (ctx.project, ctx.dataflow, ctx.file);
+
+        let id = project.file(file).id;
+        let info = &OboStrategyOverridden::INFO;
+        for (scope, call) in all_calls(project.model(file)) {
+            if dataflow.symbol(file, scope, &call.func)
+                != Symbol::Known(KnownSymbol::VectorSearchClient)
+            {
+                continue;
             }
-        ) {
-            continue;
-        }
-        // One diagnostic per call, at the first overriding keyword.
-        if let Some(keyword) = call.arguments.keywords.iter().find(|k| {
-            k.arg
-                .as_ref()
-                .is_some_and(|a| OVERRIDING.contains(&a.as_str()))
-        }) {
-            let name = keyword.arg.as_ref().map_or("", |a| a.as_str());
-            out.push(
-                Diagnostic::new(
-                    info.meta,
-                    info.severity,
-                    format!("`{name}` overrides the OBO `credential_strategy`: `VectorSearchClient` runs with it, not as the caller"),
-                    Label::new(id, keyword.range(), "wins over the OBO strategy"),
-                )
-                .with_secondary(Label::new(id, strategy.range(), "silently ignored"))
-                .with_help(format!("remove `{name}` so the client acts as the end user")),
-            );
+            let Some(strategy) = call.arguments.find_keyword("credential_strategy") else {
+                continue;
+            };
+            if !matches!(
+                dataflow.eval(file, scope, &strategy.value),
+                ClientValue::Strategy {
+                    kind: StrategyKind::VectorSearchEnum,
+                    ..
+                }
+            ) {
+                continue;
+            }
+            // One diagnostic per call, at the first overriding keyword.
+            if let Some(keyword) = call.arguments.keywords.iter().find(|k| {
+                k.arg
+                    .as_ref()
+                    .is_some_and(|a| OVERRIDING.contains(&a.as_str()))
+            }) {
+                let name = keyword.arg.as_ref().map_or("", |a| a.as_str());
+                ctx.report(
+                    Diagnostic::new(
+                        info.meta,
+                        info.severity,
+                        format!("`{name}` overrides the OBO `credential_strategy`: `VectorSearchClient` runs with it, not as the caller"),
+                        Label::new(id, keyword.range(), "wins over the OBO strategy"),
+                    )
+                    .with_secondary(Label::new(id, strategy.range(), "silently ignored"))
+                    .with_help(format!("remove `{name}` so the client acts as the end user")),
+                );
+            }
         }
     }
 }

@@ -1,15 +1,15 @@
 //! OBO204 obo-unsupported-resource.
 
+use crate::context::{Check, FileContext, Grain};
 use obolint_diagnostics::{Diagnostic, Label};
 use obolint_macros::rule;
 use obolint_python::known::{ClientTaker, KnownSymbol};
 use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
-use super::client_argument::{ClientArgument, client_argument};
-use crate::dataflow::Dataflow;
-use crate::project::models::all_calls;
-use crate::project::{FileIdx, Project, Symbol};
+use crate::analysis::client_argument::{ClientArgument, client_argument};
+use crate::project::Symbol;
+use crate::project::all_calls;
 
 /// ## What it does
 /// Reports a user client that reaches something Model Serving's on-behalf-of-user tokens cannot
@@ -66,60 +66,61 @@ const UNSUPPORTED_SERVICES: &[&str] = &[
 const HELP: &str =
     "reach the data through Genie or a managed MCP server with the user client instead";
 
-pub fn check(
-    project: &Project<'_>,
-    dataflow: &Dataflow<'_, '_>,
-    file: FileIdx,
-    out: &mut Vec<Diagnostic>,
-) {
-    let id = project.file(file).id;
-    let info = &OboUnsupportedResource::INFO;
-    for (scope, call) in all_calls(project.model(file)) {
-        if dataflow.symbol(file, scope, &call.func)
-            == Symbol::Known(KnownSymbol::ClientTaker(
-                ClientTaker::DatabricksFunctionClient,
-            ))
-        {
-            if let ClientArgument::Given(value) =
-                client_argument(project.model(file), scope, call, "client", Some(0))
-                && dataflow.eval(file, scope, value).is_definite_user()
+impl Check for OboUnsupportedResource {
+    const GRAIN: Grain = Grain::File;
+
+    fn check_file(&self, ctx: &FileContext<'_, '_>) {
+        let (project, dataflow, file) = (ctx.project, ctx.dataflow, ctx.file);
+
+        let id = project.file(file).id;
+        let info = &OboUnsupportedResource::INFO;
+        for (scope, call) in all_calls(project.model(file)) {
+            if dataflow.symbol(file, scope, &call.func)
+                == Symbol::Known(KnownSymbol::ClientTaker(
+                    ClientTaker::DatabricksFunctionClient,
+                ))
             {
-                out.push(
-                    Diagnostic::new(
-                        info.meta,
-                        info.severity,
-                        "Unity Catalog functions cannot run on behalf of the user in Model Serving",
-                        Label::new(
-                            id,
-                            call.func.range(),
-                            "`DatabricksFunctionClient` with a user client",
-                        ),
-                    )
-                    .with_help(HELP),
-                );
+                if let ClientArgument::Given(value) =
+                    client_argument(project.model(file), scope, call, "client", Some(0))
+                    && dataflow.eval(file, scope, value).is_definite_user()
+                {
+                    ctx.report(
+                        Diagnostic::new(
+                            info.meta,
+                            info.severity,
+                            "Unity Catalog functions cannot run on behalf of the user in Model Serving",
+                            Label::new(
+                                id,
+                                call.func.range(),
+                                "`DatabricksFunctionClient` with a user client",
+                            ),
+                        )
+                        .with_help(HELP),
+                    );
+                }
+                continue;
             }
-            continue;
-        }
-        // `w.tables.get(...)`: the service attribute right on a user client.
-        let mut expr = call.func.as_ref();
-        while let Expr::Attribute(attribute) = expr {
-            if UNSUPPORTED_SERVICES.contains(&attribute.attr.as_str())
-                && dataflow
-                    .eval(file, scope, &attribute.value)
-                    .is_definite_user()
-            {
-                out.push(
-                    Diagnostic::new(
-                        info.meta,
-                        info.severity,
-                        format!("`{}` cannot be reached on behalf of the user in Model Serving: no API scope grants it", attribute.attr),
-                        Label::new(id, attribute.range(), "a user client's service no scope covers"),
-                    )
-                    .with_help(HELP),
-                );
-                break;
+            // `w.tables.get(...)`: the service attribute right on a user client.
+            let mut expr = call.func.as_ref();
+            while let Expr::Attribute(attribute) = expr {
+                if UNSUPPORTED_SERVICES.contains(&attribute.attr.as_str())
+                    && dataflow
+                        .eval(file, scope, &attribute.value)
+                        .is_definite_user()
+                {
+                    ctx.report(
+                        Diagnostic::new(
+                            info.meta,
+                            info.severity,
+                            format!("`{}` cannot be reached on behalf of the user in Model Serving: no API scope grants it", attribute.attr),
+                            Label::new(id, attribute.range(), "a user client's service no scope covers"),
+                        )
+                        .with_help(HELP),
+                    );
+                    break;
+                }
+                expr = &attribute.value;
             }
-            expr = &attribute.value;
         }
     }
 }

@@ -1,11 +1,11 @@
 //! OBO502 requirement-too-old.
 
-use obolint_diagnostics::{Diagnostic, Label};
+use obolint_diagnostics::Label;
 use rustc_hash::FxHashMap;
 
-use crate::environment::{FeatureUse, RequirementSet, manifest_features};
-use crate::manifest::ProjectManifest;
-use crate::project::{FileIdx, Project};
+use crate::analysis::model_requirements::{FeatureUse, manifest_features};
+use crate::context::{Check, Grain, RuleContext};
+use crate::project::FileIdx;
 use crate::requirements::{Feature, Requirement, admits_feature};
 use obolint_macros::rule;
 
@@ -77,68 +77,66 @@ fn message(requirement: &str, features: &[Feature]) -> String {
     )
 }
 
-pub fn check(
-    project: &Project<'_>,
-    sets: &[RequirementSet],
-    manifests: &[ProjectManifest],
-    features_of: &dyn Fn(FileIdx) -> Vec<FeatureUse>,
-    out: &mut Vec<Diagnostic>,
-) {
-    let mut cache: FxHashMap<FileIdx, Vec<FeatureUse>> = FxHashMap::default();
-    let mut features_for = |entries: &[FileIdx]| -> Vec<Feature> {
-        let mut all = Vec::new();
-        for entry in entries {
-            let uses = cache.entry(*entry).or_insert_with(|| features_of(*entry));
-            all.extend(uses.iter().map(|u| u.feature));
+impl Check for RequirementTooOld {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        let (sets, manifests) = (ctx.requirement_sets, ctx.manifests);
+
+        let mut cache: FxHashMap<FileIdx, Vec<FeatureUse>> = FxHashMap::default();
+        let mut features_for = |entries: &[FileIdx]| -> Vec<Feature> {
+            let mut all = Vec::new();
+            for entry in entries {
+                let uses = cache
+                    .entry(*entry)
+                    .or_insert_with(|| ctx.model_features(*entry));
+                all.extend(uses.iter().map(|u| u.feature));
+            }
+            all
+        };
+        let every_model: Vec<FileIdx> = ctx.models.entries.clone();
+        for set in sets {
+            let features = features_for(set.models.as_deref().unwrap_or(&every_model));
+            if features.is_empty() {
+                continue;
+            }
+            for requirement in &set.requirements.requirements {
+                let old = too_old(requirement, &features);
+                if old.is_empty() {
+                    continue;
+                }
+                ctx.report(
+                    ctx.diagnostic(
+                        message(&requirement.text, &old),
+                        Label::new(set.file, requirement.range, "too old"),
+                    )
+                    .with_help("raise the lower bound (or the pin) to a version that has it"),
+                );
+            }
         }
-        all
-    };
-    let every_model: Vec<FileIdx> = project.models.entries.clone();
-    for set in sets {
-        let features = features_for(set.models.as_deref().unwrap_or(&every_model));
-        if features.is_empty() {
-            continue;
-        }
-        for requirement in &set.requirements.requirements {
-            let old = too_old(requirement, &features);
+        for manifest in manifests {
+            let Some((version, range)) = &manifest.manifest.mlflow_version else {
+                continue;
+            };
+            let mut features: Vec<Feature> = manifest_features(manifest)
+                .into_iter()
+                .map(|(f, _)| f)
+                .collect();
+            if let Some(entry) = manifest.entry {
+                features.extend(features_for(&[entry]));
+            }
+            let pinned = Requirement::parse(&format!("mlflow=={version}"), *range);
+            let old = too_old(&pinned, &features);
             if old.is_empty() {
                 continue;
             }
-            out.push(
-                Diagnostic::new(
-                    RequirementTooOld::INFO.meta,
-                    RequirementTooOld::INFO.severity,
-                    message(&requirement.text, &old),
-                    Label::new(set.file, requirement.range, "too old"),
+            ctx.report(
+                ctx.diagnostic(
+                    message(&format!("mlflow_version: {version}"), &old),
+                    Label::new(manifest.id, *range, "saved with this MLflow"),
                 )
-                .with_help("raise the lower bound (or the pin) to a version that has it"),
+                .with_help("log the model again with a newer MLflow"),
             );
         }
-    }
-    for manifest in manifests {
-        let Some((version, range)) = &manifest.manifest.mlflow_version else {
-            continue;
-        };
-        let mut features: Vec<Feature> = manifest_features(manifest)
-            .into_iter()
-            .map(|(f, _)| f)
-            .collect();
-        if let Some(entry) = manifest.entry {
-            features.extend(features_for(&[entry]));
-        }
-        let pinned = Requirement::parse(&format!("mlflow=={version}"), *range);
-        let old = too_old(&pinned, &features);
-        if old.is_empty() {
-            continue;
-        }
-        out.push(
-            Diagnostic::new(
-                RequirementTooOld::INFO.meta,
-                RequirementTooOld::INFO.severity,
-                message(&format!("mlflow_version: {version}"), &old),
-                Label::new(manifest.id, *range, "saved with this MLflow"),
-            )
-            .with_help("log the model again with a newer MLflow"),
-        );
     }
 }

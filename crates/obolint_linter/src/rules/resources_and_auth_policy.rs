@@ -1,11 +1,10 @@
 //! OBO302 resources-and-auth-policy.
 
-use obolint_diagnostics::{Diagnostic, Label};
+use obolint_diagnostics::Label;
 use obolint_python::known::LogFlavor;
 
-use super::logged::mlmodels;
-use crate::manifest::ProjectManifest;
-use crate::project::Project;
+use super::shared::policy::mlmodels;
+use crate::context::{Check, Grain, RuleContext};
 use obolint_macros::rule;
 
 /// ## What it does
@@ -45,52 +44,53 @@ use obolint_macros::rule;
 )]
 pub struct ResourcesAndAuthPolicy;
 
-pub fn check(project: &Project<'_>, manifests: &[ProjectManifest], out: &mut Vec<Diagnostic>) {
-    for call in &project.models.log_calls {
-        let declaration = &call.declaration;
-        let (Some(resources), Some(policy)) = (&declaration.resources, &declaration.auth_policy)
-        else {
-            continue;
-        };
-        // Forwarded parameters (`resources=resources, auth_policy=auth_policy` in a wrapper)
-        // may be `None`: only values read for sure count.
-        if resources.value.known().is_none() || policy.value.known().is_none() {
-            continue;
+impl Check for ResourcesAndAuthPolicy {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        let (project, manifests) = (ctx.project, ctx.manifests);
+
+        for call in &ctx.models.log_calls {
+            let declaration = &call.declaration;
+            let (Some(resources), Some(policy)) =
+                (&declaration.resources, &declaration.auth_policy)
+            else {
+                continue;
+            };
+            // Forwarded parameters (`resources=resources, auth_policy=auth_policy` in a wrapper)
+            // may be `None`: only values read for sure count.
+            if resources.value.known().is_none() || policy.value.known().is_none() {
+                continue;
+            }
+            let message = if call.flavor == LogFlavor::PyfuncSave {
+                "`resources=` and `auth_policy=` together: `save_model` writes both and `auth_policy` silently wins, so `resources` is ignored"
+            } else {
+                "`resources=` and `auth_policy=` together: MLflow raises `ValueError` at log time (only one may be given)"
+            };
+            ctx.report(
+                ctx.diagnostic(message,
+                    Label::new(project.file(resources.file).id, resources.name, "remove this"),
+                )
+                .with_secondary(Label::new(
+                    project.file(policy.file).id,
+                    policy.name,
+                    "system resources belong in `system_auth_policy=SystemAuthPolicy(resources=[...])`",
+                ))
+                .with_help("move the resources into `AuthPolicy(system_auth_policy=SystemAuthPolicy(resources=[...]))` and drop `resources=`"),
+            );
         }
-        let message = if call.flavor == LogFlavor::PyfuncSave {
-            "`resources=` and `auth_policy=` together: `save_model` writes both and `auth_policy` silently wins, so `resources` is ignored"
-        } else {
-            "`resources=` and `auth_policy=` together: MLflow raises `ValueError` at log time (only one may be given)"
-        };
-        out.push(
-            Diagnostic::new(
-                ResourcesAndAuthPolicy::INFO.meta,
-                ResourcesAndAuthPolicy::INFO.severity,
-                message,
-                Label::new(project.file(resources.file).id, resources.name, "remove this"),
-            )
-            .with_secondary(Label::new(
-                project.file(policy.file).id,
-                policy.name,
-                "system resources belong in `system_auth_policy=SystemAuthPolicy(resources=[...])`",
-            ))
-            .with_help("move the resources into `AuthPolicy(system_auth_policy=SystemAuthPolicy(resources=[...]))` and drop `resources=`"),
-        );
-    }
-    for manifest in mlmodels(manifests) {
-        let (Some(resources), Some(policy)) =
-            (&manifest.manifest.resources, &manifest.manifest.auth_policy)
-        else {
-            continue;
-        };
-        out.push(
-            Diagnostic::new(
-                ResourcesAndAuthPolicy::INFO.meta,
-                ResourcesAndAuthPolicy::INFO.severity,
-                "this `MLmodel` has both `resources:` and `auth_policy:`: `auth_policy` silently wins and `resources` is ignored",
-                Label::new(manifest.id, resources.key, "ignored"),
-            )
-            .with_secondary(Label::new(manifest.id, policy.key, "this one is used")),
-        );
+        for manifest in mlmodels(manifests) {
+            let (Some(resources), Some(policy)) =
+                (&manifest.manifest.resources, &manifest.manifest.auth_policy)
+            else {
+                continue;
+            };
+            ctx.report(
+                ctx.diagnostic("this `MLmodel` has both `resources:` and `auth_policy:`: `auth_policy` silently wins and `resources` is ignored",
+                    Label::new(manifest.id, resources.key, "ignored"),
+                )
+                .with_secondary(Label::new(manifest.id, policy.key, "this one is used")),
+            );
+        }
     }
 }

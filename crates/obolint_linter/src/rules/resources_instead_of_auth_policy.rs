@@ -1,15 +1,17 @@
 //! OBO301 resources-instead-of-auth-policy.
 
-use obolint_diagnostics::{Applicability, Diagnostic, Edit, Fix, Label};
+use obolint_diagnostics::{Applicability, Edit, Fix, Label};
 use ruff_text_size::TextRange;
 
-use super::logged::{
-    PolicyFixer, is_obo_model, manifest_is_obo, mlmodels, python_list, user_client_label,
+use super::shared::policy::{
+    import_policy_classes, is_obo_model, manifest_is_obo, mlmodels, python_list,
+    required_scope_names, user_client_label,
 };
 use super::user_resource_in_system_policy::only_as_user;
-use crate::manifest::ProjectManifest;
-use crate::project::declaration::{Keyword, Resolved, Resource, Resources};
-use crate::project::{FileIdx, LogCall, Project};
+use crate::analysis::declaration::{Keyword, Resolved, Resource, Resources};
+use crate::analysis::models::LogCall;
+use crate::context::{Check, Grain, RuleContext};
+use crate::project::FileIdx;
 use obolint_macros::rule;
 
 /// ## What it does
@@ -71,61 +73,58 @@ pub struct ResourcesInsteadOfAuthPolicy;
 const MESSAGE: &str = "this model acts as its users but is logged with `resources=` and no `auth_policy=`: the user's token gets no API scopes";
 const HELP: &str = "declare `auth_policy=AuthPolicy(system_auth_policy=SystemAuthPolicy(resources=[...]), user_auth_policy=UserAuthPolicy(api_scopes=[...]))` instead";
 
-pub fn check(
-    project: &Project<'_>,
-    manifests: &[ProjectManifest],
-    fixer: &PolicyFixer<'_, '_>,
-    out: &mut Vec<Diagnostic>,
-) {
-    for call in &project.models.log_calls {
-        let declaration = &call.declaration;
-        let Some(resources) = &declaration.resources else {
-            continue;
-        };
-        if declaration.auth_policy.is_some() || declaration.opaque_kwargs {
-            continue;
+impl Check for ResourcesInsteadOfAuthPolicy {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        let (project, manifests) = (ctx.project, ctx.manifests);
+
+        for call in &ctx.models.log_calls {
+            let declaration = &call.declaration;
+            let Some(resources) = &declaration.resources else {
+                continue;
+            };
+            if declaration.auth_policy.is_some() || declaration.opaque_kwargs {
+                continue;
+            }
+            let Some(entry) = call.entry else { continue };
+            if !is_obo_model(ctx, entry) {
+                continue;
+            }
+            let mut diagnostic = ctx
+                .diagnostic(
+                    MESSAGE,
+                    Label::new(
+                        project.file(resources.file).id,
+                        resources.name,
+                        "system resources only: no user scopes",
+                    ),
+                )
+                .with_help(HELP);
+            if let Some(label) = user_client_label(ctx, entry) {
+                diagnostic = diagnostic.with_secondary(label);
+            }
+            diagnostic = diagnostic.with_fix(rewrite_fix(call, resources, entry, ctx));
+            ctx.report(diagnostic);
         }
-        let Some(entry) = call.entry else { continue };
-        if !is_obo_model(project, entry) {
-            continue;
+        for manifest in mlmodels(manifests) {
+            let (Some(resources), None) =
+                (&manifest.manifest.resources, &manifest.manifest.auth_policy)
+            else {
+                continue;
+            };
+            if !manifest_is_obo(ctx, manifest) {
+                continue;
+            }
+            let mut diagnostic = ctx.diagnostic("this model acts as its users but its `MLmodel` has `resources:` and no `auth_policy:`: the user's token gets no API scopes",
+                Label::new(manifest.id, resources.key, "system resources only: no user scopes"),
+            )
+            .with_help("log the model again with `auth_policy=AuthPolicy(...)` instead of `resources=`");
+            if let Some(label) = manifest.entry.and_then(|e| user_client_label(ctx, e)) {
+                diagnostic = diagnostic.with_secondary(label);
+            }
+            ctx.report(diagnostic);
         }
-        let mut diagnostic = Diagnostic::new(
-            ResourcesInsteadOfAuthPolicy::INFO.meta,
-            ResourcesInsteadOfAuthPolicy::INFO.severity,
-            MESSAGE,
-            Label::new(
-                project.file(resources.file).id,
-                resources.name,
-                "system resources only: no user scopes",
-            ),
-        )
-        .with_help(HELP);
-        if let Some(label) = user_client_label(project, entry) {
-            diagnostic = diagnostic.with_secondary(label);
-        }
-        diagnostic = diagnostic.with_fix(rewrite_fix(call, resources, entry, fixer));
-        out.push(diagnostic);
-    }
-    for manifest in mlmodels(manifests) {
-        let (Some(resources), None) =
-            (&manifest.manifest.resources, &manifest.manifest.auth_policy)
-        else {
-            continue;
-        };
-        if !manifest_is_obo(project, manifest) {
-            continue;
-        }
-        let mut diagnostic = Diagnostic::new(
-            ResourcesInsteadOfAuthPolicy::INFO.meta,
-            ResourcesInsteadOfAuthPolicy::INFO.severity,
-            "this model acts as its users but its `MLmodel` has `resources:` and no `auth_policy:`: the user's token gets no API scopes",
-            Label::new(manifest.id, resources.key, "system resources only: no user scopes"),
-        )
-        .with_help("log the model again with `auth_policy=AuthPolicy(...)` instead of `resources=`");
-        if let Some(label) = manifest.entry.and_then(|e| user_client_label(project, e)) {
-            diagnostic = diagnostic.with_secondary(label);
-        }
-        out.push(diagnostic);
     }
 }
 
@@ -134,7 +133,7 @@ fn rewrite_fix(
     call: &LogCall,
     resources: &Keyword<Resources>,
     entry: FileIdx,
-    fixer: &PolicyFixer<'_, '_>,
+    ctx: &RuleContext<'_, '_>,
 ) -> Option<Fix> {
     if resources.file != call.file {
         return None;
@@ -142,8 +141,8 @@ fn rewrite_fix(
     let Resolved::Known(Resources::List(items)) = &resources.value else {
         return None;
     };
-    let scopes = fixer.scope_names(entry)?;
-    let text = fixer.text(call.file);
+    let scopes = required_scope_names(ctx, entry)?;
+    let text = ctx.text(call.file);
     // A keyword argument, not a key of a `**{...}` dict (rewritten by hand).
     if text.get(usize::from(resources.name.start())..usize::from(resources.name.end()))
         != Some("resources")
@@ -157,7 +156,7 @@ fn rewrite_fix(
         resources.range.end(),
     );
     let value_text = text[value_range].trim();
-    let uses = (fixer.uses)(entry);
+    let uses = ctx.model_uses(entry);
     let kept: Vec<&Resource> = items
         .iter()
         .filter(|r| {
@@ -181,7 +180,7 @@ fn rewrite_fix(
     } else {
         &["AuthPolicy", "UserAuthPolicy"]
     };
-    let (names, mut edits) = fixer.imports(call, members)?;
+    let (names, mut edits) = import_policy_classes(ctx, call, members)?;
     let policy = match (system_list, names.as_slice()) {
         (Some(list), [auth, system, user]) => format!(
             "auth_policy={auth}(system_auth_policy={system}(resources={list}), user_auth_policy={user}(api_scopes={}))",

@@ -1,10 +1,10 @@
 //! OBO900 syntax-error.
 
-use obolint_diagnostics::{Diagnostic, FileId, Label};
-use obolint_python::SyntaxError as ParseError;
-use ruff_text_size::TextRange;
-
+use obolint_diagnostics::Label;
 use obolint_macros::rule;
+
+use crate::context::{Check, Grain, RuleContext};
+use crate::load::LoadErrorKind;
 
 /// ## What it does
 /// Reports a Python file, a notebook cell or a manifest that cannot be parsed, once per file (once
@@ -38,45 +38,31 @@ use obolint_macros::rule;
 )]
 pub struct SyntaxError;
 
-pub fn from_parse_error(file: FileId, error: &ParseError) -> Diagnostic {
-    let message = match error.cell {
-        Some(cell) => format!("syntax error in cell {}: {}", cell + 1, error.message),
-        None => format!("syntax error: {}", error.message),
-    };
-    Diagnostic::new(
-        SyntaxError::INFO.meta,
-        SyntaxError::INFO.severity,
-        message,
-        Label::new(file, error.range, "here"),
-    )
-}
+impl Check for SyntaxError {
+    const GRAIN: Grain = Grain::Project;
 
-/// A file that could not be read or decoded.
-pub fn unreadable(file: FileId, range: TextRange, reason: &str) -> Diagnostic {
-    Diagnostic::new(
-        SyntaxError::INFO.meta,
-        SyntaxError::INFO.severity,
-        format!("cannot read this file: {reason}"),
-        Label::new(file, range, "not checked"),
-    )
-}
-
-/// A notebook whose JSON cannot be read.
-pub fn broken_notebook(file: FileId, range: TextRange, reason: &str) -> Diagnostic {
-    Diagnostic::new(
-        SyntaxError::INFO.meta,
-        SyntaxError::INFO.severity,
-        format!("cannot read this notebook: {reason}"),
-        Label::new(file, range, "not checked"),
-    )
-}
-
-/// A manifest whose YAML does not parse.
-pub fn broken_yaml(file: FileId, range: TextRange, reason: &str) -> Diagnostic {
-    Diagnostic::new(
-        SyntaxError::INFO.meta,
-        SyntaxError::INFO.severity,
-        format!("this YAML does not parse: {reason}"),
-        Label::new(file, range, "here"),
-    )
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        for error in ctx.load_errors {
+            let (message, label) = match &error.kind {
+                LoadErrorKind::Syntax { message, cell } => (
+                    match cell {
+                        Some(cell) => format!("syntax error in cell {}: {message}", cell + 1),
+                        None => format!("syntax error: {message}"),
+                    },
+                    "here",
+                ),
+                LoadErrorKind::Unreadable(reason) => {
+                    (format!("cannot read this file: {reason}"), "not checked")
+                }
+                LoadErrorKind::BrokenNotebook(reason) => (
+                    format!("cannot read this notebook: {reason}"),
+                    "not checked",
+                ),
+                LoadErrorKind::BrokenYaml(reason) => {
+                    (format!("this YAML does not parse: {reason}"), "here")
+                }
+            };
+            ctx.report(ctx.diagnostic(message, Label::new(error.file, error.range, label)));
+        }
+    }
 }

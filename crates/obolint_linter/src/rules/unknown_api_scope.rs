@@ -1,8 +1,9 @@
 //! OBO403 unknown-api-scope.
 
-use obolint_diagnostics::{Applicability, Diagnostic, Fix, Label};
+use obolint_diagnostics::{Applicability, Fix, Label};
 
-use super::declared::{ScopeContext, rename_edit};
+use crate::analysis::declared_lists::rename_edit;
+use crate::context::{Check, Grain, RuleContext};
 use crate::scope_table::ScopeLookup;
 use obolint_macros::rule;
 
@@ -42,40 +43,42 @@ use obolint_macros::rule;
 )]
 pub struct UnknownApiScope;
 
-pub fn check(context: &ScopeContext<'_>, out: &mut Vec<Diagnostic>) {
-    for list in &context.lists {
-        for scope in &list.scopes {
-            let message = match context.table.lookup(&scope.value) {
-                ScopeLookup::Known(_) => continue,
-                ScopeLookup::AppsOnly => format!(
-                    "`{}` is a Databricks Apps scope: Model Serving rejects it",
-                    scope.value
-                ),
-                ScopeLookup::Unknown => format!("`{}` is not a known API scope", scope.value),
-            };
-            let nearest = context.table.nearest_known(&scope.value);
-            let fix = nearest.map(|name| Fix {
-                message: format!("Replace with `{name}`"),
-                applicability: Applicability::Safe,
-                edits: vec![rename_edit(scope, name)],
-            });
-            let help = match nearest {
-                Some(name) => format!("did you mean `{name}`?"),
-                None => {
-                    "use a scope from `docs/scopes.md`, or add an accepted name to `extra-scopes`"
-                        .to_string()
-                }
-            };
-            out.push(
-                Diagnostic::new(
-                    UnknownApiScope::INFO.meta,
-                    UnknownApiScope::INFO.severity,
-                    message,
-                    Label::new(scope.file, scope.range, "unknown scope"),
-                )
-                .with_help(help)
-                .with_fix(fix),
-            );
+impl Check for UnknownApiScope {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        for list in ctx.declared_lists() {
+            for scope in &list.scopes {
+                let message = match ctx.table.lookup(&scope.value) {
+                    ScopeLookup::Known(_) => continue,
+                    ScopeLookup::AppsOnly => format!(
+                        "`{}` is a Databricks Apps scope: Model Serving rejects it",
+                        scope.value
+                    ),
+                    ScopeLookup::Unknown => format!("`{}` is not a known API scope", scope.value),
+                };
+                let nearest = ctx.table.nearest_known(&scope.value);
+                let fix = nearest.map(|name| Fix {
+                    message: format!("Replace with `{name}`"),
+                    applicability: Applicability::Safe,
+                    edits: vec![rename_edit(scope, name)],
+                });
+                let help = match nearest {
+                    Some(name) => format!("did you mean `{name}`?"),
+                    None => {
+                        "use a scope from `docs/scopes.md`, or add an accepted name to `extra-scopes`"
+                            .to_string()
+                    }
+                };
+                ctx.report(
+                    ctx.diagnostic(
+                        message,
+                        Label::new(scope.file, scope.range, "unknown scope"),
+                    )
+                    .with_help(help)
+                    .with_fix(fix),
+                );
+            }
         }
     }
 }

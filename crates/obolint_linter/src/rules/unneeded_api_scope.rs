@@ -1,12 +1,10 @@
 //! OBO402 unneeded-api-scope.
 
-use obolint_diagnostics::{Applicability, Diagnostic, Fix, Label};
-
-use super::declared::{ScopeContext, duplicates, remove_edit};
-use super::user_scopes_without_user_client::builds_no_user_client;
-use crate::project::Project;
-use crate::project::scopes::families_of_name;
+use obolint_diagnostics::{Applicability, Fix, Label};
 use obolint_macros::rule;
+
+use crate::analysis::declared_lists::remove_edit;
+use crate::context::{Check, Grain, RuleContext};
 
 /// ## What it does
 /// Reports a declared, known API scope that no use of the caller's client in the model's code
@@ -47,50 +45,33 @@ use obolint_macros::rule;
 )]
 pub struct UnneededApiScope;
 
-pub fn check(project: &Project<'_>, context: &ScopeContext<'_>, out: &mut Vec<Diagnostic>) {
-    for list in &context.lists {
-        let (Some(entry), Some(model)) = (list.entry, context.model(list)) else {
-            continue;
-        };
-        if !model.is_fully_known() || builds_no_user_client(project, entry) {
-            continue;
-        }
-        let duplicated: Vec<usize> = duplicates(context.table, list, Some(model))
-            .into_iter()
-            .map(|(later, _)| later)
-            .collect();
-        for (index, scope) in list.scopes.iter().enumerate() {
-            if duplicated.contains(&index) {
-                continue;
-            }
-            let Some(families) = families_of_name(context.table, &scope.value) else {
+impl Check for UnneededApiScope {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        for list in ctx.declared_lists() {
+            let Some(verdict) = ctx.verdict(list) else {
                 continue;
             };
-            if families.is_empty()
-                || model.needs_any(&families)
-                || families.iter().any(|f| model.reached_otherwise.contains(f))
-                || (model.reaches_genie && context.table.is_tolerated_with_genie(&scope.value))
-            {
-                continue;
+            for index in verdict.unneeded {
+                let scope = &list.scopes[index];
+                let fix = remove_edit(list, index).map(|edit| Fix {
+                    message: format!("Remove `{}`", scope.value),
+                    applicability: Applicability::Unsafe,
+                    edits: vec![edit],
+                });
+                ctx.report(
+                    ctx.diagnostic(
+                        format!(
+                            "`{}` is declared but nothing in the model's code uses it as the user",
+                            scope.value
+                        ),
+                        Label::new(scope.file, scope.range, "not needed"),
+                    )
+                    .with_help("remove it: every scope widens what the agent can do as each user")
+                    .with_fix(fix),
+                );
             }
-            let fix = remove_edit(list, index).map(|edit| Fix {
-                message: format!("Remove `{}`", scope.value),
-                applicability: Applicability::Unsafe,
-                edits: vec![edit],
-            });
-            out.push(
-                Diagnostic::new(
-                    UnneededApiScope::INFO.meta,
-                    UnneededApiScope::INFO.severity,
-                    format!(
-                        "`{}` is declared but nothing in the model's code uses it as the user",
-                        scope.value
-                    ),
-                    Label::new(scope.file, scope.range, "not needed"),
-                )
-                .with_help("remove it: every scope widens what the agent can do as each user")
-                .with_fix(fix),
-            );
         }
     }
 }

@@ -7,8 +7,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use obolint_python::semantic::statements::child_bodies;
 
-use crate::config::{CATALOG_CODES, RuleSettings};
-use crate::rules::Rule;
+use crate::context::{Check, Grain};
 use crate::suppression::{Directive, SuppressedCode};
 
 /// ## What it does
@@ -43,6 +42,12 @@ use crate::suppression::{Directive, SuppressedCode};
 )]
 pub struct UnusedSuppression;
 
+/// Its findings depend on every other rule's, after configuration: the report stage
+/// (`check/report.rs`) calls [`apply`] once the others have run, so the registry runs nothing here.
+impl Check for UnusedSuppression {
+    const GRAIN: Grain = Grain::Project;
+}
+
 /// Drops the findings a suppression covers; returns OBO901 findings for what suppressed nothing.
 pub fn apply(
     file: FileId,
@@ -51,7 +56,7 @@ pub fn apply(
     body: &[Stmt],
     directives: &[Directive],
     diagnostics: &mut Vec<Diagnostic>,
-    settings: &RuleSettings,
+    rule_enabled: &dyn Fn(&str) -> Option<bool>,
 ) -> Vec<Diagnostic> {
     let mut used: Vec<(usize, String)> = Vec::new();
     diagnostics.retain(|d| {
@@ -76,7 +81,7 @@ pub fn apply(
             None => true,
         }
     });
-    if !settings.is_enabled(Rule::UnusedSuppression) {
+    if rule_enabled(UnusedSuppression::INFO.meta.code) != Some(true) {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -97,10 +102,10 @@ pub fn apply(
             if used.iter().any(|(j, c)| *j == i && *c == code.code) {
                 continue;
             }
-            let known = CATALOG_CODES.contains(&code.code.as_str());
-            let message = if !known {
+            let enabled = rule_enabled(&code.code);
+            let message = if enabled.is_none() {
                 format!("`{}` is not an obolint rule code", code.code)
-            } else if Rule::from_code(&code.code).is_some_and(|r| !settings.is_enabled(r)) {
+            } else if enabled == Some(false) {
                 format!(
                     "suppression of `{}` does nothing: the rule is not enabled",
                     code.code
@@ -108,7 +113,11 @@ pub fn apply(
             } else {
                 format!("suppression of `{}` suppressed nothing", code.code)
             };
-            let label = if known { "unused" } else { "unknown code" };
+            let label = if enabled.is_some() {
+                "unused"
+            } else {
+                "unknown code"
+            };
             out.push(
                 Diagnostic::new(
                     UnusedSuppression::INFO.meta,

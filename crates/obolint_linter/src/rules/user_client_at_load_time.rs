@@ -6,8 +6,9 @@ use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 
-use crate::dataflow::{Dataflow, Origin};
-use crate::project::time::{LoadRoot, LoadRootKind, called_function};
+use crate::analysis::call_time::{LoadRoot, LoadRootKind, TimeModel, called_function};
+use crate::analysis::dataflow::{Dataflow, Origin};
+use crate::context::{Check, Grain, RuleContext};
 use crate::project::{FnRef, Project};
 use obolint_macros::rule;
 
@@ -60,31 +61,39 @@ use obolint_macros::rule;
 )]
 pub struct UserClientAtLoadTime;
 
-pub fn check(project: &Project<'_>, dataflow: &Dataflow<'_, '_>, out: &mut Vec<Diagnostic>) {
-    let builders = Builders {
-        project,
-        dataflow,
-        memo: RefCell::default(),
-    };
-    for root in &project.time.load_roots {
-        let model = project.model(root.file);
-        for call in &model.scope(root.scope).calls {
-            let direct = dataflow
-                .construction(root.file, root.scope, call)
-                .filter(|v| v.is_possible_user());
-            if direct.is_some() {
-                out.push(diagnostic(project, root, call, None));
-                continue;
-            }
-            let Some(callee) = called_function(project, root.file, root.scope, &call.func) else {
-                continue;
-            };
-            // A call into another root (`AGENT = Agent()` running `__init__`) is reported there.
-            if project.time.root_functions.contains(&callee) {
-                continue;
-            }
-            if let Some(site) = builders.user_client_built_by(callee) {
-                out.push(diagnostic(project, root, call, Some(site)));
+impl Check for UserClientAtLoadTime {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        let (project, dataflow) = (ctx.project, ctx.dataflow);
+
+        let builders = Builders {
+            project,
+            dataflow,
+            time: ctx.time,
+            memo: RefCell::default(),
+        };
+        for root in &ctx.time.load_roots {
+            let model = project.model(root.file);
+            for call in &model.scope(root.scope).calls {
+                let direct = dataflow
+                    .construction(root.file, root.scope, call)
+                    .filter(|v| v.is_possible_user());
+                if direct.is_some() {
+                    ctx.report(diagnostic(project, root, call, None));
+                    continue;
+                }
+                let Some(callee) = called_function(project, root.file, root.scope, &call.func)
+                else {
+                    continue;
+                };
+                // A call into another root (`AGENT = Agent()` running `__init__`) is reported there.
+                if ctx.time.root_functions.contains(&callee) {
+                    continue;
+                }
+                if let Some(site) = builders.user_client_built_by(callee) {
+                    ctx.report(diagnostic(project, root, call, Some(site)));
+                }
             }
         }
     }
@@ -94,6 +103,7 @@ pub fn check(project: &Project<'_>, dataflow: &Dataflow<'_, '_>, out: &mut Vec<D
 struct Builders<'p, 'a, 'd> {
     project: &'p Project<'a>,
     dataflow: &'d Dataflow<'p, 'a>,
+    time: &'p TimeModel,
     memo: RefCell<FxHashMap<FnRef, Option<Origin>>>,
 }
 
@@ -118,7 +128,7 @@ impl Builders<'_, '_, '_> {
                 break;
             }
             if let Some(callee) = called_function(self.project, function.file, scope, &call.func)
-                && !self.project.time.root_functions.contains(&callee)
+                && !self.time.root_functions.contains(&callee)
                 && let Some(site) = self.user_client_built_by(callee)
             {
                 found = Some(site);

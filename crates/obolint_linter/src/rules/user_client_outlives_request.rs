@@ -1,5 +1,6 @@
 //! OBO102 user-client-outlives-request.
 
+use crate::context::{Check, Grain, RuleContext};
 use obolint_diagnostics::{Diagnostic, Label};
 use obolint_macros::rule;
 use obolint_python::known::KnownSymbol;
@@ -8,8 +9,8 @@ use obolint_python::semantic::{ModuleModel, Resolution, ScopeId};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::dataflow::Dataflow;
-use crate::project::time::CallTime;
+use crate::analysis::call_time::CallTime;
+use crate::analysis::dataflow::Dataflow;
 use crate::project::{FileIdx, FnRef, Project, Symbol};
 
 /// ## What it does
@@ -68,110 +69,120 @@ const CONTAINER_METHODS: &[&str] = &[
     "update",
 ];
 
-pub fn check(project: &Project<'_>, dataflow: &Dataflow<'_, '_>, out: &mut Vec<Diagnostic>) {
-    for file in project.file_indices() {
-        let model = project.model(file);
-        let id = project.file(file).id;
-        let mut report = |range: TextRange, message: String, label: &str| {
-            let info = &UserClientOutlivesRequest::INFO;
-            out.push(
-                Diagnostic::new(
-                    info.meta,
-                    info.severity,
-                    message,
-                    Label::new(id, range, label),
-                )
-                .with_help(HELP),
-            );
-        };
-        for func in model.function_ids() {
-            let info = model.function(func);
-            // Cached functions: whatever they build is kept for every later caller.
-            let cached = info.def.decorator_list.iter().any(|d| {
-                let callee = match &d.expression {
-                    Expr::Call(call) => call.func.as_ref(),
-                    other => other,
-                };
-                project.symbol(file, info.parent_scope, callee)
-                    == Symbol::Known(KnownSymbol::CacheDecorator)
-            });
-            if cached {
-                for call in &model.scope(info.scope).calls {
-                    if dataflow
-                        .construction(file, info.scope, call)
-                        .is_some_and(|v| v.is_possible_user())
-                    {
-                        report(
-                            call.func.range(),
-                            format!(
-                                "user client built in cached function `{}`: the first caller's identity is kept for everyone",
-                                info.name
-                            ),
-                            "cached across requests",
-                        );
-                    }
-                }
-            }
-            if project.time.time_of(FnRef { file, func }) != CallTime::Request {
-                continue;
-            }
-            // `self` outlives the request when it is the served model (an agent class); a helper
-            // object built inside the request dies with it.
-            let receiver = info
-                .class
-                .filter(|&class| {
-                    project
-                        .agent_interface(crate::project::ClassRef { file, class })
-                        .is_some()
-                })
-                .and(info.receiver);
-            let mut stores = Vec::new();
-            collect_stores(&info.def.body, &mut stores);
-            for store in stores {
-                match store {
-                    Store::Assign { target, value } => {
-                        if !outlives(project, dataflow, file, info.scope, value) {
-                            continue;
-                        }
-                        if let Some((what, label)) =
-                            lasting_target(project, model, file, info.scope, receiver, target)
+impl Check for UserClientOutlivesRequest {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        let (project, dataflow) = (ctx.project, ctx.dataflow);
+
+        for file in project.file_indices() {
+            let model = project.model(file);
+            let id = project.file(file).id;
+            let report = |range: TextRange, message: String, label: &str| {
+                let info = &UserClientOutlivesRequest::INFO;
+                ctx.report(
+                    Diagnostic::new(
+                        info.meta,
+                        info.severity,
+                        message,
+                        Label::new(id, range, label),
+                    )
+                    .with_help(HELP),
+                );
+            };
+            for func in model.function_ids() {
+                let info = model.function(func);
+                // Cached functions: whatever they build is kept for every later caller.
+                let cached = info.def.decorator_list.iter().any(|d| {
+                    let callee = match &d.expression {
+                        Expr::Call(call) => call.func.as_ref(),
+                        other => other,
+                    };
+                    project.symbol(file, info.parent_scope, callee)
+                        == Symbol::Known(KnownSymbol::CacheDecorator)
+                });
+                if cached {
+                    for call in &model.scope(info.scope).calls {
+                        if dataflow
+                            .construction(file, info.scope, call)
+                            .is_some_and(|v| v.is_possible_user())
                         {
                             report(
-                                target.range(),
-                                format!("user client stored {what}, where it outlives the request"),
-                                label,
-                            );
-                        }
-                    }
-                    Store::Call {
-                        container,
-                        method,
-                        value,
-                        call,
-                    } => {
-                        if CONTAINER_METHODS.contains(&method)
-                            && let Some((what, label)) =
-                                lasting_container(model, info.scope, container)
-                            && outlives(project, dataflow, file, info.scope, value)
-                        {
-                            report(
-                                call,
-                                format!("user client stored {what}, where it outlives the request"),
-                                label,
+                                call.func.range(),
+                                format!(
+                                    "user client built in cached function `{}`: the first caller's identity is kept for everyone",
+                                    info.name
+                                ),
+                                "cached across requests",
                             );
                         }
                     }
                 }
+                if ctx.time.time_of(FnRef { file, func }) != CallTime::Request {
+                    continue;
+                }
+                // `self` outlives the request when it is the served model (an agent class); a helper
+                // object built inside the request dies with it.
+                let receiver = info
+                    .class
+                    .filter(|&class| {
+                        project
+                            .agent_interface(crate::project::ClassRef { file, class })
+                            .is_some()
+                    })
+                    .and(info.receiver);
+                let mut stores = Vec::new();
+                collect_stores(&info.def.body, &mut stores);
+                for store in stores {
+                    match store {
+                        Store::Assign { target, value } => {
+                            if !outlives(project, dataflow, file, info.scope, value) {
+                                continue;
+                            }
+                            if let Some((what, label)) =
+                                lasting_target(project, model, file, info.scope, receiver, target)
+                            {
+                                report(
+                                    target.range(),
+                                    format!(
+                                        "user client stored {what}, where it outlives the request"
+                                    ),
+                                    label,
+                                );
+                            }
+                        }
+                        Store::Call {
+                            container,
+                            method,
+                            value,
+                            call,
+                        } => {
+                            if CONTAINER_METHODS.contains(&method)
+                                && let Some((what, label)) =
+                                    lasting_container(model, info.scope, container)
+                                && outlives(project, dataflow, file, info.scope, value)
+                            {
+                                report(
+                                    call,
+                                    format!(
+                                        "user client stored {what}, where it outlives the request"
+                                    ),
+                                    label,
+                                );
+                            }
+                        }
+                    }
+                }
             }
-        }
-        // Process-wide setters, wherever they are called.
-        for (scope, call) in crate::project::models::all_calls(model) {
-            if dataflow.symbol(file, scope, &call.func)
-                == Symbol::Known(KnownSymbol::GlobalClientSetter)
-                && let Some(arg) = call.arguments.args.first()
-                && outlives(project, dataflow, file, scope, arg)
-            {
-                report(call.range(), "user client set process-wide: every later request uses the first caller's identity".to_string(), "process-wide setter");
+            // Process-wide setters, wherever they are called.
+            for (scope, call) in crate::project::all_calls(model) {
+                if dataflow.symbol(file, scope, &call.func)
+                    == Symbol::Known(KnownSymbol::GlobalClientSetter)
+                    && let Some(arg) = call.arguments.args.first()
+                    && outlives(project, dataflow, file, scope, arg)
+                {
+                    report(call.range(), "user client set process-wide: every later request uses the first caller's identity".to_string(), "process-wide setter");
+                }
             }
         }
     }

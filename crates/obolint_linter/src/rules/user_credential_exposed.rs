@@ -1,5 +1,6 @@
 //! OBO106 user-credential-exposed.
 
+use crate::context::{Check, FileContext, Grain};
 use obolint_diagnostics::{Diagnostic, Label};
 use obolint_macros::rule;
 use obolint_python::semantic::statements::flat_statements;
@@ -8,7 +9,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::dataflow::{ClientValue, Dataflow};
+use crate::analysis::dataflow::{ClientValue, Dataflow};
 use crate::project::{FileIdx, FnRef, Project, Symbol};
 
 /// ## What it does
@@ -63,102 +64,103 @@ const LOG_METHODS: &[&str] = &[
     "log",
 ];
 
-pub fn check(
-    project: &Project<'_>,
-    dataflow: &Dataflow<'_, '_>,
-    file: FileIdx,
-    out: &mut Vec<Diagnostic>,
-) {
-    let model = project.model(file);
-    let id = project.file(file).id;
-    let finder = Credentials {
-        project,
-        dataflow,
-        file,
-    };
-    let mut report = |range: TextRange, sink: &str, source: Option<TextRange>| {
-        let info = &UserCredentialExposed::INFO;
-        let mut d = Diagnostic::new(
-            info.meta,
-            info.severity,
-            format!("the caller's credentials are {sink}"),
-            Label::new(id, range, "exposes the end user's token"),
-        )
-        .with_help("pass the user client to the library that needs it instead of its token");
-        if let Some(source) = source {
-            d = d.with_secondary(Label::new(id, source, "the caller's credentials"));
-        }
-        out.push(d);
-    };
-    // Calls: print, logging, os.environ.update/setdefault, os.putenv.
-    for (scope, call) in crate::project::models::all_calls(model) {
-        let sink = match dataflow.symbol(file, scope, &call.func) {
-            Symbol::Unknown if matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "print" && matches!(model.resolve_name(scope, "print"), Resolution::Unbound)) => {
-                Some("printed")
-            }
-            Symbol::Unknown => match call.func.as_ref() {
-                Expr::Attribute(a)
-                    if LOG_METHODS.contains(&a.attr.as_str())
-                        && is_logger(project, model, file, scope, &a.value) =>
-                {
-                    Some("logged")
-                }
-                Expr::Attribute(a)
-                    if matches!(a.attr.as_str(), "update" | "setdefault")
-                        && is_environ(project, file, scope, &a.value) =>
-                {
-                    Some("written to `os.environ`")
-                }
-                _ => None,
-            },
-            _ => None,
+impl Check for UserCredentialExposed {
+    const GRAIN: Grain = Grain::File;
+
+    fn check_file(&self, ctx: &FileContext<'_, '_>) {
+        let (project, dataflow, file) = (ctx.project, ctx.dataflow, ctx.file);
+
+        let model = project.model(file);
+        let id = project.file(file).id;
+        let finder = Credentials {
+            project,
+            dataflow,
+            file,
         };
-        let sink = sink.or_else(|| qualified_sink(project, file, scope, &call.func));
-        let Some(sink) = sink else { continue };
-        let arguments = call
-            .arguments
-            .args
-            .iter()
-            .chain(call.arguments.keywords.iter().map(|k| &k.value));
-        for argument in arguments {
-            if let Some(source) = finder.find(scope, argument, 0) {
-                report(call.range(), sink, Some(source));
-                break;
+        let report = |range: TextRange, sink: &str, source: Option<TextRange>| {
+            let info = &UserCredentialExposed::INFO;
+            let mut d = Diagnostic::new(
+                info.meta,
+                info.severity,
+                format!("the caller's credentials are {sink}"),
+                Label::new(id, range, "exposes the end user's token"),
+            )
+            .with_help("pass the user client to the library that needs it instead of its token");
+            if let Some(source) = source {
+                d = d.with_secondary(Label::new(id, source, "the caller's credentials"));
+            }
+            ctx.report(d);
+        };
+        // Calls: print, logging, os.environ.update/setdefault, os.putenv.
+        for (scope, call) in crate::project::all_calls(model) {
+            let sink = match dataflow.symbol(file, scope, &call.func) {
+                Symbol::Unknown if matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "print" && matches!(model.resolve_name(scope, "print"), Resolution::Unbound)) => {
+                    Some("printed")
+                }
+                Symbol::Unknown => match call.func.as_ref() {
+                    Expr::Attribute(a)
+                        if LOG_METHODS.contains(&a.attr.as_str())
+                            && is_logger(project, model, file, scope, &a.value) =>
+                    {
+                        Some("logged")
+                    }
+                    Expr::Attribute(a)
+                        if matches!(a.attr.as_str(), "update" | "setdefault")
+                            && is_environ(project, file, scope, &a.value) =>
+                    {
+                        Some("written to `os.environ`")
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            let sink = sink.or_else(|| qualified_sink(project, file, scope, &call.func));
+            let Some(sink) = sink else { continue };
+            let arguments = call
+                .arguments
+                .args
+                .iter()
+                .chain(call.arguments.keywords.iter().map(|k| &k.value));
+            for argument in arguments {
+                if let Some(source) = finder.find(scope, argument, 0) {
+                    report(call.range(), sink, Some(source));
+                    break;
+                }
             }
         }
-    }
-    // Statements: `os.environ[...] = token`, `raise X(token)`, `return token` from a request method.
-    let mut bodies: Vec<(ScopeId, &[Stmt], bool)> =
-        vec![(ModuleModel::MODULE_SCOPE, model.body, false)];
-    for func in model.function_ids() {
-        let info = model.function(func);
-        let request_root = project.time.request_roots.contains(&FnRef { file, func });
-        bodies.push((info.scope, &info.def.body, request_root));
-    }
-    for (scope, body, request_root) in bodies {
-        for stmt in flat_statements(body) {
-            match stmt {
-                Stmt::Assign(assign) => {
-                    let to_environ = assign.targets.iter().any(|t| matches!(t, Expr::Subscript(s) if is_environ(project, file, scope, &s.value)));
-                    if to_environ && let Some(source) = finder.find(scope, &assign.value, 0) {
-                        report(assign.range(), "written to `os.environ`", Some(source));
+        // Statements: `os.environ[...] = token`, `raise X(token)`, `return token` from a request method.
+        let mut bodies: Vec<(ScopeId, &[Stmt], bool)> =
+            vec![(ModuleModel::MODULE_SCOPE, model.body, false)];
+        for func in model.function_ids() {
+            let info = model.function(func);
+            let request_root = ctx.time.request_roots.contains(&FnRef { file, func });
+            bodies.push((info.scope, &info.def.body, request_root));
+        }
+        for (scope, body, request_root) in bodies {
+            for stmt in flat_statements(body) {
+                match stmt {
+                    Stmt::Assign(assign) => {
+                        let to_environ = assign.targets.iter().any(|t| matches!(t, Expr::Subscript(s) if is_environ(project, file, scope, &s.value)));
+                        if to_environ && let Some(source) = finder.find(scope, &assign.value, 0) {
+                            report(assign.range(), "written to `os.environ`", Some(source));
+                        }
                     }
-                }
-                Stmt::Raise(raise) => {
-                    if let Some(exc) = &raise.exc
-                        && let Some(source) = finder.find(scope, exc, 0)
-                    {
-                        report(exc.range(), "put into an exception message", Some(source));
+                    Stmt::Raise(raise) => {
+                        if let Some(exc) = &raise.exc
+                            && let Some(source) = finder.find(scope, exc, 0)
+                        {
+                            report(exc.range(), "put into an exception message", Some(source));
+                        }
                     }
-                }
-                Stmt::Return(ret) if request_root => {
-                    if let Some(value) = &ret.value
-                        && let Some(source) = finder.find(scope, value, 0)
-                    {
-                        report(value.range(), "returned in the response", Some(source));
+                    Stmt::Return(ret) if request_root => {
+                        if let Some(value) = &ret.value
+                            && let Some(source) = finder.find(scope, value, 0)
+                        {
+                            report(value.range(), "returned in the response", Some(source));
+                        }
                     }
+                    _ => {}
                 }
-                _ => {}
             }
         }
     }

@@ -4,10 +4,10 @@ use obolint_diagnostics::{Diagnostic, FileId, Label};
 use obolint_python::known::ResourceKind;
 use ruff_text_size::TextRange;
 
-use super::logged::mlmodels;
-use crate::manifest::ProjectManifest;
-use crate::project::uses::{ClientUse, Identity};
-use crate::project::{FileIdx, Project};
+use super::shared::policy::mlmodels;
+use crate::analysis::uses::{ClientUse, Identity};
+use crate::context::{Check, Grain, RuleContext};
+use crate::project::Project;
 use obolint_macros::rule;
 
 /// ## What it does
@@ -95,63 +95,64 @@ fn diagnostic(
     .with_help("remove it from `system_auth_policy`; the user's scopes cover it")
 }
 
-pub fn check(
-    project: &Project<'_>,
-    manifests: &[ProjectManifest],
-    model_uses: &dyn Fn(FileIdx) -> Vec<ClientUse>,
-    out: &mut Vec<Diagnostic>,
-) {
-    for call in &project.models.log_calls {
-        let Some(entry) = call.entry else { continue };
-        let Some(system) = call
-            .declaration
-            .auth_policy
-            .as_ref()
-            .and_then(|k| k.value.known())
-            .and_then(|p| p.system.as_ref())
-            .and_then(|s| s.known())
-        else {
-            continue;
-        };
-        let uses = model_uses(entry);
-        for resource in system {
-            let Some(name) = &resource.name else { continue };
-            if let Some(used) = only_as_user(&uses, resource.kind, name) {
-                out.push(diagnostic(
-                    project,
-                    project.file(resource.file).id,
-                    resource.range,
-                    resource.kind,
-                    name,
-                    used,
-                ));
+impl Check for UserResourceInSystemPolicy {
+    const GRAIN: Grain = Grain::Project;
+
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        let (project, manifests) = (ctx.project, ctx.manifests);
+
+        for call in &ctx.models.log_calls {
+            let Some(entry) = call.entry else { continue };
+            let Some(system) = call
+                .declaration
+                .auth_policy
+                .as_ref()
+                .and_then(|k| k.value.known())
+                .and_then(|p| p.system.as_ref())
+                .and_then(|s| s.known())
+            else {
+                continue;
+            };
+            let uses = ctx.model_uses(entry);
+            for resource in system {
+                let Some(name) = &resource.name else { continue };
+                if let Some(used) = only_as_user(&uses, resource.kind, name) {
+                    ctx.report(diagnostic(
+                        project,
+                        project.file(resource.file).id,
+                        resource.range,
+                        resource.kind,
+                        name,
+                        used,
+                    ));
+                }
             }
         }
-    }
-    for manifest in mlmodels(manifests) {
-        let Some(entry) = manifest.entry else {
-            continue;
-        };
-        let Some(system) = manifest
-            .manifest
-            .auth_policy
-            .as_ref()
-            .and_then(|p| p.system.as_ref())
-        else {
-            continue;
-        };
-        let uses = model_uses(entry);
-        for resource in &system.entries {
-            let Some(name) = &resource.name else { continue };
-            if let Some(used) = only_as_user(&uses, resource.kind, name) {
-                out.push(diagnostic(
-                    project,
-                    manifest.id,
-                    resource.range,
-                    resource.kind,
-                    name,
-                    used,
-                ));
+        for manifest in mlmodels(manifests) {
+            let Some(entry) = manifest.entry else {
+                continue;
+            };
+            let Some(system) = manifest
+                .manifest
+                .auth_policy
+                .as_ref()
+                .and_then(|p| p.system.as_ref())
+            else {
+                continue;
+            };
+            let uses = ctx.model_uses(entry);
+            for resource in &system.entries {
+                let Some(name) = &resource.name else { continue };
+                if let Some(used) = only_as_user(&uses, resource.kind, name) {
+                    ctx.report(diagnostic(
+                        project,
+                        manifest.id,
+                        resource.range,
+                        resource.kind,
+                        name,
+                        used,
+                    ));
+                }
             }
         }
     }

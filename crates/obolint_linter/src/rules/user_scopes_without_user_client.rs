@@ -1,10 +1,9 @@
 //! OBO305 user-scopes-without-user-client.
 
-use obolint_diagnostics::{Diagnostic, Label};
+use obolint_diagnostics::Label;
 
-use super::logged::mlmodels;
-use crate::manifest::ProjectManifest;
-use crate::project::{FileIdx, Project};
+use super::shared::policy::mlmodels;
+use crate::context::{Check, Grain, RuleContext};
 use obolint_macros::rule;
 
 /// ## What it does
@@ -51,56 +50,48 @@ pub struct UserScopesWithoutUserClient;
 
 const MESSAGE: &str = "user API scopes are declared but the model's code builds no user client: the user's token is never used";
 
-/// The model's code (fully found) builds no user client and shows no intent to.
-pub fn builds_no_user_client(project: &Project<'_>, entry: FileIdx) -> bool {
-    let models = &project.models;
-    models.files_of(entry).all(|f| {
-        models.user_client_site[f.0 as usize].is_none() && !models.mentions_strategy[f.0 as usize]
-    })
-}
+impl Check for UserScopesWithoutUserClient {
+    const GRAIN: Grain = Grain::Project;
 
-pub fn check(project: &Project<'_>, manifests: &[ProjectManifest], out: &mut Vec<Diagnostic>) {
-    for call in &project.models.log_calls {
-        let Some(entry) = call.entry else { continue };
-        let Some(list) = call.declaration.user_scopes() else {
-            continue;
-        };
-        if list.scopes.is_empty() || !builds_no_user_client(project, entry) {
-            continue;
+    fn check_project(&self, ctx: &RuleContext<'_, '_>) {
+        let (project, manifests) = (ctx.project, ctx.manifests);
+
+        for call in &ctx.models.log_calls {
+            let Some(entry) = call.entry else { continue };
+            let Some(list) = call.declaration.user_scopes() else {
+                continue;
+            };
+            if list.scopes.is_empty() || ctx.builds_user_client(entry) {
+                continue;
+            }
+            ctx.report(
+                ctx.diagnostic(MESSAGE,
+                    Label::new(project.file(list.file).id, list.list, "scopes nobody uses"),
+                )
+                .with_help("build `WorkspaceClient(credentials_strategy=ModelServingUserCredentials())` inside `predict()` and pass it to the tools, or drop the user policy"),
+            );
         }
-        out.push(
-            Diagnostic::new(
-                UserScopesWithoutUserClient::INFO.meta,
-                UserScopesWithoutUserClient::INFO.severity,
-                MESSAGE,
-                Label::new(project.file(list.file).id, list.list, "scopes nobody uses"),
-            )
-            .with_help("build `WorkspaceClient(credentials_strategy=ModelServingUserCredentials())` inside `predict()` and pass it to the tools, or drop the user policy"),
-        );
-    }
-    for manifest in mlmodels(manifests) {
-        let Some(entry) = manifest.entry else {
-            continue;
-        };
-        let Some(scopes) = manifest
-            .manifest
-            .auth_policy
-            .as_ref()
-            .and_then(|p| p.user_scopes.as_ref())
-        else {
-            continue;
-        };
-        if scopes.scopes.is_empty() || !builds_no_user_client(project, entry) {
-            continue;
+        for manifest in mlmodels(manifests) {
+            let Some(entry) = manifest.entry else {
+                continue;
+            };
+            let Some(scopes) = manifest
+                .manifest
+                .auth_policy
+                .as_ref()
+                .and_then(|p| p.user_scopes.as_ref())
+            else {
+                continue;
+            };
+            if scopes.scopes.is_empty() || ctx.builds_user_client(entry) {
+                continue;
+            }
+            ctx.report(
+                ctx.diagnostic(MESSAGE,
+                    Label::new(manifest.id, scopes.value, "scopes nobody uses"),
+                )
+                .with_help("build `WorkspaceClient(credentials_strategy=ModelServingUserCredentials())` inside `predict()`, or drop the user policy"),
+            );
         }
-        out.push(
-            Diagnostic::new(
-                UserScopesWithoutUserClient::INFO.meta,
-                UserScopesWithoutUserClient::INFO.severity,
-                MESSAGE,
-                Label::new(manifest.id, scopes.value, "scopes nobody uses"),
-            )
-            .with_help("build `WorkspaceClient(credentials_strategy=ModelServingUserCredentials())` inside `predict()`, or drop the user policy"),
-        );
     }
 }

@@ -1,14 +1,15 @@
 //! OBO202 vector-search-without-user-client.
 
-use obolint_diagnostics::{Diagnostic, Label};
+use crate::context::{Check, FileContext, Grain};
+use obolint_diagnostics::Label;
 use obolint_macros::rule;
 use obolint_python::known::{ClientTaker, KnownSymbol};
 use ruff_text_size::Ranged;
 
-use super::client_argument::{Target, check_client_takers};
-use crate::dataflow::{ClientValue, Dataflow, StrategyKind, overrides_obo};
-use crate::project::models::all_calls;
-use crate::project::{FileIdx, Project, Symbol};
+use super::shared::client_takers::{Target, check_client_takers};
+use crate::analysis::dataflow::{ClientValue, StrategyKind, overrides_obo};
+use crate::project::Symbol;
+use crate::project::all_calls;
 
 /// ## What it does
 /// In a model that acts on behalf of its users, reports `VectorSearchRetrieverTool(...)` or
@@ -54,66 +55,65 @@ use crate::project::{FileIdx, Project, Symbol};
 )]
 pub struct VectorSearchWithoutUserClient;
 
-pub fn check(
-    project: &Project<'_>,
-    dataflow: &Dataflow<'_, '_>,
-    file: FileIdx,
-    out: &mut Vec<Diagnostic>,
-) {
-    let info = &VectorSearchWithoutUserClient::INFO;
-    check_client_takers(project, dataflow, file, info, out, |symbol| match symbol {
-        Symbol::Known(KnownSymbol::ClientTaker(
-            taker @ (ClientTaker::VectorSearchRetrieverTool | ClientTaker::DatabricksVectorSearch),
-        )) => {
-            let (keyword, position) = taker.client_parameter();
-            Some(Target {
-                name: taker.display_name(),
-                keyword,
-                position,
-            })
+impl Check for VectorSearchWithoutUserClient {
+    const GRAIN: Grain = Grain::File;
+
+    fn check_file(&self, ctx: &FileContext<'_, '_>) {
+        let (project, dataflow, file) = (ctx.project, ctx.dataflow, ctx.file);
+
+        check_client_takers(ctx, |symbol| match symbol {
+            Symbol::Known(KnownSymbol::ClientTaker(
+                taker @ (ClientTaker::VectorSearchRetrieverTool
+                | ClientTaker::DatabricksVectorSearch),
+            )) => {
+                let (keyword, position) = taker.client_parameter();
+                Some(Target {
+                    name: taker.display_name(),
+                    keyword,
+                    position,
+                })
+            }
+            _ => None,
+        });
+        if !ctx.models.in_obo_model(file) {
+            return;
         }
-        _ => None,
-    });
-    if !project.models.in_obo_model(file) {
-        return;
-    }
-    let id = project.file(file).id;
-    for (scope, call) in all_calls(project.model(file)) {
-        if dataflow.symbol(file, scope, &call.func)
-            != Symbol::Known(KnownSymbol::VectorSearchClient)
-        {
-            continue;
-        }
-        // OBO103 (wrong keyword or strategy type) and OBO105 (overridden) own these.
-        if call
-            .arguments
-            .find_keyword("credentials_strategy")
-            .is_some()
-            || overrides_obo(call)
-        {
-            continue;
-        }
-        if let Some(strategy) = call.arguments.find_keyword("credential_strategy")
-            && matches!(
-                dataflow.eval(file, scope, &strategy.value),
-                ClientValue::Strategy {
-                    kind: StrategyKind::Credentials,
-                    ..
-                }
-            )
-        {
-            continue;
-        }
-        if let Some(ClientValue::NotUser { .. }) = dataflow.construction(file, scope, call) {
-            out.push(
-                Diagnostic::new(
-                    info.meta,
-                    info.severity,
-                    "`VectorSearchClient` is built without the OBO `credential_strategy`, so it runs as the deployer",
-                    Label::new(id, call.func.range(), "no `credential_strategy=CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS`"),
+        let id = project.file(file).id;
+        for (scope, call) in all_calls(project.model(file)) {
+            if dataflow.symbol(file, scope, &call.func)
+                != Symbol::Known(KnownSymbol::VectorSearchClient)
+            {
+                continue;
+            }
+            // OBO103 (wrong keyword or strategy type) and OBO105 (overridden) own these.
+            if call
+                .arguments
+                .find_keyword("credentials_strategy")
+                .is_some()
+                || overrides_obo(call)
+            {
+                continue;
+            }
+            if let Some(strategy) = call.arguments.find_keyword("credential_strategy")
+                && matches!(
+                    dataflow.eval(file, scope, &strategy.value),
+                    ClientValue::Strategy {
+                        kind: StrategyKind::Credentials,
+                        ..
+                    }
                 )
-                .with_help("pass `credential_strategy=CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS` (from `databricks.vector_search.utils`)"),
-            );
+            {
+                continue;
+            }
+            if let Some(ClientValue::NotUser { .. }) = dataflow.construction(file, scope, call) {
+                ctx.report(
+                    ctx.diagnostic(
+                        "`VectorSearchClient` is built without the OBO `credential_strategy`, so it runs as the deployer",
+                        Label::new(id, call.func.range(), "no `credential_strategy=CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS`"),
+                    )
+                    .with_help("pass `credential_strategy=CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS` (from `databricks.vector_search.utils`)"),
+                );
+            }
         }
     }
 }

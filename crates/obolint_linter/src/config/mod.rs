@@ -3,6 +3,8 @@
 //! with `--config`. Every mistake is an error that names the file, the place and the key, and
 //! says what would be valid.
 
+pub mod resolve;
+
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -12,16 +14,9 @@ use obolint_diagnostics::Severity;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::rules::Rule;
-
-/// Every code of the rule catalog (`rules.md`), implemented or not yet: a configuration may name
-/// any of them, and a selector must match one.
-pub const CATALOG_CODES: &[&str] = &[
-    "OBO101", "OBO102", "OBO103", "OBO104", "OBO105", "OBO106", "OBO201", "OBO202", "OBO203",
-    "OBO204", "OBO205", "OBO206", "OBO301", "OBO302", "OBO303", "OBO304", "OBO305", "OBO306",
-    "OBO307", "OBO401", "OBO402", "OBO403", "OBO404", "OBO405", "OBO406", "OBO501", "OBO502",
-    "OBO601", "OBO900", "OBO901",
-];
+use crate::registry::Rule;
+use crate::scope_table::ScopeStyle;
+use crate::settings::Settings;
 
 pub const CONFIG_FILE_NAMES: &[&str] = &["obolint.toml", ".obolint.toml", "pyproject.toml"];
 
@@ -37,7 +32,7 @@ impl Selector {
         if text == "ALL" {
             return Ok(Selector::All);
         }
-        if text.len() >= 3 && CATALOG_CODES.iter().any(|code| code.starts_with(text)) {
+        if text.len() >= 3 && Rule::ALL.iter().any(|rule| rule.code().starts_with(text)) {
             return Ok(Selector::Prefix(text.to_string()));
         }
         Err(format!("unknown rule selector `{text}`"))
@@ -53,12 +48,23 @@ impl Selector {
 
 pub const SELECTOR_HELP: &str = "a selector is `ALL`, `OBO`, or a rule code or its prefix, such as `OBO4` or `OBO401`; `obolint rules` lists the codes";
 
+/// `scope-style` as written; `auto` is no setting (each list keeps its own style).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum ScopeStyle {
+enum ScopeStyleName {
     Auto,
     Dotted,
     Short,
+}
+
+impl ScopeStyleName {
+    fn style(self) -> Option<ScopeStyle> {
+        match self {
+            ScopeStyleName::Auto => None,
+            ScopeStyleName::Dotted => Some(ScopeStyle::Dotted),
+            ScopeStyleName::Short => Some(ScopeStyle::Short),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -100,7 +106,7 @@ struct RawOptions {
     user_client_factories: Option<Vec<String>>,
     request_methods: Option<Vec<String>>,
     extra_scopes: Option<Vec<String>>,
-    scope_style: Option<ScopeStyle>,
+    scope_style: Option<ScopeStyleName>,
     per_file_ignores: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
     severity: Option<BTreeMap<Spanned<String>, SeverityName>>,
 }
@@ -113,6 +119,26 @@ struct Pyproject {
 #[derive(Debug, Deserialize)]
 struct PyprojectTool {
     obolint: Option<RawOptions>,
+}
+
+/// The project-wide analysis settings: the root configuration, then the command line.
+pub fn settings(config: Option<&ConfigFile>, cli: &CliOverrides) -> Settings {
+    let mut settings = Settings::default();
+    if let Some(config) = config {
+        let o = &config.options;
+        settings.extend_exclude = o.exclude.clone();
+        if let Some(respect) = o.respect_gitignore {
+            settings.respect_gitignore = respect;
+        }
+        settings.user_client_factories = o.user_client_factories.clone();
+        settings.request_methods = o.request_methods.clone();
+        settings.extra_scopes = o.extra_scopes.clone();
+        settings.scope_style = o.scope_style;
+    }
+    if let Some(respect) = cli.respect_gitignore {
+        settings.respect_gitignore = respect;
+    }
+    settings
 }
 
 /// A configuration file, read and checked.
@@ -289,7 +315,7 @@ fn validate(raw: RawOptions, path: &Path, text: &str) -> Result<Options, ConfigE
         user_client_factories: raw.user_client_factories.unwrap_or_default(),
         request_methods: raw.request_methods.unwrap_or_default(),
         extra_scopes: raw.extra_scopes.unwrap_or_default(),
-        scope_style: raw.scope_style,
+        scope_style: raw.scope_style.and_then(ScopeStyleName::style),
         ..Options::default()
     };
     options

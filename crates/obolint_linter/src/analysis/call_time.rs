@@ -4,7 +4,8 @@
 use obolint_python::semantic::{ModuleModel, ScopeId, ScopeKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{ClassRef, FileIdx, FnRef, Project, Symbol};
+use super::models::Models;
+use crate::project::{ClassRef, FileIdx, FnRef, Project, Symbol};
 
 /// When a function's code runs, as far as calls the analyzer can resolve tell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,10 +49,10 @@ pub struct TimeModel {
 }
 
 impl TimeModel {
-    pub(super) fn build(project: &Project<'_>) -> Self {
+    pub fn build(project: &Project<'_>, models: &Models) -> Self {
         let mut time = TimeModel::default();
         for file in project.file_indices() {
-            if !project.models.is_model_code(file) {
+            if !models.is_model_code(file) {
                 continue;
             }
             let model = project.model(file);
@@ -233,13 +234,15 @@ mlflow.models.set_model(Agent())
             ..Settings::default()
         };
         let project = Project::new(PathBuf::from("/p"), files, &settings);
+        let models = Models::build(&project);
+        let time = TimeModel::build(&project, &models);
         let model = project.model(FileIdx(0));
         let time_of = |name: &str| {
             let func = model
                 .function_ids()
                 .find(|&f| model.function(f).name == name)
                 .expect(name);
-            project.time.time_of(FnRef {
+            time.time_of(FnRef {
                 file: FileIdx(0),
                 func,
             })
@@ -266,13 +269,13 @@ mlflow.models.set_model(Agent())
         );
         assert_eq!(time_of("never"), CallTime::Unreached);
         assert_eq!(
-            project.time.load_roots.len(),
+            time.load_roots.len(),
             4,
             "module, class body, __init__, load_context"
         );
-        assert!(project.models.is_model_code(FileIdx(0)));
+        assert!(models.is_model_code(FileIdx(0)));
         assert!(
-            !project.models.in_obo_model(FileIdx(0)),
+            !models.in_obo_model(FileIdx(0)),
             "no user client, no user policy"
         );
     }

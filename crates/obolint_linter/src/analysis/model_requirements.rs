@@ -8,8 +8,9 @@ use obolint_python::known::{AgentInterface, ClientTaker, KnownSymbol, ResourceKi
 use obolint_python::semantic::BindingKind;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
+use super::models::Models;
 use crate::manifest::ProjectManifest;
-use crate::project::models::all_calls;
+use crate::project::all_calls;
 use crate::project::{ClassRef, FileIdx, Project, Symbol};
 use crate::requirements::{Feature, Requirement, Requirements};
 
@@ -114,9 +115,9 @@ pub struct FeatureUse {
 }
 
 /// The features the model whose entry is `entry` uses in its code and its log calls.
-pub fn model_features(project: &Project<'_>, entry: FileIdx) -> Vec<FeatureUse> {
+pub fn model_features(project: &Project<'_>, models: &Models, entry: FileIdx) -> Vec<FeatureUse> {
     let mut out = Vec::new();
-    for file in project.models.files_of(entry) {
+    for file in models.files_of(entry) {
         let model = project.model(file);
         for class in model.class_ids() {
             if project.agent_interface(ClassRef { file, class })
@@ -168,7 +169,7 @@ pub fn model_features(project: &Project<'_>, entry: FileIdx) -> Vec<FeatureUse> 
             }
         }
     }
-    for call in &project.models.log_calls {
+    for call in &models.log_calls {
         if call.entry != Some(entry) {
             continue;
         }
@@ -179,8 +180,8 @@ pub fn model_features(project: &Project<'_>, entry: FileIdx) -> Vec<FeatureUse> 
                 range: policy.name,
             });
         }
-        let mut resources: Vec<&crate::project::declaration::Resource> = Vec::new();
-        if let Some(crate::project::declaration::Resources::List(list)) = call
+        let mut resources: Vec<&crate::analysis::declaration::Resource> = Vec::new();
+        if let Some(crate::analysis::declaration::Resources::List(list)) = call
             .declaration
             .resources
             .as_ref()

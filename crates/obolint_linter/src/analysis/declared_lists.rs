@@ -1,12 +1,13 @@
-//! The declared scope lists the OBO4xx rules compare with what the code requires: a log call's
+//! The declared scope lists the OBO4xx rules (and `obolint scopes`) compare with what the code requires: a log call's
 //! `UserAuthPolicy(api_scopes=[...])` (following names to the list literal) and an `MLmodel`'s
 //! `auth_policy.user_auth_policy.api_scopes`, with how to edit each.
 
 use obolint_diagnostics::{Edit, FileId};
 use ruff_text_size::{TextRange, TextSize};
 
+use super::api_scopes::ModelScopes;
+use super::models::Models;
 use crate::manifest::{ManifestKind, ProjectManifest};
-use crate::project::scopes::ModelScopes;
 use crate::project::{FileIdx, Project};
 use crate::scope_table::{ScopeStyle, ScopeTable};
 
@@ -41,9 +42,13 @@ pub enum ListEdit {
 }
 
 /// Every declared scope list of the project, with the model it belongs to.
-pub fn declared_lists(project: &Project<'_>, manifests: &[ProjectManifest]) -> Vec<DeclaredList> {
+pub fn declared_lists(
+    project: &Project<'_>,
+    models: &Models,
+    manifests: &[ProjectManifest],
+) -> Vec<DeclaredList> {
     let mut out = Vec::new();
-    for call in &project.models.log_calls {
+    for call in &models.log_calls {
         let Some(list) = call.declaration.user_scopes() else {
             continue;
         };
@@ -113,16 +118,14 @@ pub fn declared_lists(project: &Project<'_>, manifests: &[ProjectManifest]) -> V
 pub fn list_style(
     table: &ScopeTable,
     list: &DeclaredList,
-    configured: Option<crate::config::ScopeStyle>,
+    configured: Option<ScopeStyle>,
 ) -> ScopeStyle {
-    match configured {
-        Some(crate::config::ScopeStyle::Dotted) => return ScopeStyle::Dotted,
-        Some(crate::config::ScopeStyle::Short) => return ScopeStyle::Short,
-        _ => {}
+    if let Some(style) = configured {
+        return style;
     }
     let short = list.scopes.iter().any(|s| {
         ScopeStyle::of(&s.value) == ScopeStyle::Short
-            && crate::project::scopes::families_of_name(table, &s.value)
+            && crate::analysis::api_scopes::families_of_name(table, &s.value)
                 .is_some_and(|f| !f.is_empty())
     });
     if short {
@@ -199,7 +202,7 @@ pub fn duplicates(
     list: &DeclaredList,
     scopes: Option<&ModelScopes>,
 ) -> Vec<(usize, usize)> {
-    let families = |name: &str| crate::project::scopes::families_of_name(table, name);
+    let families = |name: &str| crate::analysis::api_scopes::families_of_name(table, name);
     let mut out = Vec::new();
     for (later, b) in list.scopes.iter().enumerate() {
         for (earlier, a) in list.scopes[..later].iter().enumerate() {
@@ -224,18 +227,4 @@ pub fn duplicates(
         }
     }
     out
-}
-
-/// What the OBO4xx rules share: the table, the declared lists, and what each model requires.
-pub struct ScopeContext<'x> {
-    pub table: &'x ScopeTable,
-    pub lists: Vec<DeclaredList>,
-    pub models: rustc_hash::FxHashMap<FileIdx, ModelScopes>,
-    pub style: Option<crate::config::ScopeStyle>,
-}
-
-impl ScopeContext<'_> {
-    pub fn model(&self, list: &DeclaredList) -> Option<&ModelScopes> {
-        self.models.get(&list.entry?)
-    }
 }

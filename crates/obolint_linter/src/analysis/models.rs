@@ -2,26 +2,16 @@
 //! whether it shows OBO intent.
 
 use obolint_python::known::{KnownSymbol, LogFlavor};
-use obolint_python::semantic::{ModuleModel, ScopeId};
+use obolint_python::semantic::ScopeId;
 use rayon::prelude::*;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 use super::declaration::{Declaration, PathValue, Reader, Site};
-use super::{ClassRef, FileIdx, FnRef, Project, Symbol};
-use crate::dataflow::Dataflow;
-
-/// A call of a project function, for following arguments into its parameters.
-#[derive(Clone, Copy, Debug)]
-pub struct CallSite<'a> {
-    pub file: FileIdx,
-    pub scope: ScopeId,
-    pub call: &'a ExprCall,
-    /// The receiver fills the first parameter (`self.m(x)`, `Class(x)` to `__init__`).
-    pub bound: bool,
-}
+use crate::analysis::dataflow::Dataflow;
+use crate::project::{ClassRef, FileIdx, Project, Symbol, all_calls};
 
 /// A call that logs or saves a model.
 #[derive(Clone, Debug)]
@@ -61,7 +51,9 @@ pub struct Models {
 }
 
 impl Models {
-    pub(super) fn build<'a>(project: &Project<'a>) -> (Self, FxHashMap<FnRef, Vec<CallSite<'a>>>) {
+    /// Built on the complete index, so a strategy that reaches a constructor through a
+    /// parameter is followed to its call sites here as it is in the rules.
+    pub fn build(project: &Project<'_>) -> Self {
         let n = project.files.len();
         let mut models = Models {
             membership: vec![Vec::new(); n],
@@ -78,11 +70,7 @@ impl Models {
         let mut builds_user_client = vec![false; n];
         models.user_client_site = vec![None; n];
         models.mentions_strategy = vec![false; n];
-        let mut callers: FxHashMap<FnRef, Vec<CallSite<'a>>> = FxHashMap::default();
         for (i, fact) in facts.into_iter().enumerate() {
-            for (function, site) in fact.calls_to {
-                callers.entry(function).or_default().push(site);
-            }
             is_entry[i] |= fact.defines_agent || fact.calls_set_model;
             builds_user_client[i] = fact.user_client_site.is_some();
             models.user_client_site[i] = fact.user_client_site;
@@ -131,7 +119,7 @@ impl Models {
                 models.obo_entries.insert(entry);
             }
         }
-        (models, callers)
+        models
     }
 
     /// The file is part of some model's code.
@@ -157,8 +145,7 @@ impl Models {
 }
 
 /// What one file shows on its own.
-struct FileFacts<'a> {
-    calls_to: Vec<(FnRef, CallSite<'a>)>,
+struct FileFacts {
     defines_agent: bool,
     calls_set_model: bool,
     log_calls: Vec<LogCall>,
@@ -166,12 +153,11 @@ struct FileFacts<'a> {
     mentions_strategy: bool,
 }
 
-impl<'a> FileFacts<'a> {
-    fn of(project: &Project<'a>, file: FileIdx) -> Self {
+impl FileFacts {
+    fn of(project: &Project<'_>, file: FileIdx) -> Self {
         let model = project.model(file);
         let dataflow = Dataflow::new(project);
         let mut facts = FileFacts {
-            calls_to: Vec::new(),
             defines_agent: model
                 .class_ids()
                 .any(|class| project.agent_interface(ClassRef { file, class }).is_some()),
@@ -183,39 +169,6 @@ impl<'a> FileFacts<'a> {
         for (scope, call) in all_calls(model) {
             match dataflow.symbol(file, scope, &call.func) {
                 Symbol::Known(KnownSymbol::SetModel) => facts.calls_set_model = true,
-                Symbol::Function(function) => {
-                    // `self.m(x)`, `obj.m(x)` bind the receiver; `Class.m(obj, x)` and plain
-                    // functions do not.
-                    let bound = match call.func.as_ref() {
-                        Expr::Attribute(attribute) => !matches!(
-                            project.symbol(file, scope, &attribute.value),
-                            Symbol::Class(_) | Symbol::Module(_)
-                        ),
-                        _ => false,
-                    };
-                    facts.calls_to.push((
-                        function,
-                        CallSite {
-                            file,
-                            scope,
-                            call,
-                            bound,
-                        },
-                    ));
-                }
-                Symbol::Class(class) => {
-                    if let Some(init) = project.find_method(class, "__init__") {
-                        facts.calls_to.push((
-                            init,
-                            CallSite {
-                                file,
-                                scope,
-                                call,
-                                bound: true,
-                            },
-                        ));
-                    }
-                }
                 Symbol::Known(KnownSymbol::LogModel(flavor)) => {
                     facts
                         .log_calls
@@ -242,17 +195,6 @@ impl<'a> FileFacts<'a> {
         }
         facts
     }
-}
-
-/// Every call of a file with the scope it runs in.
-pub fn all_calls<'m, 'a>(
-    model: &'m ModuleModel<'a>,
-) -> impl Iterator<Item = (ScopeId, &'a ExprCall)> + 'm {
-    model
-        .scopes
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| s.calls.iter().map(move |c| (ScopeId(i as u32), *c)))
 }
 
 fn keyword<'a>(call: &'a ExprCall, name: &str) -> Option<&'a Expr> {

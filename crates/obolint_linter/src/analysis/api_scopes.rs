@@ -8,9 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use obolint_python::known::KnownSymbol;
 use ruff_text_size::TextRange;
 
-use super::uses::{ClientUse, Identity, UseKind, uses_in};
-use super::{FileIdx, Project};
-use crate::dataflow::Dataflow;
+use super::uses::{ClientUse, Identity, UseKind};
+use crate::project::FileIdx;
 use crate::scope_table::{ConstructorScopes, ScopeFamily, ScopeLookup, ScopeTable};
 
 /// A use of the model's code, for messages and labels.
@@ -90,21 +89,6 @@ fn families_of(table: &ScopeTable, kind: &UseKind) -> Option<Vec<ScopeFamily>> {
         UseKind::Mcp { url: Some(url) } => table.mcp_url_families(url).map(<[ScopeFamily]>::to_vec),
         UseKind::Mcp { url: None } | UseKind::Opaque { .. } => None,
     }
-}
-
-/// What the model whose entry is `entry` requires.
-pub fn model_scopes<'a>(
-    project: &Project<'a>,
-    dataflow: &Dataflow<'_, 'a>,
-    table: &ScopeTable,
-    entry: FileIdx,
-) -> ModelScopes {
-    let uses: Vec<ClientUse> = project
-        .models
-        .files_of(entry)
-        .flat_map(|file| uses_in(project, dataflow, file))
-        .collect();
-    scopes_of_uses(table, &uses)
 }
 
 pub fn scopes_of_uses(table: &ScopeTable, uses: &[ClientUse]) -> ModelScopes {

@@ -10,11 +10,11 @@ use obolint_python::semantic::ScopeId;
 use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange};
 
+use super::client_argument::{ClientArgument, client_argument};
+use super::dataflow::{ClientValue, Dataflow};
 use super::declaration::{Reader, Site};
-use super::models::all_calls;
-use super::{FileIdx, Project, Symbol};
-use crate::dataflow::{ClientValue, Dataflow};
-use crate::rules::client_argument::{ClientArgument, client_argument};
+use crate::project::all_calls;
+use crate::project::{FileIdx, Project, Symbol};
 
 /// Whose identity a use runs with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

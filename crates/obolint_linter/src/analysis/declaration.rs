@@ -11,8 +11,8 @@ use obolint_python::semantic::{BindingKind, ModuleModel, NameMeaning, Resolution
 use ruff_python_ast::{Expr, ExprCall, Operator};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::{FileIdx, Project, Symbol};
-use crate::rules::client_argument::{dict_mutated, is_builtin_dict_call};
+use super::client_argument::{dict_mutated, is_builtin_dict_call};
+use crate::project::{FileIdx, Project, Symbol};
 
 /// A value the analyzer read for sure, or one it could not.
 #[derive(Clone, Debug, PartialEq, Eq)]

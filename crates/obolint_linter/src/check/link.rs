@@ -1,0 +1,227 @@
+//! Linking what was loaded: manifests to the models they describe (the code saved next to an
+//! `MLmodel`, the log calls that name a `resources.yaml`), and every place requirements are
+//! written to the models they apply to.
+
+use std::path::{Path, PathBuf};
+
+use obolint_diagnostics::FileId;
+use obolint_python::{SourceKind, detect_kind};
+use ruff_text_size::{TextRange, TextSize};
+use rustc_hash::FxHashMap;
+
+use super::sources::Sources;
+use crate::analysis::declaration::{PipRequirements, Resolved};
+use crate::analysis::model_requirements::{
+    Append, RequirementSet, pip_command_spans, pip_requirements,
+};
+use crate::analysis::models::Models;
+use crate::manifest::{ManifestKind, ProjectManifest, saved_code_path};
+use crate::project::{FileIdx, Project};
+
+/// Links each manifest to its model, then drops the `resources.yaml` files that are not
+/// MLflow's: no log call names them and they have no `api_version` (Databricks asset bundles
+/// use the name too).
+pub(super) fn link_manifests(
+    manifests: &mut Vec<ProjectManifest>,
+    project: &Project<'_>,
+    models: &Models,
+    sources: &Sources,
+) {
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    for manifest in manifests.iter_mut() {
+        match manifest.manifest.kind {
+            ManifestKind::MlModel => {
+                manifest.entry = saved_code_path(&manifest.path, &manifest.manifest)
+                    .and_then(|p| project.find_file(&canonical(&p)));
+            }
+            ManifestKind::ResourcesYaml => {
+                let path = canonical(&manifest.path);
+                manifest.logged_by = models
+                    .log_calls
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, call)| {
+                        call.declaration
+                            .resources_file()
+                            .is_some_and(|p| canonical(p) == path)
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+            }
+        }
+    }
+    manifests.retain(|m| {
+        m.manifest.kind == ManifestKind::MlModel
+            || !m.logged_by.is_empty()
+            || sources.db.get(m.id).text.contains("api_version")
+    });
+}
+
+/// Every place requirements are written, with the models they apply to.
+pub(super) fn requirement_sets(
+    sources: &mut Sources,
+    project: &Project<'_>,
+    models: &Models,
+    discovered: &[PathBuf],
+    root: &Path,
+    buffers: &FxHashMap<PathBuf, String>,
+    python_cells: &FxHashMap<FileId, Vec<TextRange>>,
+) -> Vec<RequirementSet> {
+    let mut sets = Vec::new();
+    let read = |path: &Path| -> Option<String> {
+        match buffers.get(path) {
+            Some(text) => Some(text.clone()),
+            None => std::fs::read_to_string(path).ok(),
+        }
+    };
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let mut loaded_files: FxHashMap<PathBuf, FileId> = FxHashMap::default();
+    let mut file_set = |sources: &mut Sources, path: &Path| -> Option<(FileId, String)> {
+        let key = canonical(path);
+        if let Some(id) = loaded_files.get(&key) {
+            return Some((*id, sources.db.get(*id).text.clone()));
+        }
+        let text = read(path)?;
+        let id = sources.add_file(path, text.clone());
+        loaded_files.insert(key, id);
+        Some((id, text))
+    };
+    let file_append = |text: &str| {
+        Some(Append::Line(
+            TextSize::of(text),
+            !text.is_empty() && !text.ends_with('\n'),
+        ))
+    };
+    // 1. Log calls.
+    let mut referenced: Vec<PathBuf> = Vec::new();
+    for call in &models.log_calls {
+        let Some(entry) = call.entry else { continue };
+        for (keyword, explicit) in [
+            (&call.declaration.pip_requirements, true),
+            (&call.declaration.extra_pip_requirements, false),
+        ] {
+            let Some(keyword) = keyword else { continue };
+            match &keyword.value {
+                Resolved::Known(PipRequirements::List(items, literal)) => {
+                    if items.iter().any(|(_, f, _)| *f != keyword.file) {
+                        continue;
+                    }
+                    let pairs: Vec<(String, TextRange)> =
+                        items.iter().map(|(t, _, r)| (t.clone(), *r)).collect();
+                    let list_end = items.last().map(|(_, _, r)| r.end());
+                    sets.push(RequirementSet {
+                        file: project.file(keyword.file).id,
+                        whole: keyword.name,
+                        requirements: crate::requirements::from_list(&pairs),
+                        explicit,
+                        models: Some(vec![entry]),
+                        append: list_end.filter(|_| *literal).map(Append::PythonList),
+                    });
+                }
+                Resolved::Known(PipRequirements::File(_, Some(path))) => {
+                    referenced.push(canonical(path));
+                    if let Some((id, text)) = file_set(sources, path) {
+                        sets.push(RequirementSet {
+                            file: id,
+                            whole: TextRange::default(),
+                            requirements: crate::requirements::from_requirements_txt(&text),
+                            explicit,
+                            models: Some(vec![entry]),
+                            append: file_append(&text),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // 2. Requirement files of the project no log call names: every model's.
+    for path in discovered {
+        if referenced.contains(&canonical(path)) {
+            continue;
+        }
+        let is_conda = path.file_name().is_some_and(|n| n == "conda.yaml");
+        let Some((id, text)) = file_set(sources, path) else {
+            continue;
+        };
+        let requirements = if is_conda {
+            crate::requirements::from_conda_yaml(&text)
+        } else {
+            crate::requirements::from_requirements_txt(&text)
+        };
+        sets.push(RequirementSet {
+            file: id,
+            whole: TextRange::default(),
+            requirements,
+            explicit: false,
+            models: None,
+            append: None,
+        });
+    }
+    // 3. pyproject.toml at the root.
+    let pyproject = root.join("pyproject.toml");
+    if let Some(text) = read(&pyproject)
+        && let Ok(found) = crate::requirements::from_pyproject(&text)
+        && !found.dependencies.is_empty()
+    {
+        let id = sources.add_file(&pyproject, text);
+        sets.push(RequirementSet {
+            file: id,
+            whole: TextRange::default(),
+            requirements: crate::requirements::Requirements {
+                requirements: found.dependencies,
+                ..Default::default()
+            },
+            explicit: false,
+            models: None,
+            append: None,
+        });
+    }
+    // 4. `%pip install` in notebooks: the models the notebook writes, logs or is part of.
+    for file in project.file_indices() {
+        let f = project.file(file);
+        if f.written_by.is_some() {
+            continue;
+        }
+        let text = &sources.db.get(f.id).text;
+        if !text.contains("pip") {
+            continue;
+        }
+        let spans = match python_cells.get(&f.id) {
+            Some(cells) => pip_command_spans(text, cells, false),
+            None if detect_kind(text) == SourceKind::DatabricksNotebook => {
+                pip_command_spans(text, &[TextRange::up_to(TextSize::of(text.as_str()))], true)
+            }
+            None => continue,
+        };
+        if spans.is_empty() {
+            continue;
+        }
+        let mut applies_to: Vec<FileIdx> = models.membership[file.0 as usize].clone();
+        for other in project.file_indices() {
+            if project.file(other).written_by == Some(f.id) {
+                applies_to.push(other);
+            }
+        }
+        applies_to.extend(
+            models
+                .log_calls
+                .iter()
+                .filter(|c| c.file == file)
+                .filter_map(|c| c.entry),
+        );
+        applies_to.sort();
+        applies_to.dedup();
+        for requirements in pip_requirements(text, &spans) {
+            sets.push(RequirementSet {
+                file: f.id,
+                whole: TextRange::default(),
+                requirements,
+                explicit: false,
+                models: Some(applies_to.clone()),
+                append: None,
+            });
+        }
+    }
+    sets
+}

@@ -1,0 +1,455 @@
+//! Loading a project root: read every discovered file (unsaved buffers first), read notebooks as
+//! their code cells and add the files their `%%writefile` cells write, parse what the prescreen
+//! wants and then the project modules those import, and read the manifests. What cannot be read
+//! or parsed becomes [`LoadError`] data for OBO900; nothing here reports.
+
+use std::path::{Path, PathBuf};
+
+use obolint_diagnostics::{CellStart, FileId, SourceFile};
+use obolint_python::notebook::{
+    CellRole, NotebookError, NotebookText, WrittenFile, databricks_written_files, notebook_text,
+    read_ipynb,
+};
+use obolint_python::{ParsedSource, SourceKind, detect_kind, parse_notebook, parse_source};
+use rayon::prelude::*;
+use ruff_text_size::{TextRange, TextSize};
+use rustc_hash::FxHashMap;
+
+use super::sources::Sources;
+use crate::analysis::models::normalize;
+use crate::discover::Discovered;
+use crate::load::{LoadError, LoadErrorKind, Loaded, load};
+use crate::manifest::{ManifestKind, ProjectManifest, parse_manifest};
+use crate::project::{module_names, package_of};
+
+/// Everything read from one project root.
+pub(super) struct LoadedRoot {
+    /// Every Python file and notebook, then the files notebook cells write.
+    pub paths: Vec<PathBuf>,
+    /// The parse of each path that was parsed (by index into `paths`).
+    pub parsed: Vec<Option<ParsedSource>>,
+    /// The parsed paths, with their ids.
+    pub files: Vec<(usize, FileId)>,
+    /// Files written by a notebook cell (by index): the notebook's index, and the file.
+    pub origins: FxHashMap<usize, (usize, WrittenFile)>,
+    pub file_ids: FxHashMap<usize, FileId>,
+    pub manifests: Vec<ProjectManifest>,
+    pub load_errors: Vec<LoadError>,
+    /// The Python cells of each `.ipynb` (for its `%pip` lines).
+    pub python_cells: FxHashMap<FileId, Vec<TextRange>>,
+}
+
+fn is_ipynb(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "ipynb")
+}
+
+fn read(path: &Path, sources: &FxHashMap<PathBuf, String>, words: &[String]) -> Loaded {
+    match sources.get(path) {
+        Some(text) => Loaded::from_text(text.clone(), words),
+        None => load(path, words),
+    }
+}
+
+pub(super) fn load_root(
+    out: &mut Sources,
+    root: &Path,
+    found: &Discovered,
+    buffers: &FxHashMap<PathBuf, String>,
+    words: &[String],
+) -> LoadedRoot {
+    let mut load_errors: Vec<LoadError> = Vec::new();
+    for (path, reason) in &found.unreadable {
+        unreadable(
+            out,
+            &mut load_errors,
+            path,
+            String::new(),
+            TextSize::default(),
+            reason,
+        );
+    }
+
+    let mut paths = found.python.clone();
+    let mut loaded: Vec<Loaded> = paths.par_iter().map(|p| read(p, buffers, words)).collect();
+
+    // Notebooks: `.ipynb` files read as their code cells, and the files that `%%writefile`
+    // cells (in both kinds of notebook) write, added to the project at their paths.
+    let mut notebooks: FxHashMap<usize, Result<NotebookText, NotebookError>> = FxHashMap::default();
+    let mut written: Vec<(usize, WrittenFile)> = Vec::new();
+    for (i, path) in paths.iter().enumerate() {
+        let Loaded::Text { text, .. } = &loaded[i] else {
+            continue;
+        };
+        if is_ipynb(path) {
+            let layout = read_ipynb(text).map(|cells| notebook_text(&cells));
+            if let Ok(layout) = &layout {
+                written.extend(layout.written_files().map(|w| (i, w.clone())));
+            }
+            notebooks.insert(i, layout);
+        } else if memchr::memmem::find(text.as_bytes(), b"%%writefile").is_some()
+            && detect_kind(text) == SourceKind::DatabricksNotebook
+        {
+            let cells = obolint_python::cell_ranges(text, SourceKind::DatabricksNotebook);
+            written.extend(
+                databricks_written_files(text, &cells)
+                    .into_iter()
+                    .map(|w| (i, w)),
+            );
+        }
+    }
+    let origins = add_written_files(&mut paths, &mut loaded, written, words);
+
+    let mut module_index: FxHashMap<String, usize> = FxHashMap::default();
+    for (i, path) in paths.iter().enumerate() {
+        for name in module_names(root, path) {
+            module_index.entry(name).or_insert(i);
+        }
+    }
+    let parsed = parse_on_demand(root, &paths, &loaded, &notebooks, &origins, &module_index);
+
+    let mut files: Vec<(usize, FileId)> = Vec::new();
+    let mut file_ids: FxHashMap<usize, FileId> = FxHashMap::default();
+    for (i, slot) in loaded.iter_mut().enumerate() {
+        match std::mem::replace(slot, Loaded::Unreadable(String::new())) {
+            Loaded::Text { text, .. } => match notebooks.get(&i) {
+                Some(Err(error)) => {
+                    let at = TextSize::new(error.offset.min(text.len()) as u32);
+                    let id = out.add_file(&paths[i], text);
+                    load_errors.push(LoadError {
+                        file: id,
+                        range: TextRange::empty(at),
+                        kind: LoadErrorKind::BrokenNotebook(error.message.clone()),
+                    });
+                }
+                Some(Ok(layout)) => {
+                    if let Some(source) = &parsed[i] {
+                        let cells = layout
+                            .cells
+                            .iter()
+                            .map(|c| CellStart {
+                                offset: c.range.start(),
+                                number: c.number,
+                            })
+                            .collect();
+                        let display = out.display_path(&paths[i]);
+                        let id = out.db.add(
+                            SourceFile::new(paths[i].clone(), display, layout.text.clone())
+                                .with_cells(cells),
+                        );
+                        for error in &source.syntax_errors {
+                            // The parser counts the parsed cells; users count every cell.
+                            let cell = error
+                                .cell
+                                .and_then(|c| layout.cells.get(c))
+                                .map(|c| c.number - 1);
+                            load_errors.push(syntax_error(id, error, cell));
+                        }
+                        files.push((i, id));
+                        file_ids.insert(i, id);
+                    }
+                }
+                None => {
+                    if let Some(source) = &parsed[i] {
+                        let id = out.add_file(&paths[i], text);
+                        for error in &source.syntax_errors {
+                            load_errors.push(syntax_error(id, error, error.cell));
+                        }
+                        files.push((i, id));
+                        file_ids.insert(i, id);
+                    }
+                }
+            },
+            Loaded::NotUtf8 { lossy, offset } => {
+                let start = TextSize::new(offset.min(lossy.len()) as u32);
+                unreadable(
+                    out,
+                    &mut load_errors,
+                    &paths[i],
+                    lossy,
+                    start,
+                    "it is not valid UTF-8",
+                );
+            }
+            Loaded::Unreadable(reason) => {
+                unreadable(
+                    out,
+                    &mut load_errors,
+                    &paths[i],
+                    String::new(),
+                    TextSize::default(),
+                    &reason,
+                );
+            }
+        }
+    }
+
+    // Manifests: `MLmodel` files, and `resources.yaml` files that look like MLflow's (or that a
+    // log call names; see `link.rs`).
+    let manifest_loads: Vec<(PathBuf, Loaded)> = found
+        .manifests
+        .par_iter()
+        .map(|p| (p.clone(), read(p, buffers, words)))
+        .collect();
+    let mut manifests: Vec<ProjectManifest> = Vec::new();
+    for (path, loaded) in manifest_loads {
+        let Some(kind) = ManifestKind::of(&path) else {
+            continue;
+        };
+        match loaded {
+            Loaded::Text { text, .. } => match parse_manifest(&text, kind) {
+                Ok(manifest) => {
+                    let id = out.add_file(&path, text);
+                    manifests.push(ProjectManifest {
+                        id,
+                        path,
+                        manifest,
+                        entry: None,
+                        logged_by: Vec::new(),
+                    });
+                }
+                Err(error) => {
+                    let id = out.add_file(&path, text);
+                    load_errors.push(LoadError {
+                        file: id,
+                        range: TextRange::empty(error.offset),
+                        kind: LoadErrorKind::BrokenYaml(error.message),
+                    });
+                }
+            },
+            Loaded::NotUtf8 { lossy, offset } => {
+                let start = TextSize::new(offset.min(lossy.len()) as u32);
+                unreadable(
+                    out,
+                    &mut load_errors,
+                    &path,
+                    lossy,
+                    start,
+                    "it is not valid UTF-8",
+                );
+            }
+            Loaded::Unreadable(reason) => {
+                unreadable(
+                    out,
+                    &mut load_errors,
+                    &path,
+                    String::new(),
+                    TextSize::default(),
+                    &reason,
+                );
+            }
+        }
+    }
+
+    // Files written by notebook cells report in those cells.
+    out.written = origins
+        .iter()
+        .filter_map(|(i, (notebook, file))| {
+            Some((*file_ids.get(i)?, (*file_ids.get(notebook)?, file.clone())))
+        })
+        .collect();
+
+    let python_cells: FxHashMap<FileId, Vec<TextRange>> = notebooks
+        .iter()
+        .filter_map(|(i, layout)| {
+            let layout = layout.as_ref().ok()?;
+            let cells = layout
+                .cells
+                .iter()
+                .filter(|c| c.role == CellRole::Python)
+                .map(|c| c.range)
+                .collect();
+            Some((*file_ids.get(i)?, cells))
+        })
+        .collect();
+
+    LoadedRoot {
+        paths,
+        parsed,
+        files,
+        origins,
+        file_ids,
+        manifests,
+        load_errors,
+        python_cells,
+    }
+}
+
+/// A file whose content is not checked: adds it (for the finding's location) and says why.
+fn unreadable(
+    out: &mut Sources,
+    errors: &mut Vec<LoadError>,
+    path: &Path,
+    text: String,
+    at: TextSize,
+    reason: &str,
+) {
+    let id = out.add_file(path, text);
+    errors.push(LoadError {
+        file: id,
+        range: TextRange::empty(at),
+        kind: LoadErrorKind::Unreadable(reason.to_string()),
+    });
+}
+
+fn syntax_error(
+    file: FileId,
+    error: &obolint_python::SyntaxError,
+    cell: Option<usize>,
+) -> LoadError {
+    LoadError {
+        file,
+        range: error.range,
+        kind: LoadErrorKind::Syntax {
+            message: error.message.clone(),
+            cell,
+        },
+    }
+}
+
+/// Adds the `.py` files notebook cells write to `paths`, in cell order: a plain `%%writefile`
+/// replaces what the notebook wrote to that path before, `-a` appends to it. Returns, for each
+/// added path (by index), the notebook that writes it and how.
+fn add_written_files(
+    paths: &mut Vec<PathBuf>,
+    loaded: &mut Vec<Loaded>,
+    written: Vec<(usize, WrittenFile)>,
+    words: &[String],
+) -> FxHashMap<usize, (usize, WrittenFile)> {
+    let mut combined: Vec<(usize, PathBuf, WrittenFile)> = Vec::new();
+    for (notebook, file) in written {
+        if !file.path.ends_with(".py") {
+            continue;
+        }
+        let Some(dir) = paths[notebook].parent() else {
+            continue;
+        };
+        let path = normalize(&dir.join(&file.path));
+        match combined
+            .iter_mut()
+            .find(|(n, p, _)| *n == notebook && *p == path)
+        {
+            Some((_, _, existing)) if file.append => existing.append_file(file),
+            Some((_, _, existing)) => *existing = file,
+            None => combined.push((notebook, path, file)),
+        }
+    }
+    let mut origins: FxHashMap<usize, (usize, WrittenFile)> = FxHashMap::default();
+    for (notebook, path, file) in combined {
+        origins.insert(paths.len(), (notebook, file.clone()));
+        paths.push(path);
+        loaded.push(Loaded::from_text(file.text, words));
+    }
+    origins
+}
+
+/// Parses what the prescreen wants (and every notebook that writes files), then, until nothing
+/// changes, the project modules that parsed files import.
+fn parse_on_demand(
+    root: &Path,
+    paths: &[PathBuf],
+    loaded: &[Loaded],
+    notebooks: &FxHashMap<usize, Result<NotebookText, NotebookError>>,
+    origins: &FxHashMap<usize, (usize, WrittenFile)>,
+    module_index: &FxHashMap<String, usize>,
+) -> Vec<Option<ParsedSource>> {
+    let mut parsed: Vec<Option<ParsedSource>> = (0..paths.len()).map(|_| None).collect();
+    let mut batch: Vec<usize> = loaded
+        .iter()
+        .enumerate()
+        .filter(|(i, l)| {
+            matches!(l, Loaded::Text { relevant: true, .. })
+                || origins.values().any(|(notebook, _)| notebook == i)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    while !batch.is_empty() {
+        let results: Vec<(usize, ParsedSource)> = batch
+            .par_iter()
+            .filter_map(|&i| match (&loaded[i], notebooks.get(&i)) {
+                (_, Some(Ok(layout))) => Some((i, parse_notebook(layout))),
+                (_, Some(Err(_))) => None,
+                (Loaded::Text { text, .. }, None) => {
+                    Some((i, parse_source(text, detect_kind(text))))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut next = Vec::new();
+        for (i, source) in results {
+            let package = package_of(root, &paths[i]);
+            for module in obolint_python::imports::imported_modules(source.body(), &package) {
+                if let Some(&j) = module_index.get(&module)
+                    && parsed[j].is_none()
+                    && !batch.contains(&j)
+                    && !next.contains(&j)
+                {
+                    next.push(j);
+                }
+            }
+            parsed[i] = Some(source);
+        }
+        batch = next;
+    }
+    parsed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Discovered) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut found = Discovered::default();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("write");
+            found.python.push(path);
+        }
+        (dir, found)
+    }
+
+    #[test]
+    fn parses_relevant_files_and_the_modules_they_import() {
+        let (dir, found) = project(&[
+            ("agent.py", "import mlflow\nfrom helpers import f\n"),
+            ("helpers.py", "def f(): pass\n"),
+            ("other.py", "x = 1\n"),
+        ]);
+        let mut sources = Sources::new(dir.path().to_path_buf());
+        let loaded = load_root(&mut sources, dir.path(), &found, &FxHashMap::default(), &[]);
+        let parsed: Vec<bool> = loaded.parsed.iter().map(Option::is_some).collect();
+        assert_eq!(parsed, [true, true, false]);
+        assert!(loaded.load_errors.is_empty());
+    }
+
+    #[test]
+    fn unreadable_and_broken_files_are_load_errors() {
+        let (dir, mut found) = project(&[("broken.py", "import mlflow\ndef (:\n")]);
+        found.python.push(dir.path().join("missing.py"));
+        let mut sources = Sources::new(dir.path().to_path_buf());
+        let loaded = load_root(&mut sources, dir.path(), &found, &FxHashMap::default(), &[]);
+        let kinds: Vec<&LoadErrorKind> = loaded.load_errors.iter().map(|e| &e.kind).collect();
+        assert!(
+            matches!(kinds[0], LoadErrorKind::Syntax { cell: None, .. }),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds
+                .iter()
+                .any(|k| matches!(k, LoadErrorKind::Unreadable(_))),
+            "{kinds:?}"
+        );
+    }
+
+    #[test]
+    fn notebook_cells_write_files_into_the_project() {
+        let notebook = r#"{"cells": [{"cell_type": "code", "source": ["%%writefile agent.py\n", "import mlflow\n"], "metadata": {}, "outputs": [], "execution_count": null}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}"#;
+        let (dir, found) = project(&[("nb.ipynb", notebook)]);
+        let mut sources = Sources::new(dir.path().to_path_buf());
+        let loaded = load_root(&mut sources, dir.path(), &found, &FxHashMap::default(), &[]);
+        assert_eq!(loaded.paths.len(), 2);
+        assert!(loaded.paths[1].ends_with("agent.py"));
+        assert_eq!(loaded.origins.get(&1).map(|(n, _)| *n), Some(0));
+        assert_eq!(sources.written.len(), 1);
+    }
+}

@@ -1,0 +1,221 @@
+//! From the rules' findings to what is reported: configuration drops the rules a file disables
+//! and applies severity overrides, suppression comments drop what they cover (and OBO901 reports
+//! the ones that cover nothing), and findings in files that notebook cells write move into those
+//! cells.
+
+use obolint_diagnostics::{Diagnostic, FileId};
+use obolint_python::notebook::WrittenFile;
+use obolint_python::{ParsedSource, SourceKind};
+use ruff_text_size::TextRange;
+use rustc_hash::FxHashMap;
+
+use super::sources::Sources;
+use crate::config::RuleSettings;
+use crate::registry::Rule;
+use crate::rules::unused_suppression;
+use crate::suppression;
+
+/// Drops the findings of rules a file disables, and applies its severity overrides.
+pub(super) fn apply_rule_settings(
+    diagnostics: &mut Vec<Diagnostic>,
+    rule_settings: &FxHashMap<FileId, RuleSettings>,
+) {
+    diagnostics.retain_mut(|d| {
+        let (Some(rule), Some(settings)) = (
+            Rule::from_code(d.rule.code),
+            rule_settings.get(&d.primary.file),
+        ) else {
+            return true;
+        };
+        if !settings.is_enabled(rule) {
+            return false;
+        }
+        let configured = settings.severity(rule);
+        if configured != rule.info().severity {
+            d.severity = configured;
+        }
+        true
+    });
+}
+
+/// The files whose comments can hold suppressions, beyond parsed Python: manifests and
+/// requirement files (YAML-style `#` comments).
+pub(super) struct CommentFiles<'r> {
+    /// Parsed Python files and notebooks, by id.
+    pub python: Vec<(FileId, &'r ParsedSource)>,
+    pub other: Vec<FileId>,
+}
+
+/// Applies every suppression comment; returns the findings by file, OBO901's included.
+pub(super) fn apply_suppressions(
+    diagnostics: Vec<Diagnostic>,
+    sources: &Sources,
+    files: &CommentFiles<'_>,
+    rule_settings: &FxHashMap<FileId, RuleSettings>,
+) -> FxHashMap<FileId, Vec<Diagnostic>> {
+    let mut by_file: FxHashMap<FileId, Vec<Diagnostic>> = FxHashMap::default();
+    for d in diagnostics {
+        by_file.entry(d.primary.file).or_default().push(d);
+    }
+    let mut apply = |id: FileId, comments: &[TextRange], body: &[ruff_python_ast::Stmt]| {
+        let file = sources.db.get(id);
+        let directives = suppression::directives(&file.text, comments, &file.line_index);
+        if directives.is_empty() {
+            return;
+        }
+        let Some(settings) = rule_settings.get(&id) else {
+            return;
+        };
+        let enabled = |code: &str| Rule::from_code(code).map(|rule| settings.is_enabled(rule));
+        let diagnostics = by_file.entry(id).or_default();
+        let unused = unused_suppression::apply(
+            id,
+            &file.text,
+            &file.line_index,
+            body,
+            &directives,
+            diagnostics,
+            &enabled,
+        );
+        diagnostics.extend(unused);
+    };
+    for &(id, source) in &files.python {
+        let text = &sources.db.get(id).text;
+        // In a Databricks notebook, `# MAGIC` lines are another cell's code (a `%%writefile`
+        // cell's, checked as the file it writes): their `# noqa` belong to that file.
+        let comments: Vec<TextRange> = if source.kind == SourceKind::DatabricksNotebook {
+            source
+                .comments
+                .iter()
+                .copied()
+                .filter(|c| !text[*c].starts_with("# MAGIC"))
+                .collect()
+        } else {
+            source.comments.clone()
+        };
+        apply(id, &comments, source.body());
+    }
+    for &id in &files.other {
+        let comments = suppression::yaml_comments(&sources.db.get(id).text);
+        apply(id, &comments, &[]);
+    }
+    by_file
+}
+
+/// Moves what was found in the files that notebooks write into the notebooks' cells.
+pub(super) fn into_notebooks(
+    by_file: FxHashMap<FileId, Vec<Diagnostic>>,
+    sources: &Sources,
+) -> Vec<Diagnostic> {
+    let written: FxHashMap<FileId, (FileId, &WrittenFile)> = sources
+        .written
+        .iter()
+        .map(|(id, (notebook, file))| (*id, (*notebook, file)))
+        .collect();
+    let mut out = Vec::new();
+    for (_, mut diagnostics) in by_file {
+        if !written.is_empty() {
+            for d in &mut diagnostics {
+                to_notebook(d, &written);
+            }
+        }
+        out.extend(diagnostics);
+    }
+    out
+}
+
+/// Moves a diagnostic found in a file written by a notebook cell into that cell: its labels,
+/// and its fix's edits (see `WrittenFile::edit_to_notebook`); a fix that cannot be mapped is
+/// dropped.
+fn to_notebook(d: &mut Diagnostic, written: &FxHashMap<FileId, (FileId, &WrittenFile)>) {
+    if let Some((_, file)) = written.get(&d.primary.file)
+        && let Some(fix) = &mut d.fix
+    {
+        let mapped: Option<Vec<(TextRange, String)>> = fix
+            .edits
+            .iter()
+            .map(|edit| file.edit_to_notebook(edit.range, &edit.content))
+            .collect();
+        match mapped {
+            Some(mapped) => {
+                for (edit, (range, content)) in fix.edits.iter_mut().zip(mapped) {
+                    edit.range = range;
+                    edit.content = content;
+                }
+            }
+            None => d.fix = None,
+        }
+    }
+    let labels = std::iter::once(&mut d.primary).chain(d.secondary.iter_mut());
+    for label in labels {
+        if let Some((notebook, file)) = written.get(&label.file) {
+            label.file = *notebook;
+            label.range = file.range_to_notebook(label.range);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use obolint_diagnostics::{Label, Severity};
+    use obolint_python::parse_source;
+    use ruff_text_size::TextSize;
+
+    use super::*;
+    use crate::config::CliOverrides;
+
+    fn finding(rule: Rule, file: FileId, at: u32) -> Diagnostic {
+        let info = rule.info();
+        Diagnostic::new(
+            info.meta,
+            info.severity,
+            "found",
+            Label::new(file, TextRange::empty(TextSize::new(at)), "here"),
+        )
+    }
+
+    #[test]
+    fn settings_drop_disabled_rules_and_override_severity() {
+        let file = FileId(0);
+        let cli = CliOverrides {
+            ignore: vec![crate::config::Selector::parse("OBO201").expect("selector")],
+            ..CliOverrides::default()
+        };
+        let settings: FxHashMap<FileId, RuleSettings> =
+            [(file, RuleSettings::resolve(None, &cli, None))]
+                .into_iter()
+                .collect();
+        let mut found = vec![
+            finding(Rule::GenieWithoutUserClient, file, 0),
+            finding(Rule::UserClientAtLoadTime, file, 0),
+        ];
+        apply_rule_settings(&mut found, &settings);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].rule.code, "OBO101");
+        assert_eq!(found[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn noqa_drops_the_finding_and_an_unused_one_is_obo901() {
+        let mut sources = Sources::new(Path::new("/p").to_path_buf());
+        let text = "import mlflow\nx = 1  # noqa: OBO101\ny = 2  # noqa: OBO201\n";
+        let id = sources.add_file(Path::new("/p/a.py"), text.to_string());
+        let parsed = parse_source(text, SourceKind::Python);
+        let settings: FxHashMap<FileId, RuleSettings> = [(
+            id,
+            RuleSettings::resolve(None, &CliOverrides::default(), None),
+        )]
+        .into_iter()
+        .collect();
+        let files = CommentFiles {
+            python: vec![(id, &parsed)],
+            other: Vec::new(),
+        };
+        let found = vec![finding(Rule::UserClientAtLoadTime, id, 14)];
+        let by_file = apply_suppressions(found, &sources, &files, &settings);
+        let codes: Vec<&str> = by_file[&id].iter().map(|d| d.rule.code).collect();
+        assert_eq!(codes, ["OBO901"]);
+    }
+}

@@ -1,0 +1,70 @@
+//! Which configuration applies where: the file that governs a whole project root (analysis
+//! settings, `fail-on`), the nearest one above each checked file for its rules, and
+//! `--show-settings`, which prints what applies to one file.
+
+use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashMap;
+
+use super::{ConfigError, ConfigFile, ConfigSource, config_in_dir, read_config};
+
+/// The configuration that governs the whole project (analysis settings, `fail-on`): the file
+/// given with `--config`, or the one in the project root.
+pub fn root_config(root: &Path, source: &ConfigSource) -> Result<Option<ConfigFile>, ConfigError> {
+    match source {
+        ConfigSource::Isolated => Ok(None),
+        ConfigSource::File(path) => Ok(Some(read_config(path)?.unwrap_or_else(|| {
+            ConfigFile {
+                path: path.clone(),
+                dir: path
+                    .parent()
+                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+                options: Default::default(),
+            }
+        }))),
+        ConfigSource::Discover => config_in_dir(root),
+    }
+}
+
+/// The configuration for the files of each folder: the nearest file at or above it, up to the
+/// project root (or the single `--config` file).
+pub struct ConfigResolver<'r> {
+    root: &'r Path,
+    source: &'r ConfigSource,
+    root_config: Option<ConfigFile>,
+    by_dir: FxHashMap<PathBuf, Option<ConfigFile>>,
+}
+
+impl<'r> ConfigResolver<'r> {
+    pub fn new(root: &'r Path, source: &'r ConfigSource, root_config: Option<ConfigFile>) -> Self {
+        Self {
+            root,
+            source,
+            root_config,
+            by_dir: FxHashMap::default(),
+        }
+    }
+}
+
+impl ConfigResolver<'_> {
+    pub fn for_file(&mut self, path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
+        if !matches!(self.source, ConfigSource::Discover) {
+            return Ok(self.root_config.clone());
+        }
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            if !d.starts_with(self.root) || d == self.root {
+                break;
+            }
+            if !self.by_dir.contains_key(d) {
+                let found = config_in_dir(d)?;
+                self.by_dir.insert(d.to_path_buf(), found);
+            }
+            if let Some(Some(config)) = self.by_dir.get(d) {
+                return Ok(Some(config.clone()));
+            }
+            dir = d.parent();
+        }
+        Ok(self.root_config.clone())
+    }
+}

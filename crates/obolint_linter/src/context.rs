@@ -1,0 +1,258 @@
+//! What every rule receives: one [`LintContext`] per project (the index, the analyses on it, the
+//! manifests, requirement sets, scope table and settings), with the answers several rules and
+//! `obolint scopes` share computed once, on first use. A rule sees it through a [`RuleContext`]
+//! (project grain) or a [`FileContext`] (file grain), and reports through them: the context fills
+//! in the rule's code and severity, so a rule cannot report under another rule's name.
+//!
+//! Rules implement [`Check`]; the registry (`registry.rs`) decides which run and calls them.
+
+use std::cell::RefCell;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use obolint_diagnostics::{Diagnostic, Label, SourceDb};
+use rustc_hash::FxHashMap;
+
+use crate::analysis::api_scopes::{ModelScopes, scopes_of_uses};
+use crate::analysis::call_time::TimeModel;
+use crate::analysis::dataflow::Dataflow;
+use crate::analysis::declared_lists::{DeclaredList, declared_lists, list_style};
+use crate::analysis::model_requirements::{FeatureUse, RequirementSet, model_features};
+use crate::analysis::models::Models;
+use crate::analysis::scope_verdict::{ScopeVerdict, verdict};
+use crate::analysis::uses::{ClientUse, uses_in};
+use crate::load::LoadError;
+use crate::manifest::ProjectManifest;
+use crate::project::{FileIdx, Project};
+use crate::rule_info::RuleInfo;
+use crate::scope_table::{ScopeStyle, ScopeTable};
+use crate::settings::Settings;
+
+/// Where a rule looks: once per project file (in parallel, with that file's dataflow), or once
+/// for the whole project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grain {
+    File,
+    Project,
+}
+
+/// A rule's check. Implement the method of the rule's [`Grain`]; the other one is never called.
+pub trait Check {
+    const GRAIN: Grain;
+
+    fn check_file(&self, _ctx: &FileContext<'_, '_>) {}
+
+    fn check_project(&self, _ctx: &RuleContext<'_, '_>) {}
+}
+
+/// Everything the rules of one project read.
+pub struct LintContext<'c> {
+    pub project: &'c Project<'c>,
+    pub models: &'c Models,
+    pub time: &'c TimeModel,
+    pub db: &'c SourceDb,
+    pub manifests: &'c [ProjectManifest],
+    pub requirement_sets: &'c [RequirementSet],
+    pub table: &'c ScopeTable,
+    pub settings: &'c Settings,
+    /// Files that could not be read or parsed (OBO900).
+    pub load_errors: &'c [LoadError],
+    declared_lists: OnceLock<Vec<DeclaredList>>,
+    model_uses: Mutex<FxHashMap<FileIdx, Arc<Vec<ClientUse>>>>,
+}
+
+impl<'c> LintContext<'c> {
+    #[allow(clippy::too_many_arguments)] // One field each: the context is built in one place.
+    pub fn new(
+        project: &'c Project<'c>,
+        models: &'c Models,
+        time: &'c TimeModel,
+        db: &'c SourceDb,
+        manifests: &'c [ProjectManifest],
+        requirement_sets: &'c [RequirementSet],
+        table: &'c ScopeTable,
+        load_errors: &'c [LoadError],
+    ) -> Self {
+        Self {
+            project,
+            models,
+            time,
+            db,
+            manifests,
+            requirement_sets,
+            table,
+            settings: project.settings,
+            load_errors,
+            declared_lists: OnceLock::new(),
+            model_uses: Mutex::default(),
+        }
+    }
+
+    /// The text of a project file.
+    pub fn text(&self, file: FileIdx) -> &'c str {
+        &self.db.get(self.project.file(file).id).text
+    }
+
+    /// Every declared scope list (log calls' `UserAuthPolicy(api_scopes=...)`, MLmodels'
+    /// `api_scopes:`), with the model each belongs to.
+    pub fn declared_lists(&self) -> &[DeclaredList] {
+        self.declared_lists
+            .get_or_init(|| declared_lists(self.project, self.models, self.manifests))
+    }
+
+    /// Every client use in the code of the model whose entry is `entry`, evaluated with
+    /// `dataflow` the first time any caller asks (the dataflow's memo is not `Sync`, so each
+    /// thread brings its own).
+    pub fn model_uses_with(
+        &self,
+        dataflow: &Dataflow<'c, 'c>,
+        entry: FileIdx,
+    ) -> Arc<Vec<ClientUse>> {
+        if let Some(found) = self.lock_uses().get(&entry) {
+            return Arc::clone(found);
+        }
+        let uses: Vec<ClientUse> = self
+            .models
+            .files_of(entry)
+            .flat_map(|file| uses_in(self.project, dataflow, file))
+            .collect();
+        let uses = Arc::new(uses);
+        self.lock_uses().insert(entry, Arc::clone(&uses));
+        uses
+    }
+
+    fn lock_uses(&self) -> std::sync::MutexGuard<'_, FxHashMap<FileIdx, Arc<Vec<ClientUse>>>> {
+        self.model_uses
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What the model whose entry is `entry` requires.
+    pub fn model_scopes_with(&self, dataflow: &Dataflow<'c, 'c>, entry: FileIdx) -> ModelScopes {
+        scopes_of_uses(self.table, &self.model_uses_with(dataflow, entry))
+    }
+
+    /// The versioned features the model whose entry is `entry` uses.
+    pub fn model_features(&self, entry: FileIdx) -> Vec<FeatureUse> {
+        model_features(self.project, self.models, entry)
+    }
+
+    /// The model's code builds a user client, or shows it meant to (`ModelServingUserCredentials`
+    /// anywhere in its files).
+    pub fn builds_user_client(&self, entry: FileIdx) -> bool {
+        self.models.files_of(entry).any(|f| {
+            self.models.user_client_site[f.0 as usize].is_some()
+                || self.models.mentions_strategy[f.0 as usize]
+        })
+    }
+
+    /// The naming style new scopes get in `list`.
+    pub fn list_style(&self, list: &DeclaredList) -> ScopeStyle {
+        list_style(self.table, list, self.settings.scope_style)
+    }
+
+    /// The one verdict on a declared list: what is missing and what is unneeded. OBO401, OBO402
+    /// and `obolint scopes` all read this; `None` when the list belongs to no model the analyzer
+    /// found.
+    pub fn verdict_with(
+        &self,
+        dataflow: &Dataflow<'c, 'c>,
+        list: &DeclaredList,
+    ) -> Option<ScopeVerdict> {
+        let entry = list.entry?;
+        let scopes = self.model_scopes_with(dataflow, entry);
+        Some(verdict(
+            self.table,
+            list,
+            &scopes,
+            self.list_style(list),
+            self.builds_user_client(entry),
+        ))
+    }
+}
+
+/// The context as one rule sees it: the shared analyses, the dataflow of the thread it runs
+/// on, and where its findings go.
+pub struct RuleContext<'x, 'c> {
+    lint: &'x LintContext<'c>,
+    pub dataflow: &'x Dataflow<'c, 'c>,
+    info: &'static RuleInfo,
+    diagnostics: RefCell<Vec<Diagnostic>>,
+}
+
+impl<'x, 'c> RuleContext<'x, 'c> {
+    pub(crate) fn new(
+        lint: &'x LintContext<'c>,
+        dataflow: &'x Dataflow<'c, 'c>,
+        info: &'static RuleInfo,
+    ) -> Self {
+        Self {
+            lint,
+            dataflow,
+            info,
+            diagnostics: RefCell::default(),
+        }
+    }
+
+    /// Every client use in the code of the model whose entry is `entry`.
+    pub fn model_uses(&self, entry: FileIdx) -> Arc<Vec<ClientUse>> {
+        self.lint.model_uses_with(self.dataflow, entry)
+    }
+
+    /// What the model whose entry is `entry` requires.
+    pub fn model_scopes(&self, entry: FileIdx) -> ModelScopes {
+        self.lint.model_scopes_with(self.dataflow, entry)
+    }
+
+    /// [`LintContext::verdict_with`] on this rule's dataflow.
+    pub fn verdict(&self, list: &DeclaredList) -> Option<ScopeVerdict> {
+        self.lint.verdict_with(self.dataflow, list)
+    }
+
+    /// A finding of this rule, at its default severity; add help, secondary labels and a fix,
+    /// then [`report`](Self::report) it.
+    pub fn diagnostic(&self, message: impl Into<String>, primary: Label) -> Diagnostic {
+        Diagnostic::new(self.info.meta, self.info.severity, message, primary)
+    }
+
+    pub fn report(&self, diagnostic: Diagnostic) {
+        debug_assert_eq!(diagnostic.rule, self.info.meta, "a rule reports as itself");
+        self.diagnostics.borrow_mut().push(diagnostic);
+    }
+
+    pub(crate) fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.diagnostics.into_inner()
+    }
+}
+
+impl<'c> Deref for RuleContext<'_, 'c> {
+    type Target = LintContext<'c>;
+
+    fn deref(&self) -> &LintContext<'c> {
+        self.lint
+    }
+}
+
+/// The context of a file-grain rule: one project file (the dataflow is that file's thread's).
+pub struct FileContext<'x, 'c> {
+    rule: RuleContext<'x, 'c>,
+    pub file: FileIdx,
+}
+
+impl<'x, 'c> FileContext<'x, 'c> {
+    pub(crate) fn new(rule: RuleContext<'x, 'c>, file: FileIdx) -> Self {
+        Self { rule, file }
+    }
+
+    pub(crate) fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.rule.into_diagnostics()
+    }
+}
+
+impl<'x, 'c> Deref for FileContext<'x, 'c> {
+    type Target = RuleContext<'x, 'c>;
+
+    fn deref(&self) -> &RuleContext<'x, 'c> {
+        &self.rule
+    }
+}

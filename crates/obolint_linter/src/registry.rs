@@ -1,0 +1,183 @@
+//! The registry: every rule, once, in code order. The [`Rule`] enum, its metadata, selection
+//! (`--select` prefixes), `obolint rules`, the docs and the README table all come from the one
+//! list below, and [`run`] is the only place rules are called. Adding a rule is its file in
+//! `rules/` and one line here.
+
+use obolint_diagnostics::Diagnostic;
+use rayon::prelude::*;
+
+use crate::analysis::dataflow::Dataflow;
+use crate::context::{Check, FileContext, Grain, LintContext, RuleContext};
+use crate::project::FileIdx;
+use crate::rule_info::RuleInfo;
+use crate::rules::*;
+
+macro_rules! registry {
+    ($($variant:ident => $module:ident :: $rule:ident),* $(,)?) => {
+        /// Every rule, in code order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Rule {
+            $($variant),*
+        }
+
+        impl Rule {
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant),*];
+
+            pub const fn info(self) -> &'static RuleInfo {
+                match self {
+                    $(Rule::$variant => &$module::$rule::INFO),*
+                }
+            }
+
+            pub const fn grain(self) -> Grain {
+                match self {
+                    $(Rule::$variant => <$module::$rule as Check>::GRAIN),*
+                }
+            }
+
+            fn check_project(self, ctx: &RuleContext<'_, '_>) {
+                match self {
+                    $(Rule::$variant => $module::$rule.check_project(ctx)),*
+                }
+            }
+
+            fn check_file(self, ctx: &FileContext<'_, '_>) {
+                match self {
+                    $(Rule::$variant => $module::$rule.check_file(ctx)),*
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    UserClientAtLoadTime => user_client_at_load_time::UserClientAtLoadTime,
+    UserClientOutlivesRequest => user_client_outlives_request::UserClientOutlivesRequest,
+    MisplacedOboStrategy => misplaced_obo_strategy::MisplacedOboStrategy,
+    DeprecatedCredentialsProvider => deprecated_credentials_provider::DeprecatedCredentialsProvider,
+    OboStrategyOverridden => obo_strategy_overridden::OboStrategyOverridden,
+    UserCredentialExposed => user_credential_exposed::UserCredentialExposed,
+    GenieWithoutUserClient => genie_without_user_client::GenieWithoutUserClient,
+    VectorSearchWithoutUserClient => vector_search_without_user_client::VectorSearchWithoutUserClient,
+    McpWithoutUserClient => mcp_without_user_client::McpWithoutUserClient,
+    OboUnsupportedResource => obo_unsupported_resource::OboUnsupportedResource,
+    NonexistentOboImport => nonexistent_obo_import::NonexistentOboImport,
+    ResourcesInsteadOfAuthPolicy => resources_instead_of_auth_policy::ResourcesInsteadOfAuthPolicy,
+    ResourcesAndAuthPolicy => resources_and_auth_policy::ResourcesAndAuthPolicy,
+    MissingUserAuthPolicy => missing_user_auth_policy::MissingUserAuthPolicy,
+    AuthPolicyUnsupportedFlavor => auth_policy_unsupported_flavor::AuthPolicyUnsupportedFlavor,
+    UserScopesWithoutUserClient => user_scopes_without_user_client::UserScopesWithoutUserClient,
+    InvalidResourcesBlock => invalid_resources_block::InvalidResourcesBlock,
+    UserResourceInSystemPolicy => user_resource_in_system_policy::UserResourceInSystemPolicy,
+    MissingApiScope => missing_api_scope::MissingApiScope,
+    UnneededApiScope => unneeded_api_scope::UnneededApiScope,
+    UnknownApiScope => unknown_api_scope::UnknownApiScope,
+    DuplicateApiScope => duplicate_api_scope::DuplicateApiScope,
+    DeprecatedScopeName => deprecated_scope_name::DeprecatedScopeName,
+    BroadServingScope => broad_serving_scope::BroadServingScope,
+    MissingOboRequirement => missing_obo_requirement::MissingOboRequirement,
+    RequirementTooOld => requirement_too_old::RequirementTooOld,
+    SyntaxError => syntax_error::SyntaxError,
+    UnusedSuppression => unused_suppression::UnusedSuppression,
+}
+
+impl Rule {
+    pub fn code(self) -> &'static str {
+        self.info().meta.code
+    }
+
+    pub fn from_code(code: &str) -> Option<Rule> {
+        Rule::ALL.iter().copied().find(|r| r.code() == code)
+    }
+
+    /// `always`, `yes` or `opt-in`, for tables.
+    pub fn default_label(self) -> &'static str {
+        if self.is_always_on() {
+            "always"
+        } else if self.info().default {
+            "yes"
+        } else {
+            "opt-in"
+        }
+    }
+
+    /// Rules that cannot be turned off: a file that does not parse is never silently skipped.
+    pub fn is_always_on(self) -> bool {
+        self == Rule::SyntaxError
+    }
+}
+
+/// Runs the `enabled` rules on one project: project-grain rules once each, file-grain rules on
+/// every file in parallel (one dataflow per file, shared by the rules of that file).
+pub fn run(ctx: &LintContext<'_>, enabled: &[Rule]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    // Project rules run one after another and share one dataflow, and with it its memo.
+    let dataflow = Dataflow::new(ctx.project);
+    for &rule in enabled.iter().filter(|r| r.grain() == Grain::Project) {
+        let rule_ctx = RuleContext::new(ctx, &dataflow, rule.info());
+        rule.check_project(&rule_ctx);
+        out.extend(rule_ctx.into_diagnostics());
+    }
+    let per_file: Vec<Rule> = enabled
+        .iter()
+        .copied()
+        .filter(|r| r.grain() == Grain::File)
+        .collect();
+    if !per_file.is_empty() {
+        let files: Vec<FileIdx> = ctx.project.file_indices().collect();
+        let found: Vec<Vec<Diagnostic>> = files
+            .par_iter()
+            .map(|&file| {
+                let dataflow = Dataflow::new(ctx.project);
+                let mut out = Vec::new();
+                for &rule in &per_file {
+                    let rule_ctx = RuleContext::new(ctx, &dataflow, rule.info());
+                    let file_ctx = FileContext::new(rule_ctx, file);
+                    rule.check_file(&file_ctx);
+                    out.extend(file_ctx.into_diagnostics());
+                }
+                out
+            })
+            .collect();
+        out.extend(found.into_iter().flatten());
+    }
+    debug_assert!(
+        out.iter().all(|d| d.fix.as_ref().is_none_or(|fix| {
+            Rule::from_code(d.rule.code)
+                .is_some_and(|r| r.info().fix_safety.allows(fix.applicability))
+        })),
+        "every fix has the safety its rule documents"
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rule_info::{FixAvailability, FixSafety};
+
+    #[test]
+    fn registry_is_in_code_order_and_unique() {
+        let codes: Vec<&str> = Rule::ALL.iter().map(|r| r.code()).collect();
+        let mut sorted = codes.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(codes, sorted);
+        for rule in Rule::ALL {
+            assert!(!rule.info().summary().is_empty(), "{rule:?} has a summary");
+        }
+        assert_eq!(Rule::from_code("OBO101"), Some(Rule::UserClientAtLoadTime));
+    }
+
+    #[test]
+    fn fix_safety_is_declared_exactly_for_rules_with_a_fix() {
+        for rule in Rule::ALL {
+            let info = rule.info();
+            assert_eq!(
+                info.fix == FixAvailability::None,
+                info.fix_safety == FixSafety::None,
+                "{rule:?}"
+            );
+        }
+    }
+}
