@@ -19,7 +19,7 @@ use crate::capabilities::FIX_ALL;
 use crate::encoding::PositionEncoding;
 use crate::server::{OpenNotebook, Server};
 use crate::suppress::noqa_edit;
-use crate::view::FileView;
+use crate::to_lsp::FileView;
 
 /// Whether the client asked for `kind` (no `only`: everything but source actions' children).
 fn wanted(only: Option<&[CodeActionKind]>, kind: &str) -> bool {

@@ -3,7 +3,7 @@
 //!
 //! The flow: [`transport`] reads framed messages from stdio; [`server`] keeps the open documents
 //! ([`document`], [`notebook`]) and decides what to check; [`worker`] runs `check` off the main
-//! loop; [`view`] turns findings into LSP diagnostics in the negotiated [`encoding`]; [`actions`]
+//! loop; [`to_lsp`] turns findings into LSP diagnostics in the negotiated [`encoding`]; [`actions`]
 //! and [`hover`] answer the editor's questions. Nothing here executes user code or opens a
 //! network connection: the only I/O is stdio and reading the project's files.
 
@@ -19,9 +19,9 @@ mod hover;
 pub mod notebook;
 mod server;
 mod suppress;
+mod to_lsp;
 pub mod transport;
 pub mod uri;
-mod view;
 mod worker;
 
 pub use lsp_server::Connection;

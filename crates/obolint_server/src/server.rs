@@ -38,8 +38,8 @@ use serde_json::Value;
 use crate::capabilities::{ClientSupport, server_capabilities};
 use crate::document::TextDocument;
 use crate::notebook::Notebook;
+use crate::to_lsp::FileView;
 use crate::uri::{file_uri, uri_path};
-use crate::view::FileView;
 use crate::worker::{self, Job, Outcome};
 use crate::{actions, hover};
 
