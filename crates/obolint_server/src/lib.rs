@@ -17,6 +17,7 @@ pub mod document;
 pub mod encoding;
 mod hover;
 pub mod notebook;
+mod outbox;
 mod server;
 mod suppress;
 mod to_lsp;

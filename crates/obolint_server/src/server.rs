@@ -20,8 +20,8 @@ use lsp_types::{
     FullDocumentDiagnosticReport, GlobPattern, HoverParams, InitializeParams, InitializeResult,
     MessageType, PreviousResultId, PublishDiagnosticsParams, Registration, RegistrationParams,
     RelatedFullDocumentDiagnosticReport, RelatedUnchangedDocumentDiagnosticReport, ServerInfo,
-    ShowMessageParams, UnchangedDocumentDiagnosticReport, Uri, WorkspaceDiagnosticParams,
-    WorkspaceDiagnosticReport, WorkspaceDiagnosticReportResult, WorkspaceDocumentDiagnosticReport,
+    UnchangedDocumentDiagnosticReport, Uri, WorkspaceDiagnosticParams, WorkspaceDiagnosticReport,
+    WorkspaceDiagnosticReportResult, WorkspaceDocumentDiagnosticReport,
     WorkspaceFullDocumentDiagnosticReport,
 };
 use lsp_types::{
@@ -31,13 +31,13 @@ use obolint_diagnostics::SourceDb;
 use obolint_linter::CheckReport;
 use obolint_linter::discover::project_root;
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::capabilities::{ClientSupport, server_capabilities};
 use crate::document::TextDocument;
 use crate::notebook::Notebook;
+use crate::outbox::Outbox;
 use crate::to_lsp::FileView;
 use crate::uri::{file_uri, uri_path};
 use crate::worker::{self, Job, Outcome};
@@ -104,7 +104,7 @@ impl Parked {
 }
 
 pub(crate) struct Server {
-    sender: Sender<Message>,
+    outbox: Outbox,
     pub client: ClientSupport,
     pub texts: FxHashMap<Uri, OpenText>,
     pub notebooks: FxHashMap<Uri, OpenNotebook>,
@@ -117,7 +117,6 @@ pub(crate) struct Server {
     revision: u64,
     parked: Vec<Parked>,
     jobs: Sender<Job>,
-    next_id: i32,
     shutdown: bool,
     /// Findings may change without an edit from the client (configuration, files on disk): pull
     /// clients are asked to pull again once the new findings are in.
@@ -132,7 +131,7 @@ pub fn run(connection: &Connection) -> bool {
     };
     let (jobs, outcomes) = worker::spawn();
     let mut server = Server {
-        sender: connection.sender.clone(),
+        outbox: Outbox::new(connection.sender.clone()),
         client,
         texts: FxHashMap::default(),
         notebooks: FxHashMap::default(),
@@ -143,7 +142,6 @@ pub fn run(connection: &Connection) -> bool {
         revision: 0,
         parked: Vec::new(),
         jobs,
-        next_id: 0,
         shutdown: false,
         refresh_wanted: false,
     };
@@ -260,34 +258,6 @@ impl Server {
         }
     }
 
-    fn send(&self, message: impl Into<Message>) {
-        if self.sender.send(message.into()).is_err() {
-            eprintln!("obolint server: the client connection is closed");
-        }
-    }
-
-    fn respond<R: Serialize>(&self, id: RequestId, result: R) {
-        self.send(Response::new_ok(id, result));
-    }
-
-    fn respond_err(&self, id: RequestId, code: ErrorCode, message: String) {
-        self.send(Response::new_err(id, code as i32, message));
-    }
-
-    fn notify<P: Serialize>(&self, method: &str, params: P) {
-        self.send(Notification::new(method.to_string(), params));
-    }
-
-    fn request_client<P: Serialize>(&mut self, method: &str, params: P) {
-        self.next_id += 1;
-        let id = RequestId::from(format!("obolint-{}", self.next_id));
-        self.send(Request::new(id, method.to_string(), params));
-    }
-
-    fn show_message(&self, typ: MessageType, message: String) {
-        self.notify("window/showMessage", ShowMessageParams { typ, message });
-    }
-
     fn handle(&mut self, message: Message) -> Flow {
         match message {
             Message::Request(request) => self.on_request(request),
@@ -301,7 +271,7 @@ impl Server {
     fn on_request(&mut self, request: Request) {
         let Request { id, method, params } = request;
         if self.shutdown {
-            self.respond_err(
+            self.outbox.respond_err(
                 id,
                 ErrorCode::InvalidRequest,
                 "the server is shutting down".to_string(),
@@ -309,7 +279,7 @@ impl Server {
             return;
         }
         let invalid = |server: &Self, id: RequestId, error: String| {
-            server.respond_err(
+            server.outbox.respond_err(
                 id,
                 ErrorCode::InvalidParams,
                 format!("invalid parameters for {method}: {error}"),
@@ -318,7 +288,7 @@ impl Server {
         match method.as_str() {
             "shutdown" => {
                 self.shutdown = true;
-                self.respond(id, ());
+                self.outbox.respond(id, ());
             }
             "textDocument/diagnostic" => match parse::<DocumentDiagnosticParams>(params) {
                 Ok(params) => self.park(Parked::Document {
@@ -342,16 +312,16 @@ impl Server {
             "textDocument/hover" => match parse::<HoverParams>(params) {
                 Ok(params) => {
                     let hover = hover::hover(self, &params);
-                    self.respond(id, hover);
+                    self.outbox.respond(id, hover);
                 }
                 Err(error) => invalid(self, id, error),
             },
-            "initialize" => self.respond_err(
+            "initialize" => self.outbox.respond_err(
                 id,
                 ErrorCode::InvalidRequest,
                 "the server is already initialized".to_string(),
             ),
-            _ => self.respond_err(
+            _ => self.outbox.respond_err(
                 id,
                 ErrorCode::MethodNotFound,
                 format!("obolint does not handle {method}"),
@@ -410,7 +380,7 @@ impl Server {
             method: "workspace/didChangeWatchedFiles".to_string(),
             register_options: serde_json::to_value(options).ok(),
         };
-        self.request_client(
+        self.outbox.request(
             "client/registerCapability",
             RegistrationParams {
                 registrations: vec![registration],
@@ -598,7 +568,7 @@ impl Server {
         };
         if let Some(at) = self.parked.iter().position(|p| p.id() == &id) {
             let parked = self.parked.remove(at);
-            self.respond_err(
+            self.outbox.respond_err(
                 parked.id().clone(),
                 ErrorCode::RequestCanceled,
                 "canceled".to_string(),
@@ -611,7 +581,7 @@ impl Server {
         if let Some(previous) = self.published.remove(uri)
             && !previous.is_empty()
         {
-            self.notify(
+            self.outbox.notify(
                 "textDocument/publishDiagnostics",
                 PublishDiagnosticsParams::new(uri.clone(), Vec::new(), None),
             );
@@ -672,8 +642,10 @@ impl Server {
         let previous_error = project.config_error.clone();
         if outcome.config_error != previous_error {
             match &outcome.config_error {
-                Some(message) => self.show_message(MessageType::ERROR, message.clone()),
-                None => self.show_message(
+                Some(message) => self
+                    .outbox
+                    .show_message(MessageType::ERROR, message.clone()),
+                None => self.outbox.show_message(
                     MessageType::INFO,
                     "obolint: the configuration loads again".to_string(),
                 ),
@@ -696,7 +668,7 @@ impl Server {
             self.retry_parked();
             // After the client's own edits it re-pulls by itself (`interFileDependencies`).
             if changed && self.refresh_wanted && self.client.diagnostic_refresh {
-                self.request_client("workspace/diagnostic/refresh", ());
+                self.outbox.request("workspace/diagnostic/refresh", ());
             }
             if self.projects.values().all(Project::is_fresh) {
                 self.refresh_wanted = false;
@@ -721,7 +693,7 @@ impl Server {
                 continue;
             }
             let version = self.texts.get(uri).map(|t| t.doc.version);
-            self.notify(
+            self.outbox.notify(
                 "textDocument/publishDiagnostics",
                 PublishDiagnosticsParams::new(uri.clone(), items.clone(), version),
             );
@@ -851,7 +823,8 @@ impl Server {
                         },
                     })
                 };
-                self.respond(id, DocumentDiagnosticReportResult::Report(report));
+                self.outbox
+                    .respond(id, DocumentDiagnosticReportResult::Report(report));
                 None
             }
             Parked::Workspace { id, previous } => {
@@ -898,7 +871,7 @@ impl Server {
                         )
                     })
                     .collect();
-                self.respond(
+                self.outbox.respond(
                     id,
                     WorkspaceDiagnosticReportResult::Report(WorkspaceDiagnosticReport { items }),
                 );
@@ -910,7 +883,7 @@ impl Server {
                     return Some(Parked::CodeAction { id, params });
                 }
                 let actions = actions::code_actions(self, &params);
-                self.respond(id, actions);
+                self.outbox.respond(id, actions);
                 None
             }
         }
