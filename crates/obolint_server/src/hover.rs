@@ -6,17 +6,24 @@ use obolint_linter::Rule;
 use obolint_linter::docs::rule_markdown;
 
 use crate::document::TextDocument;
-use crate::server::Server;
+use crate::session::Session;
 use crate::suppress::code_at;
 
-pub(crate) fn hover(server: &Server, params: &HoverParams) -> Option<Hover> {
+pub(crate) fn hover(session: &Session, params: &HoverParams) -> Option<Hover> {
     let position = &params.text_document_position_params;
     let uri = &position.text_document.uri;
-    let doc: &TextDocument = match server.texts.get(uri) {
+    let doc: &TextDocument = match session.documents.text(uri) {
         Some(open) => &open.doc,
-        None => &server.notebook_of_cell(uri)?.notebook.cell(uri)?.document,
+        None => {
+            &session
+                .documents
+                .notebook_of_cell(uri)?
+                .notebook
+                .cell(uri)?
+                .document
+        }
     };
-    let encoding = server.client.encoding;
+    let encoding = session.client.encoding;
     let offset = doc.lines().offset(position.position, encoding);
     let (code, range) = code_at(&doc.text, &doc.index, offset)?;
     let rule = Rule::from_code(&code)?;

@@ -7,10 +7,10 @@
 //! need fresh findings (pull diagnostics, code actions) wait ("parked") until the report for the
 //! current revision arrives.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender, select};
+use crossbeam_channel::{Receiver, select};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::{
     CodeActionParams, DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
@@ -18,7 +18,7 @@ use lsp_types::{
     DidOpenTextDocumentParams, DidSaveTextDocumentParams, DocumentDiagnosticParams,
     DocumentDiagnosticReport, DocumentDiagnosticReportResult, FileSystemWatcher,
     FullDocumentDiagnosticReport, GlobPattern, HoverParams, InitializeParams, InitializeResult,
-    MessageType, PreviousResultId, PublishDiagnosticsParams, Registration, RegistrationParams,
+    MessageType, PublishDiagnosticsParams, Registration, RegistrationParams,
     RelatedFullDocumentDiagnosticReport, RelatedUnchangedDocumentDiagnosticReport, ServerInfo,
     UnchangedDocumentDiagnosticReport, Uri, WorkspaceDiagnosticParams, WorkspaceDiagnosticReport,
     WorkspaceDiagnosticReportResult, WorkspaceDocumentDiagnosticReport,
@@ -27,10 +27,7 @@ use lsp_types::{
 use lsp_types::{
     DidChangeNotebookDocumentParams, DidCloseNotebookDocumentParams, DidOpenNotebookDocumentParams,
 };
-use obolint_diagnostics::SourceDb;
-use obolint_linter::CheckReport;
-use obolint_linter::discover::project_root;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -38,89 +35,18 @@ use crate::capabilities::{ClientSupport, server_capabilities};
 use crate::document::TextDocument;
 use crate::notebook::Notebook;
 use crate::outbox::Outbox;
-use crate::to_lsp::FileView;
-use crate::uri::{file_uri, uri_path};
-use crate::worker::{self, Job, Outcome};
+use crate::schedule::{Scheduler, WaitingRequest};
+use crate::session::{
+    DiagnosticsByUri, OpenNotebook, OpenText, Session, config_glob, is_config_file, locate,
+};
+use crate::uri::uri_path;
+use crate::worker::{self, Outcome};
 use crate::{actions, hover};
 
-/// Names of the files obolint reads its settings from: a change to one re-checks everything.
-const CONFIG_FILES: &[&str] = &["pyproject.toml", "obolint.toml", ".obolint.toml"];
-
-pub(crate) struct OpenText {
-    pub doc: TextDocument,
-    /// Canonical path, for `file:` documents that exist on disk.
-    pub path: Option<PathBuf>,
-    pub root: Option<PathBuf>,
-}
-
-pub(crate) struct OpenNotebook {
-    pub notebook: Notebook,
-    pub path: Option<PathBuf>,
-    pub root: Option<PathBuf>,
-}
-
-#[derive(Default)]
-pub(crate) struct Project {
-    /// Revision of the newest check asked for.
-    wanted: u64,
-    /// Revision of `report`.
-    done: u64,
-    pub report: Option<Arc<CheckReport>>,
-    /// Diagnostics of the last report, by document (open documents always have an entry).
-    by_uri: FxHashMap<Uri, Vec<lsp_types::Diagnostic>>,
-    config_error: Option<String>,
-}
-
-impl Project {
-    fn is_fresh(&self) -> bool {
-        self.done == self.wanted
-    }
-}
-
-enum Parked {
-    Document {
-        id: RequestId,
-        uri: Uri,
-        previous: Option<String>,
-    },
-    Workspace {
-        id: RequestId,
-        previous: Vec<PreviousResultId>,
-    },
-    CodeAction {
-        id: RequestId,
-        params: CodeActionParams,
-    },
-}
-
-impl Parked {
-    fn id(&self) -> &RequestId {
-        match self {
-            Parked::Document { id, .. }
-            | Parked::Workspace { id, .. }
-            | Parked::CodeAction { id, .. } => id,
-        }
-    }
-}
-
 pub(crate) struct Server {
+    session: Session,
+    scheduler: Scheduler,
     outbox: Outbox,
-    pub client: ClientSupport,
-    pub texts: FxHashMap<Uri, OpenText>,
-    pub notebooks: FxHashMap<Uri, OpenNotebook>,
-    /// Cell document to the notebook that holds it.
-    cell_owner: FxHashMap<Uri, Uri>,
-    pub projects: FxHashMap<PathBuf, Project>,
-    /// What was last pushed to each document.
-    published: FxHashMap<Uri, Vec<lsp_types::Diagnostic>>,
-    dirty: FxHashSet<PathBuf>,
-    revision: u64,
-    parked: Vec<Parked>,
-    jobs: Sender<Job>,
-    shutdown: bool,
-    /// Findings may change without an edit from the client (configuration, files on disk): pull
-    /// clients are asked to pull again once the new findings are in.
-    refresh_wanted: bool,
 }
 
 /// Runs the server on `connection` until the client says `exit` (or goes away). Returns whether
@@ -131,19 +57,9 @@ pub fn run(connection: &Connection) -> bool {
     };
     let (jobs, outcomes) = worker::spawn();
     let mut server = Server {
+        session: Session::new(client),
+        scheduler: Scheduler::new(jobs),
         outbox: Outbox::new(connection.sender.clone()),
-        client,
-        texts: FxHashMap::default(),
-        notebooks: FxHashMap::default(),
-        cell_owner: FxHashMap::default(),
-        projects: FxHashMap::default(),
-        published: FxHashMap::default(),
-        dirty: FxHashSet::default(),
-        revision: 0,
-        parked: Vec::new(),
-        jobs,
-        shutdown: false,
-        refresh_wanted: false,
     };
     server.main_loop(&connection.receiver, &outcomes)
 }
@@ -203,18 +119,6 @@ fn parse<P: DeserializeOwned>(value: Value) -> Result<P, String> {
     serde_json::from_value(value).map_err(|e| e.to_string())
 }
 
-fn is_config_file(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| CONFIG_FILES.contains(&n))
-}
-
-fn canonical(uri: &Uri) -> (Option<PathBuf>, Option<PathBuf>) {
-    let path = uri_path(uri).and_then(|p| p.canonicalize().ok());
-    let root = path.as_deref().map(project_root);
-    (path, root)
-}
-
 /// A stable id of a list of diagnostics, for `resultId`.
 fn result_id(items: &[lsp_types::Diagnostic]) -> String {
     use std::hash::{Hash, Hasher};
@@ -233,10 +137,10 @@ impl Server {
                 recv(messages) -> message => match message {
                     Ok(message) => {
                         if self.handle(message) == Flow::Exit {
-                            return self.shutdown;
+                            return self.session.shutdown;
                         }
                     }
-                    Err(_) => return self.shutdown,
+                    Err(_) => return self.session.shutdown,
                 },
                 recv(outcomes) -> outcome => match outcome {
                     Ok(outcome) => self.accept(outcome),
@@ -251,7 +155,7 @@ impl Server {
             // Coalesce: whatever else the client already sent is applied before checking.
             while let Ok(message) = messages.try_recv() {
                 if self.handle(message) == Flow::Exit {
-                    return self.shutdown;
+                    return self.session.shutdown;
                 }
             }
             self.flush();
@@ -270,7 +174,7 @@ impl Server {
 
     fn on_request(&mut self, request: Request) {
         let Request { id, method, params } = request;
-        if self.shutdown {
+        if self.session.shutdown {
             self.outbox.respond_err(
                 id,
                 ErrorCode::InvalidRequest,
@@ -287,11 +191,11 @@ impl Server {
         };
         match method.as_str() {
             "shutdown" => {
-                self.shutdown = true;
+                self.session.shutdown = true;
                 self.outbox.respond(id, ());
             }
             "textDocument/diagnostic" => match parse::<DocumentDiagnosticParams>(params) {
-                Ok(params) => self.park(Parked::Document {
+                Ok(params) => self.park(WaitingRequest::DocumentDiagnostic {
                     id,
                     uri: params.text_document.uri,
                     previous: params.previous_result_id,
@@ -299,19 +203,19 @@ impl Server {
                 Err(error) => invalid(self, id, error),
             },
             "workspace/diagnostic" => match parse::<WorkspaceDiagnosticParams>(params) {
-                Ok(params) => self.park(Parked::Workspace {
+                Ok(params) => self.park(WaitingRequest::WorkspaceDiagnostic {
                     id,
                     previous: params.previous_result_ids,
                 }),
                 Err(error) => invalid(self, id, error),
             },
             "textDocument/codeAction" => match parse::<CodeActionParams>(params) {
-                Ok(params) => self.park(Parked::CodeAction { id, params }),
+                Ok(params) => self.park(WaitingRequest::CodeAction { id, params }),
                 Err(error) => invalid(self, id, error),
             },
             "textDocument/hover" => match parse::<HoverParams>(params) {
                 Ok(params) => {
-                    let hover = hover::hover(self, &params);
+                    let hover = hover::hover(&self.session, &params);
                     self.outbox.respond(id, hover);
                 }
                 Err(error) => invalid(self, id, error),
@@ -347,7 +251,7 @@ impl Server {
             "workspace/didChangeWatchedFiles" => parse(params).map(|p| self.watched(p)),
             // Settings come from the configuration files; any change re-reads them.
             "workspace/didChangeConfiguration" => {
-                self.dirty_all();
+                self.scheduler.mark_all_dirty();
                 Ok(())
             }
             "$/cancelRequest" => parse::<lsp_types::CancelParams>(params).map(|p| self.cancel(p)),
@@ -360,20 +264,16 @@ impl Server {
     }
 
     fn register_watchers(&mut self) {
-        if !self.client.watch_files {
+        if !self.session.client.watch_files {
             return;
         }
-        let watchers = [
-            "**/{pyproject.toml,obolint.toml,.obolint.toml}",
-            "**/*.py",
-            "**/*.ipynb",
-        ]
-        .into_iter()
-        .map(|glob| FileSystemWatcher {
-            glob_pattern: GlobPattern::String(glob.to_string()),
-            kind: None,
-        })
-        .collect();
+        let watchers = [config_glob().as_str(), "**/*.py", "**/*.ipynb"]
+            .into_iter()
+            .map(|glob| FileSystemWatcher {
+                glob_pattern: GlobPattern::String(glob.to_string()),
+                kind: None,
+            })
+            .collect();
         let options = DidChangeWatchedFilesRegistrationOptions { watchers };
         let registration = Registration {
             id: "obolint-watched-files".to_string(),
@@ -388,41 +288,23 @@ impl Server {
         );
     }
 
-    fn mark_dirty(&mut self, root: Option<&PathBuf>) {
-        if let Some(root) = root {
-            self.projects.entry(root.clone()).or_default();
-            self.dirty.insert(root.clone());
-        }
-    }
-
-    /// A document of `root` was closed: check the project again if others are still open, else
+    /// A document of `root` was closed: check the root again if others are still open, else
     /// forget it.
     fn release(&mut self, root: Option<PathBuf>) {
         let Some(root) = root else { return };
-        let in_use = self.texts.values().any(|t| t.root.as_ref() == Some(&root))
-            || self
-                .notebooks
-                .values()
-                .any(|n| n.root.as_ref() == Some(&root));
-        if in_use {
-            self.mark_dirty(Some(&root));
+        if self.session.documents.in_use(&root) {
+            self.scheduler.mark_dirty(Some(&root));
         } else {
-            self.projects.remove(&root);
-            self.dirty.remove(&root);
+            self.scheduler.forget(&root);
+            self.session.roots.remove(&root);
         }
-    }
-
-    fn dirty_all(&mut self) {
-        self.refresh_wanted = true;
-        let roots: Vec<PathBuf> = self.projects.keys().cloned().collect();
-        self.dirty.extend(roots);
     }
 
     fn did_open(&mut self, params: DidOpenTextDocumentParams) {
         let item = params.text_document;
-        let (path, root) = canonical(&item.uri);
-        self.mark_dirty(root.as_ref());
-        self.texts.insert(
+        let (path, root) = locate(&item.uri);
+        self.scheduler.mark_dirty(root.as_ref());
+        self.session.documents.open_text(
             item.uri,
             OpenText {
                 doc: TextDocument::new(item.text, item.version),
@@ -433,8 +315,8 @@ impl Server {
     }
 
     fn did_change(&mut self, params: DidChangeTextDocumentParams) {
-        let encoding = self.client.encoding;
-        let Some(open) = self.texts.get_mut(&params.text_document.uri) else {
+        let encoding = self.session.client.encoding;
+        let Some(open) = self.session.documents.text_mut(&params.text_document.uri) else {
             eprintln!(
                 "obolint server: change to a document that is not open: {}",
                 params.text_document.uri.as_str()
@@ -446,26 +328,24 @@ impl Server {
             params.text_document.version,
             encoding,
         );
-        let root = open.root.clone();
-        self.mark_dirty(root.as_ref());
+        self.scheduler.mark_dirty(open.root.as_ref());
     }
 
     fn did_save(&mut self, params: DidSaveTextDocumentParams) {
         let uri = params.text_document.uri;
         if uri_path(&uri).is_some_and(|p| is_config_file(&p)) {
-            self.dirty_all();
+            self.scheduler.mark_all_dirty();
         }
-        if let (Some(text), Some(open)) = (params.text, self.texts.get_mut(&uri)) {
+        if let (Some(text), Some(open)) = (params.text, self.session.documents.text_mut(&uri)) {
             let version = open.doc.version;
             open.doc = TextDocument::new(text, version);
-            let root = open.root.clone();
-            self.mark_dirty(root.as_ref());
+            self.scheduler.mark_dirty(open.root.as_ref());
         }
     }
 
     fn did_close(&mut self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        if let Some(open) = self.texts.remove(&uri) {
+        if let Some(open) = self.session.documents.close_text(&uri) {
             // The file on disk replaces the buffer: other files' findings may change.
             self.release(open.root);
         }
@@ -474,19 +354,15 @@ impl Server {
 
     fn notebook_open(&mut self, params: DidOpenNotebookDocumentParams) {
         let document = params.notebook_document;
-        let (path, root) = canonical(&document.uri);
+        let (path, root) = locate(&document.uri);
         let notebook = Notebook::open(
             document.version,
             document.metadata,
             document.cells,
             params.cell_text_documents,
         );
-        for cell in &notebook.cells {
-            self.cell_owner
-                .insert(cell.uri.clone(), document.uri.clone());
-        }
-        self.mark_dirty(root.as_ref());
-        self.notebooks.insert(
+        self.scheduler.mark_dirty(root.as_ref());
+        self.session.documents.open_notebook(
             document.uri,
             OpenNotebook {
                 notebook,
@@ -497,30 +373,25 @@ impl Server {
     }
 
     fn notebook_change(&mut self, params: DidChangeNotebookDocumentParams) {
-        let encoding = self.client.encoding;
-        let uri = params.notebook_document.uri;
-        let Some(open) = self.notebooks.get_mut(&uri) else {
+        let encoding = self.session.client.encoding;
+        let Some(change) = self.session.documents.change_notebook(
+            &params.notebook_document.uri,
+            params.notebook_document.version,
+            params.change,
+            encoding,
+        ) else {
             return;
         };
-        let before: Vec<Uri> = open.notebook.cells.iter().map(|c| c.uri.clone()).collect();
-        open.notebook
-            .apply(params.notebook_document.version, params.change, encoding);
-        let after: Vec<Uri> = open.notebook.cells.iter().map(|c| c.uri.clone()).collect();
-        let root = open.root.clone();
-        for gone in before.iter().filter(|u| !after.contains(u)) {
-            self.cell_owner.remove(gone);
+        for gone in &change.removed_cells {
             self.clear(gone);
         }
-        for cell in after {
-            self.cell_owner.insert(cell, uri.clone());
-        }
-        self.mark_dirty(root.as_ref());
+        self.scheduler.mark_dirty(change.root.as_ref());
     }
 
     fn notebook_close(&mut self, params: DidCloseNotebookDocumentParams) {
-        if let Some(open) = self.notebooks.remove(&params.notebook_document.uri) {
+        let uri = params.notebook_document.uri;
+        if let Some(open) = self.session.documents.close_notebook(&uri) {
             for cell in &open.notebook.cells {
-                self.cell_owner.remove(&cell.uri);
                 self.clear(&cell.uri);
             }
             self.release(open.root);
@@ -533,11 +404,11 @@ impl Server {
                 continue;
             };
             if is_config_file(&path) {
-                self.dirty_all();
+                self.scheduler.mark_all_dirty();
                 continue;
             }
-            // An open buffer wins over the disk; other files feed the project they are in.
-            if self.texts.contains_key(&change.uri) {
+            // An open buffer wins over the disk; other files feed the root they are in.
+            if self.session.documents.text(&change.uri).is_some() {
                 continue;
             }
             // Roots are canonical; a deleted file's folder still is.
@@ -550,14 +421,7 @@ impl Server {
                     _ => path.clone(),
                 }
             });
-            let roots: Vec<PathBuf> = self
-                .projects
-                .keys()
-                .filter(|root| path.starts_with(root))
-                .cloned()
-                .collect();
-            self.refresh_wanted |= !roots.is_empty();
-            self.dirty.extend(roots);
+            self.scheduler.mark_dirty_holding(&path);
         }
     }
 
@@ -566,10 +430,9 @@ impl Server {
             lsp_types::NumberOrString::Number(n) => RequestId::from(n),
             lsp_types::NumberOrString::String(s) => RequestId::from(s),
         };
-        if let Some(at) = self.parked.iter().position(|p| p.id() == &id) {
-            let parked = self.parked.remove(at);
+        if let Some(request) = self.scheduler.cancel(&id) {
             self.outbox.respond_err(
-                parked.id().clone(),
+                request.id().clone(),
                 ErrorCode::RequestCanceled,
                 "canceled".to_string(),
             );
@@ -578,9 +441,7 @@ impl Server {
 
     /// Forgets what was pushed to `uri`, telling the client when there was something.
     fn clear(&mut self, uri: &Uri) {
-        if let Some(previous) = self.published.remove(uri)
-            && !previous.is_empty()
-        {
+        if self.session.published.forget(uri) {
             self.outbox.notify(
                 "textDocument/publishDiagnostics",
                 PublishDiagnosticsParams::new(uri.clone(), Vec::new(), None),
@@ -588,49 +449,14 @@ impl Server {
         }
     }
 
-    /// The text the checker should read instead of the disk: every open buffer and notebook.
-    pub(crate) fn sources(&self) -> FxHashMap<PathBuf, String> {
-        let mut sources = FxHashMap::default();
-        for open in self.texts.values() {
-            if let Some(path) = &open.path {
-                sources.insert(path.clone(), open.doc.text.clone());
-            }
-        }
-        for open in self.notebooks.values() {
-            if let Some(path) = &open.path {
-                sources.insert(path.clone(), open.notebook.to_ipynb());
-            }
-        }
-        sources
-    }
-
-    /// Starts a check of every dirty project.
+    /// Starts a check of every dirty root.
     fn flush(&mut self) {
-        if self.dirty.is_empty() {
-            return;
-        }
-        let sources = self.sources();
-        let dirty: Vec<PathBuf> = self.dirty.drain().collect();
-        for root in dirty {
-            self.revision += 1;
-            let revision = self.revision;
-            self.projects.entry(root.clone()).or_default().wanted = revision;
-            let job = Job {
-                root,
-                revision,
-                sources: sources.clone(),
-            };
-            if self.jobs.send(job).is_err() {
-                eprintln!("obolint server: the checking thread is gone");
-            }
-        }
+        let documents = &self.session.documents;
+        self.scheduler.flush(|| documents.sources());
     }
 
     fn accept(&mut self, outcome: Outcome) {
-        let Some(project) = self.projects.get(&outcome.root) else {
-            return;
-        };
-        if outcome.revision != project.wanted {
+        if !self.scheduler.accept(&outcome.root, outcome.revision) {
             // Overtaken by a newer edit: its findings describe text that no longer exists.
             return;
         }
@@ -639,8 +465,12 @@ impl Server {
             outcome.root.display(),
             outcome.elapsed.as_secs_f64() * 1000.0
         );
-        let previous_error = project.config_error.clone();
-        if outcome.config_error != previous_error {
+        let previous_error = self
+            .session
+            .roots
+            .get(&outcome.root)
+            .and_then(|r| r.config_error.as_ref());
+        if outcome.config_error.as_ref() != previous_error {
             match &outcome.config_error {
                 Some(message) => self
                     .outbox
@@ -652,27 +482,25 @@ impl Server {
             }
         }
         let report = outcome.report.map(Arc::new);
-        let by_uri = self.diagnostics_by_uri(&outcome.root, report.as_deref());
-        let Some(project) = self.projects.get_mut(&outcome.root) else {
-            return;
-        };
-        project.done = outcome.revision;
-        project.config_error = outcome.config_error;
-        project.report = report;
-        let previous = std::mem::replace(&mut project.by_uri, by_uri);
-        let current = project.by_uri.clone();
-        if self.client.pull_diagnostics {
+        let by_uri = self
+            .session
+            .diagnostics_by_uri(&outcome.root, report.as_deref());
+        let state = self.session.roots.entry(outcome.root).or_default();
+        state.config_error = outcome.config_error;
+        state.report = report;
+        let previous = std::mem::replace(&mut state.by_uri, by_uri);
+        let current = state.by_uri.clone();
+        if self.session.client.pull_diagnostics {
             let changed = current
                 .iter()
                 .any(|(uri, items)| previous.get(uri) != Some(items));
             self.retry_parked();
             // After the client's own edits it re-pulls by itself (`interFileDependencies`).
-            if changed && self.refresh_wanted && self.client.diagnostic_refresh {
+            if changed && self.scheduler.refresh_wanted() && self.session.client.diagnostic_refresh
+            {
                 self.outbox.request("workspace/diagnostic/refresh", ());
             }
-            if self.projects.values().all(Project::is_fresh) {
-                self.refresh_wanted = false;
-            }
+            self.scheduler.settle_refresh();
         } else {
             self.publish(&current);
             self.retry_parked();
@@ -680,131 +508,44 @@ impl Server {
     }
 
     /// Pushes the diagnostics of every open document that changed.
-    fn publish(&mut self, by_uri: &FxHashMap<Uri, Vec<lsp_types::Diagnostic>>) {
+    fn publish(&mut self, by_uri: &DiagnosticsByUri) {
         for (uri, items) in by_uri {
-            if !self.is_open(uri) {
+            if !self.session.documents.is_open(uri) || !self.session.published.record(uri, items) {
                 continue;
             }
-            let unchanged = match self.published.get(uri) {
-                Some(previous) => previous == items,
-                None => items.is_empty(),
-            };
-            if unchanged {
-                continue;
-            }
-            let version = self.texts.get(uri).map(|t| t.doc.version);
+            let version = self.session.documents.text(uri).map(|t| t.doc.version);
             self.outbox.notify(
                 "textDocument/publishDiagnostics",
                 PublishDiagnosticsParams::new(uri.clone(), items.clone(), version),
             );
-            self.published.insert(uri.clone(), items.clone());
         }
     }
 
-    fn is_open(&self, uri: &Uri) -> bool {
-        self.texts.contains_key(uri) || self.cell_owner.contains_key(uri)
-    }
-
-    /// The view of a checked file: its open notebook, its open buffer, or the file on disk.
-    pub(crate) fn view<'a>(&'a self, db: &'a SourceDb, path: &Path) -> Option<FileView<'a>> {
-        let id = db.find(path)?;
-        let file = db.get(id);
-        if let Some(open) = self
-            .notebooks
-            .values()
-            .find(|n| n.path.as_deref() == Some(path))
-        {
-            return Some(FileView::notebook(file, &open.notebook));
-        }
-        let uri = self
-            .texts
-            .iter()
-            .find(|(_, t)| t.path.as_deref() == Some(path))
-            .map(|(uri, _)| uri.clone())
-            .or_else(|| file_uri(path))?;
-        Some(FileView::text(uri, file))
-    }
-
-    fn diagnostics_by_uri(
-        &self,
-        root: &Path,
-        report: Option<&CheckReport>,
-    ) -> FxHashMap<Uri, Vec<lsp_types::Diagnostic>> {
-        let mut by_uri: FxHashMap<Uri, Vec<lsp_types::Diagnostic>> = FxHashMap::default();
-        for (uri, open) in &self.texts {
-            if open.root.as_deref() == Some(root) {
-                by_uri.insert(uri.clone(), Vec::new());
-            }
-        }
-        for open in self.notebooks.values() {
-            if open.root.as_deref() == Some(root) {
-                for cell in &open.notebook.cells {
-                    by_uri.insert(cell.uri.clone(), Vec::new());
-                }
-            }
-        }
-        let Some(report) = report else {
-            return by_uri;
-        };
-        let mut views: FxHashMap<PathBuf, Option<FileView<'_>>> = FxHashMap::default();
-        for diagnostic in &report.diagnostics {
-            let path = &report.db.get(diagnostic.primary.file).path;
-            let view = views
-                .entry(path.clone())
-                .or_insert_with(|| self.view(&report.db, path));
-            let Some(view) = view else { continue };
-            if let Some((uri, item)) = view.to_lsp(diagnostic, &report.db, self.client.encoding) {
-                by_uri.entry(uri).or_default().push(item);
-            }
-        }
-        by_uri
-    }
-
-    /// The project an open document (or notebook cell) belongs to.
-    pub(crate) fn root_of(&self, uri: &Uri) -> Option<&PathBuf> {
-        if let Some(open) = self.texts.get(uri) {
-            return open.root.as_ref();
-        }
-        let notebook = self.cell_owner.get(uri)?;
-        self.notebooks.get(notebook)?.root.as_ref()
-    }
-
-    pub(crate) fn notebook_of_cell(&self, uri: &Uri) -> Option<&OpenNotebook> {
-        self.notebooks.get(self.cell_owner.get(uri)?)
-    }
-
-    fn park(&mut self, request: Parked) {
-        self.parked.push(request);
+    fn park(&mut self, request: WaitingRequest) {
+        self.scheduler.wait(request);
         self.retry_parked();
     }
 
-    /// Answers the waiting requests whose projects are now fresh.
+    /// Answers the waiting requests whose roots are now fresh.
     fn retry_parked(&mut self) {
-        let parked = std::mem::take(&mut self.parked);
-        for request in parked {
+        for request in self.scheduler.take_waiting() {
             if let Some(request) = self.try_answer(request) {
-                self.parked.push(request);
+                self.scheduler.wait(request);
             }
         }
     }
 
-    fn is_fresh(&self, root: Option<&PathBuf>) -> bool {
-        root.is_none_or(|root| {
-            !self.dirty.contains(root) && self.projects.get(root).is_none_or(Project::is_fresh)
-        })
-    }
-
     /// Answers `request`, or gives it back when its findings are not ready.
-    fn try_answer(&mut self, request: Parked) -> Option<Parked> {
+    fn try_answer(&mut self, request: WaitingRequest) -> Option<WaitingRequest> {
         match request {
-            Parked::Document { id, uri, previous } => {
-                let root = self.root_of(&uri).cloned();
-                if !self.is_fresh(root.as_ref()) {
-                    return Some(Parked::Document { id, uri, previous });
+            WaitingRequest::DocumentDiagnostic { id, uri, previous } => {
+                let root = self.session.root_of(&uri).cloned();
+                if !self.scheduler.is_fresh(root.as_ref()) {
+                    return Some(WaitingRequest::DocumentDiagnostic { id, uri, previous });
                 }
                 let items = root
-                    .and_then(|r| self.projects.get(&r))
-                    .and_then(|p| p.by_uri.get(&uri).cloned())
+                    .and_then(|r| self.session.roots.get(&r))
+                    .and_then(|r| r.by_uri.get(&uri).cloned())
                     .unwrap_or_default();
                 let result_id = result_id(&items);
                 let report = if previous.as_deref() == Some(result_id.as_str()) {
@@ -827,14 +568,14 @@ impl Server {
                     .respond(id, DocumentDiagnosticReportResult::Report(report));
                 None
             }
-            Parked::Workspace { id, previous } => {
-                if self.projects.keys().any(|r| !self.is_fresh(Some(r))) {
-                    return Some(Parked::Workspace { id, previous });
+            WaitingRequest::WorkspaceDiagnostic { id, previous } => {
+                if !self.scheduler.all_fresh() {
+                    return Some(WaitingRequest::WorkspaceDiagnostic { id, previous });
                 }
                 let mut items = Vec::new();
                 let mut seen = FxHashSet::default();
-                for project in self.projects.values() {
-                    for (uri, diagnostics) in &project.by_uri {
+                for state in self.session.roots.values() {
+                    for (uri, diagnostics) in &state.by_uri {
                         seen.insert(uri.clone());
                         let result_id = result_id(diagnostics);
                         if previous
@@ -853,12 +594,16 @@ impl Server {
                 if items.is_empty() {
                     // Nothing new: hold the request until something changes (a long poll), so
                     // the client does not ask again in a busy loop.
-                    return Some(Parked::Workspace { id, previous });
+                    return Some(WaitingRequest::WorkspaceDiagnostic { id, previous });
                 }
                 let items = items
                     .into_iter()
                     .map(|(uri, result_id, diagnostics)| {
-                        let version = self.texts.get(&uri).map(|t| i64::from(t.doc.version));
+                        let version = self
+                            .session
+                            .documents
+                            .text(&uri)
+                            .map(|t| i64::from(t.doc.version));
                         WorkspaceDocumentDiagnosticReport::Full(
                             WorkspaceFullDocumentDiagnosticReport {
                                 uri,
@@ -877,12 +622,12 @@ impl Server {
                 );
                 None
             }
-            Parked::CodeAction { id, params } => {
-                let root = self.root_of(&params.text_document.uri).cloned();
-                if !self.is_fresh(root.as_ref()) {
-                    return Some(Parked::CodeAction { id, params });
+            WaitingRequest::CodeAction { id, params } => {
+                let root = self.session.root_of(&params.text_document.uri).cloned();
+                if !self.scheduler.is_fresh(root.as_ref()) {
+                    return Some(WaitingRequest::CodeAction { id, params });
                 }
-                let actions = actions::code_actions(self, &params);
+                let actions = actions::code_actions(&self.session, &params);
                 self.outbox.respond(id, actions);
                 None
             }
