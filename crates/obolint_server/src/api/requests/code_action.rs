@@ -1,11 +1,13 @@
-//! Code actions: each diagnostic's fix (safe fixes preferred, unsafe ones labelled, display-only
-//! ones never offered as edits), "suppress OBOxxx on this line", and `source.fixAll.obolint`
-//! (every safe fix of the file, the same fixes `obolint check --fix` applies).
+//! `textDocument/codeAction`: each diagnostic's fix (safe fixes preferred, unsafe ones labelled,
+//! display-only ones never offered as edits), "suppress OBOxxx on this line", and
+//! `source.fixAll.obolint` (every safe fix of the file, the same fixes `obolint check --fix`
+//! applies). The actions come from the root's last report, so the request waits until it is fresh.
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use lsp_server::RequestId;
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Range, TextEdit, Uri,
     WorkspaceEdit,
@@ -17,9 +19,26 @@ use ruff_text_size::{TextRange, TextSize};
 
 use crate::capabilities::FIX_ALL;
 use crate::encoding::PositionEncoding;
+use crate::outbox::Outbox;
+use crate::schedule::{Scheduler, WaitingRequest};
 use crate::session::{OpenNotebook, Session};
 use crate::suppress::noqa_edit;
 use crate::to_lsp::FileView;
+
+/// Answers the request, or gives it back when the document's findings are not fresh.
+pub(super) fn answer(
+    session: &Session,
+    scheduler: &Scheduler,
+    outbox: &Outbox,
+    id: RequestId,
+    params: CodeActionParams,
+) -> Option<WaitingRequest> {
+    if !scheduler.is_fresh(session.root_of(&params.text_document.uri)) {
+        return Some(WaitingRequest::CodeAction { id, params });
+    }
+    outbox.respond(id, code_actions(session, &params));
+    None
+}
 
 /// Whether the client asked for `kind` (no `only`: everything but source actions' children).
 fn wanted(only: Option<&[CodeActionKind]>, kind: &str) -> bool {
@@ -60,10 +79,7 @@ fn workspace_edit(
     })
 }
 
-pub(crate) fn code_actions(
-    session: &Session,
-    params: &CodeActionParams,
-) -> Vec<CodeActionOrCommand> {
+fn code_actions(session: &Session, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
     let uri = &params.text_document.uri;
     let only = params.context.only.as_deref();
     let encoding = session.client.encoding;
