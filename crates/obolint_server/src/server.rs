@@ -3,7 +3,7 @@
 //! The loop waits for either a message from the client or a report from the checking thread
 //! ([`crate::worker`]). Messages go to their handlers ([`crate::api`]), which update the
 //! [`Session`] and mark roots dirty in the [`Scheduler`]; reports go to
-//! [`api::check_finished`]. Before any check starts, the loop applies every message already
+//! [`api::check_finished()`]. Before any check starts, the loop applies every message already
 //! waiting, so a burst of keystrokes costs one check ([`Scheduler::flush`]).
 
 use crossbeam_channel::{Receiver, select};

@@ -1,5 +1,5 @@
 //! From LSP messages to their handlers: one function per method, in [`notifications`] and
-//! [`requests`], and [`check_finished`] for the reports of the checking thread. Each handler
+//! [`requests`], and [`check_finished()`] for the reports of the checking thread. Each handler
 //! takes only the parts of the state it touches: the [`Session`] (documents and findings), the
 //! [`Scheduler`] (what to check, which requests wait) and the [`Outbox`] (what to tell the
 //! client). The main loop ([`crate::server`]) owns all three.
