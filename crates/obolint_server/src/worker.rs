@@ -1,7 +1,7 @@
-//! The checking thread: the main loop hands it a project and the open buffers, it runs the same
-//! `check` as the CLI, and sends the report back. Jobs for a project that wait in the queue are
-//! coalesced (only the newest runs); a result that a newer job has overtaken is dropped by the
-//! main loop, which compares revisions.
+//! The checking thread: the scheduler ([`crate::schedule`]) hands it a root and the open buffers,
+//! it runs the same `check` as the CLI, and sends the report back. Jobs for a root that wait in
+//! the queue are coalesced (only the newest runs); a result that a newer job has overtaken is
+//! dropped by the scheduler, which compares revisions.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;

@@ -1,11 +1,13 @@
-//! Code actions: each diagnostic's fix (safe fixes preferred, unsafe ones labelled, display-only
-//! ones never offered as edits), "suppress OBOxxx on this line", and `source.fixAll.obolint`
-//! (every safe fix of the file, the same fixes `obolint check --fix` applies).
+//! `textDocument/codeAction`: each diagnostic's fix (safe fixes preferred, unsafe ones labelled,
+//! display-only ones never offered as edits), "suppress OBOxxx on this line", and
+//! `source.fixAll.obolint` (every safe fix of the file, the same fixes `obolint check --fix`
+//! applies). The actions come from the root's last report, so the request waits until it is fresh.
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use lsp_server::RequestId;
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Range, TextEdit, Uri,
     WorkspaceEdit,
@@ -17,9 +19,26 @@ use ruff_text_size::{TextRange, TextSize};
 
 use crate::capabilities::FIX_ALL;
 use crate::encoding::PositionEncoding;
-use crate::server::{OpenNotebook, Server};
+use crate::outbox::Outbox;
+use crate::schedule::{Scheduler, WaitingRequest};
+use crate::session::{OpenNotebook, Session};
 use crate::suppress::noqa_edit;
-use crate::view::FileView;
+use crate::to_lsp::FileView;
+
+/// Answers the request, or gives it back when the document's findings are not fresh.
+pub(super) fn answer(
+    session: &Session,
+    scheduler: &Scheduler,
+    outbox: &Outbox,
+    id: RequestId,
+    params: CodeActionParams,
+) -> Option<WaitingRequest> {
+    if !scheduler.is_fresh(session.root_of(&params.text_document.uri)) {
+        return Some(WaitingRequest::CodeAction { id, params });
+    }
+    outbox.respond(id, code_actions(session, &params));
+    None
+}
 
 /// Whether the client asked for `kind` (no `only`: everything but source actions' children).
 fn wanted(only: Option<&[CodeActionKind]>, kind: &str) -> bool {
@@ -60,25 +79,28 @@ fn workspace_edit(
     })
 }
 
-pub(crate) fn code_actions(server: &Server, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
+fn code_actions(session: &Session, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
     let uri = &params.text_document.uri;
     let only = params.context.only.as_deref();
-    let encoding = server.client.encoding;
+    let encoding = session.client.encoding;
     let mut actions = Vec::new();
-    let (path, is_text) = match (server.texts.get(uri), server.notebook_of_cell(uri)) {
+    let (path, is_text) = match (
+        session.documents.text(uri),
+        session.documents.notebook_of_cell(uri),
+    ) {
         (Some(open), _) => (open.path.clone(), true),
         (None, Some(notebook)) => (notebook.path.clone(), false),
         (None, None) => return actions,
     };
     let Some(path) = path else { return actions };
-    let Some(report) = server
+    let Some(report) = session
         .root_of(uri)
-        .and_then(|root| server.projects.get(root))
-        .and_then(|p| p.report.clone())
+        .and_then(|root| session.roots.get(root))
+        .and_then(|r| r.report.clone())
     else {
         return actions;
     };
-    let Some(view) = server.view(&report.db, &path) else {
+    let Some(view) = session.view(&report.db, &path) else {
         return actions;
     };
     let file = view.file();
@@ -148,9 +170,9 @@ pub(crate) fn code_actions(server: &Server, params: &CodeActionParams) -> Vec<Co
         None => any_safe_fix,
     };
     if fix_all_wanted {
-        let action = match server.notebook_of_cell(uri) {
-            Some(notebook) if !is_text => fix_all_notebook(server, notebook),
-            _ => fix_all(server, uri, &path),
+        let action = match session.documents.notebook_of_cell(uri) {
+            Some(notebook) if !is_text => fix_all_notebook(session, notebook),
+            _ => fix_all(session, uri, &path),
         };
         actions.extend(action);
     }
@@ -158,9 +180,9 @@ pub(crate) fn code_actions(server: &Server, params: &CodeActionParams) -> Vec<Co
 }
 
 /// The text of `path` after every safe fix (the open buffers standing in for their files).
-fn fixed_text(server: &Server, root: PathBuf, path: &Path) -> Option<(String, String)> {
+fn fixed_text(session: &Session, root: PathBuf, path: &Path) -> Option<(String, String)> {
     let mut request = CheckRequest::new(vec![path.to_path_buf()], root);
-    request.sources = server.sources();
+    request.sources = session.documents.sources();
     let outcome = match catch_unwind(AssertUnwindSafe(|| fix(&request, false))) {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(error)) => {
@@ -189,14 +211,14 @@ fn fix_all_action(changes: HashMap<Uri, Vec<TextEdit>>) -> CodeActionOrCommand {
 }
 
 /// Every safe fix of a text document, as one edit of the whole text.
-fn fix_all(server: &Server, uri: &Uri, path: &Path) -> Option<CodeActionOrCommand> {
-    let open = server.texts.get(uri)?;
-    let (original, fixed) = fixed_text(server, open.root.clone()?, path)?;
+fn fix_all(session: &Session, uri: &Uri, path: &Path) -> Option<CodeActionOrCommand> {
+    let open = session.documents.text(uri)?;
+    let (original, fixed) = fixed_text(session, open.root.clone()?, path)?;
     if original != open.doc.text {
         return None;
     }
     let whole = TextRange::up_to(TextSize::of(&open.doc.text));
-    let range = open.doc.lines().range(whole, server.client.encoding);
+    let range = open.doc.lines().range(whole, session.client.encoding);
     let mut changes = HashMap::new();
     changes.insert(uri.clone(), vec![TextEdit::new(range, fixed)]);
     Some(fix_all_action(changes))
@@ -204,9 +226,9 @@ fn fix_all(server: &Server, uri: &Uri, path: &Path) -> Option<CodeActionOrComman
 
 /// Every safe fix of a notebook: the checker rewrites the notebook's JSON cell by cell; each
 /// cell whose source changed gets one edit of its whole text.
-fn fix_all_notebook(server: &Server, open: &OpenNotebook) -> Option<CodeActionOrCommand> {
+fn fix_all_notebook(session: &Session, open: &OpenNotebook) -> Option<CodeActionOrCommand> {
     let path = open.path.as_deref()?;
-    let (_, fixed) = fixed_text(server, open.root.clone()?, path)?;
+    let (_, fixed) = fixed_text(session, open.root.clone()?, path)?;
     let json: serde_json::Value = serde_json::from_str(&fixed).ok()?;
     let cells = json.get("cells")?.as_array()?;
     if cells.len() != open.notebook.cells.len() {
@@ -223,7 +245,7 @@ fn fix_all_notebook(server: &Server, open: &OpenNotebook) -> Option<CodeActionOr
         };
         if source != cell.document.text {
             let whole = TextRange::up_to(TextSize::of(&cell.document.text));
-            let range = cell.document.lines().range(whole, server.client.encoding);
+            let range = cell.document.lines().range(whole, session.client.encoding);
             changes.insert(cell.uri.clone(), vec![TextEdit::new(range, source)]);
         }
     }
