@@ -30,17 +30,30 @@ PY
 
 passed=0
 failed=0
-check() {  # $1: name, rest: obolint arguments (run in the repository)
-    local name="$1"; shift
+check_in() {  # $1: folder to run in, $2: name, rest: obolint arguments
+    local dir="$1" name="$2"; shift 2
     local out="$work/$name.sarif"
-    (cd "$repo" && "$obolint" check --output-format sarif "$@" > "$out") || true
+    (cd "$dir" && "$obolint" check --output-format sarif "$@" > "$out") || true
     if validate "$out"; then echo "ok: $name"; passed=$((passed + 1)); else echo "FAILED: $name"; failed=$((failed + 1)); fi
+}
+check() {  # $1: name, rest: obolint arguments (run in the repository)
+    check_in "$repo" "$@"
+}
+# A rule fixture is a project of its own only in a copy given the `pyproject.toml` root marker it
+# leaves out, as crates/obolint_linter/tests/fixtures.rs does (in place, the repository would be
+# the project).
+fixture() {  # $1: name, $2: fixture folder
+    local dir="$work/projects/$1"
+    mkdir -p "$dir"
+    cp -R "$repo/$2/." "$dir"
+    [ -e "$dir/pyproject.toml" ] || printf '[project]\nname = "fixture"\nversion = "0.1.0"\n' > "$dir/pyproject.toml"
+    check_in "$dir" "$1" .
 }
 
 check example fixtures/example-agent
-check with-fixes fixtures/rules/OBO901/fire_unused_and_unknown
-check cross-file fixtures/rules/OBO101/fire_cross_file_helper
-check clean fixtures/rules/OBO101/silent_helper_from_predict
+fixture with-fixes fixtures/rules/OBO901/fire_unused_and_unknown
+fixture cross-file fixtures/rules/OBO101/fire_cross_file_helper
+fixture clean fixtures/rules/OBO101/silent_helper_from_predict
 
 # The validator itself must catch a broken log, or the checks above prove nothing.
 python3 - "$work/example.sarif" "$work/broken.sarif" <<'PY'

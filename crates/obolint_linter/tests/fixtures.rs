@@ -1,14 +1,33 @@
 //! Every rule's fixtures under `fixtures/rules/<CODE>/<case>/`: `fire_*` projects must report the
 //! rule, `silent_*` projects must not. The rendered `full` output is snapshotted, and every fix
 //! is applied to a copy of the project: the result must parse and no longer show that finding.
+//!
+//! One test per case (`OBO101/fire_init`) and one per rule code (`[rule] OBO101`: the code has
+//! fixtures that fire and that stay silent, and shows a fix if it declares one), found by walking
+//! the folders: a new case folder needs no registration. `cargo test --test fixtures -- OBO101`
+//! runs one rule's tests; the cases run in parallel (`libtest-mimic`, `harness = false`).
+//!
+//! Each case is checked in a temporary copy that is its own project root: the harness writes the
+//! `pyproject.toml` root marker there when the case has no marker of its own, so cases carry a
+//! `pyproject.toml` only when it says something (configuration, dependencies).
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
+use libtest_mimic::{Arguments, Trial};
 use obolint_diagnostics::render::{full_to_string, unified_diff};
 use obolint_linter::fix::{apply_edits, fix};
 use obolint_linter::rules::FixAvailability;
 use obolint_linter::{CheckReport, CheckRequest, Rule, check};
+use tempfile::TempDir;
+
+/// What the harness writes as `pyproject.toml` in a case without a root marker.
+const ROOT_MARKER: &str = "[project]\nname = \"fixture\"\nversion = \"0.1.0\"\n";
+
+/// Files that make a folder a project root (`discover::project_root`); a case holding one is
+/// copied as it is.
+const ROOT_MARKERS: &[&str] = &["pyproject.toml", "obolint.toml", ".obolint.toml"];
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/rules")
@@ -22,6 +41,10 @@ fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
         .collect();
     dirs.sort();
     dirs
+}
+
+fn name_of(dir: &Path) -> String {
+    dir.file_name().unwrap().to_string_lossy().into_owned()
 }
 
 fn run(dir: &Path) -> CheckReport {
@@ -45,9 +68,19 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A copy of the case that is a project of its own, whatever folders hold the fixtures.
+fn project_copy(case: &Path) -> TempDir {
+    let temp = tempfile::tempdir().expect("tempdir");
+    copy_dir(case, temp.path());
+    if !ROOT_MARKERS.iter().any(|m| case.join(m).exists()) {
+        fs::write(temp.path().join("pyproject.toml"), ROOT_MARKER).expect("root marker");
+    }
+    temp
+}
+
 /// Applies each fix in a copy of the project and checks the invariants; returns the changed
 /// lines for the snapshot.
-fn check_fixes(case: &Path, report: &CheckReport, code: &str) -> String {
+fn check_fixes(label: &str, project: &Path, report: &CheckReport, code: &str) -> String {
     let mut shown = String::new();
     for diagnostic in &report.diagnostics {
         let Some(fix) = &diagnostic.fix else { continue };
@@ -62,10 +95,10 @@ fn check_fixes(case: &Path, report: &CheckReport, code: &str) -> String {
         ));
         shown.push_str(&unified_diff(&file.display_path, &file.text, &fixed));
         let temp = tempfile::tempdir().expect("tempdir");
-        copy_dir(case, temp.path());
+        copy_dir(project, temp.path());
         let relative = file
             .path
-            .strip_prefix(case.canonicalize().expect("canonical"))
+            .strip_prefix(project.canonicalize().expect("canonical"))
             .expect("inside the case");
         // A notebook is stored as JSON: the edits go into its cells.
         let written = if file.path.extension().is_some_and(|e| e == "ipynb") {
@@ -83,8 +116,7 @@ fn check_fixes(case: &Path, report: &CheckReport, code: &str) -> String {
         let after = run(temp.path());
         assert!(
             after.diagnostics.iter().all(|d| d.rule.code != "OBO900"),
-            "{}: the fix for {code} breaks parsing",
-            case.display()
+            "{label}: the fix for {code} breaks parsing"
         );
         let before_count = report
             .diagnostics
@@ -98,15 +130,14 @@ fn check_fixes(case: &Path, report: &CheckReport, code: &str) -> String {
             .count();
         assert!(
             after_count < before_count,
-            "{}: the fix for {code} does not remove the finding",
-            case.display()
+            "{label}: the fix for {code} does not remove the finding"
         );
     }
     shown
 }
 
 /// Fix availability declared by a rule matches what it emits.
-fn check_declared_fixes(code: &str, report: &CheckReport, fixes_seen: &mut bool) {
+fn check_declared_fixes(code: &str, report: &CheckReport) {
     let Some(rule) = Rule::from_code(code) else {
         return;
     };
@@ -121,25 +152,19 @@ fn check_declared_fixes(code: &str, report: &CheckReport, fixes_seen: &mut bool)
             ),
             FixAvailability::Sometimes => {}
         }
-        *fixes_seen |= d.fix.is_some();
     }
 }
 
 /// Applying every fix, unsafe ones too, settles within the bound and never breaks parsing.
-fn check_convergence(case: &Path) {
+fn check_convergence(label: &str, project: &Path) {
     let temp = tempfile::tempdir().expect("tempdir");
-    copy_dir(case, temp.path());
+    copy_dir(project, temp.path());
     let before = run(temp.path());
     let outcome = fix(&request_for(temp.path()), true).expect("fix runs");
-    assert!(
-        outcome.converged,
-        "{}: fixes do not converge",
-        case.display()
-    );
+    assert!(outcome.converged, "{label}: fixes do not converge");
     assert!(
         outcome.dropped.is_empty(),
-        "{}: a fix breaks parsing: {:?}",
-        case.display(),
+        "{label}: a fix breaks parsing: {:?}",
         outcome.dropped
     );
     let syntax = |r: &CheckReport| {
@@ -150,8 +175,7 @@ fn check_convergence(case: &Path) {
     };
     assert!(
         syntax(&outcome.report) <= syntax(&before),
-        "{}: fixing adds syntax errors",
-        case.display()
+        "{label}: fixing adds syntax errors"
     );
     // Idempotent: fixing the fixed project changes nothing more.
     let again = fix(
@@ -166,66 +190,95 @@ fn check_convergence(case: &Path) {
         true,
     )
     .expect("fix runs");
-    assert_eq!(
-        again.applied(),
-        0,
-        "{}: fixes are not idempotent",
-        case.display()
-    );
+    assert_eq!(again.applied(), 0, "{label}: fixes are not idempotent");
 }
 
-#[test]
-fn rule_fixtures() {
-    let mut seen = 0;
-    for code_dir in sorted_dirs(&fixtures()) {
-        let code = code_dir.file_name().unwrap().to_string_lossy().into_owned();
-        let (mut fire, mut silent) = (0, 0);
-        let mut fixes_seen = false;
-        for case in sorted_dirs(&code_dir) {
-            let name = case.file_name().unwrap().to_string_lossy().into_owned();
-            let report = run(&case);
-            let count = report
+/// One case: fires or stays silent as named, fixes as declared, and matches its snapshot.
+fn check_case(code: &str, case: &Path) {
+    let name = name_of(case);
+    let label = format!("{code}/{name}");
+    let project = project_copy(case);
+    let report = run(project.path());
+    let count = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule.code == code)
+        .count();
+    if name.starts_with("fire") {
+        assert!(
+            count > 0,
+            "{label} must report {code}:\n{}",
+            full_to_string(&report.diagnostics, &report.db)
+        );
+    } else if name.starts_with("silent") {
+        assert_eq!(
+            count,
+            0,
+            "{label} must not report {code}:\n{}",
+            full_to_string(&report.diagnostics, &report.db)
+        );
+    } else {
+        panic!("fixture {label} must start with fire_ or silent_");
+    }
+    check_declared_fixes(code, &report);
+    check_convergence(&label, project.path());
+    let mut snapshot = full_to_string(&report.diagnostics, &report.db);
+    snapshot.push_str(&check_fixes(&label, project.path(), &report, code));
+    insta::assert_snapshot!(format!("{code}__{name}"), snapshot);
+}
+
+/// What a rule's fixtures must show together.
+fn check_code(code: &str, cases: &[PathBuf]) {
+    let any_named = |prefix: &str| cases.iter().any(|c| name_of(c).starts_with(prefix));
+    assert!(any_named("fire"), "{code} has no fixture that fires");
+    // OBO900 is about files that do not parse: a silent case is any other fixture.
+    assert!(
+        any_named("silent") || code == "OBO900",
+        "{code} has no fixture that must stay silent"
+    );
+    if let Some(rule) = Rule::from_code(code)
+        && rule.info().fix != FixAvailability::None
+    {
+        let fixes_seen = cases.iter().any(|case| {
+            let project = project_copy(case);
+            run(project.path())
                 .diagnostics
                 .iter()
-                .filter(|d| d.rule.code == code)
-                .count();
-            if name.starts_with("fire") {
-                fire += 1;
-                assert!(
-                    count > 0,
-                    "{code}/{name} must report {code}:\n{}",
-                    full_to_string(&report.diagnostics, &report.db)
-                );
-            } else if name.starts_with("silent") {
-                silent += 1;
-                assert_eq!(
-                    count,
-                    0,
-                    "{code}/{name} must not report {code}:\n{}",
-                    full_to_string(&report.diagnostics, &report.db)
-                );
-            } else {
-                panic!("fixture {code}/{name} must start with fire_ or silent_");
-            }
-            check_declared_fixes(&code, &report, &mut fixes_seen);
-            check_convergence(&case);
-            let mut snapshot = full_to_string(&report.diagnostics, &report.db);
-            snapshot.push_str(&check_fixes(&case, &report, &code));
-            insta::assert_snapshot!(format!("{code}__{name}"), snapshot);
-            seen += 1;
-        }
-        assert!(fire > 0, "{code} has no fixture that fires");
-        if let Some(rule) = Rule::from_code(&code) {
-            assert!(
-                rule.info().fix == FixAvailability::None || fixes_seen,
-                "{code} declares a fix, but no fixture shows one"
-            );
-        }
-        // OBO900 is about files that do not parse: a silent case is any other fixture.
+                .any(|d| d.rule.code == code && d.fix.is_some())
+        });
         assert!(
-            silent > 0 || code == "OBO900",
-            "{code} has no fixture that must stay silent"
+            fixes_seen,
+            "{code} declares a fix, but no fixture shows one"
         );
     }
-    assert!(seen > 20, "fixtures were found");
+}
+
+fn main() -> ExitCode {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    let mut cases_found = 0;
+    for code_dir in sorted_dirs(&fixtures()) {
+        let code = name_of(&code_dir);
+        let cases = sorted_dirs(&code_dir);
+        cases_found += cases.len();
+        for case in &cases {
+            let (code, case) = (code.clone(), case.clone());
+            trials.push(Trial::test(
+                format!("{code}/{}", name_of(&case)),
+                move || {
+                    check_case(&code, &case);
+                    Ok(())
+                },
+            ));
+        }
+        trials.push(
+            Trial::test(code.clone(), move || {
+                check_code(&code, &cases);
+                Ok(())
+            })
+            .with_kind("rule"),
+        );
+    }
+    assert!(cases_found > 20, "fixtures were found");
+    libtest_mimic::run(&args, trials).exit_code()
 }
