@@ -136,8 +136,22 @@ fn check_fixes(label: &str, project: &Path, report: &CheckReport, code: &str) ->
     shown
 }
 
-/// Fix availability declared by a rule matches what it emits.
+/// Fix availability declared by a rule matches what it emits, and every fix of every rule has
+/// the safety its rule declares (`#[rule(fix_safety = ...)]`, documented in `## Fix safety`).
 fn check_declared_fixes(code: &str, report: &CheckReport) {
+    for d in &report.diagnostics {
+        let (Some(fix), Some(rule)) = (&d.fix, Rule::from_code(d.rule.code)) else {
+            continue;
+        };
+        let declared = rule.info().fix_safety;
+        assert!(
+            declared.allows(fix.applicability),
+            "{} declares `{}` fixes but emits a {} one",
+            d.rule.code,
+            declared.as_str(),
+            fix.applicability.as_str()
+        );
+    }
     let Some(rule) = Rule::from_code(code) else {
         return;
     };
@@ -152,6 +166,73 @@ fn check_declared_fixes(code: &str, report: &CheckReport) {
             ),
             FixAvailability::Sometimes => {}
         }
+    }
+}
+
+/// `obolint scopes` and OBO401/OBO402 agree: for each model with one declared list (outside
+/// notebooks, whose positions are per cell), the scopes the report calls missing are the ones
+/// OBO401 asks to add to that list, and those it calls unneeded are the ones OBO402 reports in it.
+fn check_scope_verdict(label: &str, project: &Path, report: &CheckReport) {
+    let scopes = check(&CheckRequest {
+        collect_models: true,
+        ..request_for(project)
+    })
+    .expect("scopes runs");
+    let at = |d: &obolint_diagnostics::Diagnostic| {
+        let file = report.db.get(d.primary.file);
+        let position = file.position(d.primary.range.start());
+        (file.display_path.clone(), position.row, position.column)
+    };
+    for model in &scopes.models {
+        let [declared] = model.declared.as_slice() else {
+            continue;
+        };
+        if declared.location.cell.is_some() {
+            continue;
+        }
+        let list = (
+            declared.location.filename.clone(),
+            declared.location.row,
+            declared.location.column,
+        );
+        let mut missing: Vec<String> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.code == "OBO401" && at(d) == list)
+            .filter_map(|d| {
+                d.message
+                    .rsplit_once("add `")
+                    .map(|(_, n)| n.trim_end_matches('`').to_string())
+            })
+            .collect();
+        let mut unneeded: Vec<String> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule.code == "OBO402")
+            .filter(|d| {
+                let (file, row, column) = at(d);
+                file == list.0 && (row, column) >= (list.1, list.2)
+            })
+            .filter_map(|d| d.message.split('`').nth(1).map(str::to_string))
+            .filter(|value| declared.scopes.contains(value))
+            .collect();
+        let (mut want_missing, mut want_unneeded) = (model.missing.clone(), model.unneeded.clone());
+        for v in [
+            &mut missing,
+            &mut unneeded,
+            &mut want_missing,
+            &mut want_unneeded,
+        ] {
+            v.sort();
+        }
+        assert_eq!(
+            missing, want_missing,
+            "{label}: OBO401 and `obolint scopes` disagree on what is missing"
+        );
+        assert_eq!(
+            unneeded, want_unneeded,
+            "{label}: OBO402 and `obolint scopes` disagree on what is unneeded"
+        );
     }
 }
 
@@ -221,6 +302,7 @@ fn check_case(code: &str, case: &Path) {
         panic!("fixture {label} must start with fire_ or silent_");
     }
     check_declared_fixes(code, &report);
+    check_scope_verdict(&label, project.path(), &report);
     check_convergence(&label, project.path());
     let mut snapshot = full_to_string(&report.diagnostics, &report.db);
     snapshot.push_str(&check_fixes(&label, project.path(), &report, code));
