@@ -62,6 +62,7 @@ registry! {
     McpWithoutUserClient => mcp_without_user_client::McpWithoutUserClient,
     OboUnsupportedResource => obo_unsupported_resource::OboUnsupportedResource,
     NonexistentOboImport => nonexistent_obo_import::NonexistentOboImport,
+    GenieViaPassthrough => genie_via_passthrough::GenieViaPassthrough,
     ResourcesInsteadOfAuthPolicy => resources_instead_of_auth_policy::ResourcesInsteadOfAuthPolicy,
     ResourcesAndAuthPolicy => resources_and_auth_policy::ResourcesAndAuthPolicy,
     MissingUserAuthPolicy => missing_user_auth_policy::MissingUserAuthPolicy,

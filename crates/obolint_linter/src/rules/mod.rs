@@ -11,6 +11,7 @@ pub mod broad_serving_scope;
 pub mod deprecated_credentials_provider;
 pub mod deprecated_scope_name;
 pub mod duplicate_api_scope;
+pub mod genie_via_passthrough;
 pub mod genie_without_user_client;
 pub mod invalid_resources_block;
 pub mod mcp_without_user_client;
