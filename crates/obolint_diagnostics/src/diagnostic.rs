@@ -4,7 +4,8 @@ use crate::FileId;
 
 /// How serious a finding is. `Error` fails a run by default; `Warning` only under
 /// `--fail-on warning`; `Info` is advice and never fails a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
     Warning,

@@ -12,7 +12,7 @@ use super::models::Models;
 use crate::manifest::ProjectManifest;
 use crate::project::all_calls;
 use crate::project::{ClassRef, FileIdx, Project, Symbol};
-use crate::requirements::{Feature, Requirement, Requirements};
+use crate::requirements::{Feature, Requirements};
 
 /// Requirements written in one place.
 #[derive(Clone, Debug)]
@@ -43,7 +43,7 @@ pub fn pip_requirements(text: &str, lines: &[(TextSize, TextSize)]) -> Vec<Requi
     let mut out = Vec::new();
     for &(start, end) in lines {
         let command = &text[usize::from(start)..usize::from(end)];
-        if let Some(mut requirements) = crate::requirements::from_pip_command(command) {
+        if let Some(mut requirements) = crate::requirements::sources::from_pip_command(command) {
             for req in &mut requirements.requirements {
                 req.range += start;
             }
@@ -268,12 +268,4 @@ pub fn append_edit(set: &RequirementSet, distribution: &str) -> Option<obolint_d
             },
         )),
     }
-}
-
-/// Every requirement of a set, with the set it is in.
-pub fn all_requirements(
-    sets: &[RequirementSet],
-) -> impl Iterator<Item = (&RequirementSet, &Requirement)> {
-    sets.iter()
-        .flat_map(|s| s.requirements.requirements.iter().map(move |r| (s, r)))
 }

@@ -112,7 +112,7 @@ pub(super) fn requirement_sets(
                     sets.push(RequirementSet {
                         file: project.file(keyword.file).id,
                         whole: keyword.name,
-                        requirements: crate::requirements::from_list(&pairs),
+                        requirements: crate::requirements::sources::from_list(&pairs),
                         explicit,
                         models: Some(vec![entry]),
                         append: list_end.filter(|_| *literal).map(Append::PythonList),
@@ -124,7 +124,9 @@ pub(super) fn requirement_sets(
                         sets.push(RequirementSet {
                             file: id,
                             whole: TextRange::default(),
-                            requirements: crate::requirements::from_requirements_txt(&text),
+                            requirements: crate::requirements::sources::from_requirements_txt(
+                                &text,
+                            ),
                             explicit,
                             models: Some(vec![entry]),
                             append: file_append(&text),
@@ -145,9 +147,9 @@ pub(super) fn requirement_sets(
             continue;
         };
         let requirements = if is_conda {
-            crate::requirements::from_conda_yaml(&text)
+            crate::requirements::sources::from_conda_yaml(&text)
         } else {
-            crate::requirements::from_requirements_txt(&text)
+            crate::requirements::sources::from_requirements_txt(&text)
         };
         sets.push(RequirementSet {
             file: id,
@@ -161,7 +163,7 @@ pub(super) fn requirement_sets(
     // 3. pyproject.toml at the root.
     let pyproject = root.join("pyproject.toml");
     if let Some(text) = read(&pyproject)
-        && let Ok(found) = crate::requirements::from_pyproject(&text)
+        && let Ok(found) = crate::requirements::sources::from_pyproject(&text)
         && !found.dependencies.is_empty()
     {
         let id = sources.add_file(&pyproject, text);

@@ -6,81 +6,32 @@
 mod link;
 mod load;
 mod report;
+mod request;
 mod scopes;
 mod show_settings;
 mod sources;
 
 use std::path::{Path, PathBuf};
 
-use obolint_diagnostics::{Diagnostic, FileId, Severity, SourceDb};
+use obolint_diagnostics::{Diagnostic, FileId, Severity};
 use obolint_python::semantic::ModuleModel;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+pub use request::{CheckError, CheckReport, CheckRequest};
 pub use show_settings::show_settings;
 
 use crate::analysis::call_time::TimeModel;
 use crate::analysis::model_requirements::Append;
 use crate::analysis::models::Models;
 use crate::config::resolve::{ConfigResolver, root_config};
-use crate::config::{CliOverrides, ConfigError, ConfigSource, RuleSettings, settings};
+use crate::config::{CliOverrides, RuleSettings, settings};
 use crate::context::LintContext;
 use crate::discover::{WalkWarning, discover, project_root};
 use crate::project::{Project, ProjectFile, package_of};
 use crate::registry::{self, Rule};
 use crate::scope_table::ScopeTable;
 use sources::Sources;
-
-#[derive(Clone, Debug)]
-pub struct CheckRequest {
-    /// Files and folders as the user gave them; they narrow what is reported, not what is
-    /// understood (the whole project around them is analysed).
-    pub paths: Vec<PathBuf>,
-    /// Where relative paths start, and what displayed paths are relative to.
-    pub cwd: PathBuf,
-    pub config: ConfigSource,
-    pub overrides: CliOverrides,
-    /// Text that replaces a file's content on disk (fixes being applied, unsaved editor buffers),
-    /// by canonical path.
-    pub sources: FxHashMap<PathBuf, String>,
-    /// Also report what each model requires and declares (`obolint scopes`).
-    pub collect_models: bool,
-}
-
-impl CheckRequest {
-    pub fn new(paths: Vec<PathBuf>, cwd: PathBuf) -> Self {
-        Self {
-            paths,
-            cwd,
-            config: ConfigSource::Discover,
-            overrides: CliOverrides::default(),
-            sources: FxHashMap::default(),
-            collect_models: false,
-        }
-    }
-}
-
-#[derive(Debug)]
-pub struct CheckReport {
-    pub db: SourceDb,
-    /// Sorted by file name, row, column, code.
-    pub diagnostics: Vec<Diagnostic>,
-    pub warnings: Vec<WalkWarning>,
-    /// Python files found in the reported paths.
-    pub files_checked: usize,
-    /// The lowest severity that fails the run (command line, then configuration, then `error`).
-    pub fail_on: Severity,
-    /// With [`CheckRequest::collect_models`]: each OBO model's scopes.
-    pub models: Vec<crate::scopes_report::ModelReport>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CheckError {
-    #[error("path `{}` does not exist", .0.display())]
-    PathNotFound(PathBuf),
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-}
 
 /// Stack size of the threads that parse and walk syntax trees. Parsing, visiting and dropping a
 /// tree recurse once per nesting level; CPython itself gives up long before this is reached, but a

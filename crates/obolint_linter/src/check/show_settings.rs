@@ -5,7 +5,7 @@ use std::path::Path;
 
 use obolint_diagnostics::Severity;
 
-use super::{CheckError, CheckRequest};
+use super::request::{CheckError, CheckRequest};
 use crate::config::resolve::{ConfigResolver, root_config};
 use crate::config::{RuleSettings, settings};
 use crate::discover::project_root;

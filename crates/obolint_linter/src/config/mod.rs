@@ -69,24 +69,6 @@ impl ScopeStyleName {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-enum SeverityName {
-    Error,
-    Warning,
-    Info,
-}
-
-impl From<SeverityName> for Severity {
-    fn from(s: SeverityName) -> Self {
-        match s {
-            SeverityName::Error => Severity::Error,
-            SeverityName::Warning => Severity::Warning,
-            SeverityName::Info => Severity::Info,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
 enum FailOnName {
     Error,
     Warning,
@@ -108,7 +90,7 @@ struct RawOptions {
     extra_scopes: Option<Vec<String>>,
     scope_style: Option<ScopeStyleName>,
     per_file_ignores: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
-    severity: Option<BTreeMap<Spanned<String>, SeverityName>>,
+    severity: Option<BTreeMap<Spanned<String>, Severity>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -349,7 +331,7 @@ fn validate(raw: RawOptions, path: &Path, text: &str) -> Result<Options, ConfigE
                 Some(SELECTOR_HELP.to_string()),
             )
         })?;
-        options.severity.push((parsed, severity.into()));
+        options.severity.push((parsed, severity));
     }
     for factory in &options.user_client_factories {
         if !factory.contains('.') {

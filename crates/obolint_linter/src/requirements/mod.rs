@@ -5,7 +5,7 @@
 //! are answered from the tables in [`data`].
 
 pub mod data;
-mod sources;
+pub mod sources;
 pub mod specifiers;
 
 use std::collections::BTreeSet;
@@ -16,10 +16,6 @@ use pep508_rs::{PackageName, VersionOrUrl};
 use ruff_text_size::TextRange;
 
 pub use data::{Feature, FeatureMinimum, Minimum, distribution_for_module};
-pub use sources::{
-    PyprojectError, PyprojectRequirements, from_conda_pip, from_conda_yaml, from_list,
-    from_pip_command, from_pyproject, from_requirements_txt,
-};
 pub use specifiers::{admits_version_after, admits_version_at_least};
 
 /// One requirement as written, with its range in the source text.

@@ -175,15 +175,4 @@ impl<'a> ModuleModel<'a> {
             _ => None,
         }
     }
-
-    /// Module-level binding of `name` that is a class or function defined here.
-    pub fn top_level_definition(&self, name: &str) -> Option<&BindingKind<'a>> {
-        self.scope(Self::MODULE_SCOPE)
-            .bindings
-            .get(name)?
-            .iter()
-            .rev()
-            .map(|b| &b.kind)
-            .find(|k| matches!(k, BindingKind::Class(_) | BindingKind::Function(_)))
-    }
 }

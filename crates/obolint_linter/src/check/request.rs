@@ -1,0 +1,61 @@
+//! What `check` takes and gives: the request (paths, configuration, unsaved buffers), the
+//! report, and the errors that stop a run.
+
+use std::path::PathBuf;
+
+use obolint_diagnostics::{Diagnostic, Severity, SourceDb};
+use rustc_hash::FxHashMap;
+
+use crate::config::{CliOverrides, ConfigError, ConfigSource};
+use crate::discover::WalkWarning;
+
+#[derive(Clone, Debug)]
+pub struct CheckRequest {
+    /// Files and folders as the user gave them; they narrow what is reported, not what is
+    /// understood (the whole project around them is analysed).
+    pub paths: Vec<PathBuf>,
+    /// Where relative paths start, and what displayed paths are relative to.
+    pub cwd: PathBuf,
+    pub config: ConfigSource,
+    pub overrides: CliOverrides,
+    /// Text that replaces a file's content on disk (fixes being applied, unsaved editor buffers),
+    /// by canonical path.
+    pub sources: FxHashMap<PathBuf, String>,
+    /// Also report what each model requires and declares (`obolint scopes`).
+    pub collect_models: bool,
+}
+
+impl CheckRequest {
+    pub fn new(paths: Vec<PathBuf>, cwd: PathBuf) -> Self {
+        Self {
+            paths,
+            cwd,
+            config: ConfigSource::Discover,
+            overrides: CliOverrides::default(),
+            sources: FxHashMap::default(),
+            collect_models: false,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct CheckReport {
+    pub db: SourceDb,
+    /// Sorted by file name, row, column, code.
+    pub diagnostics: Vec<Diagnostic>,
+    pub warnings: Vec<WalkWarning>,
+    /// Python files found in the reported paths.
+    pub files_checked: usize,
+    /// The lowest severity that fails the run (command line, then configuration, then `error`).
+    pub fail_on: Severity,
+    /// With [`CheckRequest::collect_models`]: each OBO model's scopes.
+    pub models: Vec<crate::scopes_report::ModelReport>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("path `{}` does not exist", .0.display())]
+    PathNotFound(PathBuf),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
