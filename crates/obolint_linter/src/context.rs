@@ -209,6 +209,11 @@ impl<'x, 'c> RuleContext<'x, 'c> {
         self.lint.verdict_with(self.dataflow, list)
     }
 
+    /// The code of the rule this context runs (`OBO201`).
+    pub fn code(&self) -> &'static str {
+        self.info.meta.code
+    }
+
     /// A finding of this rule, at its default severity; add help, secondary labels and a fix,
     /// then [`report`](Self::report) it.
     pub fn diagnostic(&self, message: impl Into<String>, primary: Label) -> Diagnostic {

@@ -1,8 +1,15 @@
-//! User documentation generated from the registry: `obolint rule`, `docs/rules/CODE.md`, and the
-//! README's rule table all come from here, so they cannot disagree.
+//! User documentation generated from the registry and the data files: `obolint rule`,
+//! `docs/rules/CODE.md`, the README's rule table and `docs/scopes.md` all come from here, so they
+//! cannot disagree.
 
 use crate::registry::Rule;
 use crate::rule_info::FixAvailability;
+use crate::scope_table::ScopeTable;
+
+/// `docs/scopes.md`: the scope table and the client classes.
+pub fn scopes_markdown() -> String {
+    ScopeTable::with_extra_scopes(&[]).markdown(&crate::clients::markdown())
+}
 
 /// The markdown page of one rule.
 pub fn rule_markdown(rule: Rule) -> String {

@@ -5,10 +5,11 @@
 //! Layers, each importing only those below it (`docs/design.md` "Layers"):
 //! `check` (the pipeline) → `registry` → `rules` → `context` → `analysis` → `project` (the
 //! index), with `config` above `registry`, and `manifest`, `requirements`, `scope_table`,
-//! `settings`, `load`, `suppression`, `edits` at the bottom.
+//! `settings`, `clients`, `load`, `suppression`, `edits` at the bottom.
 
 pub mod analysis;
 mod check;
+pub mod clients;
 pub mod config;
 pub mod context;
 pub mod discover;

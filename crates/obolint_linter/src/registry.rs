@@ -171,6 +171,15 @@ mod tests {
     }
 
     #[test]
+    fn client_classes_name_registered_rules() {
+        for class in crate::clients::catalogue() {
+            if let Some(rule) = &class.rule {
+                assert!(Rule::from_code(rule).is_some(), "{}: {rule}", class.class);
+            }
+        }
+    }
+
+    #[test]
     fn fix_safety_is_declared_exactly_for_rules_with_a_fix() {
         for rule in Rule::ALL {
             let info = rule.info();

@@ -122,30 +122,6 @@ pub enum ScopeLookup {
     Unknown,
 }
 
-/// What a known constructor's scopes depend on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ConstructorScopes {
-    /// The listed families, whatever the arguments.
-    Families(Vec<ScopeFamily>),
-    /// The families of the managed MCP server its URL names ([`ScopeTable::mcp_url_families`]).
-    McpUrl,
-    /// A resource Model Serving OBO cannot grant (OBO204): no family.
-    Unsupported,
-}
-
-/// A constructor that takes a user client (rules.md "User-client use").
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KnownConstructor {
-    pub class: String,
-    /// Top-level modules a resolved qualified name may come from (submodules included).
-    pub packages: Vec<String>,
-    /// The keyword that carries the client (`client`, `workspace_client`, `credential_strategy`).
-    pub client_keyword: String,
-    pub scopes: ConstructorScopes,
-    /// Where the row comes from (`obo-facts.md` section).
-    pub source: String,
-}
-
 // ---- the file's shape -----------------------------------------------------------------------
 
 #[derive(Deserialize)]
@@ -156,7 +132,6 @@ struct RawTable {
     apps_only: RawNames,
     genie_tolerance: RawNames,
     service: Vec<RawService>,
-    constructor: Vec<RawConstructor>,
     mcp: Vec<RawMcp>,
 }
 
@@ -199,26 +174,6 @@ struct RawMethod {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-enum RawConstructorScopes {
-    Families,
-    McpUrl,
-    Unsupported,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConstructor {
-    class: String,
-    packages: Vec<String>,
-    client: String,
-    scopes: RawConstructorScopes,
-    #[serde(default)]
-    families: Vec<ScopeFamily>,
-    source: String,
-}
-
-#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMcp {
     paths: Vec<String>,
@@ -236,7 +191,6 @@ pub struct ScopeTable {
     apps_only: Names,
     genie_tolerance: Names,
     services: Vec<ServiceRow>,
-    constructors: Vec<KnownConstructor>,
     mcp: Vec<McpRow>,
     extra: Vec<String>,
 }
@@ -353,21 +307,6 @@ impl ScopeTable {
                         })
                         .collect(),
                     source: s.source,
-                })
-                .collect(),
-            constructors: raw
-                .constructor
-                .into_iter()
-                .map(|c| KnownConstructor {
-                    class: c.class,
-                    packages: c.packages,
-                    client_keyword: c.client,
-                    scopes: match c.scopes {
-                        RawConstructorScopes::Families => ConstructorScopes::Families(c.families),
-                        RawConstructorScopes::McpUrl => ConstructorScopes::McpUrl,
-                        RawConstructorScopes::Unsupported => ConstructorScopes::Unsupported,
-                    },
-                    source: c.source,
                 })
                 .collect(),
             mcp: raw
@@ -496,26 +435,6 @@ impl ScopeTable {
         Some(specific.map_or(&row.families, |r| &r.families))
     }
 
-    /// The known constructor a resolved qualified name (`databricks_langchain.GenieAgent`,
-    /// `databricks.vector_search.client.VectorSearchClient`) refers to. The class must come from
-    /// one of the constructor's packages or their submodules.
-    pub fn constructor(&self, qualified_name: &str) -> Option<&KnownConstructor> {
-        let (module, class) = qualified_name.rsplit_once('.')?;
-        self.constructors.iter().find(|c| {
-            c.class == class
-                && c.packages.iter().any(|p| {
-                    module == p
-                        || module
-                            .strip_prefix(p.as_str())
-                            .is_some_and(|rest| rest.starts_with('.'))
-                })
-        })
-    }
-
-    pub fn constructors(&self) -> &[KnownConstructor] {
-        &self.constructors
-    }
-
     /// The families a managed MCP server URL requires, matched on its path: the host may be
     /// missing or unknown (`f"{host}/api/2.0/mcp/genie/{space_id}"`: pass interpolated parts as
     /// any non-empty text). A query, a fragment and a trailing `/` are ignored. `None` when the
@@ -535,13 +454,14 @@ impl ScopeTable {
         self.families.iter().find(|row| row.family == family)
     }
 
-    /// `docs/scopes.md`, generated from the table.
-    pub fn markdown(&self) -> String {
+    /// `docs/scopes.md`, generated from the table, with `clients` (the client classes' section,
+    /// from the client catalogue) before the MCP URLs.
+    pub fn markdown(&self, clients: &str) -> String {
         let mut out = String::new();
         out.push_str(
             "# API scopes\n\n\
-             <!-- Generated from crates/obolint_linter/data/scopes.toml; do not edit. \
-             Regenerate: OBOLINT_UPDATE_DOCS=1 cargo test -p obolint_linter scope_table -->\n\n\
+             <!-- Generated from crates/obolint_linter/data/scopes.toml and clients.toml; do not edit. \
+             Regenerate: OBOLINT_UPDATE_DOCS=1 cargo test -p obolint_linter --test docs -->\n\n\
              The scopes a model declares in `UserAuthPolicy(api_scopes=[...])` are compared with \
              what its user-client uses require (OBO401-OBO406). A requirement belongs to a \
              *family* and is met when any name of that family is declared. A dotted name whose \
@@ -615,26 +535,7 @@ impl ScopeTable {
                 );
             }
         }
-        out.push_str(
-            "\n## Constructors\n\n\
-             | class | from | client keyword | families | source |\n|---|---|---|---|---|\n",
-        );
-        for c in &self.constructors {
-            let families = match &c.scopes {
-                ConstructorScopes::Families(f) => family_list(f),
-                ConstructorScopes::McpUrl => "by MCP URL".to_string(),
-                ConstructorScopes::Unsupported => "none: not supported by Model Serving OBO".into(),
-            };
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | `{}` | {} | {} |",
-                c.class,
-                code_list(&c.packages),
-                c.client_keyword,
-                families,
-                c.source
-            );
-        }
+        out.push_str(clients);
         out.push_str(
             "\n## Managed MCP server URLs\n\n\
              Matched on the URL path; `*` is one segment, `**` one or more.\n\n\
@@ -664,7 +565,7 @@ fn code_list(items: &[String]) -> String {
         .join(", ")
 }
 
-fn family_list(families: &[ScopeFamily]) -> String {
+pub fn family_list(families: &[ScopeFamily]) -> String {
     families
         .iter()
         .map(|f| f.id())
@@ -1013,71 +914,6 @@ mod tests {
     }
 
     #[test]
-    fn constructors_by_qualified_name() {
-        let t = table();
-        let families = |q: &str| t.constructor(q).map(|c| c.scopes.clone());
-        assert_eq!(
-            families("databricks_langchain.GenieAgent"),
-            Some(ConstructorScopes::Families(vec![F::Genie]))
-        );
-        assert_eq!(
-            families("databricks_langchain.genie.GenieAgent"),
-            Some(ConstructorScopes::Families(vec![F::Genie]))
-        );
-        assert_eq!(
-            families("databricks_ai_bridge.genie.Genie"),
-            Some(ConstructorScopes::Families(vec![F::Genie]))
-        );
-        for q in [
-            "databricks_langchain.VectorSearchRetrieverTool",
-            "databricks_openai.VectorSearchRetrieverTool",
-            "databricks_langchain.DatabricksVectorSearch",
-            "databricks.vector_search.client.VectorSearchClient",
-            "databricks.ai_search.client.AISearchClient",
-        ] {
-            assert_eq!(
-                families(q),
-                Some(ConstructorScopes::Families(vec![F::VsIndexes])),
-                "{q}"
-            );
-        }
-        for q in [
-            "databricks_langchain.ChatDatabricks",
-            "databricks_openai.DatabricksOpenAI",
-        ] {
-            assert_eq!(
-                families(q),
-                Some(ConstructorScopes::Families(vec![F::Serving])),
-                "{q}"
-            );
-        }
-        for q in [
-            "databricks_mcp.DatabricksMCPClient",
-            "databricks_langchain.DatabricksMCPServer",
-            "databricks_langchain.DatabricksMultiServerMCPClient",
-            "databricks_openai.McpServerToolkit",
-            "databricks_openai.agents.McpServer",
-        ] {
-            assert_eq!(families(q), Some(ConstructorScopes::McpUrl), "{q}");
-        }
-        assert_eq!(
-            families("unitycatalog.ai.core.databricks.DatabricksFunctionClient"),
-            Some(ConstructorScopes::Unsupported)
-        );
-        assert_eq!(
-            t.constructor("databricks_langchain.GenieAgent")
-                .map(|c| c.client_keyword.as_str()),
-            Some("client")
-        );
-        // A local class of the same name, or a lookalike package, is not the library's.
-        assert_eq!(t.constructor("agent.GenieAgent"), None);
-        assert_eq!(t.constructor("databricks_langchainx.GenieAgent"), None);
-        assert_eq!(t.constructor("GenieAgent"), None);
-        // databricks_openai has no GenieAgent (obo-facts F20).
-        assert_eq!(t.constructor("databricks_openai.GenieAgent"), None);
-    }
-
-    #[test]
     fn mcp_urls() {
         let t = table();
         let f = |u: &str| t.mcp_url_families(u).map(<[ScopeFamily]>::to_vec);
@@ -1114,19 +950,5 @@ mod tests {
         assert_eq!(f("/api/2.0/mcp/external"), None);
         assert_eq!(f("https://my-app.databricksapps.com/mcp"), None);
         assert_eq!(f("/api/2.0/mcp/unknown/x"), None);
-    }
-
-    #[test]
-    fn docs_page_matches_the_table() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/scopes.md");
-        let expected = table().markdown();
-        if std::env::var_os("OBOLINT_UPDATE_DOCS").is_some() {
-            std::fs::write(&path, &expected).expect("write docs/scopes.md");
-        }
-        let actual = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            actual == expected,
-            "docs/scopes.md is stale; run: OBOLINT_UPDATE_DOCS=1 cargo test -p obolint_linter scope_table"
-        );
     }
 }

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use obolint_linter::Rule;
-use obolint_linter::docs::{rule_markdown, with_rules_table};
+use obolint_linter::docs::{rule_markdown, scopes_markdown, with_rules_table};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -52,6 +52,11 @@ fn docs_match_the_registry() {
             }
         }
     }
+    compare(
+        &repo().join("docs/scopes.md"),
+        &scopes_markdown(),
+        &mut stale,
+    );
     let readme_path = repo().join("README.md");
     let readme = fs::read_to_string(&readme_path).unwrap();
     let expected = with_rules_table(&readme).expect("README.md has the rules markers");

@@ -130,55 +130,11 @@ impl ResourceKind {
     }
 }
 
-/// Classes (and class methods) that take the caller's identity through a client argument.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ClientTaker {
-    VectorSearchRetrieverTool,
-    DatabricksVectorSearch,
-    DatabricksMcpClient,
-    DatabricksMcpServer,
-    DatabricksMultiServerMcpClient,
-    McpServerToolkit,
-    McpServer,
-    ChatDatabricks,
-    DatabricksOpenAi,
-    DatabricksFunctionClient,
-}
-
-impl ClientTaker {
-    pub const fn display_name(self) -> &'static str {
-        match self {
-            ClientTaker::VectorSearchRetrieverTool => "VectorSearchRetrieverTool",
-            ClientTaker::DatabricksVectorSearch => "DatabricksVectorSearch",
-            ClientTaker::DatabricksMcpClient => "DatabricksMCPClient",
-            ClientTaker::DatabricksMcpServer => "DatabricksMCPServer",
-            ClientTaker::DatabricksMultiServerMcpClient => "DatabricksMultiServerMCPClient",
-            ClientTaker::McpServerToolkit => "McpServerToolkit",
-            ClientTaker::McpServer => "McpServer",
-            ClientTaker::ChatDatabricks => "ChatDatabricks",
-            ClientTaker::DatabricksOpenAi => "DatabricksOpenAI",
-            ClientTaker::DatabricksFunctionClient => "DatabricksFunctionClient",
-        }
-    }
-
-    /// The parameter that carries the client: its keyword, and its position when it can be
-    /// passed positionally (`obo-facts.md` §4.3 signatures).
-    pub const fn client_parameter(self) -> (&'static str, Option<usize>) {
-        match self {
-            ClientTaker::VectorSearchRetrieverTool
-            | ClientTaker::DatabricksVectorSearch
-            | ClientTaker::DatabricksMcpServer
-            | ClientTaker::DatabricksMultiServerMcpClient
-            | ClientTaker::ChatDatabricks
-            | ClientTaker::DatabricksOpenAi => ("workspace_client", None),
-            ClientTaker::DatabricksMcpClient | ClientTaker::McpServer => {
-                ("workspace_client", Some(1))
-            }
-            ClientTaker::McpServerToolkit => ("workspace_client", Some(2)),
-            ClientTaker::DatabricksFunctionClient => ("client", Some(0)),
-        }
-    }
-}
+/// A client class that is not one of the symbols the dataflow itself knows: an index into the
+/// linter's catalogue of client classes (`obolint_linter/data/clients.toml`), which holds
+/// everything about it (paths, parameter, scopes, rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientTaker(pub u16);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LogFlavor {
@@ -224,7 +180,8 @@ impl KnownSymbol {
             KnownSymbol::AuthPolicy => "AuthPolicy",
             KnownSymbol::SystemAuthPolicy => "SystemAuthPolicy",
             KnownSymbol::Resource(kind) => kind.class_name(),
-            KnownSymbol::ClientTaker(taker) => taker.display_name(),
+            // Its name is in the client catalogue; messages read it there.
+            KnownSymbol::ClientTaker(_) => "client class",
             KnownSymbol::CacheDecorator => "functools.cache",
             KnownSymbol::GlobalClientSetter => "set_uc_function_client",
         }
@@ -232,6 +189,8 @@ impl KnownSymbol {
 }
 
 /// Resolves a fully qualified name (`databricks.sdk.WorkspaceClient`) to the symbol it names.
+/// Client classes (`GenieAgent`, `VectorSearchClient`, the MCP clients...) are resolved by the
+/// linter's catalogue of client classes first.
 pub fn known_symbol(qualified: &str) -> Option<KnownSymbol> {
     use AgentInterface::*;
     use KnownSymbol::*;
@@ -240,15 +199,10 @@ pub fn known_symbol(qualified: &str) -> Option<KnownSymbol> {
         "databricks.sdk.core.Config" | "databricks.sdk.config.Config" | "databricks.sdk.Config" => {
             Config
         }
-        "databricks.vector_search.client.VectorSearchClient"
-        | "databricks.ai_search.client.VectorSearchClient"
-        | "databricks.ai_search.client.AISearchClient" => VectorSearchClient,
         "databricks.vector_search.utils.CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS"
         | "databricks.ai_search.utils.CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS" => {
             ModelServingUserCredentialsEnum
         }
-        "databricks_langchain.GenieAgent" | "databricks_langchain.genie.GenieAgent" => GenieAgent,
-        "databricks_ai_bridge.genie.Genie" | "databricks_langchain.genie.Genie" => Genie,
         "mlflow.pyfunc.PythonModel" | "mlflow.pyfunc.model.PythonModel" => AgentBase(PythonModel),
         "mlflow.pyfunc.ChatModel" | "mlflow.pyfunc.model.ChatModel" => AgentBase(ChatModel),
         "mlflow.pyfunc.ChatAgent" | "mlflow.pyfunc.model.ChatAgent" => AgentBase(ChatAgent),
@@ -280,45 +234,6 @@ pub fn known_symbol(qualified: &str) -> Option<KnownSymbol> {
         "databricks_langchain.set_uc_function_client"
         | "databricks_openai.set_uc_function_client"
         | "unitycatalog.ai.core.base.set_uc_function_client" => GlobalClientSetter,
-        "databricks_langchain.VectorSearchRetrieverTool"
-        | "databricks_langchain.vector_search_retriever_tool.VectorSearchRetrieverTool"
-        | "databricks_openai.VectorSearchRetrieverTool"
-        | "databricks_openai.vector_search_retriever_tool.VectorSearchRetrieverTool" => {
-            ClientTaker(self::ClientTaker::VectorSearchRetrieverTool)
-        }
-        "databricks_langchain.DatabricksVectorSearch"
-        | "databricks_langchain.vectorstores.DatabricksVectorSearch" => {
-            ClientTaker(self::ClientTaker::DatabricksVectorSearch)
-        }
-        "databricks_mcp.DatabricksMCPClient" | "databricks_mcp.mcp.DatabricksMCPClient" => {
-            ClientTaker(self::ClientTaker::DatabricksMcpClient)
-        }
-        "databricks_langchain.DatabricksMCPServer"
-        | "databricks_langchain.DatabricksMCPServer.from_uc_function"
-        | "databricks_langchain.DatabricksMCPServer.from_vector_search" => {
-            ClientTaker(self::ClientTaker::DatabricksMcpServer)
-        }
-        "databricks_langchain.DatabricksMultiServerMCPClient" => {
-            ClientTaker(self::ClientTaker::DatabricksMultiServerMcpClient)
-        }
-        "databricks_openai.McpServerToolkit"
-        | "databricks_openai.McpServerToolkit.from_uc_function"
-        | "databricks_openai.McpServerToolkit.from_vector_search" => {
-            ClientTaker(self::ClientTaker::McpServerToolkit)
-        }
-        "databricks_openai.agents.McpServer" => ClientTaker(self::ClientTaker::McpServer),
-        "databricks_langchain.ChatDatabricks"
-        | "databricks_langchain.chat_models.ChatDatabricks" => {
-            ClientTaker(self::ClientTaker::ChatDatabricks)
-        }
-        "databricks_openai.DatabricksOpenAI" | "databricks_openai.AsyncDatabricksOpenAI" => {
-            ClientTaker(self::ClientTaker::DatabricksOpenAi)
-        }
-        "databricks_langchain.DatabricksFunctionClient"
-        | "databricks_openai.DatabricksFunctionClient"
-        | "unitycatalog.ai.core.databricks.DatabricksFunctionClient" => {
-            ClientTaker(self::ClientTaker::DatabricksFunctionClient)
-        }
         _ => return obo_strategy_by_intent(qualified),
     };
     Some(symbol)
@@ -359,9 +274,7 @@ mod tests {
         }
         assert_eq!(known_symbol("myproject.ModelServingUserCredentials"), None);
         assert_eq!(known_symbol("databricks_openai.GenieAgent"), None);
-        assert_eq!(
-            known_symbol("databricks_mcp.DatabricksMCPClient"),
-            Some(KnownSymbol::ClientTaker(ClientTaker::DatabricksMcpClient))
-        );
+        // Client classes are the linter's catalogue (`obolint_linter::clients`), not known here.
+        assert_eq!(known_symbol("databricks_mcp.DatabricksMCPClient"), None);
     }
 }

@@ -9,8 +9,9 @@ use obolint_python::known::KnownSymbol;
 use ruff_text_size::TextRange;
 
 use super::uses::{ClientUse, Identity, UseKind};
+use crate::clients::{self, ClientScopes};
 use crate::project::FileIdx;
-use crate::scope_table::{ConstructorScopes, ScopeFamily, ScopeLookup, ScopeTable};
+use crate::scope_table::{ScopeFamily, ScopeLookup, ScopeTable};
 
 /// A use of the model's code, for messages and labels.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +55,10 @@ fn describe(kind: &UseKind) -> String {
             service,
             method: None,
         } => format!("`.{service}(...)`"),
-        UseKind::Constructor(known) => format!("`{}`", known.display_name()),
+        UseKind::Constructor(known) => match clients::of_symbol(*known) {
+            Some(class) => format!("`{}`", class.class),
+            None => format!("`{}`", known.display_name()),
+        },
         UseKind::Mcp { url: Some(url) } => format!("the MCP server `{url}`"),
         UseKind::Mcp { url: None } => "an MCP server whose URL is built at run time".into(),
         UseKind::Opaque { what } => what.clone(),
@@ -77,15 +81,11 @@ fn families_of(table: &ScopeTable, kind: &UseKind) -> Option<Vec<ScopeFamily>> {
                     .unwrap_or_default(),
             ),
         },
-        UseKind::Constructor(known) => {
-            let class = known.display_name();
-            let constructor = table.constructors().iter().find(|c| c.class == class)?;
-            match &constructor.scopes {
-                ConstructorScopes::Families(families) => Some(families.clone()),
-                ConstructorScopes::McpUrl => None,
-                ConstructorScopes::Unsupported => Some(Vec::new()),
-            }
-        }
+        UseKind::Constructor(known) => match &clients::of_symbol(*known)?.scopes {
+            ClientScopes::Families(families) => Some(families.clone()),
+            ClientScopes::McpUrl | ClientScopes::PerServer => None,
+            ClientScopes::Unsupported => Some(Vec::new()),
+        },
         UseKind::Mcp { url: Some(url) } => table.mcp_url_families(url).map(<[ScopeFamily]>::to_vec),
         UseKind::Mcp { url: None } | UseKind::Opaque { .. } => None,
     }

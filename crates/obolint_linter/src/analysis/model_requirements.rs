@@ -4,11 +4,12 @@
 //! uses.
 
 use obolint_diagnostics::FileId;
-use obolint_python::known::{AgentInterface, ClientTaker, KnownSymbol, ResourceKind};
+use obolint_python::known::{AgentInterface, ResourceKind};
 use obolint_python::semantic::BindingKind;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::models::Models;
+use crate::clients;
 use crate::manifest::ProjectManifest;
 use crate::project::all_calls;
 use crate::project::{ClassRef, FileIdx, Project, Symbol};
@@ -157,8 +158,8 @@ pub fn model_features(project: &Project<'_>, models: &Models, entry: FileIdx) ->
             }
         }
         for (scope, call) in all_calls(model) {
-            if project.symbol(file, scope, &call.func)
-                == Symbol::Known(KnownSymbol::ClientTaker(ClientTaker::ChatDatabricks))
+            if let Symbol::Known(symbol) = project.symbol(file, scope, &call.func)
+                && clients::of_symbol(symbol).is_some_and(|c| c.class == "ChatDatabricks")
                 && call.arguments.find_keyword("workspace_client").is_some()
             {
                 out.push(FeatureUse {

@@ -5,7 +5,7 @@
 //! Uses the analyzer cannot see through (a user client handed to a library function, credentials
 //! taken out of it) are recorded as opaque.
 
-use obolint_python::known::{ClientTaker, KnownSymbol, ResourceKind};
+use obolint_python::known::{KnownSymbol, ResourceKind};
 use obolint_python::semantic::ScopeId;
 use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange};
@@ -13,6 +13,7 @@ use ruff_text_size::{Ranged, TextRange};
 use super::client_argument::{ClientArgument, client_argument};
 use super::dataflow::{ClientValue, Dataflow};
 use super::declaration::{Reader, Site};
+use crate::clients::{self, ClientClass, ClientScopes};
 use crate::project::all_calls;
 use crate::project::{FileIdx, Project, Symbol};
 
@@ -120,19 +121,25 @@ pub fn uses_in<'a>(
                     });
                 }
             }
-            Symbol::Known(KnownSymbol::ClientTaker(taker)) => {
-                let (keyword, position) = taker.client_parameter();
-                let identity =
-                    argument_identity(project, dataflow, file, scope, call, keyword, position);
-                let resource = taker_resource(&reader, file, scope, call, taker);
-                let kind = match taker {
-                    ClientTaker::DatabricksMcpClient
-                    | ClientTaker::DatabricksMcpServer
-                    | ClientTaker::McpServer
-                    | ClientTaker::McpServerToolkit => UseKind::Mcp {
+            Symbol::Known(symbol @ KnownSymbol::ClientTaker(_)) => {
+                let Some(class) = clients::of_symbol(symbol) else {
+                    continue;
+                };
+                let identity = argument_identity(
+                    project,
+                    dataflow,
+                    file,
+                    scope,
+                    call,
+                    &class.parameter,
+                    class.position,
+                );
+                let resource = class_resource(&reader, file, scope, call, class);
+                let kind = match class.scopes {
+                    ClientScopes::McpUrl => UseKind::Mcp {
                         url: mcp_url(&reader, file, scope, call),
                     },
-                    _ => UseKind::Constructor(KnownSymbol::ClientTaker(taker)),
+                    _ => UseKind::Constructor(symbol),
                 };
                 out.push(ClientUse {
                     file,
@@ -262,23 +269,19 @@ fn string_argument<'a>(
     reader.string(Site { file, scope, expr }, 0)
 }
 
-fn taker_resource<'a>(
+/// The resource a client class is given by name (`index_name="..."`), when the code writes it.
+fn class_resource<'a>(
     reader: &Reader<'_, 'a>,
     file: FileIdx,
     scope: ScopeId,
     call: &'a ExprCall,
-    taker: ClientTaker,
+    class: &ClientClass,
 ) -> Option<(ResourceKind, String)> {
-    match taker {
-        ClientTaker::VectorSearchRetrieverTool | ClientTaker::DatabricksVectorSearch => {
-            string_argument(reader, file, scope, call, "index_name", None)
-                .map(|n| (ResourceKind::VectorSearchIndex, n))
-        }
-        ClientTaker::ChatDatabricks => string_argument(reader, file, scope, call, "endpoint", None)
-            .or_else(|| string_argument(reader, file, scope, call, "model", None))
-            .map(|n| (ResourceKind::ServingEndpoint, n)),
-        _ => None,
-    }
+    let (kind, keywords) = class.resource.as_ref()?;
+    keywords
+        .iter()
+        .find_map(|k| string_argument(reader, file, scope, call, k, None))
+        .map(|name| (*kind, name))
 }
 
 fn service_resource<'a>(

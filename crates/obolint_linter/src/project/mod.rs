@@ -275,6 +275,9 @@ impl<'a> Project<'a> {
     /// An absolute dotted name, as a library symbol or a definition in a project module
     /// (following re-exports through `__init__.py` and the like).
     pub fn resolve_qualified(&self, name: &str, depth: u32) -> Symbol {
+        if let Some(class) = crate::clients::by_path(name) {
+            return Symbol::Known(class.symbol);
+        }
         if let Some(known) = known_symbol(name) {
             return Symbol::Known(known);
         }

@@ -1,10 +1,7 @@
 //! OBO201 genie-without-user-client.
 
-use obolint_python::known::KnownSymbol;
-
-use super::shared::client_takers::{Target, check_client_takers};
+use super::shared::client_takers::check_client_takers;
 use crate::context::{Check, FileContext, Grain};
-use crate::project::Symbol;
 use obolint_macros::rule;
 
 /// ## What it does
@@ -58,18 +55,6 @@ impl Check for GenieWithoutUserClient {
     const GRAIN: Grain = Grain::File;
 
     fn check_file(&self, ctx: &FileContext<'_, '_>) {
-        check_client_takers(ctx, |symbol| match symbol {
-            Symbol::Known(KnownSymbol::GenieAgent) => Some(Target {
-                name: "GenieAgent",
-                keyword: "client",
-                position: Some(5),
-            }),
-            Symbol::Known(KnownSymbol::Genie) => Some(Target {
-                name: "Genie",
-                keyword: "client",
-                position: Some(1),
-            }),
-            _ => None,
-        });
+        check_client_takers(ctx);
     }
 }

@@ -2,10 +2,8 @@
 
 use crate::context::{Check, FileContext, Grain};
 use obolint_macros::rule;
-use obolint_python::known::{ClientTaker, KnownSymbol};
 
-use super::shared::client_takers::{Target, check_client_takers};
-use crate::project::Symbol;
+use super::shared::client_takers::check_client_takers;
 
 /// ## What it does
 /// In a model that acts on behalf of its users, reports an MCP client or server object
@@ -57,22 +55,6 @@ impl Check for McpWithoutUserClient {
     const GRAIN: Grain = Grain::File;
 
     fn check_file(&self, ctx: &FileContext<'_, '_>) {
-        check_client_takers(ctx, |symbol| match symbol {
-            Symbol::Known(KnownSymbol::ClientTaker(
-                taker @ (ClientTaker::DatabricksMcpClient
-                | ClientTaker::DatabricksMcpServer
-                | ClientTaker::DatabricksMultiServerMcpClient
-                | ClientTaker::McpServerToolkit
-                | ClientTaker::McpServer),
-            )) => {
-                let (keyword, position) = taker.client_parameter();
-                Some(Target {
-                    name: taker.display_name(),
-                    keyword,
-                    position,
-                })
-            }
-            _ => None,
-        });
+        check_client_takers(ctx);
     }
 }

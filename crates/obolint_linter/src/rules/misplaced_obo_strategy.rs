@@ -3,7 +3,9 @@
 use crate::context::{Check, FileContext, Grain};
 use obolint_diagnostics::{Applicability, Diagnostic, Edit, Fix, Label};
 use obolint_macros::rule;
-use obolint_python::known::{ClientTaker, KnownSymbol};
+use obolint_python::known::KnownSymbol;
+
+use crate::clients;
 use ruff_python_ast::Keyword;
 use ruff_text_size::Ranged;
 
@@ -142,18 +144,10 @@ impl Check for MisplacedOboStrategy {
                             )),
                         ))
                     }
-                    (
-                        Symbol::Known(KnownSymbol::ClientTaker(
-                            taker @ (ClientTaker::ChatDatabricks
-                            | ClientTaker::DatabricksFunctionClient
-                            | ClientTaker::VectorSearchRetrieverTool
-                            | ClientTaker::DatabricksMcpClient),
-                        )),
-                        "credentials_strategy" | "credentials_provider",
-                    ) => Some(client_instead(keyword, taker.display_name(), taker.client_parameter().0)),
-                    (Symbol::Known(KnownSymbol::GenieAgent | KnownSymbol::Genie), "credentials_strategy" | "credentials_provider") => {
-                        let name = if symbol == Symbol::Known(KnownSymbol::GenieAgent) { "GenieAgent" } else { "Genie" };
-                        Some(client_instead(keyword, name, "client"))
+                    (Symbol::Known(known), "credentials_strategy" | "credentials_provider") => {
+                        clients::of_symbol(known)
+                            .filter(|c| c.rejects_strategy)
+                            .map(|c| client_instead(keyword, &c.class, &c.parameter))
                     }
                     _ => None,
                 };

@@ -3,7 +3,8 @@
 use crate::context::{Check, FileContext, Grain};
 use obolint_diagnostics::{Diagnostic, Label};
 use obolint_macros::rule;
-use obolint_python::known::{ClientTaker, KnownSymbol};
+
+use crate::clients;
 use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
@@ -75,14 +76,18 @@ impl Check for OboUnsupportedResource {
         let id = project.file(file).id;
         let info = &OboUnsupportedResource::INFO;
         for (scope, call) in all_calls(project.model(file)) {
-            if dataflow.symbol(file, scope, &call.func)
-                == Symbol::Known(KnownSymbol::ClientTaker(
-                    ClientTaker::DatabricksFunctionClient,
-                ))
-            {
-                if let ClientArgument::Given(value) =
-                    client_argument(project.model(file), scope, call, "client", Some(0))
-                    && dataflow.eval(file, scope, value).is_definite_user()
+            let class = match dataflow.symbol(file, scope, &call.func) {
+                Symbol::Known(symbol) => clients::owned_by(symbol, ctx.code()),
+                _ => None,
+            };
+            if let Some(class) = class {
+                if let ClientArgument::Given(value) = client_argument(
+                    project.model(file),
+                    scope,
+                    call,
+                    &class.parameter,
+                    class.position,
+                ) && dataflow.eval(file, scope, value).is_definite_user()
                 {
                     ctx.report(
                         Diagnostic::new(
@@ -92,7 +97,7 @@ impl Check for OboUnsupportedResource {
                             Label::new(
                                 id,
                                 call.func.range(),
-                                "`DatabricksFunctionClient` with a user client",
+                                format!("`{}` with a user client", class.class),
                             ),
                         )
                         .with_help(HELP),

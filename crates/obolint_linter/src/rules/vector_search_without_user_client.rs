@@ -3,10 +3,10 @@
 use crate::context::{Check, FileContext, Grain};
 use obolint_diagnostics::Label;
 use obolint_macros::rule;
-use obolint_python::known::{ClientTaker, KnownSymbol};
+use obolint_python::known::KnownSymbol;
 use ruff_text_size::Ranged;
 
-use super::shared::client_takers::{Target, check_client_takers};
+use super::shared::client_takers::check_client_takers;
 use crate::analysis::dataflow::{ClientValue, StrategyKind, overrides_obo};
 use crate::project::Symbol;
 use crate::project::all_calls;
@@ -61,20 +61,7 @@ impl Check for VectorSearchWithoutUserClient {
     fn check_file(&self, ctx: &FileContext<'_, '_>) {
         let (project, dataflow, file) = (ctx.project, ctx.dataflow, ctx.file);
 
-        check_client_takers(ctx, |symbol| match symbol {
-            Symbol::Known(KnownSymbol::ClientTaker(
-                taker @ (ClientTaker::VectorSearchRetrieverTool
-                | ClientTaker::DatabricksVectorSearch),
-            )) => {
-                let (keyword, position) = taker.client_parameter();
-                Some(Target {
-                    name: taker.display_name(),
-                    keyword,
-                    position,
-                })
-            }
-            _ => None,
-        });
+        check_client_takers(ctx);
         if !ctx.models.in_obo_model(file) {
             return;
         }

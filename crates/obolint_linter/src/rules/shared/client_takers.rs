@@ -7,36 +7,33 @@ use ruff_text_size::{Ranged, TextSize};
 
 use crate::analysis::client_argument::{ClientArgument, client_argument, user_client_names};
 use crate::analysis::dataflow::ClientValue;
+use crate::clients::{self, IdentityKind};
 use crate::context::FileContext;
 use crate::project::{Symbol, all_calls};
 
-/// An object whose client argument decides whose identity it runs with.
-pub struct Target {
-    pub name: &'static str,
-    pub keyword: &'static str,
-    pub position: Option<usize>,
-}
-
-/// Reports, in a file of an OBO model, every call of a target that gets no user client on any
-/// path: none at all, or one that is never a user client.
-pub fn check_client_takers(
-    ctx: &FileContext<'_, '_>,
-    target_of: impl Fn(Symbol) -> Option<Target>,
-) {
+/// Reports, in a file of an OBO model, every call of a client class the rule owns (the
+/// catalogue's `rule`, taking a client) that gets no user client on any path: none at all, or
+/// one that is never a user client.
+pub fn check_client_takers(ctx: &FileContext<'_, '_>) {
     let (project, dataflow, file) = (ctx.project, ctx.dataflow, ctx.file);
     if !ctx.models.in_obo_model(file) {
         return;
     }
     let id = project.file(file).id;
     for (scope, call) in all_calls(project.model(file)) {
-        let Some(Target {
-            name,
-            keyword,
-            position,
-        }) = target_of(dataflow.symbol(file, scope, &call.func))
+        let Symbol::Known(symbol) = dataflow.symbol(file, scope, &call.func) else {
+            continue;
+        };
+        let Some(class) =
+            clients::owned_by(symbol, ctx.code()).filter(|c| c.identity == IdentityKind::Client)
         else {
             continue;
         };
+        let (name, keyword, position) = (
+            class.class.as_str(),
+            class.parameter.as_str(),
+            class.position,
+        );
         // A strategy given instead of a client is OBO103's finding: one mistake, one diagnostic.
         let misplaced_strategy = call.arguments.keywords.iter().any(|k| {
             k.arg.as_ref().is_some_and(|a| {
