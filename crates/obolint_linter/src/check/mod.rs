@@ -78,6 +78,9 @@ pub struct CheckReport {
 pub enum CheckError {
     #[error("path `{}` does not exist", .0.display())]
     PathNotFound(PathBuf),
+    /// A FIFO, a device, a socket: reading it could block or never end.
+    #[error("path `{}` is not a regular file or a folder (it is {})", .0.display(), .1)]
+    NotFileOrFolder(PathBuf, &'static str),
     #[error(transparent)]
     Config(#[from] ConfigError),
 }
@@ -103,9 +106,20 @@ fn canonical_targets(request: &CheckRequest, cwd: &Path) -> Result<Vec<PathBuf>,
         .paths
         .iter()
         .map(|path| {
-            cwd.join(path)
+            let real = cwd
+                .join(path)
                 .canonicalize()
-                .map_err(|_| CheckError::PathNotFound(path.clone()))
+                .map_err(|_| CheckError::PathNotFound(path.clone()))?;
+            let metadata =
+                std::fs::metadata(&real).map_err(|_| CheckError::PathNotFound(path.clone()))?;
+            if metadata.is_file() || metadata.is_dir() {
+                Ok(real)
+            } else {
+                Err(CheckError::NotFileOrFolder(
+                    path.clone(),
+                    crate::load::kind_name(metadata.file_type()),
+                ))
+            }
         })
         .collect()
 }
@@ -198,7 +212,14 @@ impl RootChecks {
             .filter(|p| self.targets.iter().any(|t| p.starts_with(t)))
             .count();
         let words = settings.prescreen_words();
-        let loaded = load::load_root(&mut self.sources, root, &found, &request.sources, &words);
+        let loaded = load::load_root(
+            &mut self.sources,
+            root,
+            &found,
+            &request.sources,
+            &words,
+            settings.max_file_size,
+        );
         let mut manifests = loaded.manifests;
 
         // Index, then analyse the complete index.
@@ -229,8 +250,11 @@ impl RootChecks {
             &project,
             &models,
             &found.requirements,
-            root,
-            &request.sources,
+            &link::RequirementFiles {
+                root,
+                buffers: &request.sources,
+                limit: settings.max_file_size,
+            },
             &loaded.python_cells,
         );
 
