@@ -61,7 +61,7 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
 pub enum ReadError {
     /// A FIFO, a device, a socket or a folder (after following symlinks): opening or reading it
     /// could block forever or never end.
-    #[error("it is not a regular file ({0})")]
+    #[error("it is {0}, not a regular file")]
     NotRegular(&'static str),
     #[error("larger than {} (`max-file-size`)", size_text(*.limit))]
     TooLarge { limit: u64 },
