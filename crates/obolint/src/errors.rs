@@ -58,6 +58,10 @@ pub fn check_error(error: &CheckError) -> miette::Report {
                 path.display()
             )),
         ),
+        CheckError::NotFileOrFolder(..) => tool_error(
+            error.to_string(),
+            Some("obolint checks regular files and folders; give the project folder".to_string()),
+        ),
         CheckError::Config(config) => config_error(config),
     }
 }

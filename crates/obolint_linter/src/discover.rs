@@ -1,11 +1,16 @@
 //! Finding the project root and the files to read: a gitignore-aware walk that never follows a
-//! symlink loop and never stops at an unreadable folder.
+//! symlink loop, never stops at an unreadable folder, and never leaves the project: a symlinked
+//! folder is followed only when its real path is inside the root, a symlinked file only when it is
+//! not in `/proc`, `/sys` or `/dev`, and ignore files (which the `ignore` crate opens itself) are
+//! checked to be regular files within `max-file-size` before it reads them.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::WalkBuilder;
 
+use crate::load::{check_readable, is_system_path};
 use crate::settings::{DEFAULT_EXCLUDES, Settings};
 
 /// Files that mark the root of a project (`cli.md`: the project model is always built from it).
@@ -112,22 +117,138 @@ impl Excludes {
     }
 }
 
+/// The ignore files the `ignore` crate would open in `dir` (`.ignore`, `.gitignore`, and the
+/// `info/exclude` of its `.git`), with the first that is not a regular file within `limit`, and
+/// why. A missing file is fine; a `.git` file (a worktree) is followed to its git folder.
+fn unsafe_ignore_file(dir: &Path, limit: u64) -> Option<(PathBuf, String)> {
+    let check = |path: PathBuf| -> Option<(PathBuf, String)> {
+        match check_readable(&path, limit) {
+            Ok(_) => None,
+            Err(crate::load::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(crate::load::ReadError::Io(_)) => None,
+            Err(error) => Some((path, error.to_string())),
+        }
+    };
+    for name in [".ignore", ".gitignore"] {
+        if let Some(found) = check(dir.join(name)) {
+            return Some(found);
+        }
+    }
+    let git = dir.join(".git");
+    let Ok(metadata) = std::fs::metadata(&git) else {
+        return None;
+    };
+    if metadata.is_dir() {
+        return check(git.join("info").join("exclude"));
+    }
+    // `.git` as a file: `gitdir: PATH`, then that folder's `commondir` and `info/exclude`.
+    if let Some(found) = check(git.clone()) {
+        return Some(found);
+    }
+    let text = crate::load::read_bounded_text(&git, limit).ok()?;
+    let gitdir = PathBuf::from(text.lines().next()?.strip_prefix("gitdir: ")?);
+    let commondir = gitdir.join("commondir");
+    if let Some(found) = check(commondir.clone()) {
+        return Some(found);
+    }
+    let common = match crate::load::read_bounded_text(&commondir, limit) {
+        Ok(text) => gitdir.join(text.trim()),
+        Err(_) => gitdir,
+    };
+    check(common.join("info").join("exclude"))
+}
+
+/// Why the walk must not descend into `entry`, if it must not: a symlinked folder whose real path
+/// is outside `root` (or in `/proc`, `/sys`, `/dev`), a symlinked file in those, or a folder
+/// whose ignore files are not regular files.
+fn refuse(
+    entry: &ignore::DirEntry,
+    root: &Path,
+    read_ignore_files: bool,
+    limit: u64,
+) -> Option<String> {
+    let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+    if entry.path_is_symlink()
+        && let Ok(real) = entry.path().canonicalize()
+    {
+        if is_dir && (!real.starts_with(root) || is_system_path(&real)) {
+            return Some(format!(
+                "symlinked folder resolves to {}, outside the project; not followed",
+                real.display()
+            ));
+        }
+        if !is_dir && is_system_path(&real) {
+            return Some(format!(
+                "symlinked file resolves to {}; not read",
+                real.display()
+            ));
+        }
+    }
+    if is_dir
+        && read_ignore_files
+        && let Some((file, why)) = unsafe_ignore_file(entry.path(), limit)
+    {
+        return Some(format!(
+            "folder skipped: its ignore file {} cannot be read safely ({why})",
+            file.display()
+        ));
+    }
+    None
+}
+
 pub fn discover(root: &Path, settings: &Settings) -> Discovered {
     let mut found = Discovered::default();
     let excludes = Excludes::new(settings, &mut found.warnings);
+    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let limit = settings.max_file_size;
+    // The root's ignore files (and its parents') are read before any filter runs: when one is not
+    // a regular file, no ignore file is read at all.
+    let mut respect_gitignore = settings.respect_gitignore;
+    if respect_gitignore
+        && let Some((file, why)) = root
+            .ancestors()
+            .find_map(|dir| unsafe_ignore_file(dir, limit))
+    {
+        respect_gitignore = false;
+        found.warnings.push(WalkWarning {
+            path: Some(file),
+            message: format!(
+                "this ignore file cannot be read safely ({why}); no ignore file is read in this run"
+            ),
+        });
+    }
+    let refused: Arc<Mutex<Vec<WalkWarning>>> = Arc::default();
+    let refused_in_filter = Arc::clone(&refused);
     let root_for_filter = root.to_path_buf();
     let mut builder = WalkBuilder::new(root);
     builder
         .hidden(false)
         .follow_links(true)
-        .git_ignore(settings.respect_gitignore)
-        .git_exclude(settings.respect_gitignore)
+        .git_ignore(respect_gitignore)
+        .git_exclude(respect_gitignore)
         .git_global(false)
-        .ignore(settings.respect_gitignore)
-        .parents(settings.respect_gitignore)
+        .ignore(respect_gitignore)
+        .parents(respect_gitignore)
         .require_git(false)
         .sort_by_file_path(|a, b| a.cmp(b))
-        .filter_entry(move |entry| !excludes.excludes(&root_for_filter, entry.path()));
+        .filter_entry(move |entry| {
+            if excludes.excludes(&root_for_filter, entry.path()) {
+                return false;
+            }
+            match refuse(entry, &real_root, respect_gitignore, limit) {
+                Some(message) => {
+                    refused_in_filter
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(WalkWarning {
+                            path: Some(entry.path().to_path_buf()),
+                            message,
+                        });
+                    false
+                }
+                None => true,
+            }
+        });
     for entry in builder.build() {
         match entry {
             Ok(entry) => {
@@ -157,6 +278,8 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
             }
         }
     }
+    let refused = std::mem::take(&mut *refused.lock().unwrap_or_else(PoisonError::into_inner));
+    found.warnings.extend(refused);
     found
 }
 

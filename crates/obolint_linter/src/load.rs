@@ -1,6 +1,8 @@
 //! Reading files: bytes to text, undecodable and unreadable files as findings, and the
-//! prescreen that decides which files are worth parsing.
+//! prescreen that decides which files are worth parsing. [`read_bounded`] is the one way obolint
+//! reads a file from disk: regular files only, up to a size limit (`max-file-size`).
 
+use std::io::Read;
 use std::path::Path;
 
 use obolint_diagnostics::FileId;
@@ -51,8 +53,116 @@ impl Loaded {
     }
 }
 
-pub fn load(path: &Path, extra_words: &[String]) -> Loaded {
-    let bytes = match std::fs::read(path) {
+/// The default of `max-file-size` (`cli.md`): 64 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// Why [`read_bounded`] read nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// A FIFO, a device, a socket or a folder (after following symlinks): opening or reading it
+    /// could block forever or never end.
+    #[error("it is {0}, not a regular file")]
+    NotRegular(&'static str),
+    #[error("larger than {} (`max-file-size`)", size_text(*.limit))]
+    TooLarge { limit: u64 },
+    /// A symlink into `/proc`, `/sys` or `/dev`.
+    #[error("it resolves into {0}, which obolint does not read")]
+    SystemPath(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// `64 MiB`, `1 KiB`, or bytes.
+pub fn size_text(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+pub(crate) fn kind_name(file_type: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO";
+        }
+        if file_type.is_char_device() || file_type.is_block_device() {
+            return "a device";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    if file_type.is_dir() {
+        "a folder"
+    } else {
+        "a special file"
+    }
+}
+
+/// Folders of the system whose "regular" files are not files (`/proc/self/environ`, devices).
+pub const SYSTEM_FOLDERS: &[&str] = &["/proc", "/sys", "/dev"];
+
+/// Whether `path` (a real path) is in `/proc`, `/sys` or `/dev`.
+pub fn is_system_path(path: &Path) -> bool {
+    SYSTEM_FOLDERS.iter().any(|folder| path.starts_with(folder))
+}
+
+/// Whether `path` may be read: a regular file (after following symlinks), not in `/proc`, `/sys`
+/// or `/dev` through a symlink, of at most `limit` bytes by its metadata. Its metadata when so.
+pub fn check_readable(path: &Path, limit: u64) -> Result<std::fs::Metadata, ReadError> {
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
+        return Err(ReadError::NotRegular(kind_name(metadata.file_type())));
+    }
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && let Ok(real) = path.canonicalize()
+        && is_system_path(&real)
+    {
+        return Err(ReadError::SystemPath(real.display().to_string()));
+    }
+    if metadata.len() > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    Ok(metadata)
+}
+
+/// Reads a file if [`check_readable`] allows it. The type is checked before opening, so a FIFO
+/// is never opened (opening one blocks until a writer comes), and the read stops after
+/// `limit + 1` bytes whatever the file claims its size is (`/proc` files claim 0).
+pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let metadata = check_readable(path, limit)?;
+    // A file swapped for a FIFO between the check and the open would still block: a hostile
+    // repository is content at rest, not a concurrent local attacker.
+    let file = std::fs::File::open(path)?;
+    let capacity = usize::try_from(metadata.len().min(limit)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(capacity);
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+/// [`read_bounded`], as UTF-8 text.
+pub fn read_bounded_text(path: &Path, limit: u64) -> Result<String, ReadError> {
+    let bytes = read_bounded(path, limit)?;
+    String::from_utf8(bytes).map_err(|_| {
+        ReadError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+    })
+}
+
+pub fn load(path: &Path, extra_words: &[String], limit: u64) -> Loaded {
+    let bytes = match read_bounded(path, limit) {
         Ok(bytes) => bytes,
         Err(error) => return Loaded::Unreadable(error.to_string()),
     };

@@ -195,14 +195,76 @@ fn is_empty(node: &MarkedYaml<'_>) -> bool {
     }
 }
 
+/// How many nodes the YAML loader may copy for aliases and anchors in one file. saphyr expands
+/// an alias by copying the anchored node (and copies each anchored node once more into its anchor
+/// table), so a few hundred bytes of nested aliases ("billion laughs") would build billions of
+/// nodes. Real manifests and conda files use a handful of anchors, if any.
+pub const YAML_COPY_BUDGET: u64 = 100_000;
+
+/// Counts, with saphyr's event parser (nothing is built), the nodes loading `text` would copy
+/// for anchors and aliases; `Err` with the alias's character index when that passes
+/// [`YAML_COPY_BUDGET`]. YAML that does not parse passes: the loader reports it.
+fn check_alias_budget(text: &str) -> Result<(), (usize, String)> {
+    use saphyr_parser::{Event, Parser};
+    let mut anchors: rustc_hash::FxHashMap<usize, u64> = rustc_hash::FxHashMap::default();
+    // Open collections: anchor id, nodes so far (expanded).
+    let mut open: Vec<(usize, u64)> = Vec::new();
+    let mut copies: u64 = 0;
+    let mut parser = Parser::new_from_str(text);
+    while let Some(Ok((event, span))) = parser.next_event() {
+        let done = match event {
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                open.push((anchor, 1));
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => open.pop(),
+            Event::Scalar(_, _, anchor, _) => Some((anchor, 1)),
+            Event::Alias(id) => {
+                let size = anchors.get(&id).copied().unwrap_or(1);
+                copies = copies.saturating_add(size);
+                Some((0, size))
+            }
+            _ => None,
+        };
+        if let Some((anchor, size)) = done {
+            if anchor > 0 {
+                anchors.insert(anchor, size);
+                copies = copies.saturating_add(size);
+            }
+            if let Some(parent) = open.last_mut() {
+                parent.1 = parent.1.saturating_add(size);
+            }
+        }
+        if copies > YAML_COPY_BUDGET {
+            return Err((
+                span.start.index(),
+                format!(
+                    "its anchors and aliases expand to more than {YAML_COPY_BUDGET} nodes; not read"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Loads YAML with spans, after [`check_alias_budget`].
+pub(crate) fn load_yaml(text: &str) -> Result<Vec<MarkedYaml<'_>>, YamlError> {
+    let offsets = Offsets::new(text);
+    check_alias_budget(text).map_err(|(at, message)| YamlError {
+        offset: offsets.at(at),
+        message,
+    })?;
+    MarkedYaml::load_from_str(text).map_err(|error| YamlError {
+        offset: offsets.at(error.marker().index()),
+        message: error.info().to_string(),
+    })
+}
+
 /// Parses a manifest. Broken YAML is an error (OBO900); YAML MLflow cannot use is a manifest
 /// with `invalid` entries.
 pub fn parse_manifest(text: &str, kind: ManifestKind) -> Result<Manifest, YamlError> {
     let offsets = Offsets::new(text);
-    let docs = MarkedYaml::load_from_str(text).map_err(|error| YamlError {
-        offset: offsets.at(error.marker().index()),
-        message: error.info().to_string(),
-    })?;
+    let docs = load_yaml(text)?;
     let mut manifest = Manifest {
         kind,
         resources: None,
@@ -593,6 +655,33 @@ mod tests {
         let scopes = manifest.auth_policy.unwrap().user_scopes.unwrap();
         let at: Vec<&str> = scopes.scopes.iter().map(|(_, r)| &text[*r]).collect();
         assert_eq!(at, ["\"dashboards.genie\"", "'it''s'"]);
+    }
+
+    /// `yaml_alias_bomb_mlmodel`: 450 bytes of nested aliases (9^9 nodes) are refused before
+    /// anything is built, fast.
+    #[test]
+    fn alias_bomb_is_broken_yaml() {
+        let mut bomb = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        for (name, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+            .iter()
+            .zip("abcdefgh".chars())
+        {
+            let alias = format!("*{prev}");
+            bomb.push_str(&format!("{name}: &{name} [{}]\n", vec![alias; 9].join(",")));
+        }
+        bomb.push_str("artifact_path: model\n");
+        let started = std::time::Instant::now();
+        let error = parse_manifest(&bomb, ManifestKind::MlModel).unwrap_err();
+        assert!(error.message.contains("aliases"), "{}", error.message);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // Deep anchors without aliases copy quadratically: also bounded.
+        let deep = format!("{}1{}", "- &x [".repeat(2000), "]".repeat(2000));
+        assert!(parse_manifest(&deep, ManifestKind::MlModel).is_err());
+        // A few anchors, as people write them, are fine.
+        let ok = "base: &base {a: 1, b: 2}\nx: *base\ny: *base\nartifact_path: model\n";
+        assert!(parse_manifest(ok, ManifestKind::MlModel).is_ok());
     }
 
     #[test]

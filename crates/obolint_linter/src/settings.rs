@@ -30,6 +30,9 @@ pub struct Settings {
     pub extra_scopes: Vec<String>,
     /// How appended scopes are written (`scope-style`); `None` is `auto` (the list's own style).
     pub scope_style: Option<ScopeStyle>,
+    /// The largest file read, in bytes (`max-file-size`): larger files are OBO900, larger
+    /// ignore files are not read.
+    pub max_file_size: u64,
 }
 
 impl Default for Settings {
@@ -41,6 +44,7 @@ impl Default for Settings {
             request_methods: Vec::new(),
             extra_scopes: Vec::new(),
             scope_style: None,
+            max_file_size: crate::load::DEFAULT_MAX_FILE_SIZE,
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::analysis::model_requirements::{
     Append, RequirementSet, pip_command_spans, pip_requirements,
 };
 use crate::analysis::models::Models;
+use crate::load::read_bounded_text;
 use crate::manifest::{ManifestKind, ProjectManifest, saved_code_path};
 use crate::project::{FileIdx, Project};
 
@@ -57,24 +58,40 @@ pub(super) fn link_manifests(
     });
 }
 
+/// Where requirement files are read from: the project root (nothing outside it is read), unsaved
+/// buffers first, and the `max-file-size` of files read from disk.
+pub(super) struct RequirementFiles<'a> {
+    pub root: &'a Path,
+    pub buffers: &'a FxHashMap<PathBuf, String>,
+    pub limit: u64,
+}
+
 /// Every place requirements are written, with the models they apply to.
 pub(super) fn requirement_sets(
     sources: &mut Sources,
     project: &Project<'_>,
     models: &Models,
     discovered: &[PathBuf],
-    root: &Path,
-    buffers: &FxHashMap<PathBuf, String>,
+    files: &RequirementFiles<'_>,
     python_cells: &FxHashMap<FileId, Vec<TextRange>>,
 ) -> Vec<RequirementSet> {
+    let RequirementFiles {
+        root,
+        buffers,
+        limit,
+    } = *files;
     let mut sets = Vec::new();
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let real_root = canonical(root);
+    // Requirement files are read only inside the project (a log call may name any path), as
+    // regular files up to `max-file-size`; what cannot be read adds no requirements.
     let read = |path: &Path| -> Option<String> {
         match buffers.get(path) {
             Some(text) => Some(text.clone()),
-            None => std::fs::read_to_string(path).ok(),
+            None if canonical(path).starts_with(&real_root) => read_bounded_text(path, limit).ok(),
+            None => None,
         }
     };
-    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let mut loaded_files: FxHashMap<PathBuf, FileId> = FxHashMap::default();
     let mut file_set = |sources: &mut Sources, path: &Path| -> Option<(FileId, String)> {
         let key = canonical(path);

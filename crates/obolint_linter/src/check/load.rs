@@ -43,10 +43,10 @@ fn is_ipynb(path: &Path) -> bool {
     path.extension().is_some_and(|ext| ext == "ipynb")
 }
 
-fn read(path: &Path, sources: &FxHashMap<PathBuf, String>, words: &[String]) -> Loaded {
+fn read(path: &Path, sources: &FxHashMap<PathBuf, String>, words: &[String], limit: u64) -> Loaded {
     match sources.get(path) {
         Some(text) => Loaded::from_text(text.clone(), words),
-        None => load(path, words),
+        None => load(path, words, limit),
     }
 }
 
@@ -56,6 +56,7 @@ pub(super) fn load_root(
     found: &Discovered,
     buffers: &FxHashMap<PathBuf, String>,
     words: &[String],
+    limit: u64,
 ) -> LoadedRoot {
     let mut load_errors: Vec<LoadError> = Vec::new();
     for (path, reason) in &found.unreadable {
@@ -70,7 +71,10 @@ pub(super) fn load_root(
     }
 
     let mut paths = found.python.clone();
-    let mut loaded: Vec<Loaded> = paths.par_iter().map(|p| read(p, buffers, words)).collect();
+    let mut loaded: Vec<Loaded> = paths
+        .par_iter()
+        .map(|p| read(p, buffers, words, limit))
+        .collect();
 
     // Notebooks: `.ipynb` files read as their code cells, and the files that `%%writefile`
     // cells (in both kinds of notebook) write, added to the project at their paths.
@@ -188,7 +192,7 @@ pub(super) fn load_root(
     let manifest_loads: Vec<(PathBuf, Loaded)> = found
         .manifests
         .par_iter()
-        .map(|p| (p.clone(), read(p, buffers, words)))
+        .map(|p| (p.clone(), read(p, buffers, words, limit)))
         .collect();
     let mut manifests: Vec<ProjectManifest> = Vec::new();
     for (path, loaded) in manifest_loads {
@@ -397,6 +401,8 @@ fn parse_on_demand(
 mod tests {
     use super::*;
 
+    const LIMIT: u64 = crate::load::DEFAULT_MAX_FILE_SIZE;
+
     fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Discovered) {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut found = Discovered::default();
@@ -416,7 +422,14 @@ mod tests {
             ("other.py", "x = 1\n"),
         ]);
         let mut sources = Sources::new(dir.path().to_path_buf());
-        let loaded = load_root(&mut sources, dir.path(), &found, &FxHashMap::default(), &[]);
+        let loaded = load_root(
+            &mut sources,
+            dir.path(),
+            &found,
+            &FxHashMap::default(),
+            &[],
+            LIMIT,
+        );
         let parsed: Vec<bool> = loaded.parsed.iter().map(Option::is_some).collect();
         assert_eq!(parsed, [true, true, false]);
         assert!(loaded.load_errors.is_empty());
@@ -427,7 +440,14 @@ mod tests {
         let (dir, mut found) = project(&[("broken.py", "import mlflow\ndef (:\n")]);
         found.python.push(dir.path().join("missing.py"));
         let mut sources = Sources::new(dir.path().to_path_buf());
-        let loaded = load_root(&mut sources, dir.path(), &found, &FxHashMap::default(), &[]);
+        let loaded = load_root(
+            &mut sources,
+            dir.path(),
+            &found,
+            &FxHashMap::default(),
+            &[],
+            LIMIT,
+        );
         let kinds: Vec<&LoadErrorKind> = loaded.load_errors.iter().map(|e| &e.kind).collect();
         assert!(
             matches!(kinds[0], LoadErrorKind::Syntax { cell: None, .. }),
@@ -446,7 +466,14 @@ mod tests {
         let notebook = r#"{"cells": [{"cell_type": "code", "source": ["%%writefile agent.py\n", "import mlflow\n"], "metadata": {}, "outputs": [], "execution_count": null}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}"#;
         let (dir, found) = project(&[("nb.ipynb", notebook)]);
         let mut sources = Sources::new(dir.path().to_path_buf());
-        let loaded = load_root(&mut sources, dir.path(), &found, &FxHashMap::default(), &[]);
+        let loaded = load_root(
+            &mut sources,
+            dir.path(),
+            &found,
+            &FxHashMap::default(),
+            &[],
+            LIMIT,
+        );
         assert_eq!(loaded.paths.len(), 2);
         assert!(loaded.paths[1].ends_with("agent.py"));
         assert_eq!(loaded.origins.get(&1).map(|(n, _)| *n), Some(0));

@@ -54,9 +54,20 @@ fn canonical_targets(request: &CheckRequest, cwd: &Path) -> Result<Vec<PathBuf>,
         .paths
         .iter()
         .map(|path| {
-            cwd.join(path)
+            let real = cwd
+                .join(path)
                 .canonicalize()
-                .map_err(|_| CheckError::PathNotFound(path.clone()))
+                .map_err(|_| CheckError::PathNotFound(path.clone()))?;
+            let metadata =
+                std::fs::metadata(&real).map_err(|_| CheckError::PathNotFound(path.clone()))?;
+            if metadata.is_file() || metadata.is_dir() {
+                Ok(real)
+            } else {
+                Err(CheckError::NotFileOrFolder(
+                    path.clone(),
+                    crate::load::kind_name(metadata.file_type()),
+                ))
+            }
         })
         .collect()
 }
@@ -149,7 +160,14 @@ impl RootChecks {
             .filter(|p| self.targets.iter().any(|t| p.starts_with(t)))
             .count();
         let words = settings.prescreen_words();
-        let loaded = load::load_root(&mut self.sources, root, &found, &request.sources, &words);
+        let loaded = load::load_root(
+            &mut self.sources,
+            root,
+            &found,
+            &request.sources,
+            &words,
+            settings.max_file_size,
+        );
         let mut manifests = loaded.manifests;
 
         // Index, then analyse the complete index.
@@ -180,8 +198,11 @@ impl RootChecks {
             &project,
             &models,
             &found.requirements,
-            root,
-            &request.sources,
+            &link::RequirementFiles {
+                root,
+                buffers: &request.sources,
+                limit: settings.max_file_size,
+            },
             &loaded.python_cells,
         );
 

@@ -56,6 +56,9 @@ pub struct CheckReport {
 pub enum CheckError {
     #[error("path `{}` does not exist", .0.display())]
     PathNotFound(PathBuf),
+    /// A FIFO, a device, a socket: reading it could block or never end.
+    #[error("path `{}` is not a regular file or a folder (it is {})", .0.display(), .1)]
+    NotFileOrFolder(PathBuf, &'static str),
     #[error(transparent)]
     Config(#[from] ConfigError),
 }

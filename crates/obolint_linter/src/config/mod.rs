@@ -89,8 +89,44 @@ struct RawOptions {
     request_methods: Option<Vec<String>>,
     extra_scopes: Option<Vec<String>>,
     scope_style: Option<ScopeStyleName>,
+    max_file_size: Option<Spanned<FileSize>>,
     per_file_ignores: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
     severity: Option<BTreeMap<Spanned<String>, Severity>>,
+}
+
+/// `max-file-size` as written: bytes, or a string with a unit (`"64MiB"`, `"512 KiB"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum FileSize {
+    Bytes(u64),
+    Text(String),
+}
+
+impl FileSize {
+    fn bytes(&self) -> Option<u64> {
+        match self {
+            FileSize::Bytes(n) => Some(*n),
+            FileSize::Text(text) => parse_size(text),
+        }
+    }
+}
+
+/// `"64MiB"`, `"512 KiB"`, `"1GiB"`, `"1000"`: binary units (`KB`, `MB`, `GB` count the same).
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let number: u64 = text[..digits].parse().ok()?;
+    let unit = text[digits..].trim().to_ascii_lowercase();
+    let factor: u64 = match unit.as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return None,
+    };
+    number.checked_mul(factor)
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,6 +152,9 @@ pub fn settings(config: Option<&ConfigFile>, cli: &CliOverrides) -> Settings {
         settings.request_methods = o.request_methods.clone();
         settings.extra_scopes = o.extra_scopes.clone();
         settings.scope_style = o.scope_style;
+        if let Some(limit) = o.max_file_size {
+            settings.max_file_size = limit;
+        }
     }
     if let Some(respect) = cli.respect_gitignore {
         settings.respect_gitignore = respect;
@@ -146,6 +185,8 @@ pub struct Options {
     pub request_methods: Vec<String>,
     pub extra_scopes: Vec<String>,
     pub scope_style: Option<ScopeStyle>,
+    /// `max-file-size`, in bytes.
+    pub max_file_size: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -210,16 +251,19 @@ impl ConfigError {
 }
 
 /// Reads a configuration file. `Ok(None)` for a `pyproject.toml` without `[tool.obolint]`.
+/// Configuration files are read like any file (regular files only), up to the default
+/// `max-file-size`: the key is in the file being read.
 pub fn read_config(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::at(
-            path,
-            "",
-            None,
-            format!("cannot read configuration file: {e}"),
-            None,
-        )
-    })?;
+    let text =
+        crate::load::read_bounded_text(path, crate::load::DEFAULT_MAX_FILE_SIZE).map_err(|e| {
+            ConfigError::at(
+                path,
+                "",
+                None,
+                format!("cannot read configuration file: {e}"),
+                None,
+            )
+        })?;
     let is_pyproject = path.file_name().is_some_and(|n| n == "pyproject.toml");
     let raw = if is_pyproject {
         let pyproject: Pyproject =
@@ -300,6 +344,23 @@ fn validate(raw: RawOptions, path: &Path, text: &str) -> Result<Options, ConfigE
         scope_style: raw.scope_style.and_then(ScopeStyleName::style),
         ..Options::default()
     };
+    if let Some(size) = &raw.max_file_size {
+        match size.get_ref().bytes() {
+            Some(bytes) if bytes > 0 => options.max_file_size = Some(bytes),
+            _ => {
+                return Err(ConfigError::at(
+                    path,
+                    text,
+                    Some(size.span()),
+                    "invalid max-file-size",
+                    Some(
+                        "write a number of bytes (`1048576`) or a size with a unit (`\"64MiB\"`, `\"512KiB\"`), more than zero"
+                            .to_string(),
+                    ),
+                ));
+            }
+        }
+    }
     options
         .exclude
         .extend(raw.extend_exclude.unwrap_or_default());

@@ -95,10 +95,11 @@ pub fn from_conda_pip(items: &[(String, TextRange)]) -> Requirements {
 /// `!pip install`, `pip3 install`, `python -m pip install`, `uv pip install`, with `\` line
 /// continuations. `None` when `text` is not a pip install command. A word with shell or IPython
 /// interpolation (`$VAR`, `{var}`) is an unnamed requirement (unknown).
-/// The `pip:` entries of a conda environment file.
+/// The `pip:` entries of a conda environment file. A file that does not parse, or whose aliases
+/// expand past the manifest budget, gives none.
 pub fn from_conda_yaml(text: &str) -> Requirements {
-    use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
-    let Ok(docs) = MarkedYaml::load_from_str(text) else {
+    use saphyr::{Scalar, YamlData};
+    let Ok(docs) = crate::manifest::load_yaml(text) else {
         return Requirements::default();
     };
     let mut items: Vec<(String, TextRange)> = Vec::new();
@@ -509,6 +510,25 @@ mod tests {
                 RequirementKind::Invalid { .. } => "<invalid>".into(),
             })
             .collect()
+    }
+
+    /// `yaml_alias_bomb_conda`: a billion-laughs `conda.yaml` gives no requirements, fast, and
+    /// a normal one still does.
+    #[test]
+    fn conda_alias_bomb_reads_nothing() {
+        let mut bomb =
+            String::from("dependencies:\n- pip:\n  - mlflow\na: &a [1,1,1,1,1,1,1,1,1]\n");
+        for (name, prev) in "bcdefghi".chars().zip("abcdefgh".chars()) {
+            let aliases = vec![format!("*{prev}"); 9].join(",");
+            bomb.push_str(&format!("{name}: &{name} [{aliases}]\n"));
+        }
+        let started = std::time::Instant::now();
+        assert!(from_conda_yaml(&bomb).requirements.is_empty());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(
+            names(&from_conda_yaml("dependencies:\n- pip:\n  - mlflow\n")),
+            ["mlflow"]
+        );
     }
 
     fn slice(text: &str, range: TextRange) -> &str {

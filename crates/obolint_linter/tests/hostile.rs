@@ -1,0 +1,311 @@
+//! Hostile repositories (`/work/shared/repro`, 2026-11-30): the walk never leaves the project, and
+//! every read is of a regular file, bounded in size. Each test is one reproducer; the ones that
+//! used to hang or eat memory run under a timeout.
+
+#![cfg(unix)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use obolint_linter::discover::{Discovered, discover};
+use obolint_linter::{CheckError, CheckReport, CheckRequest, Settings, check};
+
+/// Runs `f` on another thread and fails the test if it takes longer than `seconds` (the thread is
+/// left behind; the test process ends with the harness).
+fn within<T: Send + 'static>(seconds: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(f());
+    });
+    receive
+        .recv_timeout(Duration::from_secs(seconds))
+        .unwrap_or_else(|_| panic!("did not finish within {seconds} s"))
+}
+
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+}
+
+fn run_check(root: &Path) -> Result<CheckReport, CheckError> {
+    let root = root.to_path_buf();
+    within(60, move || {
+        check(&CheckRequest::new(vec![PathBuf::from(".")], root))
+    })
+}
+
+fn walk(root: &Path) -> Discovered {
+    let root = root.to_path_buf();
+    within(60, move || discover(&root, &Settings::default()))
+}
+
+/// `(code, display path, message)` of each finding.
+fn findings(report: &CheckReport) -> Vec<(String, String, String)> {
+    report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            (
+                d.rule.code.to_string(),
+                report.db.get(d.primary.file).display_path.clone(),
+                d.message.clone(),
+            )
+        })
+        .collect()
+}
+
+const PYPROJECT: (&str, &str) = ("pyproject.toml", "[project]\nname = \"x\"\n");
+const AGENT: (&str, &str) = ("agent.py", "import mlflow\nx = 1\n");
+
+/// `symlink_to_proc_walks_filesystem`: links to `/proc`, `/`, `..` are not followed (one warning
+/// each); a link to a folder inside the project is; a loop ends with a warning.
+#[test]
+fn symlink_to_proc_walks_filesystem() {
+    let dir = project(&[PYPROJECT, AGENT, ("pkg/mod.py", "y = 2\n")]);
+    let root = dir.path().canonicalize().expect("canonical");
+    for (link, target) in [
+        ("procdir", PathBuf::from("/proc")),
+        ("rootdir", PathBuf::from("/")),
+        ("up", PathBuf::from("..")),
+        ("inside", PathBuf::from("pkg")),
+        ("pkg/loop", PathBuf::from("..")),
+        ("environ.py", PathBuf::from("/proc/self/environ")),
+    ] {
+        std::os::unix::fs::symlink(target, root.join(link)).expect("symlink");
+    }
+    let found = walk(&root);
+    let python: Vec<String> = found
+        .python
+        .iter()
+        .map(|p| {
+            p.strip_prefix(&root)
+                .unwrap_or_else(|_| panic!("{} is outside the project", p.display()))
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(python, ["agent.py", "inside/mod.py", "pkg/mod.py"]);
+    let warned: Vec<String> = found
+        .warnings
+        .iter()
+        .map(|w| {
+            let path = w.path.as_deref().map(|p| p.display().to_string());
+            format!("{}: {}", path.unwrap_or_default(), w.message)
+        })
+        .collect();
+    for link in ["procdir", "rootdir", "up", "environ.py"] {
+        assert!(
+            warned.iter().any(|w| w.contains(link)),
+            "no warning for {link}: {warned:#?}"
+        );
+    }
+    assert!(warned.len() <= 6, "{warned:#?}");
+
+    let report = run_check(&root).expect("check runs");
+    for file in report.db.files().map(|(_, f)| f) {
+        assert!(file.path.starts_with(&root), "{}", file.path.display());
+    }
+}
+
+/// A path argument that is not a regular file or a folder is refused (exit 2 in the CLI).
+#[test]
+fn special_path_arguments_are_refused() {
+    let dir = project(&[PYPROJECT]);
+    let fifo = dir.path().join("pipe.py");
+    mkfifo(&fifo);
+    for path in [PathBuf::from("/dev/zero"), fifo] {
+        let cwd = dir.path().to_path_buf();
+        let arg = path.clone();
+        let result = within(60, move || check(&CheckRequest::new(vec![arg], cwd)));
+        match result {
+            Err(error @ CheckError::NotFileOrFolder(..)) => {
+                assert!(error.to_string().contains("not a regular file"), "{error}");
+            }
+            other => panic!("{}: {other:?}", path.display()),
+        }
+    }
+}
+
+fn alias_bomb(head: &str) -> String {
+    let mut bomb = format!(
+        "{head}a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+    );
+    for (name, previous) in "bcdefghi".chars().zip("abcdefgh".chars()) {
+        let aliases = vec![format!("*{previous}"); 9].join(",");
+        bomb.push_str(&format!("{name}: &{name} [{aliases}]\n"));
+    }
+    bomb
+}
+
+const MLMODEL: &str = "artifact_path: model\nflavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\nmlflow_version: 3.3.2\n";
+
+/// `yaml_alias_bomb_mlmodel`: a 450-byte billion-laughs `MLmodel` (and `resources.yaml`) is
+/// OBO900, fast, in bounded memory.
+#[test]
+fn yaml_alias_bomb_mlmodel() {
+    let mlmodel = alias_bomb(MLMODEL);
+    let resources = alias_bomb("api_version: \"1\"\n");
+    let dir = project(&[
+        PYPROJECT,
+        ("model/MLmodel", &mlmodel),
+        ("resources.yaml", &resources),
+    ]);
+    let report = run_check(dir.path()).expect("check runs");
+    let found = findings(&report);
+    for file in ["model/MLmodel", "resources.yaml"] {
+        assert!(
+            found.iter().any(|(code, path, message)| code == "OBO900"
+                && path == file
+                && message.contains("aliases")),
+            "{found:#?}"
+        );
+    }
+}
+
+/// `yaml_alias_bomb_conda`: a billion-laughs `conda.yaml` next to an `MLmodel` ends the run fast
+/// and gives no requirements.
+#[test]
+fn yaml_alias_bomb_conda() {
+    let conda = alias_bomb("dependencies:\n- pip:\n  - mlflow\n");
+    let dir = project(&[
+        PYPROJECT,
+        ("model/MLmodel", MLMODEL),
+        ("model/conda.yaml", &conda),
+    ]);
+    run_check(dir.path()).expect("check runs");
+}
+
+/// `pyproject_symlink_dev_zero`: a `pyproject.toml` linked to `/dev/zero` is not read (it used to
+/// grow until the OOM killer came); `--config` naming it is an error, not a hang.
+#[test]
+fn pyproject_symlink_dev_zero() {
+    let dir = project(&[AGENT]);
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("pyproject.toml")).expect("symlink");
+    let report = run_check(dir.path()).expect("check runs");
+    assert_eq!(report.files_checked, 1);
+    let config = obolint_linter::config::read_config(&dir.path().join("pyproject.toml"));
+    let error = config.expect_err("not a configuration");
+    assert!(
+        error.message.contains("not a regular file"),
+        "{}",
+        error.message
+    );
+}
+
+/// `pyproject_fifo`: a FIFO `pyproject.toml` is never opened (opening blocked forever).
+#[test]
+fn pyproject_fifo() {
+    let dir = project(&[AGENT]);
+    mkfifo(&dir.path().join("pyproject.toml"));
+    let report = run_check(dir.path()).expect("check runs");
+    assert_eq!(report.files_checked, 1);
+}
+
+/// `gitignore_fifo`: a FIFO `.gitignore` at the root turns ignore files off for the run (with a
+/// warning); one in a subfolder skips that folder (with a warning); nothing blocks.
+#[test]
+fn gitignore_fifo() {
+    let dir = project(&[
+        PYPROJECT,
+        AGENT,
+        ("ignored.py", "x = 1\n"),
+        (".ignore", "ignored.py\n"),
+        ("sub/mod.py", "y = 1\n"),
+    ]);
+    mkfifo(&dir.path().join("sub/.gitignore"));
+    let found = walk(dir.path());
+    let names: Vec<_> = found
+        .python
+        .iter()
+        .filter_map(|p| p.file_name()?.to_str().map(str::to_string))
+        .collect();
+    assert_eq!(names, ["agent.py"]);
+    assert!(
+        found
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("a FIFO") && w.message.contains("folder skipped")),
+        "{:#?}",
+        found.warnings
+    );
+
+    mkfifo(&dir.path().join(".gitignore"));
+    let found = walk(dir.path());
+    assert_eq!(found.python.len(), 3, "{:#?}", found.python);
+    assert!(
+        found
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("no ignore file is read")),
+        "{:#?}",
+        found.warnings
+    );
+    run_check(dir.path()).expect("check runs");
+}
+
+/// `max-file-size` applies to sources and manifests: larger ones are OBO900, the rest is checked.
+#[test]
+fn max_file_size_makes_larger_files_obo900() {
+    let big = format!("import mlflow\n{}", "x = 1\n".repeat(100));
+    let dir = project(&[
+        (
+            "pyproject.toml",
+            "[project]\nname = \"x\"\n[tool.obolint]\nmax-file-size = \"512\"\n",
+        ),
+        ("big.py", &big),
+        ("small.py", "import mlflow\n"),
+    ]);
+    let report = run_check(dir.path()).expect("check runs");
+    assert_eq!(
+        findings(&report),
+        [(
+            "OBO900".to_string(),
+            "big.py".to_string(),
+            "cannot read this file: larger than 512 bytes (`max-file-size`)".to_string()
+        )]
+    );
+    fs::write(
+        dir.path().join("pyproject.toml"),
+        "[tool.obolint]\nmax-file-size = \"lots\"\n",
+    )
+    .expect("write");
+    match run_check(dir.path()) {
+        Err(CheckError::Config(error)) => assert!(error.message.contains("max-file-size")),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A requirements file a log call names outside the project is not read.
+#[test]
+fn requirement_files_outside_the_project_are_not_read() {
+    let outside = project(&[("requirements.txt", "secret-package==1.0\n")]);
+    let target = outside.path().join("requirements.txt");
+    let agent = format!(
+        "import mlflow\nmlflow.pyfunc.log_model(name=\"m\", python_model=\"agent.py\", pip_requirements={:?})\n",
+        target.display().to_string()
+    );
+    let dir = project(&[PYPROJECT, ("agent.py", &agent)]);
+    let report = run_check(dir.path()).expect("check runs");
+    for (_, file) in report.db.files() {
+        assert!(
+            !file.path.starts_with(outside.path()),
+            "{}",
+            file.path.display()
+        );
+    }
+}
