@@ -244,3 +244,88 @@ pub(super) fn requirement_sets(
     }
     sets
 }
+
+#[cfg(test)]
+mod tests {
+    use rustc_hash::FxHashMap;
+
+    use super::*;
+    use crate::check::analyse::analyse;
+    use crate::check::load::load_root;
+    use crate::discover::Discovered;
+    use crate::settings::Settings;
+
+    #[test]
+    fn manifests_and_requirement_files_are_linked_to_their_models() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("write");
+            path
+        };
+        let agent = write(
+            "agent.py",
+            "import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        return None\n\nmlflow.models.set_model(Agent())\n",
+        );
+        let log = write(
+            "log_model.py",
+            "import mlflow\nmlflow.pyfunc.log_model(name=\"a\", python_model=\"agent.py\", resources=\"resources.yaml\", pip_requirements=\"requirements.txt\")\n",
+        );
+        let named = write(
+            "resources.yaml",
+            "databricks:\n  serving_endpoint:\n  - name: llm\n",
+        );
+        std::fs::create_dir(dir.path().join("bundle")).expect("mkdir");
+        let bundle = write("bundle/resources.yaml", "resources:\n  jobs: {}\n");
+        write("requirements.txt", "mlflow>=3.1\n");
+        let found = Discovered {
+            python: vec![agent, log],
+            manifests: vec![named.clone(), bundle],
+            ..Discovered::default()
+        };
+        let mut sources = Sources::new(dir.path().to_path_buf());
+        let mut loaded = load_root(
+            &mut sources,
+            dir.path(),
+            &found,
+            &FxHashMap::default(),
+            &[],
+            u64::MAX,
+        );
+        let mut manifests = std::mem::take(&mut loaded.manifests);
+        let settings = Settings::default();
+        let analysed = analyse(dir.path(), &loaded, &settings);
+        link_manifests(
+            &mut manifests,
+            &analysed.project,
+            &analysed.models,
+            &sources,
+        );
+        // The bundle's `resources.yaml` is not MLflow's: no log call names it, no `api_version`.
+        assert_eq!(manifests.len(), 1);
+        assert_eq!(manifests[0].path, named);
+        assert_eq!(manifests[0].logged_by, [0]);
+        let sets = requirement_sets(
+            &mut sources,
+            &analysed.project,
+            &analysed.models,
+            &[],
+            &RequirementFiles {
+                root: dir.path(),
+                buffers: &FxHashMap::default(),
+                limit: u64::MAX,
+            },
+            &FxHashMap::default(),
+        );
+        let entry = analysed.models.log_calls[0]
+            .entry
+            .expect("the log call's model");
+        assert_eq!(sets.len(), 1);
+        assert!(
+            sets[0].explicit,
+            "pip_requirements= is the model's explicit list"
+        );
+        assert_eq!(sets[0].models.as_deref(), Some(&[entry][..]));
+        assert!(matches!(sets[0].append, Some(Append::Line(..))));
+    }
+}

@@ -3,6 +3,7 @@
 //! models (`link.rs`), run the rules through the registry, then configuration, suppressions and
 //! notebook cells decide what is reported and where (`report.rs`).
 
+mod analyse;
 mod link;
 mod load;
 mod report;
@@ -14,21 +15,16 @@ mod sources;
 use std::path::{Path, PathBuf};
 
 use obolint_diagnostics::{Diagnostic, FileId, Severity};
-use obolint_python::semantic::ModuleModel;
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 pub use request::{CheckError, CheckReport, CheckRequest};
 pub use show_settings::show_settings;
 
-use crate::analysis::call_time::TimeModel;
 use crate::analysis::model_requirements::Append;
-use crate::analysis::models::Models;
 use crate::config::resolve::{ConfigResolver, root_config};
 use crate::config::{CliOverrides, RuleSettings, settings};
 use crate::context::LintContext;
 use crate::discover::{WalkWarning, discover, project_root};
-use crate::project::{Project, ProjectFile, package_of};
 use crate::registry::{self, Rule};
 use crate::scope_table::ScopeTable;
 use sources::Sources;
@@ -160,7 +156,7 @@ impl RootChecks {
             .filter(|p| self.targets.iter().any(|t| p.starts_with(t)))
             .count();
         let words = settings.prescreen_words();
-        let loaded = load::load_root(
+        let mut loaded = load::load_root(
             &mut self.sources,
             root,
             &found,
@@ -168,35 +164,18 @@ impl RootChecks {
             &words,
             settings.max_file_size,
         );
-        let mut manifests = loaded.manifests;
+        let mut manifests = std::mem::take(&mut loaded.manifests);
 
         // Index, then analyse the complete index.
-        let project_files: Vec<ProjectFile<'_>> = loaded
-            .files
-            .par_iter()
-            .filter_map(|&(i, id)| {
-                let source = loaded.parsed[i].as_ref()?;
-                Some(ProjectFile {
-                    id,
-                    path: loaded.paths[i].clone(),
-                    model: ModuleModel::build(source.body(), package_of(root, &loaded.paths[i])),
-                    written_by: loaded
-                        .origins
-                        .get(&i)
-                        .and_then(|(notebook, _)| loaded.file_ids.get(notebook).copied()),
-                })
-            })
-            .collect();
-        let project = Project::new(root.to_path_buf(), project_files, &settings);
-        let models = Models::build(&project);
-        let time = TimeModel::build(&project, &models);
+        let analysed = analyse::analyse(root, &loaded, &settings);
+        let (project, models, time) = (&analysed.project, &analysed.models, &analysed.time);
 
         // Link manifests and requirements to the models.
-        link::link_manifests(&mut manifests, &project, &models, &self.sources);
+        link::link_manifests(&mut manifests, project, models, &self.sources);
         let requirement_sets = link::requirement_sets(
             &mut self.sources,
-            &project,
-            &models,
+            project,
+            models,
             &found.requirements,
             &link::RequirementFiles {
                 root,
@@ -217,9 +196,9 @@ impl RootChecks {
         // The rules.
         let table = ScopeTable::with_extra_scopes(&settings.extra_scopes);
         let ctx = LintContext::new(
-            &project,
-            &models,
-            &time,
+            project,
+            models,
+            time,
             &self.sources.db,
             &manifests,
             &requirement_sets,

@@ -218,4 +218,52 @@ mod tests {
         let codes: Vec<&str> = by_file[&id].iter().map(|d| d.rule.code).collect();
         assert_eq!(codes, ["OBO901"]);
     }
+
+    #[test]
+    fn findings_in_a_written_file_move_into_the_notebook_cell() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let notebook = dir.path().join("nb.ipynb");
+        std::fs::write(
+            &notebook,
+            r#"{"cells": [{"cell_type": "code", "source": ["%%writefile agent.py\n", "import mlflow\n"], "metadata": {}, "outputs": [], "execution_count": null}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}"#,
+        )
+        .expect("write");
+        let found = crate::discover::Discovered {
+            python: vec![notebook],
+            ..Default::default()
+        };
+        let mut sources = Sources::new(dir.path().to_path_buf());
+        let loaded = super::super::load::load_root(
+            &mut sources,
+            dir.path(),
+            &found,
+            &FxHashMap::default(),
+            &[],
+            u64::MAX,
+        );
+        let (written, notebook_id) = sources
+            .written
+            .iter()
+            .next()
+            .map(|(id, (notebook, _))| (*id, *notebook))
+            .expect("the written file");
+        drop(loaded);
+        let by_file: FxHashMap<FileId, Vec<Diagnostic>> = [(
+            written,
+            vec![finding(Rule::UserClientAtLoadTime, written, 0)],
+        )]
+        .into_iter()
+        .collect();
+        let moved = into_notebooks(by_file, &sources);
+        assert_eq!(moved.len(), 1);
+        assert_eq!(
+            moved[0].primary.file, notebook_id,
+            "reported in the notebook"
+        );
+        let text = &sources.db.get(notebook_id).text;
+        assert!(
+            usize::from(moved[0].primary.range.end()) <= text.len(),
+            "a range of the notebook"
+        );
+    }
 }

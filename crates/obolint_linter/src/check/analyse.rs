@@ -1,0 +1,99 @@
+//! Analysing what was loaded: every parsed file's semantic model (in parallel), the project
+//! index over them (symbols and callers, complete before anything is evaluated), then the
+//! models and load vs request time, which evaluate values on that complete index.
+
+use std::path::Path;
+
+use obolint_python::semantic::ModuleModel;
+use rayon::prelude::*;
+
+use super::load::LoadedRoot;
+use crate::analysis::call_time::TimeModel;
+use crate::analysis::models::Models;
+use crate::project::{Project, ProjectFile, package_of};
+use crate::settings::Settings;
+
+pub(super) struct Analysed<'a> {
+    pub project: Project<'a>,
+    pub models: Models,
+    pub time: TimeModel,
+}
+
+pub(super) fn analyse<'a>(
+    root: &Path,
+    loaded: &'a LoadedRoot,
+    settings: &'a Settings,
+) -> Analysed<'a> {
+    let files: Vec<ProjectFile<'a>> = loaded
+        .files
+        .par_iter()
+        .filter_map(|&(i, id)| {
+            let source = loaded.parsed[i].as_ref()?;
+            Some(ProjectFile {
+                id,
+                path: loaded.paths[i].clone(),
+                model: ModuleModel::build(source.body(), package_of(root, &loaded.paths[i])),
+                written_by: loaded
+                    .origins
+                    .get(&i)
+                    .and_then(|(notebook, _)| loaded.file_ids.get(notebook).copied()),
+            })
+        })
+        .collect();
+    let project = Project::new(root.to_path_buf(), files, settings);
+    let models = Models::build(&project);
+    let time = TimeModel::build(&project, &models);
+    Analysed {
+        project,
+        models,
+        time,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rustc_hash::FxHashMap;
+
+    use super::*;
+    use crate::check::load::load_root;
+    use crate::check::sources::Sources;
+    use crate::discover::Discovered;
+
+    #[test]
+    fn a_strategy_through_a_parameter_makes_an_obo_model() {
+        // Models are found on the complete index: the factory's parameter is followed to the
+        // call that passes `ModelServingUserCredentials()`.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let agent = dir.path().join("agent.py");
+        std::fs::write(
+            &agent,
+            "import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\n\ndef make(strategy):\n    return WorkspaceClient(credentials_strategy=strategy)\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        return make(ModelServingUserCredentials())\n\nmlflow.models.set_model(Agent())\n",
+        )
+        .expect("write");
+        let found = Discovered {
+            python: vec![agent],
+            ..Discovered::default()
+        };
+        let mut sources = Sources::new(dir.path().to_path_buf());
+        let loaded = load_root(
+            &mut sources,
+            dir.path(),
+            &found,
+            &FxHashMap::default(),
+            &[],
+            u64::MAX,
+        );
+        let settings = Settings::default();
+        let analysed = analyse(dir.path(), &loaded, &settings);
+        assert_eq!(analysed.models.entries.len(), 1);
+        assert_eq!(
+            analysed.models.obo_entries.len(),
+            1,
+            "the model acts as its users"
+        );
+        assert!(
+            analysed.time.request_roots.len() >= 1,
+            "predict runs at request time"
+        );
+    }
+}
