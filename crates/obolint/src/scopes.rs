@@ -11,6 +11,7 @@ use obolint_linter::{CheckRequest, check};
 
 use crate::args::{DocFormat, ScopesArgs};
 use crate::errors::{check_error, report, tool_error};
+use crate::output::emit;
 
 pub fn run(args: &ScopesArgs) -> ExitCode {
     let cwd = match std::env::current_dir() {
@@ -44,8 +45,7 @@ pub fn run(args: &ScopesArgs) -> ExitCode {
         }
         DocFormat::Text => text(&result.models),
     };
-    print!("{out}");
-    ExitCode::SUCCESS
+    emit(&out, ExitCode::SUCCESS)
 }
 
 /// The human rendering.

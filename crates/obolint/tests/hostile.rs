@@ -1,0 +1,193 @@
+//! Hostile repositories are normal input: no panic, output that cannot be written is an error
+//! (never a panic or a silent loss), honest diagnostics, escaped user strings. Each test is built
+//! from a reproducer of `/work/shared/repro` (named in the test's comment).
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn obolint(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_obolint"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("obolint runs")
+}
+
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"t\"\n",
+    )
+    .expect("write");
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn no_panic(output: &Output) {
+    assert_ne!(output.status.code(), Some(101), "{}", stderr(output));
+    assert!(!stderr(output).contains("panicked"), "{}", stderr(output));
+}
+
+const AGENT: &str = "import mlflow
+from mlflow.pyfunc import ResponsesAgent
+from databricks.sdk import WorkspaceClient
+from databricks_ai_bridge import ModelServingUserCredentials
+
+
+class Agent(ResponsesAgent):
+    def predict(self, request):
+        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())
+        return w.genie.start_conversation_and_wait(\"s\", \"q\")
+
+
+mlflow.models.set_model(Agent())
+";
+
+/// Reproducer `pep508_invalid_name_panic`: pep508_rs panics on a name ending in `-`, `_` or `.`
+/// (`a-==1`, `a-[x]`) or such an extra, from every place requirements are read.
+#[test]
+fn invalid_requirement_names_do_not_panic() {
+    let dir = project(&[
+        ("agent.py", AGENT),
+        ("requirements.txt", "a-==1\nb_[x]\n"),
+        (
+            "conda.yaml",
+            "dependencies:\n  - python=3.11\n  - pip:\n    - \"a-==1\"\n",
+        ),
+        (
+            "log.py",
+            "# Databricks notebook source\n# MAGIC %pip install -U mlfl- a-[x]\n\n# COMMAND ----------\nimport mlflow\nmlflow.pyfunc.log_model(name=\"a\", python_model=\"agent.py\", pip_requirements=[\"a-==1\"])\nmlflow.pyfunc.log_model(name=\"b\", python_model=\"agent.py\", conda_env=\"conda.yaml\")\nmlflow.pyfunc.log_model(name=\"c\", python_model=\"agent.py\", pip_requirements=\"requirements.txt\")\n",
+        ),
+    ]);
+    fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"t\"\ndependencies = [\"a-==1\", \"mlflow[x-]>=3\"]\n",
+    )
+    .expect("write");
+    for format in ["concise", "json"] {
+        let output = obolint(dir.path(), &["check", ".", "--output-format", format]);
+        no_panic(&output);
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{}",
+            stderr(&output)
+        );
+    }
+    no_panic(&obolint(dir.path(), &["scopes", "."]));
+}
+
+fn full_disk() -> fs::File {
+    fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full")
+}
+
+/// Reproducer `scopes_broken_pipe_panic`: every subcommand reports a full disk on stdout as a
+/// tool error (exit 2), never a panic.
+#[test]
+fn every_subcommand_reports_a_full_disk() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = project(&[("agent.py", AGENT)]);
+    let commands: &[&[&str]] = &[
+        &["check", "."],
+        &["check", ".", "--output-format", "json"],
+        &["check", ".", "--show-settings"],
+        &["scopes", "."],
+        &["scopes", ".", "--output-format", "json"],
+        &["rule", "--all"],
+        &["rule", "OBO101"],
+        &["rule", "--all", "--output-format", "json"],
+        &["rules"],
+        &["rules", "--output-format", "json"],
+    ];
+    for args in commands {
+        let output = Command::new(env!("CARGO_BIN_EXE_obolint"))
+            .args(*args)
+            .current_dir(dir.path())
+            .stdout(full_disk())
+            .output()
+            .expect("obolint runs");
+        no_panic(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("cannot write the output"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+/// Reproducer `scopes_broken_pipe_panic`: `--diff` to a full disk lost the diff and exited 1.
+#[test]
+fn diff_to_a_full_disk_is_an_error() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let agent = "import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\n\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_provider=ModelServingUserCredentials())\n        return w\n\n\nmlflow.models.set_model(Agent())\n";
+    let dir = project(&[("agent.py", agent)]);
+    let diff = obolint(dir.path(), &["check", "--diff"]);
+    assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
+    assert!(
+        stdout(&diff).contains("+++ b/agent.py"),
+        "{}",
+        stdout(&diff)
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_obolint"))
+        .args(["check", "--diff"])
+        .current_dir(dir.path())
+        .stdout(full_disk())
+        .output()
+        .expect("obolint runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("cannot write the output"));
+}
+
+/// Reproducer `scopes_broken_pipe_panic`: a reader that closes the pipe early (`| head -1`) ends
+/// the output quietly, with no panic, once the output exceeds the pipe's buffer.
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    let dir = project(&[("agent.py", AGENT)]);
+    for args in [&["rule", "--all"][..], &["rules"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_obolint"))
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("obolint runs");
+        // Close the read end at once: every write fails with EPIPE.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("obolint ends");
+        no_panic(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
