@@ -3,8 +3,11 @@
 //! list below, and [`run`] is the only place rules are called. Adding a rule is its file in
 //! `rules/` and one line here.
 
-use obolint_diagnostics::Diagnostic;
+use std::panic::AssertUnwindSafe;
+
+use obolint_diagnostics::{Diagnostic, FileId, Label};
 use rayon::prelude::*;
+use ruff_text_size::TextRange;
 
 use crate::analysis::dataflow::Dataflow;
 use crate::context::{Check, FileContext, Grain, LintContext, RuleContext};
@@ -116,8 +119,17 @@ pub fn run(ctx: &LintContext<'_>, enabled: &[Rule]) -> Vec<Diagnostic> {
     let dataflow = Dataflow::new(ctx.project);
     for &rule in enabled.iter().filter(|r| r.grain() == Grain::Project) {
         let rule_ctx = RuleContext::new(ctx, &dataflow, rule.info());
-        rule.check_project(&rule_ctx);
-        out.extend(rule_ctx.into_diagnostics());
+        let ran = std::panic::catch_unwind(AssertUnwindSafe(|| rule.check_project(&rule_ctx)));
+        match ran {
+            Ok(()) => out.extend(rule_ctx.into_diagnostics()),
+            // A project rule has no file of its own: the finding goes on the first file.
+            Err(payload) => out.extend(ctx.project.files.first().map(|first| {
+                internal_error(
+                    first.id,
+                    &format!("in {}: {}", rule.code(), panic_message(payload.as_ref())),
+                )
+            })),
+        }
     }
     let per_file: Vec<Rule> = enabled
         .iter()
@@ -129,15 +141,28 @@ pub fn run(ctx: &LintContext<'_>, enabled: &[Rule]) -> Vec<Diagnostic> {
         let found: Vec<Vec<Diagnostic>> = files
             .par_iter()
             .map(|&file| {
-                let dataflow = Dataflow::new(ctx.project);
-                let mut out = Vec::new();
-                for &rule in &per_file {
-                    let rule_ctx = RuleContext::new(ctx, &dataflow, rule.info());
-                    let file_ctx = FileContext::new(rule_ctx, file);
-                    rule.check_file(&file_ctx);
-                    out.extend(file_ctx.into_diagnostics());
-                }
-                out
+                // A bug in a rule must not lose the run: it becomes one finding for this file.
+                std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    #[cfg(test)]
+                    if ctx.text(file).contains(TEST_PANIC) {
+                        panic!("a test asked this rule to panic");
+                    }
+                    let dataflow = Dataflow::new(ctx.project);
+                    let mut out = Vec::new();
+                    for &rule in &per_file {
+                        let rule_ctx = RuleContext::new(ctx, &dataflow, rule.info());
+                        let file_ctx = FileContext::new(rule_ctx, file);
+                        rule.check_file(&file_ctx);
+                        out.extend(file_ctx.into_diagnostics());
+                    }
+                    out
+                }))
+                .unwrap_or_else(|payload| {
+                    vec![internal_error(
+                        ctx.project.file(file).id,
+                        &panic_message(payload.as_ref()),
+                    )]
+                })
             })
             .collect();
         out.extend(found.into_iter().flatten());
@@ -150,6 +175,33 @@ pub fn run(ctx: &LintContext<'_>, enabled: &[Rule]) -> Vec<Diagnostic> {
         "every fix has the safety its rule documents"
     );
     out
+}
+
+/// A file whose text holds this makes the file-grain rules panic, in this crate's tests only.
+#[cfg(test)]
+pub(crate) const TEST_PANIC: &str = "obolint-test-panic-in-rules";
+
+/// The text of a panic's payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_string())
+}
+
+/// A bug of obolint's met while checking `file` (a panic, caught): reported as OBO900, which
+/// is always on and which no blanket `# noqa` hides, so a run never ends silently incomplete.
+pub(crate) fn internal_error(file: FileId, message: &str) -> Diagnostic {
+    let info = Rule::SyntaxError.info();
+    Diagnostic::new(
+        info.meta,
+        info.severity,
+        format!(
+            "internal error: obolint failed while checking this file, which is not fully checked ({message}); please report it"
+        ),
+        Label::new(file, TextRange::default(), "not fully checked"),
+    )
 }
 
 #[cfg(test)]
@@ -168,6 +220,41 @@ mod tests {
             assert!(!rule.info().summary().is_empty(), "{rule:?} has a summary");
         }
         assert_eq!(Rule::from_code("OBO101"), Some(Rule::UserClientAtLoadTime));
+    }
+
+    #[test]
+    fn a_panicking_rule_is_one_finding_for_its_file_not_a_lost_run() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"t\"\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("bad.py"),
+            format!("import mlflow  # noqa\n# {TEST_PANIC}\n"),
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("good.py"),
+            "import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\n\n\nclass Agent(ResponsesAgent):\n    def __init__(self):\n        self.w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n\n    def predict(self, request):\n        return None\n",
+        )
+        .expect("write");
+        let request = crate::CheckRequest::new(vec![".".into()], dir.path().to_path_buf());
+        let report = crate::check(&request).expect("the run completes");
+        let internal: Vec<&Diagnostic> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("internal error"))
+            .collect();
+        assert_eq!(internal.len(), 1, "{:?}", report.diagnostics);
+        assert_eq!(internal[0].rule.code, "OBO900");
+        assert!(internal[0].message.contains("please report"));
+        assert!(
+            report.diagnostics.iter().any(|d| d.rule.code == "OBO101"),
+            "the other file is still checked: {:?}",
+            report.diagnostics
+        );
     }
 
     #[test]
