@@ -191,3 +191,40 @@ fn a_closed_pipe_is_not_a_panic() {
         );
     }
 }
+
+/// Reproducers `nul_byte_hides_rest` (with its `syntax_error_variant`) and `nul_only_file_clean`.
+#[test]
+fn syntax_errors_and_nul_bytes_are_honest() {
+    let log = "import mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\nmlflow.pyfunc.log_model(name=\"a\", python_model=\"agent.py\", auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"genie\"])))\n";
+    let broken = AGENT.replacen("\n\nclass", "\nx = = 1\nclass", 1);
+    let with_nul = AGENT.replacen("import mlflow\n", "import mlflow\0\n", 1);
+    for agent in [broken.as_str(), with_nul.as_str()] {
+        let dir = project(&[("agent.py", agent), ("log.py", log)]);
+        let output = obolint(dir.path(), &["check", ".", "--output-format", "concise"]);
+        let text = stdout(&output);
+        assert!(
+            text.contains("agent.py:") && text.contains("OBO900"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("OBO305"),
+            "code after a syntax error is unknown: {text}"
+        );
+        assert!(!text.contains("OBO402"), "{text}");
+        assert!(!output.stdout.contains(&0), "no raw NUL: {text}");
+        let full = obolint(dir.path(), &["check", "."]);
+        assert!(!full.stdout.contains(&0), "{}", stdout(&full));
+    }
+    // A file of NUL bytes only is not clean.
+    let dir = project(&[("agent.py", &"\0".repeat(1000))]);
+    let output = obolint(dir.path(), &["check", ".", "--output-format", "concise"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains(
+            "agent.py:1:1: OBO900 [error] syntax error: source code cannot contain null bytes"
+        ),
+        "{}",
+        stdout(&output)
+    );
+    assert!(!output.stdout.contains(&0));
+}
