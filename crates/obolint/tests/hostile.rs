@@ -228,3 +228,28 @@ fn syntax_errors_and_nul_bytes_are_honest() {
     );
     assert!(!output.stdout.contains(&0));
 }
+
+/// Reproducer `terminal_escape_injection`: a scope string with escape sequences and a newline
+/// neither drives the terminal nor starts a `::error` workflow command line in human outputs.
+#[test]
+fn user_strings_are_escaped_in_human_outputs() {
+    let log = "import mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\n\nmlflow.pyfunc.log_model(\n    name=\"agent\",\n    python_model=\"agent.py\",\n    auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"x\\x1b[2J\\x1b]0;owned\\x07\\n::error file=PWNED.py::injected\"])),\n)\n# raw \x1b[31m in a comment\n";
+    let dir = project(&[("agent.py", AGENT), ("log.py", log)]);
+    for args in [
+        &["check", ".", "--output-format", "concise"][..],
+        &["check", ".", "--output-format", "full"][..],
+        &["scopes", "."][..],
+    ] {
+        let output = obolint(dir.path(), args);
+        let text = stdout(&output);
+        assert!(text.contains("PWNED"), "{args:?}: {text}");
+        assert!(
+            !text.contains('\x1b') && !text.contains('\x07'),
+            "{args:?}: {text}"
+        );
+        assert!(
+            !text.lines().any(|l| l.starts_with("::")),
+            "{args:?}: {text}"
+        );
+    }
+}
