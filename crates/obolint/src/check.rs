@@ -26,6 +26,21 @@ fn selectors(values: &[String], option: &str) -> Result<Vec<Selector>, miette::R
         .collect()
 }
 
+/// The `--config` file, when it is a regular file; otherwise what it is instead (exit 2).
+pub fn config_file(path: &std::path::Path) -> Result<PathBuf, miette::Report> {
+    let problem = match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => return Ok(path.to_path_buf()),
+        Ok(meta) if meta.is_dir() => "is a folder, not a file",
+        Ok(_) => "is not a regular file (a device, pipe or socket)",
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist",
+        Err(_) => "cannot be read",
+    };
+    Err(tool_error(
+        format!("configuration file `{}` {problem}", path.display()),
+        Some("give `--config` the path of an `obolint.toml` or `pyproject.toml`".to_string()),
+    ))
+}
+
 fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
     let cwd = std::env::current_dir().map_err(|e| {
         tool_error(
@@ -41,19 +56,7 @@ fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
     let mut request = CheckRequest::new(paths, cwd.clone());
     request.config = match (&args.config, args.isolated) {
         (_, true) => ConfigSource::Isolated,
-        (Some(path), false) => {
-            let path = cwd.join(path);
-            if !path.is_file() {
-                return Err(tool_error(
-                    format!("configuration file `{}` does not exist", path.display()),
-                    Some(
-                        "give `--config` the path of an `obolint.toml` or `pyproject.toml`"
-                            .to_string(),
-                    ),
-                ));
-            }
-            ConfigSource::File(path)
-        }
+        (Some(path), false) => ConfigSource::File(config_file(&cwd.join(path))?),
         (None, false) => ConfigSource::Discover,
     };
     request.overrides = CliOverrides {

@@ -33,7 +33,10 @@ pub fn run(args: &ScopesArgs) -> ExitCode {
     request.collect_models = true;
     request.config = match (&args.config, args.isolated) {
         (_, true) => ConfigSource::Isolated,
-        (Some(path), false) => ConfigSource::File(cwd.join(path)),
+        (Some(path), false) => match crate::check::config_file(&cwd.join(path)) {
+            Ok(path) => ConfigSource::File(path),
+            Err(error) => return report(error),
+        },
         (None, false) => ConfigSource::Discover,
     };
     let result = match check(&request) {

@@ -253,3 +253,58 @@ fn user_strings_are_escaped_in_human_outputs() {
         );
     }
 }
+
+/// Reproducers `config_bad_exclude_glob_only_warning` and `config_dev_null_message`.
+#[test]
+fn configuration_problems_say_what_and_where() {
+    let dir = project(&[("agent.py", "x = 1\n")]);
+    fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname=\"x\"\n[tool.obolint]\nexclude = [\"{a,b\"]\n",
+    )
+    .expect("write");
+    let output = obolint(dir.path(), &["check", "."]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("pyproject.toml:4") && stderr(&output).contains("{a,b"),
+        "{}",
+        stderr(&output)
+    );
+    fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname=\"x\"\n[tool.obolint]\nextend-exclude = [\"src/[\"]\n",
+    )
+    .expect("write");
+    let output = obolint(dir.path(), &["check", "."]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("pyproject.toml:4"),
+        "{}",
+        stderr(&output)
+    );
+
+    let dir = project(&[("agent.py", "x = 1\n")]);
+    if Path::new("/dev/null").exists() {
+        for command in ["check", "scopes"] {
+            let output = obolint(dir.path(), &[command, "--config", "/dev/null", "."]);
+            assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+            assert!(
+                stderr(&output).contains("is not a regular file"),
+                "{}",
+                stderr(&output)
+            );
+        }
+    }
+    let output = obolint(dir.path(), &["check", "--config", ".", "."]);
+    assert!(
+        stderr(&output).contains("is a folder"),
+        "{}",
+        stderr(&output)
+    );
+    let output = obolint(dir.path(), &["check", "--config", "nope.toml", "."]);
+    assert!(
+        stderr(&output).contains("does not exist"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -105,7 +105,7 @@ mod escape_tests {
         assert!(!escaped.chars().any(|c| c.is_control()), "{escaped}");
         assert_eq!(
             escaped,
-            r"x\u{1b}[2J\u{1b}]0;owned\u{7}\n::error file=PWNED.py::injected\0\u{9b}"
+            r"x\u{1b}[2J\u{1b}]0;owned\u{7}\n::error file=PWNED.py::injected\u{0}\u{9b}"
         );
         assert!(matches!(
             escape_control("plain `text`\tok"),
