@@ -12,7 +12,9 @@ use obolint_linter::{CheckRequest, check, show_settings};
 
 use crate::args::{CheckArgs, ColorChoice, FailOn, OutputFormat};
 use crate::errors::{check_error, report, tool_error};
-use crate::output::{default_format, summary_line, write_human, write_machine, write_statistics};
+use crate::output::{
+    default_format, emit, summary_line, write_failed, write_human, write_machine, write_statistics,
+};
 
 fn selectors(values: &[String], option: &str) -> Result<Vec<Selector>, miette::Report> {
     values
@@ -22,6 +24,21 @@ fn selectors(values: &[String], option: &str) -> Result<Vec<Selector>, miette::R
                 .map_err(|m| tool_error(format!("{option}: {m}"), Some(SELECTOR_HELP.to_string())))
         })
         .collect()
+}
+
+/// The `--config` file, when it is a regular file; otherwise what it is instead (exit 2).
+pub fn config_file(path: &std::path::Path) -> Result<PathBuf, miette::Report> {
+    let problem = match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => return Ok(path.to_path_buf()),
+        Ok(meta) if meta.is_dir() => "is a folder, not a file",
+        Ok(_) => "is not a regular file (a device, pipe or socket)",
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist",
+        Err(_) => "cannot be read",
+    };
+    Err(tool_error(
+        format!("configuration file `{}` {problem}", path.display()),
+        Some("give `--config` the path of an `obolint.toml` or `pyproject.toml`".to_string()),
+    ))
 }
 
 fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
@@ -39,19 +56,7 @@ fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
     let mut request = CheckRequest::new(paths, cwd.clone());
     request.config = match (&args.config, args.isolated) {
         (_, true) => ConfigSource::Isolated,
-        (Some(path), false) => {
-            let path = cwd.join(path);
-            if !path.is_file() {
-                return Err(tool_error(
-                    format!("configuration file `{}` does not exist", path.display()),
-                    Some(
-                        "give `--config` the path of an `obolint.toml` or `pyproject.toml`"
-                            .to_string(),
-                    ),
-                ));
-            }
-            ConfigSource::File(path)
-        }
+        (Some(path), false) => ConfigSource::File(config_file(&cwd.join(path))?),
         (None, false) => ConfigSource::Discover,
     };
     request.overrides = CliOverrides {
@@ -83,10 +88,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             .cloned()
             .unwrap_or_else(|| PathBuf::from("."));
         return match show_settings(&request, &file) {
-            Ok(text) => {
-                print!("{text}");
-                ExitCode::SUCCESS
-            }
+            Ok(text) => emit(&text, ExitCode::SUCCESS),
             Err(error) => report(check_error(&error)),
         };
     }
@@ -133,14 +135,22 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             );
         }
         if args.diff {
-            let mut stdout = std::io::stdout().lock();
+            let mut diff = String::new();
             for file in files {
                 diff_found = true;
-                let _ = write!(
-                    stdout,
-                    "{}",
-                    unified_diff(&file.display_path, &file.original, &file.fixed)
-                );
+                diff.push_str(&unified_diff(
+                    &file.display_path,
+                    &file.original,
+                    &file.fixed,
+                ));
+            }
+            let code = ExitCode::from(u8::from(diff_found));
+            let mut stdout = std::io::stdout().lock();
+            if let Err(error) = stdout
+                .write_all(diff.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                return write_failed(&error, code);
             }
             let count: usize = files.iter().map(|f| f.applied).sum();
             if !args.quiet && count > 0 {
@@ -151,7 +161,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                     plural(files.len())
                 );
             }
-            return ExitCode::from(u8::from(diff_found));
+            return code;
         }
         for file in files {
             if let Err(error) = write_atomically(&file.path, &file.fixed) {
@@ -229,15 +239,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             },
         }
     })();
-    if let Err(error) = written
-        && error.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return report(tool_error(
-            format!("cannot write the output: {error}"),
-            None,
-        ));
+    let code = ExitCode::from(exit_code(&report_.diagnostics, args, report_.fail_on));
+    match written {
+        Ok(()) => code,
+        Err(error) => write_failed(&error, code),
     }
-    ExitCode::from(exit_code(&report_.diagnostics, args, report_.fail_on))
 }
 
 fn plural(n: usize) -> &'static str {

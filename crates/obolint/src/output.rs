@@ -1,6 +1,7 @@
 //! Writing findings in the chosen format, to the terminal or a file.
 
 use std::io::{self, Write};
+use std::process::ExitCode;
 
 use obolint_diagnostics::render::{
     SarifRule, SarifTool, Summary, render_concise, render_full, render_github, render_json,
@@ -10,6 +11,7 @@ use obolint_diagnostics::{Diagnostic, SourceDb};
 use obolint_linter::Rule;
 
 use crate::args::OutputFormat;
+use crate::errors::{report, tool_error};
 
 pub const INFORMATION_URI: &str = "https://github.com/obolint/obolint";
 
@@ -121,4 +123,27 @@ pub fn write_statistics(diagnostics: &[Diagnostic], json: bool) -> io::Result<()
 
 pub fn summary_line(diagnostics: &[Diagnostic]) -> String {
     Summary::of(diagnostics).to_string()
+}
+
+/// Writes `text` to stdout and gives `code`, or what [`write_failed`] makes of an error.
+pub fn emit(text: &str, code: ExitCode) -> ExitCode {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => code,
+        Err(error) => write_failed(&error, code),
+    }
+}
+
+/// The outcome of output that could not be written, the same for every subcommand: a closed
+/// pipe (`obolint scopes | head -1`) is the reader's choice and keeps `code`; any other error
+/// (a full disk) is a tool error, exit 2, never a panic or a silent loss.
+pub fn write_failed(error: &io::Error, code: ExitCode) -> ExitCode {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        code
+    } else {
+        report(tool_error(
+            format!("cannot write the output: {error}"),
+            None,
+        ))
+    }
 }

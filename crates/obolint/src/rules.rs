@@ -1,5 +1,6 @@
 //! `obolint rule CODE`, `obolint rule --all`, `obolint rules`.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use obolint_diagnostics::render::rule_url;
@@ -9,6 +10,7 @@ use serde_json::json;
 
 use crate::args::{DocFormat, RuleArgs, RulesArgs};
 use crate::errors::{report, tool_error};
+use crate::output::emit;
 
 fn rule_json(rule: Rule) -> serde_json::Value {
     let info = rule.info();
@@ -43,10 +45,10 @@ pub fn rule(args: &RuleArgs) -> ExitCode {
             }
         }
     };
-    match args.output_format {
+    let text = match args.output_format {
         DocFormat::Text => {
             let pages: Vec<String> = rules.iter().map(|&r| rule_markdown(r)).collect();
-            print!("{}", pages.join("\n"));
+            pages.join("\n")
         }
         DocFormat::Json => {
             let value = if args.all {
@@ -54,26 +56,26 @@ pub fn rule(args: &RuleArgs) -> ExitCode {
             } else {
                 rule_json(rules[0])
             };
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            );
+            serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
-    }
-    ExitCode::SUCCESS
+    };
+    emit(&text, ExitCode::SUCCESS)
 }
 
 pub fn rules(args: &RulesArgs) -> ExitCode {
+    let mut text = String::new();
     match args.output_format {
         DocFormat::Text => {
-            println!(
+            let _ = writeln!(
+                text,
                 "{:<8} {:<34} {:<8} {:<8} fix",
                 "code", "name", "severity", "default"
             );
             for rule in Rule::ALL {
                 let info = rule.info();
                 let default = rule.default_label();
-                println!(
+                let _ = writeln!(
+                    text,
                     "{:<8} {:<34} {:<8} {:<8} {}",
                     info.meta.code,
                     info.meta.name,
@@ -85,11 +87,8 @@ pub fn rules(args: &RulesArgs) -> ExitCode {
         }
         DocFormat::Json => {
             let value: Vec<serde_json::Value> = Rule::ALL.iter().map(|&r| rule_json(r)).collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            );
+            text = serde_json::to_string_pretty(&value).unwrap_or_default() + "\n";
         }
     }
-    ExitCode::SUCCESS
+    emit(&text, ExitCode::SUCCESS)
 }

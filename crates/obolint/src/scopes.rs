@@ -5,12 +5,14 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use obolint_diagnostics::render::escape_control;
 use obolint_linter::config::ConfigSource;
 use obolint_linter::scopes_report::ModelReport;
 use obolint_linter::{CheckRequest, check};
 
 use crate::args::{DocFormat, ScopesArgs};
 use crate::errors::{check_error, report, tool_error};
+use crate::output::emit;
 
 pub fn run(args: &ScopesArgs) -> ExitCode {
     let cwd = match std::env::current_dir() {
@@ -31,7 +33,10 @@ pub fn run(args: &ScopesArgs) -> ExitCode {
     request.collect_models = true;
     request.config = match (&args.config, args.isolated) {
         (_, true) => ConfigSource::Isolated,
-        (Some(path), false) => ConfigSource::File(cwd.join(path)),
+        (Some(path), false) => match crate::check::config_file(&cwd.join(path)) {
+            Ok(path) => ConfigSource::File(path),
+            Err(error) => return report(error),
+        },
         (None, false) => ConfigSource::Discover,
     };
     let result = match check(&request) {
@@ -44,11 +49,11 @@ pub fn run(args: &ScopesArgs) -> ExitCode {
         }
         DocFormat::Text => text(&result.models),
     };
-    print!("{out}");
-    ExitCode::SUCCESS
+    emit(&out, ExitCode::SUCCESS)
 }
 
-/// The human rendering.
+/// The human rendering. Scopes, uses and paths come from the checked files: control characters
+/// in them are escaped (a scope string must not drive the terminal or start a CI command line).
 pub fn text(models: &[ModelReport]) -> String {
     if models.is_empty() {
         return "obolint: no model that acts on behalf of its users was found\n".to_string();
@@ -58,7 +63,7 @@ pub fn text(models: &[ModelReport]) -> String {
         if i > 0 {
             out.push('\n');
         }
-        let _ = writeln!(out, "model {}", model.entry);
+        let _ = writeln!(out, "model {}", escape_control(&model.entry));
         if model.required.is_empty() {
             out.push_str("  requires: no scope the analyzer can name\n");
         } else {
@@ -66,16 +71,21 @@ pub fn text(models: &[ModelReport]) -> String {
             let width = model
                 .required
                 .iter()
-                .map(|r| r.scope.len())
+                .map(|r| escape_control(&r.scope).chars().count())
                 .max()
                 .unwrap_or(0);
             for required in &model.required {
                 for (j, site) in required.uses.iter().enumerate() {
-                    let name = if j == 0 { required.scope.as_str() } else { "" };
+                    let name = if j == 0 {
+                        escape_control(&required.scope)
+                    } else {
+                        "".into()
+                    };
                     let _ = writeln!(
                         out,
                         "    {name:<width$}  {} at {}",
-                        site.what, site.location
+                        escape_control(&site.what),
+                        escape_control(&site.location.to_string())
                     );
                 }
             }
@@ -83,7 +93,12 @@ pub fn text(models: &[ModelReport]) -> String {
         if !model.opaque.is_empty() {
             out.push_str("  opaque uses (may need scopes obolint cannot see):\n");
             for site in &model.opaque {
-                let _ = writeln!(out, "    {} at {}", site.what, site.location);
+                let _ = writeln!(
+                    out,
+                    "    {} at {}",
+                    escape_control(&site.what),
+                    escape_control(&site.location.to_string())
+                );
             }
         }
         if model.declared.is_empty() {
@@ -96,19 +111,27 @@ pub fn text(models: &[ModelReport]) -> String {
                 declared
                     .scopes
                     .iter()
-                    .map(|s| format!("\"{s}\""))
+                    .map(|s| format!("\"{}\"", escape_control(s)))
                     .collect::<Vec<_>>()
                     .join(", "),
-                declared.location
+                escape_control(&declared.location.to_string())
             );
         }
         if !model.missing.is_empty() {
-            let _ = writeln!(out, "  missing: {}", model.missing.join(", "));
+            let _ = writeln!(
+                out,
+                "  missing: {}",
+                escape_control(&model.missing.join(", "))
+            );
         }
         if !model.unneeded.is_empty() {
-            let _ = writeln!(out, "  unneeded: {}", model.unneeded.join(", "));
+            let _ = writeln!(
+                out,
+                "  unneeded: {}",
+                escape_control(&model.unneeded.join(", "))
+            );
         }
-        let _ = writeln!(out, "  policy: {}", model.policy);
+        let _ = writeln!(out, "  policy: {}", escape_control(&model.policy));
     }
     out
 }

@@ -11,9 +11,10 @@ use std::ops::Deref;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use obolint_diagnostics::{Diagnostic, Label, SourceDb};
+use ruff_text_size::TextRange;
 use rustc_hash::FxHashMap;
 
-use crate::analysis::api_scopes::{ModelScopes, scopes_of_uses};
+use crate::analysis::api_scopes::{ModelScopes, UseRef, scopes_of_uses};
 use crate::analysis::call_time::TimeModel;
 use crate::analysis::dataflow::Dataflow;
 use crate::analysis::declared_lists::{DeclaredList, declared_lists, list_style};
@@ -21,7 +22,7 @@ use crate::analysis::model_requirements::{FeatureUse, RequirementSet, model_feat
 use crate::analysis::models::Models;
 use crate::analysis::scope_verdict::{ScopeVerdict, verdict};
 use crate::analysis::uses::{ClientUse, uses_in};
-use crate::load::LoadError;
+use crate::load::{LoadError, LoadErrorKind};
 use crate::manifest::ProjectManifest;
 use crate::project::{FileIdx, Project};
 use crate::rule_info::RuleInfo;
@@ -129,7 +130,29 @@ impl<'c> LintContext<'c> {
 
     /// What the model whose entry is `entry` requires.
     pub fn model_scopes_with(&self, dataflow: &Dataflow<'c, 'c>, entry: FileIdx) -> ModelScopes {
-        scopes_of_uses(self.table, &self.model_uses_with(dataflow, entry))
+        let mut scopes = scopes_of_uses(self.table, &self.model_uses_with(dataflow, entry));
+        // The code after a syntax error is unknown, not absent: it may use the token anywhere.
+        if let Some((file, range)) = self.unparsed_code(entry) {
+            scopes.opaque.push(UseRef {
+                file,
+                range,
+                what: "the code after this syntax error".to_string(),
+            });
+        }
+        scopes
+    }
+
+    /// The first syntax error in the code of the model whose entry is `entry`. What follows it
+    /// was not parsed: it is unknown, not absent, so checks that need the whole code (a user
+    /// client that is never built, a scope that nothing needs) stay silent.
+    pub fn unparsed_code(&self, entry: FileIdx) -> Option<(FileIdx, TextRange)> {
+        self.models.files_of(entry).find_map(|file| {
+            let id = self.project.file(file).id;
+            self.load_errors
+                .iter()
+                .find(|e| e.file == id && matches!(e.kind, LoadErrorKind::Syntax { .. }))
+                .map(|e| (file, e.range))
+        })
     }
 
     /// The versioned features the model whose entry is `entry` uses.

@@ -1,4 +1,4 @@
-//! Hostile repositories (`/work/shared/repro`, 2026-11-30): the walk never leaves the project, and
+//! Hostile repositories: the walk never leaves the project, and
 //! every read is of a regular file, bounded in size. Each test is one reproducer; the ones that
 //! used to hang or eat memory run under a timeout.
 

@@ -2,7 +2,7 @@
 
 use ruff_python_ast::{ModModule, PySourceType, PythonVersion, Stmt};
 use ruff_python_parser::{ParseOptions, parse_cells_unchecked};
-use ruff_text_size::{Ranged, TextRange};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::notebook::NotebookText;
 use crate::source::{SourceKind, cell_ranges};
@@ -83,6 +83,30 @@ fn parse_in_cells(
             cell,
         });
     }
+    // CPython refuses a NUL byte anywhere ("source code cannot contain null bytes"); the parser
+    // may stop at it with a message that quotes it, or read past it. It is the file's (or its
+    // cell's) error unless an earlier one was found.
+    if let Some(at) = text.find('\0') {
+        let at = TextSize::try_from(at).unwrap_or_default();
+        let range = TextRange::at(at, TextSize::new(1));
+        let cell = match kind {
+            SourceKind::Python => None,
+            SourceKind::DatabricksNotebook | SourceKind::Jupyter => Some(cell_of(&cells, range)),
+        };
+        let nul = SyntaxError {
+            range,
+            message: "source code cannot contain null bytes".to_string(),
+            cell,
+        };
+        match syntax_errors.iter_mut().find(|e| e.cell == cell) {
+            Some(error) if error.range.start() < at => {}
+            Some(error) => *error = nul,
+            None => {
+                syntax_errors.push(nul);
+                syntax_errors.sort_by_key(|e| e.range.start());
+            }
+        }
+    }
     let comments: Vec<TextRange> = parsed
         .tokens()
         .iter()
@@ -124,6 +148,34 @@ mod tests {
         let parsed = parse_source("import os\nx = (\ny = 2\n", SourceKind::Python);
         assert_eq!(parsed.syntax_errors.len(), 1);
         assert_eq!(parsed.body().len(), 1);
+    }
+
+    #[test]
+    fn nul_bytes_are_a_syntax_error_anywhere() {
+        // Reproducers `nul_byte_hides_rest` and `nul_only_file_clean`.
+        for text in [
+            "\0".repeat(1000),
+            "import os\0\nx = 1\n".to_string(),
+            "x = '\0'\n".to_string(),
+            "# \0\n".to_string(),
+        ] {
+            let parsed = parse_source(&text, SourceKind::Python);
+            assert_eq!(parsed.syntax_errors.len(), 1, "{text:?}");
+            assert_eq!(
+                parsed.syntax_errors[0].message,
+                "source code cannot contain null bytes"
+            );
+            assert!(!parsed.syntax_errors[0].message.contains('\0'));
+        }
+        // An earlier error stays the file's error.
+        let parsed = parse_source("x = = 1\ny = '\0'\n", SourceKind::Python);
+        assert_eq!(parsed.syntax_errors.len(), 1);
+        assert_ne!(
+            parsed.syntax_errors[0].message,
+            "source code cannot contain null bytes"
+        );
+        let parsed = parse_source("import os\n# \0\nx = 1\n", SourceKind::Python);
+        assert_eq!(parsed.body().len(), 1, "what follows the NUL is unknown");
     }
 
     #[test]

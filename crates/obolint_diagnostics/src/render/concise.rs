@@ -2,6 +2,7 @@
 
 use std::io;
 
+use super::escape_control;
 use crate::{Diagnostic, SourceDb};
 
 pub fn render_concise(
@@ -15,12 +16,12 @@ pub fn render_concise(
         writeln!(
             out,
             "{}:{}:{}: {} [{}] {}",
-            file.display_name(d.primary.range.start()),
+            escape_control(&file.display_name(d.primary.range.start())),
             start.row,
             start.column,
             d.rule.code,
             d.severity.as_str(),
-            d.message
+            escape_control(&d.message)
         )?;
     }
     Ok(())

@@ -1,5 +1,6 @@
 //! `--output-format full`: rustc/cargo style excerpts through codespan-reporting.
 
+use std::borrow::Cow;
 use std::io;
 use std::ops::Range;
 
@@ -9,6 +10,7 @@ use codespan_reporting::diagnostic::{
 use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term::{self, termcolor::WriteColor};
 
+use super::{escape_control, visible_source};
 use crate::{Diagnostic, FileId, Severity, SourceDb};
 
 /// The files as codespan sees them. `primary` is the diagnostic being rendered: in a notebook,
@@ -16,6 +18,8 @@ use crate::{Diagnostic, FileId, Severity, SourceDb};
 struct Db<'a> {
     db: &'a SourceDb,
     names: std::collections::HashMap<FileId, String>,
+    /// Texts with control characters made visible (see [`visible_source`]), by file.
+    sources: std::collections::HashMap<FileId, String>,
 }
 
 impl<'a> Files<'a> for Db<'a> {
@@ -28,7 +32,7 @@ impl<'a> Files<'a> for Db<'a> {
             .names
             .get(&id)
             .cloned()
-            .unwrap_or_else(|| self.db.get(id).display_path.clone()))
+            .unwrap_or_else(|| escape_control(&self.db.get(id).display_path).into_owned()))
     }
 
     fn line_number(&'a self, id: FileId, line_index: usize) -> Result<usize, FilesError> {
@@ -36,7 +40,10 @@ impl<'a> Files<'a> for Db<'a> {
     }
 
     fn source(&'a self, id: FileId) -> Result<&'a str, FilesError> {
-        Ok(&self.db.get(id).text)
+        Ok(self
+            .sources
+            .get(&id)
+            .map_or(self.db.get(id).text.as_str(), String::as_str))
     }
 
     fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, FilesError> {
@@ -85,40 +92,46 @@ pub fn render_full(
     let mut files = Db {
         db,
         names: std::collections::HashMap::new(),
+        sources: std::collections::HashMap::new(),
     };
     for d in diagnostics {
         files.names.clear();
         for label in std::iter::once(&d.primary).chain(&d.secondary) {
             let file = db.get(label.file);
             if !file.cells.is_empty() {
-                files
-                    .names
-                    .entry(label.file)
-                    .or_insert_with(|| file.display_name(label.range.start()));
+                files.names.entry(label.file).or_insert_with(|| {
+                    escape_control(&file.display_name(label.range.start())).into_owned()
+                });
+            }
+            if !files.sources.contains_key(&label.file)
+                && let Cow::Owned(visible) = visible_source(&file.text)
+            {
+                files.sources.insert(label.file, visible);
             }
         }
         let mut labels = vec![
-            CsLabel::primary(d.primary.file, d.primary.range).with_message(&d.primary.message),
+            CsLabel::primary(d.primary.file, d.primary.range)
+                .with_message(escape_control(&d.primary.message)),
         ];
         labels.extend(
-            d.secondary
-                .iter()
-                .map(|l| CsLabel::secondary(l.file, l.range).with_message(&l.message)),
+            d.secondary.iter().map(|l| {
+                CsLabel::secondary(l.file, l.range).with_message(escape_control(&l.message))
+            }),
         );
         let mut notes = Vec::new();
         if let Some(help) = &d.help {
-            notes.push(format!("help: {help}"));
+            notes.push(format!("help: {}", escape_control(help)));
         }
         if let Some(fix) = &d.fix {
             notes.push(format!(
                 "fix ({}): {}",
                 fix.applicability.as_str(),
-                fix.message
+                escape_control(&fix.message)
             ));
         }
         let cs = CsDiagnostic::new(severity(d.severity))
             .with_code(d.rule.code)
-            .with_message(&d.message)
+            .with_message(escape_control(&d.message))
             .with_labels(labels)
             .with_notes(notes);
         term::emit(out, &config, &files, &cs).map_err(|e| match e {

@@ -20,6 +20,8 @@ pub use junit::render_junit;
 pub use sarif::{SarifRule, SarifTool, percent_encode_path, render_sarif};
 pub use summary::Summary;
 
+use std::borrow::Cow;
+
 use crate::{Diagnostic, SourceDb};
 
 /// Where the rule documentation lives; `url` fields and SARIF `helpUri` point here.
@@ -47,4 +49,71 @@ pub fn sort(diagnostics: &mut [Diagnostic], db: &SourceDb) {
             .then_with(|| a.rule.code.cmp(b.rule.code))
             .then_with(|| a.message.cmp(&b.message))
     });
+}
+
+/// `text` made safe for a terminal or a CI log: control characters (escape sequences, a newline
+/// that would start a forged `::error` workflow command, NUL, C1 controls) are written as Rust
+/// escapes (`\u{1b}`, `\n`); tabs stay. The human formats pass every string that can come from
+/// the checked files (messages, labels, paths, scopes) through this.
+pub fn escape_control(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if needs_escape(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() && c != '\t'
+}
+
+/// Source text for an excerpt: each control character but line ends and tabs replaced by a
+/// visible character of the same UTF-8 length (`?` for C0 and DEL, `¿` for C1), so offsets,
+/// rows and columns are unchanged and nothing in the file drives the terminal.
+pub(crate) fn visible_source(text: &str) -> Cow<'_, str> {
+    let hidden = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+    if !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| match c {
+                c if !hidden(c) => c,
+                c if c.len_utf8() == 1 => '?',
+                _ => '\u{bf}',
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        // Reproducer `terminal_escape_injection`.
+        let hostile = "x\u{1b}[2J\u{1b}]0;owned\u{7}\n::error file=PWNED.py::injected\0\u{9b}";
+        let escaped = escape_control(hostile);
+        assert!(!escaped.chars().any(|c| c.is_control()), "{escaped}");
+        assert_eq!(
+            escaped,
+            r"x\u{1b}[2J\u{1b}]0;owned\u{7}\n::error file=PWNED.py::injected\u{0}\u{9b}"
+        );
+        assert!(matches!(
+            escape_control("plain `text`\tok"),
+            Cow::Borrowed(_)
+        ));
+        let visible = visible_source(hostile);
+        assert_eq!(visible.len(), hostile.len());
+        assert_eq!(visible.chars().count(), hostile.chars().count());
+        assert!(!visible.chars().any(|c| c.is_control() && c != '\n'));
+    }
 }

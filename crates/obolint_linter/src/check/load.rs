@@ -346,6 +346,23 @@ fn add_written_files(
     origins
 }
 
+/// `parse()`, or, when the parser panics (a bug, ours or its), an empty file whose one syntax
+/// error says so: the file is reported and the run goes on.
+fn parse_or_report(kind: SourceKind, parse: impl FnOnce() -> ParsedSource) -> ParsedSource {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).unwrap_or_else(|payload| {
+        let mut empty = parse_source("", kind);
+        empty.syntax_errors.push(obolint_python::SyntaxError {
+            range: TextRange::default(),
+            message: format!(
+                "internal error: the parser failed on this file, which is not checked ({}); please report it",
+                crate::registry::panic_message(payload.as_ref())
+            ),
+            cell: None,
+        });
+        empty
+    })
+}
+
 /// Parses what the prescreen wants (and every notebook that writes files), then, until nothing
 /// changes, the project modules that parsed files import.
 fn parse_on_demand(
@@ -363,6 +380,8 @@ fn parse_on_demand(
         .filter(|(i, l)| {
             matches!(l, Loaded::Text { relevant: true, .. })
                 || origins.values().any(|(notebook, _)| notebook == i)
+                // A NUL byte is a syntax error wherever it is (never a clean file).
+                || matches!(l, Loaded::Text { text, .. } if text.contains('\0'))
         })
         .map(|(i, _)| i)
         .collect();
@@ -370,10 +389,14 @@ fn parse_on_demand(
         let results: Vec<(usize, ParsedSource)> = batch
             .par_iter()
             .filter_map(|&i| match (&loaded[i], notebooks.get(&i)) {
-                (_, Some(Ok(layout))) => Some((i, parse_notebook(layout))),
+                (_, Some(Ok(layout))) => Some((
+                    i,
+                    parse_or_report(SourceKind::Jupyter, || parse_notebook(layout)),
+                )),
                 (_, Some(Err(_))) => None,
                 (Loaded::Text { text, .. }, None) => {
-                    Some((i, parse_source(text, detect_kind(text))))
+                    let kind = detect_kind(text);
+                    Some((i, parse_or_report(kind, || parse_source(text, kind))))
                 }
                 _ => None,
             })
@@ -458,6 +481,17 @@ mod tests {
                 .iter()
                 .any(|k| matches!(k, LoadErrorKind::Unreadable(_))),
             "{kinds:?}"
+        );
+    }
+
+    #[test]
+    fn a_parser_panic_is_a_syntax_error_of_that_file() {
+        let parsed = parse_or_report(SourceKind::Python, || panic!("boom"));
+        assert!(parsed.body().is_empty());
+        assert_eq!(parsed.syntax_errors.len(), 1);
+        assert!(
+            parsed.syntax_errors[0].message.contains("internal error")
+                && parsed.syntax_errors[0].message.contains("boom")
         );
     }
 

@@ -259,3 +259,45 @@ impl RootChecks {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use obolint_diagnostics::Diagnostic;
+
+    use super::*;
+
+    #[test]
+    fn a_panicking_rule_is_one_finding_for_its_file_not_a_lost_run() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"t\"\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("bad.py"),
+            format!("import mlflow  # noqa\n# {}\n", crate::registry::TEST_PANIC),
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("good.py"),
+            "import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\n\n\nclass Agent(ResponsesAgent):\n    def __init__(self):\n        self.w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n\n    def predict(self, request):\n        return None\n",
+        )
+        .expect("write");
+        let request = CheckRequest::new(vec![".".into()], dir.path().to_path_buf());
+        let report = check(&request).expect("the run completes");
+        let internal: Vec<&Diagnostic> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("internal error"))
+            .collect();
+        assert_eq!(internal.len(), 1, "{:?}", report.diagnostics);
+        assert_eq!(internal[0].rule.code, "OBO900");
+        assert!(internal[0].message.contains("please report"));
+        assert!(
+            report.diagnostics.iter().any(|d| d.rule.code == "OBO101"),
+            "the other file is still checked: {:?}",
+            report.diagnostics
+        );
+    }
+}

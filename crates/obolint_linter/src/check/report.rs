@@ -266,4 +266,33 @@ mod tests {
             "a range of the notebook"
         );
     }
+
+    #[test]
+    fn a_blanket_noqa_does_not_hide_obo900() {
+        let mut sources = Sources::new(Path::new("/p").to_path_buf());
+        let text = "import mlflow  # noqa\nx = = 1  # noqa\ny = 2  # obolint: noqa\nz = 3  # noqa: OBO900\n";
+        let id = sources.add_file(Path::new("/p/a.py"), text.to_string());
+        let parsed = parse_source(text, SourceKind::Python);
+        let settings: FxHashMap<FileId, RuleSettings> = [(
+            id,
+            RuleSettings::resolve(None, &CliOverrides::default(), None),
+        )]
+        .into_iter()
+        .collect();
+        let files = CommentFiles {
+            python: vec![(id, &parsed)],
+            other: Vec::new(),
+        };
+        // OBO900 on line 1 and line 2 (blanket `# noqa`, and a blanket file-level one), on
+        // line 4 (`# noqa: OBO900`: asked for by name, so dropped); OBO101 on line 1 is dropped.
+        let found = vec![
+            finding(Rule::SyntaxError, id, 0),
+            finding(Rule::SyntaxError, id, 22),
+            finding(Rule::SyntaxError, id, 61),
+            finding(Rule::UserClientAtLoadTime, id, 0),
+        ];
+        let by_file = apply_suppressions(found, &sources, &files, &settings);
+        let codes: Vec<&str> = by_file[&id].iter().map(|d| d.rule.code).collect();
+        assert_eq!(codes, ["OBO900", "OBO900"], "{:?}", by_file[&id]);
+    }
 }

@@ -81,8 +81,8 @@ struct RawOptions {
     select: Option<Vec<Spanned<String>>>,
     extend_select: Option<Vec<Spanned<String>>>,
     ignore: Option<Vec<Spanned<String>>>,
-    exclude: Option<Vec<String>>,
-    extend_exclude: Option<Vec<String>>,
+    exclude: Option<Vec<Spanned<String>>>,
+    extend_exclude: Option<Vec<Spanned<String>>>,
     respect_gitignore: Option<bool>,
     fail_on: Option<FailOnName>,
     user_client_factories: Option<Vec<String>>,
@@ -323,6 +323,44 @@ fn selectors(
         .collect()
 }
 
+/// `exclude` / `extend-exclude` patterns, each a glob as the walk builds it (`discover.rs`:
+/// without its trailing `/`, and with `/**` added when it holds a `/`): an invalid one is a
+/// configuration error at its line, like an invalid `per-file-ignores` key.
+fn exclude_patterns(
+    values: Vec<Spanned<String>>,
+    path: &Path,
+    text: &str,
+) -> Result<Vec<String>, ConfigError> {
+    values
+        .into_iter()
+        .map(|value| {
+            let span = value.span();
+            let pattern = value.into_inner();
+            let trimmed = pattern.trim_end_matches('/');
+            let built = Glob::new(trimmed).and_then(|_| {
+                if trimmed.contains('/') {
+                    Glob::new(&format!("{trimmed}/**")).map(|_| ())
+                } else {
+                    Ok(())
+                }
+            });
+            match built {
+                Ok(()) => Ok(pattern),
+                Err(e) => Err(ConfigError::at(
+                    path,
+                    text,
+                    Some(span),
+                    format!("invalid glob `{pattern}` in `exclude`: {e}"),
+                    Some(
+                        "exclude patterns are folder or file names (`legacy`), or globs such as `src/legacy/**` or `*_test.py`"
+                            .to_string(),
+                    ),
+                )),
+            }
+        })
+        .collect()
+}
+
 fn validate(raw: RawOptions, path: &Path, text: &str) -> Result<Options, ConfigError> {
     let mut options = Options {
         select: raw
@@ -336,7 +374,7 @@ fn validate(raw: RawOptions, path: &Path, text: &str) -> Result<Options, ConfigE
             FailOnName::Error => Severity::Error,
             FailOnName::Warning => Severity::Warning,
         }),
-        exclude: raw.exclude.unwrap_or_default(),
+        exclude: exclude_patterns(raw.exclude.unwrap_or_default(), path, text)?,
         respect_gitignore: raw.respect_gitignore,
         user_client_factories: raw.user_client_factories.unwrap_or_default(),
         request_methods: raw.request_methods.unwrap_or_default(),
@@ -361,9 +399,11 @@ fn validate(raw: RawOptions, path: &Path, text: &str) -> Result<Options, ConfigE
             }
         }
     }
-    options
-        .exclude
-        .extend(raw.extend_exclude.unwrap_or_default());
+    options.exclude.extend(exclude_patterns(
+        raw.extend_exclude.unwrap_or_default(),
+        path,
+        text,
+    )?);
     for (pattern, codes) in raw.per_file_ignores.unwrap_or_default() {
         let glob = Glob::new(pattern.get_ref()).map_err(|e| {
             ConfigError::at(

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
-use pep508_rs::{PackageName, VersionOrUrl};
+use pep508_rs::{ExtraName, PackageName, VersionOrUrl};
 use ruff_text_size::TextRange;
 
 pub use data::{Feature, FeatureMinimum, Minimum, distribution_for_module};
@@ -84,6 +84,10 @@ impl Requirement {
         let text = text.trim();
         let kind = if is_unnamed(text) {
             RequirementKind::Unnamed { editable: false }
+        } else if let Some(message) = invalid_name(text) {
+            // pep508_rs 0.8.1 panics on a name its own parser accepts and `PackageName`
+            // refuses (`a-==1`, `a-[x]`): such a name never reaches it.
+            RequirementKind::Invalid { message }
         } else {
             match pep508_rs::Requirement::from_str(text) {
                 Ok(req) => RequirementKind::Named(NamedRequirement {
@@ -119,6 +123,40 @@ impl Requirement {
             _ => None,
         }
     }
+}
+
+/// Whether `c` may be part of a name or an extra (what pep508_rs reads as one).
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')
+}
+
+/// The name at the start of `text`, or an extra in its `[...]`, when pep508_rs's parser would
+/// read it and its name type refuse it (it must end with a letter or digit): pep508_rs 0.8.1
+/// then panics instead of returning an error. `None` when the names are valid, or absent (an
+/// ordinary parse error).
+fn invalid_name(text: &str) -> Option<String> {
+    let end = text.find(|c: char| !is_name_char(c)).unwrap_or(text.len());
+    let (name, rest) = text.split_at(end);
+    if !name.is_empty() && PackageName::new(name.to_string()).is_err() {
+        return Some(format!(
+            "`{name}` is not a valid distribution name: it must start and end with a letter or digit"
+        ));
+    }
+    let extras = rest.trim_start().strip_prefix('[')?;
+    let extras = extras.split(']').next().unwrap_or(extras);
+    extras
+        .split(',')
+        .map(str::trim)
+        .find(|extra| {
+            !extra.is_empty()
+                && extra.chars().all(is_name_char)
+                && ExtraName::new((*extra).to_string()).is_err()
+        })
+        .map(|extra| {
+            format!(
+                "`{extra}` is not a valid extra name: it must start and end with a letter or digit"
+            )
+        })
 }
 
 /// pip installs these from a path or URL, not by name: `.`, `./pkg`, `/abs/pkg`, `C:\pkg`,
@@ -295,6 +333,30 @@ mod tests {
             parse("mlflow==2.*.1").kind,
             RequirementKind::Invalid { .. }
         ));
+    }
+
+    #[test]
+    fn names_pep508_rs_would_panic_on_are_invalid() {
+        // Reproducer `pep508_invalid_name_panic`: pep508_rs 0.8.1 panics on these.
+        for text in [
+            "a-==1",
+            "a-[x]",
+            "a- >=1",
+            "a_ ; python_version>'3'",
+            "mlfl-",
+            "a.",
+            "a[x-]",
+            "a[x, y_]>=1",
+        ] {
+            assert!(
+                matches!(parse(text).kind, RequirementKind::Invalid { .. }),
+                "{text}"
+            );
+        }
+        assert!(provides(&[parse("a-==1")]).unknown);
+        assert_eq!(named("a-b==1").name, "a-b");
+        assert_eq!(named("a").name, "a");
+        assert_eq!(named("a[x-y, z]").extras, vec!["x-y", "z"]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use obolint_python::semantic::statements::child_bodies;
 
+use super::syntax_error::SyntaxError;
 use crate::context::{Check, Grain};
 use crate::suppression::{Directive, SuppressedCode};
 
@@ -69,6 +70,9 @@ pub fn apply(
             statement_last_line(body, d.primary.range.start(), lines).unwrap_or(start_line);
         let hit = directives.iter().position(|directive| {
             directive.covers(code)
+                // A blanket `# noqa` does not hide a file that could not be checked (OBO900):
+                // only `# noqa: OBO900` does, as a choice.
+                && (code != SyntaxError::INFO.meta.code || directive.codes.is_some())
                 && (directive.file_level
                     || directive.line == start_line
                     || directive.line == statement_end)

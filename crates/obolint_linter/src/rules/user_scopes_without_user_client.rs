@@ -61,7 +61,10 @@ impl Check for UserScopesWithoutUserClient {
             let Some(list) = call.declaration.user_scopes() else {
                 continue;
             };
-            if list.scopes.is_empty() || ctx.builds_user_client(entry) {
+            if list.scopes.is_empty()
+                || ctx.builds_user_client(entry)
+                || ctx.unparsed_code(entry).is_some()
+            {
                 continue;
             }
             ctx.report(
@@ -83,7 +86,10 @@ impl Check for UserScopesWithoutUserClient {
             else {
                 continue;
             };
-            if scopes.scopes.is_empty() || ctx.builds_user_client(entry) {
+            if scopes.scopes.is_empty()
+                || ctx.builds_user_client(entry)
+                || ctx.unparsed_code(entry).is_some()
+            {
                 continue;
             }
             ctx.report(
