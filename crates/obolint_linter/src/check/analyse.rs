@@ -92,7 +92,7 @@ mod tests {
             "the model acts as its users"
         );
         assert!(
-            analysed.time.request_roots.len() >= 1,
+            !analysed.time.request_roots.is_empty(),
             "predict runs at request time"
         );
     }
