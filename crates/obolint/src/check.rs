@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use obolint_diagnostics::render::{full_to_string, unified_diff};
 use obolint_diagnostics::{Diagnostic, Severity};
 use obolint_linter::config::{CliOverrides, ConfigSource, SELECTOR_HELP, Selector};
-use obolint_linter::fix::{FixOutcome, fix, write_atomically};
+use obolint_linter::fix::{FixOutcome, fix, write_fixed};
 use obolint_linter::{CheckRequest, check, show_settings};
 
 use crate::args::{CheckArgs, ColorChoice, FailOn, OutputFormat};
@@ -94,7 +94,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     }
 
     let fixing = args.fix || args.diff;
-    let (report_, outcome) = if fixing {
+    let (mut report_, mut outcome) = if fixing {
         match fix(&request, args.unsafe_fixes) {
             Ok(outcome) => {
                 let FixOutcome {
@@ -125,18 +125,18 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     }
 
     let mut diff_found = false;
-    if let Some((files, dropped, rounds, converged)) = &outcome {
+    if let Some((files, dropped, rounds, converged)) = &mut outcome {
         for message in dropped {
             eprintln!("warning: {message}");
         }
-        if !converged {
+        if !*converged {
             eprintln!(
                 "warning: fixes did not settle after {rounds} rounds; the files hold the last round's result"
             );
         }
         if args.diff {
             let mut diff = String::new();
-            for file in files {
+            for file in files.iter() {
                 diff_found = true;
                 diff.push_str(&unified_diff(
                     &file.display_path,
@@ -163,12 +163,32 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             }
             return code;
         }
-        for file in files {
-            if let Err(error) = write_atomically(&file.path, &file.fixed) {
-                return report(tool_error(
-                    format!("cannot write the fixed `{}`: {error}", file.display_path),
-                    Some("check that the file and its folder are writable".to_string()),
-                ));
+        // A file changed since it was read, read-only, or outside the project is left as it
+        // is (a warning says why) and the others are written.
+        let mut refused = false;
+        let mut written = Vec::with_capacity(files.len());
+        for file in files.drain(..) {
+            match write_fixed(&file) {
+                Ok(()) => written.push(file),
+                Err(error) if error.is_refusal() => {
+                    eprintln!("warning: {}: {error}", file.display_path);
+                    refused = true;
+                }
+                Err(error) => {
+                    return report(tool_error(
+                        format!("cannot write the fixed `{}`: {error}", file.display_path),
+                        Some("check that the file and its folder are writable".to_string()),
+                    ));
+                }
+            }
+        }
+        *files = written;
+        // The report assumed every fix written: check again what the files now hold, so the
+        // findings shown and the exit code are those of the files on disk.
+        if refused {
+            match check(&request) {
+                Ok(report) => report_ = report,
+                Err(error) => return report(check_error(&error)),
             }
         }
     }

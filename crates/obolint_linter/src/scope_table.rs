@@ -187,6 +187,9 @@ struct RawMcp {
 #[derive(Clone, Debug)]
 pub struct ScopeTable {
     families: Vec<FamilyRow>,
+    /// Each name of a family row, with the families of the rows naming it (in table order):
+    /// [`ScopeTable::lookup`] runs once per declared scope, and a hostile list holds 50,000.
+    family_index: std::collections::HashMap<String, Vec<ScopeFamily>>,
     allowed: Names,
     apps_only: Names,
     genie_tolerance: Names,
@@ -275,7 +278,8 @@ impl ScopeTable {
 
     fn parse(text: &str) -> Result<ScopeTable, toml::de::Error> {
         let raw: RawTable = toml::from_str(text)?;
-        Ok(ScopeTable {
+        let mut table = ScopeTable {
+            family_index: std::collections::HashMap::new(),
             families: raw
                 .family
                 .into_iter()
@@ -319,18 +323,26 @@ impl ScopeTable {
                 })
                 .collect(),
             extra: Vec::new(),
-        })
+        };
+        for row in &table.families {
+            let mut names: Vec<&str> = row.names().collect();
+            names.sort_unstable();
+            names.dedup();
+            for name in names {
+                table
+                    .family_index
+                    .entry(name.to_string())
+                    .or_default()
+                    .push(row.family);
+            }
+        }
+        Ok(table)
     }
 
     /// What `name` is. Scope names are compared exactly (case-sensitive, no trimming): Model
     /// Serving compares them as strings.
     pub fn lookup(&self, name: &str) -> ScopeLookup {
-        let families: Vec<ScopeFamily> = self
-            .families
-            .iter()
-            .filter(|row| row.names().any(|n| n == name))
-            .map(|row| row.family)
-            .collect();
+        let families: Vec<ScopeFamily> = self.family_index.get(name).cloned().unwrap_or_default();
         let style = ScopeStyle::of(name);
         if !families.is_empty() {
             let deprecated = style == ScopeStyle::Dotted

@@ -34,11 +34,21 @@ pub fn verdict(
     builds_user_client: bool,
 ) -> ScopeVerdict {
     let mut out = ScopeVerdict::default();
+    // Each distinct name is looked up once (a list may be long: 50,000 scopes in a hostile one).
+    let mut lookups: std::collections::HashMap<&str, Option<Vec<ScopeFamily>>> =
+        std::collections::HashMap::with_capacity(list.scopes.len());
+    for scope in &list.scopes {
+        lookups
+            .entry(scope.value.as_str())
+            .or_insert_with(|| families_of_name(table, &scope.value));
+    }
+    let mut declared: std::collections::BTreeSet<ScopeFamily> = std::collections::BTreeSet::new();
+    for found in lookups.values().flatten() {
+        declared.extend(found.iter().copied());
+    }
     for (family, uses) in &scopes.required {
         let Some(first) = uses.first() else { continue };
-        let met = list.scopes.iter().any(|s| {
-            families_of_name(table, &s.value).is_some_and(|families| families.contains(family))
-        });
+        let met = declared.contains(family);
         if met {
             continue;
         }
@@ -57,19 +67,19 @@ pub fn verdict(
     if !scopes.is_fully_known() || !builds_user_client {
         return out;
     }
-    let duplicated: Vec<usize> = duplicates(table, list, Some(scopes))
-        .into_iter()
-        .map(|(later, _)| later)
-        .collect();
+    let mut duplicated = vec![false; list.scopes.len()];
+    for (later, _) in duplicates(table, list, Some(scopes)) {
+        duplicated[later] = true;
+    }
     for (index, scope) in list.scopes.iter().enumerate() {
-        if duplicated.contains(&index) {
+        if duplicated[index] {
             continue;
         }
-        let Some(families) = families_of_name(table, &scope.value) else {
+        let Some(Some(families)) = lookups.get(scope.value.as_str()) else {
             continue;
         };
         let needed = families.is_empty()
-            || scopes.needs_any(&families)
+            || scopes.needs_any(families)
             || families
                 .iter()
                 .any(|f| scopes.reached_otherwise.contains(f))

@@ -78,6 +78,17 @@ fn roots_of(targets: &[PathBuf]) -> Vec<PathBuf> {
     roots
 }
 
+/// The canonical project roots a request covers (as `check` finds them): `--fix` writes only
+/// files whose real path is inside one of them.
+pub(crate) fn project_roots(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError> {
+    let cwd = request
+        .cwd
+        .canonicalize()
+        .unwrap_or_else(|_| request.cwd.clone());
+    let targets = canonical_targets(request, &cwd)?;
+    Ok(roots_of(&targets))
+}
+
 fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
     let cwd = request
         .cwd
