@@ -146,6 +146,10 @@ impl<'p, 'a> Dataflow<'p, 'a> {
 
     /// [`Project::symbol`], remembered per expression.
     pub fn symbol(&self, file: FileIdx, scope: ScopeId, expr: &Expr) -> Symbol {
+        // Callees were resolved once when the index was built.
+        if let Some(symbol) = self.project.callee(file, expr) {
+            return symbol;
+        }
         let key = std::ptr::from_ref(expr) as usize;
         if let Some(symbol) = self.symbols.borrow().get(&key) {
             return *symbol;

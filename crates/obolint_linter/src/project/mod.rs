@@ -63,7 +63,14 @@ pub struct Project<'a> {
     pub settings: &'a Settings,
     /// Every resolved call of each project function.
     callers: FxHashMap<FnRef, Vec<CallSite<'a>>>,
+    /// What the callee of every call names, per file, by the callee expression's address:
+    /// resolved once here and read by every analysis and rule ([`Project::callee`]).
+    callees: Vec<FxHashMap<usize, Symbol>>,
 }
+
+/// One file's calls: those that reach project functions, and what every callee names (by the
+/// callee expression's address).
+type ResolvedCalls<'a> = (Vec<(FnRef, CallSite<'a>)>, FxHashMap<usize, Symbol>);
 
 /// A call of a project function, for following arguments into its parameters.
 #[derive(Clone, Copy, Debug)]
@@ -149,28 +156,41 @@ impl<'a> Project<'a> {
             top_level_modules,
             settings,
             callers: FxHashMap::default(),
+            callees: Vec::new(),
         };
         // Resolving every call is the expensive part: file by file, in parallel. Symbols need
         // only the modules, so the index is complete before anything asks for a value.
-        let per_file: Vec<Vec<(FnRef, CallSite<'a>)>> = project
+        let per_file: Vec<ResolvedCalls<'a>> = project
             .file_indices()
             .collect::<Vec<_>>()
             .par_iter()
-            .map(|&file| project.calls_to_project_functions(file))
+            .map(|&file| project.resolve_calls(file))
             .collect();
         let mut callers: FxHashMap<FnRef, Vec<CallSite<'a>>> = FxHashMap::default();
-        for (function, site) in per_file.into_iter().flatten() {
-            callers.entry(function).or_default().push(site);
+        let mut callees = Vec::with_capacity(per_file.len());
+        for (calls, symbols) in per_file {
+            for (function, site) in calls {
+                callers.entry(function).or_default().push(site);
+            }
+            callees.push(symbols);
         }
         project.callers = callers;
+        project.callees = callees;
         project
     }
 
-    /// The calls of `file` that resolve to project functions (a class call goes to `__init__`).
-    fn calls_to_project_functions(&self, file: FileIdx) -> Vec<(FnRef, CallSite<'a>)> {
+    /// What every callee of `file` names, and the calls that reach project functions (a class
+    /// call goes to `__init__`).
+    fn resolve_calls(
+        &self,
+        file: FileIdx,
+    ) -> (Vec<(FnRef, CallSite<'a>)>, FxHashMap<usize, Symbol>) {
         let mut out = Vec::new();
+        let mut symbols = FxHashMap::default();
         for (scope, call) in all_calls(self.model(file)) {
-            match self.symbol(file, scope, &call.func) {
+            let symbol = self.symbol(file, scope, &call.func);
+            symbols.insert(std::ptr::from_ref(call.func.as_ref()) as usize, symbol);
+            match symbol {
                 Symbol::Function(function) => {
                     // `self.m(x)`, `obj.m(x)` bind the receiver; `Class.m(obj, x)` and plain
                     // functions do not.
@@ -207,7 +227,16 @@ impl<'a> Project<'a> {
                 _ => {}
             }
         }
-        out
+        (out, symbols)
+    }
+
+    /// What the callee `expr` of a call in `file` names, resolved when the index was built;
+    /// `None` for an expression that is not a callee.
+    pub fn callee(&self, file: FileIdx, expr: &Expr) -> Option<Symbol> {
+        self.callees
+            .get(file.0 as usize)?
+            .get(&(std::ptr::from_ref(expr) as usize))
+            .copied()
     }
 
     /// The resolved calls of `function` anywhere in the project.
