@@ -80,6 +80,13 @@ pub struct CheckArgs {
     /// Print the settings that apply to the first path, and exit.
     #[arg(long)]
     pub show_settings: bool,
+    /// Print the files that would be checked (sources, notebooks, manifests, requirement files), and exit.
+    #[arg(long, conflicts_with = "show_settings")]
+    pub show_files: bool,
+    /// Read the source of this file from standard input (an editor's unsaved buffer); the
+    /// project around it is still analysed, and only its findings are reported.
+    #[arg(long, value_name = "NAME", conflicts_with = "fix")]
+    pub stdin_filename: Option<PathBuf>,
     /// When to colour the output (`NO_COLOR` is honoured under `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -8,7 +8,7 @@ use obolint_diagnostics::render::{full_to_string, unified_diff};
 use obolint_diagnostics::{Diagnostic, Severity};
 use obolint_linter::config::{CliOverrides, ConfigSource, SELECTOR_HELP, Selector};
 use obolint_linter::fix::{FixOutcome, fix, write_fixed};
-use obolint_linter::{CheckRequest, check, show_settings};
+use obolint_linter::{CheckRequest, check, show_files, show_settings};
 
 use crate::args::{CheckArgs, ColorChoice, FailOn, OutputFormat};
 use crate::errors::{check_error, report, tool_error};
@@ -48,12 +48,35 @@ fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
             Some("run obolint from a folder that exists".to_string()),
         )
     })?;
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
+    let paths = match (&args.stdin_filename, args.paths.is_empty()) {
+        // Only the named file is reported; the project around it is analysed as always.
+        (Some(name), _) => vec![name.clone()],
+        (None, true) => vec![PathBuf::from(".")],
+        (None, false) => args.paths.clone(),
     };
     let mut request = CheckRequest::new(paths, cwd.clone());
+    if let Some(name) = &args.stdin_filename {
+        let path = cwd.join(name).canonicalize().map_err(|_| {
+            tool_error(
+                format!(
+                    "`--stdin-filename {}` names no file of the project",
+                    name.display()
+                ),
+                Some(
+                    "give the path of the file the text on standard input is the new content of"
+                        .to_string(),
+                ),
+            )
+        })?;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).map_err(|e| {
+            tool_error(
+                format!("cannot read standard input: {e}"),
+                Some("send UTF-8 text on standard input".to_string()),
+            )
+        })?;
+        request.sources.insert(path, text);
+    }
     request.config = match (&args.config, args.isolated) {
         (_, true) => ConfigSource::Isolated,
         (Some(path), false) => ConfigSource::File(config_file(&cwd.join(path))?),
@@ -81,6 +104,23 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         Ok(request) => request,
         Err(error) => return report(error),
     };
+    if args.show_files {
+        return match show_files(&request) {
+            Ok(files) => {
+                let cwd = request
+                    .cwd
+                    .canonicalize()
+                    .unwrap_or_else(|_| request.cwd.clone());
+                let mut text = String::new();
+                for file in files {
+                    let shown = file.strip_prefix(&cwd).unwrap_or(&file);
+                    text.push_str(&format!("{}\n", shown.display()));
+                }
+                emit(&text, ExitCode::SUCCESS)
+            }
+            Err(error) => report(check_error(&error)),
+        };
+    }
     if args.show_settings {
         let file = request
             .paths

@@ -28,7 +28,7 @@ pub mod scopes_report;
 pub mod settings;
 pub mod suppression;
 
-pub use check::{CheckError, CheckReport, CheckRequest, check, show_settings};
+pub use check::{CheckError, CheckReport, CheckRequest, check, show_files, show_settings};
 pub use registry::Rule;
 pub use rule_info::RuleInfo;
 pub use settings::Settings;

@@ -89,6 +89,33 @@ pub(crate) fn project_roots(request: &CheckRequest) -> Result<Vec<PathBuf>, Chec
     Ok(roots_of(&targets))
 }
 
+/// `--show-files`: every file `check` would read under the requested paths (Python files and
+/// notebooks, manifests, requirement files), sorted, as absolute paths.
+pub fn show_files(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError> {
+    let cwd = request
+        .cwd
+        .canonicalize()
+        .unwrap_or_else(|_| request.cwd.clone());
+    let targets = canonical_targets(request, &cwd)?;
+    let mut out = Vec::new();
+    for root in roots_of(&targets) {
+        let root_config = root_config(&root, &request.config)?;
+        let settings = settings(root_config.as_ref(), &request.overrides);
+        let found = discover(&root, &settings);
+        out.extend(
+            found
+                .python
+                .into_iter()
+                .chain(found.manifests)
+                .chain(found.requirements)
+                .filter(|p| targets.iter().any(|t| p.starts_with(t))),
+        );
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
 fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
     let cwd = request
         .cwd
