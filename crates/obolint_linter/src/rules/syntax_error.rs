@@ -5,6 +5,7 @@ use obolint_macros::rule;
 
 use crate::context::{Check, Grain, RuleContext};
 use crate::load::LoadErrorKind;
+use crate::requirements::RequirementKind;
 
 /// ## What it does
 /// Reports a Python file, a notebook cell or a manifest that cannot be parsed, once per file (once
@@ -63,6 +64,18 @@ impl Check for SyntaxError {
                 }
             };
             ctx.report(ctx.diagnostic(message, Label::new(error.file, error.range, label)));
+        }
+        // A requirement pip cannot read fails the model's environment at install time, and
+        // tells nothing of what it would install.
+        for set in ctx.requirement_sets {
+            for requirement in &set.requirements.requirements {
+                if let RequirementKind::Invalid { message } = &requirement.kind {
+                    ctx.report(ctx.diagnostic(
+                        format!("this requirement does not parse: {message}"),
+                        Label::new(set.file, requirement.range, "not a PEP 508 requirement"),
+                    ));
+                }
+            }
         }
     }
 }
