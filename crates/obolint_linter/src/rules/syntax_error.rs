@@ -9,7 +9,10 @@ use crate::requirements::RequirementKind;
 
 /// ## What it does
 /// Reports a Python file, a notebook cell or a manifest that cannot be parsed, once per file (once
-/// per cell in notebooks), at the first error. Everything that parses is still checked.
+/// per cell in notebooks), at the first error, and a file that cannot be read (not UTF-8, larger
+/// than `max-file-size`, not a regular file). Everything that parses is still checked. Also
+/// reports a requirement that is not PEP 508 (`a-==1`): pip fails on it when the model's
+/// environment is built.
 ///
 /// ## Why is this bad?
 /// Code that does not parse cannot be served, and obolint cannot tell what it would do: every
