@@ -477,8 +477,9 @@ impl ScopeTable {
              The scopes a model declares in `UserAuthPolicy(api_scopes=[...])` are compared with \
              what its user-client uses require (OBO401-OBO406). A requirement belongs to a \
              *family* and is met when any name of that family is declared. A dotted name whose \
-             family has a current short name is deprecated (OBO405). Sources are the keys of \
-             obolint's fact sheet (`obo-facts.md`). Names Model Serving accepts that this table \
+             family has a current short name is deprecated (OBO405). Each row names its source (the \
+             section of obolint's research notes on the Databricks SDKs and MLflow, summarised \
+             here). Names Model Serving accepts that this table \
              does not know yet can be added with the `extra-scopes` setting.\n\n\
              ## Families\n\n\
              | family | dotted name | current short name | also accepted | required by (user-client use) | source |\n\

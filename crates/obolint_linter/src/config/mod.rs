@@ -289,7 +289,10 @@ pub fn read_config(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
 fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> ConfigError {
     let message = error.message().trim().to_string();
     let help = if message.contains("unknown field") {
-        Some("see `cli.md` \"Configuration\" for every key obolint reads".to_string())
+        Some(
+            "the keys obolint reads are listed in its docs (`docs/usage.md`, \"Configuration\")"
+                .to_string(),
+        )
     } else {
         None
     };
