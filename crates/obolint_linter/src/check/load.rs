@@ -163,27 +163,7 @@ pub(super) fn load_root(
                     }
                 }
             },
-            Loaded::NotUtf8 { lossy, offset } => {
-                let start = TextSize::new(offset.min(lossy.len()) as u32);
-                unreadable(
-                    out,
-                    &mut load_errors,
-                    &paths[i],
-                    lossy,
-                    start,
-                    "it is not valid UTF-8",
-                );
-            }
-            Loaded::Unreadable(reason) => {
-                unreadable(
-                    out,
-                    &mut load_errors,
-                    &paths[i],
-                    String::new(),
-                    TextSize::default(),
-                    &reason,
-                );
-            }
+            other => not_loaded(out, &mut load_errors, &paths[i], other),
         }
     }
 
@@ -220,27 +200,7 @@ pub(super) fn load_root(
                     });
                 }
             },
-            Loaded::NotUtf8 { lossy, offset } => {
-                let start = TextSize::new(offset.min(lossy.len()) as u32);
-                unreadable(
-                    out,
-                    &mut load_errors,
-                    &path,
-                    lossy,
-                    start,
-                    "it is not valid UTF-8",
-                );
-            }
-            Loaded::Unreadable(reason) => {
-                unreadable(
-                    out,
-                    &mut load_errors,
-                    &path,
-                    String::new(),
-                    TextSize::default(),
-                    &reason,
-                );
-            }
+            other => not_loaded(out, &mut load_errors, &path, other),
         }
     }
 
@@ -275,6 +235,27 @@ pub(super) fn load_root(
         manifests,
         load_errors,
         python_cells,
+    }
+}
+
+/// A file that was not read as text (not UTF-8, or unreadable): OBO900 says why.
+fn not_loaded(out: &mut Sources, errors: &mut Vec<LoadError>, path: &Path, loaded: Loaded) {
+    match loaded {
+        Loaded::NotUtf8 { lossy, offset } => {
+            let start = TextSize::new(offset.min(lossy.len()) as u32);
+            unreadable(out, errors, path, lossy, start, "it is not valid UTF-8");
+        }
+        Loaded::Unreadable(reason) => {
+            unreadable(
+                out,
+                errors,
+                path,
+                String::new(),
+                TextSize::default(),
+                &reason,
+            );
+        }
+        Loaded::Text { .. } => {}
     }
 }
 
