@@ -2,7 +2,7 @@
 //! error, never a panic), and the same text as `pyproject.toml` requirements.
 #![no_main]
 use obolint_linter::config::read_config;
-use obolint_linter::requirements::from_pyproject;
+use obolint_linter::requirements::sources::from_pyproject;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let root = obolint_fuzz::root();
