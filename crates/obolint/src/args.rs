@@ -1,4 +1,4 @@
-//! Command-line arguments (`cli.md` "Commands", "`check` options").
+//! Command-line arguments (the CLI contract "Commands", "`check` options").
 
 use std::path::PathBuf;
 

@@ -4,7 +4,7 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 use obolint_linter::CheckError;
 use obolint_linter::config::ConfigError;
 
-/// Exit code when obolint itself could not do its job (`cli.md` "Exit codes").
+/// Exit code when obolint itself could not do its job (the CLI contract "Exit codes").
 pub const TOOL_ERROR: u8 = 2;
 
 #[derive(Debug, thiserror::Error, Diagnostic)]

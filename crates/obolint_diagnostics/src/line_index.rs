@@ -1,7 +1,7 @@
 use ruff_text_size::{TextRange, TextSize};
 
 /// A 1-based row and a 1-based column counted in characters (not bytes), as users and
-/// `cli.md` count them.
+/// the CLI contract count them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SourcePosition {
     pub row: usize,

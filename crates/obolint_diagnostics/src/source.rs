@@ -17,7 +17,7 @@ pub struct SourceFile {
     pub text: String,
     pub line_index: LineIndex,
     /// The cells of an `.ipynb` notebook, in text order (empty for every other file): rows are
-    /// counted from the start of each cell, as `cli.md` wants.
+    /// counted from the start of each cell, as the CLI contract wants.
     pub cells: Vec<CellStart>,
 }
 

@@ -13,7 +13,7 @@ use ignore::WalkBuilder;
 use crate::load::{check_readable, is_system_path};
 use crate::settings::{DEFAULT_EXCLUDES, Settings};
 
-/// Files that mark the root of a project (`cli.md`: the project model is always built from it).
+/// Files that mark the root of a project (the CLI contract: the project model is always built from it).
 const ROOT_MARKERS: &[&str] = &["pyproject.toml", "obolint.toml", ".obolint.toml", ".git"];
 
 /// The nearest folder at or above `path` holding a root marker; the folder of `path` itself when

@@ -53,7 +53,7 @@ impl Loaded {
     }
 }
 
-/// The default of `max-file-size` (`cli.md`): 64 MiB.
+/// The default of `max-file-size` (the CLI contract): 64 MiB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
 
 /// Why [`read_bounded`] read nothing.

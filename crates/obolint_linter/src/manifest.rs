@@ -1,4 +1,4 @@
-//! `MLmodel` and `resources.yaml` manifests (`obo-facts.md` §1), read with a YAML parser that
+//! `MLmodel` and `resources.yaml` manifests (the facts file §1), read with a YAML parser that
 //! keeps spans (saphyr, see `docs/design.md`): every key obolint understands, with the range of
 //! each key and value so diagnostics point at lines, and what MLflow could not read (OBO306).
 
@@ -435,7 +435,7 @@ fn block_layout(text: &str, list: &mut YamlScopes) {
     list.item_lines = lines;
 }
 
-/// A resources block (`obo-facts.md` §1.2 `_ResourceBuilder.from_dict`).
+/// A resources block (the facts file §1.2 `_ResourceBuilder.from_dict`).
 fn resources_block(
     node: &MarkedYaml<'_>,
     key: TextRange,

@@ -4,7 +4,7 @@
 
 use crate::scope_table::ScopeStyle;
 
-/// Folder names never walked into, whatever the configuration adds (`cli.md`), plus Jupyter's
+/// Folder names never walked into, whatever the configuration adds (the CLI contract), plus Jupyter's
 /// `.ipynb_checkpoints`, whose copies of notebooks would report every finding twice.
 pub const DEFAULT_EXCLUDES: &[&str] = &[
     ".git",

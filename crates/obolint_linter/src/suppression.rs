@@ -1,4 +1,4 @@
-//! Suppression comments (`cli.md` "Suppressions"): `# noqa: OBO101, OBO201 -- reason` at the end
+//! Suppression comments (the CLI contract "Suppressions"): `# noqa: OBO101, OBO201 -- reason` at the end
 //! of the line where a finding starts or of the last line of its logical statement, a bare
 //! `# noqa`, and `# obolint: noqa: CODES` on a line of its own for the whole file. Codes of other
 //! tools (`E501`) in the same comment are left alone.

@@ -1,6 +1,6 @@
 //! The Databricks and MLflow names obolint understands, as data: every import path under which a
 //! library really exports them (and, for OBO strategies, the wrong paths seen in real code, which
-//! still show the author's intent). Sources: `obo-facts.md` §2.4, §4.1, §4.3, §4.4.
+//! still show the author's intent). Sources: the facts file §2.4, §4.1, §4.3, §4.4.
 
 /// A library symbol a qualified name can resolve to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -24,7 +24,7 @@ pub enum KnownSymbol {
     AgentBase(AgentInterface),
     /// `mlflow.models.set_model`: the file is a models-from-code entry, executed at load.
     SetModel,
-    /// A call that logs or saves a model (`rules.md` "Log calls").
+    /// A call that logs or saves a model (the rule catalogue "Log calls").
     LogModel(LogFlavor),
     /// `mlflow.models.auth_policy.UserAuthPolicy`
     UserAuthPolicy,
@@ -32,7 +32,7 @@ pub enum KnownSymbol {
     AuthPolicy,
     /// `mlflow.models.auth_policy.SystemAuthPolicy`
     SystemAuthPolicy,
-    /// A resource class of `mlflow.models.resources` (`obo-facts.md` §1.2).
+    /// A resource class of `mlflow.models.resources` (the facts file §1.2).
     Resource(ResourceKind),
     /// `functools.cache`, `functools.lru_cache`, `functools.cached_property`: results outlive
     /// the call that made them.
@@ -40,11 +40,11 @@ pub enum KnownSymbol {
     /// `set_uc_function_client(...)`: a process-wide client for every later request.
     GlobalClientSetter,
     /// A library object that reaches a Databricks resource with the client it is given, or with
-    /// the deployer's `WorkspaceClient()` when it gets none (`obo-facts.md` §4.3).
+    /// the deployer's `WorkspaceClient()` when it gets none (the facts file §4.3).
     ClientTaker(ClientTaker),
 }
 
-/// The resource types of `mlflow.models.resources` (`obo-facts.md` §1.2): the Python class, the
+/// The resource types of `mlflow.models.resources` (the facts file §1.2): the Python class, the
 /// key `MLmodel` files use, and the keyword that names the resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResourceKind {

@@ -46,7 +46,7 @@ pub enum CellRole {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeCell {
-    /// 1-based index among all the notebook's cells (markdown included), as `cli.md` counts.
+    /// 1-based index among all the notebook's cells (markdown included), as the CLI contract counts.
     pub number: usize,
     /// 0-based index among all cells.
     pub index: usize,

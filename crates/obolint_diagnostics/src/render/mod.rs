@@ -31,7 +31,7 @@ pub fn rule_url(code: &str) -> String {
     format!("{DOCS_BASE_URL}/{code}.md")
 }
 
-/// The one order every format uses: file name, row, column, code (as `cli.md` sorts JSON).
+/// The one order every format uses: file name, row, column, code (as the CLI contract sorts JSON).
 pub fn sort(diagnostics: &mut [Diagnostic], db: &SourceDb) {
     diagnostics.sort_by(|a, b| {
         let fa = db.get(a.primary.file);

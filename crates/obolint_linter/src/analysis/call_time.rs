@@ -1,4 +1,4 @@
-//! Load time and request time (`rules.md` "Load time", "Request time"): the roots, the calls
+//! Load time and request time (the rule catalogue "Load time", "Request time"): the roots, the calls
 //! between project functions, and which functions each kind of root reaches.
 
 use obolint_python::semantic::{ModuleModel, ScopeId, ScopeKind};

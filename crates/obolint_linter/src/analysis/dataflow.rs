@@ -1,4 +1,4 @@
-//! The user-client dataflow (`rules.md` "User client"): what an expression evaluates to as far as
+//! The user-client dataflow (the rule catalogue "User client"): what an expression evaluates to as far as
 //! the caller's identity goes, followed through assignments, tuple unpacking, conditional
 //! expressions, `self` attributes and the returns of project functions, across files.
 //!

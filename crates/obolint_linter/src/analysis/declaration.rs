@@ -1,4 +1,4 @@
-//! What a log call declares (`rules.md` "Log calls"): its `resources=` and `auth_policy=`, read
+//! What a log call declares (the rule catalogue "Log calls"): its `resources=` and `auth_policy=`, read
 //! through names (same file or a project module), lists built by literal, `+`,
 //! `.append`/`.extend`, `**kwargs` dicts and the returns of project functions, into typed values.
 //! Whatever cannot be read for sure is [`Resolved::Unknown`], and the checks that need it stay
@@ -705,7 +705,7 @@ fn argument<'a>(call: &'a ExprCall, keyword: &str, position: usize) -> Option<&'
         .or_else(|| call.arguments.args.get(position))
 }
 
-/// Where a path expression points, for `python_model=` (`rules.md` "Model"): string literals,
+/// Where a path expression points, for `python_model=` (the rule catalogue "Model"): string literals,
 /// `__file__`, `os.path.join/dirname/abspath/realpath`, `Path(...)`, `/`, `.parent`,
 /// `.resolve()`, `os.getcwd()`, `Path.cwd()`, `str(...)`, f-strings and `+` of those.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! The models' environments (`rules.md` OBO5xx): which requirements apply to which model (a log
+//! The models' environments (the rule catalogue OBO5xx): which requirements apply to which model (a log
 //! call's `pip_requirements=`, the project's `requirements*.txt` and `pyproject.toml`, notebooks'
 //! `%pip install` lines, an `MLmodel`'s sibling files), and which versioned features each model
 //! uses.

@@ -1,4 +1,4 @@
-//! Models (`rules.md` "Model"): the code one served agent runs, found from its entry files, and
+//! Models (the rule catalogue "Model"): the code one served agent runs, found from its entry files, and
 //! whether it shows OBO intent.
 
 use obolint_python::known::{KnownSymbol, LogFlavor};

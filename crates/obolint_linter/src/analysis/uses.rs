@@ -1,4 +1,4 @@
-//! Client uses (`rules.md` "User-client use"): where a model's code reaches Databricks through a
+//! Client uses (the rule catalogue "User-client use"): where a model's code reaches Databricks through a
 //! client, with whose identity, which resource when its name is written in the code, and what
 //! the use is (a service of the SDK client, a known constructor, a managed MCP URL), so scopes
 //! can be inferred (OBO4xx) and resources compared with what the model declares (OBO301, OBO307).
@@ -151,7 +151,7 @@ pub fn uses_in<'a>(
             }
             _ => {}
         }
-        // Dynamic code (`rules.md`): what it runs is unknown, so are the scopes it needs.
+        // Dynamic code (the rule catalogue): what it runs is unknown, so are the scopes it needs.
         if is_dynamic(model, scope, call) {
             out.push(ClientUse {
                 file,

@@ -52,11 +52,8 @@ pub(super) fn analyse<'a>(
 
 #[cfg(test)]
 mod tests {
-    use rustc_hash::FxHashMap;
 
     use super::*;
-    use crate::check::load::load_root;
-    use crate::check::sources::Sources;
     use crate::discover::Discovered;
 
     #[test]
@@ -74,15 +71,7 @@ mod tests {
             python: vec![agent],
             ..Discovered::default()
         };
-        let mut sources = Sources::new(dir.path().to_path_buf());
-        let loaded = load_root(
-            &mut sources,
-            dir.path(),
-            &found,
-            &FxHashMap::default(),
-            &[],
-            u64::MAX,
-        );
+        let (_, loaded) = crate::check::load::load_for_test(dir.path(), &found);
         let settings = Settings::default();
         let analysed = analyse(dir.path(), &loaded, &settings);
         assert_eq!(analysed.models.entries.len(), 1);

@@ -251,7 +251,6 @@ mod tests {
 
     use super::*;
     use crate::check::analyse::analyse;
-    use crate::check::load::load_root;
     use crate::discover::Discovered;
     use crate::settings::Settings;
 
@@ -283,15 +282,7 @@ mod tests {
             manifests: vec![named.clone(), bundle],
             ..Discovered::default()
         };
-        let mut sources = Sources::new(dir.path().to_path_buf());
-        let mut loaded = load_root(
-            &mut sources,
-            dir.path(),
-            &found,
-            &FxHashMap::default(),
-            &[],
-            u64::MAX,
-        );
+        let (mut sources, mut loaded) = crate::check::load::load_for_test(dir.path(), &found);
         let mut manifests = std::mem::take(&mut loaded.manifests);
         let settings = Settings::default();
         let analysed = analyse(dir.path(), &loaded, &settings);

@@ -276,6 +276,22 @@ fn unreadable(
     });
 }
 
+/// `load_root` with no unsaved buffers, no extra prescreen words and the default size limit: the
+/// stage tests' way in.
+#[cfg(test)]
+pub(super) fn load_for_test(root: &Path, found: &Discovered) -> (Sources, LoadedRoot) {
+    let mut sources = Sources::new(root.to_path_buf());
+    let loaded = load_root(
+        &mut sources,
+        root,
+        found,
+        &FxHashMap::default(),
+        &[],
+        crate::load::DEFAULT_MAX_FILE_SIZE,
+    );
+    (sources, loaded)
+}
+
 fn syntax_error(
     file: FileId,
     error: &obolint_python::SyntaxError,
@@ -405,8 +421,6 @@ fn parse_on_demand(
 mod tests {
     use super::*;
 
-    const LIMIT: u64 = crate::load::DEFAULT_MAX_FILE_SIZE;
-
     fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Discovered) {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut found = Discovered::default();
@@ -425,15 +439,7 @@ mod tests {
             ("helpers.py", "def f(): pass\n"),
             ("other.py", "x = 1\n"),
         ]);
-        let mut sources = Sources::new(dir.path().to_path_buf());
-        let loaded = load_root(
-            &mut sources,
-            dir.path(),
-            &found,
-            &FxHashMap::default(),
-            &[],
-            LIMIT,
-        );
+        let (_, loaded) = load_for_test(dir.path(), &found);
         let parsed: Vec<bool> = loaded.parsed.iter().map(Option::is_some).collect();
         assert_eq!(parsed, [true, true, false]);
         assert!(loaded.load_errors.is_empty());
@@ -443,15 +449,7 @@ mod tests {
     fn unreadable_and_broken_files_are_load_errors() {
         let (dir, mut found) = project(&[("broken.py", "import mlflow\ndef (:\n")]);
         found.python.push(dir.path().join("missing.py"));
-        let mut sources = Sources::new(dir.path().to_path_buf());
-        let loaded = load_root(
-            &mut sources,
-            dir.path(),
-            &found,
-            &FxHashMap::default(),
-            &[],
-            LIMIT,
-        );
+        let (_, loaded) = load_for_test(dir.path(), &found);
         let kinds: Vec<&LoadErrorKind> = loaded.load_errors.iter().map(|e| &e.kind).collect();
         assert!(
             matches!(kinds[0], LoadErrorKind::Syntax { cell: None, .. }),
@@ -480,15 +478,7 @@ mod tests {
     fn notebook_cells_write_files_into_the_project() {
         let notebook = r#"{"cells": [{"cell_type": "code", "source": ["%%writefile agent.py\n", "import mlflow\n"], "metadata": {}, "outputs": [], "execution_count": null}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}"#;
         let (dir, found) = project(&[("nb.ipynb", notebook)]);
-        let mut sources = Sources::new(dir.path().to_path_buf());
-        let loaded = load_root(
-            &mut sources,
-            dir.path(),
-            &found,
-            &FxHashMap::default(),
-            &[],
-            LIMIT,
-        );
+        let (sources, loaded) = load_for_test(dir.path(), &found);
         assert_eq!(loaded.paths.len(), 2);
         assert!(loaded.paths[1].ends_with("agent.py"));
         assert_eq!(loaded.origins.get(&1).map(|(n, _)| *n), Some(0));

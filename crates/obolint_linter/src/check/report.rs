@@ -232,15 +232,7 @@ mod tests {
             python: vec![notebook],
             ..Default::default()
         };
-        let mut sources = Sources::new(dir.path().to_path_buf());
-        let loaded = super::super::load::load_root(
-            &mut sources,
-            dir.path(),
-            &found,
-            &FxHashMap::default(),
-            &[],
-            u64::MAX,
-        );
+        let (sources, loaded) = super::super::load::load_for_test(dir.path(), &found);
         let (written, notebook_id) = sources
             .written
             .iter()

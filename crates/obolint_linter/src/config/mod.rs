@@ -1,4 +1,4 @@
-//! Configuration files (`cli.md` "Configuration"): `obolint.toml`, `.obolint.toml`, or
+//! Configuration files (the CLI contract "Configuration"): `obolint.toml`, `.obolint.toml`, or
 //! `[tool.obolint]` in `pyproject.toml`, the nearest one above each checked file, or one given
 //! with `--config`. Every mistake is an error that names the file, the place and the key, and
 //! says what would be valid.

@@ -1,4 +1,4 @@
-//! Applying fixes (`cli.md` "Fixes"): safe fixes with `--fix`, unsafe ones too with
+//! Applying fixes (the CLI contract "Fixes"): safe fixes with `--fix`, unsafe ones too with
 //! `--unsafe-fixes`, display-only never. Fixes are applied in memory and the project is checked
 //! again until nothing changes (at most [`MAX_ROUNDS`] times); a fix that would leave a file
 //! unparseable is dropped and reported. Nothing is written here: the caller writes the result

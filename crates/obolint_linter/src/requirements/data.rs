@@ -1,6 +1,6 @@
 //! The dependency facts of rules.md OBO5xx, as tables: what a distribution pulls in, which
 //! distribution provides an imported module, and the first version with each OBO feature.
-//! Each row names its source in `obo-facts.md`. They are Rust tables, not a data file, because
+//! Each row names its source in the facts file. They are Rust tables, not a data file, because
 //! users cannot extend them and each row is one line a reader audits here.
 
 /// A distribution and the distributions it is known to install with it (OBO501).

@@ -9,7 +9,7 @@ use crate::context::{LintContext, RuleContext};
 use crate::manifest::{ManifestKind, ProjectManifest};
 use crate::project::FileIdx;
 
-/// The entry's model shows OBO intent (`rules.md` "OBO model").
+/// The entry's model shows OBO intent (the rule catalogue "OBO model").
 pub fn is_obo_model(ctx: &LintContext<'_>, entry: FileIdx) -> bool {
     ctx.models.obo_entries.contains(&entry)
 }
