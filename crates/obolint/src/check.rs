@@ -149,6 +149,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             Err(error) => return report(check_error(&error)),
         }
     } else {
+        let request = CheckRequest {
+            exit_after: true,
+            ..request.clone()
+        };
         match check(&request) {
             Ok(report) => (report, None),
             Err(error) => return report(check_error(&error)),

@@ -15,7 +15,8 @@ pub struct SourceFile {
     pub display_path: String,
     pub path: PathBuf,
     pub text: String,
-    pub line_index: LineIndex,
+    /// Built on first use: most files read have no finding to place.
+    line_index: std::sync::OnceLock<LineIndex>,
     /// The cells of an `.ipynb` notebook, in text order (empty for every other file): rows are
     /// counted from the start of each cell, as the CLI contract wants.
     pub cells: Vec<CellStart>,
@@ -31,12 +32,11 @@ pub struct CellStart {
 
 impl SourceFile {
     pub fn new(path: PathBuf, display_path: String, text: String) -> Self {
-        let line_index = LineIndex::new(&text);
         Self {
             display_path,
             path,
             text,
-            line_index,
+            line_index: std::sync::OnceLock::new(),
             cells: Vec::new(),
         }
     }
@@ -45,6 +45,11 @@ impl SourceFile {
     pub fn with_cells(mut self, cells: Vec<CellStart>) -> Self {
         self.cells = cells;
         self
+    }
+
+    /// Where each line starts.
+    pub fn line_index(&self) -> &LineIndex {
+        self.line_index.get_or_init(|| LineIndex::new(&self.text))
     }
 
     fn cell_start(&self, offset: ruff_text_size::TextSize) -> Option<&CellStart> {
@@ -59,18 +64,18 @@ impl SourceFile {
 
     /// Row and column of `offset`; in a notebook, the row counts from the start of its cell.
     pub fn position(&self, offset: ruff_text_size::TextSize) -> SourcePosition {
-        let mut position = self.line_index.position(offset, &self.text);
+        let mut position = self.line_index().position(offset, &self.text);
         if let Some(cell) = self.cell_start(offset) {
-            position.row -= self.line_index.line_of(cell.offset);
+            position.row -= self.line_index().line_of(cell.offset);
         }
         position
     }
 
     /// The 1-based row shown for 0-based `line` (rows restart in each notebook cell).
     pub fn display_row(&self, line: usize) -> usize {
-        let start = self.line_index.line_start(line);
+        let start = self.line_index().line_start(line);
         match self.cell_start(start) {
-            Some(cell) => line + 1 - self.line_index.line_of(cell.offset),
+            Some(cell) => line + 1 - self.line_index().line_of(cell.offset),
             None => line + 1,
         }
     }

@@ -7,20 +7,60 @@
 
 use memchr::memmem;
 
-const NEEDLES: &[&str] = &["databricks", "mlflow", "Databricks"];
+use std::sync::LazyLock;
+
+/// The words, as the contract states them: `databricks`, `Databricks` and `mlflow`.
+pub const NEEDLES: &[&str] = &["databricks", "mlflow", "Databricks"];
+
+/// `atabricks` finds both spellings of `databricks` in one pass (checking the byte before).
+static ATABRICKS: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"atabricks"));
+static MLFLOW: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"mlflow"));
+
+/// Whether `bytes` contain one of [`NEEDLES`]: two prebuilt searches instead of three.
+fn mentions_needles(bytes: &[u8]) -> bool {
+    ATABRICKS
+        .find_iter(bytes)
+        .any(|at| at > 0 && matches!(bytes[at - 1], b'd' | b'D'))
+        || MLFLOW.find(bytes).is_some()
+}
 
 /// `extra` holds further words (the last segment of each configured user-client factory).
 pub fn mentions_relevant_names(bytes: &[u8], extra: &[String]) -> bool {
-    NEEDLES
-        .iter()
-        .map(|n| n.as_bytes())
-        .chain(extra.iter().map(String::as_bytes))
-        .any(|needle| !needle.is_empty() && memmem::find(bytes, needle).is_some())
+    mentions_needles(bytes)
+        || extra
+            .iter()
+            .any(|needle| !needle.is_empty() && memmem::find(bytes, needle.as_bytes()).is_some())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The two-pass search says exactly what a search for each word says.
+    #[test]
+    fn one_pass_equals_each_word_searched() {
+        let samples: &[&[u8]] = &[
+            b"",
+            b"atabricks",
+            b"xatabricks",
+            b"Databricks",
+            b"databricks",
+            b"datab",
+            b"x = DATABRICKS",
+            b"import mlflo\nw",
+            b"aatabricks databricks",
+            b"from mlflow import pyfunc",
+            b"ddatabricks",
+            b"\xffdatabricks",
+        ];
+        for sample in samples {
+            let expected = NEEDLES
+                .iter()
+                .any(|n| memmem::find(sample, n.as_bytes()).is_some());
+            assert_eq!(mentions_needles(sample), expected, "{sample:?}");
+        }
+    }
 
     #[test]
     fn finds_imports_of_interest() {

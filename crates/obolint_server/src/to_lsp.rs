@@ -51,7 +51,7 @@ impl<'a> FileView<'a> {
         match self {
             FileView::Text { uri, file } => Some((
                 uri.clone(),
-                Lines::new(&file.text, &file.line_index).range(range, encoding),
+                Lines::new(&file.text, file.line_index()).range(range, encoding),
             )),
             FileView::Notebook { notebook, map, .. } => {
                 let (index, local) = map.to_cell(range)?;
@@ -83,7 +83,7 @@ impl<'a> FileView<'a> {
                     file_uri(&file.path).map(|uri| {
                         (
                             uri,
-                            Lines::new(&file.text, &file.line_index).range(label.range, encoding),
+                            Lines::new(&file.text, file.line_index()).range(label.range, encoding),
                         )
                     })
                 }?;

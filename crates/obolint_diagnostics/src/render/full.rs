@@ -48,21 +48,21 @@ impl<'a> Files<'a> for Db<'a> {
 
     fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, FilesError> {
         let offset = u32::try_from(byte_index).unwrap_or(u32::MAX);
-        Ok(self.db.get(id).line_index.line_of(offset.into()))
+        Ok(self.db.get(id).line_index().line_of(offset.into()))
     }
 
     fn line_range(&'a self, id: FileId, line_index: usize) -> Result<Range<usize>, FilesError> {
         let file = self.db.get(id);
-        let count = file.line_index.line_count();
+        let count = file.line_index().line_count();
         if line_index >= count {
             return Err(FilesError::LineTooLarge {
                 given: line_index,
                 max: count - 1,
             });
         }
-        let start = usize::from(file.line_index.line_start(line_index));
+        let start = usize::from(file.line_index().line_start(line_index));
         let end = if line_index + 1 < count {
-            usize::from(file.line_index.line_start(line_index + 1))
+            usize::from(file.line_index().line_start(line_index + 1))
         } else {
             file.text.len()
         };

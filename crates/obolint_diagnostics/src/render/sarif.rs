@@ -84,8 +84,8 @@ fn fnv1a(text: &str) -> u64 {
 
 /// Identifies a finding across runs even when lines move: rule, file, and the text of its line.
 fn fingerprint(d: &Diagnostic, file: &SourceFile) -> String {
-    let line = file.line_index.line_of(d.primary.range.start());
-    let text = &file.text[file.line_index.line_range(line, &file.text)];
+    let line = file.line_index().line_of(d.primary.range.start());
+    let text = &file.text[file.line_index().line_range(line, &file.text)];
     let key = format!(
         "{}\u{0}{}\u{0}{}\u{0}{}",
         d.rule.code,

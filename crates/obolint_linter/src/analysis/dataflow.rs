@@ -128,6 +128,10 @@ pub struct Dataflow<'p, 'a> {
     parameters: RefCell<FxHashMap<(FnRef, String), ClientValue>>,
     /// Resolved names by expression address: every per-file rule asks about the same calls.
     symbols: RefCell<FxHashMap<usize, Symbol>>,
+    /// What `self.<attr>` holds in a class and its bases: chains of attribute stores are
+    /// followed once each.
+    attributes: RefCell<FxHashMap<(crate::project::ClassRef, String), ClientValue>>,
+    attributes_in_progress: RefCell<FxHashSet<(crate::project::ClassRef, String)>>,
 }
 
 impl<'p, 'a> Dataflow<'p, 'a> {
@@ -141,6 +145,8 @@ impl<'p, 'a> Dataflow<'p, 'a> {
             names: RefCell::default(),
             names_in_progress: RefCell::default(),
             parameters: RefCell::default(),
+            attributes: RefCell::default(),
+            attributes_in_progress: RefCell::default(),
         }
     }
 
@@ -502,6 +508,25 @@ impl<'p, 'a> Dataflow<'p, 'a> {
 
     /// `self.attr`: every value any method of the class (or a project base) stores there.
     fn attribute_value(
+        &self,
+        class: crate::project::ClassRef,
+        attr: &str,
+        depth: u32,
+    ) -> ClientValue {
+        let key = (class, attr.to_string());
+        if let Some(value) = self.attributes.borrow().get(&key) {
+            return value.clone();
+        }
+        if !self.attributes_in_progress.borrow_mut().insert(key.clone()) {
+            return ClientValue::Unknown;
+        }
+        let value = self.attribute_value_uncached(class, attr, depth);
+        self.attributes_in_progress.borrow_mut().remove(&key);
+        self.attributes.borrow_mut().insert(key, value.clone());
+        value
+    }
+
+    fn attribute_value_uncached(
         &self,
         class: crate::project::ClassRef,
         attr: &str,

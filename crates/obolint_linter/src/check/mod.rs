@@ -273,6 +273,11 @@ impl RootChecks {
             report::apply_suppressions(diagnostics, &self.sources, &comment_files, &rule_settings);
         self.diagnostics
             .extend(report::into_notebooks(by_file, &self.sources));
+        drop(comment_files);
+        if request.exit_after {
+            std::mem::forget(analysed);
+            std::mem::forget(loaded);
+        }
         Ok(())
     }
 

@@ -59,7 +59,7 @@ pub(super) fn apply_suppressions(
     }
     let mut apply = |id: FileId, comments: &[TextRange], body: &[ruff_python_ast::Stmt]| {
         let file = sources.db.get(id);
-        let directives = suppression::directives(&file.text, comments, &file.line_index);
+        let directives = suppression::directives(&file.text, comments, || file.line_index());
         if directives.is_empty() {
             return;
         }
@@ -71,7 +71,7 @@ pub(super) fn apply_suppressions(
         let unused = unused_suppression::apply(
             id,
             &file.text,
-            &file.line_index,
+            file.line_index(),
             body,
             &directives,
             diagnostics,

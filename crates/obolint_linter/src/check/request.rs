@@ -23,6 +23,10 @@ pub struct CheckRequest {
     pub sources: FxHashMap<PathBuf, String>,
     /// Also report what each model requires and declares (`obolint scopes`).
     pub collect_models: bool,
+    /// The process ends after this run (the command line's `check`): each root's syntax trees
+    /// and analysis are left to the operating system instead of being freed node by node, which
+    /// costs about a tenth of a run.
+    pub exit_after: bool,
 }
 
 impl CheckRequest {
@@ -34,6 +38,7 @@ impl CheckRequest {
             overrides: CliOverrides::default(),
             sources: FxHashMap::default(),
             collect_models: false,
+            exit_after: false,
         }
     }
 }

@@ -107,11 +107,22 @@ impl Check for MisplacedOboStrategy {
         let id = project.file(file).id;
         let info = &MisplacedOboStrategy::INFO;
         for (scope, call) in all_calls(project.model(file)) {
+            // Cheap filters first: every finding is a known callee given one of three keywords,
+            // and evaluating a keyword's value is the expensive part.
             let symbol = dataflow.symbol(file, scope, &call.func);
+            if !matches!(symbol, Symbol::Known(_)) {
+                continue;
+            }
             for keyword in &call.arguments.keywords {
                 let Some(arg) = keyword.arg.as_ref().map(|a| a.as_str()) else {
                     continue;
                 };
+                if !matches!(
+                    arg,
+                    "credential_strategy" | "credentials_strategy" | "credentials_provider"
+                ) {
+                    continue;
+                }
                 let Some(kind) = strategy_kind(dataflow, file, scope, keyword) else {
                     continue;
                 };

@@ -150,7 +150,7 @@ fn code_actions(session: &Session, params: &CodeActionParams) -> Vec<CodeActionO
         if suppressible
             && let Some(noqa) = noqa_edit(
                 &file.text,
-                &file.line_index,
+                file.line_index(),
                 diagnostic.primary.range.start(),
                 code,
             )
