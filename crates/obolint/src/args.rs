@@ -77,6 +77,12 @@ pub struct CheckArgs {
     /// Check files that `.gitignore` excludes too.
     #[arg(long)]
     pub no_respect_gitignore: bool,
+    /// Neither read nor write the cache (`.obolint_cache/` at the project root).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Keep the cache in this folder instead of `.obolint_cache/` at the project root.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
     /// Print the settings that apply to the first path, and exit.
     #[arg(long)]
     pub show_settings: bool,

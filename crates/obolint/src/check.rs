@@ -149,8 +149,16 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             Err(error) => return report(check_error(&error)),
         }
     } else {
+        let cache = (!args.no_cache)
+            .then(|| {
+                obolint_linter::CacheRequest::for_user(
+                    args.cache_dir.as_ref().map(|d| request.cwd.join(d)),
+                )
+            })
+            .flatten();
         let request = CheckRequest {
             exit_after: true,
+            cache,
             ..request.clone()
         };
         match check(&request) {

@@ -28,6 +28,7 @@ pub mod scopes_report;
 pub mod settings;
 pub mod suppression;
 
+pub use check::cache::CacheRequest;
 pub use check::{CheckError, CheckReport, CheckRequest, check, show_files, show_settings};
 pub use registry::Rule;
 pub use rule_info::RuleInfo;

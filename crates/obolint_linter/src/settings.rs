@@ -33,6 +33,8 @@ pub struct Settings {
     /// The largest file read, in bytes (`max-file-size`): larger files are OBO900, larger
     /// ignore files are not read.
     pub max_file_size: u64,
+    /// `cache-dir`: the cache folder, relative to the root (`.obolint_cache` when unset).
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -45,6 +47,7 @@ impl Default for Settings {
             extra_scopes: Vec::new(),
             scope_style: None,
             max_file_size: crate::load::DEFAULT_MAX_FILE_SIZE,
+            cache_dir: None,
         }
     }
 }

@@ -19,7 +19,7 @@ use libtest_mimic::{Arguments, Trial};
 use obolint_diagnostics::render::{full_to_string, unified_diff};
 use obolint_linter::fix::{apply_edits, fix};
 use obolint_linter::rules::FixAvailability;
-use obolint_linter::{CheckReport, CheckRequest, Rule, check};
+use obolint_linter::{CacheRequest, CheckReport, CheckRequest, Rule, check};
 use tempfile::TempDir;
 
 /// What the harness writes as `pyproject.toml` in a case without a root marker.
@@ -274,6 +274,57 @@ fn check_convergence(label: &str, project: &Path) {
     assert_eq!(again.applied(), 0, "{label}: fixes are not idempotent");
 }
 
+/// Everything a report says, independent of file ids: the rendered findings, then each fix.
+fn canonical(report: &CheckReport) -> String {
+    let mut out = full_to_string(&report.diagnostics, &report.db);
+    for d in &report.diagnostics {
+        let file = report.db.get(d.primary.file);
+        out.push_str(&format!(
+            "\n{} {} {:?} {:?}",
+            file.display_path, d.rule.code, d.primary.range, d.fix
+        ));
+        for label in &d.secondary {
+            out.push_str(&format!(
+                "\n  {} {:?}",
+                report.db.get(label.file).display_path,
+                label.range
+            ));
+        }
+    }
+    out
+}
+
+/// The persistent cache changes nothing: a run that writes it and a run that reads it report
+/// exactly what a run without it does, and the second run is a hit.
+fn check_cache(label: &str, project: &Path, report: &CheckReport) {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let request = CheckRequest {
+        cache: Some(CacheRequest {
+            dir: Some(folder.path().to_path_buf()),
+            secret: [7; 32],
+        }),
+        ..request_for(project)
+    };
+    let expected = canonical(report);
+    let cold = check(&request).expect("fixture projects exist");
+    assert_eq!(cold.cached_roots, 0, "{label}: an empty cache has no entry");
+    assert_eq!(
+        canonical(&cold),
+        expected,
+        "{label}: writing the cache changes the report"
+    );
+    let warm = check(&request).expect("fixture projects exist");
+    assert_eq!(
+        warm.cached_roots, 1,
+        "{label}: the second run reads the cache"
+    );
+    assert_eq!(
+        canonical(&warm),
+        expected,
+        "{label}: the cached report differs"
+    );
+}
+
 /// One case: fires or stays silent as named, fixes as declared, and matches its snapshot.
 fn check_case(code: &str, case: &Path) {
     let name = name_of(case);
@@ -304,6 +355,7 @@ fn check_case(code: &str, case: &Path) {
     check_declared_fixes(code, &report);
     check_scope_verdict(&label, project.path(), &report);
     check_convergence(&label, project.path());
+    check_cache(&label, project.path(), &report);
     let mut snapshot = full_to_string(&report.diagnostics, &report.db);
     snapshot.push_str(&check_fixes(&label, project.path(), &report, code));
     insta::assert_snapshot!(format!("{code}__{name}"), snapshot);

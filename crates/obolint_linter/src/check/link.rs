@@ -64,6 +64,34 @@ pub(super) struct RequirementFiles<'a> {
     pub root: &'a Path,
     pub buffers: &'a FxHashMap<PathBuf, String>,
     pub limit: u64,
+    /// Every file asked for, with what was read (for the cache to check again).
+    pub reads: &'a std::cell::RefCell<Vec<super::cache::Read>>,
+}
+
+/// A requirement file as the requirement stage reads it: from an unsaved buffer, else from disk
+/// when its real path is inside the project, as a regular file up to `limit`.
+pub(super) fn read_requirement_file(
+    path: &Path,
+    real_root: &Path,
+    buffers: &FxHashMap<PathBuf, String>,
+    limit: u64,
+) -> Option<String> {
+    match buffers.get(path) {
+        Some(text) => Some(text.clone()),
+        None if path
+            .canonicalize()
+            .unwrap_or_else(|_| path.to_path_buf())
+            .starts_with(real_root) =>
+        {
+            read_bounded_text(path, limit).ok()
+        }
+        None => None,
+    }
+}
+
+/// The hash the cache keeps of a requirement file's text.
+pub(super) fn text_hash(text: &str) -> String {
+    blake3::hash(text.as_bytes()).to_hex().to_string()
 }
 
 /// Every place requirements are written, with the models they apply to.
@@ -79,6 +107,7 @@ pub(super) fn requirement_sets(
         root,
         buffers,
         limit,
+        reads,
     } = *files;
     let mut sets = Vec::new();
     let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
@@ -86,11 +115,12 @@ pub(super) fn requirement_sets(
     // Requirement files are read only inside the project (a log call may name any path), as
     // regular files up to `max-file-size`; what cannot be read adds no requirements.
     let read = |path: &Path| -> Option<String> {
-        match buffers.get(path) {
-            Some(text) => Some(text.clone()),
-            None if canonical(path).starts_with(&real_root) => read_bounded_text(path, limit).ok(),
-            None => None,
-        }
+        let text = read_requirement_file(path, &real_root, buffers, limit);
+        reads.borrow_mut().push(super::cache::Read {
+            path: path.to_path_buf(),
+            hash: text.as_deref().map(text_hash),
+        });
+        text
     };
     let mut loaded_files: FxHashMap<PathBuf, FileId> = FxHashMap::default();
     let mut file_set = |sources: &mut Sources, path: &Path| -> Option<(FileId, String)> {
@@ -305,6 +335,7 @@ mod tests {
                 root: dir.path(),
                 buffers: &FxHashMap::default(),
                 limit: u64::MAX,
+                reads: &std::cell::RefCell::default(),
             },
             &FxHashMap::default(),
         );

@@ -50,13 +50,41 @@ fn read(path: &Path, sources: &FxHashMap<PathBuf, String>, words: &[String], lim
     }
 }
 
-pub(super) fn load_root(
-    out: &mut Sources,
-    root: &Path,
+/// The bytes of a root, as read: every Python file and notebook, every manifest.
+pub(super) struct ReadRoot {
+    /// In the order of `Discovered::python`.
+    pub python: Vec<Loaded>,
+    /// In the order of `Discovered::manifests`.
+    pub manifests: Vec<Loaded>,
+}
+
+/// Reads every file `load_root` needs (unsaved buffers first), in parallel.
+pub(super) fn read_root(
     found: &Discovered,
     buffers: &FxHashMap<PathBuf, String>,
     words: &[String],
     limit: u64,
+) -> ReadRoot {
+    ReadRoot {
+        python: found
+            .python
+            .par_iter()
+            .map(|p| read(p, buffers, words, limit))
+            .collect(),
+        manifests: found
+            .manifests
+            .par_iter()
+            .map(|p| read(p, buffers, words, limit))
+            .collect(),
+    }
+}
+
+pub(super) fn load_root(
+    out: &mut Sources,
+    root: &Path,
+    found: &Discovered,
+    read: ReadRoot,
+    words: &[String],
 ) -> LoadedRoot {
     let mut load_errors: Vec<LoadError> = Vec::new();
     for (path, reason) in &found.unreadable {
@@ -71,10 +99,10 @@ pub(super) fn load_root(
     }
 
     let mut paths = found.python.clone();
-    let mut loaded: Vec<Loaded> = paths
-        .par_iter()
-        .map(|p| read(p, buffers, words, limit))
-        .collect();
+    let ReadRoot {
+        python: mut loaded,
+        manifests: manifest_loads,
+    } = read;
 
     // Notebooks: `.ipynb` files read as their code cells, and the files that `%%writefile`
     // cells (in both kinds of notebook) write, added to the project at their paths.
@@ -169,13 +197,8 @@ pub(super) fn load_root(
 
     // Manifests: `MLmodel` files, and `resources.yaml` files that look like MLflow's (or that a
     // log call names; see `link.rs`).
-    let manifest_loads: Vec<(PathBuf, Loaded)> = found
-        .manifests
-        .par_iter()
-        .map(|p| (p.clone(), read(p, buffers, words, limit)))
-        .collect();
     let mut manifests: Vec<ProjectManifest> = Vec::new();
-    for (path, loaded) in manifest_loads {
+    for (path, loaded) in found.manifests.iter().cloned().zip(manifest_loads) {
         let Some(kind) = ManifestKind::of(&path) else {
             continue;
         };
@@ -281,14 +304,13 @@ fn unreadable(
 #[cfg(test)]
 pub(super) fn load_for_test(root: &Path, found: &Discovered) -> (Sources, LoadedRoot) {
     let mut sources = Sources::new(root.to_path_buf());
-    let loaded = load_root(
-        &mut sources,
-        root,
+    let read = read_root(
         found,
         &FxHashMap::default(),
         &[],
         crate::load::DEFAULT_MAX_FILE_SIZE,
     );
+    let loaded = load_root(&mut sources, root, found, read, &[]);
     (sources, loaded)
 }
 

@@ -4,6 +4,7 @@
 //! notebook cells decide what is reported and where (`report.rs`).
 
 mod analyse;
+pub mod cache;
 mod link;
 mod load;
 mod report;
@@ -15,6 +16,7 @@ mod sources;
 use std::path::{Path, PathBuf};
 
 use obolint_diagnostics::{Diagnostic, FileId, Severity};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 pub use request::{CheckError, CheckReport, CheckRequest};
@@ -131,6 +133,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         files_checked: 0,
         fail_on: None,
         models: Vec::new(),
+        cached_roots: 0,
     };
     for root in &roots {
         run.check_root(root, request)?;
@@ -143,6 +146,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         targets,
         fail_on,
         mut models,
+        cached_roots,
     } = run;
     let db = sources.db;
     models.sort_by(|a, b| a.entry.cmp(&b.entry));
@@ -159,6 +163,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         files_checked,
         fail_on: fail_on.unwrap_or(Severity::Error),
         models,
+        cached_roots,
     })
 }
 
@@ -171,6 +176,7 @@ struct RootChecks {
     files_checked: usize,
     fail_on: Option<Severity>,
     models: Vec<crate::scopes_report::ModelReport>,
+    cached_roots: usize,
 }
 
 impl RootChecks {
@@ -194,14 +200,28 @@ impl RootChecks {
             .filter(|p| self.targets.iter().any(|t| p.starts_with(t)))
             .count();
         let words = settings.prescreen_words();
-        let mut loaded = load::load_root(
-            &mut self.sources,
-            root,
-            &found,
-            &request.sources,
-            &words,
-            settings.max_file_size,
-        );
+        let read = load::read_root(&found, &request.sources, &words, settings.max_file_size);
+
+        // The cache: the findings of the last run that read the same bytes.
+        let cached = self.root_cache(root, request, &settings, &found, &read);
+        if let Some((cache, inputs)) = &cached
+            && let Some(diagnostics) = cache.lookup(*inputs, &mut self.sources, |path| {
+                link::read_requirement_file(
+                    path,
+                    &root.canonicalize().unwrap_or_else(|_| root.to_path_buf()),
+                    &request.sources,
+                    settings.max_file_size,
+                )
+                .map(|text| link::text_hash(&text))
+            })
+        {
+            self.diagnostics.extend(diagnostics);
+            self.cached_roots += 1;
+            return Ok(());
+        }
+        let first_new = self.diagnostics.len();
+
+        let mut loaded = load::load_root(&mut self.sources, root, &found, read, &words);
         let mut manifests = std::mem::take(&mut loaded.manifests);
 
         // Index, then analyse the complete index.
@@ -210,6 +230,7 @@ impl RootChecks {
 
         // Link manifests and requirements to the models.
         link::link_manifests(&mut manifests, project, models, &self.sources);
+        let requirement_reads = std::cell::RefCell::default();
         let requirement_sets = link::requirement_sets(
             &mut self.sources,
             project,
@@ -219,6 +240,7 @@ impl RootChecks {
                 root,
                 buffers: &request.sources,
                 limit: settings.max_file_size,
+                reads: &requirement_reads,
             },
             &loaded.python_cells,
         );
@@ -274,11 +296,85 @@ impl RootChecks {
         self.diagnostics
             .extend(report::into_notebooks(by_file, &self.sources));
         drop(comment_files);
+        if let Some((cache, inputs)) = cached {
+            cache.store(
+                inputs,
+                requirement_reads.into_inner(),
+                &self.diagnostics[first_new..],
+                &self.sources,
+            );
+        }
         if request.exit_after {
             std::mem::forget(analysed);
             std::mem::forget(loaded);
         }
         Ok(())
+    }
+
+    /// The cache entry of `root` and the fingerprint of what was read, when the request uses
+    /// the cache and the root has a usable cache folder.
+    fn root_cache(
+        &self,
+        root: &Path,
+        request: &CheckRequest,
+        settings: &crate::Settings,
+        found: &crate::discover::Discovered,
+        read: &load::ReadRoot,
+    ) -> Option<(cache::RootCache, blake3::Hash)> {
+        let wanted = request.cache.as_ref()?;
+        if request.collect_models || !request.sources.is_empty() {
+            return None;
+        }
+        let dir = cache::folder(root, wanted, settings.cache_dir.as_deref())?;
+        let key = cache::Key {
+            root: root.to_path_buf(),
+            setup: format!(
+                "{:?}\n{:?}\n{:?}",
+                request.config, request.overrides, settings
+            ),
+        };
+        let entry = cache::RootCache::new(dir, wanted.secret, key);
+        // Configuration files are read per folder, from each file's folder up to the root.
+        let mut configs: Vec<PathBuf> = Vec::new();
+        if let crate::config::ConfigSource::File(path) = &request.config {
+            configs.push(path.clone());
+        }
+        let mut folders: Vec<&Path> = found
+            .python
+            .iter()
+            .chain(&found.manifests)
+            .filter_map(|p| p.parent())
+            .flat_map(|d| d.ancestors().take_while(|a| a.starts_with(root)))
+            .collect();
+        folders.sort();
+        folders.dedup();
+        for folder in folders {
+            for name in crate::config::CONFIG_FILE_NAMES {
+                configs.push(folder.join(name));
+            }
+        }
+        let config_hashes = cache::hash_files(&configs, settings.max_file_size);
+        let python: Vec<blake3::Hash> = read.python.par_iter().map(cache::hash_loaded).collect();
+        let manifests: Vec<blake3::Hash> =
+            read.manifests.par_iter().map(cache::hash_loaded).collect();
+        let none = blake3::Hash::from_bytes([0; 32]);
+        let inputs = cache::fingerprint(
+            found
+                .python
+                .iter()
+                .map(PathBuf::as_path)
+                .zip(python)
+                .chain(found.manifests.iter().map(PathBuf::as_path).zip(manifests))
+                .chain(config_hashes.iter().map(|(p, h)| (p.as_path(), *h)))
+                .chain(found.requirements.iter().map(|p| (p.as_path(), none)))
+                .chain(
+                    found
+                        .unreadable
+                        .iter()
+                        .map(|(p, why)| (p.as_path(), blake3::hash(why.as_bytes()))),
+                ),
+        );
+        Some((entry, inputs))
     }
 
     /// The rule settings of every file of `root` loaded so far.

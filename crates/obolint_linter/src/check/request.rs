@@ -27,6 +27,9 @@ pub struct CheckRequest {
     /// and analysis are left to the operating system instead of being freed node by node, which
     /// costs about a tenth of a run.
     pub exit_after: bool,
+    /// Read and write the persistent cache (the command line's `check`; never with unsaved
+    /// buffers or `collect_models`, whose results it does not hold).
+    pub cache: Option<super::cache::CacheRequest>,
 }
 
 impl CheckRequest {
@@ -39,6 +42,7 @@ impl CheckRequest {
             sources: FxHashMap::default(),
             collect_models: false,
             exit_after: false,
+            cache: None,
         }
     }
 }
@@ -55,6 +59,8 @@ pub struct CheckReport {
     pub fail_on: Severity,
     /// With [`CheckRequest::collect_models`]: each OBO model's scopes.
     pub models: Vec<crate::scopes_report::ModelReport>,
+    /// Project roots whose findings came from the cache.
+    pub cached_roots: usize,
 }
 
 #[derive(Debug, thiserror::Error)]

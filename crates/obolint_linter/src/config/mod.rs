@@ -90,6 +90,7 @@ struct RawOptions {
     extra_scopes: Option<Vec<String>>,
     scope_style: Option<ScopeStyleName>,
     max_file_size: Option<Spanned<FileSize>>,
+    cache_dir: Option<Spanned<String>>,
     per_file_ignores: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
     severity: Option<BTreeMap<Spanned<String>, Severity>>,
 }
@@ -155,6 +156,7 @@ pub fn settings(config: Option<&ConfigFile>, cli: &CliOverrides) -> Settings {
         if let Some(limit) = o.max_file_size {
             settings.max_file_size = limit;
         }
+        settings.cache_dir = o.cache_dir.clone();
     }
     if let Some(respect) = cli.respect_gitignore {
         settings.respect_gitignore = respect;
@@ -187,6 +189,8 @@ pub struct Options {
     pub scope_style: Option<ScopeStyle>,
     /// `max-file-size`, in bytes.
     pub max_file_size: Option<u64>,
+    /// `cache-dir`, relative to the configuration's folder (never leaving it).
+    pub cache_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -401,6 +405,29 @@ fn validate(raw: RawOptions, path: &Path, text: &str) -> Result<Options, ConfigE
                 ));
             }
         }
+    }
+    if let Some(dir) = &raw.cache_dir {
+        let relative = Path::new(dir.get_ref());
+        let inside = !dir.get_ref().is_empty()
+            && relative.components().all(|c| {
+                matches!(
+                    c,
+                    std::path::Component::Normal(_) | std::path::Component::CurDir
+                )
+            });
+        if !inside {
+            return Err(ConfigError::at(
+                path,
+                text,
+                Some(dir.span()),
+                "cache-dir must stay inside the project",
+                Some(
+                    "write a relative path without `..` (`\".obolint_cache\"`); `--cache-dir` on the command line may name any folder"
+                        .to_string(),
+                ),
+            ));
+        }
+        options.cache_dir = Some(relative.to_path_buf());
     }
     options.exclude.extend(exclude_patterns(
         raw.extend_exclude.unwrap_or_default(),

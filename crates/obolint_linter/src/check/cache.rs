@@ -1,0 +1,610 @@
+//! The persistent cache (`.obolint_cache/` at the project root, as Ruff's `.ruff_cache`): what a
+//! root's check reported, kept with a fingerprint of everything the check read, and given back
+//! when a later check of the same root reads the same bytes.
+//!
+//! **One entry per root, not per file.** Most of obolint's findings are cross-file (a client made
+//! in one module and used in another, scopes declared in the script that logs the model): a
+//! change in any file can change findings in every other one, so a per-file entry could only
+//! save a file's parse, not its findings. An entry is keyed by obolint's build, the root, the
+//! settings and the command line, and holds the hash of every input: each discovered Python
+//! file, notebook, manifest and configuration file (by content), plus each file the run read on
+//! demand (requirement files named by log calls), re-read on a hit. Any difference is a miss,
+//! and the run writes a new entry.
+//!
+//! **Never trusted.** A repository can hold a crafted `.obolint_cache/` (it is normal input to a
+//! linter that runs on pull requests). Every entry carries a keyed BLAKE3 hash made with a secret
+//! kept in the user's own cache folder, outside every project; an entry without the right one
+//! (crafted, corrupt, from another user or machine, from another obolint) is ignored and
+//! rewritten. A valid entry is still checked (every location inside its file) before use.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use obolint_diagnostics::{
+    Applicability, CellStart, Diagnostic, Edit, FileId, Fix, Label, Severity, SourceFile,
+};
+use rayon::prelude::*;
+use ruff_text_size::{TextRange, TextSize};
+use serde::{Deserialize, Serialize};
+
+use super::sources::Sources;
+use crate::load::{Loaded, read_bounded};
+use crate::registry::Rule;
+
+/// The default cache folder, at the project root.
+pub const DEFAULT_DIR: &str = ".obolint_cache";
+
+/// The largest entry read back.
+const MAX_ENTRY_BYTES: u64 = 512 * 1024 * 1024;
+
+/// A request to use the cache: where (`--cache-dir`; otherwise the root's `cache-dir`, otherwise
+/// `.obolint_cache` at the root), and the secret that signs entries.
+#[derive(Clone)]
+pub struct CacheRequest {
+    pub dir: Option<PathBuf>,
+    pub secret: [u8; 32],
+}
+
+impl std::fmt::Debug for CacheRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheRequest")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CacheRequest {
+    /// The cache with the user's secret (`$XDG_CACHE_HOME/obolint/secret`, else
+    /// `~/.cache/obolint/secret`; `%LOCALAPPDATA%\obolint\secret` on Windows), created on first
+    /// use. `None` when there is no such folder or the secret cannot be read or made: the run
+    /// goes on without a cache.
+    pub fn for_user(dir: Option<PathBuf>) -> Option<Self> {
+        let folder = user_cache_folder()?.join("obolint");
+        let secret = user_secret(&folder.join("secret"))?;
+        Some(Self { dir, secret })
+    }
+}
+
+fn user_cache_folder() -> Option<PathBuf> {
+    let env = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    if cfg!(windows) {
+        return env("LOCALAPPDATA");
+    }
+    env("XDG_CACHE_HOME").or_else(|| env("HOME").map(|home| home.join(".cache")))
+}
+
+fn user_secret(path: &Path) -> Option<[u8; 32]> {
+    if let Ok(bytes) = read_bounded(path, 64)
+        && let Ok(secret) = <[u8; 32]>::try_from(bytes.as_slice())
+    {
+        return Some(secret);
+    }
+    let secret = random_secret();
+    std::fs::create_dir_all(path.parent()?).ok()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).ok()?;
+    file.write_all(&secret).ok()?;
+    Some(secret)
+}
+
+/// 32 bytes nobody can guess: the system's random source where there is one, mixed with the
+/// per-process random keys of the standard library's hasher, the time and the process id.
+fn random_secret() -> [u8; 32] {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = blake3::Hasher::new();
+    if let Ok(mut file) = std::fs::File::open("/dev/urandom") {
+        let mut bytes = [0u8; 32];
+        if std::io::Read::read_exact(&mut file, &mut bytes).is_ok() {
+            hasher.update(&bytes);
+        }
+    }
+    for i in 0..4u64 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(i);
+        hasher.update(&h.finish().to_le_bytes());
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    hasher.update(&now.to_le_bytes());
+    hasher.update(&std::process::id().to_le_bytes());
+    *hasher.finalize().as_bytes()
+}
+
+/// What identifies this build of obolint: its version and the executable's size and time (so a
+/// rebuilt development binary never reads what an older one wrote).
+fn build_identity() -> &'static str {
+    static IDENTITY: OnceLock<String> = OnceLock::new();
+    IDENTITY.get_or_init(|| {
+        let exe = std::env::current_exe()
+            .ok()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map(|m| {
+                let time = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                format!("{}:{time}", m.len())
+            })
+            .unwrap_or_default();
+        format!("obolint {} {exe}", env!("CARGO_PKG_VERSION"))
+    })
+}
+
+/// The folder the cache of `root` lives in, or why there is none. A folder from the
+/// configuration stays inside the project (checked on its real path); `--cache-dir` may be
+/// anywhere.
+pub(super) fn folder(
+    root: &Path,
+    request: &CacheRequest,
+    configured: Option<&Path>,
+) -> Option<PathBuf> {
+    if let Some(dir) = &request.dir {
+        return Some(dir.clone());
+    }
+    let dir = root.join(configured.unwrap_or(Path::new(DEFAULT_DIR)));
+    let real_root = root.canonicalize().ok()?;
+    // The nearest existing ancestor of the folder must resolve inside the root.
+    let existing = dir.ancestors().find(|a| a.exists())?;
+    let real = existing.canonicalize().ok()?;
+    real.starts_with(&real_root).then_some(dir)
+}
+
+/// The hash of one input, as it was read.
+pub(super) fn hash_loaded(loaded: &Loaded) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    match loaded {
+        Loaded::Text { text, .. } => hasher.update(b"t").update(text.as_bytes()),
+        Loaded::NotUtf8 { lossy, offset } => hasher
+            .update(b"u")
+            .update(&(*offset as u64).to_le_bytes())
+            .update(lossy.as_bytes()),
+        Loaded::Unreadable(reason) => hasher.update(b"e").update(reason.as_bytes()),
+    };
+    hasher.finalize()
+}
+
+/// Hashes of files read from disk now (configuration files): content, or why it could not be read.
+pub(super) fn hash_files(paths: &[PathBuf], limit: u64) -> Vec<(PathBuf, blake3::Hash)> {
+    paths
+        .par_iter()
+        .map(|path| (path.clone(), hash_file(path, limit)))
+        .collect()
+}
+
+fn hash_file(path: &Path, limit: u64) -> blake3::Hash {
+    match read_bounded(path, limit) {
+        Ok(bytes) => blake3::Hasher::new().update(b"t").update(&bytes).finalize(),
+        Err(error) => blake3::Hasher::new()
+            .update(b"e")
+            .update(error.to_string().as_bytes())
+            .finalize(),
+    }
+}
+
+/// The key of a root's entry: the build, the root, everything that configures the run.
+pub(super) struct Key {
+    pub root: PathBuf,
+    pub setup: String,
+}
+
+/// The fingerprint of a root's inputs: every path with its hash, in order.
+pub(super) fn fingerprint<'a>(
+    inputs: impl Iterator<Item = (&'a Path, blake3::Hash)>,
+) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    for (path, hash) in inputs {
+        hasher.update(path.as_os_str().as_encoded_bytes());
+        hasher.update(&[0]);
+        hasher.update(hash.as_bytes());
+    }
+    hasher.finalize()
+}
+
+/// A file read on demand, as the run read it: its hash, or `None` when it was not read.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub(super) struct Read {
+    pub path: PathBuf,
+    pub hash: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    build: String,
+    root: PathBuf,
+    setup: String,
+    inputs: String,
+    reads: Vec<Read>,
+    files: Vec<CachedFile>,
+    diagnostics: Vec<CachedDiagnostic>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedFile {
+    path: PathBuf,
+    text: String,
+    /// `(offset, number)` of each notebook cell.
+    cells: Vec<(u32, usize)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedLabel {
+    file: usize,
+    start: u32,
+    end: u32,
+    message: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedEdit {
+    start: u32,
+    end: u32,
+    content: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedFix {
+    message: String,
+    applicability: String,
+    edits: Vec<CachedEdit>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedDiagnostic {
+    code: String,
+    severity: String,
+    message: String,
+    primary: CachedLabel,
+    secondary: Vec<CachedLabel>,
+    help: Option<String>,
+    fix: Option<CachedFix>,
+}
+
+/// One root's entry in the cache folder.
+pub(super) struct RootCache {
+    path: PathBuf,
+    dir: PathBuf,
+    secret: [u8; 32],
+    key: Key,
+}
+
+impl RootCache {
+    pub fn new(dir: PathBuf, secret: [u8; 32], key: Key) -> Self {
+        let name = blake3::Hasher::new_keyed(&secret)
+            .update(build_identity().as_bytes())
+            .update(&[0])
+            .update(key.root.as_os_str().as_encoded_bytes())
+            .update(&[0])
+            .update(key.setup.as_bytes())
+            .finalize()
+            .to_hex();
+        let path = dir.join(format!("{}.json", &name[..32]));
+        Self {
+            path,
+            dir,
+            secret,
+            key,
+        }
+    }
+
+    fn mac(&self, body: &[u8]) -> blake3::Hash {
+        blake3::keyed_hash(&self.secret, body)
+    }
+
+    /// The findings of the entry for these inputs, with the files they point into added to
+    /// `sources`; `None` on any doubt.
+    pub fn lookup(
+        &self,
+        inputs: blake3::Hash,
+        sources: &mut Sources,
+        reread: impl Fn(&Path) -> Option<String> + Sync,
+    ) -> Option<Vec<Diagnostic>> {
+        if std::fs::symlink_metadata(&self.path)
+            .ok()?
+            .file_type()
+            .is_symlink()
+        {
+            return None;
+        }
+        let bytes = read_bounded(&self.path, MAX_ENTRY_BYTES).ok()?;
+        let newline = bytes.iter().position(|&b| b == b'\n')?;
+        let (mac, body) = (&bytes[..newline], &bytes[newline + 1..]);
+        let expected = blake3::Hash::from_hex(mac).ok()?;
+        // `Hash`'s equality is constant-time.
+        if self.mac(body) != expected {
+            return None;
+        }
+        let entry: Entry = serde_json::from_slice(body).ok()?;
+        if entry.build != build_identity()
+            || entry.root != self.key.root
+            || entry.setup != self.key.setup
+            || entry.inputs != inputs.to_hex().as_str()
+        {
+            return None;
+        }
+        let same = entry
+            .reads
+            .par_iter()
+            .all(|read| reread(&read.path) == read.hash);
+        if !same {
+            return None;
+        }
+        let diagnostics = decode(&entry)?;
+        let ids: Vec<FileId> = entry
+            .files
+            .into_iter()
+            .map(|file| {
+                let display = sources.display_path(&file.path);
+                let cells = file
+                    .cells
+                    .iter()
+                    .map(|&(offset, number)| CellStart {
+                        offset: TextSize::new(offset),
+                        number,
+                    })
+                    .collect();
+                sources
+                    .db
+                    .add(SourceFile::new(file.path, display, file.text).with_cells(cells))
+            })
+            .collect();
+        Some(
+            diagnostics
+                .into_iter()
+                .map(|mut d| {
+                    remap(&mut d, &ids);
+                    d
+                })
+                .collect(),
+        )
+    }
+
+    /// Writes the entry for these inputs; a cache that cannot be written is no cache.
+    pub fn store(
+        &self,
+        inputs: blake3::Hash,
+        reads: Vec<Read>,
+        diagnostics: &[Diagnostic],
+        sources: &Sources,
+    ) {
+        let mut ids: Vec<FileId> = Vec::new();
+        let mut index = |id: FileId| match ids.iter().position(|&i| i == id) {
+            Some(i) => i,
+            None => {
+                ids.push(id);
+                ids.len() - 1
+            }
+        };
+        let cached: Vec<CachedDiagnostic> =
+            diagnostics.iter().map(|d| encode(d, &mut index)).collect();
+        let files = ids
+            .iter()
+            .map(|&id| {
+                let file = sources.db.get(id);
+                CachedFile {
+                    path: file.path.clone(),
+                    text: file.text.clone(),
+                    cells: file
+                        .cells
+                        .iter()
+                        .map(|c| (u32::from(c.offset), c.number))
+                        .collect(),
+                }
+            })
+            .collect();
+        let entry = Entry {
+            build: build_identity().to_string(),
+            root: self.key.root.clone(),
+            setup: self.key.setup.clone(),
+            inputs: inputs.to_hex().to_string(),
+            reads,
+            files,
+            diagnostics: cached,
+        };
+        let Ok(body) = serde_json::to_vec(&entry) else {
+            return;
+        };
+        let _ = self.write(&body);
+    }
+
+    fn write(&self, body: &[u8]) -> std::io::Result<()> {
+        prepare_folder(&self.dir)?;
+        let mut temp = tempfile::NamedTempFile::new_in(&self.dir)?;
+        temp.write_all(self.mac(body).to_hex().as_bytes())?;
+        temp.write_all(b"\n")?;
+        temp.write_all(body)?;
+        temp.persist(&self.path).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+/// Creates the cache folder with a `.gitignore` that keeps it out of git and a `CACHEDIR.TAG`
+/// that keeps it out of backups. A folder that is a symlink is not used.
+fn prepare_folder(dir: &Path) -> std::io::Result<()> {
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(std::io::Error::other("the cache folder is a symlink"));
+    }
+    std::fs::create_dir_all(dir)?;
+    let gitignore = dir.join(".gitignore");
+    if !gitignore.exists() {
+        std::fs::write(&gitignore, "# Automatically created by obolint.\n*\n")?;
+    }
+    let tag = dir.join("CACHEDIR.TAG");
+    if !tag.exists() {
+        std::fs::write(
+            &tag,
+            "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by obolint.\n",
+        )?;
+    }
+    Ok(())
+}
+
+fn encode_label(label: &Label, index: &mut impl FnMut(FileId) -> usize) -> CachedLabel {
+    CachedLabel {
+        file: index(label.file),
+        start: label.range.start().into(),
+        end: label.range.end().into(),
+        message: label.message.clone(),
+    }
+}
+
+fn encode(d: &Diagnostic, index: &mut impl FnMut(FileId) -> usize) -> CachedDiagnostic {
+    CachedDiagnostic {
+        code: d.rule.code.to_string(),
+        severity: d.severity.as_str().to_string(),
+        message: d.message.clone(),
+        primary: encode_label(&d.primary, index),
+        secondary: d.secondary.iter().map(|l| encode_label(l, index)).collect(),
+        help: d.help.clone(),
+        fix: d.fix.as_ref().map(|f| CachedFix {
+            message: f.message.clone(),
+            applicability: f.applicability.as_str().to_string(),
+            edits: f
+                .edits
+                .iter()
+                .map(|e| CachedEdit {
+                    start: e.range.start().into(),
+                    end: e.range.end().into(),
+                    content: e.content.clone(),
+                })
+                .collect(),
+        }),
+    }
+}
+
+/// A range that lies on character boundaries of `text`.
+fn range_in(text: &str, start: u32, end: u32) -> Option<TextRange> {
+    let (s, e) = (start as usize, end as usize);
+    (s <= e && text.is_char_boundary(s) && text.is_char_boundary(e))
+        .then(|| TextRange::new(TextSize::new(start), TextSize::new(end)))
+}
+
+/// The findings of an entry, with files as indexes into `entry.files` (`FileId(index)`); `None`
+/// when anything in it does not fit (an unknown code, a range outside its file).
+fn decode(entry: &Entry) -> Option<Vec<Diagnostic>> {
+    let label = |l: &CachedLabel| -> Option<Label> {
+        let file = entry.files.get(l.file)?;
+        Some(Label::new(
+            FileId(u32::try_from(l.file).ok()?),
+            range_in(&file.text, l.start, l.end)?,
+            l.message.clone(),
+        ))
+    };
+    entry
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let rule = Rule::from_code(&d.code)?.info().meta;
+            let severity = match d.severity.as_str() {
+                "error" => Severity::Error,
+                "warning" => Severity::Warning,
+                "info" => Severity::Info,
+                _ => return None,
+            };
+            let primary = label(&d.primary)?;
+            let text = &entry.files[d.primary.file].text;
+            let fix = match &d.fix {
+                None => None,
+                Some(f) => Some(Fix {
+                    message: f.message.clone(),
+                    applicability: match f.applicability.as_str() {
+                        "safe" => Applicability::Safe,
+                        "unsafe" => Applicability::Unsafe,
+                        "display-only" => Applicability::DisplayOnly,
+                        _ => return None,
+                    },
+                    edits: f
+                        .edits
+                        .iter()
+                        .map(|e| {
+                            Some(Edit {
+                                range: range_in(text, e.start, e.end)?,
+                                content: e.content.clone(),
+                            })
+                        })
+                        .collect::<Option<Vec<_>>>()?,
+                }),
+            };
+            Some(Diagnostic {
+                rule,
+                severity,
+                message: d.message.clone(),
+                primary,
+                secondary: d.secondary.iter().map(label).collect::<Option<Vec<_>>>()?,
+                help: d.help.clone(),
+                fix,
+            })
+        })
+        .collect()
+}
+
+fn remap(d: &mut Diagnostic, ids: &[FileId]) {
+    let map = |l: &mut Label| l.file = ids[l.file.0 as usize];
+    map(&mut d.primary);
+    d.secondary.iter_mut().for_each(map);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_signed_with_another_secret_is_ignored() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = || Key {
+            root: dir.path().to_path_buf(),
+            setup: "s".to_string(),
+        };
+        let cache = RootCache::new(dir.path().join("c"), [1; 32], key());
+        let mut sources = Sources::new(dir.path().to_path_buf());
+        let id = sources.add_file(&dir.path().join("a.py"), "x = 1\n".to_string());
+        let diagnostic = Diagnostic::new(
+            Rule::from_code("OBO101").expect("a rule").info().meta,
+            Severity::Error,
+            "m",
+            Label::new(id, TextRange::new(0.into(), 1.into()), "l"),
+        );
+        let inputs = blake3::hash(b"inputs");
+        cache.store(
+            inputs,
+            Vec::new(),
+            std::slice::from_ref(&diagnostic),
+            &sources,
+        );
+        let mut fresh = Sources::new(dir.path().to_path_buf());
+        let found = cache
+            .lookup(inputs, &mut fresh, |_| None)
+            .expect("the writer reads its entry");
+        assert_eq!(found.len(), 1);
+        assert_eq!(fresh.db.get(found[0].primary.file).text, "x = 1\n");
+        // Other inputs: a miss.
+        assert!(
+            cache
+                .lookup(blake3::hash(b"other"), &mut fresh, |_| None)
+                .is_none()
+        );
+        // The same file under another user's secret: not trusted.
+        let other = RootCache::new(dir.path().join("c"), [2; 32], key());
+        std::fs::rename(&cache.path, &other.path).expect("rename");
+        assert!(other.lookup(inputs, &mut fresh, |_| None).is_none());
+        // A corrupt entry: a miss, not a crash.
+        std::fs::write(&cache.path, b"zz\n{").expect("write");
+        assert!(cache.lookup(inputs, &mut fresh, |_| None).is_none());
+        assert!(
+            dir.path().join("c/.gitignore").is_file(),
+            "the folder keeps itself out of git"
+        );
+    }
+}
