@@ -594,13 +594,17 @@ pub struct ProjectManifest {
 }
 
 /// The code file an `MLmodel` was saved with, when its directory holds it.
-pub fn saved_code_path(manifest_path: &Path, manifest: &Manifest) -> Option<PathBuf> {
+pub fn saved_code_path(
+    manifest_path: &Path,
+    manifest: &Manifest,
+    is_file: impl Fn(&Path) -> bool,
+) -> Option<PathBuf> {
     let code = manifest.model_code_path.as_ref()?;
     let name = Path::new(code).file_name()?;
     let dir = manifest_path.parent()?;
     [dir.join(name), dir.join("code").join(name)]
         .into_iter()
-        .find(|p| p.is_file())
+        .find(|p| is_file(p))
 }
 
 #[cfg(test)]

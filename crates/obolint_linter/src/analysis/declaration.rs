@@ -563,7 +563,7 @@ impl<'p, 'a> Reader<'p, 'a> {
         [here, self.project.root.as_path()]
             .iter()
             .map(|base| base.join(relative))
-            .find(|candidate| candidate.is_file())
+            .find(|candidate| self.project.is_file(candidate))
     }
 
     /// A list of `Databricks*` resource objects.

@@ -326,9 +326,7 @@ fn logged_entry(
     let logging_id = project.file(file).id;
     candidates.iter().find_map(|candidate| {
         let candidate = normalize(candidate);
-        let canonical = candidate
-            .canonicalize()
-            .unwrap_or_else(|_| candidate.clone());
+        let canonical = project.canonical(&candidate);
         // A notebook's own `%%writefile` cell wins over a file on disk at the same path.
         let matching: Vec<FileIdx> = project
             .file_indices()

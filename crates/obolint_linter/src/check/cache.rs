@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use super::sources::Sources;
 use crate::load::{Loaded, read_bounded};
+use crate::project::Probe;
 use crate::registry::Rule;
 
 /// The default cache folder, at the project root.
@@ -213,11 +214,43 @@ pub(super) fn fingerprint<'a>(
     hasher.finalize()
 }
 
-/// A file read on demand, as the run read it: its hash, or `None` when it was not read.
+/// What the run learnt from the file system beyond the files it was given: a file read on
+/// demand (its text's hash, `None` when it could not be read), whether a path is a file, where
+/// a path really leads.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub(super) struct Read {
-    pub path: PathBuf,
-    pub hash: Option<String>,
+pub(super) enum Read {
+    Text {
+        path: PathBuf,
+        hash: Option<String>,
+    },
+    IsFile {
+        path: PathBuf,
+        answer: bool,
+    },
+    Canonical {
+        path: PathBuf,
+        answer: Option<PathBuf>,
+    },
+}
+
+impl From<Probe> for Read {
+    fn from(probe: Probe) -> Self {
+        match probe {
+            Probe::IsFile(path, answer) => Read::IsFile { path, answer },
+            Probe::Canonical(path, answer) => Read::Canonical { path, answer },
+        }
+    }
+}
+
+impl Read {
+    /// Whether the file system answers the same today.
+    fn holds(&self, reread: &impl Fn(&Path) -> Option<String>) -> bool {
+        match self {
+            Read::Text { path, hash } => reread(path) == *hash,
+            Read::IsFile { path, answer } => path.is_file() == *answer,
+            Read::Canonical { path, answer } => path.canonicalize().ok() == *answer,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -334,10 +367,7 @@ impl RootCache {
         {
             return None;
         }
-        let same = entry
-            .reads
-            .par_iter()
-            .all(|read| reread(&read.path) == read.hash);
+        let same = entry.reads.par_iter().all(|read| read.holds(&reread));
         if !same {
             return None;
         }

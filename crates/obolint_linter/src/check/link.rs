@@ -28,12 +28,13 @@ pub(super) fn link_manifests(
     models: &Models,
     sources: &Sources,
 ) {
-    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let canonical = |p: &Path| project.canonical(p);
     for manifest in manifests.iter_mut() {
         match manifest.manifest.kind {
             ManifestKind::MlModel => {
-                manifest.entry = saved_code_path(&manifest.path, &manifest.manifest)
-                    .and_then(|p| project.find_file(&canonical(&p)));
+                manifest.entry =
+                    saved_code_path(&manifest.path, &manifest.manifest, |p| project.is_file(p))
+                        .and_then(|p| project.find_file(&canonical(&p)));
             }
             ManifestKind::ResourcesYaml => {
                 let path = canonical(&manifest.path);
@@ -110,13 +111,13 @@ pub(super) fn requirement_sets(
         reads,
     } = *files;
     let mut sets = Vec::new();
-    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let canonical = |p: &Path| project.canonical(p);
     let real_root = canonical(root);
     // Requirement files are read only inside the project (a log call may name any path), as
     // regular files up to `max-file-size`; what cannot be read adds no requirements.
     let read = |path: &Path| -> Option<String> {
         let text = read_requirement_file(path, &real_root, buffers, limit);
-        reads.borrow_mut().push(super::cache::Read {
+        reads.borrow_mut().push(super::cache::Read::Text {
             path: path.to_path_buf(),
             hash: text.as_deref().map(text_hash),
         });

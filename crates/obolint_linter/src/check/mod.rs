@@ -297,12 +297,9 @@ impl RootChecks {
             .extend(report::into_notebooks(by_file, &self.sources));
         drop(comment_files);
         if let Some((cache, inputs)) = cached {
-            cache.store(
-                inputs,
-                requirement_reads.into_inner(),
-                &self.diagnostics[first_new..],
-                &self.sources,
-            );
+            let mut reads = requirement_reads.into_inner();
+            reads.extend(analysed.project.probes().into_iter().map(cache::Read::from));
+            cache.store(inputs, reads, &self.diagnostics[first_new..], &self.sources);
         }
         if request.exit_after {
             std::mem::forget(analysed);
@@ -404,6 +401,119 @@ mod tests {
     use obolint_diagnostics::Diagnostic;
 
     use super::*;
+
+    const AGENT: &str = "import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\n\n\nclass Agent(ResponsesAgent):\n    def __init__(self):\n        self.w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n\n    def predict(self, request):\n        return None\n\n\nmlflow.models.set_model(Agent())\n";
+
+    /// Each kind of input, changed, is a miss; unchanged, a hit.
+    #[test]
+    fn the_cache_is_used_only_for_the_same_inputs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let write = |name: &str, text: &str| {
+            let path = root.join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        write("pyproject.toml", "[project]\nname = \"t\"\n");
+        write("agent.py", AGENT);
+        write(
+            "log.py",
+            "import mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\n\nmlflow.pyfunc.log_model(\n    name=\"agent\",\n    python_model=\"agent.py\",\n    auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"genie\"])),\n    pip_requirements=\"reqs.txt\",\n)\n",
+        );
+        let request = CheckRequest {
+            cache: Some(cache::CacheRequest {
+                dir: None,
+                secret: [3; 32],
+            }),
+            ..CheckRequest::new(vec![".".into()], root.to_path_buf())
+        };
+        let run = || {
+            let report = check(&request).expect("runs");
+            let codes: Vec<&str> = report.diagnostics.iter().map(|d| d.rule.code).collect();
+            (report.cached_roots, codes.join(","))
+        };
+        let (cached, first) = run();
+        assert_eq!(cached, 0);
+        assert!(first.contains("OBO101"), "{first}");
+        assert!(root.join(".obolint_cache/.gitignore").is_file());
+        assert_eq!(run(), (1, first.clone()), "unchanged: a hit");
+
+        // A requirement file the run read on demand, created: a miss.
+        write("reqs.txt", "mlflow==3.1.0\n");
+        assert_eq!(run().0, 0, "a new requirement file");
+        assert_eq!(run().0, 1);
+        // A source file.
+        write("agent.py", &AGENT.replace("self.w =", "self.w2 ="));
+        assert_eq!(run().0, 0, "a changed source");
+        assert_eq!(run().0, 1);
+        // A new file anywhere in the project.
+        write("pkg/other.py", "x = 1\n");
+        assert_eq!(run().0, 0, "a new file");
+        // The configuration of a folder.
+        write("pyproject.toml", "[tool.obolint]\nignore = [\"OBO101\"]\n");
+        let (cached, codes) = run();
+        assert_eq!(cached, 0, "a changed configuration");
+        assert!(!codes.contains("OBO101"), "{codes}");
+        write("pkg/obolint.toml", "select = [\"OBO\"]\n");
+        assert_eq!(run().0, 0, "a new nested configuration");
+        // Another command line: its own entry.
+        let other = CheckRequest {
+            overrides: CliOverrides {
+                fail_on: Some(Severity::Warning),
+                ..CliOverrides::default()
+            },
+            ..request.clone()
+        };
+        assert_eq!(check(&other).expect("runs").cached_roots, 0);
+        assert_eq!(run().0, 1, "the first command line's entry is still there");
+        // Unsaved buffers and `obolint scopes` never use it.
+        let buffers = CheckRequest {
+            sources: [(
+                root.join("agent.py").canonicalize().expect("real"),
+                AGENT.to_string(),
+            )]
+            .into_iter()
+            .collect(),
+            ..request.clone()
+        };
+        assert_eq!(check(&buffers).expect("runs").cached_roots, 0);
+        let scopes = CheckRequest {
+            collect_models: true,
+            ..request.clone()
+        };
+        assert_eq!(check(&scopes).expect("runs").cached_roots, 0);
+    }
+
+    /// A cache folder that is a symlink out of the project is neither read nor written.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_cache_folder_is_not_used() {
+        let outside = tempfile::tempdir().expect("tempdir");
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"t\"\n",
+        )
+        .expect("write");
+        std::fs::write(dir.path().join("agent.py"), AGENT).expect("write");
+        std::os::unix::fs::symlink(outside.path(), dir.path().join(".obolint_cache"))
+            .expect("symlink");
+        let request = CheckRequest {
+            cache: Some(cache::CacheRequest {
+                dir: None,
+                secret: [3; 32],
+            }),
+            ..CheckRequest::new(vec![".".into()], dir.path().to_path_buf())
+        };
+        for _ in 0..2 {
+            assert_eq!(check(&request).expect("runs").cached_roots, 0);
+        }
+        assert_eq!(
+            std::fs::read_dir(outside.path()).expect("read").count(),
+            0,
+            "nothing written outside the project"
+        );
+    }
 
     #[test]
     fn a_panicking_rule_is_one_finding_for_its_file_not_a_lost_run() {

@@ -66,6 +66,16 @@ pub struct Project<'a> {
     /// What the callee of every call names, per file, by the callee expression's address:
     /// resolved once here and read by every analysis and rule ([`Project::callee`]).
     callees: Vec<FxHashMap<usize, Symbol>>,
+    /// Every question the analysis asked the file system, with its answer (for the cache).
+    probes: std::sync::Mutex<Vec<Probe>>,
+}
+
+/// A question asked of the file system beyond reading the project's files: does this path name
+/// a file, and where does it really lead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Probe {
+    IsFile(PathBuf, bool),
+    Canonical(PathBuf, Option<PathBuf>),
 }
 
 /// One file's calls: those that reach project functions, and what every callee names (by the
@@ -138,6 +148,35 @@ pub fn package_of(root: &Path, path: &Path) -> Vec<String> {
 }
 
 impl<'a> Project<'a> {
+    fn record(&self, probe: Probe) {
+        self.probes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(probe);
+    }
+
+    /// Whether `path` is a file, remembered among the run's probes.
+    pub fn is_file(&self, path: &Path) -> bool {
+        let answer = path.is_file();
+        self.record(Probe::IsFile(path.to_path_buf(), answer));
+        answer
+    }
+
+    /// `path`'s real path (itself when it has none), remembered among the run's probes.
+    pub fn canonical(&self, path: &Path) -> PathBuf {
+        let answer = path.canonicalize().ok();
+        self.record(Probe::Canonical(path.to_path_buf(), answer.clone()));
+        answer.unwrap_or_else(|| path.to_path_buf())
+    }
+
+    /// Every probe so far, in order.
+    pub fn probes(&self) -> Vec<Probe> {
+        self.probes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     pub fn new(root: PathBuf, files: Vec<ProjectFile<'a>>, settings: &'a Settings) -> Self {
         let mut modules = FxHashMap::default();
         for (i, file) in files.iter().enumerate() {
@@ -157,6 +196,7 @@ impl<'a> Project<'a> {
             settings,
             callers: FxHashMap::default(),
             callees: Vec::new(),
+            probes: std::sync::Mutex::default(),
         };
         // Resolving every call is the expensive part: file by file, in parallel. Symbols need
         // only the modules, so the index is complete before anything asks for a value.
