@@ -43,6 +43,9 @@ pub enum Loaded {
         offset: usize,
     },
     Unreadable(String),
+    /// Text the prescreen rejected, dropped as soon as it was read (most files of a large
+    /// repository): read again if a parsed file imports it.
+    Skipped,
 }
 
 impl Loaded {

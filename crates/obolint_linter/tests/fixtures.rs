@@ -325,6 +325,21 @@ fn check_cache(label: &str, project: &Path, report: &CheckReport) {
     );
 }
 
+/// The prescreen changes nothing: parsing every file finds exactly what parsing the files it
+/// lets through (and the modules they import) finds.
+fn check_prescreen(label: &str, project: &Path, report: &CheckReport) {
+    let everything = check(&CheckRequest {
+        parse_everything: true,
+        ..request_for(project)
+    })
+    .expect("fixture projects exist");
+    assert_eq!(
+        canonical(&everything),
+        canonical(report),
+        "{label}: the prescreen hides a finding"
+    );
+}
+
 /// One case: fires or stays silent as named, fixes as declared, and matches its snapshot.
 fn check_case(code: &str, case: &Path) {
     let name = name_of(case);
@@ -356,6 +371,7 @@ fn check_case(code: &str, case: &Path) {
     check_scope_verdict(&label, project.path(), &report);
     check_convergence(&label, project.path());
     check_cache(&label, project.path(), &report);
+    check_prescreen(&label, project.path(), &report);
     let mut snapshot = full_to_string(&report.diagnostics, &report.db);
     snapshot.push_str(&check_fixes(&label, project.path(), &report, code));
     insta::assert_snapshot!(format!("{code}__{name}"), snapshot);

@@ -37,6 +37,8 @@ pub(super) struct LoadedRoot {
     pub load_errors: Vec<LoadError>,
     /// The Python cells of each `.ipynb` (for its `%pip` lines).
     pub python_cells: FxHashMap<FileId, Vec<TextRange>>,
+    /// A file read twice (skipped, then imported) changed in between.
+    pub changed_while_read: bool,
 }
 
 fn is_ipynb(path: &Path) -> bool {
@@ -56,26 +58,76 @@ pub(super) struct ReadRoot {
     pub python: Vec<Loaded>,
     /// In the order of `Discovered::manifests`.
     pub manifests: Vec<Loaded>,
+    /// With [`ReadOptions::hash`]: the hash of each Python file and notebook as read (before its
+    /// text is dropped), then of each manifest.
+    pub python_hashes: Vec<blake3::Hash>,
+    pub manifest_hashes: Vec<blake3::Hash>,
+    /// Parse every file, whatever the prescreen says.
+    pub parse_everything: bool,
+    /// Where to read a skipped file again.
+    buffers: FxHashMap<PathBuf, String>,
+    limit: u64,
 }
 
-/// Reads every file `load_root` needs (unsaved buffers first), in parallel.
+/// How to read a root.
+#[derive(Clone, Copy, Default)]
+pub(super) struct ReadOptions {
+    /// Hash every file as read (for the cache).
+    pub hash: bool,
+    /// Keep and parse every file (the test that proves the prescreen changes no finding).
+    pub parse_everything: bool,
+}
+
+/// Whether a file's text can be dropped once read: the prescreen rejected it, and it is not a
+/// notebook, writes no file (`%%writefile`) and holds no NUL byte (always a syntax error).
+fn skippable(path: &Path, loaded: &Loaded) -> bool {
+    matches!(loaded, Loaded::Text { text, relevant: false }
+        if !is_ipynb(path)
+            && !text.contains('\0')
+            && memchr::memmem::find(text.as_bytes(), b"%%writefile").is_none())
+}
+
+/// Reads every file `load_root` needs (unsaved buffers first), in parallel; the text of a
+/// file the prescreen rejects is dropped at once (read again if an import asks for it).
 pub(super) fn read_root(
     found: &Discovered,
     buffers: &FxHashMap<PathBuf, String>,
     words: &[String],
     limit: u64,
+    options: ReadOptions,
 ) -> ReadRoot {
+    let read_all = |paths: &[PathBuf], may_skip: bool| -> (Vec<Loaded>, Vec<blake3::Hash>) {
+        paths
+            .par_iter()
+            .map(|p| {
+                let loaded = read(p, buffers, words, limit);
+                let hash = if options.hash {
+                    super::cache::hash_loaded(&loaded)
+                } else {
+                    blake3::Hash::from_bytes([0; 32])
+                };
+                if may_skip && !options.parse_everything && skippable(p, &loaded) {
+                    (Loaded::Skipped, hash)
+                } else {
+                    (loaded, hash)
+                }
+            })
+            .unzip()
+    };
+    let (python, mut python_hashes) = read_all(&found.python, true);
+    let (manifests, mut manifest_hashes) = read_all(&found.manifests, false);
+    if !options.hash {
+        python_hashes.clear();
+        manifest_hashes.clear();
+    }
     ReadRoot {
-        python: found
-            .python
-            .par_iter()
-            .map(|p| read(p, buffers, words, limit))
-            .collect(),
-        manifests: found
-            .manifests
-            .par_iter()
-            .map(|p| read(p, buffers, words, limit))
-            .collect(),
+        python,
+        manifests,
+        python_hashes,
+        manifest_hashes,
+        parse_everything: options.parse_everything,
+        buffers: buffers.clone(),
+        limit,
     }
 }
 
@@ -83,7 +135,7 @@ pub(super) fn load_root(
     out: &mut Sources,
     root: &Path,
     found: &Discovered,
-    read: ReadRoot,
+    files_read: ReadRoot,
     words: &[String],
 ) -> LoadedRoot {
     let mut load_errors: Vec<LoadError> = Vec::new();
@@ -102,7 +154,12 @@ pub(super) fn load_root(
     let ReadRoot {
         python: mut loaded,
         manifests: manifest_loads,
-    } = read;
+        python_hashes,
+        parse_everything,
+        buffers,
+        limit,
+        ..
+    } = files_read;
 
     // Notebooks: `.ipynb` files read as their code cells, and the files that `%%writefile`
     // cells (in both kinds of notebook) write, added to the project at their paths.
@@ -130,6 +187,13 @@ pub(super) fn load_root(
         }
     }
     let origins = add_written_files(&mut paths, &mut loaded, written, words);
+    if parse_everything {
+        for slot in &mut loaded {
+            if let Loaded::Text { relevant, .. } = slot {
+                *relevant = true;
+            }
+        }
+    }
 
     let mut module_index: FxHashMap<String, usize> = FxHashMap::default();
     for (i, path) in paths.iter().enumerate() {
@@ -137,7 +201,28 @@ pub(super) fn load_root(
             module_index.entry(name).or_insert(i);
         }
     }
-    let parsed = parse_on_demand(root, &paths, &loaded, &notebooks, &origins, &module_index);
+    // A skipped file an import asks for is read again; when its bytes changed since the first
+    // read, the run saw two versions of the project and is not cached.
+    let mut changed_while_read = false;
+    let reread = |i: usize| -> Loaded {
+        let again = read(&paths[i], &buffers, words, limit);
+        if python_hashes
+            .get(i)
+            .is_some_and(|h| *h != super::cache::hash_loaded(&again))
+        {
+            changed_while_read = true;
+        }
+        again
+    };
+    let parsed = parse_on_demand(
+        root,
+        &paths,
+        &mut loaded,
+        reread,
+        &notebooks,
+        &origins,
+        &module_index,
+    );
 
     let mut files: Vec<(usize, FileId)> = Vec::new();
     let mut file_ids: FxHashMap<usize, FileId> = FxHashMap::default();
@@ -250,6 +335,7 @@ pub(super) fn load_root(
         .collect();
 
     LoadedRoot {
+        changed_while_read,
         paths,
         parsed,
         files,
@@ -278,7 +364,7 @@ fn not_loaded(out: &mut Sources, errors: &mut Vec<LoadError>, path: &Path, loade
                 &reason,
             );
         }
-        Loaded::Text { .. } => {}
+        Loaded::Text { .. } | Loaded::Skipped => {}
     }
 }
 
@@ -309,6 +395,7 @@ pub(super) fn load_for_test(root: &Path, found: &Discovered) -> (Sources, Loaded
         &FxHashMap::default(),
         &[],
         crate::load::DEFAULT_MAX_FILE_SIZE,
+        ReadOptions::default(),
     );
     let loaded = load_root(&mut sources, root, found, read, &[]);
     (sources, loaded)
@@ -387,7 +474,8 @@ fn parse_or_report(kind: SourceKind, parse: impl FnOnce() -> ParsedSource) -> Pa
 fn parse_on_demand(
     root: &Path,
     paths: &[PathBuf],
-    loaded: &[Loaded],
+    loaded: &mut [Loaded],
+    mut reread: impl FnMut(usize) -> Loaded,
     notebooks: &FxHashMap<usize, Result<NotebookText, NotebookError>>,
     origins: &FxHashMap<usize, (usize, WrittenFile)>,
     module_index: &FxHashMap<String, usize>,
@@ -433,6 +521,11 @@ fn parse_on_demand(
                 }
             }
             parsed[i] = Some(source);
+        }
+        for &j in &next {
+            if matches!(loaded[j], Loaded::Skipped) {
+                loaded[j] = reread(j);
+            }
         }
         batch = next;
     }

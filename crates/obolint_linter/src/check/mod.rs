@@ -16,7 +16,6 @@ mod sources;
 use std::path::{Path, PathBuf};
 
 use obolint_diagnostics::{Diagnostic, FileId, Severity};
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 pub use request::{CheckError, CheckReport, CheckRequest};
@@ -200,7 +199,17 @@ impl RootChecks {
             .filter(|p| self.targets.iter().any(|t| p.starts_with(t)))
             .count();
         let words = settings.prescreen_words();
-        let read = load::read_root(&found, &request.sources, &words, settings.max_file_size);
+        let wants_cache = self.wants_cache(request);
+        let read = load::read_root(
+            &found,
+            &request.sources,
+            &words,
+            settings.max_file_size,
+            load::ReadOptions {
+                hash: wants_cache,
+                parse_everything: request.parse_everything,
+            },
+        );
 
         // The cache: the findings of the last run that read the same bytes.
         let cached = self.root_cache(root, request, &settings, &found, &read);
@@ -296,7 +305,7 @@ impl RootChecks {
         self.diagnostics
             .extend(report::into_notebooks(by_file, &self.sources));
         drop(comment_files);
-        if let Some((cache, inputs)) = cached {
+        if let Some((cache, inputs)) = cached.filter(|_| !loaded.changed_while_read) {
             let mut reads = requirement_reads.into_inner();
             reads.extend(analysed.project.probes().into_iter().map(cache::Read::from));
             cache.store(inputs, reads, &self.diagnostics[first_new..], &self.sources);
@@ -306,6 +315,15 @@ impl RootChecks {
             std::mem::forget(loaded);
         }
         Ok(())
+    }
+
+    /// Whether the request reads and writes the cache: not with unsaved buffers, `obolint
+    /// scopes` (the cache does not hold models) or a run that parses everything.
+    fn wants_cache(&self, request: &CheckRequest) -> bool {
+        request.cache.is_some()
+            && !request.collect_models
+            && request.sources.is_empty()
+            && !request.parse_everything
     }
 
     /// The cache entry of `root` and the fingerprint of what was read, when the request uses
@@ -318,10 +336,10 @@ impl RootChecks {
         found: &crate::discover::Discovered,
         read: &load::ReadRoot,
     ) -> Option<(cache::RootCache, blake3::Hash)> {
-        let wanted = request.cache.as_ref()?;
-        if request.collect_models || !request.sources.is_empty() {
-            return None;
-        }
+        let wanted = request
+            .cache
+            .as_ref()
+            .filter(|_| self.wants_cache(request))?;
         let dir = cache::folder(root, wanted, settings.cache_dir.as_deref())?;
         let key = cache::Key {
             root: root.to_path_buf(),
@@ -351,17 +369,21 @@ impl RootChecks {
             }
         }
         let config_hashes = cache::hash_files(&configs, settings.max_file_size);
-        let python: Vec<blake3::Hash> = read.python.par_iter().map(cache::hash_loaded).collect();
-        let manifests: Vec<blake3::Hash> =
-            read.manifests.par_iter().map(cache::hash_loaded).collect();
+        let (python, manifests) = (&read.python_hashes, &read.manifest_hashes);
         let none = blake3::Hash::from_bytes([0; 32]);
         let inputs = cache::fingerprint(
             found
                 .python
                 .iter()
                 .map(PathBuf::as_path)
-                .zip(python)
-                .chain(found.manifests.iter().map(PathBuf::as_path).zip(manifests))
+                .zip(python.iter().copied())
+                .chain(
+                    found
+                        .manifests
+                        .iter()
+                        .map(PathBuf::as_path)
+                        .zip(manifests.iter().copied()),
+                )
                 .chain(config_hashes.iter().map(|(p, h)| (p.as_path(), *h)))
                 .chain(found.requirements.iter().map(|p| (p.as_path(), none)))
                 .chain(

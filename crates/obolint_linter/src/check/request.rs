@@ -30,6 +30,10 @@ pub struct CheckRequest {
     /// Read and write the persistent cache (the command line's `check`; never with unsaved
     /// buffers or `collect_models`, whose results it does not hold).
     pub cache: Option<super::cache::CacheRequest>,
+    /// Parse every file, as if the prescreen let everything through: only for the test that
+    /// proves the prescreen changes no finding.
+    #[doc(hidden)]
+    pub parse_everything: bool,
 }
 
 impl CheckRequest {
@@ -43,6 +47,7 @@ impl CheckRequest {
             collect_models: false,
             exit_after: false,
             cache: None,
+            parse_everything: false,
         }
     }
 }
