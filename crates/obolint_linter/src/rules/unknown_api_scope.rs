@@ -41,7 +41,7 @@ use obolint_macros::rule;
 ///
 /// ## References
 /// - [Databricks: on-behalf-of-user authentication](https://docs.databricks.com/aws/en/generative-ai/agent-framework/agent-authentication)
-/// - [Databricks REST API reference (the "API scopes" of each endpoint)](https://docs.databricks.com/api/workspace/introduction)
+/// - [Databricks REST API reference: each endpoint names its "API scopes" (Genie, for example)](https://docs.databricks.com/api/genie/v1/genie-list-conversations)
 /// - [databricks/appkit#515: no jobs scope](https://github.com/databricks/appkit/issues/515)
 #[rule(
     code = "OBO403",
