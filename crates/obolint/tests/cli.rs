@@ -821,6 +821,36 @@ fn scopes_on_the_notebook_example_human_and_json() {
     );
 }
 
+/// `obolint scopes` on the AI Gateway fixture: the LLM calls routed through AI Gateway need
+/// `ai-gateway`, and no serving scope.
+#[test]
+fn scopes_on_the_ai_gateway_fixture() {
+    let fixture = repo().join("fixtures/rules/OBO401/silent_ai_gateway_routes");
+    let texts: Vec<(&str, String)> = ["agent.py", "log_model.py"]
+        .into_iter()
+        .map(|name| (name, fs::read_to_string(fixture.join(name)).unwrap()))
+        .collect();
+    let files: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let dir = project(&files);
+    let human = obolint(dir.path(), &["scopes"]);
+    assert_eq!(human.status.code(), Some(0));
+    let shown = String::from_utf8_lossy(&human.stdout).into_owned();
+    assert!(
+        shown.contains("UserAuthPolicy(api_scopes=[\"ai-gateway\"])"),
+        "{shown}"
+    );
+    assert!(!shown.contains("model-serving"), "{shown}");
+    assert!(!shown.contains("serving.serving-endpoints"), "{shown}");
+    let json_out = obolint(dir.path(), &["scopes", "--output-format", "json"]);
+    let models: Value = serde_json::from_slice(&json_out.stdout).expect("json");
+    assert_eq!(
+        models[0]["policy"],
+        "UserAuthPolicy(api_scopes=[\"ai-gateway\"])"
+    );
+    assert_eq!(models[0]["missing"], serde_json::json!([]));
+    assert_eq!(models[0]["unneeded"], serde_json::json!([]));
+}
+
 #[test]
 fn notebook_example_reports_across_notebooks() {
     let dir = repo().join("fixtures/example-notebooks");

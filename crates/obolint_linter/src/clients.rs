@@ -21,10 +21,8 @@ pub enum ClientScopes {
     Families(Vec<ScopeFamily>),
     /// The families of the managed MCP server its URL names.
     McpUrl,
-    /// Its servers' (each server is a use of its own): the class itself requires nothing known.
-    PerServer,
-    /// A resource Model Serving OBO cannot grant (OBO204): no family.
-    Unsupported,
+    /// A resource Model Serving OBO cannot grant (OBO204): no family. The reason, in words.
+    Unsupported(String),
 }
 
 /// How the identity is given.
@@ -53,13 +51,57 @@ pub struct ClientClass {
     pub rejects_strategy: bool,
     /// The resource type it reaches and the keywords that may name it.
     pub resource: Option<(ResourceKind, Vec<String>)>,
+    /// Keywords that send it elsewhere than `scopes` (AI Gateway).
+    pub route: Option<Route>,
+    /// A keyword that, when given, makes it require more families.
+    pub also_when: Option<(String, Vec<ScopeFamily>)>,
+    /// A dict keyword whose `url` key may carry the MCP URL (`McpServer(params={"url": ...})`).
+    pub url_in: Option<String>,
+    /// A keyword that must be literally `False`, or what it builds from the client is cached
+    /// for every caller (OBO102).
+    pub shared_cache: Option<String>,
+    /// What to do instead (OBO103, OBO204).
+    pub help: Option<String>,
+    pub source: String,
+}
+
+/// Keywords that route a client class elsewhere than its own families.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Route {
+    /// A literal `True` on any of these sends the use to `families`.
+    pub flags: Vec<String>,
+    pub families: Vec<ScopeFamily>,
+    /// A URL whose path picks the families (`[[url]]` of the scope table).
+    pub url_keyword: Option<String>,
+    /// The path of the class's own families under `url_keyword` (`/serving-endpoints`).
+    pub default_path: Option<String>,
+}
+
+/// A keyword that makes `WorkspaceClient`/`Config` fail when given with an OBO strategy.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct StrategyConflict {
+    pub keyword: String,
+    pub effect: String,
+    pub since: String,
     pub source: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "kebab-case")]
 struct RawCatalogue {
     client: Vec<RawClient>,
+    #[serde(default)]
+    strategy_conflict: Vec<StrategyConflict>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAlsoWhen {
+    keyword: String,
+    families: Vec<ScopeFamily>,
 }
 
 #[derive(Deserialize)]
@@ -67,7 +109,6 @@ struct RawCatalogue {
 enum RawScopes {
     Families,
     McpUrl,
-    PerServer,
     Unsupported,
 }
 
@@ -87,6 +128,12 @@ struct RawClient {
     #[serde(default)]
     rejects_strategy: bool,
     resource: Option<RawResource>,
+    route: Option<Route>,
+    also_when: Option<RawAlsoWhen>,
+    url_in: Option<String>,
+    shared_cache: Option<String>,
+    unsupported: Option<String>,
+    help: Option<String>,
     source: String,
 }
 
@@ -97,21 +144,47 @@ struct RawResource {
     keywords: Vec<String>,
 }
 
-/// Every client class, in file order.
-pub fn catalogue() -> &'static [ClientClass] {
-    static CATALOGUE: OnceLock<Vec<ClientClass>> = OnceLock::new();
-    CATALOGUE.get_or_init(|| match parse(CLIENTS_TOML) {
-        Ok(classes) => classes,
+struct Catalogue {
+    classes: Vec<ClientClass>,
+    strategy_conflicts: Vec<StrategyConflict>,
+}
+
+fn parsed() -> &'static Catalogue {
+    static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
+    CATALOGUE.get_or_init(|| match parse_catalogue(CLIENTS_TOML) {
+        Ok(catalogue) => catalogue,
         // The file is compiled in and checked by the tests: this cannot happen in a release.
         Err(error) => panic!("data/clients.toml: {error}"),
     })
 }
 
+/// Every client class, in file order.
+pub fn catalogue() -> &'static [ClientClass] {
+    &parsed().classes
+}
+
+/// The keywords that make `WorkspaceClient`/`Config` fail with an OBO strategy (OBO103).
+pub fn strategy_conflicts() -> &'static [StrategyConflict] {
+    &parsed().strategy_conflicts
+}
+
+fn parse_catalogue(text: &str) -> Result<Catalogue, String> {
+    let raw: RawCatalogue = toml::from_str(text).map_err(|e| e.to_string())?;
+    Ok(Catalogue {
+        classes: parse_classes(raw.client)?,
+        strategy_conflicts: raw.strategy_conflict,
+    })
+}
+
+#[cfg(test)]
 fn parse(text: &str) -> Result<Vec<ClientClass>, String> {
     let raw: RawCatalogue = toml::from_str(text).map_err(|e| e.to_string())?;
+    parse_classes(raw.client)
+}
+
+fn parse_classes(raw: Vec<RawClient>) -> Result<Vec<ClientClass>, String> {
     let mut takers: u16 = 0;
-    raw.client
-        .into_iter()
+    raw.into_iter()
         .map(|c| {
             let symbol = match c.symbol.as_deref() {
                 Some("GenieAgent") => KnownSymbol::GenieAgent,
@@ -129,9 +202,18 @@ fn parse(text: &str) -> Result<Vec<ClientClass>, String> {
                 }
                 RawScopes::Families => ClientScopes::Families(c.families),
                 RawScopes::McpUrl => ClientScopes::McpUrl,
-                RawScopes::PerServer => ClientScopes::PerServer,
-                RawScopes::Unsupported => ClientScopes::Unsupported,
+                RawScopes::Unsupported => {
+                    ClientScopes::Unsupported(c.unsupported.clone().ok_or_else(|| {
+                        format!("{}: `unsupported` scopes need the reason", c.class)
+                    })?)
+                }
             };
+            if c.unsupported.is_some() && !matches!(scopes, ClientScopes::Unsupported(_)) {
+                return Err(format!(
+                    "{}: a reason for a class that is supported",
+                    c.class
+                ));
+            }
             let resource = match c.resource {
                 Some(r) => Some((
                     ResourceKind::from_yaml_key(&r.kind)
@@ -151,6 +233,11 @@ fn parse(text: &str) -> Result<Vec<ClientClass>, String> {
                 rule: c.rule,
                 rejects_strategy: c.rejects_strategy,
                 resource,
+                route: c.route,
+                also_when: c.also_when.map(|a| (a.keyword, a.families)),
+                url_in: c.url_in,
+                shared_cache: c.shared_cache,
+                help: c.help,
                 source: c.source,
             })
         })
@@ -185,8 +272,29 @@ pub fn markdown() -> String {
         let families = match &c.scopes {
             ClientScopes::Families(f) => family_list(f),
             ClientScopes::McpUrl => "by MCP URL".to_string(),
-            ClientScopes::PerServer => "each server's, by its MCP URL".to_string(),
-            ClientScopes::Unsupported => "none: not supported by Model Serving OBO".into(),
+            ClientScopes::Unsupported(_) => "none: not supported by Model Serving OBO".into(),
+        };
+        let families = match (&c.route, &c.also_when) {
+            (Some(route), _) => format!(
+                "{families}; {} with {}",
+                family_list(&route.families),
+                route
+                    .flags
+                    .iter()
+                    .map(|f| format!("`{f}=True`"))
+                    .chain(
+                        route
+                            .url_keyword
+                            .iter()
+                            .map(|k| format!("a `{k}` under `/ai-gateway/`"))
+                    )
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+            (None, Some((keyword, more))) => {
+                format!("{families}; + {} with `{keyword}=`", family_list(more))
+            }
+            (None, None) => families,
         };
         let paths: Vec<String> = c.paths.iter().map(|p| format!("`{p}`")).collect();
         let _ = writeln!(
@@ -224,6 +332,62 @@ mod tests {
     }
 
     #[test]
+    fn every_row_cites_a_public_source() {
+        for c in catalogue() {
+            if let Err(e) = crate::sources::check_citation(&c.class, &c.source) {
+                panic!("data/clients.toml: {e}");
+            }
+        }
+        assert!(!strategy_conflicts().is_empty());
+        for c in strategy_conflicts() {
+            if let Err(e) = crate::sources::check_citation(&c.keyword, &c.source) {
+                panic!("data/clients.toml: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_catalogue_has_todays_classes() {
+        // Takes no client (LC-MCP): not a client class, so never reported or given a keyword.
+        assert_eq!(
+            by_path("databricks_langchain.DatabricksMultiServerMCPClient"),
+            None
+        );
+        let tool = by_path("databricks_openai.VectorSearchRetrieverTool").expect("openai tool");
+        assert_eq!(
+            tool.also_when,
+            Some((
+                "embedding_model_name".to_string(),
+                vec![ScopeFamily::Serving]
+            ))
+        );
+        let langchain_tool =
+            by_path("databricks_langchain.VectorSearchRetrieverTool").expect("langchain tool");
+        assert_eq!(langchain_tool.also_when, None);
+        let openai = by_path("databricks_openai.AsyncDatabricksOpenAI").expect("async client");
+        let route = openai.route.as_ref().expect("AI Gateway route");
+        assert_eq!(route.families, vec![ScopeFamily::AiGateway]);
+        assert_eq!(route.url_keyword.as_deref(), Some("base_url"));
+        for path in [
+            "databricks_langchain.CheckpointSaver",
+            "databricks_langchain.AsyncDatabricksStore",
+            "databricks_openai.agents.AsyncDatabricksSession",
+            "databricks_ai_bridge.lakebase.LakebaseClient",
+        ] {
+            let class = by_path(path).expect(path);
+            assert!(
+                matches!(class.scopes, ClientScopes::Unsupported(_)),
+                "{path}"
+            );
+            assert_eq!(class.rule.as_deref(), Some("OBO204"), "{path}");
+        }
+        assert_eq!(
+            by_path("databricks_openai.agents.McpServer").and_then(|c| c.url_in.as_deref()),
+            Some("params")
+        );
+    }
+
+    #[test]
     fn lookups() {
         let genie = by_path("databricks_langchain.genie.GenieAgent").expect("GenieAgent");
         assert_eq!(genie.symbol, KnownSymbol::GenieAgent);
@@ -243,7 +407,7 @@ mod tests {
             by_path("databricks.ai_search.client.AISearchClient").map(|c| c.symbol),
             Some(KnownSymbol::VectorSearchClient)
         );
-        // A lookalike package, or a name no release exports (obo-facts F20), is not a class.
+        // A lookalike package, or a name no release exports (`databricks_openai.GenieAgent`: no release of databricks-openai has it), is not a class.
         assert_eq!(by_path("databricks_openai.GenieAgent"), None);
         assert_eq!(by_path("agent.GenieAgent"), None);
     }
@@ -266,6 +430,14 @@ mod tests {
         assert!(
             parse(&row("scopes = \"mcp-url\"\ncolour = 1")).is_err(),
             "unknown key"
+        );
+        assert!(
+            parse(&row("scopes = \"unsupported\"")).is_err(),
+            "no reason"
+        );
+        assert!(
+            parse(&row("scopes = \"mcp-url\"\nunsupported = \"why\"")).is_err(),
+            "a reason for a supported class"
         );
         assert!(parse(&row("scopes = \"mcp-url\"")).is_ok());
     }

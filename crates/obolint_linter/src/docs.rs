@@ -6,9 +6,13 @@ use crate::registry::Rule;
 use crate::rule_info::FixAvailability;
 use crate::scope_table::ScopeTable;
 
-/// `docs/scopes.md`: the scope table and the client classes.
+/// `docs/scopes.md`: the scope table, the client classes, the dependency tables of OBO501 and
+/// OBO502, and the sources they cite (with the library versions they describe).
 pub fn scopes_markdown() -> String {
-    ScopeTable::with_extra_scopes(&[]).markdown(&crate::clients::markdown())
+    let mut page = ScopeTable::with_extra_scopes(&[]).markdown(&crate::clients::markdown());
+    page.push_str(&crate::requirements::data::markdown());
+    page.push_str(&crate::sources::markdown());
+    page
 }
 
 /// The markdown page of one rule.

@@ -26,6 +26,7 @@ pub mod rules;
 pub mod scope_table;
 pub mod scopes_report;
 pub mod settings;
+pub mod sources;
 pub mod suppression;
 
 pub use check::cache::CacheRequest;

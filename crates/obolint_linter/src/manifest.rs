@@ -1,4 +1,4 @@
-//! `MLmodel` and `resources.yaml` manifests (the facts file §1), read with a YAML parser that
+//! `MLmodel` and `resources.yaml` manifests (mlflow 3.18.0 `mlflow/models/model.py` and `resources.py`), read with a YAML parser that
 //! keeps spans (saphyr, see `docs/design.md`): every key obolint understands, with the range of
 //! each key and value so diagnostics point at lines, and what MLflow could not read (OBO306).
 
@@ -435,7 +435,7 @@ fn block_layout(text: &str, list: &mut YamlScopes) {
     list.item_lines = lines;
 }
 
-/// A resources block (the facts file §1.2 `_ResourceBuilder.from_dict`).
+/// A resources block (mlflow 3.18.0 `_ResourceBuilder.from_dict`).
 fn resources_block(
     node: &MarkedYaml<'_>,
     key: TextRange,

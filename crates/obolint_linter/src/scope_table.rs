@@ -1,4 +1,4 @@
-//! The OBO API scope table (rules.md "Scope table"), kept as data in `data/scopes.toml`: which
+//! The OBO API scope table, kept as data in `data/scopes.toml`: which
 //! scope names Model Serving knows, which *family* of requirements each name meets, and which
 //! user-client uses (SDK services, known constructors, managed MCP URLs) require which families.
 //! `docs/scopes.md` is generated from the same data, so the two cannot drift.
@@ -18,6 +18,7 @@ const SCOPES_TOML: &str = include_str!("../data/scopes.toml");
 pub enum ScopeFamily {
     Genie,
     Serving,
+    AiGateway,
     VsIndexes,
     VsEndpoints,
     SqlWarehouses,
@@ -36,6 +37,7 @@ impl ScopeFamily {
     pub const ALL: &[ScopeFamily] = &[
         Self::Genie,
         Self::Serving,
+        Self::AiGateway,
         Self::VsIndexes,
         Self::VsEndpoints,
         Self::SqlWarehouses,
@@ -55,6 +57,7 @@ impl ScopeFamily {
         match self {
             Self::Genie => "genie",
             Self::Serving => "serving",
+            Self::AiGateway => "ai-gateway",
             Self::VsIndexes => "vs-indexes",
             Self::VsEndpoints => "vs-endpoints",
             Self::SqlWarehouses => "sql-warehouses",
@@ -94,7 +97,7 @@ impl ScopeStyle {
 pub enum ScopeOrigin {
     /// A name of one or more families.
     Family,
-    /// Accepted by Model Serving, required by no use (`ai-gateway`).
+    /// Accepted by Model Serving, required by no use (`workspace.workspace`).
     Allowed,
     /// Config `extra-scopes`.
     Extra,
@@ -119,6 +122,8 @@ pub enum ScopeLookup {
     Known(ScopeName),
     /// Databricks Apps accept it; Model Serving rejects it at deploy time (OBO403's message).
     AppsOnly,
+    /// A user API scope nowhere: neither Model Serving nor Apps accepts it (`jobs`, `mlflow`).
+    NotAScope,
     Unknown,
 }
 
@@ -130,16 +135,17 @@ struct RawTable {
     family: Vec<RawFamily>,
     allowed: RawNames,
     apps_only: RawNames,
+    not_scopes: RawNames,
     genie_tolerance: RawNames,
     service: Vec<RawService>,
-    mcp: Vec<RawMcp>,
+    url: Vec<RawUrl>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawFamily {
     id: ScopeFamily,
-    dotted: String,
+    dotted: Option<String>,
     short: Option<String>,
     #[serde(default)]
     also: Vec<String>,
@@ -151,8 +157,7 @@ struct RawFamily {
 #[serde(deny_unknown_fields)]
 struct RawNames {
     names: Vec<String>,
-    #[serde(default)]
-    source: Option<String>,
+    source: String,
 }
 
 #[derive(Deserialize)]
@@ -175,7 +180,7 @@ struct RawMethod {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawMcp {
+struct RawUrl {
     paths: Vec<String>,
     families: Vec<ScopeFamily>,
     source: String,
@@ -192,16 +197,17 @@ pub struct ScopeTable {
     family_index: std::collections::HashMap<String, Vec<ScopeFamily>>,
     allowed: Names,
     apps_only: Names,
+    not_scopes: Names,
     genie_tolerance: Names,
     services: Vec<ServiceRow>,
-    mcp: Vec<McpRow>,
+    urls: Vec<UrlRow>,
     extra: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
 struct Names {
     names: Vec<String>,
-    source: Option<String>,
+    source: String,
 }
 
 impl Names {
@@ -222,7 +228,8 @@ impl From<RawNames> for Names {
 #[derive(Clone, Debug)]
 struct FamilyRow {
     family: ScopeFamily,
-    dotted: String,
+    /// The documented dotted name; `ai-gateway` has none.
+    dotted: Option<String>,
     short: Option<String>,
     also: Vec<String>,
     required_by: String,
@@ -231,7 +238,9 @@ struct FamilyRow {
 
 impl FamilyRow {
     fn names(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.dotted.as_str())
+        self.dotted
+            .as_deref()
+            .into_iter()
             .chain(self.short.as_deref())
             .chain(self.also.iter().map(String::as_str))
     }
@@ -253,7 +262,7 @@ struct MethodRow {
 }
 
 #[derive(Clone, Debug)]
-struct McpRow {
+struct UrlRow {
     paths: Vec<String>,
     families: Vec<ScopeFamily>,
     source: String,
@@ -276,8 +285,15 @@ impl ScopeTable {
         table
     }
 
-    fn parse(text: &str) -> Result<ScopeTable, toml::de::Error> {
-        let raw: RawTable = toml::from_str(text)?;
+    fn parse(text: &str) -> Result<ScopeTable, String> {
+        let raw: RawTable = toml::from_str(text).map_err(|e| e.to_string())?;
+        if let Some(f) = raw
+            .family
+            .iter()
+            .find(|f| f.dotted.is_none() && f.short.is_none())
+        {
+            return Err(format!("family {}: no name", f.id.id()));
+        }
         let mut table = ScopeTable {
             family_index: std::collections::HashMap::new(),
             families: raw
@@ -294,6 +310,7 @@ impl ScopeTable {
                 .collect(),
             allowed: raw.allowed.into(),
             apps_only: raw.apps_only.into(),
+            not_scopes: raw.not_scopes.into(),
             genie_tolerance: raw.genie_tolerance.into(),
             services: raw
                 .service
@@ -313,10 +330,10 @@ impl ScopeTable {
                     source: s.source,
                 })
                 .collect(),
-            mcp: raw
-                .mcp
+            urls: raw
+                .url
                 .into_iter()
-                .map(|m| McpRow {
+                .map(|m| UrlRow {
                     paths: m.paths,
                     families: m.families,
                     source: m.source,
@@ -349,7 +366,7 @@ impl ScopeTable {
                 && self
                     .families
                     .iter()
-                    .any(|row| row.dotted == name && row.short.is_some());
+                    .any(|row| row.dotted.as_deref() == Some(name) && row.short.is_some());
             return ScopeLookup::Known(ScopeName {
                 name: name.to_string(),
                 families,
@@ -364,6 +381,8 @@ impl ScopeTable {
             ScopeOrigin::Extra
         } else if self.apps_only.contains(name) {
             return ScopeLookup::AppsOnly;
+        } else if self.not_scopes.contains(name) {
+            return ScopeLookup::NotAScope;
         } else {
             return ScopeLookup::Unknown;
         };
@@ -386,23 +405,27 @@ impl ScopeTable {
         row.names().filter(|n| ScopeStyle::of(n) == style).collect()
     }
 
-    /// The name a fix adds for `family` in `style`, falling back to the dotted name when the
-    /// family has no short one.
+    /// The name a fix adds for `family` in `style`, falling back to the other style's name
+    /// when the family has none in this one (`catalog.connections`, `ai-gateway`).
     pub fn preferred_name(&self, family: ScopeFamily, style: ScopeStyle) -> &str {
         let row = self
             .family_row(family)
             .expect("every family has a row (tested)");
-        match style {
-            ScopeStyle::Short => row.short.as_deref().unwrap_or(&row.dotted),
-            ScopeStyle::Dotted => &row.dotted,
-        }
+        let (first, second) = match style {
+            ScopeStyle::Short => (&row.short, &row.dotted),
+            ScopeStyle::Dotted => (&row.dotted, &row.short),
+        };
+        first
+            .as_deref()
+            .or(second.as_deref())
+            .expect("every family has a name (checked when parsed)")
     }
 
     /// The current short name a deprecated dotted name is renamed to (OBO405).
     pub fn current_name(&self, deprecated: &str) -> Option<&str> {
         self.families
             .iter()
-            .find(|row| row.dotted == deprecated)
+            .find(|row| row.dotted.as_deref() == Some(deprecated))
             .and_then(|row| row.short.as_deref())
     }
 
@@ -447,16 +470,13 @@ impl ScopeTable {
         Some(specific.map_or(&row.families, |r| &r.families))
     }
 
-    /// The families a managed MCP server URL requires, matched on its path: the host may be
-    /// missing or unknown (`f"{host}/api/2.0/mcp/genie/{space_id}"`: pass interpolated parts as
-    /// any non-empty text). A query, a fragment and a trailing `/` are ignored. `None` when the
-    /// URL is not a managed MCP server the table knows.
-    pub fn mcp_url_families(&self, url: &str) -> Option<&[ScopeFamily]> {
-        let start = url.find("/api/2.0/mcp/")?;
-        let path = &url[start..];
-        let path = path.split(['?', '#']).next().unwrap_or(path);
-        let path = path.trim_end_matches('/');
-        self.mcp
+    /// The families a URL requires (a managed MCP server, an AI Gateway route), matched on its
+    /// path: the host may be missing or unknown (`f"{host}/api/2.0/mcp/genie/{space_id}"`: pass
+    /// interpolated parts as any non-empty text). A query, a fragment and a trailing `/` are
+    /// ignored. `None` when the table knows no such path.
+    pub fn url_families(&self, url: &str) -> Option<&[ScopeFamily]> {
+        let path = url_path(url)?;
+        self.urls
             .iter()
             .find(|row| row.paths.iter().any(|p| path_matches(p, path)))
             .map(|row| row.families.as_slice())
@@ -477,9 +497,9 @@ impl ScopeTable {
              The scopes a model declares in `UserAuthPolicy(api_scopes=[...])` are compared with \
              what its user-client uses require (OBO401-OBO406). A requirement belongs to a \
              *family* and is met when any name of that family is declared. A dotted name whose \
-             family has a current short name is deprecated (OBO405). Each row names its source (the \
-             section of obolint's research notes on the Databricks SDKs and MLflow, summarised \
-             here). Names Model Serving accepts that this table \
+             family has a current short name is deprecated (OBO405). Each row names its sources by \
+             the keys of the [Sources](#sources) table at the end, which also says which library \
+             versions the tables describe. Names Model Serving accepts that this table \
              does not know yet can be added with the `extra-scopes` setting.\n\n\
              ## Families\n\n\
              | family | dotted name | current short name | also accepted | required by (user-client use) | source |\n\
@@ -488,9 +508,11 @@ impl ScopeTable {
         for row in &self.families {
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} |",
                 row.family.id(),
-                row.dotted,
+                row.dotted
+                    .as_deref()
+                    .map_or_else(|| "-".to_string(), |s| format!("`{s}`")),
                 row.short
                     .as_deref()
                     .map_or_else(|| "-".to_string(), |s| format!("`{s}`")),
@@ -513,6 +535,10 @@ impl ScopeTable {
                 &self.apps_only,
             ),
             (
+                "a user API scope nowhere (neither Model Serving nor Apps)",
+                &self.not_scopes,
+            ),
+            (
                 "tolerated in a model that reaches Genie",
                 &self.genie_tolerance,
             ),
@@ -521,7 +547,7 @@ impl ScopeTable {
                 out,
                 "| {kind} | {} | {} |",
                 code_list(&names.names),
-                names.source.as_deref().unwrap_or("rules.md")
+                names.source
             );
         }
         out.push_str(
@@ -550,11 +576,12 @@ impl ScopeTable {
         }
         out.push_str(clients);
         out.push_str(
-            "\n## Managed MCP server URLs\n\n\
-             Matched on the URL path; `*` is one segment, `**` one or more.\n\n\
+            "\n## URLs\n\n\
+             Managed MCP servers and AI Gateway routes, matched on the URL path; `*` is one \
+             segment, `**` one or more.\n\n\
              | path | families | source |\n|---|---|---|\n",
         );
-        for m in &self.mcp {
+        for m in &self.urls {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} |",
@@ -565,6 +592,43 @@ impl ScopeTable {
         }
         out
     }
+
+    /// Every row's `source`, named for messages: the data test checks each cites a source key.
+    pub fn row_sources(&self) -> Vec<(String, &str)> {
+        let mut out: Vec<(String, &str)> = Vec::new();
+        for f in &self.families {
+            out.push((format!("family {}", f.family.id()), &f.source));
+        }
+        for (kind, names) in [
+            ("allowed", &self.allowed),
+            ("apps-only", &self.apps_only),
+            ("not-scopes", &self.not_scopes),
+            ("genie-tolerance", &self.genie_tolerance),
+        ] {
+            out.push((kind.to_string(), &names.source));
+        }
+        for s in &self.services {
+            out.push((format!("service {}", s.attribute), &s.source));
+            for m in &s.methods {
+                out.push((format!("service {}.{}", s.attribute, m.name), &m.source));
+            }
+        }
+        for u in &self.urls {
+            out.push((format!("url {}", u.paths.join(", ")), &u.source));
+        }
+        out
+    }
+}
+
+/// The path of a URL: what follows the host (`https://h/p`, `{…}/p`), or the text itself when
+/// it starts with `/`; without query, fragment and trailing `/`.
+pub fn url_path(url: &str) -> Option<&str> {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = &after_scheme[after_scheme.find('/')?..];
+    // `HOST + "/api/..."` with a `HOST` ending in `/` gives `//api/...`.
+    let path = &path[path.len() - path.trim_start_matches('/').len() - 1..];
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    Some(path.trim_end_matches('/'))
 }
 
 fn code_list(items: &[String]) -> String {
@@ -655,7 +719,10 @@ mod tests {
         let rows: Vec<(F, &str, Vec<&str>)> = table()
             .families
             .iter()
-            .map(|r| (r.family, r.dotted.as_str(), r.names().skip(1).collect()))
+            .map(|r| {
+                let names: Vec<&str> = r.names().collect();
+                (r.family, names[0], names[1..].to_vec())
+            })
             .collect();
         assert_eq!(
             rows,
@@ -666,6 +733,7 @@ mod tests {
                     "serving.serving-endpoints",
                     vec!["model-serving"]
                 ),
+                (F::AiGateway, "ai-gateway", vec![]),
                 (
                     F::VsIndexes,
                     "vectorsearch.vector-search-indexes",
@@ -752,11 +820,7 @@ mod tests {
 
     #[test]
     fn allowed_names_are_known_without_a_family() {
-        for name in [
-            "ai-gateway",
-            "workspace.workspace",
-            "iam.access-control:read",
-        ] {
+        for name in ["workspace.workspace", "iam.access-control:read"] {
             let s = known(name);
             assert!(s.families.is_empty(), "{name}");
             assert_eq!(s.origin, ScopeOrigin::Allowed);
@@ -774,6 +838,8 @@ mod tests {
             "files",
             "files.files",
             "postgres",
+            "sql:restricted-query",
+            "sql.warehouses:read",
             "all-apis",
         ] {
             assert_eq!(table().lookup(name), ScopeLookup::AppsOnly, "{name}");
@@ -781,14 +847,56 @@ mod tests {
     }
 
     #[test]
-    fn unknown_names_and_exact_matching() {
+    fn names_that_are_no_scope_anywhere() {
         for name in [
-            "vectorsearch.vector-search-index",
-            "Genie",
-            " genie",
             "mlflow",
-            "",
+            "jobs",
+            "jobs.jobs",
+            "catalog.volumes",
+            "vector-search.search",
+            "workspace",
         ] {
+            assert_eq!(table().lookup(name), ScopeLookup::NotAScope, "{name}");
+        }
+        // `workspace.workspace` is a scope; only the bare name is not.
+        assert!(matches!(
+            table().lookup("workspace.workspace"),
+            ScopeLookup::Known(_)
+        ));
+    }
+
+    #[test]
+    fn ai_gateway_is_a_family_without_a_dotted_name() {
+        let s = known("ai-gateway");
+        assert_eq!(s.families, vec![F::AiGateway]);
+        assert_eq!(s.origin, ScopeOrigin::Family);
+        assert!(!s.deprecated);
+        let t = table();
+        assert_eq!(
+            t.preferred_name(F::AiGateway, ScopeStyle::Dotted),
+            "ai-gateway"
+        );
+        assert_eq!(
+            t.preferred_name(F::AiGateway, ScopeStyle::Short),
+            "ai-gateway"
+        );
+        assert!(t.family_names(F::AiGateway, ScopeStyle::Dotted).is_empty());
+    }
+
+    #[test]
+    fn every_row_cites_a_public_source() {
+        let rows = table().row_sources();
+        assert!(rows.len() > 20);
+        for (row, source) in rows {
+            if let Err(e) = crate::sources::check_citation(&row, source) {
+                panic!("data/scopes.toml: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_names_and_exact_matching() {
+        for name in ["vectorsearch.vector-search-index", "Genie", " genie", ""] {
             assert_eq!(table().lookup(name), ScopeLookup::Unknown, "{name:?}");
         }
     }
@@ -929,7 +1037,7 @@ mod tests {
     #[test]
     fn mcp_urls() {
         let t = table();
-        let f = |u: &str| t.mcp_url_families(u).map(<[ScopeFamily]>::to_vec);
+        let f = |u: &str| t.url_families(u).map(<[ScopeFamily]>::to_vec);
         assert_eq!(f("https://host/api/2.0/mcp/genie"), Some(vec![F::McpGenie]));
         assert_eq!(f("{}/api/2.0/mcp/genie/01ef"), Some(vec![F::McpGenie]));
         assert_eq!(f("/api/2.0/mcp/genie/01ef/"), Some(vec![F::McpGenie]));
@@ -963,5 +1071,18 @@ mod tests {
         assert_eq!(f("/api/2.0/mcp/external"), None);
         assert_eq!(f("https://my-app.databricksapps.com/mcp"), None);
         assert_eq!(f("/api/2.0/mcp/unknown/x"), None);
+        assert_eq!(
+            f("https://h//api/2.0/mcp/sql").map(|f| f[0]),
+            Some(F::McpSql)
+        );
+        // AI Gateway routes: any path under `/ai-gateway/`.
+        assert_eq!(f("{…}/ai-gateway/mlflow/v1"), Some(vec![F::AiGateway]));
+        assert_eq!(
+            f("https://h/ai-gateway/openai/v1/"),
+            Some(vec![F::AiGateway])
+        );
+        assert_eq!(f("https://h/ai-gateway"), None);
+        assert_eq!(f("https://h/serving-endpoints"), None);
+        assert_eq!(f("https://h/x/ai-gateway/mlflow"), None);
     }
 }

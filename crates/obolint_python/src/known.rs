@@ -1,6 +1,8 @@
 //! The Databricks and MLflow names obolint understands, as data: every import path under which a
 //! library really exports them (and, for OBO strategies, the wrong paths seen in real code, which
-//! still show the author's intent). Sources: the facts file §2.4, §4.1, §4.3, §4.4.
+//! still show the author's intent). Sources: the wheels of mlflow-skinny 3.18.0, databricks-sdk
+//! 0.162.0, databricks-ai-bridge 0.22.0, databricks-langchain 0.22.0, databricks-openai 0.18.0 (their
+//! `__all__` and module paths).
 
 /// A library symbol a qualified name can resolve to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,19 +34,21 @@ pub enum KnownSymbol {
     AuthPolicy,
     /// `mlflow.models.auth_policy.SystemAuthPolicy`
     SystemAuthPolicy,
-    /// A resource class of `mlflow.models.resources` (the facts file §1.2).
+    /// A resource class of `mlflow.models.resources` (mlflow 3.18.0 `mlflow/models/resources.py`).
     Resource(ResourceKind),
     /// `functools.cache`, `functools.lru_cache`, `functools.cached_property`: results outlive
     /// the call that made them.
     CacheDecorator,
-    /// `set_uc_function_client(...)`: a process-wide client for every later request.
+    /// `set_uc_function_client(...)`, `agents.set_default_openai_client(...)` (openai-agents,
+    /// as Databricks' `agent-openai-agents-sdk` template calls it): a process-wide client for
+    /// every later request.
     GlobalClientSetter,
     /// A library object that reaches a Databricks resource with the client it is given, or with
-    /// the deployer's `WorkspaceClient()` when it gets none (the facts file §4.3).
+    /// the deployer's `WorkspaceClient()` when it gets none (the client catalogue of `obolint_linter`, `data/clients.toml`).
     ClientTaker(ClientTaker),
 }
 
-/// The resource types of `mlflow.models.resources` (the facts file §1.2): the Python class, the
+/// The resource types of `mlflow.models.resources` (mlflow 3.18.0 `mlflow/models/resources.py`): the Python class, the
 /// key `MLmodel` files use, and the keyword that names the resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResourceKind {
@@ -233,7 +237,8 @@ pub fn known_symbol(qualified: &str) -> Option<KnownSymbol> {
         "functools.cache" | "functools.lru_cache" | "functools.cached_property" => CacheDecorator,
         "databricks_langchain.set_uc_function_client"
         | "databricks_openai.set_uc_function_client"
-        | "unitycatalog.ai.core.base.set_uc_function_client" => GlobalClientSetter,
+        | "unitycatalog.ai.core.base.set_uc_function_client"
+        | "agents.set_default_openai_client" => GlobalClientSetter,
         _ => return obo_strategy_by_intent(qualified),
     };
     Some(symbol)

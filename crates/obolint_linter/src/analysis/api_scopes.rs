@@ -55,13 +55,25 @@ fn describe(kind: &UseKind) -> String {
             service,
             method: None,
         } => format!("`.{service}(...)`"),
-        UseKind::Constructor(known) => match clients::of_symbol(*known) {
-            Some(class) => format!("`{}`", class.class),
-            None => format!("`{}`", known.display_name()),
-        },
+        UseKind::Constructor(known) => format!("`{}`", class_name(*known)),
+        UseKind::Routed { class, how, .. } => format!("`{}` {how}", class_name(*class)),
+        UseKind::Url {
+            class,
+            url: Some(url),
+        } => format!("`{}` for `{url}`", class_name(*class)),
+        UseKind::Url { class, url: None } => {
+            format!("`{}` with a URL built at run time", class_name(*class))
+        }
         UseKind::Mcp { url: Some(url) } => format!("the MCP server `{url}`"),
         UseKind::Mcp { url: None } => "an MCP server whose URL is built at run time".into(),
         UseKind::Opaque { what } => what.clone(),
+    }
+}
+
+fn class_name(known: KnownSymbol) -> String {
+    match clients::of_symbol(known) {
+        Some(class) => class.class.clone(),
+        None => known.display_name().to_string(),
     }
 }
 
@@ -83,10 +95,30 @@ fn families_of(table: &ScopeTable, kind: &UseKind) -> Option<Vec<ScopeFamily>> {
         },
         UseKind::Constructor(known) => match &clients::of_symbol(*known)?.scopes {
             ClientScopes::Families(families) => Some(families.clone()),
-            ClientScopes::McpUrl | ClientScopes::PerServer => None,
-            ClientScopes::Unsupported => Some(Vec::new()),
+            ClientScopes::McpUrl => None,
+            ClientScopes::Unsupported(_) => Some(Vec::new()),
         },
-        UseKind::Mcp { url: Some(url) } => table.mcp_url_families(url).map(<[ScopeFamily]>::to_vec),
+        UseKind::Routed { families, .. } => Some(families.clone()),
+        // A URL the table knows (`/ai-gateway/...`), or the class's own path
+        // (`/serving-endpoints`); anywhere else, the analyzer cannot tell.
+        UseKind::Url { class, url } => {
+            let url = url.as_deref()?;
+            if let Some(families) = table.url_families(url) {
+                return Some(families.to_vec());
+            }
+            let class = clients::of_symbol(*class)?;
+            let own_path = class.route.as_ref()?.default_path.as_deref()?;
+            let path = crate::scope_table::url_path(url)?;
+            match &class.scopes {
+                ClientScopes::Families(families)
+                    if path == own_path || path.starts_with(&format!("{own_path}/")) =>
+                {
+                    Some(families.clone())
+                }
+                _ => None,
+            }
+        }
+        UseKind::Mcp { url: Some(url) } => table.url_families(url).map(<[ScopeFamily]>::to_vec),
         UseKind::Mcp { url: None } | UseKind::Opaque { .. } => None,
     }
 }

@@ -52,7 +52,7 @@ pub fn client_argument<'a>(
 }
 
 /// The string keys of a dict and their values, when all of them can be read.
-fn dict_entries<'a>(
+pub(crate) fn dict_entries<'a>(
     model: &ModuleModel<'a>,
     scope: ScopeId,
     expr: &'a Expr,

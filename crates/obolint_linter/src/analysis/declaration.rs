@@ -164,7 +164,7 @@ impl<'p, 'a> Reader<'p, 'a> {
         Self { project }
     }
 
-    fn model(&self, file: FileIdx) -> &'p ModuleModel<'a> {
+    pub fn model(&self, file: FileIdx) -> &'p ModuleModel<'a> {
         self.project.model(file)
     }
 

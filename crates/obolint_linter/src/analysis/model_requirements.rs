@@ -133,6 +133,28 @@ pub fn model_features(project: &Project<'_>, models: &Models, entry: FileIdx) ->
         }
         for scope in &model.scopes {
             for (name, bindings) in &scope.bindings {
+                // `from mlflow.genai.agent_server import invoke`, `import mlflow.genai.agent_server`.
+                for binding in bindings {
+                    let module = match &binding.kind {
+                        BindingKind::FromImport {
+                            level: 0, module, ..
+                        } => *module,
+                        BindingKind::Import { qualified } => qualified.as_str(),
+                        _ => continue,
+                    };
+                    let agent_server = "mlflow.genai.agent_server";
+                    if module == agent_server
+                        || module
+                            .strip_prefix(agent_server)
+                            .is_some_and(|rest| rest.starts_with('.'))
+                    {
+                        out.push(FeatureUse {
+                            feature: Feature::AgentServer,
+                            file,
+                            range: binding.range,
+                        });
+                    }
+                }
                 if *name != "ModelServingUserCredentials" {
                     continue;
                 }

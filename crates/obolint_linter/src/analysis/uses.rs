@@ -10,12 +10,13 @@ use obolint_python::semantic::ScopeId;
 use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::client_argument::{ClientArgument, client_argument};
+use super::client_argument::{ClientArgument, client_argument, dict_entries};
 use super::dataflow::{ClientValue, Dataflow};
 use super::declaration::{Reader, Site};
 use crate::clients::{self, ClientClass, ClientScopes};
 use crate::project::all_calls;
 use crate::project::{FileIdx, Project, Symbol};
+use crate::scope_table::ScopeFamily;
 
 /// Whose identity a use runs with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +56,19 @@ pub enum UseKind {
     },
     /// A client given to a known constructor (`GenieAgent(client=w)`).
     Constructor(KnownSymbol),
+    /// A known constructor whose arguments decide its families (the catalogue's `route` and
+    /// `also-when`): `DatabricksOpenAI(use_ai_gateway=True)` needs `ai-gateway`, not serving.
+    Routed {
+        class: KnownSymbol,
+        families: Vec<ScopeFamily>,
+        how: String,
+    },
+    /// A known constructor given a URL that decides its families (`DatabricksOpenAI(base_url=)`):
+    /// its text when the analyzer can read it.
+    Url {
+        class: KnownSymbol,
+        url: Option<String>,
+    },
     /// An MCP client or server for a URL: its path when the analyzer can read it.
     Mcp { url: Option<String> },
     /// The client or its credentials went where the analyzer cannot follow.
@@ -137,9 +151,9 @@ pub fn uses_in<'a>(
                 let resource = class_resource(&reader, file, scope, call, class);
                 let kind = match class.scopes {
                     ClientScopes::McpUrl => UseKind::Mcp {
-                        url: mcp_url(&reader, file, scope, call),
+                        url: mcp_url(&reader, file, scope, call, class),
                     },
-                    _ => UseKind::Constructor(symbol),
+                    _ => constructor_kind(&reader, file, scope, call, symbol, class),
                 };
                 out.push(ClientUse {
                     file,
@@ -309,20 +323,146 @@ fn service_resource<'a>(
     }
 }
 
+/// What a known constructor that is not an MCP client does with its arguments: its own
+/// families, or those its `route` (a literal flag, a URL) or `also-when` keyword gives. A flag
+/// the analyzer cannot read makes the use opaque: it never guesses where the calls go.
+fn constructor_kind<'a>(
+    reader: &Reader<'_, 'a>,
+    file: FileIdx,
+    scope: ScopeId,
+    call: &'a ExprCall,
+    symbol: KnownSymbol,
+    class: &ClientClass,
+) -> UseKind {
+    let model = reader.model(file);
+    let name = &class.class;
+    if let Some(route) = &class.route {
+        for flag in &route.flags {
+            match client_argument(model, scope, call, flag, None) {
+                ClientArgument::Missing => {}
+                ClientArgument::Given(value) => {
+                    match literal_flag(
+                        reader,
+                        Site {
+                            file,
+                            scope,
+                            expr: value,
+                        },
+                    ) {
+                        Some(true) => {
+                            return UseKind::Routed {
+                                class: symbol,
+                                families: route.families.clone(),
+                                how: format!("with `{flag}=True`"),
+                            };
+                        }
+                        Some(false) => {}
+                        None => {
+                            return UseKind::Opaque {
+                                what: format!(
+                                    "`{name}` with a `{flag}=` the analyzer cannot read (AI Gateway or a serving endpoint)"
+                                ),
+                            };
+                        }
+                    }
+                }
+                ClientArgument::Unknowable => {
+                    return UseKind::Opaque {
+                        what: format!(
+                            "`{name}` with arguments the analyzer cannot read (`{flag}=` may route it through AI Gateway)"
+                        ),
+                    };
+                }
+            }
+        }
+        if let Some(keyword) = &route.url_keyword {
+            match client_argument(model, scope, call, keyword, None) {
+                ClientArgument::Missing => {}
+                ClientArgument::Given(expr) => {
+                    return UseKind::Url {
+                        class: symbol,
+                        url: url_text(reader, Site { file, scope, expr }, 0),
+                    };
+                }
+                ClientArgument::Unknowable => {
+                    return UseKind::Url {
+                        class: symbol,
+                        url: None,
+                    };
+                }
+            }
+        }
+    }
+    if let Some((keyword, more)) = &class.also_when {
+        let given = match client_argument(model, scope, call, keyword, None) {
+            ClientArgument::Given(value) => {
+                literal_flag(
+                    reader,
+                    Site {
+                        file,
+                        scope,
+                        expr: value,
+                    },
+                ) != Some(false)
+            }
+            ClientArgument::Missing => false,
+            // It may carry it: require the extra families rather than call them unneeded.
+            ClientArgument::Unknowable => true,
+        };
+        if given && let ClientScopes::Families(own) = &class.scopes {
+            let mut families = own.clone();
+            families.extend(more.iter().copied());
+            return UseKind::Routed {
+                class: symbol,
+                families,
+                how: format!("with `{keyword}=`"),
+            };
+        }
+    }
+    UseKind::Constructor(symbol)
+}
+
+/// A literal flag: `True`, or `False`/`None` (off); also through a name bound once to one.
+/// `None` when the analyzer cannot read it.
+fn literal_flag<'a>(reader: &Reader<'_, 'a>, site: Site<'a>) -> Option<bool> {
+    let value = reader.value(site, 0).unwrap_or(site);
+    match value.expr {
+        Expr::BooleanLiteral(b) => Some(b.value),
+        Expr::NoneLiteral(_) => Some(false),
+        _ => None,
+    }
+}
+
 /// The URL of an MCP client or server: literals, f-strings (the host part may be unknown) and
-/// concatenations; what is known of the path is enough to match managed MCP servers.
+/// concatenations; what is known of the path is enough to match managed MCP servers. A class
+/// with `url-in` may take it as the `url` key of that dict (`McpServer(params={"url": ...})`).
 fn mcp_url<'a>(
     reader: &Reader<'_, 'a>,
     file: FileIdx,
     scope: ScopeId,
     call: &'a ExprCall,
+    class: &ClientClass,
 ) -> Option<String> {
-    let expr = call
+    let direct = call
         .arguments
         .find_keyword("server_url")
         .or_else(|| call.arguments.find_keyword("url"))
         .map(|k| &k.value)
-        .or_else(|| call.arguments.args.first())?;
+        .or_else(|| call.arguments.args.first());
+    let expr = match (direct, &class.url_in) {
+        (Some(expr), _) => expr,
+        (None, Some(dict)) => {
+            let model = reader.model(file);
+            let ClientArgument::Given(params) = client_argument(model, scope, call, dict, None)
+            else {
+                return None;
+            };
+            dict_entries(model, scope, params)?
+                .into_iter()
+                .find_map(|(key, value)| (key == "url").then_some(value))?
+        }
+        (None, None) => return None,
+    };
     url_text(reader, Site { file, scope, expr }, 0)
 }
 

@@ -1,4 +1,4 @@
-//! A model's explicit requirements (rules.md OBO5xx): read from requirements files, `%pip
+//! A model's explicit requirements (OBO501, OBO502): read from requirements files, `%pip
 //! install` lines, `pyproject.toml`, `pip_requirements=` lists and conda's `pip:` section, each
 //! parsed as PEP 508 by `pep508_rs`, with its byte range in the source text so diagnostics point
 //! at it. What a requirement provides, and whether its versions are new enough for a feature,
@@ -187,7 +187,7 @@ pub fn normalize_name(name: &str) -> Option<String> {
 /// The distributions a set of requirements installs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Provided {
-    /// Each named requirement's distribution and what it is known to bring ([`data::BRINGS`]).
+    /// Each named requirement's distribution and what it is known to bring ([`data::tables`]).
     pub distributions: BTreeSet<String>,
     /// An unnamed or invalid requirement is present: it may install anything, so "missing"
     /// must not be reported.
@@ -216,10 +216,11 @@ pub fn provides<'a>(requirements: impl IntoIterator<Item = &'a Requirement>) -> 
     }
     // What a distribution brings may bring more: close over the table.
     loop {
-        let more: Vec<&str> = data::BRINGS
+        let more: Vec<&str> = data::tables()
+            .brings
             .iter()
-            .filter(|row| provided.distributions.contains(row.distribution))
-            .flat_map(|row| row.brings.iter().copied())
+            .filter(|row| provided.distributions.contains(&row.distribution))
+            .flat_map(|row| row.brings.iter().map(String::as_str))
             .filter(|d| !provided.distributions.contains(*d))
             .collect();
         if more.is_empty() {
@@ -236,13 +237,13 @@ pub fn provides<'a>(requirements: impl IntoIterator<Item = &'a Requirement>) -> 
 /// version is unknown (a URL).
 pub fn admits_feature(requirement: &NamedRequirement, feature: Feature) -> Option<bool> {
     let minimum = feature.minimum();
-    if !minimum.distributions.contains(&requirement.name.as_str()) {
+    if !minimum.distributions.contains(&requirement.name) {
         return None;
     }
     let VersionConstraint::Specifiers(specifiers) = &requirement.versions else {
         return None;
     };
-    Some(match minimum.minimum {
+    Some(match &minimum.minimum {
         Minimum::AtLeast(v) => admits_version_at_least(specifiers, &Version::from_str(v).ok()?),
         Minimum::After(v) => admits_version_after(specifiers, &Version::from_str(v).ok()?),
     })
@@ -367,11 +368,18 @@ mod tests {
         assert!(p.contains("databricks-ai-bridge"));
         assert!(p.contains("databricks-sdk"));
         assert!(p.contains("mlflow"));
-        assert!(!p.contains("databricks-openai"));
+        // Today's wheels: databricks-langchain brings databricks-openai and databricks-mcp.
+        assert!(p.contains("databricks-openai"));
+        assert!(p.contains("databricks-mcp"));
+        assert!(p.contains("databricks-ai-search"));
+        assert!(!p.contains("databricks-vectorsearch"));
         assert!(!p.unknown);
+        // Transitively: databricks-mcp brings databricks-ai-bridge, which brings mlflow-skinny.
         let p = provides(&[parse("databricks-mcp")]);
         assert!(p.contains("databricks-sdk"));
-        assert!(!p.contains("databricks-ai-bridge"));
+        assert!(p.contains("databricks-ai-bridge"));
+        assert!(p.contains("mlflow-skinny"));
+        assert!(!p.contains("databricks-langchain"));
         let p = provides(&[parse("Databricks_OpenAI[memory]; python_version>'3.9'")]);
         assert!(p.contains("databricks-ai-bridge"));
         assert!(provides(&[parse("./wheels/x.whl")]).unknown);

@@ -7,10 +7,14 @@ use super::shared::client_takers::check_client_takers;
 
 /// ## What it does
 /// In a model that acts on behalf of its users, reports an MCP client or server object
-/// (`DatabricksMCPClient`, `DatabricksMCPServer`, `DatabricksMultiServerMCPClient`,
-/// `McpServerToolkit`, `McpServer`, and their `from_uc_function`/`from_vector_search`
-/// constructors) given no user client on any path: no `workspace_client=`, or one that is never a
-/// user client.
+/// (`DatabricksMCPClient`, `DatabricksMCPServer`, `McpServerToolkit`, `McpServer`, and their
+/// `from_uc_function`/`from_vector_search` constructors) given no user client on any path: no
+/// `workspace_client=`, or one that is never a user client.
+///
+/// `DatabricksMultiServerMCPClient([...])` is never reported: it takes no client (its keywords
+/// go to langchain-mcp-adapters' `MultiServerMCPClient`, which has no such parameter). The
+/// identity is on each `DatabricksMCPServer` in its list, and each of those is checked on its
+/// own.
 ///
 /// ## Why is this bad?
 /// Without the caller's client, the object builds `WorkspaceClient()` with the deployer's
@@ -37,7 +41,9 @@ use super::shared::client_takers::check_client_takers;
 ///
 /// ## Known problems
 /// A client the analyzer cannot follow (a parameter, a library call) is given the benefit of the
-/// doubt.
+/// doubt. The classes and their parameters are those of databricks-langchain 0.22.0,
+/// databricks-openai 0.18.0 and databricks-mcp 0.9.2 (see the client classes in
+/// `docs/scopes.md`).
 ///
 /// ## References
 /// - [Databricks: managed MCP servers](https://docs.databricks.com/aws/en/generative-ai/mcp/managed-mcp)

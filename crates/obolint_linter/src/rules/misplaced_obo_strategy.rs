@@ -6,7 +6,7 @@ use obolint_macros::rule;
 use obolint_python::known::KnownSymbol;
 
 use crate::clients;
-use ruff_python_ast::Keyword;
+use ruff_python_ast::{ExprCall, Keyword};
 use ruff_text_size::Ranged;
 
 use crate::analysis::dataflow::{ClientValue, Dataflow, StrategyKind};
@@ -22,9 +22,12 @@ use crate::project::{FileIdx, Symbol};
 ///   `CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS` enum instead;
 /// - `credentials_strategy=`/`credentials_provider=` given to a class that takes the caller
 ///   through a client (`ChatDatabricks`, `DatabricksFunctionClient`, `VectorSearchRetrieverTool`,
-///   `GenieAgent`, `DatabricksMCPClient`): it is ignored or rejected.
+///   `GenieAgent`, `DatabricksMCPClient`): it is ignored or rejected;
+/// - `WorkspaceClient`/`Config(credentials_strategy=<OBO strategy>, group_id=...)`: since
+///   databricks-sdk 0.162.0 the strategy raises `ValueError` in Model Serving when a group is set
+///   (group role assumption is not supported there).
 ///
-/// In every case the object made is not a user client.
+/// In every case the object made does not act as the user.
 ///
 /// ## Why is this bad?
 /// The author meant the object to act as the end user, and it does not: it fails at request time
@@ -47,12 +50,20 @@ use crate::project::{FileIdx, Symbol};
 ///
 /// ## Fix safety
 /// Renaming a misspelt keyword is safe: it is what the author wrote, spelt right. Moving a
-/// strategy into a client (`workspace_client=WorkspaceClient(...)`) or replacing a strategy object
-/// by the vector search enum is only shown (display-only): it needs an import and the author's
-/// look.
+/// strategy into a client (`workspace_client=WorkspaceClient(...)`), replacing a strategy object
+/// by the vector search enum, and removing a keyword (`group_id=`, or the strategy given to
+/// `DatabricksFunctionClient`, whose Unity Catalog functions cannot run as the user in Model
+/// Serving) are only shown (display-only): they need an import or the author's look.
+///
+/// ## Known problems
+/// The help fits the class: for a class Model Serving cannot reach as the user at all
+/// (`DatabricksFunctionClient`), it does not advise a user client, which would then draw
+/// OBO204. The keywords are those of databricks-sdk 0.162.0 and the libraries listed in
+/// `docs/scopes.md`.
 ///
 /// ## References
 /// - [Databricks SDK for Python: authentication](https://databricks-sdk-py.readthedocs.io/en/latest/authentication.html)
+/// - [databricks-sdk 0.162.0 (`ModelServingUserCredentials` and `group_id`)](https://pypi.org/project/databricks-sdk/0.162.0/)
 #[rule(
     code = "OBO103",
     name = "misplaced-obo-strategy",
@@ -158,19 +169,60 @@ impl Check for MisplacedOboStrategy {
                     (Symbol::Known(known), "credentials_strategy" | "credentials_provider") => {
                         clients::of_symbol(known)
                             .filter(|c| c.rejects_strategy)
-                            .map(|c| client_instead(keyword, &c.class, &c.parameter))
+                            .map(|c| client_instead(call, keyword, c))
                     }
                     _ => None,
                 };
                 if let Some((message, label, fix)) = found {
+                    // The class's own advice when it has one (`DatabricksFunctionClient`).
+                    let help = match symbol {
+                        Symbol::Known(known) => {
+                            clients::of_symbol(known).and_then(|c| c.help.clone())
+                        }
+                        _ => None,
+                    };
+                    let mut diagnostic = Diagnostic::new(
+                        info.meta,
+                        info.severity,
+                        message,
+                        Label::new(id, keyword.range(), label),
+                    )
+                    .with_fix(fix);
+                    if let Some(help) = help {
+                        diagnostic = diagnostic.with_help(help);
+                    }
+                    ctx.report(diagnostic);
+                }
+            }
+            // `WorkspaceClient(credentials_strategy=<OBO>, group_id=...)`: raises in serving.
+            if matches!(
+                symbol,
+                Symbol::Known(KnownSymbol::WorkspaceClient | KnownSymbol::Config)
+            ) && call.arguments.keywords.iter().any(|k| {
+                k.arg.as_ref().is_some_and(|a| {
+                    matches!(a.as_str(), "credentials_strategy" | "credentials_provider")
+                }) && strategy_kind(dataflow, file, scope, k) == Some(StrategyKind::Credentials)
+            }) {
+                for conflict in clients::strategy_conflicts() {
+                    let Some(keyword) = call.arguments.find_keyword(&conflict.keyword) else {
+                        continue;
+                    };
                     ctx.report(
                         Diagnostic::new(
                             info.meta,
                             info.severity,
-                            message,
-                            Label::new(id, keyword.range(), label),
+                            format!(
+                                "`{}` with an OBO strategy: {} ({})",
+                                conflict.keyword, conflict.effect, conflict.since
+                            ),
+                            Label::new(id, keyword.range(), "raises in Model Serving"),
                         )
-                        .with_fix(fix),
+                        .with_help("build the user client without it: the caller's token already carries the caller's groups")
+                        .with_fix(Some(remove_keyword(
+                            call,
+                            keyword,
+                            format!("Remove `{}=`", conflict.keyword),
+                        ))),
                     );
                 }
             }
@@ -178,11 +230,55 @@ impl Check for MisplacedOboStrategy {
     }
 }
 
+/// Display-only: the call without `keyword` (and the comma that joined it).
+fn remove_keyword(call: &ExprCall, keyword: &Keyword, message: String) -> Fix {
+    let mut arguments: Vec<ruff_text_size::TextRange> = call
+        .arguments
+        .args
+        .iter()
+        .map(Ranged::range)
+        .chain(call.arguments.keywords.iter().map(Ranged::range))
+        .collect();
+    arguments.sort_by_key(|r| r.start());
+    let at = arguments.iter().position(|r| *r == keyword.range());
+    let range = match at {
+        Some(i) if i > 0 => ruff_text_size::TextRange::new(arguments[i - 1].end(), keyword.end()),
+        Some(i) if i + 1 < arguments.len() => {
+            ruff_text_size::TextRange::new(keyword.start(), arguments[i + 1].start())
+        }
+        _ => keyword.range(),
+    };
+    Fix {
+        message,
+        applicability: Applicability::DisplayOnly,
+        edits: vec![Edit {
+            range,
+            content: String::new(),
+        }],
+    }
+}
+
 fn client_instead(
+    call: &ExprCall,
     keyword: &Keyword,
-    class: &str,
-    parameter: &str,
+    class: &clients::ClientClass,
 ) -> (String, &'static str, Option<Fix>) {
+    let (name, parameter) = (&class.class, &class.parameter);
+    // A class Model Serving cannot reach as the user: a user client would only draw OBO204.
+    if let clients::ClientScopes::Unsupported(reason) = &class.scopes {
+        return (
+            format!("`{name}` takes no credentials strategy: {reason}, so it runs as the deployer"),
+            "ignored: it cannot act as the user here",
+            Some(remove_keyword(
+                call,
+                keyword,
+                format!(
+                    "Remove `{}=`",
+                    keyword.arg.as_ref().map_or("", |a| a.as_str())
+                ),
+            )),
+        );
+    }
     // Display-only: shown, never applied, so a name stands for itself and anything else for the
     // usual strategy object.
     let strategy = match &keyword.value {
@@ -191,7 +287,7 @@ fn client_instead(
     };
     (
         format!(
-            "`{class}` takes the caller through `{parameter}=`, not a credentials strategy: it runs as the deployer"
+            "`{name}` takes the caller through `{parameter}=`, not a credentials strategy: it runs as the deployer"
         ),
         "ignored: not how this class takes the caller",
         Some(display_only(

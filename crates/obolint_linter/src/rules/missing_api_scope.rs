@@ -35,7 +35,11 @@ use crate::context::{Check, Grain, RuleContext};
 ///
 /// ## Known problems
 /// Only uses through a client the analyzer can follow are seen; a resource reached without the
-/// user client is OBO201-OBO203's business, not this rule's.
+/// user client is OBO201-OBO203's business, not this rule's. Which use needs which scope is the
+/// table in `docs/scopes.md`, written for databricks-sdk 0.162.0, databricks-langchain 0.22.0,
+/// databricks-openai 0.18.0, databricks-mcp 0.9.2 and mlflow 3.18.0 (its "Sources" section). A
+/// client routed through AI Gateway (`use_ai_gateway=True`, a `base_url` under `/ai-gateway/`)
+/// needs `ai-gateway` instead of a serving scope; a flag read at run time makes the use opaque.
 ///
 /// ## References
 /// - [Databricks: on-behalf-of-user authentication](https://docs.databricks.com/aws/en/generative-ai/agent-framework/agent-authentication)

@@ -13,9 +13,11 @@ use obolint_macros::rule;
 /// Reports a model that acts on behalf of its users whose explicit requirements
 /// (`pip_requirements=[...]` or `pip_requirements="requirements.txt"`) install no distribution
 /// for a module its code imports: `databricks_ai_bridge`, `databricks.sdk`,
-/// `databricks_langchain`, `databricks_openai`, `databricks_mcp`, `databricks.vector_search`. A
-/// requirement counts for what it is known to bring with it (`databricks-langchain` brings
-/// `databricks-ai-bridge` and `databricks-sdk`).
+/// `databricks_langchain`, `databricks_openai`, `databricks_mcp`, `databricks.vector_search`,
+/// `databricks.ai_search`. A requirement counts for what its wheel installs with it, and for
+/// what those install in turn: `databricks-langchain` brings `databricks-openai`,
+/// `databricks-mcp`, `databricks-ai-bridge`, `databricks-ai-search`, `databricks-sdk` and
+/// `mlflow`.
 ///
 /// ## Why is this bad?
 /// With explicit requirements MLflow infers nothing: the serving container is built from that
@@ -41,7 +43,10 @@ use obolint_macros::rule;
 ///
 /// ## Known problems
 /// Requirement files that include others (`-r`), local paths and URLs may install anything: the
-/// rule stays silent for them.
+/// rule stays silent for them. What each distribution brings is read from today's wheels
+/// (databricks-langchain 0.22.0, databricks-openai 0.18.0, databricks-ai-bridge 0.22.0,
+/// databricks-mcp 0.9.2; the table and its sources are in `docs/scopes.md`) and applied to every
+/// version: an old release that did not bring a dependency yet is still credited with it.
 ///
 /// ## References
 /// - [MLflow: model dependencies](https://mlflow.org/docs/latest/model/dependencies.html)

@@ -4,7 +4,7 @@ use crate::context::{Check, FileContext, Grain};
 use obolint_diagnostics::{Diagnostic, Label};
 use obolint_macros::rule;
 
-use crate::clients;
+use crate::clients::{self, ClientScopes};
 use ruff_python_ast::Expr;
 use ruff_text_size::Ranged;
 
@@ -14,13 +14,18 @@ use crate::project::all_calls;
 
 /// ## What it does
 /// Reports a user client that reaches something Model Serving's on-behalf-of-user tokens cannot
-/// be granted: `DatabricksFunctionClient(client=<user client>)` (Unity Catalog functions), and the
-/// `tables`, `functions`, `catalogs`, `schemas`, `files`, `dbfs`, `jobs`, `database` and
-/// `postgres` services of a user client.
+/// be granted: `DatabricksFunctionClient(client=<user client>)` (Unity Catalog functions); the
+/// Lakebase classes given a user client (`CheckpointSaver`, `AsyncCheckpointSaver`,
+/// `DatabricksStore`, `AsyncDatabricksStore` from `databricks_langchain`;
+/// `AsyncDatabricksSession` from `databricks_openai.agents`; `LakebasePool`,
+/// `AsyncLakebasePool`, `AsyncLakebaseSQLAlchemy`, `LakebaseClient` from
+/// `databricks_ai_bridge.lakebase`); and the `tables`, `functions`, `catalogs`, `schemas`,
+/// `files`, `dbfs`, `jobs`, `database` and `postgres` services of a user client.
 ///
 /// ## Why is this bad?
 /// No API scope of Model Serving covers these services: the calls fail with a permission error at
-/// request time, for every user, however the model is logged.
+/// request time, for every user, however the model is logged. Model Serving rejects the
+/// `postgres` scope that Lakebase needs (Databricks Apps accept it).
 ///
 /// ## Example
 /// ```python
@@ -38,10 +43,13 @@ use crate::project::all_calls;
 ///
 /// ## Known problems
 /// Only definite user clients are checked: a client that is the caller's on some paths only is
-/// not reported.
+/// not reported. The classes and their parameters are those of databricks-langchain 0.22.0,
+/// databricks-openai 0.18.0, databricks-ai-bridge 0.22.0 and unitycatalog-ai 0.4.0 (see the
+/// client classes in `docs/scopes.md`).
 ///
 /// ## References
 /// - [Databricks: on-behalf-of-user authentication, supported resources](https://docs.databricks.com/aws/en/generative-ai/agent-framework/agent-authentication)
+/// - [databricks-ai-bridge (the Lakebase classes)](https://github.com/databricks/databricks-ai-bridge)
 #[rule(
     code = "OBO204",
     name = "obo-unsupported-resource",
@@ -89,18 +97,22 @@ impl Check for OboUnsupportedResource {
                     class.position,
                 ) && dataflow.eval(file, scope, value).is_definite_user()
                 {
+                    let reason = match &class.scopes {
+                        ClientScopes::Unsupported(reason) => reason.as_str(),
+                        _ => "no API scope of Model Serving grants it",
+                    };
                     ctx.report(
                         Diagnostic::new(
                             info.meta,
                             info.severity,
-                            "Unity Catalog functions cannot run on behalf of the user in Model Serving",
+                            reason,
                             Label::new(
                                 id,
                                 call.func.range(),
                                 format!("`{}` with a user client", class.class),
                             ),
                         )
-                        .with_help(HELP),
+                        .with_help(class.help.as_deref().unwrap_or(HELP)),
                     );
                 }
                 continue;

@@ -15,8 +15,9 @@ use obolint_macros::rule;
 /// `ResponsesAgent` (MLflow 2.22.0), `ModelServingUserCredentials` (databricks-ai-bridge 0.6.0,
 /// or databricks-sdk 0.44.1), `ChatDatabricks(workspace_client=...)` (databricks-langchain
 /// 0.7.0), and the `MLmodel` resource types `app` (MLflow 3.1.0), `lakebase` (3.4.0),
-/// `uc_model_service` (after 3.15) and the `on_behalf_of_user` key (2.20.0). In an `MLmodel`, the
-/// `mlflow_version` it was saved with is checked the same way.
+/// `uc_model_service` (3.17.0) and the `on_behalf_of_user` key (2.20.0), and
+/// `mlflow.genai.agent_server` (MLflow 3.6.0, for an agent also served as a Databricks App). In an
+/// `MLmodel`, the `mlflow_version` it was saved with is checked the same way.
 ///
 /// ## Why is this bad?
 /// The model installs a version without the feature: the import fails, the keyword is refused,
@@ -33,7 +34,9 @@ use obolint_macros::rule;
 /// ```
 ///
 /// ## Known problems
-/// Environment markers are not evaluated: a requirement with a marker is taken to apply.
+/// Environment markers are not evaluated: a requirement with a marker is taken to apply. The
+/// minimum versions were found by comparing the published wheels (mlflow-skinny up to 3.18.0);
+/// the table and its sources are in `docs/scopes.md`.
 ///
 /// ## References
 /// - [Databricks: on-behalf-of-user authentication](https://docs.databricks.com/aws/en/generative-ai/agent-framework/agent-authentication)
@@ -64,7 +67,7 @@ fn message(requirement: &str, features: &[Feature]) -> String {
         .iter()
         .map(|f| {
             let minimum = f.minimum();
-            let version = match minimum.minimum {
+            let version = match &minimum.minimum {
                 crate::requirements::Minimum::AtLeast(v) => format!("{v} or later"),
                 crate::requirements::Minimum::After(v) => format!("a release after {v}"),
             };

@@ -18,8 +18,12 @@ use crate::project::{FileIdx, FnRef, Project, Symbol};
 /// it, a credential snapshot such as `w.config.authenticate()`), stored where it outlives the
 /// request: an attribute of `self`/`cls` or of a module, a `global`, a module-level container,
 /// the result of a cached function (`functools.cache`, `lru_cache`, `cached_property`), or a
-/// process-wide setter (`set_uc_function_client(...)`). The common real form is "build once on the
-/// first request, keep it on `self`".
+/// process-wide setter (`set_uc_function_client(...)`, openai-agents'
+/// `agents.set_default_openai_client(...)`). The common real form is "build once on the first
+/// request, keep it on `self`". Also a user client given to a library object that caches what it
+/// builds from it for every caller: `AsyncDatabricksSession(..., workspace_client=<user>)`
+/// without `use_cached_engine=False` (databricks-openai 0.18.0 keys its engine cache without
+/// the client, so the first caller's credentials serve every later session).
 ///
 /// ## Why is this bad?
 /// Model Serving reuses one model instance for many users. A client kept after the request that
@@ -43,7 +47,8 @@ use crate::project::{FileIdx, FnRef, Project, Symbol};
 ///
 /// ## Known problems
 /// Thread-local storage (`threading.local()`, attributes of `threading.current_thread()`) is not
-/// reported: it does not outlive the request's thread. Stores through containers the analyzer
+/// reported: it does not outlive the request's thread. Library caches are known from the client
+/// catalogue (`shared-cache` in `data/clients.toml`); others are not seen. Stores through containers the analyzer
 /// cannot see (a dict passed to a library) are not followed.
 ///
 /// ## References
@@ -174,17 +179,69 @@ impl Check for UserClientOutlivesRequest {
                     }
                 }
             }
-            // Process-wide setters, wherever they are called.
+            // Process-wide setters and library caches, wherever they are called.
             for (scope, call) in crate::project::all_calls(model) {
-                if dataflow.symbol(file, scope, &call.func)
-                    == Symbol::Known(KnownSymbol::GlobalClientSetter)
+                let symbol = dataflow.symbol(file, scope, &call.func);
+                if symbol == Symbol::Known(KnownSymbol::GlobalClientSetter)
                     && let Some(arg) = call.arguments.args.first()
                     && outlives(project, dataflow, file, scope, arg)
                 {
                     report(call.range(), "user client set process-wide: every later request uses the first caller's identity".to_string(), "process-wide setter");
                 }
+                if let Symbol::Known(known) = symbol
+                    && let Some(class) = crate::clients::of_symbol(known)
+                    && let Some(keyword) = &class.shared_cache
+                    && caches_user_client(project, dataflow, file, scope, call, class, keyword)
+                {
+                    let info = &UserClientOutlivesRequest::INFO;
+                    ctx.report(
+                        Diagnostic::new(
+                            info.meta,
+                            info.severity,
+                            format!(
+                                "`{}` keeps what it builds from a user client in a cache shared by every caller: the first caller's credentials serve everyone",
+                                class.class
+                            ),
+                            Label::new(
+                                id,
+                                call.func.range(),
+                                format!("cached across requests unless `{keyword}=False`"),
+                            ),
+                        )
+                        .with_help(format!(
+                            "pass `{keyword}=False` so each object builds its own from the client it is given"
+                        )),
+                    );
+                }
             }
         }
+    }
+}
+
+/// The class is given a (possible) user client and its `keyword` is not literally `False`.
+fn caches_user_client(
+    project: &Project<'_>,
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    scope: ScopeId,
+    call: &ruff_python_ast::ExprCall,
+    class: &crate::clients::ClientClass,
+    keyword: &str,
+) -> bool {
+    use crate::analysis::client_argument::{ClientArgument, client_argument};
+    let model = project.model(file);
+    let ClientArgument::Given(client) =
+        client_argument(model, scope, call, &class.parameter, class.position)
+    else {
+        return false;
+    };
+    if !dataflow.eval(file, scope, client).is_possible_user() {
+        return false;
+    }
+    match client_argument(model, scope, call, keyword, None) {
+        ClientArgument::Given(Expr::BooleanLiteral(b)) => b.value,
+        ClientArgument::Given(_) | ClientArgument::Unknowable => false,
+        ClientArgument::Missing => true,
     }
 }
 
