@@ -120,11 +120,19 @@ pub fn is_system_path(path: &Path) -> bool {
 /// Whether `path` may be read: a regular file (after following symlinks), not in `/proc`, `/sys`
 /// or `/dev` through a symlink, of at most `limit` bytes by its metadata. Its metadata when so.
 pub fn check_readable(path: &Path, limit: u64) -> Result<std::fs::Metadata, ReadError> {
+    // One look at the path itself first: a regular file that is no symlink needs no other.
+    let own = std::fs::symlink_metadata(path)?;
+    if own.is_file() {
+        if own.len() > limit {
+            return Err(ReadError::TooLarge { limit });
+        }
+        return Ok(own);
+    }
     let metadata = std::fs::metadata(path)?;
     if !metadata.is_file() {
         return Err(ReadError::NotRegular(kind_name(metadata.file_type())));
     }
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+    if own.file_type().is_symlink()
         && let Ok(real) = path.canonicalize()
         && is_system_path(&real)
     {

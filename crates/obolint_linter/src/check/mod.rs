@@ -354,15 +354,18 @@ impl RootChecks {
         if let crate::config::ConfigSource::File(path) = &request.config {
             configs.push(path.clone());
         }
-        let mut folders: Vec<&Path> = found
-            .python
-            .iter()
-            .chain(&found.manifests)
-            .filter_map(|p| p.parent())
-            .flat_map(|d| d.ancestors().take_while(|a| a.starts_with(root)))
-            .collect();
-        folders.sort();
-        folders.dedup();
+        let mut folders: Vec<&Path> = Vec::new();
+        let mut seen: rustc_hash::FxHashSet<&Path> = rustc_hash::FxHashSet::default();
+        for file in found.python.iter().chain(&found.manifests) {
+            // Up from the file's folder to the root, stopping at a folder already seen (files
+            // come folder by folder, so most files stop at once).
+            for folder in file.parent().into_iter().flat_map(Path::ancestors) {
+                if !folder.starts_with(root) || !seen.insert(folder) {
+                    break;
+                }
+                folders.push(folder);
+            }
+        }
         for folder in folders {
             for name in crate::config::CONFIG_FILE_NAMES {
                 configs.push(folder.join(name));
