@@ -197,6 +197,55 @@ fn hash_file(path: &Path, limit: u64) -> blake3::Hash {
     }
 }
 
+/// What identifies a file's bytes without reading them, as Git's index does: size, times,
+/// inode. Any write changes the change time (`ctime`), which no program can set back. `None`
+/// for a symlink, anything but a regular file, a file changed in the last two seconds (a write in
+/// the same clock tick could keep every field; a later run stamps it), or off Unix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Stamp {
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    ino: u64,
+    dev: u64,
+}
+
+/// The stamp of each path, taken before it is read (a write after that changes the stamp).
+pub(super) fn stamps(paths: &[PathBuf]) -> Vec<Option<Stamp>> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    paths.par_iter().map(|path| stamp(path, now)).collect()
+}
+
+#[cfg(unix)]
+fn stamp(path: &Path, now: i64) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(path).ok()?;
+    if !m.is_file() || m.mtime() >= now - 2 || m.ctime() >= now - 2 {
+        return None;
+    }
+    Some(Stamp {
+        len: m.size(),
+        mtime: (m.mtime(), m.mtime_nsec()),
+        ctime: (m.ctime(), m.ctime_nsec()),
+        ino: m.ino(),
+        dev: m.dev(),
+    })
+}
+
+#[cfg(not(unix))]
+fn stamp(_: &Path, _: i64) -> Option<Stamp> {
+    None
+}
+
+/// What a root looks like before any file is read: the hash of every path found and of the
+/// configuration files, and the stamp of each Python file, notebook and manifest.
+pub(super) struct Listing {
+    pub hash: blake3::Hash,
+    pub stamps: Vec<Option<Stamp>>,
+}
+
 /// The key of a root's entry: the build, the root, everything that configures the run.
 pub(super) struct Key {
     pub root: PathBuf,
@@ -261,6 +310,8 @@ struct Entry {
     root: PathBuf,
     setup: String,
     inputs: String,
+    listing: String,
+    stamps: Vec<Option<Stamp>>,
     reads: Vec<Read>,
     files: Vec<CachedFile>,
     diagnostics: Vec<CachedDiagnostic>,
@@ -313,6 +364,8 @@ pub(super) struct RootCache {
     dir: PathBuf,
     secret: [u8; 32],
     key: Key,
+    /// The entry on disk, read and verified once.
+    entry: OnceLock<Option<Entry>>,
 }
 
 impl RootCache {
@@ -331,6 +384,7 @@ impl RootCache {
             dir,
             secret,
             key,
+            entry: OnceLock::new(),
         }
     }
 
@@ -338,45 +392,84 @@ impl RootCache {
         blake3::keyed_hash(&self.secret, body)
     }
 
-    /// The findings of the entry for these inputs, with the files they point into added to
-    /// `sources`; `None` on any doubt.
+    /// The entry on disk, when it is this user's (its keyed hash), for this build, root and
+    /// setup.
+    fn entry(&self) -> Option<&Entry> {
+        self.entry
+            .get_or_init(|| {
+                if std::fs::symlink_metadata(&self.path)
+                    .ok()?
+                    .file_type()
+                    .is_symlink()
+                {
+                    return None;
+                }
+                let bytes = read_bounded(&self.path, MAX_ENTRY_BYTES).ok()?;
+                let newline = bytes.iter().position(|&b| b == b'\n')?;
+                let (mac, body) = (&bytes[..newline], &bytes[newline + 1..]);
+                let expected = blake3::Hash::from_hex(mac).ok()?;
+                // `Hash`'s equality is constant-time.
+                if self.mac(body) != expected {
+                    return None;
+                }
+                let entry: Entry = serde_json::from_slice(body).ok()?;
+                (entry.build == build_identity()
+                    && entry.root == self.key.root
+                    && entry.setup == self.key.setup)
+                    .then_some(entry)
+            })
+            .as_ref()
+    }
+
+    /// The findings of the entry when every file has the stamp it had when the entry was
+    /// written (nothing read), with the files they point into added to `sources`.
+    pub fn lookup_stamped(
+        &self,
+        listing: &Listing,
+        sources: &mut Sources,
+        reread: impl Fn(&Path) -> Option<String> + Sync,
+    ) -> Option<Vec<Diagnostic>> {
+        let entry = self.entry()?;
+        let stamped = entry.listing == listing.hash.to_hex().as_str()
+            && entry.stamps.len() == listing.stamps.len()
+            && entry
+                .stamps
+                .iter()
+                .zip(&listing.stamps)
+                .all(|(a, b)| a.is_some() && a == b);
+        if !stamped {
+            return None;
+        }
+        Self::serve(entry, sources, reread)
+    }
+
+    /// The findings of the entry for these inputs (every byte read), with the files they point
+    /// into added to `sources`; `None` on any doubt.
     pub fn lookup(
         &self,
         inputs: blake3::Hash,
         sources: &mut Sources,
         reread: impl Fn(&Path) -> Option<String> + Sync,
     ) -> Option<Vec<Diagnostic>> {
-        if std::fs::symlink_metadata(&self.path)
-            .ok()?
-            .file_type()
-            .is_symlink()
-        {
+        let entry = self.entry()?;
+        if entry.inputs != inputs.to_hex().as_str() {
             return None;
         }
-        let bytes = read_bounded(&self.path, MAX_ENTRY_BYTES).ok()?;
-        let newline = bytes.iter().position(|&b| b == b'\n')?;
-        let (mac, body) = (&bytes[..newline], &bytes[newline + 1..]);
-        let expected = blake3::Hash::from_hex(mac).ok()?;
-        // `Hash`'s equality is constant-time.
-        if self.mac(body) != expected {
+        Self::serve(entry, sources, reread)
+    }
+
+    fn serve(
+        entry: &Entry,
+        sources: &mut Sources,
+        reread: impl Fn(&Path) -> Option<String> + Sync,
+    ) -> Option<Vec<Diagnostic>> {
+        if !entry.reads.par_iter().all(|read| read.holds(&reread)) {
             return None;
         }
-        let entry: Entry = serde_json::from_slice(body).ok()?;
-        if entry.build != build_identity()
-            || entry.root != self.key.root
-            || entry.setup != self.key.setup
-            || entry.inputs != inputs.to_hex().as_str()
-        {
-            return None;
-        }
-        let same = entry.reads.par_iter().all(|read| read.holds(&reread));
-        if !same {
-            return None;
-        }
-        let diagnostics = decode(&entry)?;
+        let diagnostics = decode(entry)?;
         let ids: Vec<FileId> = entry
             .files
-            .into_iter()
+            .iter()
             .map(|file| {
                 let display = sources.display_path(&file.path);
                 let cells = file
@@ -387,9 +480,10 @@ impl RootCache {
                         number,
                     })
                     .collect();
-                sources
-                    .db
-                    .add(SourceFile::new(file.path, display, file.text).with_cells(cells))
+                sources.db.add(
+                    SourceFile::new(file.path.clone(), display, file.text.clone())
+                        .with_cells(cells),
+                )
             })
             .collect();
         Some(
@@ -407,6 +501,7 @@ impl RootCache {
     pub fn store(
         &self,
         inputs: blake3::Hash,
+        listing: Listing,
         reads: Vec<Read>,
         diagnostics: &[Diagnostic],
         sources: &Sources,
@@ -441,6 +536,8 @@ impl RootCache {
             root: self.key.root.clone(),
             setup: self.key.setup.clone(),
             inputs: inputs.to_hex().to_string(),
+            listing: listing.hash.to_hex().to_string(),
+            stamps: listing.stamps,
             reads,
             files,
             diagnostics: cached,
@@ -592,6 +689,69 @@ fn remap(d: &mut Diagnostic, ids: &[FileId]) {
 mod tests {
     use super::*;
 
+    /// Files unchanged since they were stamped are a hit without being read; a write anywhere is
+    /// not (its change time moves, and a fresh stamp is not trusted for two seconds).
+    #[cfg(unix)]
+    #[test]
+    fn stamps_stand_for_unchanged_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files: Vec<PathBuf> = ["a.py", "b.py"]
+            .iter()
+            .map(|name| {
+                let path = dir.path().join(name);
+                std::fs::write(&path, "x = 1\n").expect("write");
+                path
+            })
+            .collect();
+        assert!(
+            stamps(&files).iter().all(Option::is_none),
+            "a file written just now is not stamped"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(3100));
+        let listing = || Listing {
+            hash: blake3::hash(b"paths"),
+            stamps: stamps(&files),
+        };
+        assert!(listing().stamps.iter().all(Option::is_some));
+        let key = || Key {
+            root: dir.path().to_path_buf(),
+            setup: String::new(),
+        };
+        let cache = RootCache::new(dir.path().join("c"), [1; 32], key());
+        let mut sources = Sources::new(dir.path().to_path_buf());
+        cache.store(
+            blake3::hash(b"inputs"),
+            listing(),
+            Vec::new(),
+            &[],
+            &sources,
+        );
+        let reopen = || RootCache::new(dir.path().join("c"), [1; 32], key());
+        assert!(
+            reopen()
+                .lookup_stamped(&listing(), &mut sources, |_| None)
+                .is_some(),
+            "unchanged: a hit without reading"
+        );
+        // Same bytes written again: the change time moves.
+        std::fs::write(&files[1], "x = 1\n").expect("write");
+        assert!(
+            reopen()
+                .lookup_stamped(&listing(), &mut sources, |_| None)
+                .is_none()
+        );
+        // Another listing (a file added, a configuration changed).
+        let other = Listing {
+            hash: blake3::hash(b"other paths"),
+            stamps: listing().stamps,
+        };
+        assert!(
+            reopen()
+                .lookup_stamped(&other, &mut sources, |_| None)
+                .is_none()
+        );
+    }
+
     #[test]
     fn an_entry_signed_with_another_secret_is_ignored() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -609,8 +769,13 @@ mod tests {
             Label::new(id, TextRange::new(0.into(), 1.into()), "l"),
         );
         let inputs = blake3::hash(b"inputs");
+        let listing = Listing {
+            hash: blake3::hash(b"listing"),
+            stamps: Vec::new(),
+        };
         cache.store(
             inputs,
+            listing,
             Vec::new(),
             std::slice::from_ref(&diagnostic),
             &sources,
@@ -633,7 +798,8 @@ mod tests {
         assert!(other.lookup(inputs, &mut fresh, |_| None).is_none());
         // A corrupt entry: a miss, not a crash.
         std::fs::write(&cache.path, b"zz\n{").expect("write");
-        assert!(cache.lookup(inputs, &mut fresh, |_| None).is_none());
+        let reopened = RootCache::new(dir.path().join("c"), [1; 32], key());
+        assert!(reopened.lookup(inputs, &mut fresh, |_| None).is_none());
         assert!(
             dir.path().join("c/.gitignore").is_file(),
             "the folder keeps itself out of git"

@@ -199,30 +199,37 @@ impl RootChecks {
             .filter(|p| self.targets.iter().any(|t| p.starts_with(t)))
             .count();
         let words = settings.prescreen_words();
-        let wants_cache = self.wants_cache(request);
+
+        // The cache: the findings of the last run that read the same bytes. First by the files'
+        // stamps, without reading them; then by their contents.
+        let cached = self.root_cache(root, request, &settings, &found);
+        let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let reread = |path: &Path| {
+            link::read_requirement_file(path, &real_root, &request.sources, settings.max_file_size)
+                .map(|text| link::text_hash(&text))
+        };
+        if let Some((cache, listing)) = &cached
+            && let Some(diagnostics) = cache.lookup_stamped(listing, &mut self.sources, reread)
+        {
+            self.diagnostics.extend(diagnostics);
+            self.cached_roots += 1;
+            return Ok(());
+        }
         let read = load::read_root(
             &found,
             &request.sources,
             &words,
             settings.max_file_size,
             load::ReadOptions {
-                hash: wants_cache,
+                hash: cached.is_some(),
                 parse_everything: request.parse_everything,
             },
         );
-
-        // The cache: the findings of the last run that read the same bytes.
-        let cached = self.root_cache(root, request, &settings, &found, &read);
-        if let Some((cache, inputs)) = &cached
-            && let Some(diagnostics) = cache.lookup(*inputs, &mut self.sources, |path| {
-                link::read_requirement_file(
-                    path,
-                    &root.canonicalize().unwrap_or_else(|_| root.to_path_buf()),
-                    &request.sources,
-                    settings.max_file_size,
-                )
-                .map(|text| link::text_hash(&text))
-            })
+        let inputs = cached
+            .as_ref()
+            .map(|(_, listing)| Self::inputs(listing, &found, &read));
+        if let (Some((cache, _)), Some(inputs)) = (&cached, inputs)
+            && let Some(diagnostics) = cache.lookup(inputs, &mut self.sources, reread)
         {
             self.diagnostics.extend(diagnostics);
             self.cached_roots += 1;
@@ -305,10 +312,18 @@ impl RootChecks {
         self.diagnostics
             .extend(report::into_notebooks(by_file, &self.sources));
         drop(comment_files);
-        if let Some((cache, inputs)) = cached.filter(|_| !loaded.changed_while_read) {
+        if let (Some((cache, listing)), Some(inputs)) = (cached, inputs)
+            && !loaded.changed_while_read
+        {
             let mut reads = requirement_reads.into_inner();
             reads.extend(analysed.project.probes().into_iter().map(cache::Read::from));
-            cache.store(inputs, reads, &self.diagnostics[first_new..], &self.sources);
+            cache.store(
+                inputs,
+                listing,
+                reads,
+                &self.diagnostics[first_new..],
+                &self.sources,
+            );
         }
         if request.exit_after {
             std::mem::forget(analysed);
@@ -326,16 +341,15 @@ impl RootChecks {
             && !request.parse_everything
     }
 
-    /// The cache entry of `root` and the fingerprint of what was read, when the request uses
-    /// the cache and the root has a usable cache folder.
+    /// The cache entry of `root` and what can be known before reading a file: the listing
+    /// (every path found, and the configuration files' contents) and each file's stamp.
     fn root_cache(
         &self,
         root: &Path,
         request: &CheckRequest,
         settings: &crate::Settings,
         found: &crate::discover::Discovered,
-        read: &load::ReadRoot,
-    ) -> Option<(cache::RootCache, blake3::Hash)> {
+    ) -> Option<(cache::RootCache, cache::Listing)> {
         let wanted = request
             .cache
             .as_ref()
@@ -372,23 +386,15 @@ impl RootChecks {
             }
         }
         let config_hashes = cache::hash_files(&configs, settings.max_file_size);
-        let (python, manifests) = (&read.python_hashes, &read.manifest_hashes);
         let none = blake3::Hash::from_bytes([0; 32]);
-        let inputs = cache::fingerprint(
+        let listing = cache::fingerprint(
             found
                 .python
                 .iter()
-                .map(PathBuf::as_path)
-                .zip(python.iter().copied())
-                .chain(
-                    found
-                        .manifests
-                        .iter()
-                        .map(PathBuf::as_path)
-                        .zip(manifests.iter().copied()),
-                )
+                .chain(&found.manifests)
+                .chain(&found.requirements)
+                .map(|p| (p.as_path(), none))
                 .chain(config_hashes.iter().map(|(p, h)| (p.as_path(), *h)))
-                .chain(found.requirements.iter().map(|p| (p.as_path(), none)))
                 .chain(
                     found
                         .unreadable
@@ -396,7 +402,42 @@ impl RootChecks {
                         .map(|(p, why)| (p.as_path(), blake3::hash(why.as_bytes()))),
                 ),
         );
-        Some((entry, inputs))
+        let files: Vec<PathBuf> = found
+            .python
+            .iter()
+            .chain(&found.manifests)
+            .cloned()
+            .collect();
+        Some((
+            entry,
+            cache::Listing {
+                hash: listing,
+                stamps: cache::stamps(&files),
+            },
+        ))
+    }
+
+    /// The fingerprint of every byte read: the listing, then each file's content.
+    fn inputs(
+        listing: &cache::Listing,
+        found: &crate::discover::Discovered,
+        read: &load::ReadRoot,
+    ) -> blake3::Hash {
+        let contents = read
+            .python_hashes
+            .iter()
+            .chain(&read.manifest_hashes)
+            .copied();
+        cache::fingerprint(
+            std::iter::once((Path::new(""), listing.hash)).chain(
+                found
+                    .python
+                    .iter()
+                    .chain(&found.manifests)
+                    .map(PathBuf::as_path)
+                    .zip(contents),
+            ),
+        )
     }
 
     /// The rule settings of every file of `root` loaded so far.
