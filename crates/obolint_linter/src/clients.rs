@@ -243,7 +243,7 @@ mod tests {
             by_path("databricks.ai_search.client.AISearchClient").map(|c| c.symbol),
             Some(KnownSymbol::VectorSearchClient)
         );
-        // A lookalike package, or a name no release exports (obo-facts F20), is not a class.
+        // A lookalike package, or a name no release exports (research notes F20), is not a class.
         assert_eq!(by_path("databricks_openai.GenieAgent"), None);
         assert_eq!(by_path("agent.GenieAgent"), None);
     }

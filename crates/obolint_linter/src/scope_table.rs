@@ -1,4 +1,4 @@
-//! The OBO API scope table (rules.md "Scope table"), kept as data in `data/scopes.toml`: which
+//! The OBO API scope table (the rule catalogue's "Scope table"), kept as data in `data/scopes.toml`: which
 //! scope names Model Serving knows, which *family* of requirements each name meets, and which
 //! user-client uses (SDK services, known constructors, managed MCP URLs) require which families.
 //! `docs/scopes.md` is generated from the same data, so the two cannot drift.
@@ -521,7 +521,7 @@ impl ScopeTable {
                 out,
                 "| {kind} | {} | {} |",
                 code_list(&names.names),
-                names.source.as_deref().unwrap_or("rules.md")
+                names.source.as_deref().unwrap_or("-")
             );
         }
         out.push_str(

@@ -24,11 +24,20 @@ use std::borrow::Cow;
 
 use crate::{Diagnostic, SourceDb};
 
+/// Where the documentation lives, for people who installed only the binary or the wheel: messages
+/// that point at a page point here (a test checks that each page named exists under `docs/`).
+pub const DOCS_URL: &str = "https://github.com/obolint/obolint/blob/main/docs";
+
 /// Where the rule documentation lives; `url` fields and SARIF `helpUri` point here.
 pub const DOCS_BASE_URL: &str = "https://github.com/obolint/obolint/blob/main/docs/rules";
 
 pub fn rule_url(code: &str) -> String {
     format!("{DOCS_BASE_URL}/{code}.md")
+}
+
+/// The address of a page of `docs/` (`page` is its path there, with an optional `#anchor`).
+pub fn docs_url(page: &str) -> String {
+    format!("{DOCS_URL}/{page}")
 }
 
 /// The one order every format uses: file name, row, column, code (as the CLI contract sorts JSON).

@@ -1,4 +1,4 @@
-//! A model's explicit requirements (rules.md OBO5xx): read from requirements files, `%pip
+//! A model's explicit requirements (the rule catalogue's OBO5xx): read from requirements files, `%pip
 //! install` lines, `pyproject.toml`, `pip_requirements=` lists and conda's `pip:` section, each
 //! parsed as PEP 508 by `pep508_rs`, with its byte range in the source text so diagnostics point
 //! at it. What a requirement provides, and whether its versions are new enough for a feature,
