@@ -292,10 +292,60 @@ fn paths_narrow_reports_not_understanding() {
         dir.path(),
         &["check", "--output-format", "json", "agent.py"],
     ));
+    // OBO305 is about the model agent.py belongs to: it is reported with agent.py too.
     assert_eq!(
         narrowed,
-        [("OBO201".to_string(), "agent.py".to_string(), 8)]
+        [
+            ("OBO201".to_string(), "agent.py".to_string(), 8),
+            ("OBO305".to_string(), "log_model.py".to_string(), 4)
+        ]
     );
+    let narrowed = findings(&obolint(
+        dir.path(),
+        &["check", "--output-format", "json", "other.py"],
+    ));
+    assert_eq!(
+        narrowed,
+        [("OBO101".to_string(), "other.py".to_string(), 9)]
+    );
+}
+
+/// pre-commit passes only the changed files: a change to `agent.py` that needs a scope the
+/// unchanged `log_model.py` does not declare must fail, through OBO401's secondary label (the
+/// use) and through the model (OBO402 has no label in `agent.py`).
+#[test]
+fn cross_file_findings_reach_the_files_that_caused_them() {
+    let agent = format!(
+        "{AGENT_HEADER}\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        client = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        return client.genie.get_space(\"x\")\n\n\nmlflow.models.set_model(Agent())\n"
+    );
+    let dir = project(&[
+        ("agent.py", &agent),
+        (
+            "log_model.py",
+            "import mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\n\nmlflow.pyfunc.log_model(\n    name=\"a\",\n    python_model=\"agent.py\",\n    auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"model-serving\"])),\n)\n",
+        ),
+        ("unrelated.py", "import os\n"),
+        ("other_agent.py", &agent_with_init_client()),
+    ]);
+    let expected = [
+        ("OBO401".to_string(), "log_model.py".to_string(), 7),
+        ("OBO402".to_string(), "log_model.py".to_string(), 7),
+    ];
+    let given = |paths: &[&str]| {
+        let mut args = vec!["check", "--output-format", "json"];
+        args.extend(paths);
+        findings(&obolint(dir.path(), &args))
+    };
+    assert_eq!(given(&["agent.py"]), expected);
+    assert_eq!(given(&["log_model.py"]), expected);
+    // A file of no model with a finding, and one with none: the model's findings stay out.
+    assert_eq!(given(&["unrelated.py"]), []);
+    assert_eq!(
+        given(&["other_agent.py"]),
+        [("OBO101".to_string(), "other_agent.py".to_string(), 9)]
+    );
+    let output = obolint(dir.path(), &["check", "agent.py"]);
+    assert_eq!(output.status.code(), Some(1));
 }
 
 #[test]

@@ -6,6 +6,7 @@
 mod analyse;
 mod link;
 mod load;
+mod reach;
 mod report;
 mod request;
 mod scopes;
@@ -140,16 +141,12 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         mut diagnostics,
         warnings,
         files_checked,
-        targets,
+        targets: _,
         fail_on,
         mut models,
     } = run;
     let db = sources.db;
     models.sort_by(|a, b| a.entry.cmp(&b.entry));
-    diagnostics.retain(|d| {
-        let path = &db.get(d.primary.file).path;
-        targets.iter().any(|t| path.starts_with(t))
-    });
     obolint_diagnostics::render::sort(&mut diagnostics, &db);
     diagnostics.dedup();
     Ok(CheckReport {
@@ -271,8 +268,18 @@ impl RootChecks {
         };
         let by_file =
             report::apply_suppressions(diagnostics, &self.sources, &comment_files, &rule_settings);
-        self.diagnostics
-            .extend(report::into_notebooks(by_file, &self.sources));
+        // What the given paths reach (`reach.rs`): labels under them, or their models' findings.
+        let parts = reach::ModelParts {
+            project,
+            models,
+            manifests: &manifests,
+            requirement_sets: &requirement_sets,
+        };
+        let reach = reach::Reach::new(&self.targets, &parts, &self.sources);
+        let reported = report::into_notebooks(by_file, &self.sources)
+            .into_iter()
+            .filter(|d| reach.reaches(d, &self.sources));
+        self.diagnostics.extend(reported);
         Ok(())
     }
 
