@@ -23,7 +23,8 @@ pub fn render_github(
 ) -> io::Result<()> {
     for d in diagnostics {
         let file = db.get(d.primary.file);
-        let (start, end) = file.start_end(d.primary.range);
+        // In a notebook: the lines of the `.ipynb` file, where the annotation is shown.
+        let (start, end) = file.file_start_end(d.primary.range);
         let command = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",

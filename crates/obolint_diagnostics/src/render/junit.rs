@@ -61,7 +61,12 @@ pub fn render_junit(
         )?;
         for d in findings {
             let file = db.get(d.primary.file);
-            let start = file.position(d.primary.range.start());
+            // The line of the file on disk (of its JSON, in a notebook), and the cell.
+            let (start, _) = file.file_start_end(d.primary.range);
+            let message = match file.cell(d.primary.range.start()) {
+                Some(cell) => format!("cell {cell}: {}", d.message),
+                None => d.message.clone(),
+            };
             writeln!(
                 out,
                 r#"    <testcase name="{code} {name}" classname="{path}" file="{path}" line="{row}">"#,
@@ -72,7 +77,7 @@ pub fn render_junit(
             writeln!(
                 out,
                 r#"      <failure message="{message}" type="{severity}">{path}:{row}:{column}: {code} {message}</failure>"#,
-                message = escape(&d.message),
+                message = escape(&message),
                 severity = d.severity.as_str(),
                 row = start.row,
                 column = start.column,
