@@ -102,6 +102,8 @@ pub struct CheckArgs {
 pub struct ScopesArgs {
     /// Files or folders whose models to show (default: the current folder).
     pub paths: Vec<PathBuf>,
+    /// `text`: per model, the required scopes with their uses, the declared ones, what is
+    /// missing or unneeded, and the `UserAuthPolicy(...)` to paste; `json`: the same as objects.
     #[arg(long, value_enum, default_value_t = DocFormat::Text)]
     pub output_format: DocFormat,
     /// Use this configuration file.
@@ -120,12 +122,14 @@ pub struct RuleArgs {
     /// Every rule's documentation.
     #[arg(long, conflicts_with = "code")]
     pub all: bool,
+    /// `text`: the documentation as markdown; `json`: with the rule's metadata.
     #[arg(long, value_enum, default_value_t = DocFormat::Text)]
     pub output_format: DocFormat,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RulesArgs {
+    /// `text`: a table; `json`: one object per rule.
     #[arg(long, value_enum, default_value_t = DocFormat::Text)]
     pub output_format: DocFormat,
 }
@@ -150,8 +154,9 @@ pub enum OutputFormat {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DocFormat {
-    /// Markdown (`rule`) or a table (`rules`).
+    /// For people (what each command's own help says).
     Text,
+    /// For tools.
     Json,
 }
 

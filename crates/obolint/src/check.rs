@@ -277,6 +277,15 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 std::fs::write(path, buffer)?;
                 if args.quiet {
                     Ok(())
+                } else if default_format() == OutputFormat::Github {
+                    // Inside GitHub Actions the log keeps the annotations the docs promise,
+                    // whatever format the file takes.
+                    let mut lock = std::io::stdout().lock();
+                    write_machine(&mut lock, OutputFormat::Github, diagnostics, &report_.db)?;
+                    for line in &trailer {
+                        writeln!(lock, "{line}")?;
+                    }
+                    lock.flush()
                 } else {
                     write_human(
                         OutputFormat::Full,

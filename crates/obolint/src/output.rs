@@ -94,7 +94,7 @@ pub fn write_human(
 pub fn write_statistics(diagnostics: &[Diagnostic], json: bool) -> io::Result<()> {
     let mut counts: Vec<(&str, &str, usize, usize)> = Vec::new();
     for d in diagnostics {
-        let fixable = usize::from(d.fix.is_some());
+        let fixable = usize::from(d.is_fixable());
         match counts.iter_mut().find(|(code, ..)| *code == d.rule.code) {
             Some(entry) => {
                 entry.2 += 1;

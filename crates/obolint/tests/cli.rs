@@ -592,6 +592,19 @@ fn fix_diff_and_unsafe_fixes() {
 }
 
 #[test]
+fn each_command_help_describes_that_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |command: &str| {
+        String::from_utf8(obolint(dir.path(), &[command, "--help"]).stdout).unwrap()
+    };
+    let scopes = help("scopes");
+    assert!(scopes.contains("UserAuthPolicy"), "{scopes}");
+    assert!(!scopes.contains("Markdown"), "{scopes}");
+    assert!(help("rules").contains("a table"));
+    assert!(help("rule").contains("markdown"));
+}
+
+#[test]
 fn rules_and_rule_commands() {
     let dir = project(&[]);
     let output = obolint(dir.path(), &["rules"]);
@@ -711,18 +724,87 @@ fn output_file_statistics_and_github_default() {
         "{text}"
     );
 
-    let output = Command::new(env!("CARGO_BIN_EXE_obolint"))
-        .arg("check")
-        .current_dir(dir.path())
-        .env("GITHUB_ACTIONS", "true")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
+    let in_actions = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_obolint"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("GITHUB_ACTIONS", "true")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            text.starts_with("::warning file=agent.py,line=10,"),
+            "{text}"
+        );
+        text
+    };
+    let text = in_actions(&["check"]);
+    assert!(text.contains("::error file=agent.py,line=11,"), "{text}");
+
+    // Inside GitHub Actions, `--output-file` with another format keeps the annotations in the
+    // log, and the file gets its own format.
+    let text = in_actions(&[
+        "check",
+        "--output-format",
+        "json",
+        "--output-file",
+        "out.json",
+    ]);
     assert!(
-        text.starts_with("::warning file=agent.py,line=10,"),
+        text.trim_end().ends_with("more with --unsafe-fixes)"),
         "{text}"
     );
-    assert!(text.contains("::error file=agent.py,line=11,"), "{text}");
+    let written: Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("out.json")).unwrap()).unwrap();
+    assert_eq!(written.as_array().unwrap().len(), 3);
+}
+
+/// "Fixable" means one thing everywhere: a fix `--fix` or `--unsafe-fixes` applies. A
+/// display-only fix (OBO103 on a client that takes the caller another way) is shown, not counted.
+#[test]
+fn display_only_fixes_are_not_counted_as_fixable() {
+    let dir = project(&[(
+        "agent.py",
+        &format!(
+            "{AGENT_HEADER}from databricks_langchain import GenieAgent\n\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        return GenieAgent(\"01ef\", \"Sales\", credentials_provider=ModelServingUserCredentials())\n\n\nmlflow.models.set_model(Agent())\n"
+        ),
+    )]);
+    let json = json(&obolint(dir.path(), &["check", "--output-format", "json"]));
+    let obo103: Vec<&Value> = json.iter().filter(|d| d["code"] == "OBO103").collect();
+    assert_eq!(obo103.len(), 1, "{json:?}");
+    assert_eq!(obo103[0]["fix"]["applicability"], "display-only");
+    let output = obolint(dir.path(), &["check", "--statistics", "--select", "OBO103"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("1\tOBO103\tmisplaced-obo-strategy"), "{text}");
+    let output = obolint(
+        dir.path(),
+        &[
+            "check",
+            "--statistics",
+            "--output-format",
+            "json",
+            "--select",
+            "OBO103",
+        ],
+    );
+    let stats: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(stats[0]["fixable"], 0, "{stats}");
+    let output = obolint(
+        dir.path(),
+        &["check", "--select", "OBO103", "--color", "never"],
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.trim_end().ends_with("obolint: 1 error"), "{text}");
+    // `obolint rules`: OBO103's applicable fix (a misspelt keyword) is there only sometimes.
+    let output = obolint(dir.path(), &["rules", "--output-format", "json"]);
+    let rules: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let obo103 = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "OBO103")
+        .unwrap();
+    assert_eq!(obo103["fix"], "sometimes");
 }
 
 #[test]
