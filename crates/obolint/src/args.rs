@@ -59,6 +59,10 @@ pub struct CheckArgs {
     /// Also apply unsafe fixes (with `--fix` or `--diff`), and offer them.
     #[arg(long)]
     pub unsafe_fixes: bool,
+    /// With `--fix`: exit 1 when a fix changed a file, even if no finding remains (so a
+    /// hook or CI job that fixes still fails, and the change gets committed).
+    #[arg(long, requires = "fix", conflicts_with = "exit_zero")]
+    pub exit_non_zero_on_fix: bool,
     /// Print the fixes as a unified diff and write nothing (exit 1 when there is a diff).
     #[arg(long, conflicts_with = "fix")]
     pub diff: bool,

@@ -308,7 +308,14 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             },
         }
     })();
-    let code = ExitCode::from(exit_code(&report_.diagnostics, args, report_.fail_on));
+    let fixed_a_file = outcome
+        .as_ref()
+        .is_some_and(|(files, ..)| !files.is_empty());
+    let code = if args.exit_non_zero_on_fix && fixed_a_file {
+        ExitCode::from(1)
+    } else {
+        ExitCode::from(exit_code(&report_.diagnostics, args, report_.fail_on))
+    };
     match written {
         Ok(()) => code,
         Err(error) => write_failed(&error, code),

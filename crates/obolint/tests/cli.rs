@@ -592,6 +592,32 @@ fn fix_diff_and_unsafe_fixes() {
 }
 
 #[test]
+fn exit_non_zero_on_fix_fails_a_run_that_changed_a_file() {
+    // OBO104 (a warning, below the default `--fail-on error`) with a safe fix.
+    let agent = format!(
+        "{AGENT_HEADER}\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_provider=ModelServingUserCredentials())\n        return w.current_user.me()\n\n\nmlflow.models.set_model(Agent())\n"
+    );
+    let run = |args: &[&str]| {
+        let dir = project(&[("agent.py", &agent)]);
+        let code = obolint(dir.path(), args).status.code();
+        let fixed = fs::read_to_string(dir.path().join("agent.py")).unwrap();
+        (code, fixed.contains("credentials_strategy="), dir)
+    };
+    assert_eq!(run(&["check", "--fix"]).0, Some(0));
+    let (code, fixed, dir) = run(&["check", "--fix", "--exit-non-zero-on-fix"]);
+    assert_eq!((code, fixed), (Some(1), true));
+    // Nothing left to fix: 0 again.
+    let again = obolint(dir.path(), &["check", "--fix", "--exit-non-zero-on-fix"]);
+    assert_eq!(again.status.code(), Some(0));
+    // It needs `--fix`, and contradicts `--exit-zero`.
+    assert_eq!(run(&["check", "--exit-non-zero-on-fix"]).0, Some(2));
+    assert_eq!(
+        run(&["check", "--fix", "--exit-zero", "--exit-non-zero-on-fix"]).0,
+        Some(2)
+    );
+}
+
+#[test]
 fn each_command_help_describes_that_command() {
     let dir = tempfile::tempdir().unwrap();
     let help = |command: &str| {
