@@ -29,6 +29,14 @@ pub enum Command {
     Rules(RulesArgs),
     /// Run the language server (LSP over stdio), for editors.
     Server,
+    /// Print a completion script for a shell (bash, zsh, fish, powershell, elvish).
+    GenerateShellCompletion(CompletionArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionArgs {
+    /// The shell, for instance `obolint generate-shell-completion bash > ~/.local/share/bash-completion/completions/obolint`.
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, clap::Args)]

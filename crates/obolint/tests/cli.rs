@@ -618,6 +618,28 @@ fn exit_non_zero_on_fix_fails_a_run_that_changed_a_file() {
 }
 
 #[test]
+fn shell_completions_come_from_the_argument_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let output = obolint(dir.path(), &["generate-shell-completion", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8(output.stdout).unwrap();
+        for word in [
+            "obolint",
+            "check",
+            "scopes",
+            // fish writes long options as `-l output-format`.
+            "output-format",
+            "exit-non-zero-on-fix",
+        ] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let output = obolint(dir.path(), &["generate-shell-completion", "tcsh"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
 fn each_command_help_describes_that_command() {
     let dir = tempfile::tempdir().unwrap();
     let help = |command: &str| {
