@@ -162,6 +162,8 @@ pub enum OutputFormat {
     Github,
     /// JUnit XML, one test case per finding.
     Junit,
+    /// Azure Pipelines logging commands (`##vso[task.logissue ...]`).
+    Azure,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -1,5 +1,5 @@
 //! Findings in `.ipynb` notebooks, in the formats that annotate lines of the file on disk
-//! (`github`, `sarif`, `junit`): the line and column are those of the notebook's JSON where the
+//! (`github`, `sarif`, `junit`, `azure`): the line and column are those of the notebook's JSON where the
 //! flagged source text is, the message names the cell, SARIF records the cell and in-cell
 //! position in `properties`, and SARIF's fixes, applied to the file's bytes, give the notebook
 //! `--fix` writes. JSON keeps the cell and in-cell rows.
@@ -92,7 +92,7 @@ fn escaped(text: &str) -> String {
 }
 
 #[test]
-fn github_and_junit_point_at_the_json_line_that_holds_the_source() {
+fn github_junit_and_azure_point_at_the_json_line_that_holds_the_source() {
     for strings in [false, true] {
         let dir = project(strings);
         let raw = fs::read_to_string(dir.path().join("01_agent.ipynb")).unwrap();
@@ -106,6 +106,7 @@ fn github_and_junit_point_at_the_json_line_that_holds_the_source() {
             .collect();
         assert_eq!(lines.len(), expected.len(), "{github}");
         let junit = obolint(dir.path(), &["check", "--output-format", "junit"]);
+        let azure = obolint(dir.path(), &["check", "--output-format", "azure"]);
         for (line, (code, cell, text)) in lines.iter().zip(&expected) {
             let property = |name: &str| -> u64 {
                 let start = line.find(&format!("{name}=")).unwrap() + name.len() + 1;
@@ -119,6 +120,12 @@ fn github_and_junit_point_at_the_json_line_that_holds_the_source() {
                 at(&raw, row, column)
             );
             assert!(line.contains(&format!("::{code}: cell {cell}: ")), "{line}");
+            assert!(
+                azure.contains(&format!(
+                    "sourcepath=01_agent.ipynb;linenumber={row};columnnumber={column};code={code};]cell {cell}: "
+                )),
+                "{azure}"
+            );
             assert!(
                 junit.contains(&format!(
                     "file=\"01_agent.ipynb\" line=\"{row}\">\n      <failure message=\"cell {cell}: "

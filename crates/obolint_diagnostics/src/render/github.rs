@@ -39,10 +39,11 @@ pub fn render_github(
             end.row,
             end.column,
             escape_property(&format!("{} ({})", d.rule.code, d.rule.name)),
-            escape_data(&match file.cell(d.primary.range.start()) {
-                Some(cell) => format!("{}: cell {cell}: {}", d.rule.code, d.message),
-                None => format!("{}: {}", d.rule.code, d.message),
-            }),
+            escape_data(&format!(
+                "{}: {}",
+                d.rule.code,
+                super::message_with_cell(d, db)
+            )),
         )?;
     }
     Ok(())

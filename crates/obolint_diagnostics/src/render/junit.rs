@@ -63,10 +63,7 @@ pub fn render_junit(
             let file = db.get(d.primary.file);
             // The line of the file on disk (of its JSON, in a notebook), and the cell.
             let (start, _) = file.file_start_end(d.primary.range);
-            let message = match file.cell(d.primary.range.start()) {
-                Some(cell) => format!("cell {cell}: {}", d.message),
-                None => d.message.clone(),
-            };
+            let message = super::message_with_cell(d, db);
             writeln!(
                 out,
                 r#"    <testcase name="{code} {name}" classname="{path}" file="{path}" line="{row}">"#,

@@ -1,5 +1,6 @@
 //! Renderers: one small file per output format, all fed the same sorted diagnostics.
 
+mod azure;
 mod concise;
 mod diff;
 mod full;
@@ -10,6 +11,7 @@ mod junit;
 mod sarif;
 mod summary;
 
+pub use azure::render_azure;
 pub use concise::render_concise;
 pub use diff::unified_diff;
 pub use full::{full_to_string, render_full, termcolor_stream};
@@ -38,6 +40,15 @@ pub fn rule_url(code: &str) -> String {
 /// The address of a page of `docs/` (`page` is its path there, with an optional `#anchor`).
 pub fn docs_url(page: &str) -> String {
     format!("{DOCS_URL}/{page}")
+}
+
+/// The message as the formats that point at lines of the file on disk show it: in a notebook,
+/// prefixed with its cell (`cell 3: ...`), since their line is not the cell's row.
+pub(crate) fn message_with_cell(d: &Diagnostic, db: &SourceDb) -> String {
+    match db.get(d.primary.file).cell(d.primary.range.start()) {
+        Some(cell) => format!("cell {cell}: {}", d.message),
+        None => d.message.clone(),
+    }
 }
 
 /// The one order every format uses: file name, row, column, code (as the CLI contract sorts JSON).

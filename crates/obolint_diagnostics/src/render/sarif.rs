@@ -153,10 +153,7 @@ pub fn render_sarif(
                 }
             };
             let cell = file.cell(d.primary.range.start());
-            let message = match cell {
-                Some(cell) => format!("cell {cell}: {}", d.message),
-                None => d.message.clone(),
-            };
+            let message = super::message_with_cell(d, db);
             let mut result = json!({
                 "ruleId": d.rule.code,
                 "level": level(d.severity),
