@@ -51,6 +51,9 @@ fixture() {  # $1: name, $2: fixture folder
 }
 
 check example fixtures/example-agent
+# Notebook findings: regions on the lines of the .ipynb file, the cell in properties, fixes that
+# edit the JSON.
+check notebooks fixtures/example-notebooks
 fixture with-fixes fixtures/rules/OBO901/fire_unused_and_unknown
 fixture cross-file fixtures/rules/OBO101/fire_cross_file_helper
 fixture clean fixtures/rules/OBO101/silent_helper_from_predict

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `pip install obolint` works: builds the wheel with maturin (from PyPI), installs it into a fresh
-# virtual environment, and runs the installed `obolint` on the bundled example.
+# virtual environment, and runs the installed `obolint` (and `python -m obolint`) on the bundled
+# example.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
@@ -13,6 +14,8 @@ python3 -m venv "$work/venv"
 passed=0
 version="$("$work/venv/bin/obolint" --version)"
 case "$version" in "obolint "*) echo "ok: $version"; passed=$((passed + 1)) ;; *) echo "FAILED: --version said '$version'"; exit 1 ;; esac
+version="$("$work/venv/bin/python" -m obolint --version)"
+case "$version" in "obolint "*) echo "ok: python -m obolint: $version"; passed=$((passed + 1)) ;; *) echo "FAILED: python -m obolint --version said '$version'"; exit 1 ;; esac
 set +e
 output="$(cd "$repo" && "$work/venv/bin/obolint" check --output-format concise fixtures/example-agent)"
 status=$?

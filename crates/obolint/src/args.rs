@@ -29,6 +29,14 @@ pub enum Command {
     Rules(RulesArgs),
     /// Run the language server (LSP over stdio), for editors.
     Server,
+    /// Print a completion script for a shell (bash, zsh, fish, powershell, elvish).
+    GenerateShellCompletion(CompletionArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionArgs {
+    /// The shell, for instance `obolint generate-shell-completion bash > ~/.local/share/bash-completion/completions/obolint`.
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, clap::Args)]
@@ -59,6 +67,10 @@ pub struct CheckArgs {
     /// Also apply unsafe fixes (with `--fix` or `--diff`), and offer them.
     #[arg(long)]
     pub unsafe_fixes: bool,
+    /// With `--fix`: exit 1 when a fix changed a file, even if no finding remains (so a
+    /// hook or CI job that fixes still fails, and the change gets committed).
+    #[arg(long, requires = "fix", conflicts_with = "exit_zero")]
+    pub exit_non_zero_on_fix: bool,
     /// Print the fixes as a unified diff and write nothing (exit 1 when there is a diff).
     #[arg(long, conflicts_with = "fix")]
     pub diff: bool,
@@ -108,6 +120,8 @@ pub struct CheckArgs {
 pub struct ScopesArgs {
     /// Files or folders whose models to show (default: the current folder).
     pub paths: Vec<PathBuf>,
+    /// `text`: per model, the required scopes with their uses, the declared ones, what is
+    /// missing or unneeded, and the `UserAuthPolicy(...)` to paste; `json`: the same as objects.
     #[arg(long, value_enum, default_value_t = DocFormat::Text)]
     pub output_format: DocFormat,
     /// Use this configuration file.
@@ -126,12 +140,14 @@ pub struct RuleArgs {
     /// Every rule's documentation.
     #[arg(long, conflicts_with = "code")]
     pub all: bool,
+    /// `text`: the documentation as markdown; `json`: with the rule's metadata.
     #[arg(long, value_enum, default_value_t = DocFormat::Text)]
     pub output_format: DocFormat,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RulesArgs {
+    /// `text`: a table; `json`: one object per rule.
     #[arg(long, value_enum, default_value_t = DocFormat::Text)]
     pub output_format: DocFormat,
 }
@@ -152,12 +168,15 @@ pub enum OutputFormat {
     Github,
     /// JUnit XML, one test case per finding.
     Junit,
+    /// Azure Pipelines logging commands (`##vso[task.logissue ...]`).
+    Azure,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DocFormat {
-    /// Markdown (`rule`) or a table (`rules`).
+    /// For people (what each command's own help says).
     Text,
+    /// For tools.
     Json,
 }
 

@@ -289,6 +289,15 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 std::fs::write(path, buffer)?;
                 if args.quiet {
                     Ok(())
+                } else if default_format() == OutputFormat::Github {
+                    // Inside GitHub Actions the log keeps the annotations the docs promise,
+                    // whatever format the file takes.
+                    let mut lock = std::io::stdout().lock();
+                    write_machine(&mut lock, OutputFormat::Github, diagnostics, &report_.db)?;
+                    for line in &trailer {
+                        writeln!(lock, "{line}")?;
+                    }
+                    lock.flush()
                 } else {
                     write_human(
                         OutputFormat::Full,
@@ -311,7 +320,14 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             },
         }
     })();
-    let code = ExitCode::from(exit_code(&report_.diagnostics, args, report_.fail_on));
+    let fixed_a_file = outcome
+        .as_ref()
+        .is_some_and(|(files, ..)| !files.is_empty());
+    let code = if args.exit_non_zero_on_fix && fixed_a_file {
+        ExitCode::from(1)
+    } else {
+        ExitCode::from(exit_code(&report_.diagnostics, args, report_.fail_on))
+    };
     match written {
         Ok(()) => code,
         Err(error) => write_failed(&error, code),

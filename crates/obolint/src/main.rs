@@ -10,7 +10,7 @@ mod scopes;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -24,5 +24,16 @@ fn main() -> ExitCode {
         args::Command::Rules(args) => rules::rules(&args),
         // The protocol's exit code: 0 after `shutdown`, 1 when the client exits without it.
         args::Command::Server => ExitCode::from(u8::from(!obolint_server::run_stdio())),
+        args::Command::GenerateShellCompletion(args) => {
+            // Generated from the same definition as the parser, so it cannot drift.
+            let mut script = Vec::new();
+            clap_complete::generate(
+                args.shell,
+                &mut args::Cli::command(),
+                "obolint",
+                &mut script,
+            );
+            output::emit(&String::from_utf8_lossy(&script), ExitCode::SUCCESS)
+        }
     }
 }

@@ -4,8 +4,8 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use obolint_diagnostics::render::{
-    SarifRule, SarifTool, Summary, render_concise, render_full, render_github, render_json,
-    render_json_lines, render_junit, render_sarif, termcolor_stream,
+    SarifRule, SarifTool, Summary, render_azure, render_concise, render_full, render_github,
+    render_json, render_json_lines, render_junit, render_sarif, termcolor_stream,
 };
 use obolint_diagnostics::{Diagnostic, SourceDb};
 use obolint_linter::Rule;
@@ -53,6 +53,7 @@ pub fn write_machine(
         OutputFormat::JsonLines => render_json_lines(out, diagnostics, db),
         OutputFormat::Github => render_github(out, diagnostics, db),
         OutputFormat::Junit => render_junit(out, diagnostics, db),
+        OutputFormat::Azure => render_azure(out, diagnostics, db),
         OutputFormat::Sarif => {
             let rules = sarif_rules();
             let tool = SarifTool {
@@ -94,7 +95,7 @@ pub fn write_human(
 pub fn write_statistics(diagnostics: &[Diagnostic], json: bool) -> io::Result<()> {
     let mut counts: Vec<(&str, &str, usize, usize)> = Vec::new();
     for d in diagnostics {
-        let fixable = usize::from(d.fix.is_some());
+        let fixable = usize::from(d.is_fixable());
         match counts.iter_mut().find(|(code, ..)| *code == d.rule.code) {
             Some(entry) => {
                 entry.2 += 1;

@@ -292,10 +292,60 @@ fn paths_narrow_reports_not_understanding() {
         dir.path(),
         &["check", "--output-format", "json", "agent.py"],
     ));
+    // OBO305 is about the model agent.py belongs to: it is reported with agent.py too.
     assert_eq!(
         narrowed,
-        [("OBO201".to_string(), "agent.py".to_string(), 8)]
+        [
+            ("OBO201".to_string(), "agent.py".to_string(), 8),
+            ("OBO305".to_string(), "log_model.py".to_string(), 4)
+        ]
     );
+    let narrowed = findings(&obolint(
+        dir.path(),
+        &["check", "--output-format", "json", "other.py"],
+    ));
+    assert_eq!(
+        narrowed,
+        [("OBO101".to_string(), "other.py".to_string(), 9)]
+    );
+}
+
+/// pre-commit passes only the changed files: a change to `agent.py` that needs a scope the
+/// unchanged `log_model.py` does not declare must fail, through OBO401's secondary label (the
+/// use) and through the model (OBO402 has no label in `agent.py`).
+#[test]
+fn cross_file_findings_reach_the_files_that_caused_them() {
+    let agent = format!(
+        "{AGENT_HEADER}\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        client = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        return client.genie.get_space(\"x\")\n\n\nmlflow.models.set_model(Agent())\n"
+    );
+    let dir = project(&[
+        ("agent.py", &agent),
+        (
+            "log_model.py",
+            "import mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\n\nmlflow.pyfunc.log_model(\n    name=\"a\",\n    python_model=\"agent.py\",\n    auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"model-serving\"])),\n)\n",
+        ),
+        ("unrelated.py", "import os\n"),
+        ("other_agent.py", &agent_with_init_client()),
+    ]);
+    let expected = [
+        ("OBO401".to_string(), "log_model.py".to_string(), 7),
+        ("OBO402".to_string(), "log_model.py".to_string(), 7),
+    ];
+    let given = |paths: &[&str]| {
+        let mut args = vec!["check", "--output-format", "json"];
+        args.extend(paths);
+        findings(&obolint(dir.path(), &args))
+    };
+    assert_eq!(given(&["agent.py"]), expected);
+    assert_eq!(given(&["log_model.py"]), expected);
+    // A file of no model with a finding, and one with none: the model's findings stay out.
+    assert_eq!(given(&["unrelated.py"]), []);
+    assert_eq!(
+        given(&["other_agent.py"]),
+        [("OBO101".to_string(), "other_agent.py".to_string(), 9)]
+    );
+    let output = obolint(dir.path(), &["check", "agent.py"]);
+    assert_eq!(output.status.code(), Some(1));
 }
 
 #[test]
@@ -542,6 +592,67 @@ fn fix_diff_and_unsafe_fixes() {
 }
 
 #[test]
+fn exit_non_zero_on_fix_fails_a_run_that_changed_a_file() {
+    // OBO104 (a warning, below the default `--fail-on error`) with a safe fix.
+    let agent = format!(
+        "{AGENT_HEADER}\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_provider=ModelServingUserCredentials())\n        return w.current_user.me()\n\n\nmlflow.models.set_model(Agent())\n"
+    );
+    let run = |args: &[&str]| {
+        let dir = project(&[("agent.py", &agent)]);
+        let code = obolint(dir.path(), args).status.code();
+        let fixed = fs::read_to_string(dir.path().join("agent.py")).unwrap();
+        (code, fixed.contains("credentials_strategy="), dir)
+    };
+    assert_eq!(run(&["check", "--fix"]).0, Some(0));
+    let (code, fixed, dir) = run(&["check", "--fix", "--exit-non-zero-on-fix"]);
+    assert_eq!((code, fixed), (Some(1), true));
+    // Nothing left to fix: 0 again.
+    let again = obolint(dir.path(), &["check", "--fix", "--exit-non-zero-on-fix"]);
+    assert_eq!(again.status.code(), Some(0));
+    // It needs `--fix`, and contradicts `--exit-zero`.
+    assert_eq!(run(&["check", "--exit-non-zero-on-fix"]).0, Some(2));
+    assert_eq!(
+        run(&["check", "--fix", "--exit-zero", "--exit-non-zero-on-fix"]).0,
+        Some(2)
+    );
+}
+
+#[test]
+fn shell_completions_come_from_the_argument_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let output = obolint(dir.path(), &["generate-shell-completion", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8(output.stdout).unwrap();
+        for word in [
+            "obolint",
+            "check",
+            "scopes",
+            // fish writes long options as `-l output-format`.
+            "output-format",
+            "exit-non-zero-on-fix",
+        ] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let output = obolint(dir.path(), &["generate-shell-completion", "tcsh"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn each_command_help_describes_that_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |command: &str| {
+        String::from_utf8(obolint(dir.path(), &[command, "--help"]).stdout).unwrap()
+    };
+    let scopes = help("scopes");
+    assert!(scopes.contains("UserAuthPolicy"), "{scopes}");
+    assert!(!scopes.contains("Markdown"), "{scopes}");
+    assert!(help("rules").contains("a table"));
+    assert!(help("rule").contains("markdown"));
+}
+
+#[test]
 fn rules_and_rule_commands() {
     let dir = project(&[]);
     let output = obolint(dir.path(), &["rules"]);
@@ -661,18 +772,87 @@ fn output_file_statistics_and_github_default() {
         "{text}"
     );
 
-    let output = Command::new(env!("CARGO_BIN_EXE_obolint"))
-        .arg("check")
-        .current_dir(dir.path())
-        .env("GITHUB_ACTIONS", "true")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
+    let in_actions = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_obolint"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("GITHUB_ACTIONS", "true")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            text.starts_with("::warning file=agent.py,line=10,"),
+            "{text}"
+        );
+        text
+    };
+    let text = in_actions(&["check"]);
+    assert!(text.contains("::error file=agent.py,line=11,"), "{text}");
+
+    // Inside GitHub Actions, `--output-file` with another format keeps the annotations in the
+    // log, and the file gets its own format.
+    let text = in_actions(&[
+        "check",
+        "--output-format",
+        "json",
+        "--output-file",
+        "out.json",
+    ]);
     assert!(
-        text.starts_with("::warning file=agent.py,line=10,"),
+        text.trim_end().ends_with("more with --unsafe-fixes)"),
         "{text}"
     );
-    assert!(text.contains("::error file=agent.py,line=11,"), "{text}");
+    let written: Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("out.json")).unwrap()).unwrap();
+    assert_eq!(written.as_array().unwrap().len(), 3);
+}
+
+/// "Fixable" means one thing everywhere: a fix `--fix` or `--unsafe-fixes` applies. A
+/// display-only fix (OBO103 on a client that takes the caller another way) is shown, not counted.
+#[test]
+fn display_only_fixes_are_not_counted_as_fixable() {
+    let dir = project(&[(
+        "agent.py",
+        &format!(
+            "{AGENT_HEADER}from databricks_langchain import GenieAgent\n\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        return GenieAgent(\"01ef\", \"Sales\", credentials_provider=ModelServingUserCredentials())\n\n\nmlflow.models.set_model(Agent())\n"
+        ),
+    )]);
+    let json = json(&obolint(dir.path(), &["check", "--output-format", "json"]));
+    let obo103: Vec<&Value> = json.iter().filter(|d| d["code"] == "OBO103").collect();
+    assert_eq!(obo103.len(), 1, "{json:?}");
+    assert_eq!(obo103[0]["fix"]["applicability"], "display-only");
+    let output = obolint(dir.path(), &["check", "--statistics", "--select", "OBO103"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("1\tOBO103\tmisplaced-obo-strategy"), "{text}");
+    let output = obolint(
+        dir.path(),
+        &[
+            "check",
+            "--statistics",
+            "--output-format",
+            "json",
+            "--select",
+            "OBO103",
+        ],
+    );
+    let stats: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(stats[0]["fixable"], 0, "{stats}");
+    let output = obolint(
+        dir.path(),
+        &["check", "--select", "OBO103", "--color", "never"],
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.trim_end().ends_with("obolint: 1 error"), "{text}");
+    // `obolint rules`: OBO103's applicable fix (a misspelt keyword) is there only sometimes.
+    let output = obolint(dir.path(), &["rules", "--output-format", "json"]);
+    let rules: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let obo103 = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "OBO103")
+        .unwrap();
+    assert_eq!(obo103["fix"], "sometimes");
 }
 
 #[test]

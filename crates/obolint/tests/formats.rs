@@ -62,6 +62,11 @@ fn junit() {
 }
 
 #[test]
+fn azure() {
+    insta::assert_snapshot!(render("azure"));
+}
+
+#[test]
 fn sarif() {
     let text = render("sarif");
     let log: serde_json::Value = serde_json::from_str(&text).expect("SARIF is JSON");

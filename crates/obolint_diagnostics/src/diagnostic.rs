@@ -68,6 +68,12 @@ impl Applicability {
             Applicability::Safe => "safe",
         }
     }
+
+    /// Whether `--fix` (safe) or `--fix --unsafe-fixes` (unsafe) applies it: what "fixable"
+    /// means everywhere (the summary, `--statistics`, `obolint rules`, the rule pages).
+    pub const fn is_fixable(self) -> bool {
+        matches!(self, Applicability::Safe | Applicability::Unsafe)
+    }
 }
 
 /// Replace `range` of the diagnostic's file by `content` (an insertion when the range is empty).
@@ -107,6 +113,15 @@ pub struct Diagnostic {
     /// How to make it right, shown as `= help: ...`.
     pub help: Option<String>,
     pub fix: Option<Fix>,
+}
+
+impl Diagnostic {
+    /// It has a fix that `--fix` or `--unsafe-fixes` applies (a display-only fix is shown only).
+    pub fn is_fixable(&self) -> bool {
+        self.fix
+            .as_ref()
+            .is_some_and(|f| f.applicability.is_fixable())
+    }
 }
 
 impl Diagnostic {

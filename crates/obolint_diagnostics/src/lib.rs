@@ -11,4 +11,4 @@ mod source;
 
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Label, RuleMeta, Severity};
 pub use line_index::{LineIndex, SourcePosition};
-pub use source::{CellStart, FileId, SourceDb, SourceFile};
+pub use source::{CellStart, FileId, NotebookJson, SourceDb, SourceFile};

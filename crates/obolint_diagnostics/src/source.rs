@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use ruff_text_size::TextRange;
+use ruff_text_size::{TextRange, TextSize};
 
 use crate::{LineIndex, SourcePosition};
 
@@ -20,6 +20,49 @@ pub struct SourceFile {
     /// The cells of an `.ipynb` notebook, in text order (empty for every other file): rows are
     /// counted from the start of each cell, as the CLI contract wants.
     pub cells: Vec<CellStart>,
+    /// For an `.ipynb` notebook, its own bytes and where each character of `text` sits in them.
+    pub notebook_json: Option<NotebookJson>,
+}
+
+/// An `.ipynb` file as it is on disk: the formats that annotate the raw file (GitHub, SARIF,
+/// JUnit) point at the line of the JSON string that holds a source line, and SARIF's fixes edit
+/// these bytes.
+#[derive(Debug)]
+pub struct NotebookJson {
+    pub json: String,
+    line_index: LineIndex,
+    /// (offset in the file's `text`, byte offset in `json`), sorted, one per character of the
+    /// code cells and one at each cell's end.
+    offsets: Vec<(TextSize, TextSize)>,
+}
+
+impl NotebookJson {
+    pub fn new(json: String, offsets: Vec<(TextSize, TextSize)>) -> Self {
+        let line_index = LineIndex::new(&json);
+        Self {
+            json,
+            line_index,
+            offsets,
+        }
+    }
+
+    /// Each (offset in the text, byte offset in the file) pair, sorted.
+    pub fn offsets(&self) -> &[(TextSize, TextSize)] {
+        &self.offsets
+    }
+
+    /// The byte of the file that holds `offset` of the text.
+    pub fn file_offset(&self, offset: TextSize) -> Option<TextSize> {
+        let at = self
+            .offsets
+            .binary_search_by_key(&offset, |&(text, _)| text)
+            .ok()?;
+        Some(self.offsets[at].1)
+    }
+
+    pub fn position(&self, file_offset: TextSize) -> SourcePosition {
+        self.line_index.position(file_offset, &self.json)
+    }
 }
 
 /// Where one notebook cell starts in the text obolint reads the notebook as.
@@ -38,6 +81,52 @@ impl SourceFile {
             text,
             line_index: std::sync::OnceLock::new(),
             cells: Vec::new(),
+            notebook_json: None,
+        }
+    }
+
+    #[must_use]
+    pub fn with_notebook_json(mut self, json: NotebookJson) -> Self {
+        self.notebook_json = Some(json);
+        self
+    }
+
+    /// Start and end of `range` on the lines of the file as it is on disk: for an `.ipynb`
+    /// notebook, the lines of its JSON (where a cell's row is not a line of the file); for every
+    /// other file, [`SourceFile::start_end`].
+    pub fn file_start_end(&self, range: TextRange) -> (SourcePosition, SourcePosition) {
+        if let Some(json) = &self.notebook_json
+            && let (Some(start), Some(end)) = (
+                json.file_offset(range.start()),
+                json.file_offset(range.end()),
+            )
+        {
+            return (json.position(start), json.position(end));
+        }
+        self.start_end(range)
+    }
+
+    /// An edit of the text as an edit of the file's bytes: in a notebook, the range in the JSON
+    /// and the content as JSON string text (escaped); elsewhere unchanged. `None` when a notebook
+    /// position cannot be mapped (a cell without source).
+    pub fn file_edit(&self, range: TextRange, content: &str) -> Option<(TextRange, String)> {
+        let Some(json) = &self.notebook_json else {
+            return Some((range, content.to_string()));
+        };
+        let start = json.file_offset(range.start())?;
+        let end = json.file_offset(range.end())?;
+        let quoted = serde_json::to_string(content).ok()?;
+        Some((
+            TextRange::new(start, end.max(start)),
+            quoted[1..quoted.len() - 1].to_string(),
+        ))
+    }
+
+    /// The row and column of a byte of the file on disk (see [`SourceFile::file_edit`]).
+    pub fn file_position(&self, file_offset: TextSize) -> SourcePosition {
+        match &self.notebook_json {
+            Some(json) => json.position(file_offset),
+            None => self.line_index().position(file_offset, &self.text),
         }
     }
 

@@ -160,9 +160,11 @@ fn check_declared_fixes(code: &str, report: &CheckReport) {
             FixAvailability::None => {
                 assert!(d.fix.is_none(), "{code} declares no fix but emits one")
             }
+            // "Always" means a fix `--fix` or `--unsafe-fixes` applies, as `obolint rules`
+            // and the summary count it: a display-only fix is not one.
             FixAvailability::Always => assert!(
-                d.fix.is_some(),
-                "{code} declares a fix always but emits none"
+                d.is_fixable(),
+                "{code} declares a fix always but emits none it can apply"
             ),
             FixAvailability::Sometimes => {}
         }
@@ -280,8 +282,16 @@ fn canonical(report: &CheckReport) -> String {
     for d in &report.diagnostics {
         let file = report.db.get(d.primary.file);
         out.push_str(&format!(
-            "\n{} {} {:?} {:?}",
-            file.display_path, d.rule.code, d.primary.range, d.fix
+            "\n{} {} {:?} {:?} {:?} {:?}",
+            file.display_path,
+            d.rule.code,
+            d.primary.range,
+            d.fix,
+            file.cells,
+            // Where the formats that annotate the raw `.ipynb` point.
+            file.notebook_json
+                .as_ref()
+                .map(|n| n.file_offset(d.primary.range.start()))
         ));
         for label in &d.secondary {
             out.push_str(&format!(

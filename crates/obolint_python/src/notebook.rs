@@ -548,6 +548,94 @@ pub fn rewrite_ipynb(json: &str, edits: &[(TextRange, String)]) -> Result<String
     Ok(out)
 }
 
+/// Where each character of the code cells' sources sits in the notebook file's own bytes: pairs
+/// (offset in [`NotebookText::text`], byte offset in `json`), sorted, one per character plus one
+/// at the end of each cell (just before the closing quote of its last string), so that the
+/// formats that annotate lines of the raw file (GitHub, SARIF, JUnit) can point at the line of
+/// the JSON string that holds a source line, and SARIF's fixes can edit the file's bytes. `None`
+/// for a notebook this reader cannot map (nbformat 3, or sources it cannot walk).
+pub fn file_offsets(json: &str, layout: &NotebookText) -> Option<Vec<(TextSize, TextSize)>> {
+    use serde_json::value::RawValue;
+    use std::collections::HashMap;
+
+    let top: HashMap<&str, &RawValue> = serde_json::from_str(json).ok()?;
+    let cells: Vec<&RawValue> = serde_json::from_str(top.get("cells")?.get()).ok()?;
+    let offset_in = |raw: &RawValue| raw.get().as_ptr() as usize - json.as_ptr() as usize;
+    let mut out = Vec::with_capacity(layout.text.len() + layout.cells.len());
+    for cell in &layout.cells {
+        let fields: HashMap<&str, &RawValue> =
+            serde_json::from_str(cells.get(cell.index)?.get()).ok()?;
+        let Some(source) = fields.get("source") else {
+            // No `source`: an empty cell, nothing to point at.
+            continue;
+        };
+        let strings: Vec<&RawValue> = if source.get().starts_with('[') {
+            serde_json::from_str(source.get()).ok()?
+        } else {
+            vec![*source]
+        };
+        let mut decoded = usize::from(cell.range.start());
+        let mut end = None;
+        for string in strings {
+            let start = offset_in(string);
+            decoded = walk_json_string(string.get(), start, decoded, &mut out)?;
+            end = Some(start + string.get().len() - 1);
+        }
+        if decoded != usize::from(cell.range.end()) {
+            return None;
+        }
+        if let Some(end) = end {
+            out.push((cell.range.end(), TextSize::try_from(end).ok()?));
+        }
+    }
+    Some(out)
+}
+
+/// Walks one JSON string literal (`raw`, quotes included, at byte `at` of the file), pushing
+/// (decoded offset, file offset) for each character; returns the decoded offset after it.
+fn walk_json_string(
+    raw: &str,
+    at: usize,
+    mut decoded: usize,
+    out: &mut Vec<(TextSize, TextSize)>,
+) -> Option<usize> {
+    let bytes = raw.as_bytes();
+    let hex = |i: usize| u32::from_str_radix(raw.get(i..i + 4)?, 16).ok();
+    let mut i = 1; // after the opening quote
+    while i < bytes.len() - 1 {
+        out.push((
+            TextSize::try_from(decoded).ok()?,
+            TextSize::try_from(at + i).ok()?,
+        ));
+        let (c, len) = if bytes[i] == b'\\' {
+            match bytes.get(i + 1)? {
+                b'u' => {
+                    let high = hex(i + 2)?;
+                    if (0xD800..0xDC00).contains(&high) {
+                        let low = hex(i + 8)?;
+                        let c = char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))?;
+                        (c, 12)
+                    } else {
+                        (char::from_u32(high)?, 6)
+                    }
+                }
+                b'n' => ('\n', 2),
+                b't' => ('\t', 2),
+                b'r' => ('\r', 2),
+                b'b' => ('\u{8}', 2),
+                b'f' => ('\u{c}', 2),
+                &other => (char::from(other), 2),
+            }
+        } else {
+            let c = raw[i..].chars().next()?;
+            (c, c.len_utf8())
+        };
+        decoded += c.len_utf8();
+        i += len;
+    }
+    Some(decoded)
+}
+
 /// `source` as a list of lines, laid out as the original list was (Jupyter writes one line per
 /// element, indented one step deeper than the key).
 fn source_lines_json(source: &str, old: &str, json: &str, start: usize) -> String {
@@ -700,6 +788,28 @@ mod tests {
             first.end() + TextSize::new(1),
         );
         assert!(rewrite_ipynb(json, &[(crossing, String::new())]).is_err());
+    }
+
+    #[test]
+    fn file_offsets_point_into_the_json_strings() {
+        let json = "{\n \"cells\": [\n  {\"cell_type\": \"markdown\", \"source\": \"# T\"},\n  {\n   \"cell_type\": \"code\",\n   \"source\": [\n    \"import os\\n\",\n    \"s = \\\"\\u00e9\\ud83d\\ude00\\\"\"\n   ]\n  },\n  {\"cell_type\": \"code\", \"source\": \"a\\tb\\nc\"}\n ]\n}\n";
+        let layout = notebook_text(&read_ipynb(json).unwrap());
+        assert_eq!(layout.text, "import os\ns = \"\u{e9}\u{1f600}\"\na\tb\nc");
+        let map = file_offsets(json, &layout).unwrap();
+        let at = |needle: &str| {
+            let offset = TextSize::new(layout.text.find(needle).unwrap() as u32);
+            let (_, raw) = map.iter().find(|(o, _)| *o == offset).unwrap();
+            usize::from(*raw)
+        };
+        assert!(json[at("os")..].starts_with("os\\n\","));
+        assert!(json[at("s = ")..].starts_with("s = \\\""));
+        assert!(json[at("\u{1f600}")..].starts_with("\\ud83d\\ude00"));
+        assert!(json[at("\"\na")..].starts_with("\\\"\"\n"));
+        assert!(json[at("c")..].starts_with("c\"}"));
+        // Each cell's end sits on the closing quote of its last string.
+        let first_end = layout.cells[0].range.end();
+        let (_, raw) = map.iter().find(|(o, _)| *o == first_end).unwrap();
+        assert!(json[usize::from(*raw)..].starts_with("\"\n   ]"));
     }
 
     #[test]

@@ -23,7 +23,8 @@ pub fn render_github(
 ) -> io::Result<()> {
     for d in diagnostics {
         let file = db.get(d.primary.file);
-        let (start, end) = file.start_end(d.primary.range);
+        // In a notebook: the lines of the `.ipynb` file, where the annotation is shown.
+        let (start, end) = file.file_start_end(d.primary.range);
         let command = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -38,10 +39,11 @@ pub fn render_github(
             end.row,
             end.column,
             escape_property(&format!("{} ({})", d.rule.code, d.rule.name)),
-            escape_data(&match file.cell(d.primary.range.start()) {
-                Some(cell) => format!("{}: cell {cell}: {}", d.rule.code, d.message),
-                None => format!("{}: {}", d.rule.code, d.message),
-            }),
+            escape_data(&format!(
+                "{}: {}",
+                d.rule.code,
+                super::message_with_cell(d, db)
+            )),
         )?;
     }
     Ok(())

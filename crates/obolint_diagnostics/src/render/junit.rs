@@ -61,7 +61,9 @@ pub fn render_junit(
         )?;
         for d in findings {
             let file = db.get(d.primary.file);
-            let start = file.position(d.primary.range.start());
+            // The line of the file on disk (of its JSON, in a notebook), and the cell.
+            let (start, _) = file.file_start_end(d.primary.range);
+            let message = super::message_with_cell(d, db);
             writeln!(
                 out,
                 r#"    <testcase name="{code} {name}" classname="{path}" file="{path}" line="{row}">"#,
@@ -72,7 +74,7 @@ pub fn render_junit(
             writeln!(
                 out,
                 r#"      <failure message="{message}" type="{severity}">{path}:{row}:{column}: {code} {message}</failure>"#,
-                message = escape(&d.message),
+                message = escape(&message),
                 severity = d.severity.as_str(),
                 row = start.row,
                 column = start.column,

@@ -1,5 +1,6 @@
 //! Renderers: one small file per output format, all fed the same sorted diagnostics.
 
+mod azure;
 mod concise;
 mod diff;
 mod full;
@@ -10,6 +11,7 @@ mod junit;
 mod sarif;
 mod summary;
 
+pub use azure::render_azure;
 pub use concise::render_concise;
 pub use diff::unified_diff;
 pub use full::{full_to_string, render_full, termcolor_stream};
@@ -24,11 +26,29 @@ use std::borrow::Cow;
 
 use crate::{Diagnostic, SourceDb};
 
+/// Where the documentation lives, for people who installed only the binary or the wheel: messages
+/// that point at a page point here (a test checks that each page named exists under `docs/`).
+pub const DOCS_URL: &str = "https://github.com/obolint/obolint/blob/main/docs";
+
 /// Where the rule documentation lives; `url` fields and SARIF `helpUri` point here.
 pub const DOCS_BASE_URL: &str = "https://github.com/obolint/obolint/blob/main/docs/rules";
 
 pub fn rule_url(code: &str) -> String {
     format!("{DOCS_BASE_URL}/{code}.md")
+}
+
+/// The address of a page of `docs/` (`page` is its path there, with an optional `#anchor`).
+pub fn docs_url(page: &str) -> String {
+    format!("{DOCS_URL}/{page}")
+}
+
+/// The message as the formats that point at lines of the file on disk show it: in a notebook,
+/// prefixed with its cell (`cell 3: ...`), since their line is not the cell's row.
+pub(crate) fn message_with_cell(d: &Diagnostic, db: &SourceDb) -> String {
+    match db.get(d.primary.file).cell(d.primary.range.start()) {
+        Some(cell) => format!("cell {cell}: {}", d.message),
+        None => d.message.clone(),
+    }
 }
 
 /// The one order every format uses: file name, row, column, code (as the CLI contract sorts JSON).

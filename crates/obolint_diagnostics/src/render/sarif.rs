@@ -67,9 +67,27 @@ fn artifact_location(file: &SourceFile) -> Value {
     }
 }
 
+/// A region on the lines of the file on disk: in a notebook, of its JSON.
 fn region(file: &SourceFile, range: ruff_text_size::TextRange) -> Value {
-    let (start, end) = file.start_end(range);
+    let (start, end) = file.file_start_end(range);
     json!({ "startLine": start.row, "startColumn": start.column, "endLine": end.row, "endColumn": end.column })
+}
+
+/// The fix's edits as replacements of the file's bytes (in a notebook, of its JSON); `None`
+/// when one cannot be mapped.
+fn replacements(file: &SourceFile, fix: &crate::Fix) -> Option<Vec<Value>> {
+    fix.edits
+        .iter()
+        .map(|e| {
+            let (range, content) = file.file_edit(e.range, &e.content)?;
+            let start = file.file_position(range.start());
+            let end = file.file_position(range.end());
+            Some(json!({
+                "deletedRegion": { "startLine": start.row, "startColumn": start.column, "endLine": end.row, "endColumn": end.column },
+                "insertedContent": { "text": content },
+            }))
+        })
+        .collect()
 }
 
 /// FNV-1a: a stable hash (no seed), so fingerprints match across runs and machines.
@@ -134,10 +152,12 @@ pub fn render_sarif(
                     0
                 }
             };
+            let cell = file.cell(d.primary.range.start());
+            let message = super::message_with_cell(d, db);
             let mut result = json!({
                 "ruleId": d.rule.code,
                 "level": level(d.severity),
-                "message": { "text": d.message },
+                "message": { "text": message },
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": artifact_location(file),
@@ -146,6 +166,11 @@ pub fn render_sarif(
                 }],
                 "partialFingerprints": { "obolintFindingHash/v1": format!("{base}:{count}") },
             });
+            if let Some(cell) = cell {
+                // The cell and the row and column in it, as `json` and the editors count them.
+                let at = file.position(d.primary.range.start());
+                result["properties"] = json!({ "cell": cell, "cellRow": at.row, "cellColumn": at.column });
+            }
             if let Some(index) = tool.rules.iter().position(|r| r.id == d.rule.code) {
                 result["ruleIndex"] = json!(index);
             }
@@ -165,15 +190,14 @@ pub fn render_sarif(
                         .collect(),
                 );
             }
-            if let Some(fix) = &d.fix {
+            if let Some(fix) = &d.fix
+                && let Some(replacements) = replacements(file, fix)
+            {
                 result["fixes"] = json!([{
                     "description": { "text": format!("{} ({})", fix.message, fix.applicability.as_str()) },
                     "artifactChanges": [{
                         "artifactLocation": artifact_location(file),
-                        "replacements": fix.edits.iter().map(|e| json!({
-                            "deletedRegion": region(file, e.range),
-                            "insertedContent": { "text": e.content },
-                        })).collect::<Vec<_>>(),
+                        "replacements": replacements,
                     }],
                 }]);
             }

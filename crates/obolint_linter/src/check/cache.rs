@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use obolint_diagnostics::{
-    Applicability, CellStart, Diagnostic, Edit, FileId, Fix, Label, Severity, SourceFile,
+    Applicability, CellStart, Diagnostic, Edit, FileId, Fix, Label, NotebookJson, Severity,
+    SourceFile,
 };
 use rayon::prelude::*;
 use ruff_text_size::{TextRange, TextSize};
@@ -323,6 +324,8 @@ struct CachedFile {
     text: String,
     /// `(offset, number)` of each notebook cell.
     cells: Vec<(u32, usize)>,
+    /// An `.ipynb` notebook's own bytes, and where each character of `text` sits in them.
+    notebook_json: Option<(String, Vec<(u32, u32)>)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -480,10 +483,18 @@ impl RootCache {
                         number,
                     })
                     .collect();
-                sources.db.add(
-                    SourceFile::new(file.path.clone(), display, file.text.clone())
-                        .with_cells(cells),
-                )
+                let mut source = SourceFile::new(file.path.clone(), display, file.text.clone())
+                    .with_cells(cells);
+                if let Some((json, offsets)) = &file.notebook_json {
+                    source = source.with_notebook_json(NotebookJson::new(
+                        json.clone(),
+                        offsets
+                            .iter()
+                            .map(|&(a, b)| (TextSize::new(a), TextSize::new(b)))
+                            .collect(),
+                    ));
+                }
+                sources.db.add(source)
             })
             .collect();
         Some(
@@ -528,6 +539,15 @@ impl RootCache {
                         .iter()
                         .map(|c| (u32::from(c.offset), c.number))
                         .collect(),
+                    notebook_json: file.notebook_json.as_ref().map(|n| {
+                        (
+                            n.json.clone(),
+                            n.offsets()
+                                .iter()
+                                .map(|&(a, b)| (u32::from(a), u32::from(b)))
+                                .collect(),
+                        )
+                    }),
                 }
             })
             .collect();

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use obolint_diagnostics::{CellStart, FileId, SourceFile};
+use obolint_diagnostics::{CellStart, FileId, NotebookJson, SourceFile};
 use obolint_python::notebook::{
     CellRole, NotebookError, NotebookText, WrittenFile, databricks_written_files, notebook_text,
     read_ipynb,
@@ -249,10 +249,16 @@ pub(super) fn load_root(
                             })
                             .collect();
                         let display = out.display_path(&paths[i]);
-                        let id = out.db.add(
+                        let mut file =
                             SourceFile::new(paths[i].clone(), display, layout.text.clone())
-                                .with_cells(cells),
-                        );
+                                .with_cells(cells);
+                        // Where the cells sit in the file's own bytes, for the formats that
+                        // annotate lines of the `.ipynb` file.
+                        if let Some(offsets) = obolint_python::notebook::file_offsets(&text, layout)
+                        {
+                            file = file.with_notebook_json(NotebookJson::new(text, offsets));
+                        }
+                        let id = out.db.add(file);
                         for error in &source.syntax_errors {
                             // The parser counts the parsed cells; users count every cell.
                             let cell = error

@@ -7,6 +7,7 @@ mod analyse;
 pub mod cache;
 mod link;
 mod load;
+mod reach;
 mod report;
 mod request;
 mod scopes;
@@ -142,17 +143,13 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         mut diagnostics,
         warnings,
         files_checked,
-        targets,
+        targets: _,
         fail_on,
         mut models,
         cached_roots,
     } = run;
     let db = sources.db;
     models.sort_by(|a, b| a.entry.cmp(&b.entry));
-    diagnostics.retain(|d| {
-        let path = &db.get(d.primary.file).path;
-        targets.iter().any(|t| path.starts_with(t))
-    });
     obolint_diagnostics::render::sort(&mut diagnostics, &db);
     diagnostics.dedup();
     Ok(CheckReport {
@@ -309,9 +306,20 @@ impl RootChecks {
         };
         let by_file =
             report::apply_suppressions(diagnostics, &self.sources, &comment_files, &rule_settings);
-        self.diagnostics
-            .extend(report::into_notebooks(by_file, &self.sources));
+        // What the given paths reach (`reach.rs`): labels under them, or their models' findings.
+        let parts = reach::ModelParts {
+            project,
+            models,
+            manifests: &manifests,
+            requirement_sets: &requirement_sets,
+        };
+        let reach = reach::Reach::new(&self.targets, &parts, &self.sources);
+        let reported = report::into_notebooks(by_file, &self.sources)
+            .into_iter()
+            .filter(|d| reach.reaches(d, &self.sources));
+        self.diagnostics.extend(reported);
         drop(comment_files);
+        // The entry holds what these paths reach: the paths are part of its key.
         if let (Some((cache, listing)), Some(inputs)) = (cached, inputs)
             && !loaded.changed_while_read
         {
@@ -358,8 +366,8 @@ impl RootChecks {
         let key = cache::Key {
             root: root.to_path_buf(),
             setup: format!(
-                "{:?}\n{:?}\n{:?}",
-                request.config, request.overrides, settings
+                "{:?}\n{:?}\n{:?}\n{:?}",
+                request.config, request.overrides, settings, self.targets
             ),
         };
         let entry = cache::RootCache::new(dir, wanted.secret, key);

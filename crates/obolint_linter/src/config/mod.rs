@@ -292,11 +292,18 @@ pub fn read_config(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
 
 fn toml_error(path: &Path, text: &str, error: &toml::de::Error) -> ConfigError {
     let message = error.message().trim().to_string();
-    let help = if message.contains("unknown field") {
+    let help = if message.contains("unknown field `tool`") {
+        // `[tool.obolint]` copied from a pyproject.toml example into obolint.toml.
         Some(
-            "the keys obolint reads are listed in its docs (`docs/usage.md`, \"Configuration\")"
+            "in `obolint.toml` and `.obolint.toml` the keys sit at the top level: drop the \
+             `[tool.obolint]` header (and write `[per-file-ignores]`, `[severity]`)"
                 .to_string(),
         )
+    } else if message.contains("unknown field") {
+        Some(format!(
+            "the keys obolint reads are listed at {}",
+            obolint_diagnostics::render::docs_url("usage.md#configuration")
+        ))
     } else {
         None
     };
@@ -693,6 +700,22 @@ OBO201 = "warning"
         let error = read_config(&path).unwrap_err();
         assert_eq!(error.message, "unknown rule selector `E501`");
         assert_eq!(&error.text[error.span.clone().unwrap()], "\"E501\"");
+
+        // The pyproject.toml example copied into obolint.toml: the help says where keys go.
+        let path = write(
+            dir.path(),
+            "obolint.toml",
+            "[tool.obolint]\nselect = [\"OBO\"]\n",
+        );
+        let error = read_config(&path).unwrap_err();
+        assert!(
+            error
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("top level")),
+            "{:?}",
+            error.help
+        );
 
         let path = write(dir.path(), "obolint.toml", "respect-gitignore = \"yes\"\n");
         let error = read_config(&path).unwrap_err();

@@ -69,7 +69,7 @@ use crate::project::{FileIdx, Symbol};
     name = "misplaced-obo-strategy",
     severity = "error",
     default = true,
-    fix = "always",
+    fix = "sometimes",
     fix_safety = "mixed"
 )]
 pub struct MisplacedOboStrategy;

@@ -1,5 +1,6 @@
 //! OBO403 unknown-api-scope.
 
+use obolint_diagnostics::render::docs_url;
 use obolint_diagnostics::{Applicability, Fix, Label};
 
 use crate::analysis::declared_lists::rename_edit;
@@ -88,10 +89,10 @@ impl Check for UnknownApiScope {
                         "remove it: no scope lets a user client reach this API; call it with the deployer's identity (the system policy) instead"
                             .to_string()
                     }
-                    None => {
-                        "use a scope from `docs/scopes.md`, or add an accepted name to `extra-scopes`"
-                            .to_string()
-                    }
+                    None => format!(
+                        "use a scope from the table at {}, or add an accepted name to `extra-scopes`",
+                        docs_url("scopes.md")
+                    ),
                 };
                 ctx.report(
                     ctx.diagnostic(
