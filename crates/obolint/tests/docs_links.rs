@@ -10,7 +10,14 @@ use std::path::{Path, PathBuf};
 const REPO_BLOB: &str = "https://github.com/obolint/obolint/blob/main/";
 
 /// Names of files that live outside the repository (the team's specification and research notes).
-const OUTSIDE: &[&str] = &["../shared", "cli.md", "rules.md", "obo-facts", "style.md"];
+/// (The first is spelt in two pieces so that this test does not name the folder itself.)
+const OUTSIDE: &[&str] = &[
+    concat!("../", "shared"),
+    "cli.md",
+    "rules.md",
+    "obo-facts",
+    "style.md",
+];
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
