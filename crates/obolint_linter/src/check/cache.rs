@@ -305,7 +305,7 @@ impl Read {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Entry {
     build: String,
     root: PathBuf,
@@ -318,7 +318,7 @@ struct Entry {
     diagnostics: Vec<CachedDiagnostic>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct CachedFile {
     path: PathBuf,
     text: String,
@@ -328,7 +328,7 @@ struct CachedFile {
     notebook_json: Option<(String, Vec<(u32, u32)>)>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct CachedLabel {
     file: usize,
     start: u32,
@@ -336,21 +336,21 @@ struct CachedLabel {
     message: String,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct CachedEdit {
     start: u32,
     end: u32,
     content: String,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct CachedFix {
     message: String,
     applicability: String,
     edits: Vec<CachedEdit>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct CachedDiagnostic {
     code: String,
     severity: String,
@@ -459,6 +459,22 @@ impl RootCache {
             return None;
         }
         Self::serve(entry, sources, reread)
+    }
+
+    /// After a hit by content: the entry again with today's stamps, so that the next run is a
+    /// hit without reading (files touched but unchanged, a fresh checkout of the same commit).
+    pub fn restamp(&self, listing: Listing) {
+        let Some(entry) = self.entry() else { return };
+        if listing.stamps.iter().any(Option::is_none) || entry.stamps == listing.stamps {
+            return;
+        }
+        let entry = Entry {
+            stamps: listing.stamps,
+            ..entry.clone()
+        };
+        if let Ok(body) = serde_json::to_vec(&entry) {
+            let _ = self.write(&body);
+        }
     }
 
     fn serve(
@@ -759,6 +775,27 @@ mod tests {
             reopen()
                 .lookup_stamped(&listing(), &mut sources, |_| None)
                 .is_none()
+        );
+        // Once its stamp is trusted again, the same bytes are a hit by content, which stamps the
+        // entry anew: the next run reads nothing.
+        std::thread::sleep(std::time::Duration::from_millis(3100));
+        assert!(
+            reopen()
+                .lookup_stamped(&listing(), &mut sources, |_| None)
+                .is_none()
+        );
+        let by_content = reopen();
+        assert!(
+            by_content
+                .lookup(blake3::hash(b"inputs"), &mut sources, |_| None)
+                .is_some()
+        );
+        by_content.restamp(listing());
+        assert!(
+            reopen()
+                .lookup_stamped(&listing(), &mut sources, |_| None)
+                .is_some(),
+            "restamped"
         );
         // Another listing (a file added, a configuration changed).
         let other = Listing {

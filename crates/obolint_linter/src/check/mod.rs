@@ -230,6 +230,9 @@ impl RootChecks {
         {
             self.diagnostics.extend(diagnostics);
             self.cached_roots += 1;
+            if let Some((cache, listing)) = cached {
+                cache.restamp(listing);
+            }
             return Ok(());
         }
         let first_new = self.diagnostics.len();
