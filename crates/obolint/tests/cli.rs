@@ -479,7 +479,10 @@ fn selection_from_flags_and_configuration() {
     assert!(
         text.contains("pyproject.toml")
             && text.contains("OBO201 genie-without-user-client (warning)")
-            && !text.contains("OBO104"),
+            && !text.contains("OBO104")
+            && text.contains("max-file-size: 64 MiB")
+            && text.contains("scope-style: auto")
+            && text.contains(".obolint_cache"),
         "{text}"
     );
 }

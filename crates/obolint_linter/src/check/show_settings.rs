@@ -64,5 +64,29 @@ pub fn show_settings(request: &CheckRequest, file: &Path) -> Result<String, Chec
         "request-methods: {:?}\n",
         settings.request_methods
     ));
+    out.push_str(&format!("extra-scopes: {:?}\n", settings.extra_scopes));
+    out.push_str(&format!(
+        "scope-style: {}\n",
+        match settings.scope_style {
+            None => "auto",
+            Some(crate::scope_table::ScopeStyle::Dotted) => "dotted",
+            Some(crate::scope_table::ScopeStyle::Short) => "short",
+        }
+    ));
+    out.push_str(&format!(
+        "max-file-size: {}\n",
+        crate::load::size_text(settings.max_file_size)
+    ));
+    // `--cache-dir` on the command line is not part of the request here; the configured folder is.
+    out.push_str(&format!(
+        "cache-dir: {}\n",
+        root.join(
+            settings
+                .cache_dir
+                .as_deref()
+                .unwrap_or(std::path::Path::new(super::cache::DEFAULT_DIR))
+        )
+        .display()
+    ));
     Ok(out)
 }
