@@ -602,18 +602,24 @@ fn prepare_folder(dir: &Path) -> std::io::Result<()> {
         return Err(std::io::Error::other("the cache folder is a symlink"));
     }
     std::fs::create_dir_all(dir)?;
-    let gitignore = dir.join(".gitignore");
-    if !gitignore.exists() {
-        std::fs::write(&gitignore, "# Automatically created by obolint.\n*\n")?;
-    }
-    let tag = dir.join("CACHEDIR.TAG");
-    if !tag.exists() {
-        std::fs::write(
-            &tag,
-            "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by obolint.\n",
-        )?;
-    }
-    Ok(())
+    // Written only where nothing is, not even a dangling symlink (a repository may hold one,
+    // pointing out of the project), and never through one: a new file, created here.
+    let create = |name: &str, text: &str| -> std::io::Result<()> {
+        let path = dir.join(name);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            return Ok(());
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        file.write_all(text.as_bytes())
+    };
+    create(".gitignore", "# Automatically created by obolint.\n*\n")?;
+    create(
+        "CACHEDIR.TAG",
+        "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by obolint.\n",
+    )
 }
 
 fn encode_label(label: &Label, index: &mut impl FnMut(FileId) -> usize) -> CachedLabel {

@@ -561,6 +561,36 @@ mod tests {
         assert_eq!(check(&scopes).expect("runs").cached_roots, 0);
     }
 
+    /// A dangling symlink where the cache writes its `.gitignore` is not written through.
+    #[cfg(unix)]
+    #[test]
+    fn the_cache_never_writes_through_a_symlink() {
+        let outside = tempfile::tempdir().expect("tempdir");
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"t\"\n",
+        )
+        .expect("write");
+        std::fs::write(dir.path().join("agent.py"), AGENT).expect("write");
+        let cache = dir.path().join(".obolint_cache");
+        std::fs::create_dir(&cache).expect("mkdir");
+        let target = outside.path().join("planted");
+        std::os::unix::fs::symlink(&target, cache.join(".gitignore")).expect("symlink");
+        std::os::unix::fs::symlink(&target, cache.join("CACHEDIR.TAG")).expect("symlink");
+        let request = CheckRequest {
+            cache: Some(cache::CacheRequest {
+                dir: None,
+                secret: [3; 32],
+            }),
+            ..CheckRequest::new(vec![".".into()], dir.path().to_path_buf())
+        };
+        for _ in 0..2 {
+            check(&request).expect("runs");
+        }
+        assert!(!target.exists(), "nothing written outside the project");
+    }
+
     /// A cache folder that is a symlink out of the project is neither read nor written.
     #[cfg(unix)]
     #[test]
