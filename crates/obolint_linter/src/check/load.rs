@@ -53,7 +53,7 @@ fn read(path: &Path, sources: &FxHashMap<PathBuf, String>, words: &[String], lim
 }
 
 /// The bytes of a root, as read: every Python file and notebook, every manifest.
-pub(super) struct ReadRoot {
+pub(super) struct ReadRoot<'b> {
     /// In the order of `Discovered::python`.
     pub python: Vec<Loaded>,
     /// In the order of `Discovered::manifests`.
@@ -65,7 +65,7 @@ pub(super) struct ReadRoot {
     /// Parse every file, whatever the prescreen says.
     pub parse_everything: bool,
     /// Where to read a skipped file again.
-    buffers: FxHashMap<PathBuf, String>,
+    buffers: &'b FxHashMap<PathBuf, String>,
     limit: u64,
 }
 
@@ -89,13 +89,13 @@ fn skippable(path: &Path, loaded: &Loaded) -> bool {
 
 /// Reads every file `load_root` needs (unsaved buffers first), in parallel; the text of a
 /// file the prescreen rejects is dropped at once (read again if an import asks for it).
-pub(super) fn read_root(
+pub(super) fn read_root<'b>(
     found: &Discovered,
-    buffers: &FxHashMap<PathBuf, String>,
+    buffers: &'b FxHashMap<PathBuf, String>,
     words: &[String],
     limit: u64,
     options: ReadOptions,
-) -> ReadRoot {
+) -> ReadRoot<'b> {
     let read_all = |paths: &[PathBuf], may_skip: bool| -> (Vec<Loaded>, Vec<blake3::Hash>) {
         paths
             .par_iter()
@@ -126,7 +126,7 @@ pub(super) fn read_root(
         python_hashes,
         manifest_hashes,
         parse_everything: options.parse_everything,
-        buffers: buffers.clone(),
+        buffers,
         limit,
     }
 }
@@ -135,7 +135,7 @@ pub(super) fn load_root(
     out: &mut Sources,
     root: &Path,
     found: &Discovered,
-    files_read: ReadRoot,
+    files_read: ReadRoot<'_>,
     words: &[String],
 ) -> LoadedRoot {
     let mut load_errors: Vec<LoadError> = Vec::new();
@@ -205,7 +205,7 @@ pub(super) fn load_root(
     // read, the run saw two versions of the project and is not cached.
     let mut changed_while_read = false;
     let reread = |i: usize| -> Loaded {
-        let again = read(&paths[i], &buffers, words, limit);
+        let again = read(&paths[i], buffers, words, limit);
         if python_hashes
             .get(i)
             .is_some_and(|h| *h != super::cache::hash_loaded(&again))
@@ -396,9 +396,10 @@ fn unreadable(
 #[cfg(test)]
 pub(super) fn load_for_test(root: &Path, found: &Discovered) -> (Sources, LoadedRoot) {
     let mut sources = Sources::new(root.to_path_buf());
+    let no_buffers = FxHashMap::default();
     let read = read_root(
         found,
-        &FxHashMap::default(),
+        &no_buffers,
         &[],
         crate::load::DEFAULT_MAX_FILE_SIZE,
         ReadOptions::default(),

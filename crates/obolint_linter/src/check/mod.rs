@@ -432,7 +432,7 @@ impl RootChecks {
     fn inputs(
         listing: &cache::Listing,
         found: &crate::discover::Discovered,
-        read: &load::ReadRoot,
+        read: &load::ReadRoot<'_>,
     ) -> blake3::Hash {
         let contents = read
             .python_hashes
@@ -561,11 +561,8 @@ mod tests {
         assert_eq!(check(&scopes).expect("runs").cached_roots, 0);
     }
 
-    /// A dangling symlink where the cache writes its `.gitignore` is not written through.
-    #[cfg(unix)]
-    #[test]
-    fn the_cache_never_writes_through_a_symlink() {
-        let outside = tempfile::tempdir().expect("tempdir");
+    /// A project of one agent, and a request that uses the cache at its default place.
+    fn cached_agent_project() -> (tempfile::TempDir, CheckRequest) {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(
             dir.path().join("pyproject.toml"),
@@ -573,11 +570,6 @@ mod tests {
         )
         .expect("write");
         std::fs::write(dir.path().join("agent.py"), AGENT).expect("write");
-        let cache = dir.path().join(".obolint_cache");
-        std::fs::create_dir(&cache).expect("mkdir");
-        let target = outside.path().join("planted");
-        std::os::unix::fs::symlink(&target, cache.join(".gitignore")).expect("symlink");
-        std::os::unix::fs::symlink(&target, cache.join("CACHEDIR.TAG")).expect("symlink");
         let request = CheckRequest {
             cache: Some(cache::CacheRequest {
                 dir: None,
@@ -585,6 +577,20 @@ mod tests {
             }),
             ..CheckRequest::new(vec![".".into()], dir.path().to_path_buf())
         };
+        (dir, request)
+    }
+
+    /// A dangling symlink where the cache writes its `.gitignore` is not written through.
+    #[cfg(unix)]
+    #[test]
+    fn the_cache_never_writes_through_a_symlink() {
+        let outside = tempfile::tempdir().expect("tempdir");
+        let (dir, request) = cached_agent_project();
+        let cache = dir.path().join(".obolint_cache");
+        std::fs::create_dir(&cache).expect("mkdir");
+        let target = outside.path().join("planted");
+        std::os::unix::fs::symlink(&target, cache.join(".gitignore")).expect("symlink");
+        std::os::unix::fs::symlink(&target, cache.join("CACHEDIR.TAG")).expect("symlink");
         for _ in 0..2 {
             check(&request).expect("runs");
         }
@@ -596,22 +602,9 @@ mod tests {
     #[test]
     fn a_symlinked_cache_folder_is_not_used() {
         let outside = tempfile::tempdir().expect("tempdir");
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(
-            dir.path().join("pyproject.toml"),
-            "[project]\nname = \"t\"\n",
-        )
-        .expect("write");
-        std::fs::write(dir.path().join("agent.py"), AGENT).expect("write");
+        let (dir, request) = cached_agent_project();
         std::os::unix::fs::symlink(outside.path(), dir.path().join(".obolint_cache"))
             .expect("symlink");
-        let request = CheckRequest {
-            cache: Some(cache::CacheRequest {
-                dir: None,
-                secret: [3; 32],
-            }),
-            ..CheckRequest::new(vec![".".into()], dir.path().to_path_buf())
-        };
         for _ in 0..2 {
             assert_eq!(check(&request).expect("runs").cached_roots, 0);
         }
