@@ -131,7 +131,36 @@ pub fn text(models: &[ModelReport]) -> String {
                 escape_control(&model.unneeded.join(", "))
             );
         }
-        let _ = writeln!(out, "  policy: {}", escape_control(&model.policy));
+        for kept in &model.kept {
+            let _ = writeln!(
+                out,
+                "  kept: {}  for {} at {}, which runs without the caller's client ({}): fixed, it needs this scope",
+                escape_control(&kept.scope),
+                escape_control(&kept.needed_by.what),
+                escape_control(&kept.needed_by.location.to_string()),
+                escape_control(&kept.rule)
+            );
+        }
+        match (&model.policy, model.lower_bound) {
+            (Some(policy), false) => {
+                let _ = writeln!(out, "  policy: {}", escape_control(policy));
+            }
+            (Some(policy), true) => {
+                let _ = writeln!(
+                    out,
+                    "  policy (a lower bound: the opaque uses above may need more): {}",
+                    escape_control(policy)
+                );
+            }
+            (None, false) => {
+                out.push_str("  policy: none to suggest: no use needs a scope obolint can name\n");
+            }
+            (None, true) => {
+                out.push_str(
+                    "  policy: none to suggest: the opaque uses above may need scopes obolint cannot name\n",
+                );
+            }
+        }
     }
     out
 }

@@ -992,8 +992,14 @@ fn scopes_on_the_notebook_example_human_and_json() {
     );
     assert_eq!(
         model["policy"],
-        "UserAuthPolicy(api_scopes=[\"dashboards.genie\", \"sql.statement-execution\"])"
+        "UserAuthPolicy(api_scopes=[\"dashboards.genie\", \"sql.statement-execution\", \"vectorsearch.vector-search-indexes\"])"
     );
+    assert_eq!(
+        model["kept"][0]["scope"],
+        "vectorsearch.vector-search-indexes"
+    );
+    assert_eq!(model["kept"][0]["rule"], "OBO202");
+    assert_eq!(model["lower_bound"], false);
     let genie = &model["required"][0];
     assert_eq!(genie["scope"], "dashboards.genie");
     assert_eq!(genie["uses"][0]["location"]["filename"], "01_agent.ipynb");
@@ -1032,6 +1038,37 @@ fn scopes_on_the_ai_gateway_fixture() {
     );
     assert_eq!(models[0]["missing"], serde_json::json!([]));
     assert_eq!(models[0]["unneeded"], serde_json::json!([]));
+}
+
+/// `obolint scopes` is honest about what it cannot see: with an opaque use the policy is a
+/// lower bound, and it never offers `api_scopes=[]` as ready to paste.
+#[test]
+fn scopes_with_opaque_uses_is_a_lower_bound() {
+    let agent = "import mlflow\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\nfrom mlflow.pyfunc import ResponsesAgent\nfrom some_library import run_tools\n\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        return run_tools(w, request)\n\n\nmlflow.models.set_model(Agent())\n";
+    let log = "import mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\n\nmlflow.pyfunc.log_model(name=\"a\", python_model=\"agent.py\")\n";
+    let dir = project(&[("agent.py", agent), ("log_model.py", log)]);
+    let human = obolint(dir.path(), &["scopes"]);
+    assert_eq!(human.status.code(), Some(0));
+    let shown = String::from_utf8_lossy(&human.stdout).into_owned();
+    assert!(shown.contains("opaque uses"), "{shown}");
+    assert!(shown.contains("policy: none to suggest"), "{shown}");
+    assert!(!shown.contains("api_scopes=[]"), "{shown}");
+    let json_out = obolint(dir.path(), &["scopes", "--output-format", "json"]);
+    let models: Value = serde_json::from_slice(&json_out.stdout).expect("json");
+    assert_eq!(models[0]["policy"], Value::Null);
+    assert_eq!(models[0]["lower_bound"], true);
+
+    // With a use it can name too, the policy is offered as a lower bound.
+    let agent = agent.replace(
+        "        return run_tools(w, request)",
+        "        w.genie.start_conversation_and_wait(\"space\", \"hi\")\n        return run_tools(w, request)",
+    );
+    let dir = project(&[("agent.py", &agent), ("log_model.py", log)]);
+    let shown = String::from_utf8_lossy(&obolint(dir.path(), &["scopes"]).stdout).into_owned();
+    assert!(
+        shown.contains("policy (a lower bound: the opaque uses above may need more): UserAuthPolicy(api_scopes=[\"dashboards.genie\"])"),
+        "{shown}"
+    );
 }
 
 #[test]

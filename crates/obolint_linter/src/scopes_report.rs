@@ -62,6 +62,21 @@ pub struct ModelReport {
     pub missing: Vec<String>,
     /// Declared known scopes nothing requires (empty when there are opaque uses).
     pub unneeded: Vec<String>,
-    /// Ready to paste.
-    pub policy: String,
+    /// Scopes nothing needs yet but the policy keeps: a mistake another rule reports (OBO103,
+    /// OBO201-203) reaches their resource without the caller's client, and fixing it needs them.
+    pub kept: Vec<KeptScope>,
+    /// The code has uses whose scopes cannot be known (or could not be read): the policy is a
+    /// lower bound.
+    pub lower_bound: bool,
+    /// Ready to paste; `None` when no scope can be named (never an empty list).
+    pub policy: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeptScope {
+    pub scope: String,
+    /// The use that needs it once the mistake is fixed.
+    pub needed_by: UseSite,
+    /// The rule that reports the mistake.
+    pub rule: String,
 }

@@ -3,7 +3,7 @@
 //! could not resolve). Compared with what the model declares by OBO401-OBO406 and shown by
 //! `obolint scopes`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use obolint_python::known::KnownSymbol;
 use ruff_text_size::TextRange;
@@ -21,15 +21,25 @@ pub struct UseRef {
     pub what: String,
 }
 
+/// Why a family's scope is kept though no user-client use needs it yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Excuse {
+    pub first: UseRef,
+    /// The rule that reports the mistake, or `None` when the client cannot be told.
+    pub rule: Option<&'static str>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ModelScopes {
     /// Each family the code needs, with the uses that need it (in file order).
     pub required: BTreeMap<ScopeFamily, Vec<UseRef>>,
     /// Uses whose scopes cannot be known (the token may reach APIs the analyzer cannot see).
     pub opaque: Vec<UseRef>,
-    /// Families of resources reached without the user client (or with a client the analyzer
-    /// cannot tell): scopes for them are not "unneeded" (OBO201-203's business first).
-    pub reached_otherwise: BTreeSet<ScopeFamily>,
+    /// Families of resources reached without the user client because of a mistake a rule
+    /// reports (OBO103, OBO201-203), or with a client the analyzer cannot tell: scopes for them
+    /// are not "unneeded" (fixing the mistake makes them needed). A family reached with a plain
+    /// client on purpose (the LLM for the system policy) is no excuse.
+    pub excused: BTreeMap<ScopeFamily, Excuse>,
     /// The code reaches Genie at all, with any client (the SQL scopes are tolerated then).
     pub reaches_genie: bool,
 }
@@ -151,9 +161,13 @@ pub fn scopes_of_uses(table: &ScopeTable, uses: &[ClientUse]) -> ModelScopes {
                 }
                 None => out.opaque.push(reference),
             },
+            Identity::NotUser if u.mistake.is_none() => {}
             Identity::NotUser | Identity::Unknown => {
-                if let Some(families) = families {
-                    out.reached_otherwise.extend(families);
+                for family in families.into_iter().flatten() {
+                    out.excused.entry(family).or_insert_with(|| Excuse {
+                        first: reference.clone(),
+                        rule: u.mistake,
+                    });
                 }
             }
         }

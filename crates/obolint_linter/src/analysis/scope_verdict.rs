@@ -13,6 +13,33 @@ pub struct ScopeVerdict {
     pub missing: Vec<MissingScope>,
     /// Declared scopes (indices into the list) that no user-client use needs.
     pub unneeded: Vec<usize>,
+    /// Declared scopes (indices) kept only because a mistake another rule reports reaches their
+    /// resource without the user client (or with a client the analyzer cannot tell).
+    pub excused: Vec<usize>,
+    /// Declared scopes (indices) another rule replaces or removes: unknown (OBO403) or
+    /// duplicated (OBO404).
+    pub dropped: Vec<usize>,
+}
+
+impl ScopeVerdict {
+    /// The list as it should read: the declared names that stay, in order, then the missing
+    /// ones. `obolint scopes` prints it, so that what it leaves out is exactly what OBO402,
+    /// OBO403 and OBO404 report.
+    pub fn policy(&self, list: &DeclaredList) -> Vec<String> {
+        let mut out: Vec<String> = list
+            .scopes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.unneeded.contains(i) && !self.dropped.contains(i))
+            .map(|(_, s)| s.value.clone())
+            .collect();
+        for missing in &self.missing {
+            if !out.contains(&missing.name) {
+                out.push(missing.name.clone());
+            }
+        }
+        out
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,12 +91,17 @@ pub fn verdict(
     }
     // A scope is unneeded only when everything the code does is known, and not when it is a
     // duplicate (OBO404's finding) or unknown (OBO403's).
-    if !scopes.is_fully_known() || !builds_user_client {
-        return out;
-    }
     let mut duplicated = vec![false; list.scopes.len()];
     for (later, _) in duplicates(table, list, Some(scopes)) {
         duplicated[later] = true;
+    }
+    for (index, scope) in list.scopes.iter().enumerate() {
+        if duplicated[index] || !matches!(lookups.get(scope.value.as_str()), Some(Some(_))) {
+            out.dropped.push(index);
+        }
+    }
+    if !scopes.is_fully_known() || !builds_user_client {
+        return out;
     }
     for (index, scope) in list.scopes.iter().enumerate() {
         if duplicated[index] {
@@ -80,11 +112,13 @@ pub fn verdict(
         };
         let needed = families.is_empty()
             || scopes.needs_any(families)
-            || families
-                .iter()
-                .any(|f| scopes.reached_otherwise.contains(f))
             || (scopes.reaches_genie && table.is_tolerated_with_genie(&scope.value));
-        if !needed {
+        if needed {
+            continue;
+        }
+        if families.iter().any(|f| scopes.excused.contains_key(f)) {
+            out.excused.push(index);
+        } else {
             out.unneeded.push(index);
         }
     }

@@ -11,7 +11,7 @@ use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange};
 
 use super::client_argument::{ClientArgument, client_argument, dict_entries};
-use super::dataflow::{ClientValue, Dataflow};
+use super::dataflow::{ClientValue, Dataflow, Origin, overrides_obo};
 use super::declaration::{Reader, Site};
 use crate::clients::{self, ClientClass, ClientScopes};
 use crate::project::all_calls;
@@ -78,11 +78,19 @@ pub enum UseKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientUse {
     pub file: FileIdx,
+    /// The scope the use is written in (served code is decided per scope).
+    pub scope: ScopeId,
     pub range: TextRange,
     pub kind: UseKind,
     pub identity: Identity,
     /// The resource it reaches, when its name is written in the code.
     pub resource: Option<(ResourceKind, String)>,
+    /// The kind of resource it reaches, even when its name is a run-time value.
+    pub resource_kind: Option<ResourceKind>,
+    /// Reached without the user client because of a mistake a rule reports (OBO103, OBO201-203):
+    /// the rule's code. Fixing it makes the use a user-client use, so its scopes are not
+    /// "unneeded" meanwhile.
+    pub mistake: Option<&'static str>,
 }
 
 /// Every client use in `file`.
@@ -97,7 +105,7 @@ pub fn uses_in<'a>(
     for (scope, call) in all_calls(model) {
         let symbol = dataflow.symbol(file, scope, &call.func);
         match symbol {
-            Symbol::Known(KnownSymbol::GenieAgent | KnownSymbol::Genie) => {
+            Symbol::Known(known @ (KnownSymbol::GenieAgent | KnownSymbol::Genie)) => {
                 let (keyword, position) = if symbol == Symbol::Known(KnownSymbol::Genie) {
                     ("client", Some(1))
                 } else {
@@ -113,25 +121,44 @@ pub fn uses_in<'a>(
                 let name = string_argument(&reader, file, scope, call, name_keyword, Some(0));
                 out.push(ClientUse {
                     file,
+                    scope,
                     range: call.func.range(),
-                    kind: UseKind::Constructor(match symbol {
-                        Symbol::Known(known) => known,
-                        _ => KnownSymbol::GenieAgent,
-                    }),
+                    kind: UseKind::Constructor(known),
                     identity,
                     resource: name.map(|n| (ResourceKind::GenieSpace, n)),
+                    resource_kind: Some(ResourceKind::GenieSpace),
+                    mistake: taker_mistake(dataflow, file, scope, call, known, identity),
                 });
             }
             Symbol::Known(KnownSymbol::VectorSearchClient) => {
-                if let Some(value) = dataflow.construction(file, scope, call)
-                    && value.is_possible_user()
-                {
+                let Some(value) = dataflow.construction(file, scope, call) else {
+                    continue;
+                };
+                // A deployer `VectorSearchClient` in an OBO model is OBO202's finding (or
+                // OBO103's, given the wrong keyword); one given overriding credentials runs as
+                // their owner on purpose (OBO105): not a mistake that excuses a scope.
+                let mistake = match &value {
+                    ClientValue::NotUser { .. }
+                        if call
+                            .arguments
+                            .find_keyword("credentials_strategy")
+                            .is_some() =>
+                    {
+                        Some("OBO103")
+                    }
+                    ClientValue::NotUser { .. } if !overrides_obo(call) => Some("OBO202"),
+                    _ => None,
+                };
+                if value.is_possible_user() || mistake.is_some() {
                     out.push(ClientUse {
                         file,
+                        scope,
                         range: call.func.range(),
                         kind: UseKind::Constructor(KnownSymbol::VectorSearchClient),
                         identity: Identity::of(&value),
                         resource: None,
+                        resource_kind: Some(ResourceKind::VectorSearchIndex),
+                        mistake,
                     });
                 }
             }
@@ -155,12 +182,24 @@ pub fn uses_in<'a>(
                     },
                     _ => constructor_kind(&reader, file, scope, call, symbol, class),
                 };
+                let resource_kind =
+                    class
+                        .resource
+                        .as_ref()
+                        .map(|(kind, _)| *kind)
+                        .or_else(|| match &kind {
+                            UseKind::Mcp { url: Some(url) } => mcp_resource_kind(url),
+                            _ => None,
+                        });
                 out.push(ClientUse {
                     file,
+                    scope,
                     range: call.func.range(),
                     kind,
                     identity,
                     resource,
+                    resource_kind,
+                    mistake: taker_mistake(dataflow, file, scope, call, symbol, identity),
                 });
             }
             _ => {}
@@ -169,12 +208,15 @@ pub fn uses_in<'a>(
         if is_dynamic(model, scope, call) {
             out.push(ClientUse {
                 file,
+                scope,
                 range: call.func.range(),
                 kind: UseKind::Opaque {
                     what: "dynamic code (`importlib`, `exec`...) the analyzer cannot follow".into(),
                 },
                 identity: Identity::User { definite: false },
                 resource: None,
+                resource_kind: None,
+                mistake: None,
             });
             continue;
         }
@@ -214,12 +256,21 @@ pub fn uses_in<'a>(
             };
             let resource =
                 service_resource(&reader, file, scope, call, service, method.attr.as_str());
+            let mistake = match &value {
+                ClientValue::NotUser {
+                    origin: Some(origin),
+                } if misplaced_strategy_at(project, dataflow, *origin) => Some("OBO103"),
+                _ => None,
+            };
             out.push(ClientUse {
                 file,
+                scope,
                 range: call.func.range(),
                 kind,
                 identity,
                 resource,
+                resource_kind: service_resource_kind(service, method.attr.as_str()),
+                mistake,
             });
             continue;
         }
@@ -237,6 +288,7 @@ pub fn uses_in<'a>(
             if passes_user {
                 out.push(ClientUse {
                     file,
+                    scope,
                     range: call.func.range(),
                     kind: UseKind::Opaque {
                         what: "a user client is passed to a function the analyzer cannot follow"
@@ -244,11 +296,112 @@ pub fn uses_in<'a>(
                     },
                     identity: Identity::User { definite: false },
                     resource: None,
+                    resource_kind: None,
+                    mistake: None,
                 });
             }
         }
     }
     out
+}
+
+/// The rule that reports a client-taking constructor reached without the user client: OBO103
+/// when it was given a strategy where a client belongs, else the class's own rule (OBO201-203).
+fn taker_mistake(
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    scope: ScopeId,
+    call: &ExprCall,
+    symbol: KnownSymbol,
+    identity: Identity,
+) -> Option<&'static str> {
+    if identity != Identity::NotUser {
+        return None;
+    }
+    if given_strategy(dataflow, file, scope, call) {
+        return Some("OBO103");
+    }
+    let rule = clients::of_symbol(symbol)?.rule.as_deref()?;
+    ["OBO201", "OBO202", "OBO203"]
+        .into_iter()
+        .find(|code| *code == rule)
+}
+
+/// A call given an OBO strategy under a credentials keyword (`credentials_strategy=`,
+/// `credential_strategy=`, `credentials_provider=`).
+fn given_strategy(
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    scope: ScopeId,
+    call: &ExprCall,
+) -> bool {
+    call.arguments.keywords.iter().any(|k| {
+        k.arg.as_ref().is_some_and(|a| {
+            matches!(
+                a.as_str(),
+                "credentials_strategy" | "credential_strategy" | "credentials_provider"
+            )
+        }) && matches!(
+            dataflow.eval(file, scope, &k.value),
+            ClientValue::Strategy { .. }
+        )
+    })
+}
+
+/// The deployer client made at `origin` was meant to act as the user: its constructor was given
+/// an OBO strategy it does not apply (OBO103's finding, e.g. `credential_strategy=` misspelt).
+/// Also through `WorkspaceClient(config=cfg)` when `cfg` is such a `Config`.
+fn misplaced_strategy_at(
+    project: &Project<'_>,
+    dataflow: &Dataflow<'_, '_>,
+    origin: Origin,
+) -> bool {
+    let mut origin = origin;
+    for _ in 0..4 {
+        let Some((scope, call)) = all_calls(project.model(origin.file))
+            .find(|(_, call)| call.func.range() == origin.range)
+        else {
+            return false;
+        };
+        if given_strategy(dataflow, origin.file, scope, call) {
+            return true;
+        }
+        let Some(config) = call.arguments.find_keyword("config") else {
+            return false;
+        };
+        match dataflow.eval(origin.file, scope, &config.value) {
+            ClientValue::NotUser { origin: Some(next) } if next != origin => origin = next,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The kind of resource a service call reaches, whatever its name.
+fn service_resource_kind(service: Option<&str>, method: &str) -> Option<ResourceKind> {
+    match (service, method) {
+        (Some("genie"), _) => Some(ResourceKind::GenieSpace),
+        (Some("serving_endpoints"), _) => Some(ResourceKind::ServingEndpoint),
+        (Some("statement_execution" | "warehouses"), _) => Some(ResourceKind::SqlWarehouse),
+        (Some("vector_search_indexes"), _) | (None, "get_index") => {
+            Some(ResourceKind::VectorSearchIndex)
+        }
+        _ => None,
+    }
+}
+
+/// The kind of resource a managed MCP server reaches, from its URL's path.
+fn mcp_resource_kind(url: &str) -> Option<ResourceKind> {
+    let path = crate::scope_table::url_path(url)?;
+    if path.starts_with("/api/2.0/mcp/genie") {
+        Some(ResourceKind::GenieSpace)
+    } else if path.starts_with("/api/2.0/mcp/vector-search")
+        || path.starts_with("/api/2.0/mcp/ai-search")
+    {
+        Some(ResourceKind::VectorSearchIndex)
+    } else {
+        None
+    }
 }
 
 fn argument_identity(

@@ -4,12 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::api_scopes::UseRef;
+use crate::analysis::api_scopes::{Excuse, UseRef, families_of_name};
 use crate::analysis::dataflow::Dataflow;
 use crate::context::LintContext;
 use crate::project::FileIdx;
 use crate::scope_table::ScopeStyle;
-use crate::scopes_report::{Declared, ModelReport, RequiredScope, UseSite};
+use crate::scopes_report::{Declared, KeptScope, ModelReport, RequiredScope, UseSite};
 
 use super::sources::Sources;
 
@@ -66,26 +66,71 @@ pub(super) fn model_reports(
                 location: sources.location(l.file, l.list.start()),
             })
             .collect();
-        let mut names: Vec<String> = Vec::new();
-        for r in &required {
-            if !names.contains(&r.scope) {
-                names.push(r.scope.clone());
-            }
-        }
-        // Missing and unneeded are the first declaration's verdict; with none, all is missing.
-        let (missing, unneeded) =
-            match first.and_then(|list| Some((list, ctx.verdict_with(&dataflow, list)?))) {
-                Some((list, verdict)) => (
-                    verdict.missing.into_iter().map(|m| m.name).collect(),
+        // The policy is the first declaration as its verdict wants it (what it drops is exactly
+        // what OBO402/OBO403/OBO404 report, what it adds what OBO401 asks for); with none, the
+        // required scopes plus those a reported mistake will need once fixed.
+        let verdict = first.and_then(|list| Some((list, ctx.verdict_with(&dataflow, list)?)));
+        let excuse_of = |name: &str| {
+            families_of_name(ctx.table, name)
+                .into_iter()
+                .flatten()
+                .find_map(|f| scopes.excused.get(&f))
+        };
+        let kept_scope = |name: String, excuse: &Excuse| KeptScope {
+            scope: name,
+            needed_by: site(&excuse.first),
+            rule: excuse.rule.unwrap_or_default().to_string(),
+        };
+        let (missing, unneeded, kept, names) = match verdict {
+            Some((list, verdict)) => {
+                let kept = verdict
+                    .excused
+                    .iter()
+                    .filter_map(|&i| {
+                        let name = list.scopes[i].value.clone();
+                        let excuse = excuse_of(&name).filter(|e| e.rule.is_some())?;
+                        Some(kept_scope(name, excuse))
+                    })
+                    .collect();
+                (
+                    verdict.missing.iter().map(|m| m.name.clone()).collect(),
                     verdict
                         .unneeded
-                        .into_iter()
-                        .map(|i| list.scopes[i].value.clone())
+                        .iter()
+                        .map(|&i| list.scopes[i].value.clone())
                         .collect(),
-                ),
-                None => (names.clone(), Vec::new()),
-            };
-        let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+                    kept,
+                    verdict.policy(list),
+                )
+            }
+            None => {
+                let mut names: Vec<String> = Vec::new();
+                for r in &required {
+                    if !names.contains(&r.scope) {
+                        names.push(r.scope.clone());
+                    }
+                }
+                (names.clone(), Vec::new(), Vec::new(), names)
+            }
+        };
+        // A mistake that keeps a resource from the caller's client needs its scope once fixed:
+        // the policy carries it already, said why.
+        let (mut kept, mut names) = (kept, names);
+        for (family, excuse) in &scopes.excused {
+            let met = names.iter().any(|n| {
+                families_of_name(ctx.table, n).is_some_and(|families| families.contains(family))
+            });
+            if excuse.rule.is_some() && !met {
+                let name = ctx.table.preferred_name(*family, style).to_string();
+                names.push(name.clone());
+                kept.push(kept_scope(name, excuse));
+            }
+        }
+        let lower_bound = !scopes.is_fully_known();
+        let policy = (!names.is_empty()).then(|| {
+            let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+            format!("UserAuthPolicy(api_scopes=[{}])", quoted.join(", "))
+        });
         out.push(ModelReport {
             entry: sources.described(entry_id),
             required,
@@ -93,7 +138,9 @@ pub(super) fn model_reports(
             declared,
             missing,
             unneeded,
-            policy: format!("UserAuthPolicy(api_scopes=[{}])", quoted.join(", ")),
+            kept,
+            lower_bound,
+            policy,
         });
     }
     out
