@@ -121,6 +121,9 @@ pub struct Declaration {
     pub extra_pip_requirements: Option<Keyword<PipRequirements>>,
     /// A `**kwargs` the analyzer could not read: any keyword may hide in it.
     pub opaque_kwargs: bool,
+    /// `resources=` is known not to be `None` (a list literal, later grown with items the
+    /// analyzer cannot read, or a path), even when its entries cannot be read.
+    pub resources_not_none: bool,
 }
 
 impl Declaration {
@@ -193,6 +196,16 @@ impl<'p, 'a> Reader<'p, 'a> {
         for (name, range, key, site) in entries {
             match key {
                 "resources" => {
+                    declaration.resources_not_none = self.value(site, 0).is_some_and(|v| {
+                        matches!(
+                            v.expr,
+                            Expr::List(_)
+                                | Expr::Tuple(_)
+                                | Expr::ListComp(_)
+                                | Expr::StringLiteral(_)
+                        ) || matches!(v.expr, Expr::BinOp(b) if b.op == Operator::Add
+                            && matches!(b.left.as_ref(), Expr::List(_) | Expr::Tuple(_)))
+                    });
                     declaration.resources = Some(Keyword {
                         file: site.file,
                         name,

@@ -58,8 +58,11 @@ impl Check for ResourcesAndAuthPolicy {
                 continue;
             };
             // Forwarded parameters (`resources=resources, auth_policy=auth_policy` in a wrapper)
-            // may be `None`: only values read for sure count.
-            if resources.value.known().is_none() || policy.value.known().is_none() {
+            // may be `None`: only values read for sure count. A list the analyzer cannot read
+            // to the end (appends of run-time items) is still not `None`.
+            let resources_given =
+                resources.value.known().is_some() || declaration.resources_not_none;
+            if !resources_given || policy.value.known().is_none() {
                 continue;
             }
             let message = if call.flavor == LogFlavor::PyfuncSave {

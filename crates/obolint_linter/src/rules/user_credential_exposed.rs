@@ -219,6 +219,43 @@ fn is_logger(
     }
 }
 
+/// A value computed from credentials that is not one: a count, a length, a boolean, a type, a
+/// name (`len(token)`, `token is None`, `bool(headers)`, `tool.name`, `headers.keys()`).
+fn not_a_credential(expr: &Expr) -> bool {
+    match expr {
+        Expr::Compare(_) | Expr::BooleanLiteral(_) | Expr::NumberLiteral(_) => true,
+        Expr::UnaryOp(op) => op.op == ruff_python_ast::UnaryOp::Not,
+        Expr::Call(call) => match call.func.as_ref() {
+            Expr::Name(name) => matches!(
+                name.id.as_str(),
+                "len"
+                    | "bool"
+                    | "int"
+                    | "float"
+                    | "isinstance"
+                    | "type"
+                    | "id"
+                    | "hash"
+                    | "callable"
+                    | "hasattr"
+                    | "any"
+                    | "all"
+                    | "sum"
+            ),
+            Expr::Attribute(method) => matches!(
+                method.attr.as_str(),
+                "keys" | "startswith" | "endswith" | "count" | "isalnum" | "isdigit"
+            ),
+            _ => false,
+        },
+        Expr::Attribute(attribute) => matches!(
+            attribute.attr.as_str(),
+            "name" | "__name__" | "__class__" | "description" | "host"
+        ),
+        _ => false,
+    }
+}
+
 /// Finds the caller's credentials inside an expression.
 struct Credentials<'p, 'a, 'd> {
     project: &'p Project<'a>,
@@ -246,12 +283,21 @@ impl Credentials<'_, '_, '_> {
                 if self.found.is_some() {
                     return;
                 }
+                if not_a_credential(expr) {
+                    return;
+                }
                 if let Some(range) = self.credentials.source(self.scope, expr, self.depth) {
                     self.found = Some(range);
                     return;
                 }
-                if !matches!(expr, Expr::Lambda(_)) {
-                    visitor::walk_expr(self, expr);
+                match expr {
+                    Expr::Lambda(_) => {}
+                    // What a comprehension makes is its element: `[t.name for t in tools]` holds
+                    // names, whatever `tools` holds.
+                    Expr::ListComp(c) if not_a_credential(&c.elt) => {}
+                    Expr::SetComp(c) if not_a_credential(&c.elt) => {}
+                    Expr::Generator(c) if not_a_credential(&c.elt) => {}
+                    _ => visitor::walk_expr(self, expr),
                 }
             }
         }

@@ -34,9 +34,16 @@ use obolint_macros::rule;
 /// auth_policy = AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=["dashboards.genie"]))
 /// ```
 ///
+/// When every use of a resource *type* in the model's served code goes through a definite user
+/// client (every Genie space is reached with the caller's client, say), every entry of that type
+/// is redundant too, even one whose ID is read from configuration at run time. An entry whose
+/// name is written but that no code names is left alone: it is likely reached by a library
+/// obolint does not model (an LLM endpoint through `mlflow.deployments`, say).
+///
 /// ## Known problems
-/// Only resources whose names are written in the code as strings (directly or through names)
-/// are compared; a resource named from configuration at run time is never reported.
+/// Resources are compared by the names written in the code as strings (directly or through
+/// names) and by type; the type rule stays silent when the code hands the caller's client or
+/// token somewhere the analyzer cannot follow, or a file of the model does not parse.
 ///
 /// ## References
 /// - [Databricks: on-behalf-of-user authentication](https://docs.databricks.com/aws/en/generative-ai/agent-framework/agent-authentication)
@@ -48,6 +55,28 @@ use obolint_macros::rule;
     fix = "none"
 )]
 pub struct UserResourceInSystemPolicy;
+
+/// The first use of a resource of `kind` (named in the code or not) when every use of that type
+/// in the model's served code runs as the user on every path, and the code hides nothing (no
+/// opaque use, no unparsed file): each entry of that type in the system policy is then
+/// redundant, even one whose ID is a run-time value.
+pub fn type_only_as_user(
+    uses: &[ClientUse],
+    fully_known: bool,
+    kind: ResourceKind,
+) -> Option<&ClientUse> {
+    if !fully_known {
+        return None;
+    }
+    let mut matching = uses
+        .iter()
+        .filter(|u| u.resource_kind == Some(kind))
+        .peekable();
+    let first = *matching.peek()?;
+    matching
+        .all(|u| u.identity == Identity::User { definite: true })
+        .then_some(first)
+}
 
 /// The uses of the resource in the model's code, when there are some and every one of them runs
 /// as the user on every path.
@@ -70,21 +99,44 @@ pub fn only_as_user<'u>(
         .then_some(first)
 }
 
+/// A system-policy entry the code reaches only as the user: by its name, or by its type
+/// (`true`) when every use of the type does.
+fn redundant<'u>(
+    uses: &'u [ClientUse],
+    fully_known: bool,
+    kind: ResourceKind,
+    name: Option<&str>,
+) -> Option<(&'u ClientUse, bool)> {
+    match name {
+        Some(name) => only_as_user(uses, kind, name).map(|used| (used, false)),
+        // A name the code never writes is likely reached by a library obolint does not model
+        // (an LLM endpoint through `mlflow.deployments`): only a run-time ID is judged by type.
+        None => type_only_as_user(uses, fully_known, kind).map(|used| (used, true)),
+    }
+}
+
 fn diagnostic(
     project: &Project<'_>,
     file: FileId,
     range: TextRange,
     kind: ResourceKind,
-    name: &str,
+    name: Option<&str>,
     used: &ClientUse,
+    by_type: bool,
 ) -> Diagnostic {
+    let class = kind.class_name();
+    let message = match (name, by_type) {
+        (Some(name), false) => format!(
+            "`{class}` `{name}` is granted to the deployer but the code reaches it only as the user: a redundant grant"
+        ),
+        (_, _) => format!(
+            "this `{class}` is granted to the deployer but the code reaches every `{class}` only as the user: a redundant grant"
+        ),
+    };
     Diagnostic::new(
         UserResourceInSystemPolicy::INFO.meta,
         UserResourceInSystemPolicy::INFO.severity,
-        format!(
-            "`{}` `{name}` is granted to the deployer but the code reaches it only as the user: a redundant grant",
-            kind.class_name()
-        ),
+        message,
         Label::new(file, range, "deployer grant never used"),
     )
     .with_secondary(Label::new(
@@ -114,16 +166,19 @@ impl Check for UserResourceInSystemPolicy {
                 continue;
             };
             let uses = ctx.model_uses(entry);
+            let known = ctx.model_scopes(entry).is_fully_known();
             for resource in system {
-                let Some(name) = &resource.name else { continue };
-                if let Some(used) = only_as_user(&uses, resource.kind, name) {
+                if let Some((used, by_type)) =
+                    redundant(&uses, known, resource.kind, resource.name.as_deref())
+                {
                     ctx.report(diagnostic(
                         project,
                         project.file(resource.file).id,
                         resource.range,
                         resource.kind,
-                        name,
+                        resource.name.as_deref(),
                         used,
+                        by_type,
                     ));
                 }
             }
@@ -141,16 +196,19 @@ impl Check for UserResourceInSystemPolicy {
                 continue;
             };
             let uses = ctx.model_uses(entry);
+            let known = ctx.model_scopes(entry).is_fully_known();
             for resource in &system.entries {
-                let Some(name) = &resource.name else { continue };
-                if let Some(used) = only_as_user(&uses, resource.kind, name) {
+                if let Some((used, by_type)) =
+                    redundant(&uses, known, resource.kind, resource.name.as_deref())
+                {
                     ctx.report(diagnostic(
                         project,
                         manifest.id,
                         resource.range,
                         resource.kind,
-                        name,
+                        resource.name.as_deref(),
                         used,
+                        by_type,
                     ));
                 }
             }
