@@ -112,10 +112,13 @@ impl<'c> LintContext<'c> {
         if let Some(found) = self.lock_uses().get(&entry) {
             return Arc::clone(found);
         }
+        // Only served code needs scopes (the rule catalogue "Served code").
+        let served = &self.time.served;
         let uses: Vec<ClientUse> = self
             .models
             .files_of(entry)
             .flat_map(|file| uses_in(self.project, dataflow, file))
+            .filter(|u| served.contains(u.file, u.scope, u.range))
             .collect();
         let uses = Arc::new(uses);
         self.lock_uses().insert(entry, Arc::clone(&uses));

@@ -2,6 +2,9 @@
 //! between project functions, and which functions each kind of root reaches.
 
 use obolint_python::semantic::{ModuleModel, ScopeId, ScopeKind};
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{CmpOp, Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::models::Models;
@@ -46,6 +49,8 @@ pub struct TimeModel {
     pub root_functions: FxHashSet<FnRef>,
     pub request_roots: Vec<FnRef>,
     times: FxHashMap<FnRef, CallTime>,
+    /// The code that runs while the model serves.
+    pub served: Served,
 }
 
 impl TimeModel {
@@ -112,6 +117,7 @@ impl TimeModel {
         for root in &time.root_functions {
             time.times.insert(*root, CallTime::Load);
         }
+        time.served = Served::build(project, models, &time);
         time
     }
 
@@ -120,6 +126,239 @@ impl TimeModel {
             .get(&function)
             .copied()
             .unwrap_or(CallTime::Unreached)
+    }
+}
+
+/// Served code (the rule catalogue "Served code"): every scope of model code that runs while
+/// the model serves, and the `if __name__ == "__main__":` blocks of model files, which do not.
+#[derive(Debug, Default)]
+pub struct Served {
+    scopes: FxHashSet<(FileIdx, ScopeId)>,
+    main_guards: FxHashMap<FileIdx, Vec<TextRange>>,
+}
+
+impl Served {
+    /// Whether code at `range` of `scope` runs while the model serves.
+    pub fn contains(&self, file: FileIdx, scope: ScopeId, range: TextRange) -> bool {
+        self.scopes.contains(&(file, scope)) && !self.in_main_guard(file, range)
+    }
+
+    /// `range` is inside a top-level `if __name__ == "__main__":` block of `file`.
+    pub fn in_main_guard(&self, file: FileIdx, range: TextRange) -> bool {
+        self.main_guards
+            .get(&file)
+            .is_some_and(|guards| guards.iter().any(|g| g.contains_range(range)))
+    }
+
+    /// From the load-time and request-time roots, every scope reached through calls the
+    /// analyzer resolves, or through a function, method or class that reached code names as a
+    /// value (a tool or node handed to a framework, a callback, a class it instantiates: all
+    /// its methods), and the lambdas reached code defines. A call into code the analyzer cannot
+    /// resolve reaches nothing: what runs only through it is not served (never guessed).
+    fn build(project: &Project<'_>, models: &Models, time: &TimeModel) -> Self {
+        let mut served = Served::default();
+        for file in project.file_indices() {
+            if models.is_model_code(file) {
+                let guards = main_guards(project.model(file).body);
+                if !guards.is_empty() {
+                    served.main_guards.insert(file, guards);
+                }
+            }
+        }
+        let mut stack: Vec<(FileIdx, ScopeId)> = time
+            .load_roots
+            .iter()
+            .map(|r| (r.file, r.scope))
+            .chain(
+                time.request_roots
+                    .iter()
+                    .map(|f| (f.file, project.model(f.file).function(f.func).scope)),
+            )
+            .collect();
+        while let Some((file, scope)) = stack.pop() {
+            if !served.scopes.insert((file, scope)) {
+                continue;
+            }
+            let model = project.model(file);
+            let mut named = NamedValues {
+                project,
+                file,
+                scope,
+                found: Vec::new(),
+            };
+            match model.scope(scope).kind {
+                ScopeKind::Module => {
+                    for stmt in model.body {
+                        if !is_main_guard(stmt) {
+                            named.visit_stmt(stmt);
+                        }
+                    }
+                }
+                ScopeKind::Class(class) => named.visit_body(&model.class(class).def.body),
+                ScopeKind::Function(func) => named.visit_body(&model.function(func).def.body),
+                ScopeKind::Lambda => {
+                    if let Some(lambda) = lambda_of_scope(model, scope) {
+                        named.visit_expr(&lambda.body);
+                    }
+                }
+            }
+            // Calls the name walk cannot see (`self.helper()` resolved through the class).
+            for call in &model.scope(scope).calls {
+                if scope == ModuleModel::MODULE_SCOPE && served.in_main_guard(file, call.range()) {
+                    continue;
+                }
+                if let Some(f) = called_function(project, file, scope, &call.func) {
+                    named
+                        .found
+                        .push((f.file, project.model(f.file).function(f.func).scope));
+                }
+            }
+            stack.extend(named.found);
+            // Lambdas written in this scope run when what they are handed to calls them.
+            for (index, s) in model.scopes.iter().enumerate() {
+                if s.kind == ScopeKind::Lambda && s.parent == Some(scope) {
+                    stack.push((file, ScopeId(index as u32)));
+                }
+            }
+        }
+        served
+    }
+}
+
+/// The lambda whose scope is `scope`: lambdas and their scopes are made in the same order.
+fn lambda_of_scope<'a>(
+    model: &ModuleModel<'a>,
+    scope: ScopeId,
+) -> Option<&'a ruff_python_ast::ExprLambda> {
+    let index = model
+        .scopes
+        .iter()
+        .take(scope.0 as usize)
+        .filter(|s| s.kind == ScopeKind::Lambda)
+        .count();
+    model.lambdas.get(index).copied()
+}
+
+/// `if __name__ == "__main__":` (either operand order).
+fn is_main_guard(stmt: &Stmt) -> bool {
+    let Stmt::If(if_stmt) = stmt else {
+        return false;
+    };
+    let Expr::Compare(compare) = if_stmt.test.as_ref() else {
+        return false;
+    };
+    let ([op], [right]) = (compare.ops.as_ref(), compare.comparators.as_ref()) else {
+        return false;
+    };
+    if *op != CmpOp::Eq {
+        return false;
+    }
+    let is_name = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
+    let is_main = |e: &Expr| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "__main__");
+    (is_name(&compare.left) && is_main(right)) || (is_main(&compare.left) && is_name(right))
+}
+
+fn main_guards(body: &[Stmt]) -> Vec<TextRange> {
+    body.iter()
+        .filter(|s| is_main_guard(s))
+        .map(Ranged::range)
+        .collect()
+}
+
+/// Walks one scope's own code (not the bodies of nested `def`s, classes and lambdas: their
+/// decorators, defaults and bases run here) for project functions and classes named as values.
+struct NamedValues<'p, 'a> {
+    project: &'p Project<'a>,
+    file: FileIdx,
+    scope: ScopeId,
+    found: Vec<(FileIdx, ScopeId)>,
+}
+
+impl NamedValues<'_, '_> {
+    fn visit_body(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            self.visit_stmt(stmt);
+        }
+    }
+
+    fn named(&mut self, expr: &Expr) {
+        match self.project.symbol(self.file, self.scope, expr) {
+            Symbol::Function(f) => {
+                self.found
+                    .push((f.file, self.project.model(f.file).function(f.func).scope));
+            }
+            Symbol::Class(class) => {
+                let model = self.project.model(class.file);
+                let info = model.class(class.class);
+                self.found.push((class.file, info.scope));
+                for &func in info.methods.values() {
+                    self.found.push((class.file, model.function(func).scope));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<'e> Visitor<'e> for NamedValues<'_, '_> {
+    fn visit_stmt(&mut self, stmt: &'e Stmt) {
+        match stmt {
+            Stmt::FunctionDef(def) => {
+                for decorator in &def.decorator_list {
+                    self.visit_expr(&decorator.expression);
+                }
+                // A decorator is handed the function: a registry (`@tool`, `@app.route`) keeps
+                // it to call later.
+                if !def.decorator_list.is_empty()
+                    && let Some(f) =
+                        self.project.model(self.file).function_ids().find(|&f| {
+                            std::ptr::eq(self.project.model(self.file).function(f).def, def)
+                        })
+                {
+                    self.found
+                        .push((self.file, self.project.model(self.file).function(f).scope));
+                }
+                for parameter in def.parameters.iter_non_variadic_params() {
+                    if let Some(default) = &parameter.default {
+                        self.visit_expr(default);
+                    }
+                }
+            }
+            Stmt::ClassDef(def) => {
+                for decorator in &def.decorator_list {
+                    self.visit_expr(&decorator.expression);
+                }
+                if let Some(arguments) = &def.arguments {
+                    for arg in arguments.args.iter() {
+                        self.visit_expr(arg);
+                    }
+                    for keyword in arguments.keywords.iter() {
+                        self.visit_expr(&keyword.value);
+                    }
+                }
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'e Expr) {
+        match expr {
+            Expr::Name(_) => self.named(expr),
+            Expr::Attribute(attribute) => {
+                self.named(expr);
+                self.visit_expr(&attribute.value);
+            }
+            Expr::Lambda(lambda) => {
+                if let Some(parameters) = &lambda.parameters {
+                    for parameter in parameters.iter_non_variadic_params() {
+                        if let Some(default) = &parameter.default {
+                            self.visit_expr(default);
+                        }
+                    }
+                }
+            }
+            _ => visitor::walk_expr(self, expr),
+        }
     }
 }
 
@@ -160,9 +399,19 @@ fn reach(
 ) -> FxHashSet<FnRef> {
     let mut reached: FxHashSet<FnRef> = FxHashSet::default();
     let mut stack: Vec<(FileIdx, ScopeId)> = starts.collect();
+    let mut guards: FxHashMap<FileIdx, Vec<TextRange>> = FxHashMap::default();
     while let Some((file, scope)) = stack.pop() {
         let model = project.model(file);
+        let guards = guards
+            .entry(file)
+            .or_insert_with(|| main_guards(model.body));
         for call in &model.scope(scope).calls {
+            // `if __name__ == "__main__":` does not run when the module is loaded.
+            if scope == ModuleModel::MODULE_SCOPE
+                && guards.iter().any(|g| g.contains_range(call.range()))
+            {
+                continue;
+            }
             if let Some(f) = called_function(project, file, scope, &call.func)
                 && reached.insert(f)
             {

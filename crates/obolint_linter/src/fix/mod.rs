@@ -211,14 +211,10 @@ fn fix_in_pool(request: &CheckRequest, unsafe_fixes: bool) -> Result<FixOutcome,
             if accepted.is_empty() {
                 continue;
             }
-            let edits: Vec<Edit> = accepted
-                .iter()
-                .flat_map(|d| d.fix.iter().flat_map(|f| f.edits.iter().cloned()))
-                .collect();
             // A notebook is checked as its cells' text but stored as JSON: the edits go into
             // the cells they touch, and the file's text becomes the new JSON.
             let is_notebook = file.path.extension().is_some_and(|e| e == "ipynb");
-            let (current, fixed) = if is_notebook {
+            let current = if is_notebook {
                 let Some(json) = request
                     .sources
                     .get(&file.path)
@@ -227,31 +223,10 @@ fn fix_in_pool(request: &CheckRequest, unsafe_fixes: bool) -> Result<FixOutcome,
                 else {
                     continue;
                 };
-                let pairs: Vec<(TextRange, String)> =
-                    edits.iter().map(|e| (e.range, e.content.clone())).collect();
-                match rewrite_ipynb(&json, &pairs) {
-                    Ok(fixed) => (json, fixed),
-                    Err(error) => {
-                        for d in &accepted {
-                            let message = d
-                                .fix
-                                .as_ref()
-                                .map_or_else(String::new, |f| f.message.clone());
-                            dropped.push(format!(
-                                "{}: the fix for {} (\"{message}\") cannot be written into the notebook ({}); not applied",
-                                file.display_path, d.rule.code, error.message
-                            ));
-                            rejected.insert((file.path.clone(), d.rule.code, message));
-                        }
-                        continue;
-                    }
-                }
+                json
             } else {
-                (file.text.clone(), apply_edits(&file.text, &edits))
+                file.text.clone()
             };
-            if fixed == current {
-                continue;
-            }
             let errors = |text: &str| {
                 if is_notebook {
                     read_ipynb(text).map_or(usize::MAX, |cells| {
@@ -262,16 +237,54 @@ fn fix_in_pool(request: &CheckRequest, unsafe_fixes: bool) -> Result<FixOutcome,
                 }
             };
             let errors_before = errors(&current);
-            let errors_after = errors(&fixed);
-            if errors_after > errors_before {
-                for d in &accepted {
-                    let message = d
-                        .fix
-                        .as_ref()
-                        .map_or_else(String::new, |f| f.message.clone());
-                    dropped.push(format!("{}: the fix for {} (\"{message}\") would leave the file unparseable; not applied", file.display_path, d.rule.code));
-                    rejected.insert((file.path.clone(), d.rule.code, message));
+            let rewrite = |accepted: &[&Diagnostic]| -> Result<String, String> {
+                let edits: Vec<Edit> = accepted
+                    .iter()
+                    .flat_map(|d| d.fix.iter().flat_map(|f| f.edits.iter().cloned()))
+                    .collect();
+                if is_notebook {
+                    let pairs: Vec<(TextRange, String)> =
+                        edits.iter().map(|e| (e.range, e.content.clone())).collect();
+                    rewrite_ipynb(&current, &pairs).map_err(|error| error.message)
+                } else {
+                    Ok(apply_edits(&current, &edits))
                 }
+            };
+            let message_of = |d: &Diagnostic| {
+                d.fix
+                    .as_ref()
+                    .map_or_else(String::new, |f| f.message.clone())
+            };
+            let fixed = loop {
+                match rewrite(&accepted) {
+                    Err(error) => {
+                        for d in &accepted {
+                            let message = message_of(d);
+                            dropped.push(format!(
+                                "{}: the fix for {} (\"{message}\") cannot be written into the notebook ({error}); not applied",
+                                file.display_path, d.rule.code
+                            ));
+                            rejected.insert((file.path.clone(), d.rule.code, message));
+                        }
+                        break None;
+                    }
+                    Ok(fixed) if errors(&fixed) <= errors_before => break Some(fixed),
+                    // Fixes that are right alone may not be together (removing a list's only
+                    // item while another fix appends to it): one at a time then; the others
+                    // get their turn in the next round, computed on the fixed text.
+                    Ok(_) if accepted.len() > 1 => accepted.truncate(1),
+                    Ok(_) => {
+                        for d in &accepted {
+                            let message = message_of(d);
+                            dropped.push(format!("{}: the fix for {} (\"{message}\") would leave the file unparseable; not applied", file.display_path, d.rule.code));
+                            rejected.insert((file.path.clone(), d.rule.code, message));
+                        }
+                        break None;
+                    }
+                }
+            };
+            let Some(fixed) = fixed else { continue };
+            if fixed == current {
                 continue;
             }
             let entry = files.entry(file.path.clone()).or_insert_with(|| FixedFile {

@@ -84,6 +84,10 @@ impl Check for OboUnsupportedResource {
         let id = project.file(file).id;
         let info = &OboUnsupportedResource::INFO;
         for (scope, call) in all_calls(project.model(file)) {
+            // What the model does while serving (the rule catalogue "Served code").
+            if !ctx.time.served.contains(file, scope, call.range()) {
+                continue;
+            }
             let class = match dataflow.symbol(file, scope, &call.func) {
                 Symbol::Known(symbol) => clients::owned_by(symbol, ctx.code()),
                 _ => None,

@@ -76,6 +76,10 @@ impl Check for UserClientAtLoadTime {
         for root in &ctx.time.load_roots {
             let model = project.model(root.file);
             for call in &model.scope(root.scope).calls {
+                // `if __name__ == "__main__":` does not run when the model loads.
+                if ctx.time.served.in_main_guard(root.file, call.range()) {
+                    continue;
+                }
                 let direct = dataflow
                     .construction(root.file, root.scope, call)
                     .filter(|v| v.is_possible_user());
