@@ -62,7 +62,7 @@ use crate::project::{FileIdx, FnRef, Project, Symbol};
 )]
 pub struct UserClientOutlivesRequest;
 
-const HELP: &str = "build the client in each request and pass it down; keep only settings (space ids, endpoint names) on `self`";
+const HELP: &str = "keep the client, and what you build with it, in locals of the request and pass them down: `self`, globals and module containers are shared by every request; keep only settings (space ids, endpoint names) there";
 
 const CONTAINER_METHODS: &[&str] = &[
     "append",
@@ -149,9 +149,7 @@ impl Check for UserClientOutlivesRequest {
                             {
                                 report(
                                     target.range(),
-                                    format!(
-                                        "user client stored {what}, where it outlives the request"
-                                    ),
+                                    stored_message(dataflow, file, info.scope, value, &what),
                                     label,
                                 );
                             }
@@ -169,9 +167,7 @@ impl Check for UserClientOutlivesRequest {
                             {
                                 report(
                                     call,
-                                    format!(
-                                        "user client stored {what}, where it outlives the request"
-                                    ),
+                                    stored_message(dataflow, file, info.scope, value, &what),
                                     label,
                                 );
                             }
@@ -296,6 +292,25 @@ fn collect_stores<'a>(body: &'a [Stmt], out: &mut Vec<Store<'a>>) {
     }
 }
 
+/// The risk, said plainly: what outlives the request is shared by the requests that follow and
+/// those running at the same time, so one caller's identity serves another.
+fn stored_message(
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    scope: ScopeId,
+    value: &Expr,
+    what: &str,
+) -> String {
+    let stored = if dataflow.eval(file, scope, value).is_possible_user() {
+        "user client"
+    } else {
+        "value built from the caller's client"
+    };
+    format!(
+        "{stored} stored {what}: later and concurrent requests share it, so one caller's identity serves another"
+    )
+}
+
 /// The value is a (possible) user client, or made from one.
 fn outlives(
     project: &Project<'_>,
@@ -342,6 +357,25 @@ fn derived_from_user(
                     model.meaning(scope, &call.func),
                     obolint_python::semantic::NameMeaning::Qualified(_)
                 ),
+                // A project function given the client that returns what it builds with it
+                // (`tools = make_tools(workspace_client=w)`: tool objects, closures over the
+                // client, a dict of them): its parameters hold the client, as its callers pass it.
+                Symbol::Function(function) => {
+                    let given = call.arguments.args.iter().any(&derived)
+                        || call.arguments.keywords.iter().any(|k| derived(&k.value));
+                    let info = project.model(function.file).function(function.func);
+                    return given
+                        && info.returns.iter().any(|r| {
+                            derived_from_user(
+                                project,
+                                dataflow,
+                                function.file,
+                                info.scope,
+                                r,
+                                depth + 1,
+                            )
+                        });
+                }
                 _ => false,
             };
             builds_object
@@ -361,12 +395,14 @@ fn derived_from_user(
         // A closure capturing it.
         Expr::Lambda(lambda) => captures_user(project, dataflow, file, scope, &lambda.body),
         Expr::Name(name) => match model.resolve_name(scope, name.id.as_str()) {
-            Resolution::Values(found, values) => values.iter().any(|v| match v {
-                obolint_python::semantic::Value::Expr(e) => {
-                    derived_from_user(project, dataflow, file, found, e, depth + 1)
-                }
-                _ => false,
-            }),
+            Resolution::Values(found, values) => {
+                values.iter().any(|v| match v {
+                    obolint_python::semantic::Value::Expr(e) => {
+                        derived_from_user(project, dataflow, file, found, e, depth + 1)
+                    }
+                    _ => false,
+                }) || filled_with_user(project, dataflow, file, found, name.id.as_str(), depth)
+            }
             // A nested `def` that captures it.
             Resolution::Function(func) => {
                 let info = model.function(func);
@@ -384,6 +420,31 @@ fn derived_from_user(
         },
         _ => false,
     }
+}
+
+/// A container filled with something made from a user client after it is built:
+/// `tools.append(GenieAgent(client=w))`, `tools["genie"] = ...` in the scope that binds it.
+fn filled_with_user(
+    project: &Project<'_>,
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    scope: ScopeId,
+    name: &str,
+    depth: u32,
+) -> bool {
+    let model = project.model(file);
+    let scope_info = model.scope(scope);
+    let derived = |e: &Expr| derived_from_user(project, dataflow, file, scope, e, depth + 1);
+    scope_info.calls.iter().any(|call| {
+        matches!(call.func.as_ref(), Expr::Attribute(method)
+            if CONTAINER_METHODS.contains(&method.attr.as_str())
+                && matches!(method.value.as_ref(), Expr::Name(n) if n.id.as_str() == name))
+            && (call.arguments.args.iter().any(&derived)
+                || call.arguments.keywords.iter().any(|k| derived(&k.value)))
+    }) || scope_info
+        .item_stores
+        .get(name)
+        .is_some_and(|stores| stores.iter().any(|store| derived(store.value)))
 }
 
 /// A lambda body refers to a user client of the enclosing scope.
