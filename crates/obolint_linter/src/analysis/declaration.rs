@@ -160,11 +160,72 @@ const MAX_DEPTH: u32 = 12;
 /// Reads values for declarations.
 pub struct Reader<'p, 'a> {
     pub project: &'p Project<'a>,
+    /// While [`Reader::path_candidates`] runs: which alternative to take at each branch point
+    /// (a name bound on both branches of an `if`/`try`, a conditional expression).
+    branches: std::cell::RefCell<Option<Branches>>,
 }
+
+/// The choices of one walk through a path's alternatives.
+#[derive(Default)]
+struct Branches {
+    /// The alternative to take at each branch point met, in order (0 past the end).
+    script: Vec<usize>,
+    /// How many alternatives each branch point met had.
+    counts: Vec<usize>,
+}
+
+/// At most this many walks: a path with more alternatives is left unresolved.
+const MAX_PATH_CANDIDATES: usize = 16;
 
 impl<'p, 'a> Reader<'p, 'a> {
     pub fn new(project: &'p Project<'a>) -> Self {
-        Self { project }
+        Self {
+            project,
+            branches: std::cell::RefCell::default(),
+        }
+    }
+
+    /// Which of `count` alternatives to follow at a branch point: `None` outside
+    /// [`Reader::path_candidates`] (a value with alternatives is unknown there).
+    fn choose(&self, count: usize) -> Option<usize> {
+        let mut branches = self.branches.borrow_mut();
+        let branches = branches.as_mut()?;
+        let at = branches.counts.len();
+        branches.counts.push(count);
+        Some(branches.script.get(at).copied().unwrap_or(0).min(count - 1))
+    }
+
+    /// Every path `site` may be, one per combination of the alternatives it is built from (the
+    /// rule catalogue "Linking idioms": a name assigned on both branches of an `if`/`else` or a
+    /// `try`/`except`, a conditional expression); `None` when some combination cannot be read
+    /// or there are too many.
+    pub fn path_candidates(&self, site: Site<'_>) -> Option<Vec<PathValue>> {
+        let mut out = Vec::new();
+        let mut script: Vec<usize> = Vec::new();
+        for _ in 0..MAX_PATH_CANDIDATES {
+            self.branches.replace(Some(Branches {
+                script: script.clone(),
+                counts: Vec::new(),
+            }));
+            let found = self.path(site, 0);
+            let walked = self.branches.replace(None).unwrap_or_default();
+            out.push(found?);
+            // The next combination: advance the last branch point that has alternatives left.
+            let mut taken: Vec<usize> = (0..walked.counts.len())
+                .map(|i| script.get(i).copied().unwrap_or(0))
+                .collect();
+            loop {
+                let Some(last) = taken.pop() else {
+                    return Some(out);
+                };
+                if last + 1 < walked.counts[taken.len()] {
+                    taken.push(last + 1);
+                    break;
+                }
+            }
+            script = taken;
+        }
+        None
     }
 
     pub fn model(&self, file: FileIdx) -> &'p ModuleModel<'a> {
@@ -241,7 +302,7 @@ impl<'p, 'a> Reader<'p, 'a> {
     }
 
     /// The entries of a `**kwargs` dict: `{...}`, `dict(...)`, and later `d["key"] = value`.
-    fn kwargs_entries(
+    pub(crate) fn kwargs_entries(
         &self,
         file: FileIdx,
         scope: ScopeId,
@@ -759,19 +820,34 @@ impl Reader<'_, '_> {
             )
             .then(|| PathValue::Absolute(file_path.clone())),
             Expr::Name(name) => match model.resolve_name(site.scope, name.id.as_str()) {
-                Resolution::Values(found, values) => match values.as_slice() {
-                    [Value::Expr(value)] => self.path(
+                Resolution::Values(found, values) => {
+                    let value = match values.as_slice() {
+                        [Value::Expr(value)] => *value,
+                        [] => return None,
+                        several => match several.get(self.choose(several.len())?)? {
+                            Value::Expr(value) => *value,
+                            _ => return None,
+                        },
+                    };
+                    self.path(
                         Site {
                             file: site.file,
                             scope: found,
                             expr: value,
                         },
                         depth + 1,
-                    ),
-                    _ => None,
-                },
+                    )
+                }
                 _ => None,
             },
+            Expr::If(conditional) => {
+                let branch = if self.choose(2)? == 0 {
+                    &conditional.body
+                } else {
+                    &conditional.orelse
+                };
+                self.path(at(branch), depth + 1)
+            }
             Expr::FString(fstring) => {
                 let mut text = String::new();
                 for element in fstring.value.elements() {

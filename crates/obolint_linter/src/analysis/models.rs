@@ -208,15 +208,41 @@ fn read_log_call(
     call: &ExprCall,
     flavor: LogFlavor,
 ) -> LogCall {
-    let model_arg = keyword(call, "python_model")
-        .or_else(|| keyword(call, "lc_model"))
-        .or_else(|| keyword(call, "model"))
-        .or_else(|| call.arguments.args.first());
-    let entry = model_arg.and_then(|arg| logged_entry(project, file, scope, arg));
     let reader = Reader::new(project);
+    let here = Site {
+        file,
+        scope,
+        expr: call.func.as_ref(),
+    };
+    // Each argument may also come from a `**kwargs` dict, as `resources=` does.
+    let argument = |name: &str| -> Option<Site<'_>> {
+        if let Some(expr) = keyword(call, name) {
+            return Some(Site { expr, ..here });
+        }
+        call.arguments
+            .keywords
+            .iter()
+            .filter(|k| k.arg.is_none())
+            .find_map(|k| {
+                reader
+                    .kwargs_entries(file, scope, &k.value)?
+                    .into_iter()
+                    .find_map(|(_, _, key, site)| (key == name).then_some(site))
+            })
+    };
+    let model_arg = argument("python_model")
+        .or_else(|| argument("lc_model"))
+        .or_else(|| argument("model"))
+        .or_else(|| {
+            call.arguments
+                .args
+                .first()
+                .map(|expr| Site { expr, ..here })
+        });
+    let entry = model_arg.and_then(|arg| logged_entry(project, file, arg));
     let declaration = reader.declaration(file, scope, call);
-    let code_paths = keyword(call, "code_paths")
-        .map(|paths| code_path_files(project, &reader, file, scope, paths))
+    let code_paths = argument("code_paths")
+        .map(|paths| code_path_files(project, &reader, file, paths))
         .unwrap_or_default();
     let declares_user_policy = declaration.has_user_policy()
         || keyword(call, "auth_policy")
@@ -248,17 +274,9 @@ fn code_path_files<'a>(
     project: &Project<'a>,
     reader: &Reader<'_, 'a>,
     file: FileIdx,
-    scope: ScopeId,
-    paths: &'a Expr,
+    paths: Site<'a>,
 ) -> Vec<FileIdx> {
-    let Some(items) = reader.list_items(
-        Site {
-            file,
-            scope,
-            expr: paths,
-        },
-        0,
-    ) else {
+    let Some(items) = reader.list_items(paths, 0) else {
         return Vec::new();
     };
     let Some(here) = project.file(file).path.parent() else {
@@ -286,18 +304,8 @@ fn code_path_files<'a>(
 
 /// `python_model="agent.py"` (relative to the logging file, then the root), or an object of a
 /// project class (`python_model=Agent()`), names the entry file.
-fn logged_entry(
-    project: &Project<'_>,
-    file: FileIdx,
-    scope: ScopeId,
-    arg: &Expr,
-) -> Option<FileIdx> {
+fn logged_entry(project: &Project<'_>, file: FileIdx, site: Site<'_>) -> Option<FileIdx> {
     let reader = Reader::new(project);
-    let site = Site {
-        file,
-        scope,
-        expr: arg,
-    };
     // An object: `python_model=Agent()`, `python_model=agent` bound to one, or the class.
     let object = reader.value(site, 0).unwrap_or(site);
     let class_of = |expr: &Expr| match project.symbol(object.file, object.scope, expr) {
@@ -317,13 +325,35 @@ fn logged_entry(
         }
         _ => {}
     }
-    // A path: relative to the logging file's folder, then the project root.
+    // A path: relative to the logging file's folder, then the project root. Built on both
+    // branches of an `if` or a `try`, each branch is read, and the candidates that name a
+    // project file are kept: exactly one file, or the call stays unlinked.
     let here = project.file(file).path.parent()?.to_path_buf();
-    let candidates = match reader.path(site, 0)? {
-        PathValue::Absolute(path) => vec![path],
-        PathValue::Relative(path) => vec![here.join(&path), project.root.join(&path)],
-    };
     let logging_id = project.file(file).id;
+    let mut found: Vec<FileIdx> = Vec::new();
+    for value in reader.path_candidates(site)? {
+        let candidates = match value {
+            PathValue::Absolute(path) => vec![path],
+            PathValue::Relative(path) => vec![here.join(&path), project.root.join(&path)],
+        };
+        if let Some(entry) = entry_file(project, logging_id, &candidates)
+            && !found.contains(&entry)
+        {
+            found.push(entry);
+        }
+    }
+    match found.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    }
+}
+
+/// The first of `candidates` that is a project file (a notebook's own `%%writefile` cell first).
+fn entry_file(
+    project: &Project<'_>,
+    logging_id: obolint_diagnostics::FileId,
+    candidates: &[std::path::PathBuf],
+) -> Option<FileIdx> {
     candidates.iter().find_map(|candidate| {
         let candidate = normalize(candidate);
         let canonical = project.canonical(&candidate);

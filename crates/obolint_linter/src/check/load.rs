@@ -519,7 +519,14 @@ fn parse_on_demand(
         for (i, source) in results {
             let package = package_of(root, &paths[i]);
             for module in obolint_python::imports::imported_modules(source.body(), &package) {
-                if let Some(&j) = module_index.get(&module)
+                // A script's sibling imported absolutely (`Project::resolve_sibling`).
+                let sibling = || {
+                    let folder = package.join(".");
+                    (!package.is_empty() && !module_index.contains_key(&folder))
+                        .then(|| module_index.get(&format!("{folder}.{module}")))
+                        .flatten()
+                };
+                if let Some(&j) = module_index.get(&module).or_else(sibling)
                     && parsed[j].is_none()
                     && !batch.contains(&j)
                     && !next.contains(&j)

@@ -319,13 +319,39 @@ impl<'a> Project<'a> {
                 .map_or(Symbol::Unknown, Symbol::Function);
         }
         match model.meaning(scope, expr) {
-            NameMeaning::Qualified(names) => self.resolve_all(&names),
+            NameMeaning::Qualified(names) => match self.resolve_all(&names) {
+                Symbol::Unknown => self.resolve_sibling(&model.package, &names),
+                found => found,
+            },
             NameMeaning::Class(class) => Symbol::Class(ClassRef { file, class }),
             NameMeaning::Function(func) | NameMeaning::Method(func) => {
                 Symbol::Function(FnRef { file, func })
             }
             NameMeaning::Other => Symbol::Unknown,
         }
+    }
+
+    /// A script's absolute import of a module next to it (`from agent import Agent` in
+    /// `deploy/log_model.py` is `deploy/agent.py`): Python puts a script's folder first on
+    /// `sys.path`, and a Databricks notebook runs in its own folder. Only for files in a folder
+    /// that is not a package (no `__init__.py`), where nothing else can be meant, and only when
+    /// the name resolves to nothing from the root.
+    fn resolve_sibling(&self, package: &[String], names: &[String]) -> Symbol {
+        if package.is_empty() {
+            return Symbol::Unknown;
+        }
+        let folder = package.join(".");
+        if self.modules.contains_key(&folder) {
+            return Symbol::Unknown;
+        }
+        let [name] = names else {
+            return Symbol::Unknown;
+        };
+        let first = name.split('.').next().unwrap_or(name);
+        if !self.modules.contains_key(&format!("{folder}.{first}")) {
+            return Symbol::Unknown;
+        }
+        self.resolve_qualified(&format!("{folder}.{name}"), 0)
     }
 
     /// Several import paths (a `try`/`except ImportError` pair) name one symbol only if they agree.
@@ -472,7 +498,16 @@ impl<'a> Project<'a> {
     pub fn imported_files(&self, file: FileIdx) -> Vec<FileIdx> {
         let f = self.file(file);
         let names = obolint_python::imports::imported_modules(f.model.body, &f.model.package);
-        let mut found: Vec<FileIdx> = names.iter().filter_map(|n| self.module(n)).collect();
+        let folder = f.model.package.join(".");
+        let sibling = |n: &String| {
+            (!f.model.package.is_empty() && !self.modules.contains_key(&folder))
+                .then(|| self.module(&format!("{folder}.{n}")))
+                .flatten()
+        };
+        let mut found: Vec<FileIdx> = names
+            .iter()
+            .filter_map(|n| self.module(n).or_else(|| sibling(n)))
+            .collect();
         found.sort();
         found.dedup();
         found.retain(|&i| i != file);
