@@ -158,6 +158,28 @@ impl<'c> LintContext<'c> {
         })
     }
 
+    /// How a finding names a model: its entry file, as the user reads it (`agent_a/agent.py`).
+    pub fn model_name(&self, entry: FileIdx) -> String {
+        self.db
+            .get(self.project.file(entry).id)
+            .display_path
+            .clone()
+    }
+
+    /// "the model in `a.py`" / "the models in `a.py`, `b.py`", for messages about several
+    /// agent projects in one repository.
+    pub fn models_named(&self, entries: &[FileIdx]) -> String {
+        let names: Vec<String> = entries
+            .iter()
+            .map(|&e| format!("`{}`", self.model_name(e)))
+            .collect();
+        match names.as_slice() {
+            [] => "the model".to_string(),
+            [one] => format!("the model in {one}"),
+            several => format!("the models in {}", several.join(", ")),
+        }
+    }
+
     /// The versioned features the model whose entry is `entry` uses.
     pub fn model_features(&self, entry: FileIdx) -> Vec<FeatureUse> {
         model_features(self.project, self.models, entry)

@@ -49,7 +49,14 @@ pub struct Discovered {
     /// Entries whose path is known but whose content cannot be read (a dangling symlink).
     pub unreadable: Vec<(PathBuf, String)>,
     pub warnings: Vec<WalkWarning>,
+    /// Folders below the root with their own `pyproject.toml` or `obolint.toml`: projects of
+    /// their own (one repository may hold several agent projects), walked and analysed apart.
+    /// Their files are not in the lists above.
+    pub nested_roots: Vec<PathBuf>,
 }
+
+/// Files that make a folder below the root a project of its own.
+const NESTED_ROOT_MARKERS: &[&str] = &["pyproject.toml", "obolint.toml", ".obolint.toml"];
 
 /// Python modules, Databricks source notebooks (`.py`) and Jupyter notebooks.
 fn is_python(path: &Path) -> bool {
@@ -254,6 +261,16 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
             Ok(entry) => {
                 let path = entry.path();
                 let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                if is_file
+                    && path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| NESTED_ROOT_MARKERS.contains(&n))
+                    && let Some(folder) = path.parent()
+                    && folder != root
+                {
+                    found.nested_roots.push(folder.to_path_buf());
+                }
                 if is_file && is_python(path) {
                     found.python.push(entry.into_path());
                 } else if is_file && crate::manifest::ManifestKind::of(path).is_some() {
@@ -280,6 +297,21 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
     }
     let refused = std::mem::take(&mut *refused.lock().unwrap_or_else(PoisonError::into_inner));
     found.warnings.extend(refused);
+    // Only the outermost nested projects: those inside them are theirs to find.
+    found.nested_roots.sort();
+    found.nested_roots.dedup();
+    let all = found.nested_roots.clone();
+    found
+        .nested_roots
+        .retain(|r| !all.iter().any(|o| o != r && r.starts_with(o)));
+    if !found.nested_roots.is_empty() {
+        let nested = found.nested_roots.clone();
+        let outside = |p: &PathBuf| !nested.iter().any(|n| p.starts_with(n));
+        found.python.retain(outside);
+        found.manifests.retain(outside);
+        found.requirements.retain(outside);
+        found.unreadable.retain(|(p, _)| outside(p));
+    }
     found
 }
 

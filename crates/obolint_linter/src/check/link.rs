@@ -185,11 +185,47 @@ pub(super) fn requirement_sets(
             }
         }
     }
-    // 2. Requirement files of the project no log call names: every model's.
-    for path in discovered {
-        if referenced.contains(&canonical(path)) {
-            continue;
+    // 2. Requirement files of the project no log call names, and 3. the root's
+    // `pyproject.toml`: the models they are nearest to. Each model takes the files of the first
+    // folder above its entry that has some, so that one repository can hold several agent
+    // projects, each with its own requirements.
+    let unnamed: Vec<&PathBuf> = discovered
+        .iter()
+        .filter(|path| !referenced.contains(&canonical(path)))
+        .collect();
+    let pyproject = root.join("pyproject.toml");
+    let pyproject_text = read(&pyproject);
+    let pyproject_found = pyproject_text
+        .as_deref()
+        .and_then(|text| crate::requirements::sources::from_pyproject(text).ok())
+        .filter(|found| !found.dependencies.is_empty());
+    let mut folders: Vec<&Path> = unnamed.iter().filter_map(|p| p.parent()).collect();
+    if pyproject_found.is_some() {
+        folders.push(root);
+    }
+    let mut nearest: FxHashMap<&Path, Vec<FileIdx>> = FxHashMap::default();
+    for &entry in &models.entries {
+        let found = project
+            .file(entry)
+            .path
+            .ancestors()
+            .skip(1)
+            .take_while(|dir| dir.starts_with(root))
+            .find(|dir| folders.contains(dir));
+        if let Some(folder) = found {
+            nearest.entry(folder).or_default().push(entry);
         }
+    }
+    let models_near = |folder: Option<&Path>| {
+        let mut found = folder
+            .and_then(|f| nearest.get(f))
+            .cloned()
+            .unwrap_or_default();
+        found.sort();
+        found.dedup();
+        Some(found)
+    };
+    for path in unnamed {
         let is_conda = path.file_name().is_some_and(|n| n == "conda.yaml");
         let Some((id, text)) = file_set(sources, path) else {
             continue;
@@ -204,16 +240,11 @@ pub(super) fn requirement_sets(
             whole: TextRange::default(),
             requirements,
             explicit: false,
-            models: None,
+            models: models_near(path.parent()),
             append: None,
         });
     }
-    // 3. pyproject.toml at the root.
-    let pyproject = root.join("pyproject.toml");
-    if let Some(text) = read(&pyproject)
-        && let Ok(found) = crate::requirements::sources::from_pyproject(&text)
-        && !found.dependencies.is_empty()
-    {
+    if let (Some(text), Some(found)) = (pyproject_text, pyproject_found) {
         let id = sources.add_file(&pyproject, text);
         sets.push(RequirementSet {
             file: id,
@@ -223,7 +254,7 @@ pub(super) fn requirement_sets(
                 ..Default::default()
             },
             explicit: false,
-            models: None,
+            models: models_near(Some(root)),
             append: None,
         });
     }

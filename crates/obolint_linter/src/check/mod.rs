@@ -100,10 +100,18 @@ pub fn show_files(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError> {
         .unwrap_or_else(|_| request.cwd.clone());
     let targets = canonical_targets(request, &cwd)?;
     let mut out = Vec::new();
-    for root in roots_of(&targets) {
+    let mut queue = roots_of(&targets);
+    while let Some(root) = queue.pop() {
         let root_config = root_config(&root, &request.config)?;
         let settings = settings(root_config.as_ref(), &request.overrides);
         let found = discover(&root, &settings);
+        queue.extend(
+            found
+                .nested_roots
+                .iter()
+                .filter(|n| targets.iter().any(|t| n.starts_with(t) || t.starts_with(n)))
+                .cloned(),
+        );
         out.extend(
             found
                 .python
@@ -135,8 +143,21 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         models: Vec::new(),
         cached_roots: 0,
     };
-    for root in &roots {
-        run.check_root(root, request)?;
+    // Projects nested in a root (their own `pyproject.toml`/`obolint.toml`) are checked as
+    // projects of their own, when a target covers them.
+    let mut queue: Vec<PathBuf> = roots;
+    let mut done: Vec<PathBuf> = Vec::new();
+    while let Some(root) = queue.pop() {
+        if done.contains(&root) {
+            continue;
+        }
+        let nested = run.check_root(&root, request)?;
+        done.push(root);
+        queue.extend(nested.into_iter().rev().filter(|n| {
+            run.targets
+                .iter()
+                .any(|t| n.starts_with(t) || t.starts_with(n))
+        }));
     }
     let RootChecks {
         sources,
@@ -160,6 +181,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         fail_on: fail_on.unwrap_or(Severity::Error),
         models,
         cached_roots,
+        roots: done.len(),
     })
 }
 
@@ -177,7 +199,12 @@ struct RootChecks {
 
 impl RootChecks {
     /// The stages, in order, for one project root.
-    fn check_root(&mut self, root: &Path, request: &CheckRequest) -> Result<(), CheckError> {
+    /// Checks one project root; returns the projects nested in it.
+    fn check_root(
+        &mut self,
+        root: &Path,
+        request: &CheckRequest,
+    ) -> Result<Vec<PathBuf>, CheckError> {
         // Configuration: the root's governs the analysis; each file's nearest governs its rules.
         let root_config = root_config(root, &request.config)?;
         let settings = settings(root_config.as_ref(), &request.overrides);
@@ -189,6 +216,7 @@ impl RootChecks {
 
         // Discover and load.
         let found = discover(root, &settings);
+        let nested = found.nested_roots.clone();
         self.warnings.extend(found.warnings.iter().cloned());
         self.files_checked += found
             .python
@@ -210,7 +238,7 @@ impl RootChecks {
         {
             self.diagnostics.extend(diagnostics);
             self.cached_roots += 1;
-            return Ok(());
+            return Ok(nested);
         }
         let read = load::read_root(
             &found,
@@ -233,7 +261,7 @@ impl RootChecks {
             if let Some((cache, listing)) = cached {
                 cache.restamp(listing);
             }
-            return Ok(());
+            return Ok(nested);
         }
         let first_new = self.diagnostics.len();
 
@@ -340,7 +368,7 @@ impl RootChecks {
             std::mem::forget(analysed);
             std::mem::forget(loaded);
         }
-        Ok(())
+        Ok(nested)
     }
 
     /// Whether the request reads and writes the cache: not with unsaved buffers, `obolint
@@ -531,8 +559,12 @@ mod tests {
         let (cached, codes) = run();
         assert_eq!(cached, 0, "a changed configuration");
         assert!(!codes.contains("OBO101"), "{codes}");
+        // A nested configuration makes `pkg/` a project of its own: both miss, then both hit.
         write("pkg/obolint.toml", "select = [\"OBO\"]\n");
-        assert_eq!(run().0, 0, "a new nested configuration");
+        assert_eq!(run().0, 0, "a new nested project");
+        assert_eq!(run().0, 2, "two projects, both unchanged");
+        write("pkg/obolint.toml", "select = [\"OBO1\"]\n");
+        assert_eq!(run().0, 1, "the nested project's configuration changed");
         // Another command line: its own entry.
         let other = CheckRequest {
             overrides: CliOverrides {
@@ -542,7 +574,11 @@ mod tests {
             ..request.clone()
         };
         assert_eq!(check(&other).expect("runs").cached_roots, 0);
-        assert_eq!(run().0, 1, "the first command line's entry is still there");
+        assert_eq!(
+            run().0,
+            2,
+            "the first command line's entries are still there"
+        );
         // Unsaved buffers and `obolint scopes` never use it.
         let buffers = CheckRequest {
             sources: [(

@@ -66,6 +66,8 @@ pub struct CheckReport {
     pub models: Vec<crate::scopes_report::ModelReport>,
     /// Project roots whose findings came from the cache.
     pub cached_roots: usize,
+    /// Project roots checked: those the paths name, and the projects nested in them.
+    pub roots: usize,
 }
 
 #[derive(Debug, thiserror::Error)]

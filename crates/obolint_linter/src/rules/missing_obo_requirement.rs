@@ -6,6 +6,7 @@ use obolint_diagnostics::{Applicability, Fix, Label};
 
 use crate::analysis::model_requirements::append_edit;
 use crate::context::{Check, Grain, RuleContext};
+use crate::project::FileIdx;
 use crate::requirements::{distribution_for_module, provides};
 use obolint_macros::rule;
 
@@ -73,10 +74,12 @@ impl Check for MissingOboRequirement {
             }
             let Some(models) = &set.models else { continue };
             let mut needed: BTreeSet<&'static str> = BTreeSet::new();
+            let mut concerned: Vec<FileIdx> = Vec::new();
             for &entry in models {
                 if !ctx.models.obo_entries.contains(&entry) {
                     continue;
                 }
+                concerned.push(entry);
                 for file in ctx.models.files_of(entry) {
                     let f = project.file(file);
                     for module in
@@ -99,7 +102,8 @@ impl Check for MissingOboRequirement {
                 });
                 ctx.report(
                     ctx.diagnostic(format!(
-                            "the model's code imports `{distribution}` but its requirements do not install it: the served model fails at startup"
+                            "the code of {} imports `{distribution}` but its requirements do not install it: the served model fails at startup",
+                            ctx.models_named(&concerned)
                         ),
                         Label::new(set.file, set.whole, format!("no `{distribution}`")),
                     )

@@ -99,7 +99,8 @@ impl Check for RequirementTooOld {
         };
         let every_model: Vec<FileIdx> = ctx.models.entries.clone();
         for set in sets {
-            let features = features_for(set.models.as_deref().unwrap_or(&every_model));
+            let entries = set.models.as_deref().unwrap_or(&every_model);
+            let features = features_for(entries);
             if features.is_empty() {
                 continue;
             }
@@ -108,9 +109,19 @@ impl Check for RequirementTooOld {
                 if old.is_empty() {
                     continue;
                 }
+                // The models that use what this requirement is too old for.
+                let concerned: Vec<FileIdx> = entries
+                    .iter()
+                    .copied()
+                    .filter(|&e| features_for(&[e]).iter().any(|f| old.contains(f)))
+                    .collect();
                 ctx.report(
                     ctx.diagnostic(
-                        message(&requirement.text, &old),
+                        format!(
+                            "{} ({})",
+                            message(&requirement.text, &old),
+                            ctx.models_named(&concerned)
+                        ),
                         Label::new(set.file, requirement.range, "too old"),
                     )
                     .with_help("raise the lower bound (or the pin) to a version that has it"),
