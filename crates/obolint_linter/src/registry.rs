@@ -81,6 +81,7 @@ registry! {
     BroadServingScope => broad_serving_scope::BroadServingScope,
     MissingOboRequirement => missing_obo_requirement::MissingOboRequirement,
     RequirementTooOld => requirement_too_old::RequirementTooOld,
+    UnguardedOboResource => unguarded_obo_resource::UnguardedOboResource,
     SyntaxError => syntax_error::SyntaxError,
     UnusedSuppression => unused_suppression::UnusedSuppression,
 }

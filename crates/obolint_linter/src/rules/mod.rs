@@ -27,6 +27,7 @@ pub mod resources_and_auth_policy;
 pub mod resources_instead_of_auth_policy;
 mod shared;
 pub mod syntax_error;
+pub mod unguarded_obo_resource;
 pub mod unknown_api_scope;
 pub mod unneeded_api_scope;
 pub mod unused_suppression;

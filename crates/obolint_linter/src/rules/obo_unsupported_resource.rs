@@ -60,7 +60,7 @@ use crate::project::all_calls;
 pub struct OboUnsupportedResource;
 
 /// Services of `WorkspaceClient` no Model Serving OBO scope covers (the rule catalogue OBO204).
-const UNSUPPORTED_SERVICES: &[&str] = &[
+pub(crate) const UNSUPPORTED_SERVICES: &[&str] = &[
     "tables",
     "functions",
     "catalogs",

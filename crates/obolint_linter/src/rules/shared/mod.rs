@@ -1,5 +1,7 @@
-//! What several rules share and no analysis needs: the OBO201-OBO203 check, and the OBO3xx
-//! helpers that find a model's policy and write a new one.
+//! What several rules share and no analysis needs: the OBO201-OBO203 check, the OBO3xx
+//! helpers that find a model's policy and write a new one, and how OBO601 reads
+//! `try` statements.
 
 pub mod client_takers;
 pub mod policy;
+pub mod try_blocks;
