@@ -66,6 +66,7 @@ registry! {
     OboUnsupportedResource => obo_unsupported_resource::OboUnsupportedResource,
     NonexistentOboImport => nonexistent_obo_import::NonexistentOboImport,
     GenieViaPassthrough => genie_via_passthrough::GenieViaPassthrough,
+    UserClientFallsBackToDeployer => user_client_falls_back_to_deployer::UserClientFallsBackToDeployer,
     ResourcesInsteadOfAuthPolicy => resources_instead_of_auth_policy::ResourcesInsteadOfAuthPolicy,
     ResourcesAndAuthPolicy => resources_and_auth_policy::ResourcesAndAuthPolicy,
     MissingUserAuthPolicy => missing_user_auth_policy::MissingUserAuthPolicy,

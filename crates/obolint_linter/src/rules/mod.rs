@@ -32,6 +32,7 @@ pub mod unknown_api_scope;
 pub mod unneeded_api_scope;
 pub mod unused_suppression;
 pub mod user_client_at_load_time;
+pub mod user_client_falls_back_to_deployer;
 pub mod user_client_outlives_request;
 pub mod user_credential_exposed;
 pub mod user_resource_in_system_policy;

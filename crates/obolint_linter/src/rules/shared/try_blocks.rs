@@ -1,7 +1,8 @@
-//! `try` statements as OBO601 reads them: which `try` bodies hold a point of the code, and
-//! whether a handler catches a permission error.
+//! `try` statements as OBO207 and OBO601 read them: which `try` bodies hold a point of the
+//! code, whether a handler catches a permission error, and whether a body leaves (re-raises or
+//! returns) instead of going on.
 
-use obolint_python::semantic::statements::child_bodies;
+use obolint_python::semantic::statements::{child_bodies, flat_statements};
 use obolint_python::semantic::{ModuleModel, NameMeaning, Resolution, ScopeId};
 use ruff_python_ast::{ExceptHandler, Expr, Stmt, StmtTry};
 use ruff_text_size::{Ranged, TextSize};
@@ -78,6 +79,21 @@ fn catches(model: &ModuleModel<'_>, scope: ScopeId, expr: &Expr) -> bool {
         }),
         _ => false,
     }
+}
+
+/// The body leaves on every path that reaches its end: its own statements (not nested ones)
+/// hold a `raise` or a `return`. A conditional exit (`if strict: raise`) does not count.
+pub fn exits(body: &[Stmt]) -> bool {
+    body.iter()
+        .any(|s| matches!(s, Stmt::Raise(_) | Stmt::Return(_)))
+}
+
+/// A `raise` anywhere in the body (nested `if`s included, nested `def`s not): the author chose to
+/// fail on some path, which is what OBO207 asks for.
+pub fn raises_somewhere(body: &[Stmt]) -> bool {
+    flat_statements(body)
+        .iter()
+        .any(|s| matches!(s, Stmt::Raise(_)))
 }
 
 #[cfg(test)]
