@@ -23,7 +23,8 @@ use crate::project::{FileIdx, FnRef, Project, Symbol, all_calls};
 /// catches when it is a bare `except`, `except Exception`, `except BaseException`, or names
 /// `DatabricksError`, `PermissionDenied` or `Unauthenticated` from `databricks.sdk.errors`;
 /// `except KeyError` alone does not. A call inside a function counts as guarded when every
-/// project call of that function is. Opt-in: it is advice on robustness, not a mistake.
+/// project call of that function is. Only the code an OBO model runs while serving is looked
+/// at. Opt-in: it is advice on robustness, not a mistake.
 ///
 /// ## Why is this bad?
 /// With on-behalf-of-user authorization the agent can reach only what each caller may reach.
@@ -114,6 +115,10 @@ impl Check for UnguardedOboResource {
             let Some((scope, call)) = call_at(project, file, found.range) else {
                 continue;
             };
+            // A provisioning helper the served model never runs is not the agent failing.
+            if !ctx.time.served.contains(file, scope, call.range()) {
+                continue;
+            }
             let what = if what.is_empty() {
                 match ctx.dataflow.symbol(file, scope, &call.func) {
                     Symbol::Known(symbol) => clients::of_symbol(symbol).map_or_else(

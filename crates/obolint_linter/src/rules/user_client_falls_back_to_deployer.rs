@@ -9,6 +9,7 @@ use ruff_python_ast::{CmpOp, Expr, Stmt, StmtTry, UnaryOp};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::shared::try_blocks::{exits, raises_somewhere};
+use crate::analysis::call_time::Served;
 use crate::analysis::client_argument::{ClientArgument, client_argument};
 use crate::analysis::dataflow::{ClientValue, Dataflow, Origin};
 use crate::clients::{self, IdentityKind};
@@ -18,7 +19,8 @@ use crate::project::{FileIdx, FnRef, Project, Symbol, all_calls};
 /// ## What it does
 /// Reports a user client built inside a `try` whose handler falls back to the deployer's client
 /// (a plain `WorkspaceClient()`) or to `None`, when that fallback reaches Genie, vector search,
-/// MCP or a service call. The fallback is found in the shapes real agents write:
+/// MCP or a service call, in the code an OBO model runs while serving (a provisioning script's
+/// `main()` is not looked at). The fallback is found in the shapes real agents write:
 ///
 /// - the handler assigns a plain `WorkspaceClient()` (or `None`) to the same name, or a factory's
 ///   handler returns one;
@@ -104,6 +106,7 @@ impl Check for UserClientFallsBackToDeployer {
         let finder = Finder {
             project: ctx.project,
             dataflow: ctx.dataflow,
+            served: &ctx.time.served,
             file,
         };
         let model = ctx.project.model(file);
@@ -192,6 +195,9 @@ enum Target<'a> {
 struct Finder<'x, 'p, 'a> {
     project: &'p Project<'a>,
     dataflow: &'x Dataflow<'p, 'a>,
+    /// Only what the model runs while serving is the agent acting (the rule catalogue "Served
+    /// code"): a provisioning script's fallback is not.
+    served: &'x Served,
     file: FileIdx,
 }
 
@@ -205,7 +211,9 @@ impl<'a> Finder<'_, '_, 'a> {
         out: &mut Vec<Fallback>,
     ) {
         for (i, stmt) in body.iter().enumerate() {
-            if let Stmt::Try(try_stmt) = stmt {
+            if let Stmt::Try(try_stmt) = stmt
+                && self.served.contains(self.file, scope, try_stmt.range())
+            {
                 self.check_try(try_stmt, &body[..i], &body[i + 1..], scope, function, out);
             }
             for child in child_bodies(stmt) {
@@ -400,7 +408,9 @@ impl<'a> Finder<'_, '_, 'a> {
         };
         all_calls(model)
             .filter(|(call_scope, call)| {
-                call.start() >= from && model.lookup_scope(*call_scope, name) == Some(scope)
+                call.start() >= from
+                    && model.lookup_scope(*call_scope, name) == Some(scope)
+                    && self.served.contains(file, *call_scope, call.range())
             })
             .filter(|(_, call)| !guarded.iter().any(|g| g.contains_range(call.range())))
             .find_map(|(call_scope, call)| {
@@ -445,7 +455,12 @@ impl<'a> Finder<'_, '_, 'a> {
     /// Where a factory's result is used: given directly to a class or a service call, or bound
     /// to a name that is.
     fn result_reaches(&self, function: FnRef, kind: Kind) -> Option<Reached> {
-        self.project.callers(function).iter().find_map(|site| {
+        let callers = self.project.callers(function).iter();
+        let mut served = callers.filter(|site| {
+            self.served
+                .contains(site.file, site.scope, site.call.range())
+        });
+        served.find_map(|site| {
             let model = self.project.model(site.file);
             let call_range = site.call.range();
             let is_result = |e: &Expr| e.range() == call_range && e.is_call_expr();
