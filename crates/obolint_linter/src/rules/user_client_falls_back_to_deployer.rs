@@ -70,8 +70,8 @@ use crate::project::{FileIdx, FnRef, Project, Symbol, all_calls};
 /// The fallback is followed inside the function that builds the client (its closures
 /// included) and, for a factory that returns it (`return WorkspaceClient()` in the handler, or
 /// `return w` after the `try`), to the callers that use its result directly or through one
-/// name. A fallback handed to another project function first is not followed. A handler that
-/// raises on some path only is taken as failing closed.
+/// name, and into project functions it is passed to (three calls deep). A handler that raises
+/// on some path only is taken as failing closed.
 ///
 /// One mistake, one diagnostic: OBO201-OBO203 stay silent on the Genie, vector search or MCP
 /// call the fallback reaches. A client that is the caller's on some paths only is a possible
@@ -91,6 +91,9 @@ use crate::project::{FileIdx, FnRef, Project, Symbol, all_calls};
     fix = "none"
 )]
 pub struct UserClientFallsBackToDeployer;
+
+/// How many project functions deep a fallback handed on is followed.
+const MAX_PASS_DEPTH: u32 = 3;
 
 const HELP: &str =
     "fail closed: re-raise (or return an error to the caller) instead of falling back";
@@ -262,7 +265,7 @@ impl<'a> Finder<'_, '_, 'a> {
             for (range, kind, uses_from) in candidates {
                 let reached = match target {
                     Target::Name(name) => self
-                        .name_reaches(self.file, scope, name, uses_from, kind)
+                        .name_reaches(self.file, scope, name, uses_from, kind, 0)
                         .or_else(|| self.returned_reaches(function?, name, uses_from, kind)),
                     Target::Return(function) => self.result_reaches(function, kind),
                 };
@@ -391,7 +394,8 @@ impl<'a> Finder<'_, '_, 'a> {
 
     /// The first use, after `from`, of the value `name` holds in `scope` (its closures included)
     /// that reaches a resource: a service call, or a Genie, vector search or MCP class given it
-    /// as its client. A `None` reaches only the classes, outside a test that it is set.
+    /// as its client, here or in a project function it is passed to. A `None` reaches only the
+    /// classes, outside a test that it is set.
     fn name_reaches(
         &self,
         file: FileIdx,
@@ -399,6 +403,7 @@ impl<'a> Finder<'_, '_, 'a> {
         name: &str,
         from: TextSize,
         kind: Kind,
+        depth: u32,
     ) -> Option<Reached> {
         let model = self.project.model(file);
         let guarded = if kind == Kind::None {
@@ -424,16 +429,78 @@ impl<'a> Finder<'_, '_, 'a> {
                         what: service,
                     });
                 }
-                let class = self.resource_class(file, call_scope, call)?;
-                match client_argument(model, call_scope, call, &class.parameter, class.position) {
-                    ClientArgument::Given(value) if is_name(value) => Some(Reached {
-                        file,
-                        range: call.func.range(),
-                        what: format!("`{}`", class.class),
-                    }),
-                    _ => None,
+                if let Some(class) = self.resource_class(file, call_scope, call) {
+                    return match client_argument(
+                        model,
+                        call_scope,
+                        call,
+                        &class.parameter,
+                        class.position,
+                    ) {
+                        ClientArgument::Given(value) if is_name(value) => Some(Reached {
+                            file,
+                            range: call.func.range(),
+                            what: format!("`{}`", class.class),
+                        }),
+                        _ => None,
+                    };
                 }
+                // Handed to a project function (`tools = make_tools(w)`): its uses of the
+                // parameter.
+                if depth >= MAX_PASS_DEPTH {
+                    return None;
+                }
+                let Symbol::Function(callee) = self.dataflow.symbol(file, call_scope, &call.func)
+                else {
+                    return None;
+                };
+                let parameter = self.parameter_given(callee, call, &is_name)?;
+                let info = self.project.model(callee.file).function(callee.func);
+                self.name_reaches(
+                    callee.file,
+                    info.scope,
+                    parameter,
+                    TextSize::default(),
+                    kind,
+                    depth + 1,
+                )
             })
+    }
+
+    /// The parameter of `callee` that `call` fills with the value `is_value` matches, by
+    /// keyword or position (after the receiver of a bound method call).
+    fn parameter_given<'c>(
+        &self,
+        callee: FnRef,
+        call: &'c ruff_python_ast::ExprCall,
+        is_value: &dyn Fn(&Expr) -> bool,
+    ) -> Option<&'c str>
+    where
+        'a: 'c,
+    {
+        if let Some(keyword) = call.arguments.keywords.iter().find(|k| is_value(&k.value)) {
+            return keyword.arg.as_ref().map(|a| a.as_str());
+        }
+        let args = &call.arguments.args;
+        let index = args.iter().position(is_value)?;
+        if args[..index].iter().any(Expr::is_starred_expr) {
+            return None;
+        }
+        let info = self.project.model(callee.file).function(callee.func);
+        let bound = self
+            .project
+            .callers(callee)
+            .iter()
+            .find(|site| std::ptr::eq(site.call, call))?
+            .bound;
+        let offset = usize::from(bound && info.receiver.is_some());
+        let parameters = &info.def.parameters;
+        parameters
+            .posonlyargs
+            .iter()
+            .chain(&parameters.args)
+            .nth(index + offset)
+            .map(|p| p.parameter.name.as_str())
     }
 
     /// A factory that returns the name after the fallback (`return w`): where its result is used.
@@ -501,7 +568,7 @@ impl<'a> Finder<'_, '_, 'a> {
                             )
                         })
                     })?;
-                self.name_reaches(site.file, site.scope, name, site.call.end(), kind)
+                self.name_reaches(site.file, site.scope, name, site.call.end(), kind, 0)
             })
         })
     }
