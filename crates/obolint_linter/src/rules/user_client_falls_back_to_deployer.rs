@@ -30,10 +30,11 @@ use crate::project::{FileIdx, FnRef, Project, Symbol, all_calls};
 ///   `DatabricksMCPClient` and the like, which build a default (deployer) client when given
 ///   none. A service call on `None` raises, which fails closed, so it is not reported.
 ///
-/// Silent when the handler re-raises, raises another error or returns, when a check after the
-/// `try` leaves on `None` (`if w is None: return error`), and for a fallback chosen by an
-/// explicit test of where the code runs (`WorkspaceClient(credentials_strategy=...) if
-/// in_serving else WorkspaceClient()`), which is not a `try`.
+/// Silent when the handler re-raises or raises another error, when it returns (an error)
+/// without using the fallback, when a check after the `try` leaves on `None` (`if w is None:
+/// return error`), and for a fallback chosen by an explicit test of where the code runs
+/// (`WorkspaceClient(credentials_strategy=...) if in_serving else WorkspaceClient()`), which is
+/// not a `try`.
 ///
 /// ## Why is this bad?
 /// On-behalf-of-user authorization exists so that each caller reaches only the data they may
@@ -262,11 +263,11 @@ impl<'a> Finder<'_, '_, 'a> {
                 Target::Name(name) => self.name_fallbacks(try_stmt, before, after, scope, name),
                 Target::Return(_) => self.return_fallbacks(try_stmt, scope),
             };
-            for (range, kind, uses_from) in candidates {
+            for (range, kind, window) in candidates {
                 let reached = match target {
                     Target::Name(name) => self
-                        .name_reaches(self.file, scope, name, uses_from, kind, 0)
-                        .or_else(|| self.returned_reaches(function?, name, uses_from, kind)),
+                        .name_reaches(self.file, scope, name, window, kind, 0)
+                        .or_else(|| self.returned_reaches(function?, name, window, kind)),
                     Target::Return(function) => self.result_reaches(function, kind),
                 };
                 if let Some(reached) = reached {
@@ -283,7 +284,8 @@ impl<'a> Finder<'_, '_, 'a> {
 
     /// The fallbacks of a name bound to a user client in the `try`: what the handlers assign it,
     /// what it held before when a handler only swallows the error, and a plain client assigned
-    /// by a `None`/falsy check right after. Each with the offset after which its value is used.
+    /// by a `None`/falsy check right after. Each with the part of the code where its value is
+    /// used: after it, or only the rest of its handler when the handler returns.
     fn name_fallbacks(
         &self,
         try_stmt: &'a StmtTry,
@@ -291,14 +293,16 @@ impl<'a> Finder<'_, '_, 'a> {
         after: &'a [Stmt],
         scope: ScopeId,
         name: &str,
-    ) -> Vec<(TextRange, Kind, TextSize)> {
+    ) -> Vec<(TextRange, Kind, TextRange)> {
         let mut found = Vec::new();
         let mut swallowed = false;
+        let after_try = onwards(try_stmt.end());
         for handler in &try_stmt.handlers {
             let ruff_python_ast::ExceptHandler::ExceptHandler(handler) = handler;
-            if raises_somewhere(&handler.body) || exits(&handler.body) {
+            if raises_somewhere(&handler.body) {
                 continue;
             }
+            let returns = exits(&handler.body);
             let assigned: Vec<&Stmt> = flat_statements(&handler.body)
                 .into_iter()
                 .filter(|s| assigned_value(s, name).is_some())
@@ -308,9 +312,16 @@ impl<'a> Finder<'_, '_, 'a> {
                     if let Some(kind) = assigned_value(stmt, name)
                         .and_then(|value| self.fallback_kind(scope, value))
                     {
-                        found.push((stmt.range(), kind, try_stmt.end()));
+                        // A handler that returns uses the fallback only before it leaves.
+                        let window = if returns {
+                            TextRange::new(stmt.end(), handler.end())
+                        } else {
+                            onwards(stmt.end())
+                        };
+                        found.push((stmt.range(), kind, window));
                     }
                 }
+                None if returns => {}
                 None => {
                     swallowed = true;
                     // It keeps what it held before the `try`.
@@ -321,11 +332,18 @@ impl<'a> Finder<'_, '_, 'a> {
                         && let Some(kind) = assigned_value(stmt, name)
                             .and_then(|value| self.fallback_kind(scope, value))
                     {
-                        found.push((stmt.range(), kind, try_stmt.end()));
+                        found.push((stmt.range(), kind, after_try));
                     }
                 }
             }
         }
+        // Two handlers that both swallow the error leave the same earlier value: one finding.
+        let mut seen = Vec::new();
+        found.retain(|(range, _, _)| {
+            let new = !seen.contains(range);
+            seen.push(*range);
+            new
+        });
         if found.is_empty() && !swallowed {
             return found;
         }
@@ -340,15 +358,19 @@ impl<'a> Finder<'_, '_, 'a> {
                 continue;
             }
             if exits(&check.body) || raises_somewhere(&check.body) {
-                // `None` never gets past it.
-                found.retain(|(_, kind, _)| *kind == Kind::Plain);
+                // `None` never gets past it (a handler that returns never gets to it).
+                found.retain(|(_, kind, window)| {
+                    *kind == Kind::Plain || window.end() != after_try.end()
+                });
             } else if let Some(assign) = check.body.iter().find(|s| {
                 assigned_value(s, name).and_then(|value| self.fallback_kind(scope, value))
                     == Some(Kind::Plain)
             }) {
                 // The `None` the handler left becomes this plain client: one fallback.
-                found.retain(|(_, kind, _)| *kind == Kind::Plain);
-                found.push((assign.range(), Kind::Plain, check.end()));
+                found.retain(|(_, kind, window)| {
+                    *kind == Kind::Plain || window.end() != after_try.end()
+                });
+                found.push((assign.range(), Kind::Plain, onwards(assign.end())));
             }
             break;
         }
@@ -360,7 +382,7 @@ impl<'a> Finder<'_, '_, 'a> {
         &self,
         try_stmt: &'a StmtTry,
         scope: ScopeId,
-    ) -> Vec<(TextRange, Kind, TextSize)> {
+    ) -> Vec<(TextRange, Kind, TextRange)> {
         let mut found = Vec::new();
         for handler in &try_stmt.handlers {
             let ruff_python_ast::ExceptHandler::ExceptHandler(handler) = handler;
@@ -374,7 +396,7 @@ impl<'a> Finder<'_, '_, 'a> {
                     Some(value) => self.fallback_kind(scope, value),
                 };
                 if let Some(kind) = kind {
-                    found.push((stmt.range(), kind, try_stmt.end()));
+                    found.push((stmt.range(), kind, onwards(try_stmt.end())));
                 }
             }
         }
@@ -401,7 +423,7 @@ impl<'a> Finder<'_, '_, 'a> {
         file: FileIdx,
         scope: ScopeId,
         name: &str,
-        from: TextSize,
+        window: TextRange,
         kind: Kind,
         depth: u32,
     ) -> Option<Reached> {
@@ -413,7 +435,7 @@ impl<'a> Finder<'_, '_, 'a> {
         };
         all_calls(model)
             .filter(|(call_scope, call)| {
-                call.start() >= from
+                window.contains(call.start())
                     && model.lookup_scope(*call_scope, name) == Some(scope)
                     && self.served.contains(file, *call_scope, call.range())
             })
@@ -460,7 +482,7 @@ impl<'a> Finder<'_, '_, 'a> {
                     callee.file,
                     info.scope,
                     parameter,
-                    TextSize::default(),
+                    onwards(TextSize::default()),
                     kind,
                     depth + 1,
                 )
@@ -508,13 +530,15 @@ impl<'a> Finder<'_, '_, 'a> {
         &self,
         function: FnRef,
         name: &str,
-        from: TextSize,
+        window: TextRange,
         kind: Kind,
     ) -> Option<Reached> {
         let info = self.project.model(function.file).function(function.func);
         info.returns
             .iter()
-            .any(|r| r.start() >= from && matches!(r, Expr::Name(n) if n.id.as_str() == name))
+            .any(|r| {
+                window.contains(r.start()) && matches!(r, Expr::Name(n) if n.id.as_str() == name)
+            })
             .then(|| self.result_reaches(function, kind))
             .flatten()
     }
@@ -568,7 +592,14 @@ impl<'a> Finder<'_, '_, 'a> {
                             )
                         })
                     })?;
-                self.name_reaches(site.file, site.scope, name, site.call.end(), kind, 0)
+                self.name_reaches(
+                    site.file,
+                    site.scope,
+                    name,
+                    onwards(site.call.end()),
+                    kind,
+                    0,
+                )
             })
         })
     }
@@ -591,6 +622,11 @@ impl<'a> Finder<'_, '_, 'a> {
                 && matches!(c.rule.as_deref(), Some("OBO201" | "OBO202" | "OBO203"))
         })
     }
+}
+
+/// The code from `start` to the end of the file.
+fn onwards(start: TextSize) -> TextRange {
+    TextRange::new(start, TextSize::new(u32::MAX))
 }
 
 fn same_target(a: Target<'_>, b: Target<'_>) -> bool {
