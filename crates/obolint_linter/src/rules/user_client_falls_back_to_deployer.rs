@@ -125,6 +125,13 @@ impl Check for UserClientFallsBackToDeployer {
                 &mut found,
             );
         }
+        // A fallback statement inside nested `try`s is found once per `try`: reported once.
+        let mut seen = Vec::new();
+        found.retain(|f| {
+            let new = !seen.contains(&f.range);
+            seen.push(f.range);
+            new
+        });
         let id = ctx.project.file(file).id;
         for fallback in found {
             let (what, label) = match fallback.kind {
