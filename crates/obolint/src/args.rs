@@ -40,6 +40,7 @@ pub struct CompletionArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("fixing").args(["fix", "fix_only"]).multiple(true)))]
 pub struct CheckArgs {
     /// Files or folders to report on; the project around them is always analysed whole.
     pub paths: Vec<PathBuf>,
@@ -64,13 +65,24 @@ pub struct CheckArgs {
     /// Apply safe fixes.
     #[arg(long)]
     pub fix: bool,
+    /// Apply safe fixes and report nothing else: no findings, and exit 0 whatever remains
+    /// (exit 1 with `--exit-non-zero-on-fix` when a file changed).
+    #[arg(long, conflicts_with_all = ["diff", "statistics", "output_file"])]
+    pub fix_only: bool,
+    /// List the fixes applied (with `--fix`, `--fix-only`), or those available, per file.
+    #[arg(long)]
+    pub show_fixes: bool,
     /// Also apply unsafe fixes (with `--fix` or `--diff`), and offer them.
     #[arg(long)]
     pub unsafe_fixes: bool,
-    /// With `--fix`: exit 1 when a fix changed a file, even if no finding remains (so a
-    /// hook or CI job that fixes still fails, and the change gets committed).
-    #[arg(long, requires = "fix", conflicts_with = "exit_zero")]
+    /// With `--fix` or `--fix-only`: exit 1 when a fix changed a file, even if no finding
+    /// remains (so a hook or CI job that fixes still fails, and the change gets committed).
+    #[arg(long, requires = "fixing", conflicts_with = "exit_zero")]
     pub exit_non_zero_on_fix: bool,
+    /// Add a `# noqa: CODE` comment for each finding, on the line where it suppresses it
+    /// (joining an existing `# noqa:` list, keeping other comments), then exit 0.
+    #[arg(long, conflicts_with_all = ["fix", "fix_only", "diff", "stdin_filename", "statistics"])]
+    pub add_noqa: bool,
     /// Print the fixes as a unified diff and write nothing (exit 1 when there is a diff).
     #[arg(long, conflicts_with = "fix")]
     pub diff: bool,
@@ -103,7 +115,7 @@ pub struct CheckArgs {
     pub show_files: bool,
     /// Read the source of this file from standard input (an editor's unsaved buffer); the
     /// project around it is still analysed, and only its findings are reported.
-    #[arg(long, value_name = "NAME", conflicts_with = "fix")]
+    #[arg(long, value_name = "NAME", conflicts_with = "fixing")]
     pub stdin_filename: Option<PathBuf>,
     /// When to colour the output (`NO_COLOR` is honoured under `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]

@@ -15,6 +15,7 @@ use crate::errors::{check_error, report, tool_error};
 use crate::output::{
     default_format, emit, summary_line, write_failed, write_human, write_machine, write_statistics,
 };
+use crate::show_fixes;
 
 fn selectors(values: &[String], option: &str) -> Result<Vec<Selector>, miette::Report> {
     values
@@ -133,7 +134,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         };
     }
 
-    let fixing = args.fix || args.diff;
+    if args.add_noqa {
+        return crate::noqa::run(&request, args);
+    }
+
+    let fixing = args.fix || args.fix_only || args.diff;
     let (mut report_, mut outcome) = if fixing {
         match fix(&request, args.unsafe_fixes) {
             Ok(outcome) => {
@@ -245,9 +250,38 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
     }
 
+    let fixed_a_file = outcome
+        .as_ref()
+        .is_some_and(|(files, ..)| !files.is_empty());
+    if args.fix_only {
+        // Ruff's `--fix-only`: what was fixed, nothing about what remains, and exit 0 (1 with
+        // `--exit-non-zero-on-fix` when a file changed).
+        let mut text = String::new();
+        if let Some((files, ..)) = &outcome
+            && !args.quiet
+        {
+            let lines = if args.show_fixes {
+                show_fixes::applied(files)
+            } else {
+                fixed_line(files).into_iter().collect()
+            };
+            for line in lines {
+                text.push_str(&line);
+                text.push('\n');
+            }
+        }
+        let code = ExitCode::from(u8::from(args.exit_non_zero_on_fix && fixed_a_file));
+        return emit(&text, code);
+    }
+
     let format = args.output_format.unwrap_or_else(default_format);
     let color = use_color(args.color);
     let diagnostics = &report_.diagnostics;
+    let fix_list = match (&outcome, args.show_fixes) {
+        (_, false) => Vec::new(),
+        (Some((files, ..)), true) => show_fixes::applied(files),
+        (None, true) => show_fixes::available(diagnostics, &report_.db),
+    };
     let written = (|| -> std::io::Result<()> {
         if args.statistics {
             return write_statistics(
@@ -255,18 +289,20 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 matches!(format, OutputFormat::Json | OutputFormat::JsonLines),
             );
         }
+        let machine_on_stdout = args.output_file.is_none()
+            && !matches!(format, OutputFormat::Full | OutputFormat::Concise);
         let mut trailer = Vec::new();
+        if machine_on_stdout {
+            // Standard output holds the report for a tool: the list goes to the terminal.
+            for line in &fix_list {
+                eprintln!("{line}");
+            }
+        } else {
+            trailer.extend(fix_list.iter().cloned());
+        }
         if !args.quiet {
             if let Some((files, ..)) = &outcome {
-                let count: usize = files.iter().map(|f| f.applied).sum();
-                if count > 0 {
-                    trailer.push(format!(
-                        "obolint: fixed {count} finding{} in {} file{}",
-                        plural(count),
-                        files.len(),
-                        plural(files.len())
-                    ));
-                }
+                trailer.extend(fixed_line(files));
             }
             let summary = summary_line(diagnostics);
             trailer.push(if args.verbose {
@@ -320,9 +356,6 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             },
         }
     })();
-    let fixed_a_file = outcome
-        .as_ref()
-        .is_some_and(|(files, ..)| !files.is_empty());
     let code = if args.exit_non_zero_on_fix && fixed_a_file {
         ExitCode::from(1)
     } else {
@@ -332,6 +365,19 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         Ok(()) => code,
         Err(error) => write_failed(&error, code),
     }
+}
+
+/// `obolint: fixed 3 findings in 2 files`, when a fix was applied.
+fn fixed_line(files: &[obolint_linter::fix::FixedFile]) -> Option<String> {
+    let count: usize = files.iter().map(|f| f.applied).sum();
+    (count > 0).then(|| {
+        format!(
+            "obolint: fixed {count} finding{} in {} file{}",
+            plural(count),
+            files.len(),
+            plural(files.len())
+        )
+    })
 }
 
 fn plural(n: usize) -> &'static str {

@@ -4,9 +4,11 @@
 mod args;
 mod check;
 mod errors;
+mod noqa;
 mod output;
 mod rules;
 mod scopes;
+mod show_fixes;
 
 use std::process::ExitCode;
 
