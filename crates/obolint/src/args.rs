@@ -50,6 +50,10 @@ pub struct CheckArgs {
     /// Write the findings in the chosen format to this file; people still see them on the terminal.
     #[arg(long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
+    /// Check again whenever a file of the project changes (polled twice a second, debounced),
+    /// until interrupted.
+    #[arg(long, conflicts_with_all = ["fixing", "diff", "add_noqa", "stdin_filename", "show_settings", "show_files"])]
+    pub watch: bool,
     /// Print how many findings each rule has, instead of the findings.
     #[arg(long)]
     pub statistics: bool,

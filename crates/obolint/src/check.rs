@@ -42,7 +42,7 @@ pub fn config_file(path: &std::path::Path) -> Result<PathBuf, miette::Report> {
     ))
 }
 
-fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
+pub fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
     let cwd = std::env::current_dir().map_err(|e| {
         tool_error(
             format!("cannot read the current folder: {e}"),

@@ -9,6 +9,7 @@ mod output;
 mod rules;
 mod scopes;
 mod show_fixes;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     let cli = args::Cli::parse();
     match cli.command {
+        args::Command::Check(args) if args.watch => watch::run(&args),
         args::Command::Check(args) => check::run(&args),
         args::Command::Scopes(args) => scopes::run(&args),
         args::Command::Rule(args) => rules::rule(&args),

@@ -118,6 +118,54 @@ pub fn show_files(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError> {
     Ok(out)
 }
 
+/// `--watch`: every file whose change can change a finding of the request (each file of its
+/// project roots that `check` reads, whatever the paths narrow the report to, and the
+/// configuration and ignore files of their folders, present or not), sorted.
+pub fn watched_files(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError> {
+    let cwd = request
+        .cwd
+        .canonicalize()
+        .unwrap_or_else(|_| request.cwd.clone());
+    let targets = canonical_targets(request, &cwd)?;
+    let mut out = Vec::new();
+    for root in roots_of(&targets) {
+        // A configuration that does not parse is watched with the defaults: its fix is a change.
+        let root_config = root_config(&root, &request.config).ok().flatten();
+        let settings = settings(root_config.as_ref(), &request.overrides);
+        let found = discover(&root, &settings);
+        let mut folders: Vec<PathBuf> = vec![root.clone()];
+        for file in found
+            .python
+            .into_iter()
+            .chain(found.manifests)
+            .chain(found.requirements)
+        {
+            let mut dir = file.parent();
+            while let Some(d) = dir.filter(|d| d.starts_with(&root)) {
+                folders.push(d.to_path_buf());
+                dir = d.parent();
+            }
+            out.push(file);
+        }
+        folders.sort();
+        folders.dedup();
+        for folder in folders {
+            for name in crate::config::CONFIG_FILE_NAMES
+                .iter()
+                .chain(&[".gitignore", ".ignore"])
+            {
+                out.push(folder.join(name));
+            }
+        }
+    }
+    if let crate::config::ConfigSource::File(path) = &request.config {
+        out.push(path.clone());
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
 fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
     let cwd = request
         .cwd
