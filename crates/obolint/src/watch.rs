@@ -25,6 +25,8 @@ type Stamp = Option<(SystemTime, u64)>;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
     loop {
+        // The stamps before the check: a file saved while it runs is a change, checked next.
+        let mut last = look(args);
         check::run(args);
         if !args.quiet {
             eprintln!(
@@ -32,7 +34,6 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 clock()
             );
         }
-        let mut last = look(args);
         loop {
             std::thread::sleep(POLL);
             let now = look(args);

@@ -18,21 +18,32 @@ impl Drop for Killed {
     }
 }
 
-/// Waits up to `limit` for a line of `lines` containing `needle`; returns what was read.
-fn wait_for(lines: &mpsc::Receiver<String>, needle: &str, limit: Duration) -> Result<(), String> {
-    let deadline = Instant::now() + limit;
-    let mut seen = String::new();
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match lines.recv_timeout(left) {
-            Ok(line) if line.contains(needle) => return Ok(()),
-            Ok(line) => {
-                seen.push_str(&line);
-                seen.push('\n');
+/// The lines of both streams, as they come: the two reader threads interleave them in any
+/// order, so a wait looks at every line not yet taken, not only at the next one.
+struct Lines {
+    receiver: mpsc::Receiver<String>,
+    pending: Vec<String>,
+}
+
+impl Lines {
+    /// Takes the first line containing `needle`, waiting up to `limit` for it; `Err` holds
+    /// the lines not taken.
+    fn take(&mut self, needle: &str, limit: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(i) = self.pending.iter().position(|l| l.contains(needle)) {
+                self.pending.remove(i);
+                return Ok(());
             }
-            Err(_) => break,
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .ok_or_else(|| self.pending.join("\n"))?;
+            match self.receiver.recv_timeout(left) {
+                Ok(line) => self.pending.push(line),
+                Err(_) => return Err(self.pending.join("\n")),
+            }
         }
     }
-    Err(seen)
 }
 
 #[test]
@@ -59,7 +70,7 @@ fn watch_checks_again_when_a_file_changes() {
         .spawn()
         .expect("obolint starts");
     let mut child = Killed(child);
-    let (sender, lines) = mpsc::channel();
+    let (sender, receiver) = mpsc::channel();
     for stream in [
         Box::new(child.0.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
         Box::new(child.0.stderr.take().unwrap()),
@@ -73,9 +84,22 @@ fn watch_checks_again_when_a_file_changes() {
             }
         });
     }
+    drop(sender);
     let limit = Duration::from_secs(30);
-    wait_for(&lines, "no problems found", limit).expect("the first check");
-    wait_for(&lines, "watching for changes", limit).expect("then it watches");
+    let mut lines = Lines {
+        receiver,
+        pending: Vec::new(),
+    };
+    let mut step = |needle: &str| {
+        if let Err(seen) = lines.take(needle, limit) {
+            panic!(
+                "`{needle}` not seen; lines not taken: {seen:?}; obolint: {:?}",
+                child.0.try_wait()
+            );
+        }
+    };
+    step("no problems found");
+    step("watching for changes");
 
     // The client moves to `__init__`: OBO101.
     let changed = CLEAN.replace(
@@ -84,13 +108,13 @@ fn watch_checks_again_when_a_file_changes() {
     );
     assert_ne!(changed, CLEAN);
     fs::write(dir.path().join("agent.py"), changed).unwrap();
-    wait_for(&lines, "files changed, checking again", limit).expect("the change is seen");
-    wait_for(&lines, "agent.py:9:18: OBO101", limit).expect("the new finding is reported");
-    wait_for(&lines, "watching for changes", limit).expect("and it watches again");
+    step("files changed, checking again");
+    step("agent.py:9:18: OBO101");
+    step("watching for changes");
 
     // A new configuration file is a change too.
     fs::write(dir.path().join("obolint.toml"), "ignore = [\"OBO101\"]\n").unwrap();
-    wait_for(&lines, "no problems found", limit).expect("the configuration applies");
+    step("no problems found");
     assert!(
         child.0.try_wait().unwrap().is_none(),
         "still running until stopped"
