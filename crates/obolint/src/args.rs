@@ -96,10 +96,12 @@ pub struct CheckArgs {
     /// Exit 0 even when findings remain.
     #[arg(long)]
     pub exit_zero: bool,
-    /// Use this configuration file for every checked file.
-    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
-    pub config: Option<PathBuf>,
-    /// Ignore every configuration file.
+    /// A configuration file for every checked file, or `KEY=VALUE`: a key of `[tool.obolint]`
+    /// with a TOML value, over every configuration read (`--config "select = ['OBO1']"`;
+    /// repeatable; `obolint config` lists the keys).
+    #[arg(long, value_name = "FILE|KEY=VALUE")]
+    pub config: Vec<String>,
+    /// Ignore every configuration file (`--config KEY=VALUE` still applies).
     #[arg(long)]
     pub isolated: bool,
     /// Check files that `.gitignore` excludes too.

@@ -6,12 +6,12 @@ use std::process::ExitCode;
 
 use obolint_diagnostics::render::{full_to_string, unified_diff};
 use obolint_diagnostics::{Diagnostic, Severity};
-use obolint_linter::config::{CliOverrides, ConfigSource, SELECTOR_HELP, Selector};
+use obolint_linter::config::{CliOverrides, ConfigOverride, ConfigSource, SELECTOR_HELP, Selector};
 use obolint_linter::fix::{FixOutcome, fix, write_fixed};
 use obolint_linter::{CheckRequest, check, show_files, show_settings};
 
 use crate::args::{CheckArgs, ColorChoice, FailOn, OutputFormat};
-use crate::errors::{check_error, report, tool_error};
+use crate::errors::{check_error, config_error, report, tool_error};
 use crate::output::{
     default_format, emit, summary_line, write_failed, write_human, write_machine, write_statistics,
 };
@@ -38,7 +38,10 @@ pub fn config_file(path: &std::path::Path) -> Result<PathBuf, miette::Report> {
     };
     Err(tool_error(
         format!("configuration file `{}` {problem}", path.display()),
-        Some("give `--config` the path of an `obolint.toml` or `pyproject.toml`".to_string()),
+        Some(
+            "give `--config` the path of an `obolint.toml` or `pyproject.toml`, or a setting as `KEY=VALUE`"
+                .to_string(),
+        ),
     ))
 }
 
@@ -78,10 +81,23 @@ pub fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
         })?;
         request.sources.insert(path, text);
     }
-    request.config = match (&args.config, args.isolated) {
-        (_, true) => ConfigSource::Isolated,
-        (Some(path), false) => ConfigSource::File(config_file(&cwd.join(path))?),
-        (None, false) => ConfigSource::Discover,
+    let (files, overrides) = config_arguments(&args.config, &cwd)?;
+    request.config = match (files.as_slice(), args.isolated) {
+        ([], true) => ConfigSource::Isolated,
+        ([], false) => ConfigSource::Discover,
+        ([file], false) => ConfigSource::File(file.clone()),
+        (_, true) => {
+            return Err(tool_error(
+                "`--isolated` reads no configuration file, and `--config` names one",
+                Some("drop one of them (`--config KEY=VALUE` works with `--isolated`)".to_string()),
+            ));
+        }
+        (_, false) => {
+            return Err(tool_error(
+                "`--config` names more than one configuration file",
+                Some("give one file; add single settings with `--config KEY=VALUE`".to_string()),
+            ));
+        }
     };
     request.overrides = CliOverrides {
         select: args
@@ -96,8 +112,28 @@ pub fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
             FailOn::Warning => Severity::Warning,
         }),
         respect_gitignore: args.no_respect_gitignore.then_some(false),
+        config: overrides,
     };
     Ok(request)
+}
+
+/// `--config` values: configuration files (one that exists is a file, as with Ruff) and
+/// `KEY=VALUE` overrides.
+fn config_arguments(
+    values: &[String],
+    cwd: &std::path::Path,
+) -> Result<(Vec<PathBuf>, Vec<ConfigOverride>), miette::Report> {
+    let mut files = Vec::new();
+    let mut overrides = Vec::new();
+    for value in values {
+        let path = cwd.join(value);
+        if value.contains('=') && !path.is_file() {
+            overrides.push(ConfigOverride::parse(value).map_err(|e| config_error(&e))?);
+        } else {
+            files.push(config_file(&path)?);
+        }
+    }
+    Ok((files, overrides))
 }
 
 pub fn run(args: &CheckArgs) -> ExitCode {

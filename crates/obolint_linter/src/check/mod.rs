@@ -101,7 +101,7 @@ pub fn show_files(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError> {
     let targets = canonical_targets(request, &cwd)?;
     let mut out = Vec::new();
     for root in roots_of(&targets) {
-        let root_config = root_config(&root, &request.config)?;
+        let root_config = root_config(&root, &request.config, &request.overrides.config)?;
         let settings = settings(root_config.as_ref(), &request.overrides);
         let found = discover(&root, &settings);
         out.extend(
@@ -130,7 +130,9 @@ pub fn watched_files(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError>
     let mut out = Vec::new();
     for root in roots_of(&targets) {
         // A configuration that does not parse is watched with the defaults: its fix is a change.
-        let root_config = root_config(&root, &request.config).ok().flatten();
+        let root_config = root_config(&root, &request.config, &request.overrides.config)
+            .ok()
+            .flatten();
         let settings = settings(root_config.as_ref(), &request.overrides);
         let found = discover(&root, &settings);
         let mut folders: Vec<PathBuf> = vec![root.clone()];
@@ -227,13 +229,18 @@ impl RootChecks {
     /// The stages, in order, for one project root.
     fn check_root(&mut self, root: &Path, request: &CheckRequest) -> Result<(), CheckError> {
         // Configuration: the root's governs the analysis; each file's nearest governs its rules.
-        let root_config = root_config(root, &request.config)?;
+        let root_config = root_config(root, &request.config, &request.overrides.config)?;
         let settings = settings(root_config.as_ref(), &request.overrides);
         self.fail_on = self
             .fail_on
             .or(request.overrides.fail_on)
             .or(root_config.as_ref().and_then(|c| c.options.fail_on));
-        let mut resolver = ConfigResolver::new(root, &request.config, root_config);
+        let mut resolver = ConfigResolver::new(
+            root,
+            &request.config,
+            &request.overrides.config,
+            root_config,
+        );
 
         // Discover and load.
         let found = discover(root, &settings);

@@ -3,7 +3,10 @@
 //! with `--config`. Every mistake is an error that names the file, the place and the key, and
 //! says what would be valid.
 
+mod overrides;
 pub mod resolve;
+
+pub use overrides::ConfigOverride;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -501,6 +504,8 @@ pub struct CliOverrides {
     pub ignore: Vec<Selector>,
     pub fail_on: Option<Severity>,
     pub respect_gitignore: Option<bool>,
+    /// `--config KEY=VALUE`, in order: applied over every configuration file (and the defaults).
+    pub config: Vec<ConfigOverride>,
 }
 
 /// Which configuration files a run reads.
