@@ -29,6 +29,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Run the language server (LSP over stdio), for editors.
     Server,
+    /// What each configuration key means: its type, default and an example (every key, or one).
+    Config(ConfigArgs),
     /// Print a completion script for a shell (bash, zsh, fish, powershell, elvish).
     GenerateShellCompletion(CompletionArgs),
 }
@@ -159,6 +161,16 @@ pub struct RuleArgs {
     #[arg(long, conflicts_with = "code")]
     pub all: bool,
     /// `text`: the documentation as markdown; `json`: with the rule's metadata.
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub output_format: DocFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    /// A key of `[tool.obolint]`, such as `per-file-ignores`; without one, every key.
+    pub key: Option<String>,
+    /// `text`: every key with its summary, or one key's documentation; `json`: the same as
+    /// objects (key, type, default, example, doc).
     #[arg(long, value_enum, default_value_t = DocFormat::Text)]
     pub output_format: DocFormat,
 }

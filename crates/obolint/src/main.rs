@@ -3,6 +3,7 @@
 
 mod args;
 mod check;
+mod config;
 mod errors;
 mod noqa;
 mod output;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         args::Command::Scopes(args) => scopes::run(&args),
         args::Command::Rule(args) => rules::rule(&args),
         args::Command::Rules(args) => rules::rules(&args),
+        args::Command::Config(args) => config::run(&args),
         // The protocol's exit code: 0 after `shutdown`, 1 when the client exits without it.
         args::Command::Server => ExitCode::from(u8::from(!obolint_server::run_stdio())),
         args::Command::GenerateShellCompletion(args) => {

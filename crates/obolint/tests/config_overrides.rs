@@ -166,3 +166,55 @@ fn override_errors_name_the_key_and_exit_two() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("missing.toml"));
 }
+
+#[test]
+fn config_command_explains_every_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = obolint(dir.path(), &["config"]);
+    assert_eq!(output.status.code(), Some(0));
+    let list = text(&output.stdout);
+    // The same keys, in the same order, as the generated page.
+    let page =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/settings.md"))
+            .unwrap();
+    let documented: Vec<&str> = page.lines().filter_map(|l| l.strip_prefix("## ")).collect();
+    let listed: Vec<&str> = list
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(listed, documented);
+    assert!(documented.contains(&"per-file-ignores"));
+
+    let output = obolint(dir.path(), &["config", "fail-on"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        text(&output.stdout),
+        "fail-on\n\nThe lowest severity that fails the run (exit 1). `--fail-on` wins over it.\n\nType: \"error\" | \"warning\"\nDefault: \"error\"\nExample:\n  [tool.obolint]\n  fail-on = \"warning\"\n"
+    );
+    let output = obolint(dir.path(), &["config", "--output-format", "json"]);
+    let all: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(all.as_array().unwrap().len(), documented.len());
+    assert_eq!(all[0]["key"], "select");
+    // Each example works as an override.
+    for option in all.as_array().unwrap() {
+        let value = format!(
+            "{} = {}",
+            option["key"].as_str().unwrap(),
+            option["example"].as_str().unwrap()
+        );
+        let output = obolint(
+            dir.path(),
+            &["check", "--show-settings", "--config", &value],
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{value}: {}",
+            text(&output.stderr)
+        );
+    }
+    let output = obolint(dir.path(), &["config", "selct"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("unknown configuration key `selct`"));
+}
