@@ -198,6 +198,8 @@ pub enum OutputFormat {
     Github,
     /// JUnit XML, one test case per finding.
     Junit,
+    /// A GitLab Code Quality report (JSON), for merge requests.
+    Gitlab,
     /// Azure Pipelines logging commands (`##vso[task.logissue ...]`).
     Azure,
 }
