@@ -196,3 +196,107 @@ fn add_noqa_reports_only_the_given_paths_and_says_nothing_when_quiet() {
     let output = obolint(dir.path(), &["check", "--add-noqa", "--diff"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// Copies `from` (a fixture folder) into a new temporary project.
+fn copy_fixture(from: &Path) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        for entry in fs::read_dir(from).unwrap().flatten() {
+            let target = to.join(entry.file_name());
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                fs::create_dir_all(&target).unwrap();
+                copy(&entry.path(), &target);
+            } else if kind.is_file() {
+                fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy(from, dir.path());
+    if !dir.path().join("pyproject.toml").exists() {
+        fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"t\"\n",
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// The files of a folder with their bytes, to compare two states.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in fs::read_dir(&folder).unwrap().flatten() {
+            let path = entry.path();
+            if path.file_name().is_some_and(|n| n == ".obolint_cache") {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.clone(), fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// On every rule fixture: after `--add-noqa`, each finding left is one it said it could not
+/// suppress (or OBO900/OBO901, which it never adds), and a second run changes nothing.
+#[test]
+fn add_noqa_on_every_fixture_suppresses_what_it_says_and_settles() {
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for rule in fs::read_dir(repo().join("fixtures/rules"))
+        .unwrap()
+        .flatten()
+    {
+        for case in fs::read_dir(rule.path()).unwrap().flatten() {
+            if case.path().is_dir() {
+                folders.push(case.path());
+            }
+        }
+    }
+    folders.sort();
+    assert!(folders.len() > 100, "{}", folders.len());
+    let mut added = 0;
+    for folder in &folders {
+        let dir = copy_fixture(folder);
+        let first = obolint(dir.path(), &["check", "--no-cache", "--add-noqa"]);
+        assert_eq!(first.status.code(), Some(0), "{}", folder.display());
+        let said = stderr(&first);
+        added += said
+            .split("added ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("{}: {said}", folder.display()));
+        let check = obolint(
+            dir.path(),
+            &["check", "--no-cache", "--output-format", "json"],
+        );
+        let left: Vec<serde_json::Value> = serde_json::from_slice(&check.stdout).unwrap();
+        for finding in &left {
+            let code = finding["code"].as_str().unwrap();
+            assert!(
+                matches!(code, "OBO900" | "OBO901")
+                    || said.contains(&format!("would not suppress `{code}`"))
+                    || said.contains(&format!("`# noqa: {code}` not added")),
+                "{}: {finding}\n{said}",
+                folder.display()
+            );
+        }
+        let before = snapshot(dir.path());
+        let second = obolint(dir.path(), &["check", "--no-cache", "--add-noqa"]);
+        assert!(
+            stderr(&second).contains("added 0 "),
+            "{}: {}",
+            folder.display(),
+            stderr(&second)
+        );
+        assert!(snapshot(dir.path()) == before, "{}", folder.display());
+    }
+    assert!(added > 100, "{added}");
+}

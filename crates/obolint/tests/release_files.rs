@@ -72,6 +72,9 @@ fn the_vscode_extension_has_this_version_and_is_packaged_and_released() {
     assert!(read(".ci/run").contains("tests/e2e/vscode.sh"));
     assert!(read(".github/workflows/ci.yml").contains("editors/vscode/obolint.vsix"));
     let release = read(".github/workflows/release.yml");
-    assert!(release.contains("vsce package"), "release.yml packages the extension");
+    assert!(
+        release.contains("vsce package"),
+        "release.yml packages the extension"
+    );
     assert!(release.contains("name: vscode-extension"));
 }
