@@ -144,10 +144,11 @@ pub struct ScopesArgs {
     /// missing or unneeded, and the `UserAuthPolicy(...)` to paste; `json`: the same as objects.
     #[arg(long, value_enum, default_value_t = DocFormat::Text)]
     pub output_format: DocFormat,
-    /// Use this configuration file.
-    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
-    pub config: Option<PathBuf>,
-    /// Ignore configuration files.
+    /// A configuration file, or `KEY=VALUE`: a key of `[tool.obolint]` with a TOML value
+    /// (`--config "extra-scopes = ['my-scope']"`; repeatable).
+    #[arg(long, value_name = "FILE|KEY=VALUE")]
+    pub config: Vec<String>,
+    /// Ignore configuration files (`--config KEY=VALUE` still applies).
     #[arg(long)]
     pub isolated: bool,
 }

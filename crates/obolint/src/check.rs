@@ -81,24 +81,8 @@ pub fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
         })?;
         request.sources.insert(path, text);
     }
-    let (files, overrides) = config_arguments(&args.config, &cwd)?;
-    request.config = match (files.as_slice(), args.isolated) {
-        ([], true) => ConfigSource::Isolated,
-        ([], false) => ConfigSource::Discover,
-        ([file], false) => ConfigSource::File(file.clone()),
-        (_, true) => {
-            return Err(tool_error(
-                "`--isolated` reads no configuration file, and `--config` names one",
-                Some("drop one of them (`--config KEY=VALUE` works with `--isolated`)".to_string()),
-            ));
-        }
-        (_, false) => {
-            return Err(tool_error(
-                "`--config` names more than one configuration file",
-                Some("give one file; add single settings with `--config KEY=VALUE`".to_string()),
-            ));
-        }
-    };
+    let (source, overrides) = config_source(&args.config, args.isolated, &cwd)?;
+    request.config = source;
     request.overrides = CliOverrides {
         select: args
             .select
@@ -115,6 +99,34 @@ pub fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
         config: overrides,
     };
     Ok(request)
+}
+
+/// Which configuration files a run reads, and the `--config KEY=VALUE` overrides, from the
+/// `--config` values and `--isolated` (`check` and `scopes` alike).
+pub fn config_source(
+    values: &[String],
+    isolated: bool,
+    cwd: &std::path::Path,
+) -> Result<(ConfigSource, Vec<ConfigOverride>), miette::Report> {
+    let (files, overrides) = config_arguments(values, cwd)?;
+    let source = match (files.as_slice(), isolated) {
+        ([], true) => ConfigSource::Isolated,
+        ([], false) => ConfigSource::Discover,
+        ([file], false) => ConfigSource::File(file.clone()),
+        (_, true) => {
+            return Err(tool_error(
+                "`--isolated` reads no configuration file, and `--config` names one",
+                Some("drop one of them (`--config KEY=VALUE` works with `--isolated`)".to_string()),
+            ));
+        }
+        (_, false) => {
+            return Err(tool_error(
+                "`--config` names more than one configuration file",
+                Some("give one file; add single settings with `--config KEY=VALUE`".to_string()),
+            ));
+        }
+    };
+    Ok((source, overrides))
 }
 
 /// `--config` values: configuration files (one that exists is a file, as with Ruff) and

@@ -218,3 +218,18 @@ fn config_command_explains_every_key() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("unknown configuration key `selct`"));
 }
+
+#[test]
+fn scopes_takes_overrides_too() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/example-notebooks");
+    let output = obolint(&example, &["scopes", "--config", "scope-style = 'short'"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("policy: UserAuthPolicy(api_scopes=[\"genie\", \"sql\"])"),
+        "{}",
+        text(&output.stdout)
+    );
+    let output = obolint(&example, &["scopes", "--config", "scope-styl = 'short'"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("unknown key `scope-styl`"));
+}
