@@ -81,10 +81,13 @@ export function launchProblem(command: ServerCommand): string | undefined {
   return undefined;
 }
 
-/** The documents the server checks: Python files, and Python cells of Jupyter notebooks. */
+/**
+ * The documents the server checks: Python files on disk, and the Python cells of Jupyter
+ * notebooks (sent as notebook documents). Untitled buffers are not sent: findings depend on the
+ * project a file belongs to.
+ */
 export const DOCUMENT_SELECTOR = [
   { scheme: "file", language: "python" },
-  { scheme: "untitled", language: "python" },
   { notebook: "jupyter-notebook", language: "python" },
 ];
 
