@@ -29,6 +29,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Run the language server (LSP over stdio), for editors.
     Server,
+    /// What each configuration key means: its type, default and an example (every key, or one).
+    Config(ConfigArgs),
     /// Print a completion script for a shell (bash, zsh, fish, powershell, elvish).
     GenerateShellCompletion(CompletionArgs),
 }
@@ -40,6 +42,7 @@ pub struct CompletionArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("fixing").args(["fix", "fix_only"]).multiple(true)))]
 pub struct CheckArgs {
     /// Files or folders to report on; the project around them is always analysed whole.
     pub paths: Vec<PathBuf>,
@@ -49,6 +52,10 @@ pub struct CheckArgs {
     /// Write the findings in the chosen format to this file; people still see them on the terminal.
     #[arg(long, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
+    /// Check again whenever a file of the project changes (polled twice a second, debounced),
+    /// until interrupted.
+    #[arg(long, conflicts_with_all = ["fixing", "diff", "add_noqa", "stdin_filename", "show_settings", "show_files"])]
+    pub watch: bool,
     /// Print how many findings each rule has, instead of the findings.
     #[arg(long)]
     pub statistics: bool,
@@ -64,13 +71,24 @@ pub struct CheckArgs {
     /// Apply safe fixes.
     #[arg(long)]
     pub fix: bool,
+    /// Apply safe fixes and report nothing else: no findings, and exit 0 whatever remains
+    /// (exit 1 with `--exit-non-zero-on-fix` when a file changed).
+    #[arg(long, conflicts_with_all = ["diff", "statistics", "output_file"])]
+    pub fix_only: bool,
+    /// List the fixes applied (with `--fix`, `--fix-only`), or those available, per file.
+    #[arg(long)]
+    pub show_fixes: bool,
     /// Also apply unsafe fixes (with `--fix` or `--diff`), and offer them.
     #[arg(long)]
     pub unsafe_fixes: bool,
-    /// With `--fix`: exit 1 when a fix changed a file, even if no finding remains (so a
-    /// hook or CI job that fixes still fails, and the change gets committed).
-    #[arg(long, requires = "fix", conflicts_with = "exit_zero")]
+    /// With `--fix` or `--fix-only`: exit 1 when a fix changed a file, even if no finding
+    /// remains (so a hook or CI job that fixes still fails, and the change gets committed).
+    #[arg(long, requires = "fixing", conflicts_with = "exit_zero")]
     pub exit_non_zero_on_fix: bool,
+    /// Add a `# noqa: CODE` comment for each finding, on the line where it suppresses it
+    /// (joining an existing `# noqa:` list, keeping other comments), then exit 0.
+    #[arg(long, conflicts_with_all = ["fix", "fix_only", "diff", "stdin_filename", "statistics"])]
+    pub add_noqa: bool,
     /// Print the fixes as a unified diff and write nothing (exit 1 when there is a diff).
     #[arg(long, conflicts_with = "fix")]
     pub diff: bool,
@@ -80,10 +98,12 @@ pub struct CheckArgs {
     /// Exit 0 even when findings remain.
     #[arg(long)]
     pub exit_zero: bool,
-    /// Use this configuration file for every checked file.
-    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
-    pub config: Option<PathBuf>,
-    /// Ignore every configuration file.
+    /// A configuration file for every checked file, or `KEY=VALUE`: a key of `[tool.obolint]`
+    /// with a TOML value, over every configuration read (`--config "select = ['OBO1']"`;
+    /// repeatable; `obolint config` lists the keys).
+    #[arg(long, value_name = "FILE|KEY=VALUE")]
+    pub config: Vec<String>,
+    /// Ignore every configuration file (`--config KEY=VALUE` still applies).
     #[arg(long)]
     pub isolated: bool,
     /// Check files that `.gitignore` excludes too.
@@ -103,7 +123,7 @@ pub struct CheckArgs {
     pub show_files: bool,
     /// Read the source of this file from standard input (an editor's unsaved buffer); the
     /// project around it is still analysed, and only its findings are reported.
-    #[arg(long, value_name = "NAME", conflicts_with = "fix")]
+    #[arg(long, value_name = "NAME", conflicts_with = "fixing")]
     pub stdin_filename: Option<PathBuf>,
     /// When to colour the output (`NO_COLOR` is honoured under `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -124,10 +144,11 @@ pub struct ScopesArgs {
     /// missing or unneeded, and the `UserAuthPolicy(...)` to paste; `json`: the same as objects.
     #[arg(long, value_enum, default_value_t = DocFormat::Text)]
     pub output_format: DocFormat,
-    /// Use this configuration file.
-    #[arg(long, value_name = "FILE", conflicts_with = "isolated")]
-    pub config: Option<PathBuf>,
-    /// Ignore configuration files.
+    /// A configuration file, or `KEY=VALUE`: a key of `[tool.obolint]` with a TOML value
+    /// (`--config "extra-scopes = ['my-scope']"`; repeatable).
+    #[arg(long, value_name = "FILE|KEY=VALUE")]
+    pub config: Vec<String>,
+    /// Ignore configuration files (`--config KEY=VALUE` still applies).
     #[arg(long)]
     pub isolated: bool,
 }
@@ -141,6 +162,16 @@ pub struct RuleArgs {
     #[arg(long, conflicts_with = "code")]
     pub all: bool,
     /// `text`: the documentation as markdown; `json`: with the rule's metadata.
+    #[arg(long, value_enum, default_value_t = DocFormat::Text)]
+    pub output_format: DocFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    /// A key of `[tool.obolint]`, such as `per-file-ignores`; without one, every key.
+    pub key: Option<String>,
+    /// `text`: every key with its summary, or one key's documentation; `json`: the same as
+    /// objects (key, type, default, example, doc).
     #[arg(long, value_enum, default_value_t = DocFormat::Text)]
     pub output_format: DocFormat,
 }
@@ -168,6 +199,8 @@ pub enum OutputFormat {
     Github,
     /// JUnit XML, one test case per finding.
     Junit,
+    /// A GitLab Code Quality report (JSON), for merge requests.
+    Gitlab,
     /// Azure Pipelines logging commands (`##vso[task.logissue ...]`).
     Azure,
 }

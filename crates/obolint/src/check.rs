@@ -6,15 +6,16 @@ use std::process::ExitCode;
 
 use obolint_diagnostics::render::{full_to_string, unified_diff};
 use obolint_diagnostics::{Diagnostic, Severity};
-use obolint_linter::config::{CliOverrides, ConfigSource, SELECTOR_HELP, Selector};
+use obolint_linter::config::{CliOverrides, ConfigOverride, ConfigSource, SELECTOR_HELP, Selector};
 use obolint_linter::fix::{FixOutcome, fix, write_fixed};
 use obolint_linter::{CheckRequest, check, show_files, show_settings};
 
 use crate::args::{CheckArgs, ColorChoice, FailOn, OutputFormat};
-use crate::errors::{check_error, report, tool_error};
+use crate::errors::{check_error, config_error, report, tool_error};
 use crate::output::{
     default_format, emit, summary_line, write_failed, write_human, write_machine, write_statistics,
 };
+use crate::show_fixes;
 
 fn selectors(values: &[String], option: &str) -> Result<Vec<Selector>, miette::Report> {
     values
@@ -37,11 +38,14 @@ pub fn config_file(path: &std::path::Path) -> Result<PathBuf, miette::Report> {
     };
     Err(tool_error(
         format!("configuration file `{}` {problem}", path.display()),
-        Some("give `--config` the path of an `obolint.toml` or `pyproject.toml`".to_string()),
+        Some(
+            "give `--config` the path of an `obolint.toml` or `pyproject.toml`, or a setting as `KEY=VALUE`"
+                .to_string(),
+        ),
     ))
 }
 
-fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
+pub fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
     let cwd = std::env::current_dir().map_err(|e| {
         tool_error(
             format!("cannot read the current folder: {e}"),
@@ -77,11 +81,8 @@ fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
         })?;
         request.sources.insert(path, text);
     }
-    request.config = match (&args.config, args.isolated) {
-        (_, true) => ConfigSource::Isolated,
-        (Some(path), false) => ConfigSource::File(config_file(&cwd.join(path))?),
-        (None, false) => ConfigSource::Discover,
-    };
+    let (source, overrides) = config_source(&args.config, args.isolated, &cwd)?;
+    request.config = source;
     request.overrides = CliOverrides {
         select: args
             .select
@@ -95,8 +96,56 @@ fn request(args: &CheckArgs) -> Result<CheckRequest, miette::Report> {
             FailOn::Warning => Severity::Warning,
         }),
         respect_gitignore: args.no_respect_gitignore.then_some(false),
+        config: overrides,
     };
     Ok(request)
+}
+
+/// Which configuration files a run reads, and the `--config KEY=VALUE` overrides, from the
+/// `--config` values and `--isolated` (`check` and `scopes` alike).
+pub fn config_source(
+    values: &[String],
+    isolated: bool,
+    cwd: &std::path::Path,
+) -> Result<(ConfigSource, Vec<ConfigOverride>), miette::Report> {
+    let (files, overrides) = config_arguments(values, cwd)?;
+    let source = match (files.as_slice(), isolated) {
+        ([], true) => ConfigSource::Isolated,
+        ([], false) => ConfigSource::Discover,
+        ([file], false) => ConfigSource::File(file.clone()),
+        (_, true) => {
+            return Err(tool_error(
+                "`--isolated` reads no configuration file, and `--config` names one",
+                Some("drop one of them (`--config KEY=VALUE` works with `--isolated`)".to_string()),
+            ));
+        }
+        (_, false) => {
+            return Err(tool_error(
+                "`--config` names more than one configuration file",
+                Some("give one file; add single settings with `--config KEY=VALUE`".to_string()),
+            ));
+        }
+    };
+    Ok((source, overrides))
+}
+
+/// `--config` values: configuration files (one that exists is a file, as with Ruff) and
+/// `KEY=VALUE` overrides.
+fn config_arguments(
+    values: &[String],
+    cwd: &std::path::Path,
+) -> Result<(Vec<PathBuf>, Vec<ConfigOverride>), miette::Report> {
+    let mut files = Vec::new();
+    let mut overrides = Vec::new();
+    for value in values {
+        let path = cwd.join(value);
+        if value.contains('=') && !path.is_file() {
+            overrides.push(ConfigOverride::parse(value).map_err(|e| config_error(&e))?);
+        } else {
+            files.push(config_file(&path)?);
+        }
+    }
+    Ok((files, overrides))
 }
 
 pub fn run(args: &CheckArgs) -> ExitCode {
@@ -133,7 +182,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         };
     }
 
-    let fixing = args.fix || args.diff;
+    if args.add_noqa {
+        return crate::noqa::run(&request, args);
+    }
+
+    let fixing = args.fix || args.fix_only || args.diff;
     let (mut report_, mut outcome) = if fixing {
         match fix(&request, args.unsafe_fixes) {
             Ok(outcome) => {
@@ -245,9 +298,38 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
     }
 
+    let fixed_a_file = outcome
+        .as_ref()
+        .is_some_and(|(files, ..)| !files.is_empty());
+    if args.fix_only {
+        // Ruff's `--fix-only`: what was fixed, nothing about what remains, and exit 0 (1 with
+        // `--exit-non-zero-on-fix` when a file changed).
+        let mut text = String::new();
+        if let Some((files, ..)) = &outcome
+            && !args.quiet
+        {
+            let lines = if args.show_fixes {
+                show_fixes::applied(files)
+            } else {
+                fixed_line(files).into_iter().collect()
+            };
+            for line in lines {
+                text.push_str(&line);
+                text.push('\n');
+            }
+        }
+        let code = ExitCode::from(u8::from(args.exit_non_zero_on_fix && fixed_a_file));
+        return emit(&text, code);
+    }
+
     let format = args.output_format.unwrap_or_else(default_format);
     let color = use_color(args.color);
     let diagnostics = &report_.diagnostics;
+    let fix_list = match (&outcome, args.show_fixes) {
+        (_, false) => Vec::new(),
+        (Some((files, ..)), true) => show_fixes::applied(files),
+        (None, true) => show_fixes::available(diagnostics, &report_.db),
+    };
     let written = (|| -> std::io::Result<()> {
         if args.statistics {
             return write_statistics(
@@ -255,18 +337,20 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 matches!(format, OutputFormat::Json | OutputFormat::JsonLines),
             );
         }
+        let machine_on_stdout = args.output_file.is_none()
+            && !matches!(format, OutputFormat::Full | OutputFormat::Concise);
         let mut trailer = Vec::new();
+        if machine_on_stdout {
+            // Standard output holds the report for a tool: the list goes to the terminal.
+            for line in &fix_list {
+                eprintln!("{line}");
+            }
+        } else {
+            trailer.extend(fix_list.iter().cloned());
+        }
         if !args.quiet {
             if let Some((files, ..)) = &outcome {
-                let count: usize = files.iter().map(|f| f.applied).sum();
-                if count > 0 {
-                    trailer.push(format!(
-                        "obolint: fixed {count} finding{} in {} file{}",
-                        plural(count),
-                        files.len(),
-                        plural(files.len())
-                    ));
-                }
+                trailer.extend(fixed_line(files));
             }
             let summary = summary_line(diagnostics);
             trailer.push(if args.verbose {
@@ -320,9 +404,6 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             },
         }
     })();
-    let fixed_a_file = outcome
-        .as_ref()
-        .is_some_and(|(files, ..)| !files.is_empty());
     let code = if args.exit_non_zero_on_fix && fixed_a_file {
         ExitCode::from(1)
     } else {
@@ -332,6 +413,19 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         Ok(()) => code,
         Err(error) => write_failed(&error, code),
     }
+}
+
+/// `obolint: fixed 3 findings in 2 files`, when a fix was applied.
+fn fixed_line(files: &[obolint_linter::fix::FixedFile]) -> Option<String> {
+    let count: usize = files.iter().map(|f| f.applied).sum();
+    (count > 0).then(|| {
+        format!(
+            "obolint: fixed {count} finding{} in {} file{}",
+            plural(count),
+            files.len(),
+            plural(files.len())
+        )
+    })
 }
 
 fn plural(n: usize) -> &'static str {

@@ -3,10 +3,14 @@
 
 mod args;
 mod check;
+mod config;
 mod errors;
+mod noqa;
 mod output;
 mod rules;
 mod scopes;
+mod show_fixes;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -27,10 +31,12 @@ fn main() -> ExitCode {
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
     let cli = args::Cli::parse();
     match cli.command {
+        args::Command::Check(args) if args.watch => watch::run(&args),
         args::Command::Check(args) => check::run(&args),
         args::Command::Scopes(args) => scopes::run(&args),
         args::Command::Rule(args) => rules::rule(&args),
         args::Command::Rules(args) => rules::rules(&args),
+        args::Command::Config(args) => config::run(&args),
         // The protocol's exit code: 0 after `shutdown`, 1 when the client exits without it.
         args::Command::Server => ExitCode::from(u8::from(!obolint_server::run_stdio())),
         args::Command::GenerateShellCompletion(args) => {

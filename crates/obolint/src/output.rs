@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use obolint_diagnostics::render::{
     SarifRule, SarifTool, Summary, render_azure, render_concise, render_full, render_github,
-    render_json, render_json_lines, render_junit, render_sarif, termcolor_stream,
+    render_gitlab, render_json, render_json_lines, render_junit, render_sarif, termcolor_stream,
 };
 use obolint_diagnostics::{Diagnostic, SourceDb};
 use obolint_linter::Rule;
@@ -54,6 +54,7 @@ pub fn write_machine(
         OutputFormat::Github => render_github(out, diagnostics, db),
         OutputFormat::Junit => render_junit(out, diagnostics, db),
         OutputFormat::Azure => render_azure(out, diagnostics, db),
+        OutputFormat::Gitlab => render_gitlab(out, diagnostics, db),
         OutputFormat::Sarif => {
             let rules = sarif_rules();
             let tool = SarifTool {

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use obolint_diagnostics::render::escape_control;
-use obolint_linter::config::ConfigSource;
 use obolint_linter::scopes_report::ModelReport;
 use obolint_linter::{CheckRequest, check};
 
@@ -31,14 +30,13 @@ pub fn run(args: &ScopesArgs) -> ExitCode {
     };
     let mut request = CheckRequest::new(paths, cwd.clone());
     request.collect_models = true;
-    request.config = match (&args.config, args.isolated) {
-        (_, true) => ConfigSource::Isolated,
-        (Some(path), false) => match crate::check::config_file(&cwd.join(path)) {
-            Ok(path) => ConfigSource::File(path),
-            Err(error) => return report(error),
-        },
-        (None, false) => ConfigSource::Discover,
-    };
+    match crate::check::config_source(&args.config, args.isolated, &cwd) {
+        Ok((source, overrides)) => {
+            request.config = source;
+            request.overrides.config = overrides;
+        }
+        Err(error) => return report(error),
+    }
     let result = match check(&request) {
         Ok(result) => result,
         Err(error) => return report(check_error(&error)),

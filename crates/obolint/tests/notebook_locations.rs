@@ -1,5 +1,5 @@
 //! Findings in `.ipynb` notebooks, in the formats that annotate lines of the file on disk
-//! (`github`, `sarif`, `junit`, `azure`): the line and column are those of the notebook's JSON where the
+//! (`github`, `sarif`, `junit`, `azure`, `gitlab`): the line and column are those of the notebook's JSON where the
 //! flagged source text is, the message names the cell, SARIF records the cell and in-cell
 //! position in `properties`, and SARIF's fixes, applied to the file's bytes, give the notebook
 //! `--fix` writes. JSON keeps the cell and in-cell rows.
@@ -19,6 +19,7 @@ fn obolint(cwd: &Path, args: &[&str]) -> String {
         .args(args)
         .current_dir(cwd)
         .env_remove("GITHUB_ACTIONS")
+        .env_remove("CI_PROJECT_DIR")
         .output()
         .expect("obolint runs");
     String::from_utf8(output.stdout).expect("UTF-8 output")
@@ -111,7 +112,17 @@ fn github_junit_and_azure_point_at_the_json_line_that_holds_the_source() {
         assert_eq!(lines.len(), expected.len(), "{github}");
         let junit = obolint(dir.path(), &["check", "--output-format", "junit"]);
         let azure = obolint(dir.path(), &["check", "--output-format", "azure"]);
-        for (line, (code, cell, text)) in lines.iter().zip(&expected) {
+        let gitlab: Vec<Value> = serde_json::from_str(&obolint(
+            dir.path(),
+            &["check", "--output-format", "gitlab"],
+        ))
+        .unwrap();
+        let gitlab: Vec<&Value> = gitlab
+            .iter()
+            .filter(|i| i["location"]["path"] == "01_agent.ipynb")
+            .collect();
+        assert_eq!(gitlab.len(), expected.len(), "{gitlab:?}");
+        for ((line, (code, cell, text)), issue) in lines.iter().zip(&expected).zip(&gitlab) {
             let property = |name: &str| -> u64 {
                 let start = line.find(&format!("{name}=")).unwrap() + name.len() + 1;
                 let end = start + line[start..].find(',').unwrap();
@@ -124,6 +135,14 @@ fn github_junit_and_azure_point_at_the_json_line_that_holds_the_source() {
                 at(&raw, row, column)
             );
             assert!(line.contains(&format!("::{code}: cell {cell}: ")), "{line}");
+            assert_eq!(issue["location"]["lines"]["begin"], row, "{issue}");
+            assert!(
+                issue["description"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{code}: cell {cell}: ")),
+                "{issue}"
+            );
             assert!(
                 azure.contains(&format!(
                     "sourcepath=01_agent.ipynb;linenumber={row};columnnumber={column};code={code};]cell {cell}: "

@@ -58,3 +58,23 @@ fn the_pre_commit_mirror_pins_this_version_and_offers_the_same_hooks() {
         hooks(&read(".pre-commit-hooks.yaml"))
     );
 }
+
+#[test]
+fn the_vscode_extension_has_this_version_and_is_packaged_and_released() {
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read("editors/vscode/package.json")).expect("package.json is JSON");
+    assert_eq!(manifest["version"], VERSION, "editors/vscode/package.json");
+    // The lock file pins what `npm ci` installs.
+    let lock: serde_json::Value =
+        serde_json::from_str(&read("editors/vscode/package-lock.json")).expect("lock is JSON");
+    assert_eq!(lock["packages"][""]["version"], VERSION);
+    // CI packages it (through .ci/run) and keeps the .vsix; the release attaches it.
+    assert!(read(".ci/run").contains("tests/e2e/vscode.sh"));
+    assert!(read(".github/workflows/ci.yml").contains("editors/vscode/obolint.vsix"));
+    let release = read(".github/workflows/release.yml");
+    assert!(
+        release.contains("vsce package"),
+        "release.yml packages the extension"
+    );
+    assert!(release.contains("name: vscode-extension"));
+}

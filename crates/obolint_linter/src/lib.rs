@@ -30,7 +30,9 @@ pub mod sources;
 pub mod suppression;
 
 pub use check::cache::CacheRequest;
-pub use check::{CheckError, CheckReport, CheckRequest, check, show_files, show_settings};
+pub use check::{
+    CheckError, CheckReport, CheckRequest, check, show_files, show_settings, watched_files,
+};
 pub use registry::Rule;
 pub use rule_info::RuleInfo;
 pub use settings::Settings;

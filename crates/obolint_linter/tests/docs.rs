@@ -5,6 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use obolint_linter::Rule;
+use obolint_linter::config::options::options_markdown;
 use obolint_linter::docs::{rule_markdown, scopes_markdown, with_rules_table};
 
 fn repo() -> PathBuf {
@@ -55,6 +56,11 @@ fn docs_match_the_registry() {
     compare(
         &repo().join("docs/scopes.md"),
         &scopes_markdown(),
+        &mut stale,
+    );
+    compare(
+        &repo().join("docs/settings.md"),
+        &options_markdown(),
         &mut stale,
     );
     let readme_path = repo().join("README.md");

@@ -26,6 +26,9 @@ pub struct ParsedSource {
     pub syntax_errors: Vec<SyntaxError>,
     /// Every `#` comment, in order (suppressions are read from them).
     pub comments: Vec<TextRange>,
+    /// Tokens that span lines (triple-quoted strings), in order: a line that ends inside one
+    /// cannot take a comment (`--add-noqa` looks here).
+    pub multiline_tokens: Vec<TextRange>,
 }
 
 impl ParsedSource {
@@ -107,12 +110,22 @@ fn parse_in_cells(
             }
         }
     }
-    let comments: Vec<TextRange> = parsed
-        .tokens()
-        .iter()
-        .filter(|t| t.kind() == ruff_python_ast::token::TokenKind::Comment)
-        .map(Ranged::range)
-        .collect();
+    let mut comments: Vec<TextRange> = Vec::new();
+    let mut multiline_tokens: Vec<TextRange> = Vec::new();
+    for token in parsed.tokens().iter() {
+        use ruff_python_ast::token::TokenKind;
+        match token.kind() {
+            TokenKind::Comment => comments.push(token.range()),
+            TokenKind::Newline | TokenKind::NonLogicalNewline => {}
+            _ if text
+                .get(token.range().to_std_range())
+                .is_some_and(|t| t.contains(['\n', '\r'])) =>
+            {
+                multiline_tokens.push(token.range());
+            }
+            _ => {}
+        }
+    }
     let mut module = parsed.into_syntax();
     if !syntax_errors.is_empty() {
         module.body.retain(|stmt| {
@@ -129,6 +142,7 @@ fn parse_in_cells(
         cells,
         syntax_errors,
         comments,
+        multiline_tokens,
     }
 }
 

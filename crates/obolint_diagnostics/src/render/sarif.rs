@@ -47,7 +47,7 @@ pub fn percent_encode_path(path: &str) -> String {
 
 /// The file's path relative to the root of the git repository holding it, as code scanning wants
 /// it; `None` outside any repository.
-fn repo_relative(path: &Path) -> Option<String> {
+pub(super) fn repo_relative(path: &Path) -> Option<String> {
     let root = path
         .ancestors()
         .skip(1)
@@ -91,7 +91,7 @@ fn replacements(file: &SourceFile, fix: &crate::Fix) -> Option<Vec<Value>> {
 }
 
 /// FNV-1a: a stable hash (no seed), so fingerprints match across runs and machines.
-fn fnv1a(text: &str) -> u64 {
+pub(super) fn fnv1a(text: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in text.bytes() {
         hash ^= u64::from(byte);
@@ -101,7 +101,7 @@ fn fnv1a(text: &str) -> u64 {
 }
 
 /// Identifies a finding across runs even when lines move: rule, file, and the text of its line.
-fn fingerprint(d: &Diagnostic, file: &SourceFile) -> String {
+pub(super) fn fingerprint(d: &Diagnostic, file: &SourceFile) -> String {
     let line = file.line_index().line_of(d.primary.range.start());
     let text = &file.text[file.line_index().line_range(line, &file.text)];
     let key = format!(

@@ -102,7 +102,7 @@ pub fn show_files(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError> {
     let mut out = Vec::new();
     let mut queue = roots_of(&targets);
     while let Some(root) = queue.pop() {
-        let root_config = root_config(&root, &request.config)?;
+        let root_config = root_config(&root, &request.config, &request.overrides.config)?;
         let settings = settings(root_config.as_ref(), &request.overrides);
         let found = discover(&root, &settings);
         queue.extend(
@@ -120,6 +120,64 @@ pub fn show_files(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError> {
                 .chain(found.requirements)
                 .filter(|p| targets.iter().any(|t| p.starts_with(t))),
         );
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// `--watch`: every file whose change can change a finding of the request (each file of its
+/// project roots that `check` reads, whatever the paths narrow the report to, and the
+/// configuration and ignore files of their folders, present or not), sorted.
+pub fn watched_files(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError> {
+    let cwd = request
+        .cwd
+        .canonicalize()
+        .unwrap_or_else(|_| request.cwd.clone());
+    let targets = canonical_targets(request, &cwd)?;
+    let mut out = Vec::new();
+    let mut queue = roots_of(&targets);
+    while let Some(root) = queue.pop() {
+        // A configuration that does not parse is watched with the defaults: its fix is a change.
+        let root_config = root_config(&root, &request.config, &request.overrides.config)
+            .ok()
+            .flatten();
+        let settings = settings(root_config.as_ref(), &request.overrides);
+        let found = discover(&root, &settings);
+        queue.extend(
+            found
+                .nested_roots
+                .iter()
+                .filter(|n| targets.iter().any(|t| n.starts_with(t) || t.starts_with(n)))
+                .cloned(),
+        );
+        let mut folders: Vec<PathBuf> = vec![root.clone()];
+        for file in found
+            .python
+            .into_iter()
+            .chain(found.manifests)
+            .chain(found.requirements)
+        {
+            let mut dir = file.parent();
+            while let Some(d) = dir.filter(|d| d.starts_with(&root)) {
+                folders.push(d.to_path_buf());
+                dir = d.parent();
+            }
+            out.push(file);
+        }
+        folders.sort();
+        folders.dedup();
+        for folder in folders {
+            for name in crate::config::CONFIG_FILE_NAMES
+                .iter()
+                .chain(&[".gitignore", ".ignore"])
+            {
+                out.push(folder.join(name));
+            }
+        }
+    }
+    if let crate::config::ConfigSource::File(path) = &request.config {
+        out.push(path.clone());
     }
     out.sort();
     out.dedup();
@@ -206,13 +264,18 @@ impl RootChecks {
         request: &CheckRequest,
     ) -> Result<Vec<PathBuf>, CheckError> {
         // Configuration: the root's governs the analysis; each file's nearest governs its rules.
-        let root_config = root_config(root, &request.config)?;
+        let root_config = root_config(root, &request.config, &request.overrides.config)?;
         let settings = settings(root_config.as_ref(), &request.overrides);
         self.fail_on = self
             .fail_on
             .or(request.overrides.fail_on)
             .or(root_config.as_ref().and_then(|c| c.options.fail_on));
-        let mut resolver = ConfigResolver::new(root, &request.config, root_config);
+        let mut resolver = ConfigResolver::new(
+            root,
+            &request.config,
+            &request.overrides.config,
+            root_config,
+        );
 
         // Discover and load.
         let found = discover(root, &settings);

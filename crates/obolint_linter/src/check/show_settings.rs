@@ -21,9 +21,14 @@ pub fn show_settings(request: &CheckRequest, file: &Path) -> Result<String, Chec
         .canonicalize()
         .map_err(|_| CheckError::PathNotFound(file.to_path_buf()))?;
     let root = project_root(&path);
-    let root_config = root_config(&root, &request.config)?;
+    let root_config = root_config(&root, &request.config, &request.overrides.config)?;
     let settings = settings(root_config.as_ref(), &request.overrides);
-    let mut resolver = ConfigResolver::new(&root, &request.config, root_config.clone());
+    let mut resolver = ConfigResolver::new(
+        &root,
+        &request.config,
+        &request.overrides.config,
+        root_config.clone(),
+    );
     let config = resolver.for_file(&path)?;
     let rules = RuleSettings::resolve(config.as_ref(), &request.overrides, Some(&path));
     let fail_on = request
@@ -36,11 +41,17 @@ pub fn show_settings(request: &CheckRequest, file: &Path) -> Result<String, Chec
     out.push_str(&format!("project root: {}\n", root.display()));
     out.push_str(&format!(
         "configuration: {}\n",
-        config.as_ref().map_or_else(
-            || "none (defaults)".to_string(),
-            |c| c.path.display().to_string()
-        )
+        config
+            .as_ref()
+            .filter(|c| !c.path.as_os_str().is_empty())
+            .map_or_else(
+                || "none (defaults)".to_string(),
+                |c| c.path.display().to_string()
+            )
     ));
+    for o in &request.overrides.config {
+        out.push_str(&format!("override (--config): {}\n", o.text));
+    }
     out.push_str(&format!("fail-on: {}\n", fail_on.as_str()));
     out.push_str("rules:\n");
     for rule in rules.enabled_rules() {

@@ -6,11 +6,42 @@ use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap;
 
-use super::{ConfigError, ConfigFile, ConfigSource, config_in_dir, read_config};
+use super::{ConfigError, ConfigFile, ConfigOverride, ConfigSource, config_in_dir, read_config};
 
 /// The configuration that governs the whole project (analysis settings, `fail-on`): the file
-/// given with `--config`, or the one in the project root.
-pub fn root_config(root: &Path, source: &ConfigSource) -> Result<Option<ConfigFile>, ConfigError> {
+/// given with `--config`, or the one in the project root; with `--config KEY=VALUE` overrides
+/// applied over it (over the defaults when there is no file).
+pub fn root_config(
+    root: &Path,
+    source: &ConfigSource,
+    overrides: &[ConfigOverride],
+) -> Result<Option<ConfigFile>, ConfigError> {
+    let found = root_config_file(root, source)?;
+    Ok(overlay(found, root, overrides))
+}
+
+/// `config` with the overrides applied; with overrides and no file, the defaults with them,
+/// as a configuration without a path whose folder is the project root.
+fn overlay(
+    config: Option<ConfigFile>,
+    root: &Path,
+    overrides: &[ConfigOverride],
+) -> Option<ConfigFile> {
+    if overrides.is_empty() {
+        return config;
+    }
+    let mut config = config.unwrap_or_else(|| ConfigFile {
+        path: PathBuf::new(),
+        dir: root.to_path_buf(),
+        options: Default::default(),
+    });
+    for o in overrides {
+        o.apply(&mut config.options);
+    }
+    Some(config)
+}
+
+fn root_config_file(root: &Path, source: &ConfigSource) -> Result<Option<ConfigFile>, ConfigError> {
     match source {
         ConfigSource::Isolated => Ok(None),
         ConfigSource::File(path) => Ok(Some(read_config(path)?.unwrap_or_else(|| {
@@ -31,15 +62,23 @@ pub fn root_config(root: &Path, source: &ConfigSource) -> Result<Option<ConfigFi
 pub struct ConfigResolver<'r> {
     root: &'r Path,
     source: &'r ConfigSource,
+    overrides: &'r [ConfigOverride],
     root_config: Option<ConfigFile>,
     by_dir: FxHashMap<PathBuf, Option<ConfigFile>>,
 }
 
 impl<'r> ConfigResolver<'r> {
-    pub fn new(root: &'r Path, source: &'r ConfigSource, root_config: Option<ConfigFile>) -> Self {
+    /// `root_config` is [`root_config`]'s answer (overrides applied).
+    pub fn new(
+        root: &'r Path,
+        source: &'r ConfigSource,
+        overrides: &'r [ConfigOverride],
+        root_config: Option<ConfigFile>,
+    ) -> Self {
         Self {
             root,
             source,
+            overrides,
             root_config,
             by_dir: FxHashMap::default(),
         }
@@ -57,7 +96,8 @@ impl ConfigResolver<'_> {
                 break;
             }
             if !self.by_dir.contains_key(d) {
-                let found = config_in_dir(d)?;
+                // Only a file found here is overlaid: none means the next one up.
+                let found = config_in_dir(d)?.and_then(|c| overlay(Some(c), d, self.overrides));
                 self.by_dir.insert(d.to_path_buf(), found);
             }
             if let Some(Some(config)) = self.by_dir.get(d) {

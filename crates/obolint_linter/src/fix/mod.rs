@@ -8,13 +8,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use obolint_diagnostics::{Applicability, Diagnostic, Edit};
+use obolint_diagnostics::{Applicability, Diagnostic, Edit, RuleMeta};
 use obolint_python::notebook::{notebook_text, read_ipynb, rewrite_ipynb};
 use obolint_python::{detect_kind, parse_notebook, parse_source};
 use ruff_text_size::{TextRange, TextSize};
 use rustc_hash::FxHashSet;
 
 use crate::check::{CheckError, CheckReport, CheckRequest, check};
+
+pub mod add_noqa;
 
 /// Enough for chains of fixes that enable each other; a fix that keeps producing new edits is a
 /// bug in a rule, and stops here instead of looping forever.
@@ -33,6 +35,8 @@ pub struct FixedFile {
     pub fixed: String,
     /// Fixes applied to it, over every round.
     pub applied: usize,
+    /// The rule of each fix applied, in the order applied (`--show-fixes` counts them).
+    pub rules: Vec<RuleMeta>,
 }
 
 #[derive(Debug)]
@@ -299,9 +303,11 @@ fn fix_in_pool(request: &CheckRequest, unsafe_fixes: bool) -> Result<FixOutcome,
                 original: current.clone(),
                 fixed: String::new(),
                 applied: 0,
+                rules: Vec::new(),
             });
             entry.fixed.clone_from(&fixed);
             entry.applied += accepted.len();
+            entry.rules.extend(accepted.iter().map(|d| d.rule));
             request.sources.insert(file.path.clone(), fixed);
             changed = true;
         }

@@ -1,0 +1,131 @@
+//! `obolint check --watch`: started, a file changed, a new report seen, then stopped.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const CLEAN: &str = "import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\n\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        return w\n";
+
+/// Kills the watcher when the test ends, passed or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The lines of both streams, as they come: the two reader threads interleave them in any
+/// order, so a wait looks at every line not yet taken, not only at the next one.
+struct Lines {
+    receiver: mpsc::Receiver<String>,
+    pending: Vec<String>,
+}
+
+impl Lines {
+    /// Takes the first line containing `needle`, waiting up to `limit` for it; `Err` holds
+    /// the lines not taken.
+    fn take(&mut self, needle: &str, limit: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(i) = self.pending.iter().position(|l| l.contains(needle)) {
+                self.pending.remove(i);
+                return Ok(());
+            }
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .ok_or_else(|| self.pending.join("\n"))?;
+            match self.receiver.recv_timeout(left) {
+                Ok(line) => self.pending.push(line),
+                Err(_) => return Err(self.pending.join("\n")),
+            }
+        }
+    }
+}
+
+#[test]
+fn watch_checks_again_when_a_file_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"t\"\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("agent.py"), CLEAN).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_obolint"))
+        .args([
+            "check",
+            "--watch",
+            "--output-format",
+            "concise",
+            "--no-cache",
+        ])
+        .current_dir(dir.path())
+        .env_remove("GITHUB_ACTIONS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("obolint starts");
+    let mut child = Killed(child);
+    let (sender, receiver) = mpsc::channel();
+    for stream in [
+        Box::new(child.0.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.0.stderr.take().unwrap()),
+    ] {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(sender);
+    let limit = Duration::from_secs(30);
+    let mut lines = Lines {
+        receiver,
+        pending: Vec::new(),
+    };
+    let mut step = |needle: &str| {
+        if let Err(seen) = lines.take(needle, limit) {
+            panic!(
+                "`{needle}` not seen; lines not taken: {seen:?}; obolint: {:?}",
+                child.0.try_wait()
+            );
+        }
+    };
+    step("no problems found");
+    step("watching for changes");
+
+    // The client moves to `__init__`: OBO101.
+    let changed = CLEAN.replace(
+        "    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        return w\n",
+        "    def __init__(self):\n        self.w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n\n    def predict(self, request):\n        return self.w\n",
+    );
+    assert_ne!(changed, CLEAN);
+    fs::write(dir.path().join("agent.py"), changed).unwrap();
+    step("files changed, checking again");
+    step("agent.py:9:18: OBO101");
+    step("watching for changes");
+
+    // A new configuration file is a change too.
+    fs::write(dir.path().join("obolint.toml"), "ignore = [\"OBO101\"]\n").unwrap();
+    step("no problems found");
+    assert!(
+        child.0.try_wait().unwrap().is_none(),
+        "still running until stopped"
+    );
+}
+
+#[test]
+fn watch_cannot_be_combined_with_fixing() {
+    let output = Command::new(env!("CARGO_BIN_EXE_obolint"))
+        .args(["check", "--watch", "--fix"])
+        .output()
+        .expect("obolint runs");
+    assert_eq!(output.status.code(), Some(2));
+}
