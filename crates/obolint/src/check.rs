@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use obolint_diagnostics::render::escape_control;
 use obolint_diagnostics::render::{full_to_string, unified_diff};
 use obolint_diagnostics::{Diagnostic, Severity};
 use obolint_linter::config::{CliOverrides, ConfigSource, SELECTOR_HELP, Selector};
@@ -173,6 +174,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 Some(path) => eprintln!("warning: {}: {}", path.display(), warning.message),
                 None => eprintln!("warning: {}", warning.message),
             }
+        }
+    }
+    if args.verbose {
+        for note in &report_.notes {
+            eprintln!("note: {}", escape_control(note));
         }
     }
 
