@@ -150,7 +150,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             Err(error) => return report(check_error(&error)),
         }
     } else {
-        let cache = (!args.no_cache)
+        // `--verbose` explains what the analysis found (why an app's scope rules are silent):
+        // a cached answer holds findings only, so a verbose run analyses.
+        let cache = (!args.no_cache && !args.verbose)
             .then(|| {
                 obolint_linter::CacheRequest::for_user(
                     args.cache_dir.as_ref().map(|d| request.cwd.join(d)),

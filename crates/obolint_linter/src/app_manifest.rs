@@ -65,6 +65,10 @@ pub struct AppManifest {
     pub apps: Vec<BundleApp>,
     /// The top-level keys of an `app.yaml`.
     pub keys: Vec<(String, TextRange)>,
+    /// A bundle's `resources.model_serving_endpoints`: each endpoint's name and the Unity
+    /// Catalog models it serves (`config.served_entities[].entity_name`, or the older
+    /// `served_models[].model_name`).
+    pub endpoints: Vec<(String, Vec<String>)>,
 }
 
 /// An Apps configuration file of the project.
@@ -85,6 +89,7 @@ pub fn parse_app_manifest(text: &str, kind: AppYamlKind) -> Result<AppManifest, 
         includes: Vec::new(),
         apps: Vec::new(),
         keys: Vec::new(),
+        endpoints: Vec::new(),
     };
     let Some(root) = docs.first() else {
         return Ok(out);
@@ -120,6 +125,35 @@ pub fn parse_app_manifest(text: &str, kind: AppYamlKind) -> Result<AppManifest, 
                     if let Some(app) = bundle_app(text, key, app, &offsets) {
                         out.apps.push(app);
                     }
+                }
+            }
+            if let Some((_, resources)) = get(root, "resources")
+                && let Some((_, endpoints)) = get(resources, "model_serving_endpoints")
+                && let Some(items) = entries(endpoints)
+            {
+                for (_, endpoint) in items {
+                    let Some(name) = get(endpoint, "name").and_then(|(_, n)| as_str(n)) else {
+                        continue;
+                    };
+                    let mut models = Vec::new();
+                    if let Some((_, config)) = get(endpoint, "config") {
+                        for (list, key) in [
+                            ("served_entities", "entity_name"),
+                            ("served_models", "model_name"),
+                        ] {
+                            if let Some((_, served)) = get(config, list)
+                                && let YamlData::Sequence(items) = &served.data
+                            {
+                                models.extend(
+                                    items
+                                        .iter()
+                                        .filter_map(|i| get(i, key).and_then(|(_, v)| as_str(v)))
+                                        .map(str::to_string),
+                                );
+                            }
+                        }
+                    }
+                    out.endpoints.push((name.to_string(), models));
                 }
             }
         }
@@ -239,6 +273,18 @@ mod tests {
         let text = "bundle:\n  name: x\ninclude:\n  - resources/*.yml\nresources:\n  apps:\n    my_app:\n      name: my-app\n      source_code_path: ./app\n      user_api_scopes:\n        - sql\n      forward_user_access_token: false\n      config:\n        command: [python, app.py]\n        user_api_scopes: [sql]\n";
         let m = parse_app_manifest(text, AppYamlKind::Bundle).expect("parses");
         assert_eq!(m.includes, vec!["resources/*.yml"]);
+        let with_endpoint = parse_app_manifest(
+            "resources:\n  model_serving_endpoints:\n    ep:\n      name: sales-agent\n      config:\n        served_entities:\n          - entity_name: main.agents.sales\n            entity_version: \"3\"\n",
+            AppYamlKind::BundleInclude,
+        )
+        .expect("parses");
+        assert_eq!(
+            with_endpoint.endpoints,
+            vec![(
+                "sales-agent".to_string(),
+                vec!["main.agents.sales".to_string()]
+            )]
+        );
         let app = &m.apps[0];
         assert_eq!(app.key, "my_app");
         assert_eq!(app.source_code_path.as_deref(), Some("./app"));

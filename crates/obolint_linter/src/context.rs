@@ -15,7 +15,9 @@ use ruff_text_size::TextRange;
 use rustc_hash::FxHashMap;
 
 use crate::analysis::api_scopes::{ModelScopes, UseRef, scopes_of_uses};
-use crate::analysis::app_scopes::{AppInputs, AppScopes, app_scopes};
+use crate::analysis::app_scopes::{
+    AppInputs, AppScopes, EndpointModel, app_scopes, endpoint_models,
+};
 use crate::analysis::apps::Apps;
 use crate::analysis::call_time::TimeModel;
 use crate::analysis::dataflow::Dataflow;
@@ -69,6 +71,7 @@ pub struct LintContext<'c> {
     declared_lists: OnceLock<Vec<DeclaredList>>,
     model_uses: Mutex<FxHashMap<FileIdx, Arc<Vec<ClientUse>>>>,
     app_uses: Mutex<FxHashMap<usize, Arc<AppScopes>>>,
+    endpoint_models: OnceLock<Vec<EndpointModel>>,
 }
 
 /// No app at all (the default until [`LintContext::with_apps`]).
@@ -102,6 +105,7 @@ impl<'c> LintContext<'c> {
             declared_lists: OnceLock::new(),
             model_uses: Mutex::default(),
             app_uses: Mutex::default(),
+            endpoint_models: OnceLock::new(),
         }
     }
 
@@ -116,6 +120,18 @@ impl<'c> LintContext<'c> {
         self.app_manifests = app_manifests;
         self.app_table = app_table;
         self
+    }
+
+    /// The serving endpoints a bundle declares whose model this project logs with user scopes.
+    pub fn endpoint_models(&self) -> &[EndpointModel] {
+        self.endpoint_models.get_or_init(|| {
+            endpoint_models(
+                self.project,
+                self.models,
+                self.declared_lists(),
+                self.app_manifests,
+            )
+        })
     }
 
     /// The file is app code (and so not the Model Serving rules' business).
@@ -140,6 +156,7 @@ impl<'c> LintContext<'c> {
             apps: self.apps,
             table: self.table,
             app_table: self.app_table,
+            endpoints: self.endpoint_models(),
         };
         let mut scopes = app_scopes(&inputs, dataflow, app);
         if let Some(files) = self.apps.apps.get(app).map(|a| &a.files) {

@@ -93,6 +93,7 @@ registry! {
     ForwardedTokenWithoutUserApiScopes => forwarded_token_without_user_api_scopes::ForwardedTokenWithoutUserApiScopes,
     ForwardingDisabled => forwarding_disabled::ForwardingDisabled,
     UnneededUserApiScope => unneeded_user_api_scope::UnneededUserApiScope,
+    AppScopesMissEndpointScopes => app_scopes_miss_endpoint_scopes::AppScopesMissEndpointScopes,
     SyntaxError => syntax_error::SyntaxError,
     UnusedSuppression => unused_suppression::UnusedSuppression,
 }

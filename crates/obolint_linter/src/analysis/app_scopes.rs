@@ -32,6 +32,80 @@ pub struct AppScopes {
     pub unsupported: Vec<(UseRef, String)>,
     /// Where the code reads the forwarded token.
     pub token_reads: Vec<UseRef>,
+    /// Apps families the serving endpoints the app calls as its users need: the endpoint's
+    /// agent is logged in this repository with user scopes, and its token is downscoped from
+    /// the app user's (OBO713). Each with the first call and the endpoint's name.
+    pub endpoint_needs: BTreeMap<AppFamily, (UseRef, String)>,
+}
+
+/// A serving endpoint a bundle declares, serving a model logged in this repository with
+/// `UserAuthPolicy(api_scopes=...)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointModel {
+    pub endpoint: String,
+    /// The Model Serving scopes the model declares.
+    pub scopes: Vec<String>,
+}
+
+/// Every bundle endpoint whose served model a log call of this project registers
+/// (`registered_model_name=` with the endpoint's `entity_name`), with the scopes that log call
+/// declares. Names that are not literals link nothing.
+pub fn endpoint_models(
+    project: &Project<'_>,
+    models: &Models,
+    lists: &[super::declared_lists::DeclaredList],
+    manifests: &[crate::app_manifest::ProjectAppManifest],
+) -> Vec<EndpointModel> {
+    let endpoints: Vec<&(String, Vec<String>)> = manifests
+        .iter()
+        .flat_map(|m| &m.manifest.endpoints)
+        .collect();
+    if endpoints.is_empty() {
+        return Vec::new();
+    }
+    let reader = super::declaration::Reader::new(project);
+    let mut registered: Vec<(String, FileIdx)> = Vec::new();
+    for call in &models.log_calls {
+        let Some(entry) = call.entry else { continue };
+        let model = project.model(call.file);
+        let Some((scope, expr)) = all_calls(model)
+            .find(|(_, c)| c.range() == call.range)
+            .and_then(|(scope, c)| {
+                c.arguments
+                    .find_keyword("registered_model_name")
+                    .map(|k| (scope, &k.value))
+            })
+        else {
+            continue;
+        };
+        if let Some(name) = reader.string(
+            super::declaration::Site {
+                file: call.file,
+                scope,
+                expr,
+            },
+            0,
+        ) {
+            registered.push((name, entry));
+        }
+    }
+    let mut out = Vec::new();
+    for (endpoint, served) in endpoints {
+        for model_name in served {
+            for (name, entry) in &registered {
+                if name != model_name {
+                    continue;
+                }
+                for list in lists.iter().filter(|l| l.entry == Some(*entry)) {
+                    out.push(EndpointModel {
+                        endpoint: endpoint.clone(),
+                        scopes: list.scopes.iter().map(|s| s.value.clone()).collect(),
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 impl AppScopes {
@@ -47,6 +121,7 @@ pub struct AppInputs<'x, 'c> {
     pub apps: &'x Apps,
     pub table: &'x ScopeTable,
     pub app_table: &'x AppScopeTable,
+    pub endpoints: &'x [EndpointModel],
 }
 
 /// What app `app` needs.
@@ -82,6 +157,24 @@ pub fn app_scopes<'c>(
                     ..reference
                 });
                 continue;
+            }
+            if let Some((obolint_python::known::ResourceKind::ServingEndpoint, name)) = &u.resource
+            {
+                for endpoint in ctx.endpoints.iter().filter(|e| &e.endpoint == name) {
+                    for scope in &endpoint.scopes {
+                        let Some(families) = super::api_scopes::families_of_name(ctx.table, scope)
+                        else {
+                            continue;
+                        };
+                        if let AppNeed::Families(needed) = table.from_serving(&families) {
+                            for family in needed {
+                                out.endpoint_needs
+                                    .entry(family)
+                                    .or_insert_with(|| (reference.clone(), name.clone()));
+                            }
+                        }
+                    }
+                }
             }
             match need_of(ctx, table, &u.kind) {
                 AppNeed::Families(families) => {
@@ -314,7 +407,10 @@ pub fn app_verdict(table: &AppScopeTable, declared: &[String], scopes: &AppScope
         if families.is_empty() {
             continue;
         }
-        if !families.iter().any(|f| scopes.required.contains_key(f)) {
+        if !families
+            .iter()
+            .any(|f| scopes.required.contains_key(f) || scopes.endpoint_needs.contains_key(f))
+        {
             out.unneeded.push(i);
         }
     }

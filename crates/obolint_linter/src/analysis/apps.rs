@@ -162,7 +162,7 @@ impl Apps {
         }
         Some(match &app.root {
             Some(root) => format!(
-                "app `{}` ({}): no bundle (`databricks.yml` `resources.apps.<key>.source_code_path`) names this folder, so its `user_api_scopes` are unknown (they may be set in the workspace); the scope rules (OBO706, OBO710, OBO711, OBO712) are silent for it",
+                "app `{}` ({}): no bundle (`databricks.yml` `resources.apps.<key>.source_code_path`) names this folder, so its `user_api_scopes` are unknown (they may be set in the workspace); the scope rules (OBO706, OBO710, OBO711, OBO712, OBO713) are silent for it",
                 app.name,
                 show(root)
             ),

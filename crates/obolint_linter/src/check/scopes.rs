@@ -137,6 +137,24 @@ pub(super) fn app_reports(
                 uses: uses.iter().map(site).collect(),
             })
             .collect();
+        // What the agents behind the endpoints the app calls need (OBO713).
+        let mut required = required;
+        for (family, (first, endpoint)) in &scopes.endpoint_needs {
+            if scopes.required.contains_key(family) {
+                continue;
+            }
+            required.push(RequiredScope {
+                family: ctx.app_table.families[*family].id.clone(),
+                scope: ctx.app_table.short(*family).to_string(),
+                uses: vec![UseSite {
+                    what: format!(
+                        "serving endpoint `{endpoint}`, whose agent needs it as the user"
+                    ),
+                    location: sources
+                        .location(ctx.project.file(first.file).id, first.range.start()),
+                }],
+            });
+        }
         let names: Vec<String> = required.iter().map(|r| r.scope.clone()).collect();
         let declared: Option<Vec<String>> = config.map(|(_, a)| {
             a.scopes
@@ -144,20 +162,32 @@ pub(super) fn app_reports(
                 .map(|s| s.scopes.iter().map(|(n, _)| n.clone()).collect())
                 .unwrap_or_default()
         });
-        let (missing, unneeded) = match &declared {
-            Some(list) => {
-                let verdict = app_verdict(ctx.app_table, list, &scopes);
-                (
-                    verdict
-                        .missing
+        let (missing, unneeded) =
+            match &declared {
+                Some(list) => {
+                    let verdict = app_verdict(ctx.app_table, list, &scopes);
+                    let met: Vec<usize> = list
                         .iter()
-                        .map(|(f, _)| ctx.app_table.short(*f).to_string())
-                        .collect(),
-                    verdict.unneeded.iter().map(|&i| list[i].clone()).collect(),
-                )
-            }
-            None => (names.clone(), Vec::new()),
-        };
+                        .filter_map(|n| ctx.app_table.families_of_name(n))
+                        .flatten()
+                        .collect();
+                    (
+                        verdict
+                            .missing
+                            .iter()
+                            .map(|(f, _)| *f)
+                            .chain(
+                                scopes.endpoint_needs.keys().copied().filter(|f| {
+                                    !met.contains(f) && !scopes.required.contains_key(f)
+                                }),
+                            )
+                            .map(|f| ctx.app_table.short(f).to_string())
+                            .collect(),
+                        verdict.unneeded.iter().map(|&i| list[i].clone()).collect(),
+                    )
+                }
+                None => (names.clone(), Vec::new()),
+            };
         let block = (!names.is_empty()).then(|| {
             let mut block = String::from("user_api_scopes:\n");
             for name in &names {

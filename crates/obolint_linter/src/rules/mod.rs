@@ -6,6 +6,7 @@
 //! [`LintContext`]: crate::context::LintContext
 //! [`Check`]: crate::context::Check
 
+pub mod app_scopes_miss_endpoint_scopes;
 pub mod app_token_client_without_auth_type;
 pub mod app_unsupported_user_api;
 pub mod app_user_client_outlives_request;
