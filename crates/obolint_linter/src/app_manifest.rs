@@ -83,7 +83,21 @@ pub struct ProjectAppManifest {
 /// as far as it has the expected shape.
 pub fn parse_app_manifest(text: &str, kind: AppYamlKind) -> Result<AppManifest, YamlError> {
     let offsets = Offsets::new(text);
-    let docs = load_yaml(text)?;
+    let lenient;
+    let docs = match load_yaml(text) {
+        Ok(docs) => docs,
+        Err(error) => {
+            // Databricks' own templates close a flow list at column 0 (`command: [\n  "a"\n]`):
+            // PyYAML, which the Apps runtime reads it with, accepts that; a strict YAML 1.2
+            // reader does not. Read it again with the line break before such a bracket turned
+            // into a space: the same length, so every offset still points into `text`.
+            lenient = closing_brackets_joined(text);
+            match load_yaml(&lenient) {
+                Ok(docs) if lenient != text => docs,
+                _ => return Err(error),
+            }
+        }
+    };
     let mut out = AppManifest {
         kind,
         includes: Vec::new(),
@@ -159,6 +173,25 @@ pub fn parse_app_manifest(text: &str, kind: AppYamlKind) -> Result<AppManifest, 
         }
     }
     Ok(out)
+}
+
+/// `text` with each line break that precedes a line starting with `]` or `}` replaced by a space.
+fn closing_brackets_joined(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = bytes.to_vec();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b != b'\n' {
+            continue;
+        }
+        let rest = &text[i + 1..];
+        if rest.trim_start_matches(' ').starts_with([']', '}']) {
+            out[i] = b' ';
+            if i > 0 && bytes[i - 1] == b'\r' {
+                out[i - 1] = b' ';
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
 }
 
 fn keys_of(node: &MarkedYaml<'_>, offsets: &Offsets<'_>) -> Vec<(String, TextRange)> {
@@ -306,6 +339,13 @@ mod tests {
         let flow = m.apps[0].flow_list.expect("flow");
         assert_eq!(&text[flow], "[sql, genie]");
         assert!(parse_app_manifest("a: [", AppYamlKind::Bundle).is_err());
+        // The templates' `command: [` list closed at column 0 reads as PyYAML reads it.
+        let template =
+            "command: [\n  \"streamlit\",\n  \"run\"\n]\n\nenv:\n  - name: A\n    value: b\n";
+        let m = parse_app_manifest(template, AppYamlKind::AppYaml).expect("lenient");
+        let keys: Vec<&str> = m.keys.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["command", "env"]);
+        assert_eq!(&template[m.keys[1].1], "env");
         assert!(parse_app_manifest("- 1\n- 2\n", AppYamlKind::Bundle).is_ok());
     }
 

@@ -240,7 +240,14 @@ pub fn app_scopes<'c>(
                 }
             }
         }
-        out.token_reads.extend(token_reads(ctx.project, file));
+        // A read in a function nothing calls (a helper a template ships for later) sends for no
+        // header: only reads that run count (module level, framework handlers, decorated or
+        // called functions).
+        out.token_reads.extend(
+            token_reads(ctx.project, file)
+                .into_iter()
+                .filter(|read| runs(ctx.project, file, read.range)),
+        );
     }
     for uses in out.required.values_mut() {
         uses.sort_by_key(|u| (u.file, u.range.start()));
@@ -287,6 +294,25 @@ fn need_of(ctx: &AppInputs<'_, '_>, table: &AppScopeTable, kind: &UseKind) -> Ap
         Some(families) => table.from_serving(&families),
         None => AppNeed::Unknown,
     }
+}
+
+/// Whether the code at `range` runs: it is at module level, or in a function that a framework
+/// runs (a handler, any decorated function) or that a resolved call reaches.
+fn runs(project: &Project<'_>, file: FileIdx, range: TextRange) -> bool {
+    let model = project.model(file);
+    let enclosing = model
+        .function_ids()
+        .filter(|&f| model.function(f).def.range().contains_range(range))
+        .min_by_key(|&f| model.function(f).def.range().len());
+    let Some(func) = enclosing else {
+        return true;
+    };
+    let info = model.function(func);
+    !info.def.decorator_list.is_empty()
+        || super::forwarded::handler(model, info.parent_scope, info.def).is_some()
+        || !project
+            .callers(crate::project::FnRef { file, func })
+            .is_empty()
 }
 
 /// Every place `file` reads the forwarded token: a header read, or a FastAPI parameter declared
