@@ -308,7 +308,19 @@ fn runs(project: &Project<'_>, file: FileIdx, range: TextRange) -> bool {
         return true;
     };
     let info = model.function(func);
-    !info.def.decorator_list.is_empty()
+    // A FastAPI dependency: `Depends(provider)` runs it per request.
+    let provider = all_calls(model).any(|(scope, call)| {
+        qualified(model, scope, &call.func)
+            .iter()
+            .any(|n| n == "fastapi.Depends" || n == "fastapi.params.Depends")
+            && call
+                .arguments
+                .args
+                .first()
+                .is_some_and(|a| matches!(a, Expr::Name(n) if n.id.as_str() == info.name))
+    });
+    provider
+        || !info.def.decorator_list.is_empty()
         || super::forwarded::handler(model, info.parent_scope, info.def).is_some()
         || !project
             .callers(crate::project::FnRef { file, func })

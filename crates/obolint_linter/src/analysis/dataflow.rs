@@ -613,6 +613,16 @@ impl<'p, 'a> Dataflow<'p, 'a> {
             {
                 self.token_parameter(file, found, name)
             }
+            // A FastAPI dependency: what its provider returns.
+            Resolution::Parameter(found, _)
+                if let Some((at, provider)) =
+                    forwarded::dependency(self.project.model(file), found, name) =>
+            {
+                match self.symbol(file, at, provider) {
+                    Symbol::Function(function) => self.returns_of(function, depth + 1),
+                    _ => ClientValue::Unknown,
+                }
+            }
             Resolution::Parameter(found, values) => {
                 self.parameter_with_values(file, found, name, &values, depth + 1)
             }

@@ -279,3 +279,47 @@ pub fn handler(model: &ModuleModel<'_>, scope: ScopeId, def: &StmtFunctionDef) -
     }
     None
 }
+
+/// For parameter `name` of the function whose body is `scope`, declared as a FastAPI
+/// dependency (`w = Depends(provider)` or `Annotated[..., Depends(provider)]`): the provider
+/// expression, and the scope it is named in. FastAPI calls the provider per request and passes
+/// what it returns.
+pub fn dependency<'a>(
+    model: &ModuleModel<'a>,
+    scope: ScopeId,
+    name: &str,
+) -> Option<(ScopeId, &'a Expr)> {
+    let func = model.function_of_scope(scope)?;
+    let info = model.function(func);
+    let parameter = info
+        .def
+        .parameters
+        .iter_non_variadic_params()
+        .find(|p| p.parameter.name.as_str() == name)?;
+    let is_depends = |e: &'a Expr| -> Option<&'a ExprCall> {
+        let Expr::Call(call) = e else { return None };
+        means(
+            model,
+            info.parent_scope,
+            &call.func,
+            &["fastapi.Depends", "fastapi.params.Depends"],
+        )
+        .then_some(call)
+    };
+    let mut calls: Vec<&'a ExprCall> = Vec::new();
+    if let Some(default) = parameter.default() {
+        calls.extend(is_depends(default));
+    }
+    if let Some(Expr::Subscript(annotated)) = parameter.parameter.annotation.as_deref()
+        && let Expr::Tuple(items) = annotated.slice.as_ref()
+    {
+        calls.extend(items.elts.iter().filter_map(is_depends));
+    }
+    let call = calls.first()?;
+    let provider = call
+        .arguments
+        .args
+        .first()
+        .or_else(|| call.arguments.find_keyword("dependency").map(|k| &k.value))?;
+    Some((info.parent_scope, provider))
+}
