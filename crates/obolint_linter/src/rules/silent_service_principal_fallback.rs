@@ -51,8 +51,9 @@ const APP_ENV: &[&str] = &[
 ///
 /// ## Known problems
 /// A fallback guarded by a local-development test (`DATABRICKS_APP_NAME` or
-/// `DATABRICKS_APP_PORT` unset: `databricks apps run-local` sends no header) is fine and not
-/// reported, nor a branch that raises or answers 401/403.
+/// `DATABRICKS_APP_PORT` unset: `databricks apps run-local` sends no header, or a name listed in
+/// config `local-dev-guards`, such as `is_local()` or `"MY_APP_ENV"`) is fine and not reported,
+/// nor a branch that raises or answers 401/403.
 ///
 /// ## References
 /// - [databricks/databricks-ai-bridge#603: fail closed instead of falling back to the app's service principal](https://github.com/databricks/databricks-ai-bridge/pull/603)
@@ -125,6 +126,12 @@ struct Fallbacks<'x, 'p, 'a, 'd> {
 fn token_test(f: &Fallbacks<'_, '_, '_, '_>, test: &Expr) -> Option<bool> {
     match test {
         Expr::UnaryOp(u) if u.op == UnaryOp::Not => token_test(f, &u.operand).map(|b| !b),
+        // `if debug and not token:`: the true branch lacks the token.
+        Expr::BoolOp(b) if b.op == ruff_python_ast::BoolOp::And => b
+            .values
+            .iter()
+            .any(|v| token_test(f, v) == Some(false))
+            .then_some(false),
         Expr::Compare(c) if c.comparators.len() == 1 => {
             let is_none = matches!(c.comparators[0], Expr::NoneLiteral(_))
                 || matches!(&c.comparators[0], Expr::StringLiteral(s) if s.value.to_str().is_empty());
@@ -141,20 +148,32 @@ fn token_test(f: &Fallbacks<'_, '_, '_, '_>, test: &Expr) -> Option<bool> {
     }
 }
 
-/// The test mentions an Apps runtime variable (a local-development guard).
-fn mentions_app_env(expr: &Expr) -> bool {
-    struct Finder(bool);
-    impl<'e> Visitor<'e> for Finder {
+/// The test mentions an Apps runtime variable, or a configured `local-dev-guards` name (an
+/// environment variable as a string, or a function or variable by its name): a
+/// local-development guard.
+fn mentions_app_env(expr: &Expr, guards: &[String]) -> bool {
+    struct Finder<'g>(bool, &'g [String]);
+    impl<'e> Visitor<'e> for Finder<'_> {
         fn visit_expr(&mut self, expr: &'e Expr) {
-            if let Expr::StringLiteral(s) = expr
-                && APP_ENV.contains(&s.value.to_str())
-            {
-                self.0 = true;
+            let configured = |name: &str| {
+                self.1
+                    .iter()
+                    .any(|g| g == name || g.rsplit('.').next() == Some(name))
+            };
+            match expr {
+                Expr::StringLiteral(s)
+                    if APP_ENV.contains(&s.value.to_str()) || configured(s.value.to_str()) =>
+                {
+                    self.0 = true;
+                }
+                Expr::Name(n) if configured(n.id.as_str()) => self.0 = true,
+                Expr::Attribute(a) if configured(a.attr.as_str()) => self.0 = true,
+                _ => {}
             }
             visitor::walk_expr(self, expr);
         }
     }
-    let mut finder = Finder(false);
+    let mut finder = Finder(false, guards);
     finder.visit_expr(expr);
     finder.0
 }
@@ -254,10 +273,11 @@ impl Fallbacks<'_, '_, '_, '_> {
     }
 
     fn body(&mut self, body: &[Stmt]) {
-        for (i, stmt) in body.iter().enumerate() {
+        for stmt in body {
             match stmt {
                 Stmt::If(if_stmt) => {
-                    let guard = mentions_app_env(&if_stmt.test);
+                    let guard =
+                        mentions_app_env(&if_stmt.test, &self.project.settings.local_dev_guards);
                     if guard {
                         self.guarded += 1;
                     }
@@ -276,12 +296,18 @@ impl Fallbacks<'_, '_, '_, '_> {
                     }
                     self.body(&if_stmt.body);
                     for clause in &if_stmt.elif_else_clauses {
+                        // `elif not token: <fallback>`
+                        if let Some(test) = &clause.test
+                            && !mentions_app_env(test, &self.project.settings.local_dev_guards)
+                            && token_test(self, test) == Some(false)
+                        {
+                            self.fallback(&clause.body);
+                        }
                         self.body(&clause.body);
                     }
                     if guard {
                         self.guarded -= 1;
                     }
-                    let _ = i;
                 }
                 Stmt::With(with) => self.body(&with.body),
                 Stmt::Try(t) => {
@@ -318,7 +344,9 @@ impl Fallbacks<'_, '_, '_, '_> {
         let Expr::If(if_expr) = value.as_ref() else {
             return;
         };
-        if self.guarded > 0 || mentions_app_env(&if_expr.test) {
+        if self.guarded > 0
+            || mentions_app_env(&if_expr.test, &self.project.settings.local_dev_guards)
+        {
             return;
         }
         let branch = match token_test(self, &if_expr.test) {

@@ -21,12 +21,12 @@ pub(crate) fn initialized(session: &Session, outbox: &mut Outbox) {
         "**/*.yml",
         "**/*.yaml",
     ]
-        .into_iter()
-        .map(|glob| FileSystemWatcher {
-            glob_pattern: GlobPattern::String(glob.to_string()),
-            kind: None,
-        })
-        .collect();
+    .into_iter()
+    .map(|glob| FileSystemWatcher {
+        glob_pattern: GlobPattern::String(glob.to_string()),
+        kind: None,
+    })
+    .collect();
     let options = DidChangeWatchedFilesRegistrationOptions { watchers };
     let registration = Registration {
         id: "obolint-watched-files".to_string(),
