@@ -104,14 +104,16 @@ impl Check for AppUserTokenExposed {
             file,
         };
         let report = |range: TextRange, sink: &str, source: TextRange| {
-            ctx.report(
-                ctx.diagnostic(
+            let mut diagnostic = ctx
+                .diagnostic(
                     format!("the user's forwarded token is {sink}"),
                     Label::new(id, range, "exposes the user's token"),
                 )
-                .with_secondary(Label::new(id, source, "the user's token"))
-                .with_help("show or log only what is not a credential (header names, `x-forwarded-email`); pass the token only to the client that needs it"),
-            );
+                .with_help("show or log only what is not a credential (header names, `x-forwarded-email`); pass the token only to the client that needs it");
+            if source != range {
+                diagnostic = diagnostic.with_secondary(Label::new(id, source, "the user's token"));
+            }
+            ctx.report(diagnostic);
         };
         for (scope, call) in all_calls(model) {
             let sink = match dataflow.symbol(file, scope, &call.func) {
