@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use obolint_diagnostics::render::escape_control;
 use obolint_diagnostics::render::{full_to_string, unified_diff};
 use obolint_diagnostics::{Diagnostic, Severity};
 use obolint_linter::config::{CliOverrides, ConfigOverride, ConfigSource, SELECTOR_HELP, Selector};
@@ -202,7 +203,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             Err(error) => return report(check_error(&error)),
         }
     } else {
-        let cache = (!args.no_cache)
+        // `--verbose` explains what the analysis found (why an app's scope rules are silent):
+        // a cached answer holds findings only, so a verbose run analyses.
+        let cache = (!args.no_cache && !args.verbose)
             .then(|| {
                 obolint_linter::CacheRequest::for_user(
                     args.cache_dir.as_ref().map(|d| request.cwd.join(d)),
@@ -226,6 +229,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
                 Some(path) => eprintln!("warning: {}: {}", path.display(), warning.message),
                 None => eprintln!("warning: {}", warning.message),
             }
+        }
+    }
+    if args.verbose {
+        for note in &report_.notes {
+            eprintln!("note: {}", escape_control(note));
         }
     }
 

@@ -1151,3 +1151,70 @@ fn fixing_a_notebook_keeps_its_outputs_and_metadata() {
     assert_eq!(fs::read_to_string(&notebook).unwrap(), before);
     let _ = again;
 }
+
+/// The bundled Databricks App: a bundle that includes the app's resource file, an `app.yaml`,
+/// and two Python files with user-authorization mistakes. Findings land in Python and YAML, and
+/// `obolint scopes` prints the app's block.
+#[test]
+fn example_app_reports_findings_across_files() {
+    let output = obolint(
+        &repo(),
+        &["check", "--output-format", "json", "fixtures/example-app"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let app = |f: &str| format!("fixtures/example-app/{f}");
+    assert_eq!(
+        findings(&output),
+        [
+            ("OBO705".into(), app("app/app.py"), 18),
+            ("OBO709".into(), app("app/app.yaml"), 5),
+            ("OBO704".into(), app("app/clients.py"), 15),
+            ("OBO701".into(), app("app/clients.py"), 16),
+            ("OBO702".into(), app("app/clients.py"), 19),
+            ("OBO706".into(), app("resources/sales_assistant.app.yml"), 7),
+        ]
+    );
+    // OBO701's fix is safe, OBO706's appends to the included file's list.
+    let all = json(&output);
+    let auth = all.iter().find(|d| d["code"] == "OBO701").unwrap();
+    assert_eq!(auth["fix"]["applicability"], "safe");
+    assert_eq!(auth["fix"]["edits"][0]["content"], ", auth_type=\"pat\"");
+    let scope = all.iter().find(|d| d["code"] == "OBO706").unwrap();
+    assert_eq!(scope["fix"]["edits"][0]["content"], "        - genie\n");
+
+    let dir = repo().join("fixtures/example-app");
+    let human = obolint(&dir, &["scopes"]);
+    assert_eq!(human.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&human.stdout).into_owned();
+    assert!(text.contains("app sales_assistant (app)"), "{text}");
+    assert!(text.contains("  missing: genie\n"), "{text}");
+    assert!(
+        text.contains("    user_api_scopes:\n      - genie\n      - sql\n"),
+        "{text}"
+    );
+    let json_out = obolint(&dir, &["scopes", "--output-format", "json"]);
+    let items: serde_json::Value = serde_json::from_slice(&json_out.stdout).expect("json");
+    assert_eq!(items[0]["app"], "sales_assistant");
+    assert_eq!(items[0]["declared"], serde_json::json!(["sql"]));
+    assert_eq!(items[0]["missing"], serde_json::json!(["genie"]));
+
+    // `--verbose` says why an app without a bundle gets no scope findings.
+    let lone = project(&[
+        ("dash/app.yaml", "command: [\"python\", \"app.py\"]\n"),
+        (
+            "dash/app.py",
+            "import flask\nfrom databricks.sdk import WorkspaceClient\n\ndef client():\n    return WorkspaceClient(token=flask.request.headers.get(\"X-Forwarded-Access-Token\"), auth_type=\"pat\")\n",
+        ),
+    ]);
+    let verbose = obolint(lone.path(), &["check", "--verbose"]);
+    let stderr = String::from_utf8_lossy(&verbose.stderr);
+    assert!(
+        stderr.contains("note: app `dash` (dash): no bundle"),
+        "{stderr}"
+    );
+}

@@ -15,6 +15,10 @@ use ruff_text_size::TextRange;
 use rustc_hash::FxHashMap;
 
 use crate::analysis::api_scopes::{ModelScopes, UseRef, scopes_of_uses};
+use crate::analysis::app_scopes::{
+    AppInputs, AppScopes, EndpointModel, app_scopes, endpoint_models,
+};
+use crate::analysis::apps::Apps;
 use crate::analysis::call_time::TimeModel;
 use crate::analysis::dataflow::Dataflow;
 use crate::analysis::declared_lists::{DeclaredList, declared_lists, list_style};
@@ -22,6 +26,8 @@ use crate::analysis::model_requirements::{FeatureUse, RequirementSet, model_feat
 use crate::analysis::models::Models;
 use crate::analysis::scope_verdict::{ScopeVerdict, verdict};
 use crate::analysis::uses::{ClientUse, uses_in};
+use crate::app_manifest::ProjectAppManifest;
+use crate::app_scope_table::AppScopeTable;
 use crate::load::{LoadError, LoadErrorKind};
 use crate::manifest::ProjectManifest;
 use crate::project::{FileIdx, Project};
@@ -58,9 +64,18 @@ pub struct LintContext<'c> {
     pub settings: &'c Settings,
     /// Files that could not be read or parsed (OBO900).
     pub load_errors: &'c [LoadError],
+    /// Databricks Apps: their code, their bundles, and the Apps scope table.
+    pub apps: &'c Apps,
+    pub app_manifests: &'c [ProjectAppManifest],
+    pub app_table: &'c AppScopeTable,
     declared_lists: OnceLock<Vec<DeclaredList>>,
     model_uses: Mutex<FxHashMap<FileIdx, Arc<Vec<ClientUse>>>>,
+    app_uses: Mutex<FxHashMap<usize, Arc<AppScopes>>>,
+    endpoint_models: OnceLock<Vec<EndpointModel>>,
 }
+
+/// No app at all (the default until [`LintContext::with_apps`]).
+static NO_APPS: std::sync::LazyLock<Apps> = std::sync::LazyLock::new(Apps::default);
 
 impl<'c> LintContext<'c> {
     #[allow(clippy::too_many_arguments)] // One field each: the context is built in one place.
@@ -84,9 +99,88 @@ impl<'c> LintContext<'c> {
             table,
             settings: project.settings,
             load_errors,
+            apps: &NO_APPS,
+            app_manifests: &[],
+            app_table: AppScopeTable::builtin(),
             declared_lists: OnceLock::new(),
             model_uses: Mutex::default(),
+            app_uses: Mutex::default(),
+            endpoint_models: OnceLock::new(),
         }
+    }
+
+    /// The project's Databricks Apps.
+    pub fn with_apps(
+        mut self,
+        apps: &'c Apps,
+        app_manifests: &'c [ProjectAppManifest],
+        app_table: &'c AppScopeTable,
+    ) -> Self {
+        self.apps = apps;
+        self.app_manifests = app_manifests;
+        self.app_table = app_table;
+        self
+    }
+
+    /// The serving endpoints a bundle declares whose model this project logs with user scopes.
+    pub fn endpoint_models(&self) -> &[EndpointModel] {
+        self.endpoint_models.get_or_init(|| {
+            endpoint_models(
+                self.project,
+                self.models,
+                self.declared_lists(),
+                self.app_manifests,
+            )
+        })
+    }
+
+    /// The file is app code (and so not the Model Serving rules' business).
+    pub fn is_app_code(&self, file: FileIdx) -> bool {
+        self.apps.is_app_code(file)
+    }
+
+    /// What app `app`'s code needs as its users, evaluated with `dataflow` the first time any
+    /// caller asks. OBO706, OBO707, OBO712 and `obolint scopes` read this one answer.
+    pub fn app_scopes_with(&self, dataflow: &Dataflow<'c, 'c>, app: usize) -> Arc<AppScopes> {
+        if let Some(found) = self
+            .app_uses
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&app)
+        {
+            return Arc::clone(found);
+        }
+        let inputs = AppInputs {
+            project: self.project,
+            models: self.models,
+            apps: self.apps,
+            table: self.table,
+            app_table: self.app_table,
+            endpoints: self.endpoint_models(),
+        };
+        let mut scopes = app_scopes(&inputs, dataflow, app);
+        if let Some(files) = self.apps.apps.get(app).map(|a| &a.files) {
+            for &file in files {
+                let id = self.project.file(file).id;
+                if let Some(error) = self
+                    .load_errors
+                    .iter()
+                    .find(|e| e.file == id && matches!(e.kind, LoadErrorKind::Syntax { .. }))
+                {
+                    scopes.opaque.push(UseRef {
+                        file,
+                        range: error.range,
+                        what: "the code after this syntax error".to_string(),
+                    });
+                }
+            }
+        }
+        let scopes = Arc::new(scopes);
+        self.app_uses
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(app, Arc::clone(&scopes));
+        scopes
     }
 
     /// The text of a project file.
@@ -255,6 +349,11 @@ impl<'x, 'c> RuleContext<'x, 'c> {
     /// [`LintContext::verdict_with`] on this rule's dataflow.
     pub fn verdict(&self, list: &DeclaredList) -> Option<ScopeVerdict> {
         self.lint.verdict_with(self.dataflow, list)
+    }
+
+    /// [`LintContext::app_scopes_with`] on this rule's dataflow.
+    pub fn app_scopes(&self, app: usize) -> Arc<AppScopes> {
+        self.lint.app_scopes_with(self.dataflow, app)
     }
 
     /// The code of the rule this context runs (`OBO201`).

@@ -46,6 +46,14 @@ pub struct Discovered {
     pub manifests: Vec<PathBuf>,
     /// `requirements*.txt` files, and `conda.yaml` next to an `MLmodel`.
     pub requirements: Vec<PathBuf>,
+    /// Databricks Apps configuration files (`databricks.yml`, the files its `include:` names,
+    /// `app.yaml`) are in `manifests` too; these are the included ones (known by their bundle,
+    /// not by their name).
+    pub bundle_includes: Vec<PathBuf>,
+    /// Source folders of Databricks Apps (folders of `app.yaml`, bundles' `source_code_path`):
+    /// every Python file under them is parsed, whatever the prescreen says (an app's entry
+    /// script may import only its own helpers).
+    pub app_roots: Vec<PathBuf>,
     /// Entries whose path is known but whose content cannot be read (a dangling symlink).
     pub unreadable: Vec<(PathBuf, String)>,
     pub warnings: Vec<WalkWarning>,
@@ -256,6 +264,7 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
                 None => true,
             }
         });
+    let mut yaml: Vec<PathBuf> = Vec::new();
     for entry in builder.build() {
         match entry {
             Ok(entry) => {
@@ -274,7 +283,14 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
                 if is_file && is_python(path) {
                     found.python.push(entry.into_path());
                 } else if is_file && crate::manifest::ManifestKind::of(path).is_some() {
+                    if is_yaml(path) {
+                        yaml.push(path.to_path_buf());
+                    }
                     found.manifests.push(entry.into_path());
+                } else if is_file && crate::app_manifest::AppYamlKind::of_name(path).is_some() {
+                    found.manifests.push(entry.into_path());
+                } else if is_file && is_yaml(path) {
+                    yaml.push(entry.into_path());
                 } else if is_file && is_requirements(path) {
                     found.requirements.push(entry.into_path());
                 }
@@ -312,7 +328,88 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
         found.requirements.retain(outside);
         found.unreadable.retain(|(p, _)| outside(p));
     }
+    bundle_includes(&mut found, &yaml, limit);
+    let app_yaml: Vec<PathBuf> = found
+        .manifests
+        .iter()
+        .filter(|p| {
+            crate::app_manifest::AppYamlKind::of_name(p)
+                == Some(crate::app_manifest::AppYamlKind::AppYaml)
+        })
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    found.app_roots.extend(app_yaml);
+    // Never a folder outside the project.
+    let root = crate::analysis::models::normalize(root);
+    found.app_roots.retain(|r| r.starts_with(&root));
+    // An app of a nested project is that project's.
     found
+        .app_roots
+        .retain(|r| !found.nested_roots.iter().any(|n| r.starts_with(n)));
+    found.app_roots.sort();
+    found.app_roots.dedup();
+    found
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext == "yml" || ext == "yaml")
+}
+
+/// The YAML files found by the walk that a bundle's `include:` names (globs relative to the
+/// bundle's folder). Bundles are read here, bounded, only for their `include:`; a bundle that
+/// cannot be read or parsed includes nothing (loading reports it).
+fn bundle_includes(found: &mut Discovered, yaml: &[PathBuf], limit: u64) {
+    use crate::app_manifest::{AppYamlKind, include_matches, parse_app_manifest};
+    let root_of = |manifest: &crate::app_manifest::AppManifest, folder: &Path| -> Vec<PathBuf> {
+        manifest
+            .apps
+            .iter()
+            .filter_map(|a| a.source_code_path.as_ref())
+            .map(|p| crate::analysis::models::normalize(&folder.join(p)))
+            .collect()
+    };
+    let bundles: Vec<PathBuf> = found
+        .manifests
+        .iter()
+        .filter(|p| AppYamlKind::of_name(p) == Some(AppYamlKind::Bundle))
+        .cloned()
+        .collect();
+    for bundle in bundles {
+        let Ok(text) = crate::load::read_bounded_text(&bundle, limit) else {
+            continue;
+        };
+        let Ok(manifest) = parse_app_manifest(&text, AppYamlKind::Bundle) else {
+            continue;
+        };
+        let Some(folder) = bundle.parent() else {
+            continue;
+        };
+        found.app_roots.extend(root_of(&manifest, folder));
+        if manifest.includes.is_empty() {
+            continue;
+        }
+        for path in yaml {
+            let Ok(relative) = path.strip_prefix(folder) else {
+                continue;
+            };
+            let relative = relative.to_string_lossy().replace('\\', "/");
+            if include_matches(&manifest.includes, &relative)
+                && !found.bundle_includes.contains(path)
+            {
+                found.bundle_includes.push(path.clone());
+                if !found.manifests.contains(path) {
+                    found.manifests.push(path.clone());
+                }
+                if let Ok(text) = crate::load::read_bounded_text(path, limit)
+                    && let Ok(included) = parse_app_manifest(&text, AppYamlKind::BundleInclude)
+                    && let Some(parent) = path.parent()
+                {
+                    found.app_roots.extend(root_of(&included, parent));
+                }
+            }
+        }
+    }
 }
 
 fn error_path(error: &ignore::Error) -> Option<PathBuf> {

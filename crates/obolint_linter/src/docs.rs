@@ -10,6 +10,8 @@ use crate::scope_table::ScopeTable;
 /// OBO502, and the sources they cite (with the library versions they describe).
 pub fn scopes_markdown() -> String {
     let mut page = ScopeTable::with_extra_scopes(&[]).markdown(&crate::clients::markdown());
+    page.push_str("\n## Databricks Apps: user API scopes\n\nThe names an app declares in `resources.apps.<key>.user_api_scopes` of its bundle (`data/app_scopes.toml`), and which uses of an app user client need each (OBO706-OBO708, OBO712). A use is first read through the Model Serving table above (client classes, MCP URLs, AI Gateway routing), then mapped to the Apps family that covers it. See [apps.md](apps.md).\n\n");
+    page.push_str(&crate::app_scope_table::AppScopeTable::with_extra_scopes(&[]).markdown());
     page.push_str(&crate::requirements::data::markdown());
     page.push_str(&crate::sources::markdown());
     page

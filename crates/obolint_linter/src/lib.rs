@@ -8,6 +8,8 @@
 //! `settings`, `clients`, `load`, `suppression`, `edits` at the bottom.
 
 pub mod analysis;
+pub mod app_manifest;
+pub mod app_scope_table;
 mod check;
 pub mod clients;
 pub mod config;

@@ -110,7 +110,7 @@ impl<'t> Offsets<'t> {
         Self { text, map }
     }
 
-    fn at(&self, chars: usize) -> TextSize {
+    pub(crate) fn at(&self, chars: usize) -> TextSize {
         let byte = match &self.map {
             Some(map) => map.get(chars).copied().unwrap_or(self.text.len() as u32),
             None => chars.min(self.text.len()) as u32,
@@ -163,14 +163,14 @@ fn quoted_end(text: &str, start: usize) -> Option<usize> {
     None
 }
 
-fn as_str<'y>(node: &'y MarkedYaml<'_>) -> Option<&'y str> {
+pub(crate) fn as_str<'y>(node: &'y MarkedYaml<'_>) -> Option<&'y str> {
     match &node.data {
         YamlData::Value(Scalar::String(s)) => Some(s.as_ref()),
         _ => None,
     }
 }
 
-fn entries<'y, 'i>(
+pub(crate) fn entries<'y, 'i>(
     node: &'y MarkedYaml<'i>,
 ) -> Option<impl Iterator<Item = (&'y MarkedYaml<'i>, &'y MarkedYaml<'i>)>> {
     match &node.data {
@@ -179,14 +179,14 @@ fn entries<'y, 'i>(
     }
 }
 
-fn get<'y, 'i>(
+pub(crate) fn get<'y, 'i>(
     node: &'y MarkedYaml<'i>,
     key: &str,
 ) -> Option<(&'y MarkedYaml<'i>, &'y MarkedYaml<'i>)> {
     entries(node)?.find(|(k, _)| as_str(k) == Some(key))
 }
 
-fn is_empty(node: &MarkedYaml<'_>) -> bool {
+pub(crate) fn is_empty(node: &MarkedYaml<'_>) -> bool {
     match &node.data {
         YamlData::Mapping(map) => map.is_empty(),
         YamlData::Sequence(seq) => seq.is_empty(),
@@ -401,7 +401,7 @@ fn policy(
 
 /// Line ranges of a block list's items, and where a new item goes: after the last item's line,
 /// with its indentation and dash. Flow lists (`[a, b]`) get neither.
-fn block_layout(text: &str, list: &mut YamlScopes) {
+pub(crate) fn block_layout(text: &str, list: &mut YamlScopes) {
     let mut lines = Vec::new();
     for (_, range) in &list.scopes {
         let start = usize::from(range.start());

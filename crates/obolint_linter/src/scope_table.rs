@@ -666,7 +666,7 @@ fn path_matches(pattern: &str, path: &str) -> bool {
 }
 
 /// The Levenshtein distance of `a` and `b` (in chars) when it is at most `limit`.
-fn levenshtein_within(a: &str, b: &str, limit: usize) -> Option<usize> {
+pub(crate) fn levenshtein_within(a: &str, b: &str, limit: usize) -> Option<usize> {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     if a.len().abs_diff(b.len()) > limit {

@@ -80,3 +80,26 @@ pub struct KeptScope {
     /// The rule that reports the mistake.
     pub rule: String,
 }
+
+/// What `obolint scopes` prints for one Databricks App.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AppReport {
+    /// The app's name (its bundle key, or its folder's name).
+    pub app: String,
+    /// Its source folder.
+    pub source: Option<String>,
+    /// Where its `user_api_scopes` are (the bundle file), when a bundle declares it.
+    pub bundle: Option<String>,
+    pub required: Vec<RequiredScope>,
+    pub opaque: Vec<UseSite>,
+    /// Uses no Apps scope grants (OBO707).
+    pub unsupported: Vec<UseSite>,
+    /// What the bundle declares; `None` when no bundle declares the app (unknown).
+    pub declared: Option<Vec<String>>,
+    pub missing: Vec<String>,
+    pub unneeded: Vec<String>,
+    /// The scopes are a lower bound: the code hands the token where the analyzer cannot see.
+    pub lower_bound: bool,
+    /// Ready to paste under `resources.apps.<key>` (absent when nothing is known to be needed).
+    pub user_api_scopes: Option<String>,
+}

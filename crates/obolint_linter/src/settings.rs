@@ -26,6 +26,9 @@ pub struct Settings {
     pub user_client_factories: Vec<String>,
     /// Method names that run at request time besides `predict` and `predict_stream`.
     pub request_methods: Vec<String>,
+    /// Environment variables or functions whose test tells local development from a deployed
+    /// Databricks App (`local-dev-guards`), besides `DATABRICKS_APP_NAME`/`DATABRICKS_APP_PORT`.
+    pub local_dev_guards: Vec<String>,
     /// Scope names accepted beyond the built-in table (`extra-scopes`).
     pub extra_scopes: Vec<String>,
     /// How appended scopes are written (`scope-style`); `None` is `auto` (the list's own style).
@@ -44,6 +47,7 @@ impl Default for Settings {
             respect_gitignore: true,
             user_client_factories: Vec::new(),
             request_methods: Vec::new(),
+            local_dev_guards: Vec::new(),
             extra_scopes: Vec::new(),
             scope_style: None,
             max_file_size: crate::load::DEFAULT_MAX_FILE_SIZE,

@@ -17,6 +17,9 @@ static ATABRICKS: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b"atabricks"));
 static MLFLOW: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"mlflow"));
 
+static ORWARDED: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"orwarded"));
+
 /// Whether `bytes` contain one of [`NEEDLES`]: two prebuilt searches instead of three.
 fn mentions_needles(bytes: &[u8]) -> bool {
     ATABRICKS
@@ -25,9 +28,25 @@ fn mentions_needles(bytes: &[u8]) -> bool {
         || MLFLOW.find(bytes).is_some()
 }
 
+/// Whether `bytes` name the header a Databricks App receives its user's token in
+/// (`x-forwarded-access-token` in any case, or FastAPI's `x_forwarded_access_token`): app code
+/// that reads it may import nothing from Databricks (a token forwarded with `requests`).
+fn mentions_forwarded_token(bytes: &[u8]) -> bool {
+    const REST: &[u8] = b"-access-token";
+    ORWARDED.find_iter(bytes).any(|at| {
+        let rest = &bytes[at + 8..];
+        rest.len() >= REST.len()
+            && rest[..REST.len()]
+                .iter()
+                .zip(REST)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b) || (*b == b'-' && *a == b'_'))
+    })
+}
+
 /// `extra` holds further words (the last segment of each configured user-client factory).
 pub fn mentions_relevant_names(bytes: &[u8], extra: &[String]) -> bool {
     mentions_needles(bytes)
+        || mentions_forwarded_token(bytes)
         || extra
             .iter()
             .any(|needle| !needle.is_empty() && memmem::find(bytes, needle.as_bytes()).is_some())
@@ -70,6 +89,15 @@ mod tests {
         ));
         assert!(mentions_relevant_names(b"import mlflow\n", &[]));
         assert!(!mentions_relevant_names(b"import os\nprint(1)\n", &[]));
+        assert!(mentions_relevant_names(
+            b"h.get('X-Forwarded-Access-Token')",
+            &[]
+        ));
+        assert!(mentions_relevant_names(
+            b"x_forwarded_access_token: str",
+            &[]
+        ));
+        assert!(!mentions_relevant_names(b"X-Forwarded-For", &[]));
         assert!(mentions_relevant_names(
             b"x = get_user_client()",
             &["get_user_client".into()]

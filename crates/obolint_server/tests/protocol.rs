@@ -816,3 +816,41 @@ fn bad_requests_get_errors_and_the_server_stays_up() {
     assert_eq!(client.pull("untitled:Untitled-1"), Vec::<Value>::new());
     assert!(client.shutdown());
 }
+
+/// A Databricks App whose bundle declares no user API scopes: the app's code reads the user's
+/// token (OBO710). Declaring them in the unsaved `databricks.yml` buffer clears the app's
+/// Python file: the bundle and the app's code are checked together.
+#[test]
+fn editing_the_bundle_refreshes_the_app_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let bundle = "bundle:\n  name: app\n\nresources:\n  apps:\n    app:\n      name: app\n      source_code_path: ./app\n";
+    let code = "import streamlit as st\nfrom databricks import sql\n\ntoken = st.context.headers.get(\"X-Forwarded-Access-Token\")\nconn = sql.connect(server_hostname=\"h\", http_path=\"/sql/1.0/warehouses/abc\", access_token=token)\n";
+    std::fs::write(
+        root.join("pyproject.toml"),
+        "[project]\nname = \"app\"\nversion = \"0.1.0\"\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("databricks.yml"), bundle).unwrap();
+    std::fs::create_dir_all(root.join("app")).unwrap();
+    std::fs::write(root.join("app/app.py"), code).unwrap();
+    let app = format!("file://{}", root.join("app/app.py").display());
+    let yml = format!("file://{}", root.join("databricks.yml").display());
+    let (mut client, _) = Client::start(json!({}));
+    client.open(&app, code);
+    client.open(&yml, bundle);
+    let items = client.published(&app, |d| !d.is_empty());
+    assert_eq!(codes(&items), ["OBO710"]);
+
+    // The scopes are declared in the bundle, unsaved: the app's finding goes.
+    let declared = format!("{bundle}      user_api_scopes:\n        - sql\n");
+    client.change(&yml, 2, json!([{ "text": declared }]));
+    client.published(&app, <[Value]>::is_empty);
+
+    // A scope Apps rejects is reported in the bundle itself.
+    let rejected = format!("{bundle}      user_api_scopes:\n        - sql\n        - jobs.jobs\n");
+    client.change(&yml, 3, json!([{ "text": rejected }]));
+    let items = client.published(&yml, |d| !d.is_empty());
+    assert_eq!(codes(&items), ["OBO708"]);
+    assert!(client.shutdown());
+}

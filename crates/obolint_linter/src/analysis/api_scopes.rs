@@ -55,7 +55,7 @@ impl ModelScopes {
     }
 }
 
-fn describe(kind: &UseKind) -> String {
+pub fn describe(kind: &UseKind) -> String {
     match kind {
         UseKind::Service {
             service,
@@ -88,7 +88,7 @@ fn class_name(known: KnownSymbol) -> String {
 }
 
 /// The families a use needs (`None`: it is opaque).
-fn families_of(table: &ScopeTable, kind: &UseKind) -> Option<Vec<ScopeFamily>> {
+pub fn families_of(table: &ScopeTable, kind: &UseKind) -> Option<Vec<ScopeFamily>> {
     match kind {
         UseKind::Service { service, method } => match method {
             Some(method) => table

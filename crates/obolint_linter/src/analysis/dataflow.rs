@@ -13,6 +13,7 @@ use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::forwarded;
 use crate::project::{FileIdx, FnRef, Project, Symbol};
 
 /// Where a value was made: the callee of the constructor call.
@@ -47,6 +48,12 @@ pub enum ClientValue {
         origin: Option<Origin>,
     },
     Tuple(Vec<ClientValue>),
+    /// The Databricks Apps forwarded token (`x-forwarded-access-token`), on every path or on
+    /// some; a client built with it is an app user client.
+    Token {
+        definite: bool,
+        origin: Origin,
+    },
     Unknown,
 }
 
@@ -57,6 +64,11 @@ impl ClientValue {
 
     pub fn is_definite_user(&self) -> bool {
         matches!(self, ClientValue::User { definite: true, .. })
+    }
+
+    /// The forwarded token of a Databricks App, on some path at least.
+    pub fn is_possible_token(&self) -> bool {
+        matches!(self, ClientValue::Token { .. })
     }
 
     /// The value on either of two paths.
@@ -94,6 +106,21 @@ impl ClientValue {
             | (NotUser { .. } | Unknown, Strategy { kind, .. }) => Strategy {
                 definite: false,
                 kind,
+            },
+            (
+                Token {
+                    definite: a,
+                    origin,
+                },
+                Token { definite: b, .. },
+            ) => Token {
+                definite: a && b,
+                origin,
+            },
+            (Token { origin, .. }, NotUser { .. } | Unknown)
+            | (NotUser { .. } | Unknown, Token { origin, .. }) => Token {
+                definite: false,
+                origin,
             },
             (NotUser { origin: a }, NotUser { origin: b }) => NotUser { origin: a.or(b) },
             (Tuple(a), Tuple(b)) if a.len() == b.len() => {
@@ -173,10 +200,36 @@ impl<'p, 'a> Dataflow<'p, 'a> {
     pub fn eval_name(&self, file: FileIdx, scope: ScopeId, name: &str) -> ClientValue {
         match self.project.model(file).resolve_name(scope, name) {
             Resolution::Values(found, values) => self.join_values(file, found, &values, 0),
+            Resolution::Parameter(found, _)
+                if forwarded::token_parameter(self.project.model(file), found, name) =>
+            {
+                self.token_parameter(file, found, name)
+            }
             Resolution::Parameter(found, values) => {
                 self.parameter_with_values(file, found, name, &values, 0)
             }
             _ => ClientValue::Unknown,
+        }
+    }
+
+    /// A FastAPI parameter declared as the forwarded-token header.
+    fn token_parameter(&self, file: FileIdx, scope: ScopeId, name: &str) -> ClientValue {
+        let model = self.project.model(file);
+        let range = model
+            .function_of_scope(scope)
+            .and_then(|f| {
+                model
+                    .function(f)
+                    .def
+                    .parameters
+                    .iter_non_variadic_params()
+                    .find(|p| p.parameter.name.as_str() == name)
+                    .map(|p| p.parameter.range())
+            })
+            .unwrap_or_default();
+        ClientValue::Token {
+            definite: true,
+            origin: Origin { file, range },
         }
     }
 
@@ -338,6 +391,11 @@ impl<'p, 'a> Dataflow<'p, 'a> {
                         },
                         _ => ClientValue::Unknown,
                     }
+                } else if let Some(ClientValue::Token { definite, .. }) =
+                    keyword("token").map(|token| self.eval_depth(file, scope, token, depth + 1))
+                {
+                    // An app user client: `WorkspaceClient(token=<forwarded token>, ...)`.
+                    ClientValue::User { definite, origin }
                 } else if has_kwargs {
                     ClientValue::Unknown
                 } else {
@@ -345,6 +403,13 @@ impl<'p, 'a> Dataflow<'p, 'a> {
                         origin: Some(origin),
                     }
                 }
+            }
+            Symbol::Known(KnownSymbol::VectorSearchClient)
+                if let Some(ClientValue::Token { definite, .. }) =
+                    keyword("personal_access_token")
+                        .map(|token| self.eval_depth(file, scope, token, depth + 1)) =>
+            {
+                ClientValue::User { definite, origin }
             }
             // A personal access token or service principal wins over the OBO strategy (OBO105):
             // the client is the deployer's.
@@ -371,6 +436,20 @@ impl<'p, 'a> Dataflow<'p, 'a> {
                     },
                 }
             }
+            // `databricks.sql.connect(access_token=<forwarded token>)`: an app user's connection.
+            _ if forwarded::qualified(self.project.model(file), scope, &call.func)
+                .iter()
+                .any(|n| n == "databricks.sql.connect") =>
+            {
+                match keyword("access_token")
+                    .map(|token| self.eval_depth(file, scope, token, depth + 1))
+                {
+                    Some(ClientValue::Token { definite, .. }) => {
+                        ClientValue::User { definite, origin }
+                    }
+                    _ => return None,
+                }
+            }
             _ => return None,
         };
         Some(value)
@@ -385,6 +464,23 @@ impl<'p, 'a> Dataflow<'p, 'a> {
             Expr::Call(call) => {
                 if let Some(value) = self.construction_depth(file, scope, call, depth) {
                     return value;
+                }
+                if forwarded::reads_token(self.project.model(file), scope, expr) {
+                    return ClientValue::Token {
+                        definite: true,
+                        origin: Origin {
+                            file,
+                            range: expr.range(),
+                        },
+                    };
+                }
+                // `str(token)`, `token.strip()`: still the token.
+                if let Expr::Attribute(method) = call.func.as_ref()
+                    && matches!(method.attr.as_str(), "strip" | "lstrip" | "rstrip")
+                    && let token @ ClientValue::Token { .. } =
+                        self.eval_depth(file, scope, &method.value, depth + 1)
+                {
+                    return token;
                 }
                 match self.symbol(file, scope, &call.func) {
                     Symbol::Known(KnownSymbol::ModelServingUserCredentials) => {
@@ -429,14 +525,65 @@ impl<'p, 'a> Dataflow<'p, 'a> {
                     .map(|e| self.eval_depth(file, scope, e, depth + 1))
                     .collect(),
             ),
+            Expr::Subscript(_) if forwarded::reads_token(self.project.model(file), scope, expr) => {
+                ClientValue::Token {
+                    definite: true,
+                    origin: Origin {
+                        file,
+                        range: expr.range(),
+                    },
+                }
+            }
+            // `f"Bearer {token}"`, `"Bearer " + token`: the token still.
+            Expr::FString(fstring) => fstring
+                .value
+                .elements()
+                .filter_map(|e| match e {
+                    ruff_python_ast::InterpolatedStringElement::Interpolation(part) => {
+                        match self.eval_depth(file, scope, &part.expression, depth + 1) {
+                            token @ ClientValue::Token { .. } => Some(token),
+                            _ => None,
+                        }
+                    }
+                    ruff_python_ast::InterpolatedStringElement::Literal(_) => None,
+                })
+                .next()
+                .unwrap_or(not_user),
+            Expr::BinOp(binop) if binop.op == ruff_python_ast::Operator::Add => {
+                match (
+                    self.eval_depth(file, scope, &binop.left, depth + 1),
+                    self.eval_depth(file, scope, &binop.right, depth + 1),
+                ) {
+                    (token @ ClientValue::Token { .. }, _)
+                    | (_, token @ ClientValue::Token { .. }) => token,
+                    _ => ClientValue::Unknown,
+                }
+            }
+            // `{"Authorization": f"Bearer {token}"}`: a header mapping that acts as the app's user.
+            Expr::Dict(dict) => {
+                for item in &dict.items {
+                    if let Some(Expr::StringLiteral(key)) = &item.key
+                        && key.value.to_str().eq_ignore_ascii_case("authorization")
+                        && let ClientValue::Token { definite, .. } =
+                            self.eval_depth(file, scope, &item.value, depth + 1)
+                    {
+                        return ClientValue::User {
+                            definite,
+                            origin: Origin {
+                                file,
+                                range: expr.range(),
+                            },
+                        };
+                    }
+                }
+                not_user
+            }
             Expr::NoneLiteral(_)
             | Expr::BooleanLiteral(_)
             | Expr::NumberLiteral(_)
             | Expr::StringLiteral(_)
             | Expr::BytesLiteral(_)
-            | Expr::FString(_)
             | Expr::List(_)
-            | Expr::Dict(_)
             | Expr::Set(_) => not_user,
             _ => ClientValue::Unknown,
         }
@@ -461,6 +608,21 @@ impl<'p, 'a> Dataflow<'p, 'a> {
         }
         let value = match self.project.model(file).resolve_name(scope, name) {
             Resolution::Values(found, values) => self.join_values(file, found, &values, depth),
+            Resolution::Parameter(found, _)
+                if forwarded::token_parameter(self.project.model(file), found, name) =>
+            {
+                self.token_parameter(file, found, name)
+            }
+            // A FastAPI dependency: what its provider returns.
+            Resolution::Parameter(found, _)
+                if let Some((at, provider)) =
+                    forwarded::dependency(self.project.model(file), found, name) =>
+            {
+                match self.symbol(file, at, provider) {
+                    Symbol::Function(function) => self.returns_of(function, depth + 1),
+                    _ => ClientValue::Unknown,
+                }
+            }
             Resolution::Parameter(found, values) => {
                 self.parameter_with_values(file, found, name, &values, depth + 1)
             }

@@ -4,11 +4,14 @@
 //! arguments, and the requirements each model runs with. Nothing here knows about rules.
 
 pub mod api_scopes;
+pub mod app_scopes;
+pub mod apps;
 pub mod call_time;
 pub mod client_argument;
 pub mod dataflow;
 pub mod declaration;
 pub mod declared_lists;
+pub mod forwarded;
 pub mod model_requirements;
 pub mod models;
 pub mod scope_verdict;

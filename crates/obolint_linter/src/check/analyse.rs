@@ -40,7 +40,8 @@ pub(super) fn analyse<'a>(
             })
         })
         .collect();
-    let project = Project::new(root.to_path_buf(), files, settings);
+    let project =
+        Project::with_source_roots(root.to_path_buf(), files, settings, &loaded.app_roots);
     let models = Models::build(&project);
     let time = TimeModel::build(&project, &models);
     Analysed {

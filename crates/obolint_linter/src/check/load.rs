@@ -17,6 +17,7 @@ use rustc_hash::FxHashMap;
 
 use super::sources::Sources;
 use crate::analysis::models::normalize;
+use crate::app_manifest::{AppYamlKind, ProjectAppManifest, parse_app_manifest};
 use crate::discover::Discovered;
 use crate::load::{LoadError, LoadErrorKind, Loaded, load};
 use crate::manifest::{ManifestKind, ProjectManifest, parse_manifest};
@@ -34,6 +35,10 @@ pub(super) struct LoadedRoot {
     pub origins: FxHashMap<usize, (usize, WrittenFile)>,
     pub file_ids: FxHashMap<usize, FileId>,
     pub manifests: Vec<ProjectManifest>,
+    /// Databricks Apps configuration files (bundles, their includes, `app.yaml`).
+    pub app_manifests: Vec<ProjectAppManifest>,
+    /// The source folders of Databricks Apps (modules there import each other by short name).
+    pub app_roots: Vec<PathBuf>,
     pub load_errors: Vec<LoadError>,
     /// The Python cells of each `.ipynb` (for its `%pip` lines).
     pub python_cells: FxHashMap<FileId, Vec<TextRange>>,
@@ -106,7 +111,12 @@ pub(super) fn read_root<'b>(
                 } else {
                     blake3::Hash::from_bytes([0; 32])
                 };
-                if may_skip && !options.parse_everything && skippable(p, &loaded) {
+                // Files of a Databricks App are parsed whatever the prescreen says.
+                if may_skip
+                    && !options.parse_everything
+                    && skippable(p, &loaded)
+                    && !found.app_roots.iter().any(|r| p.starts_with(r))
+                {
                     (Loaded::Skipped, hash)
                 } else {
                     (loaded, hash)
@@ -187,11 +197,11 @@ pub(super) fn load_root(
         }
     }
     let origins = add_written_files(&mut paths, &mut loaded, written, words);
-    if parse_everything {
-        for slot in &mut loaded {
-            if let Loaded::Text { relevant, .. } = slot {
-                *relevant = true;
-            }
+    for (slot, path) in loaded.iter_mut().zip(&paths) {
+        if let Loaded::Text { relevant, .. } = slot
+            && (parse_everything || found.app_roots.iter().any(|r| path.starts_with(r)))
+        {
+            *relevant = true;
         }
     }
 
@@ -289,7 +299,33 @@ pub(super) fn load_root(
     // Manifests: `MLmodel` files, and `resources.yaml` files that look like MLflow's (or that a
     // log call names; see `link.rs`).
     let mut manifests: Vec<ProjectManifest> = Vec::new();
+    let mut app_manifests: Vec<ProjectAppManifest> = Vec::new();
     for (path, loaded) in found.manifests.iter().cloned().zip(manifest_loads) {
+        let app_kind = if found.bundle_includes.contains(&path) {
+            Some(AppYamlKind::BundleInclude)
+        } else {
+            AppYamlKind::of_name(&path)
+        };
+        if let Some(kind) = app_kind {
+            match loaded {
+                Loaded::Text { text, .. } => match parse_app_manifest(&text, kind) {
+                    Ok(manifest) => {
+                        let id = out.add_file(&path, text);
+                        app_manifests.push(ProjectAppManifest { id, path, manifest });
+                    }
+                    Err(error) => {
+                        let id = out.add_file(&path, text);
+                        load_errors.push(LoadError {
+                            file: id,
+                            range: TextRange::empty(error.offset),
+                            kind: LoadErrorKind::BrokenYaml(error.message),
+                        });
+                    }
+                },
+                other => not_loaded(out, &mut load_errors, &path, other),
+            }
+            continue;
+        }
         let Some(kind) = ManifestKind::of(&path) else {
             continue;
         };
@@ -348,6 +384,8 @@ pub(super) fn load_root(
         origins,
         file_ids,
         manifests,
+        app_manifests,
+        app_roots: found.app_roots.clone(),
         load_errors,
         python_cells,
     }

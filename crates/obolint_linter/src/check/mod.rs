@@ -22,7 +22,9 @@ use rustc_hash::FxHashMap;
 pub use request::{CheckError, CheckReport, CheckRequest};
 pub use show_settings::show_settings;
 
+use crate::analysis::apps::Apps;
 use crate::analysis::model_requirements::Append;
+use crate::app_scope_table::AppScopeTable;
 use crate::config::resolve::{ConfigResolver, root_config};
 use crate::config::{CliOverrides, RuleSettings, settings};
 use crate::context::LintContext;
@@ -199,6 +201,8 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         files_checked: 0,
         fail_on: None,
         models: Vec::new(),
+        apps: Vec::new(),
+        notes: Vec::new(),
         cached_roots: 0,
     };
     // Projects nested in a root (their own `pyproject.toml`/`obolint.toml`) are checked as
@@ -225,8 +229,11 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         targets: _,
         fail_on,
         mut models,
+        mut apps,
+        notes,
         cached_roots,
     } = run;
+    apps.sort_by(|a, b| a.app.cmp(&b.app));
     let db = sources.db;
     models.sort_by(|a, b| a.entry.cmp(&b.entry));
     obolint_diagnostics::render::sort(&mut diagnostics, &db);
@@ -238,6 +245,8 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         files_checked,
         fail_on: fail_on.unwrap_or(Severity::Error),
         models,
+        apps,
+        notes,
         cached_roots,
         roots: done.len(),
     })
@@ -252,6 +261,8 @@ struct RootChecks {
     files_checked: usize,
     fail_on: Option<Severity>,
     models: Vec<crate::scopes_report::ModelReport>,
+    apps: Vec<crate::scopes_report::AppReport>,
+    notes: Vec<String>,
     cached_roots: usize,
 }
 
@@ -360,8 +371,17 @@ impl RootChecks {
             .filter(|&rule| rule_settings.values().any(|s| s.is_enabled(rule)))
             .collect();
 
+        // Databricks Apps: which files are an app's code, and what its bundle declares.
+        let apps = Apps::build(project, models, &loaded.app_manifests);
+        self.notes.extend(
+            (0..apps.apps.len())
+                .filter(|&i| !apps.apps[i].files.is_empty())
+                .filter_map(|i| apps.why_scopes_unknown(i, |p| self.sources.display_path(p))),
+        );
+
         // The rules.
         let table = ScopeTable::with_extra_scopes(&settings.extra_scopes);
+        let app_table = AppScopeTable::with_extra_scopes(&settings.extra_scopes);
         let ctx = LintContext::new(
             project,
             models,
@@ -371,17 +391,21 @@ impl RootChecks {
             &requirement_sets,
             &table,
             &loaded.load_errors,
-        );
+        )
+        .with_apps(&apps, &loaded.app_manifests, &app_table);
         let mut diagnostics = registry::run(&ctx, &enabled);
         if request.collect_models {
             self.models
                 .extend(scopes::model_reports(&ctx, &self.sources, &self.targets));
+            self.apps
+                .extend(scopes::app_reports(&ctx, &self.sources, &self.targets));
         }
         drop(ctx);
 
         // What is reported, and where.
         report::apply_rule_settings(&mut diagnostics, &rule_settings);
         let mut other: Vec<FileId> = manifests.iter().map(|m| m.id).collect();
+        other.extend(loaded.app_manifests.iter().map(|m| m.id));
         other.extend(
             requirement_sets
                 .iter()

@@ -64,6 +64,10 @@ pub struct CheckReport {
     pub fail_on: Severity,
     /// With [`CheckRequest::collect_models`]: each OBO model's scopes.
     pub models: Vec<crate::scopes_report::ModelReport>,
+    /// Per Databricks App found (with `collect_models`): what `obolint scopes` prints.
+    pub apps: Vec<crate::scopes_report::AppReport>,
+    /// Why some checks stayed silent (for `--verbose`): apps whose scopes are unknown.
+    pub notes: Vec<String>,
     /// Project roots whose findings came from the cache.
     pub cached_roots: usize,
     /// Project roots checked: those the paths name, and the projects nested in them.

@@ -5,11 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use crate::analysis::api_scopes::{Excuse, UseRef, families_of_name};
+use crate::analysis::app_scopes::app_verdict;
 use crate::analysis::dataflow::Dataflow;
 use crate::context::LintContext;
 use crate::project::FileIdx;
 use crate::scope_table::ScopeStyle;
-use crate::scopes_report::{Declared, KeptScope, ModelReport, RequiredScope, UseSite};
+use crate::scopes_report::{AppReport, Declared, KeptScope, ModelReport, RequiredScope, UseSite};
 
 use super::sources::Sources;
 
@@ -141,6 +142,118 @@ pub(super) fn model_reports(
             kept,
             lower_bound,
             policy,
+        });
+    }
+    out
+}
+
+/// The report of every Databricks App with a file (or its bundle) under one of `targets`, from
+/// the same [`LintContext::app_scopes_with`] answer and [`app_verdict`] as OBO706 and OBO712.
+pub(super) fn app_reports(
+    ctx: &LintContext<'_>,
+    sources: &Sources,
+    targets: &[PathBuf],
+) -> Vec<AppReport> {
+    let dataflow = Dataflow::new(ctx.project);
+    let under_target = |p: &Path| targets.iter().any(|t| p.starts_with(t));
+    let mut out = Vec::new();
+    for (i, app) in ctx.apps.apps.iter().enumerate() {
+        let config = ctx.apps.config(i, ctx.app_manifests);
+        if app.files.is_empty() {
+            continue;
+        }
+        if !app
+            .files
+            .iter()
+            .any(|&f| under_target(&ctx.project.file(f).path))
+            && !config.is_some_and(|(m, _)| under_target(&m.path))
+        {
+            continue;
+        }
+        let scopes = ctx.app_scopes_with(&dataflow, i);
+        let site = |u: &UseRef| UseSite {
+            what: u.what.clone(),
+            location: sources.location(ctx.project.file(u.file).id, u.range.start()),
+        };
+        let required: Vec<RequiredScope> = scopes
+            .required
+            .iter()
+            .map(|(family, uses)| RequiredScope {
+                family: ctx.app_table.families[*family].id.clone(),
+                scope: ctx.app_table.short(*family).to_string(),
+                uses: uses.iter().map(site).collect(),
+            })
+            .collect();
+        // What the agents behind the endpoints the app calls need (OBO713).
+        let mut required = required;
+        for (family, (first, endpoint)) in &scopes.endpoint_needs {
+            if scopes.required.contains_key(family) {
+                continue;
+            }
+            required.push(RequiredScope {
+                family: ctx.app_table.families[*family].id.clone(),
+                scope: ctx.app_table.short(*family).to_string(),
+                uses: vec![UseSite {
+                    what: format!(
+                        "serving endpoint `{endpoint}`, whose agent needs it as the user"
+                    ),
+                    location: sources
+                        .location(ctx.project.file(first.file).id, first.range.start()),
+                }],
+            });
+        }
+        let names: Vec<String> = required.iter().map(|r| r.scope.clone()).collect();
+        let declared: Option<Vec<String>> = config.map(|(_, a)| {
+            a.scopes
+                .as_ref()
+                .map(|s| s.scopes.iter().map(|(n, _)| n.clone()).collect())
+                .unwrap_or_default()
+        });
+        let (missing, unneeded) =
+            match &declared {
+                Some(list) => {
+                    let verdict = app_verdict(ctx.app_table, list, &scopes);
+                    let met: Vec<usize> = list
+                        .iter()
+                        .filter_map(|n| ctx.app_table.families_of_name(n))
+                        .flatten()
+                        .collect();
+                    (
+                        verdict
+                            .missing
+                            .iter()
+                            .map(|(f, _)| *f)
+                            .chain(
+                                scopes.endpoint_needs.keys().copied().filter(|f| {
+                                    !met.contains(f) && !scopes.required.contains_key(f)
+                                }),
+                            )
+                            .map(|f| ctx.app_table.short(f).to_string())
+                            .collect(),
+                        verdict.unneeded.iter().map(|&i| list[i].clone()).collect(),
+                    )
+                }
+                None => (names.clone(), Vec::new()),
+            };
+        let block = (!names.is_empty()).then(|| {
+            let mut block = String::from("user_api_scopes:\n");
+            for name in &names {
+                block.push_str(&format!("  - {name}\n"));
+            }
+            block
+        });
+        out.push(AppReport {
+            app: app.name.clone(),
+            source: app.root.as_ref().map(|r| sources.display_path(r)),
+            bundle: config.map(|(m, _)| sources.described(m.id)),
+            required,
+            opaque: scopes.opaque.iter().map(site).collect(),
+            unsupported: scopes.unsupported.iter().map(|(u, _)| site(u)).collect(),
+            declared,
+            missing,
+            unneeded,
+            lower_bound: !scopes.is_fully_known(),
+            user_api_scopes: block,
         });
     }
     out

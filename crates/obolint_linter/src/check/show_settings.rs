@@ -75,6 +75,10 @@ pub fn show_settings(request: &CheckRequest, file: &Path) -> Result<String, Chec
         "request-methods: {:?}\n",
         settings.request_methods
     ));
+    out.push_str(&format!(
+        "local-dev-guards: {:?}\n",
+        settings.local_dev_guards
+    ));
     out.push_str(&format!("extra-scopes: {:?}\n", settings.extra_scopes));
     out.push_str(&format!(
         "scope-style: {}\n",

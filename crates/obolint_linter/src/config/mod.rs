@@ -88,6 +88,7 @@ struct RawOptions {
     fail_on: Option<FailOnName>,
     user_client_factories: Option<Vec<String>>,
     request_methods: Option<Vec<String>>,
+    local_dev_guards: Option<Vec<String>>,
     extra_scopes: Option<Vec<String>>,
     scope_style: Option<ScopeStyleName>,
     max_file_size: Option<Spanned<FileSize>>,
@@ -152,6 +153,7 @@ pub fn settings(config: Option<&ConfigFile>, cli: &CliOverrides) -> Settings {
         }
         settings.user_client_factories = o.user_client_factories.clone();
         settings.request_methods = o.request_methods.clone();
+        settings.local_dev_guards = o.local_dev_guards.clone();
         settings.extra_scopes = o.extra_scopes.clone();
         settings.scope_style = o.scope_style;
         if let Some(limit) = o.max_file_size {
@@ -186,6 +188,7 @@ pub struct Options {
     pub respect_gitignore: Option<bool>,
     pub user_client_factories: Vec<String>,
     pub request_methods: Vec<String>,
+    pub local_dev_guards: Vec<String>,
     pub extra_scopes: Vec<String>,
     pub scope_style: Option<ScopeStyle>,
     /// `max-file-size`, in bytes.
@@ -393,6 +396,7 @@ fn validate(raw: RawOptions, path: &Path, text: &str) -> Result<Options, ConfigE
         respect_gitignore: raw.respect_gitignore,
         user_client_factories: raw.user_client_factories.unwrap_or_default(),
         request_methods: raw.request_methods.unwrap_or_default(),
+        local_dev_guards: raw.local_dev_guards.unwrap_or_default(),
         extra_scopes: raw.extra_scopes.unwrap_or_default(),
         scope_style: raw.scope_style.and_then(ScopeStyleName::style),
         ..Options::default()

@@ -118,6 +118,13 @@ pub fn options() -> Vec<OptionInfo> {
             "Method names that run at request time, besides `predict` and `predict_stream`: a user client built in them is built per request.",
         ),
         option(
+            "local-dev-guards",
+            "list of dotted names or environment variables",
+            "[]",
+            r#"["myapp.settings.is_local", "MY_APP_ENV"]"#,
+            "Local-development tests of your own, besides `DATABRICKS_APP_NAME`/`DATABRICKS_APP_PORT` being unset: a Databricks App's fallback to its own identity under one of them is not OBO704's.",
+        ),
+        option(
             "extra-scopes",
             "list of scope names",
             "[]",

@@ -178,10 +178,29 @@ impl<'a> Project<'a> {
     }
 
     pub fn new(root: PathBuf, files: Vec<ProjectFile<'a>>, settings: &'a Settings) -> Self {
+        Self::with_source_roots(root, files, settings, &[])
+    }
+
+    /// A project whose files are also importable relative to `source_roots`: a Databricks App
+    /// runs from its source folder, so `app/app.py` imports `app/clients.py` as `clients`.
+    /// Names relative to the root win.
+    pub fn with_source_roots(
+        root: PathBuf,
+        files: Vec<ProjectFile<'a>>,
+        settings: &'a Settings,
+        source_roots: &[PathBuf],
+    ) -> Self {
         let mut modules = FxHashMap::default();
         for (i, file) in files.iter().enumerate() {
             for name in module_names(&root, &file.path) {
                 modules.entry(name).or_insert(FileIdx(i as u32));
+            }
+        }
+        for (i, file) in files.iter().enumerate() {
+            for source in source_roots.iter().filter(|r| file.path.starts_with(r)) {
+                for name in module_names(source, &file.path) {
+                    modules.entry(name).or_insert(FileIdx(i as u32));
+                }
             }
         }
         let top_level_modules = modules

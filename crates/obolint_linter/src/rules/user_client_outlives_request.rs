@@ -64,7 +64,7 @@ pub struct UserClientOutlivesRequest;
 
 const HELP: &str = "keep the client, and what you build with it, in locals of the request and pass them down: `self`, globals and module containers are shared by every request; keep only settings (space ids, endpoint names) there";
 
-const CONTAINER_METHODS: &[&str] = &[
+pub(crate) const CONTAINER_METHODS: &[&str] = &[
     "append",
     "appendleft",
     "add",
@@ -81,6 +81,10 @@ impl Check for UserClientOutlivesRequest {
         let (project, dataflow) = (ctx.project, ctx.dataflow);
 
         for file in project.file_indices() {
+            // App code is OBO702's (the Apps twin of this rule).
+            if ctx.is_app_code(file) {
+                continue;
+            }
             let model = project.model(file);
             let id = project.file(file).id;
             let report = |range: TextRange, message: String, label: &str| {
@@ -215,7 +219,7 @@ impl Check for UserClientOutlivesRequest {
 }
 
 /// The class is given a (possible) user client and its `keyword` is not literally `False`.
-fn caches_user_client(
+pub(crate) fn caches_user_client(
     project: &Project<'_>,
     dataflow: &Dataflow<'_, '_>,
     file: FileIdx,
@@ -241,7 +245,7 @@ fn caches_user_client(
     }
 }
 
-enum Store<'a> {
+pub(crate) enum Store<'a> {
     Assign {
         target: &'a Expr,
         value: &'a Expr,
@@ -255,7 +259,7 @@ enum Store<'a> {
 }
 
 /// Stores in a function body (not in nested `def`s, classes or lambdas, which run elsewhere).
-fn collect_stores<'a>(body: &'a [Stmt], out: &mut Vec<Store<'a>>) {
+pub(crate) fn collect_stores<'a>(body: &'a [Stmt], out: &mut Vec<Store<'a>>) {
     for stmt in flat_statements(body) {
         match stmt {
             Stmt::Assign(assign) => {
@@ -312,7 +316,7 @@ fn stored_message(
 }
 
 /// The value is a (possible) user client, or made from one.
-fn outlives(
+pub(crate) fn outlives(
     project: &Project<'_>,
     dataflow: &Dataflow<'_, '_>,
     file: FileIdx,
@@ -333,7 +337,9 @@ fn derived_from_user(
     if depth > 4 {
         return false;
     }
-    if dataflow.eval(file, scope, value).is_possible_user() {
+    let value_is = dataflow.eval(file, scope, value);
+    // A Databricks App's forwarded token is the user's credential as much as a client is.
+    if value_is.is_possible_user() || value_is.is_possible_token() {
         return true;
     }
     let derived = |e: &Expr| derived_from_user(project, dataflow, file, scope, e, depth + 1);
@@ -480,7 +486,7 @@ impl<'e> ruff_python_ast::visitor::Visitor<'e> for NameCollector {
 
 /// Where a store lasts beyond the request: `self.x`/`cls.x`, a module's attribute, a `global`,
 /// a module-level container item.
-fn lasting_target(
+pub(crate) fn lasting_target(
     project: &Project<'_>,
     model: &ModuleModel<'_>,
     file: FileIdx,
@@ -530,7 +536,7 @@ fn lasting_target(
 
 /// A container every request shares: a module-level variable, or a parameter whose default is
 /// a mutable literal (evaluated once, when the `def` runs).
-fn lasting_container(
+pub(crate) fn lasting_container(
     model: &ModuleModel<'_>,
     scope: ScopeId,
     expr: &Expr,

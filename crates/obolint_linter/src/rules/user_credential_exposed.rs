@@ -53,7 +53,7 @@ use crate::project::{FileIdx, FnRef, Project, Symbol};
 )]
 pub struct UserCredentialExposed;
 
-const LOG_METHODS: &[&str] = &[
+pub(crate) const LOG_METHODS: &[&str] = &[
     "debug",
     "info",
     "warning",
@@ -69,6 +69,10 @@ impl Check for UserCredentialExposed {
 
     fn check_file(&self, ctx: &FileContext<'_, '_>) {
         let (project, dataflow, file) = (ctx.project, ctx.dataflow, ctx.file);
+        // App code is OBO705's (the Apps twin of this rule).
+        if ctx.is_app_code(file) {
+            return;
+        }
 
         let model = project.model(file);
         let id = project.file(file).id;
@@ -166,7 +170,7 @@ impl Check for UserCredentialExposed {
     }
 }
 
-fn qualified_sink(
+pub(crate) fn qualified_sink(
     project: &Project<'_>,
     file: FileIdx,
     scope: ScopeId,
@@ -191,12 +195,17 @@ fn qualified_sink(
     }
 }
 
-fn is_environ(project: &Project<'_>, file: FileIdx, scope: ScopeId, expr: &Expr) -> bool {
+pub(crate) fn is_environ(
+    project: &Project<'_>,
+    file: FileIdx,
+    scope: ScopeId,
+    expr: &Expr,
+) -> bool {
     matches!(project.model(file).meaning(scope, expr), obolint_python::semantic::NameMeaning::Qualified(names) if names.iter().any(|n| n == "os.environ"))
 }
 
 /// A name bound to `logging.getLogger(...)`.
-fn is_logger(
+pub(crate) fn is_logger(
     project: &Project<'_>,
     model: &ModuleModel<'_>,
     file: FileIdx,

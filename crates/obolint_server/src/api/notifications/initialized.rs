@@ -1,6 +1,6 @@
 //! `initialized`: the handshake is over, so the server may make requests of its own. It asks a
-//! client that can to watch the files that change findings: configuration files, Python files
-//! and notebooks.
+//! client that can to watch the files that change findings: configuration files, Python files,
+//! notebooks, and YAML (Databricks Apps' bundles, the files they include, `app.yaml`).
 
 use lsp_types::{
     DidChangeWatchedFilesRegistrationOptions, FileSystemWatcher, GlobPattern, Registration,
@@ -14,13 +14,19 @@ pub(crate) fn initialized(session: &Session, outbox: &mut Outbox) {
     if !session.client.watch_files {
         return;
     }
-    let watchers = [config_glob().as_str(), "**/*.py", "**/*.ipynb"]
-        .into_iter()
-        .map(|glob| FileSystemWatcher {
-            glob_pattern: GlobPattern::String(glob.to_string()),
-            kind: None,
-        })
-        .collect();
+    let watchers = [
+        config_glob().as_str(),
+        "**/*.py",
+        "**/*.ipynb",
+        "**/*.yml",
+        "**/*.yaml",
+    ]
+    .into_iter()
+    .map(|glob| FileSystemWatcher {
+        glob_pattern: GlobPattern::String(glob.to_string()),
+        kind: None,
+    })
+    .collect();
     let options = DidChangeWatchedFilesRegistrationOptions { watchers };
     let registration = Registration {
         id: "obolint-watched-files".to_string(),

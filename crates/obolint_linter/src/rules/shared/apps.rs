@@ -1,0 +1,78 @@
+//! What the Databricks Apps scope rules share: an app's `user_api_scopes` as a declared list,
+//! and the edits that append to it or remove from it in the style it is written in.
+
+use obolint_diagnostics::{Edit, FileId};
+use ruff_text_size::TextSize;
+
+use crate::analysis::declared_lists::{DeclaredList, DeclaredScope, ListEdit};
+use crate::app_manifest::BundleApp;
+
+/// The app's `user_api_scopes` as a declared list (its items, and how to edit it); `None` when
+/// the key is absent or holds something that is not a list of strings.
+pub fn app_list(file: FileId, app: &BundleApp) -> Option<DeclaredList> {
+    let scopes = app.scopes.as_ref()?;
+    if !scopes.valid {
+        return None;
+    }
+    let edit = if app.flow_list.is_some() {
+        ListEdit::Python
+    } else if scopes.item_lines.len() == scopes.scopes.len() {
+        ListEdit::Yaml(scopes.append.clone())
+    } else {
+        ListEdit::None
+    };
+    Some(DeclaredList {
+        file,
+        list: app.flow_list.unwrap_or(scopes.key),
+        scopes: scopes
+            .scopes
+            .iter()
+            .enumerate()
+            .map(|(i, (value, range))| DeclaredScope {
+                file,
+                value: value.clone(),
+                range: *range,
+                line: scopes.item_lines.get(i).copied(),
+            })
+            .collect(),
+        entry: None,
+        edit,
+    })
+}
+
+/// The quote the list's items are written with (`"`, `'` or none).
+fn quote_of(text: &str, list: &DeclaredList) -> &'static str {
+    match list
+        .scopes
+        .first()
+        .and_then(|s| text.get(usize::from(s.range.start())..))
+        .and_then(|t| t.chars().next())
+    {
+        Some('"') => "\"",
+        Some('\'') => "'",
+        _ => "",
+    }
+}
+
+/// The edit that appends `name` to the list, quoted like its items.
+pub fn append_to(text: &str, list: &DeclaredList, name: &str) -> Option<Edit> {
+    let q = quote_of(text, list);
+    match &list.edit {
+        ListEdit::Python => Some(match list.scopes.last() {
+            Some(last) => Edit::insertion(last.range.end(), format!(", {q}{name}{q}")),
+            None => Edit::insertion(
+                list.list.start() + TextSize::new(1),
+                format!("{q}{name}{q}"),
+            ),
+        }),
+        ListEdit::Yaml(Some((at, prefix))) => Some(Edit::insertion(
+            *at,
+            if prefix.starts_with('\n') {
+                format!("{prefix}{q}{name}{q}")
+            } else {
+                format!("{prefix}{q}{name}{q}\n")
+            },
+        )),
+        _ => None,
+    }
+}
