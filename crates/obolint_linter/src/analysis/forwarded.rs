@@ -259,6 +259,12 @@ pub fn handler(model: &ModuleModel<'_>, scope: ScopeId, def: &StmtFunctionDef) -
             return Some(Handler::Request);
         }
     }
+    // Starlette-style route tables: the function is the endpoint of a `Route(...)` /
+    // `WebSocketRoute(...)` (`routes=[Route("/chat", chat)]`), or is given to an app's
+    // `add_route`/`add_api_route`/`add_websocket_route`.
+    if is_route_endpoint(model, def) {
+        return Some(Handler::Request);
+    }
     // Gradio: a parameter annotated `gr.Request`.
     if def.parameters.iter_non_variadic_params().any(|p| {
         p.parameter
@@ -278,6 +284,48 @@ pub fn handler(model: &ModuleModel<'_>, scope: ScopeId, def: &StmtFunctionDef) -
         return Some(Handler::Request);
     }
     None
+}
+
+/// Route classes whose endpoint runs once per request.
+const ROUTE_CLASSES: &[&str] = &[
+    "starlette.routing.Route",
+    "starlette.routing.WebSocketRoute",
+    "fastapi.routing.APIRoute",
+    "fastapi.routing.APIWebSocketRoute",
+];
+
+/// `def` (by its name, in the module that defines it) is the endpoint of a route built in that
+/// module: `Route("/chat", chat)`, `Route("/chat", endpoint=chat)`, or
+/// `app.add_route("/chat", chat)` on a Flask/FastAPI/Starlette app.
+fn is_route_endpoint(model: &ModuleModel<'_>, def: &StmtFunctionDef) -> bool {
+    let name = def.name.as_str();
+    let names_def = |e: Option<&Expr>| matches!(e, Some(Expr::Name(n)) if n.id.as_str() == name);
+    model.scopes.iter().enumerate().any(|(index, scope)| {
+        let scope_id = ScopeId(index as u32);
+        scope.calls.iter().any(|call| {
+            // `Route(path, endpoint)`, `add_route(path, endpoint)`; Flask's
+            // `add_url_rule(rule, endpoint_name, view_func)`.
+            let given = [
+                call.arguments.find_keyword("endpoint").map(|k| &k.value),
+                call.arguments.find_keyword("view_func").map(|k| &k.value),
+                call.arguments.args.get(1),
+                call.arguments.args.get(2),
+            ];
+            if !given.into_iter().any(names_def) {
+                return false;
+            }
+            if means(model, scope_id, &call.func, ROUTE_CLASSES) {
+                return true;
+            }
+            matches!(call.func.as_ref(), Expr::Attribute(attribute)
+                if matches!(
+                    attribute.attr.as_str(),
+                    "add_route" | "add_api_route" | "add_websocket_route" | "add_url_rule"
+                ) && built_from(model, scope_id, &attribute.value)
+                    .iter()
+                    .any(|n| APP_CLASSES.contains(&n.as_str())))
+        })
+    })
 }
 
 /// For parameter `name` of the function whose body is `scope`, declared as a FastAPI

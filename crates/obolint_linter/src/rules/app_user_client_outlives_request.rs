@@ -49,9 +49,11 @@ use crate::project::{Symbol, all_calls};
 ///
 /// ## Known problems
 /// `st.session_state`, `flask.g`, `contextvars` and `threading.local()` hold values per
-/// session, request or thread and are not reported. Attributes of `self` are not reported: the
-/// analyzer cannot tell how long an object lives in an app. A token passed to a Streamlit cache
-/// as a hashed argument gives one entry per token and is not reported.
+/// session, request or thread and are not reported. Attributes of `self` are reported when the
+/// object is built at an app module's top level (it lives as long as the process, so every
+/// request shares it) and for `cls` in a classmethod; an object built inside a handler dies
+/// with the request. A token passed to a Streamlit cache as a hashed argument gives one entry
+/// per token and is not reported.
 ///
 /// ## References
 /// - [Databricks Apps: user authorization](https://docs.databricks.com/aws/en/dev-tools/databricks-apps/auth)
@@ -72,6 +74,23 @@ impl Check for AppUserClientOutlivesRequest {
 
     fn check_project(&self, ctx: &RuleContext<'_, '_>) {
         let (project, dataflow) = (ctx.project, ctx.dataflow);
+        // Objects an app builds at module level live as long as its process: every request
+        // shares them, and so their attributes (`service = ChatService()`, then
+        // `self.client = ...` in a method a handler calls).
+        let mut long_lived: Vec<crate::project::ClassRef> = Vec::new();
+        for file in project.file_indices() {
+            if !ctx.is_app_code(file) {
+                continue;
+            }
+            let module = obolint_python::semantic::ModuleModel::MODULE_SCOPE;
+            for call in &project.model(file).scope(module).calls {
+                if let Symbol::Class(class) = project.symbol(file, module, &call.func)
+                    && !long_lived.contains(&class)
+                {
+                    long_lived.push(class);
+                }
+            }
+        }
         for file in project.file_indices() {
             if !ctx.is_app_code(file) {
                 continue;
@@ -166,8 +185,18 @@ impl Check for AppUserClientOutlivesRequest {
                             {
                                 continue;
                             }
+                            // `self` of a module-level object, or `cls` of a classmethod.
+                            let receiver = info.receiver.filter(|_| {
+                                info.class.is_some_and(|class| {
+                                    long_lived
+                                        .contains(&crate::project::ClassRef { file, class })
+                                        || info.def.decorator_list.iter().any(|d| {
+                                            matches!(&d.expression, Expr::Name(n) if n.id.as_str() == "classmethod")
+                                        })
+                                })
+                            });
                             if let Some((what, label)) =
-                                lasting_target(project, model, file, info.scope, None, target)
+                                lasting_target(project, model, file, info.scope, receiver, target)
                             {
                                 report(
                                     target.range(),

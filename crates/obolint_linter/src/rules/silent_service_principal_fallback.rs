@@ -273,7 +273,7 @@ impl Fallbacks<'_, '_, '_, '_> {
     }
 
     fn body(&mut self, body: &[Stmt]) {
-        for stmt in body {
+        for (index, stmt) in body.iter().enumerate() {
             match stmt {
                 Stmt::If(if_stmt) => {
                     let guard =
@@ -288,6 +288,14 @@ impl Fallbacks<'_, '_, '_, '_> {
                                 && clause.test.is_none()
                             {
                                 self.fallback(&clause.body);
+                            } else if if_stmt.elif_else_clauses.is_empty()
+                                && matches!(if_stmt.body.last(), Some(Stmt::Return(_)))
+                            {
+                                // `if token: return <user client>` then the rest of the body
+                                // runs without it.
+                                if !guard {
+                                    self.fallback(&body[index + 1..]);
+                                }
                             }
                         }
                         // `if not token: <fallback>` (then the rest of the body has it).
