@@ -116,10 +116,12 @@ fn parse_in_cells(
         use ruff_python_ast::token::TokenKind;
         match token.kind() {
             TokenKind::Comment => comments.push(token.range()),
-            TokenKind::Newline | TokenKind::NonLogicalNewline => {}
-            _ if text
-                .get(token.range().to_std_range())
-                .is_some_and(|t| t.contains(['\n', '\r'])) =>
+            // Only strings span lines (checked first: most tokens are none, and every file
+            // of a run comes through here).
+            TokenKind::String | TokenKind::FStringMiddle | TokenKind::TStringMiddle
+                if text
+                    .get(token.range().to_std_range())
+                    .is_some_and(|t| t.contains(['\n', '\r'])) =>
             {
                 multiline_tokens.push(token.range());
             }

@@ -175,6 +175,16 @@ impl Served {
                     .map(|f| (f.file, project.model(f.file).function(f.func).scope)),
             )
             .collect();
+        // The names of every project function and class: a name or attribute that is none of
+        // them cannot name one, and is skipped without resolving it (most names in code).
+        let mut defined: FxHashSet<&str> = FxHashSet::default();
+        for file in project.file_indices() {
+            let model = project.model(file);
+            defined.extend(model.functions.iter().map(|f| f.name));
+            defined.extend(model.classes.iter().map(|c| c.name));
+        }
+        let mut lambda_children: FxHashMap<FileIdx, FxHashMap<ScopeId, Vec<ScopeId>>> =
+            FxHashMap::default();
         while let Some((file, scope)) = stack.pop() {
             if !served.scopes.insert((file, scope)) {
                 continue;
@@ -184,6 +194,7 @@ impl Served {
                 project,
                 file,
                 scope,
+                defined: &defined,
                 found: Vec::new(),
             };
             match model.scope(scope).kind {
@@ -215,10 +226,22 @@ impl Served {
             }
             stack.extend(named.found);
             // Lambdas written in this scope run when what they are handed to calls them.
-            for (index, s) in model.scopes.iter().enumerate() {
-                if s.kind == ScopeKind::Lambda && s.parent == Some(scope) {
-                    stack.push((file, ScopeId(index as u32)));
+            let lambdas = lambda_children.entry(file).or_insert_with(|| {
+                let mut children: FxHashMap<ScopeId, Vec<ScopeId>> = FxHashMap::default();
+                for (index, s) in model.scopes.iter().enumerate() {
+                    if s.kind == ScopeKind::Lambda
+                        && let Some(parent) = s.parent
+                    {
+                        children
+                            .entry(parent)
+                            .or_default()
+                            .push(ScopeId(index as u32));
+                    }
                 }
+                children
+            });
+            if let Some(children) = lambdas.get(&scope) {
+                stack.extend(children.iter().map(|&child| (file, child)));
             }
         }
         served
@@ -271,6 +294,7 @@ struct NamedValues<'p, 'a> {
     project: &'p Project<'a>,
     file: FileIdx,
     scope: ScopeId,
+    defined: &'p FxHashSet<&'a str>,
     found: Vec<(FileIdx, ScopeId)>,
 }
 
@@ -282,6 +306,14 @@ impl NamedValues<'_, '_> {
     }
 
     fn named(&mut self, expr: &Expr) {
+        let last = match expr {
+            Expr::Name(name) => name.id.as_str(),
+            Expr::Attribute(attribute) => attribute.attr.as_str(),
+            _ => return,
+        };
+        if !self.defined.contains(last) {
+            return;
+        }
         match self.project.symbol(self.file, self.scope, expr) {
             Symbol::Function(f) => {
                 self.found

@@ -17,7 +17,7 @@ use super::forwarded;
 use crate::project::{FileIdx, FnRef, Project, Symbol};
 
 /// Where a value was made: the callee of the constructor call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Origin {
     pub file: FileIdx,
     pub range: TextRange,

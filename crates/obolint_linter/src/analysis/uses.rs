@@ -102,6 +102,8 @@ pub fn uses_in<'a>(
     let model = project.model(file);
     let reader = Reader::new(project);
     let mut out = Vec::new();
+    // Whether the client made at an origin was meant to act as the user (OBO103), once each.
+    let mut misplaced: rustc_hash::FxHashMap<Origin, bool> = rustc_hash::FxHashMap::default();
     for (scope, call) in all_calls(model) {
         let symbol = dataflow.symbol(file, scope, &call.func);
         match symbol {
@@ -259,7 +261,12 @@ pub fn uses_in<'a>(
             let mistake = match &value {
                 ClientValue::NotUser {
                     origin: Some(origin),
-                } if misplaced_strategy_at(project, dataflow, *origin) => Some("OBO103"),
+                } if *misplaced
+                    .entry(*origin)
+                    .or_insert_with(|| misplaced_strategy_at(project, dataflow, *origin)) =>
+                {
+                    Some("OBO103")
+                }
                 _ => None,
             };
             out.push(ClientUse {
