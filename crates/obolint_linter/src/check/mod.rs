@@ -82,6 +82,17 @@ fn roots_of(targets: &[PathBuf]) -> Vec<PathBuf> {
     roots
 }
 
+/// The projects nested in a root that a run covers: those under a target, or holding one.
+fn nested_in_targets<'n>(
+    nested: &'n [PathBuf],
+    targets: &'n [PathBuf],
+) -> impl DoubleEndedIterator<Item = PathBuf> + 'n {
+    nested
+        .iter()
+        .filter(|n| targets.iter().any(|t| n.starts_with(t) || t.starts_with(n)))
+        .cloned()
+}
+
 /// The canonical project roots a request covers (as `check` finds them): `--fix` writes only
 /// files whose real path is inside one of them.
 pub(crate) fn project_roots(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError> {
@@ -107,13 +118,7 @@ pub fn show_files(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError> {
         let root_config = root_config(&root, &request.config, &request.overrides.config)?;
         let settings = settings(root_config.as_ref(), &request.overrides);
         let found = discover(&root, &settings);
-        queue.extend(
-            found
-                .nested_roots
-                .iter()
-                .filter(|n| targets.iter().any(|t| n.starts_with(t) || t.starts_with(n)))
-                .cloned(),
-        );
+        queue.extend(nested_in_targets(&found.nested_roots, &targets));
         out.extend(
             found
                 .python
@@ -146,13 +151,7 @@ pub fn watched_files(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError>
             .flatten();
         let settings = settings(root_config.as_ref(), &request.overrides);
         let found = discover(&root, &settings);
-        queue.extend(
-            found
-                .nested_roots
-                .iter()
-                .filter(|n| targets.iter().any(|t| n.starts_with(t) || t.starts_with(n)))
-                .cloned(),
-        );
+        queue.extend(nested_in_targets(&found.nested_roots, &targets));
         let mut folders: Vec<PathBuf> = vec![root.clone()];
         for file in found
             .python
@@ -215,11 +214,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         }
         let nested = run.check_root(&root, request)?;
         done.push(root);
-        queue.extend(nested.into_iter().rev().filter(|n| {
-            run.targets
-                .iter()
-                .any(|t| n.starts_with(t) || t.starts_with(n))
-        }));
+        queue.extend(nested_in_targets(&nested, &run.targets).rev());
     }
     let RootChecks {
         sources,
