@@ -1,7 +1,7 @@
 //! Load time and request time (the rule catalogue "Load time", "Request time"): the roots, the calls
 //! between project functions, and which functions each kind of root reaches.
 
-use obolint_python::semantic::{ModuleModel, ScopeId, ScopeKind};
+use obolint_python::semantic::{BindingKind, ModuleModel, ScopeId, ScopeKind};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{CmpOp, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
@@ -182,6 +182,18 @@ impl Served {
             let model = project.model(file);
             defined.extend(model.functions.iter().map(|f| f.name));
             defined.extend(model.classes.iter().map(|c| c.name));
+        }
+        // And the aliases they are imported under (`from tools import search as lookup`).
+        for file in project.file_indices() {
+            for scope in &project.model(file).scopes {
+                for (&alias, bindings) in &scope.bindings {
+                    if bindings.iter().any(|b| {
+                        matches!(b.kind, BindingKind::FromImport { name, .. } if defined.contains(name))
+                    }) {
+                        defined.insert(alias);
+                    }
+                }
+            }
         }
         let mut lambda_children: FxHashMap<FileIdx, FxHashMap<ScopeId, Vec<ScopeId>>> =
             FxHashMap::default();
