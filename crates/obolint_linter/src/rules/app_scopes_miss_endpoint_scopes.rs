@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use obolint_diagnostics::{Applicability, Edit, Fix, Label};
 use obolint_macros::rule;
 
-use super::shared::apps::{app_list, append_to};
+use super::shared::apps::{append_to, declared_app_lists};
 use crate::analysis::api_scopes::UseRef;
 use crate::context::{Check, Grain, RuleContext};
 
@@ -63,16 +63,7 @@ impl Check for AppScopesMissEndpointScopes {
     const GRAIN: Grain = Grain::Project;
 
     fn check_project(&self, ctx: &RuleContext<'_, '_>) {
-        for (i, app) in ctx.apps.apps.iter().enumerate() {
-            if app.files.is_empty() {
-                continue;
-            }
-            let Some((manifest, bundle_app)) = ctx.apps.config(i, ctx.app_manifests) else {
-                continue;
-            };
-            let Some(list) = app_list(manifest.id, bundle_app) else {
-                continue;
-            };
+        for (i, app, bundle, list) in declared_app_lists(ctx) {
             let scopes = ctx.app_scopes(i);
             if scopes.endpoint_needs.is_empty() {
                 continue;
@@ -97,7 +88,7 @@ impl Check for AppScopesMissEndpointScopes {
                     .1
                     .push(name);
             }
-            let text = &ctx.db.get(manifest.id).text;
+            let text = &ctx.db.get(bundle).text;
             for (endpoint, (first, names)) in missing {
                 let edits: Vec<Edit> = names
                     .iter()
@@ -124,7 +115,7 @@ impl Check for AppScopesMissEndpointScopes {
                             app.name,
                             quoted(&names)
                         ),
-                        Label::new(manifest.id, list.list, format!("add {}", quoted(&names))),
+                        Label::new(bundle, list.list, format!("add {}", quoted(&names))),
                     )
                     .with_secondary(Label::new(
                         ctx.project.file(first.file).id,

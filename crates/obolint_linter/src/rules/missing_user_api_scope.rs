@@ -3,7 +3,7 @@
 use obolint_diagnostics::{Applicability, Fix, Label};
 use obolint_macros::rule;
 
-use super::shared::apps::{app_list, append_to};
+use super::shared::apps::{append_to, declared_app_lists};
 use crate::analysis::app_scopes::app_verdict;
 use crate::context::{Check, Grain, RuleContext};
 
@@ -63,16 +63,7 @@ impl Check for MissingUserApiScope {
     const GRAIN: Grain = Grain::Project;
 
     fn check_project(&self, ctx: &RuleContext<'_, '_>) {
-        for (i, app) in ctx.apps.apps.iter().enumerate() {
-            if app.files.is_empty() {
-                continue;
-            }
-            let Some((manifest, bundle_app)) = ctx.apps.config(i, ctx.app_manifests) else {
-                continue;
-            };
-            let Some(list) = app_list(manifest.id, bundle_app) else {
-                continue;
-            };
+        for (i, app, bundle, list) in declared_app_lists(ctx) {
             let scopes = ctx.app_scopes(i);
             // An empty list while the code reads the header is OBO710's finding.
             if list.scopes.is_empty() && !scopes.token_reads.is_empty() {
@@ -80,7 +71,7 @@ impl Check for MissingUserApiScope {
             }
             let declared: Vec<String> = list.scopes.iter().map(|s| s.value.clone()).collect();
             let verdict = app_verdict(ctx.app_table, &declared, &scopes);
-            let text = &ctx.db.get(manifest.id).text;
+            let text = &ctx.db.get(bundle).text;
             for (family, first) in verdict.missing {
                 let name = ctx.app_table.short(family);
                 let fix = append_to(text, &list, name).map(|edit| Fix {
@@ -94,7 +85,7 @@ impl Check for MissingUserApiScope {
                             "app `{}`: no user API scope allows {} as the user: add `{name}`",
                             app.name, first.what
                         ),
-                        Label::new(manifest.id, list.list, format!("`{name}` is missing")),
+                        Label::new(bundle, list.list, format!("`{name}` is missing")),
                     )
                     .with_secondary(Label::new(
                         ctx.project.file(first.file).id,

@@ -3,7 +3,7 @@
 use obolint_diagnostics::{Applicability, Fix, Label};
 use obolint_macros::rule;
 
-use super::shared::apps::app_list;
+use super::shared::apps::declared_app_lists;
 use crate::analysis::app_scopes::app_verdict;
 use crate::analysis::declared_lists::remove_edit;
 use crate::context::{Check, Grain, RuleContext};
@@ -54,16 +54,7 @@ impl Check for UnneededUserApiScope {
     const GRAIN: Grain = Grain::Project;
 
     fn check_project(&self, ctx: &RuleContext<'_, '_>) {
-        for (i, app) in ctx.apps.apps.iter().enumerate() {
-            if app.files.is_empty() {
-                continue;
-            }
-            let Some((manifest, bundle_app)) = ctx.apps.config(i, ctx.app_manifests) else {
-                continue;
-            };
-            let Some(list) = app_list(manifest.id, bundle_app) else {
-                continue;
-            };
+        for (i, app, bundle, list) in declared_app_lists(ctx) {
             let scopes = ctx.app_scopes(i);
             let declared: Vec<String> = list.scopes.iter().map(|s| s.value.clone()).collect();
             for index in app_verdict(ctx.app_table, &declared, &scopes).unneeded {
@@ -79,7 +70,7 @@ impl Check for UnneededUserApiScope {
                             "app `{}`: no use of the app's code as its users needs `{}`",
                             app.name, scope.value
                         ),
-                        Label::new(manifest.id, scope.range, "not needed by the code"),
+                        Label::new(bundle, scope.range, "not needed by the code"),
                     )
                     .with_help("remove it: every user is asked to grant each declared scope")
                     .with_fix(fix),

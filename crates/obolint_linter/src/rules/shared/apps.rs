@@ -4,8 +4,27 @@
 use obolint_diagnostics::{Edit, FileId};
 use ruff_text_size::TextSize;
 
+use crate::analysis::apps::App;
 use crate::analysis::declared_lists::{DeclaredList, DeclaredScope, ListEdit};
 use crate::app_manifest::BundleApp;
+use crate::context::LintContext;
+
+/// Every app with code whose bundle declares its `user_api_scopes` as a list: its index, the
+/// app, the bundle file, and the list. What OBO706, OBO712 and OBO713 each look at.
+pub fn declared_app_lists<'c>(
+    ctx: &LintContext<'c>,
+) -> impl Iterator<Item = (usize, &'c App, FileId, DeclaredList)> + 'c {
+    let (apps, manifests) = (ctx.apps, ctx.app_manifests);
+    apps.apps
+        .iter()
+        .enumerate()
+        .filter(|(_, app)| !app.files.is_empty())
+        .filter_map(move |(i, app)| {
+            let (manifest, bundle_app) = apps.config(i, manifests)?;
+            let list = app_list(manifest.id, bundle_app)?;
+            Some((i, app, manifest.id, list))
+        })
+}
 
 /// The app's `user_api_scopes` as a declared list (its items, and how to edit it); `None` when
 /// the key is absent or holds something that is not a list of strings.
