@@ -77,6 +77,12 @@ pub fn available(diagnostics: &[Diagnostic], db: &SourceDb) -> Vec<String> {
             fix.applicability.as_str(),
             fix.message
         ));
+        if d.fix_file() != d.primary.file {
+            out.push(format!(
+                "      (edits {})",
+                db.get(d.fix_file()).display_path
+            ));
+        }
     }
     out
 }

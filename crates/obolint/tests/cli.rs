@@ -1218,3 +1218,51 @@ fn example_app_reports_findings_across_files() {
         "{stderr}"
     );
 }
+
+/// A fix may edit another file than the one its finding points at: OBO710 points at the header
+/// read in Python and declares the scopes in the bundle. `--diff` shows the bundle's change,
+/// JSON names the file the fix edits, `--fix` writes the bundle and leaves the Python as it is.
+#[test]
+fn a_fix_edits_the_bundle_of_the_python_finding() {
+    let app = "from databricks.sdk import WorkspaceClient\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n\n@app.route(\"/ask\")\ndef ask():\n    token = request.headers.get(\"x-forwarded-access-token\")\n    w = WorkspaceClient(host=\"https://x.cloud.databricks.com\", token=token, auth_type=\"pat\")\n    return str(w.genie.start_conversation_and_wait(\"space\", \"q\"))\n";
+    let bundle = "bundle:\n  name: ask\n\nresources:\n  apps:\n    ask:\n      name: ask\n      source_code_path: ./app\n";
+    let dir = project(&[("databricks.yml", bundle), ("app/app.py", app)]);
+
+    let json_out = obolint(dir.path(), &["check", "--output-format", "json"]);
+    let all = json(&json_out);
+    let finding = all.iter().find(|d| d["code"] == "OBO710").expect("OBO710");
+    assert_eq!(finding["filename"], "app/app.py");
+    assert_eq!(finding["fix"]["filename"], "databricks.yml");
+    assert_eq!(finding["fix"]["edits"][0]["location"]["row"], 6);
+
+    let diff = obolint(dir.path(), &["check", "--diff", "--unsafe-fixes"]);
+    let text = String::from_utf8_lossy(&diff.stdout).into_owned();
+    assert!(text.contains("+++ b/databricks.yml"), "{text}");
+    assert!(
+        text.contains("+      user_api_scopes:\n+        - genie\n"),
+        "{text}"
+    );
+    assert!(!text.contains("app/app.py"), "{text}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("databricks.yml")).unwrap(),
+        bundle
+    );
+
+    let fixed = obolint(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
+    assert_eq!(
+        fixed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fixed.stdout)
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("databricks.yml")).unwrap(),
+        "bundle:\n  name: ask\n\nresources:\n  apps:\n    ask:\n      user_api_scopes:\n        - genie\n      name: ask\n      source_code_path: ./app\n"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("app/app.py")).unwrap(),
+        app
+    );
+    let again = obolint(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
+    assert_eq!(again.status.code(), Some(0));
+}

@@ -97,6 +97,9 @@ pub struct Fix {
     /// What the fix does, as a title for a quick-fix menu: "Pass `client=w`".
     pub message: String,
     pub applicability: Applicability,
+    /// The file the edits change when it is not the one the diagnostic points at: a finding in
+    /// Python code whose fix is in the YAML that configures it. `None`: the primary file.
+    pub file: Option<FileId>,
     pub edits: Vec<Edit>,
 }
 
@@ -121,6 +124,14 @@ impl Diagnostic {
         self.fix
             .as_ref()
             .is_some_and(|f| f.applicability.is_fixable())
+    }
+
+    /// The file its fix edits: the fix's own file, else the primary one.
+    pub fn fix_file(&self) -> FileId {
+        self.fix
+            .as_ref()
+            .and_then(|f| f.file)
+            .unwrap_or(self.primary.file)
     }
 }
 

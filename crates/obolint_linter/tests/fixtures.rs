@@ -90,7 +90,7 @@ fn check_fixes(label: &str, project: &Path, report: &CheckReport, code: &str) ->
     for diagnostic in &report.diagnostics {
         let Some(fix) = &diagnostic.fix else { continue };
         assert!(!fix.message.is_empty(), "every fix has a title");
-        let file = report.db.get(diagnostic.primary.file);
+        let file = report.db.get(diagnostic.fix_file());
         let fixed = apply_edits(&file.text, &fix.edits);
         shown.push_str(&format!(
             "\nfix ({}) {}: {}\n",
@@ -286,12 +286,21 @@ fn canonical(report: &CheckReport) -> String {
     let mut out = full_to_string(&report.diagnostics, &report.db);
     for d in &report.diagnostics {
         let file = report.db.get(d.primary.file);
+        // The file a fix edits, by path (ids differ between a fresh and a cached report).
+        let fix = d.fix.as_ref().map(|f| {
+            (
+                f.file.map(|id| report.db.get(id).display_path.clone()),
+                f.message.clone(),
+                f.applicability,
+                f.edits.clone(),
+            )
+        });
         out.push_str(&format!(
             "\n{} {} {:?} {:?} {:?} {:?}",
             file.display_path,
             d.rule.code,
             d.primary.range,
-            d.fix,
+            fix,
             file.cells,
             // Where the formats that annotate the raw `.ipynb` point.
             file.notebook_json

@@ -842,13 +842,40 @@ fn editing_the_bundle_refreshes_the_app_code() {
     let items = client.published(&app, |d| !d.is_empty());
     assert_eq!(codes(&items), ["OBO710"]);
 
+    // The quick fix on the Python finding edits the bundle, where the scopes are declared.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": app },
+            "range": { "start": { "line": 3, "character": 0 }, "end": { "line": 3, "character": 0 } },
+            "context": { "diagnostics": [] }
+        }),
+    );
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Declare `user_api_scopes: [sql]`")
+        })
+        .unwrap_or_else(|| panic!("{actions}"));
+    let changes = fix["edit"]["changes"].as_object().unwrap();
+    assert_eq!(changes.keys().collect::<Vec<_>>(), [&yml]);
+    let declared = apply(bundle, changes[&yml].as_array().unwrap());
+    assert_eq!(
+        declared,
+        "bundle:\n  name: app\n\nresources:\n  apps:\n    app:\n      user_api_scopes:\n        - sql\n      name: app\n      source_code_path: ./app\n"
+    );
+
     // The scopes are declared in the bundle, unsaved: the app's finding goes.
-    let declared = format!("{bundle}      user_api_scopes:\n        - sql\n");
     client.change(&yml, 2, json!([{ "text": declared }]));
     client.published(&app, <[Value]>::is_empty);
 
     // A scope Apps rejects is reported in the bundle itself.
-    let rejected = format!("{bundle}      user_api_scopes:\n        - sql\n        - jobs.jobs\n");
+    let rejected = declared.replace("        - sql\n", "        - sql\n        - jobs.jobs\n");
     client.change(&yml, 3, json!([{ "text": rejected }]));
     let items = client.published(&yml, |d| !d.is_empty());
     assert_eq!(codes(&items), ["OBO708"]);

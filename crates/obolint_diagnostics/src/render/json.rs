@@ -23,6 +23,10 @@ pub struct JsonEdit {
 pub struct JsonFix {
     pub applicability: &'static str,
     pub edits: Vec<JsonEdit>,
+    /// The file the edits change, when it is not the diagnostic's `filename` (a fix in the
+    /// YAML that configures the Python code the finding is in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
     pub message: String,
 }
 
@@ -60,18 +64,23 @@ pub fn to_json_diagnostics(diagnostics: &[Diagnostic], db: &SourceDb) -> Vec<Jso
                 code: d.rule.code,
                 end_location: location(file, d.primary.range.end()),
                 filename: file.display_path.clone(),
-                fix: d.fix.as_ref().map(|fix| JsonFix {
-                    applicability: fix.applicability.as_str(),
-                    message: fix.message.clone(),
-                    edits: fix
-                        .edits
-                        .iter()
-                        .map(|e| JsonEdit {
-                            content: e.content.clone(),
-                            location: location(file, e.range.start()),
-                            end_location: location(file, e.range.end()),
-                        })
-                        .collect(),
+                fix: d.fix.as_ref().map(|fix| {
+                    let target = db.get(d.fix_file());
+                    JsonFix {
+                        applicability: fix.applicability.as_str(),
+                        message: fix.message.clone(),
+                        filename: (d.fix_file() != d.primary.file)
+                            .then(|| target.display_path.clone()),
+                        edits: fix
+                            .edits
+                            .iter()
+                            .map(|e| JsonEdit {
+                                content: e.content.clone(),
+                                location: location(target, e.range.start()),
+                                end_location: location(target, e.range.end()),
+                            })
+                            .collect(),
+                    }
                 }),
                 location: location(file, d.primary.range.start()),
                 message: d.message.clone(),

@@ -190,13 +190,14 @@ pub fn render_sarif(
                         .collect(),
                 );
             }
+            let target = db.get(d.fix_file());
             if let Some(fix) = &d.fix
-                && let Some(replacements) = replacements(file, fix)
+                && let Some(replacements) = replacements(target, fix)
             {
                 result["fixes"] = json!([{
                     "description": { "text": format!("{} ({})", fix.message, fix.applicability.as_str()) },
                     "artifactChanges": [{
-                        "artifactLocation": artifact_location(file),
+                        "artifactLocation": artifact_location(target),
                         "replacements": replacements,
                     }],
                 }]);

@@ -347,6 +347,9 @@ struct CachedEdit {
 struct CachedFix {
     message: String,
     applicability: String,
+    /// The file the edits change, as an index into `Entry::files`, when it is not the primary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    file: Option<usize>,
     edits: Vec<CachedEdit>,
 }
 
@@ -642,6 +645,7 @@ fn encode(d: &Diagnostic, index: &mut impl FnMut(FileId) -> usize) -> CachedDiag
         fix: d.fix.as_ref().map(|f| CachedFix {
             message: f.message.clone(),
             applicability: f.applicability.as_str().to_string(),
+            file: f.file.map(&mut *index),
             edits: f
                 .edits
                 .iter()
@@ -685,7 +689,6 @@ fn decode(entry: &Entry) -> Option<Vec<Diagnostic>> {
                 _ => return None,
             };
             let primary = label(&d.primary)?;
-            let text = &entry.files[d.primary.file].text;
             let fix = match &d.fix {
                 None => None,
                 Some(f) => Some(Fix {
@@ -696,10 +699,18 @@ fn decode(entry: &Entry) -> Option<Vec<Diagnostic>> {
                         "display-only" => Applicability::DisplayOnly,
                         _ => return None,
                     },
+                    file: match f.file {
+                        Some(i) => {
+                            entry.files.get(i)?;
+                            Some(FileId(u32::try_from(i).ok()?))
+                        }
+                        None => None,
+                    },
                     edits: f
                         .edits
                         .iter()
                         .map(|e| {
+                            let text = &entry.files.get(f.file.unwrap_or(d.primary.file))?.text;
                             Some(Edit {
                                 range: range_in(text, e.start, e.end)?,
                                 content: e.content.clone(),
@@ -725,6 +736,9 @@ fn remap(d: &mut Diagnostic, ids: &[FileId]) {
     let map = |l: &mut Label| l.file = ids[l.file.0 as usize];
     map(&mut d.primary);
     d.secondary.iter_mut().for_each(map);
+    if let Some(file) = d.fix.as_mut().and_then(|f| f.file.as_mut()) {
+        *file = ids[file.0 as usize];
+    }
 }
 
 #[cfg(test)]

@@ -128,9 +128,13 @@ pub(super) fn into_notebooks(
 /// and its fix's edits (see `WrittenFile::edit_to_notebook`); a fix that cannot be mapped is
 /// dropped.
 fn to_notebook(d: &mut Diagnostic, written: &FxHashMap<FileId, (FileId, &WrittenFile)>) {
-    if let Some((_, file)) = written.get(&d.primary.file)
+    let fix_file = d.fix_file();
+    if let Some((notebook, file)) = written.get(&fix_file)
         && let Some(fix) = &mut d.fix
     {
+        if fix.file.is_some() {
+            fix.file = Some(*notebook);
+        }
         let mapped: Option<Vec<(TextRange, String)>> = fix
             .edits
             .iter()

@@ -188,7 +188,13 @@ fn fix_in_pool(request: &CheckRequest, unsafe_fixes: bool) -> Result<FixOutcome,
             return Ok(outcome(report, files, dropped, rounds, false));
         }
         let mut changed = false;
-        let mut ids: Vec<_> = report.diagnostics.iter().map(|d| d.primary.file).collect();
+        // Fixes are grouped by the file they edit, which is not always the one they point at.
+        let mut ids: Vec<_> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.fix.is_some())
+            .map(Diagnostic::fix_file)
+            .collect();
         ids.sort();
         ids.dedup();
         for id in ids {
@@ -198,7 +204,7 @@ fn fix_in_pool(request: &CheckRequest, unsafe_fixes: bool) -> Result<FixOutcome,
             for d in report
                 .diagnostics
                 .iter()
-                .filter(|d| d.primary.file == id && is_applicable(d, unsafe_fixes))
+                .filter(|d| d.fix_file() == id && is_applicable(d, unsafe_fixes))
             {
                 let Some(fix) = &d.fix else { continue };
                 if rejected.contains(&(file.path.clone(), d.rule.code, fix.message.clone())) {
@@ -231,8 +237,15 @@ fn fix_in_pool(request: &CheckRequest, unsafe_fixes: bool) -> Result<FixOutcome,
             } else {
                 file.text.clone()
             };
+            let is_yaml = file
+                .path
+                .extension()
+                .is_some_and(|e| e == "yml" || e == "yaml")
+                || file.path.file_name().is_some_and(|n| n == "MLmodel");
             let errors = |text: &str| {
-                if is_notebook {
+                if is_yaml {
+                    usize::from(crate::manifest::load_yaml(text).is_err())
+                } else if is_notebook {
                     read_ipynb(text).map_or(usize::MAX, |cells| {
                         parse_notebook(&notebook_text(&cells)).syntax_errors.len()
                     })

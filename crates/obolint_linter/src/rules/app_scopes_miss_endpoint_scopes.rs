@@ -102,6 +102,7 @@ impl Check for AppScopesMissEndpointScopes {
                     Fix {
                         message: format!("Add {}", quoted(&names)),
                         applicability: Applicability::Unsafe,
+                        file: None,
                         edits: vec![Edit {
                             range: edits[0].range,
                             content,

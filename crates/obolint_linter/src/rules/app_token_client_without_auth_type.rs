@@ -104,6 +104,7 @@ impl Check for AppTokenClientWithoutAuthType {
                 .with_fix(Some(Fix {
                     message: "Add `auth_type=\"pat\"`".into(),
                     applicability: Applicability::Safe,
+                    file: None,
                     edits: vec![Edit::insertion(end, ", auth_type=\"pat\"")],
                 })),
             );

@@ -102,6 +102,7 @@ impl Check for DeprecatedCredentialsProvider {
                     .with_fix(Some(Fix {
                         message: "Rename to `credentials_strategy`".to_string(),
                         applicability: Applicability::Safe,
+                        file: None,
                         edits: vec![Edit { range: keyword.range(), content: "credentials_strategy".to_string() }],
                     })),
                 );

@@ -63,6 +63,7 @@ impl Check for DeprecatedScopeName {
                     .with_fix(Some(Fix {
                         message: format!("Rename to `{current}`"),
                         applicability: Applicability::Safe,
+                        file: None,
                         edits: vec![rename_edit(scope, current)],
                     })),
                 );

@@ -61,6 +61,7 @@ impl Check for DuplicateApiScope {
                 let fix = remove_edit(list, later).map(|edit| Fix {
                     message: format!("Remove the second `{}`", b.value),
                     applicability: Applicability::Safe,
+                    file: None,
                     edits: vec![edit],
                 });
                 ctx.report(

@@ -1,9 +1,11 @@
 //! OBO710 forwarded-token-without-user-api-scopes.
 
-use obolint_diagnostics::Label;
+use obolint_diagnostics::{Applicability, Edit, Fix, Label};
 use obolint_macros::rule;
+use ruff_text_size::TextSize;
 
 use super::scopes_in_app_yaml::SCOPE_KEYS;
+use crate::app_manifest::BundleApp;
 use crate::context::{Check, Grain, RuleContext};
 
 /// ## What it does
@@ -33,11 +35,17 @@ use crate::context::{Check, Grain, RuleContext};
 ///         - sql
 /// ```
 ///
+/// ## Fix safety
+/// The fix writes the scopes the code needs into the bundle (a `user_api_scopes:` block under the
+/// app's key, or the items of an empty list): it edits the YAML file, not the Python file the
+/// finding points at. It is unsafe: it asks every user to grant the app some of their
+/// privileges. There is no fix when the code needs no scope the analyzer knows, or when the app
+/// is written as a flow mapping (`my_app: {...}`).
+///
 /// ## Known problems
 /// Silent when no bundle declares the app (the scopes may be set in the workspace; `--verbose`
 /// says so), and when the scopes were written in `app.yaml` (OBO709 reports that). The
-/// `user_api_scopes:` block to paste is in the help and in `obolint scopes`: a fix edits only the
-/// file it points at, here the Python file.
+/// `user_api_scopes:` block to paste is also in the help and in `obolint scopes`.
 ///
 /// ## References
 /// - [Databricks Apps: user authorization](https://docs.databricks.com/aws/en/dev-tools/databricks-apps/auth)
@@ -46,7 +54,8 @@ use crate::context::{Check, Grain, RuleContext};
     name = "forwarded-token-without-user-api-scopes",
     severity = "warning",
     default = true,
-    fix = "none"
+    fix = "sometimes",
+    fix_safety = "unsafe"
 )]
 pub struct ForwardedTokenWithoutUserApiScopes;
 
@@ -114,8 +123,66 @@ impl Check for ForwardedTokenWithoutUserApiScopes {
                     Label::new(ctx.project.file(read.file).id, read.range, "always empty without user API scopes"),
                 )
                 .with_secondary(Label::new(manifest.id, bundle_app.key_range, "declares no `user_api_scopes`"))
-                .with_help(help),
+                .with_help(help)
+                .with_fix(declare(&ctx.db.get(manifest.id).text, bundle_app, &names).map(|edit| {
+                    Fix {
+                        message: format!(
+                            "Declare `user_api_scopes: [{}]` in {}",
+                            names.join(", "),
+                            ctx.db.get(manifest.id).display_path
+                        ),
+                        applicability: Applicability::Unsafe,
+                        file: Some(manifest.id),
+                        edits: vec![edit],
+                    }
+                })),
             );
+        }
+    }
+}
+
+/// The edit that declares `names` as the app's user API scopes in its bundle `text`: the items
+/// of an empty list (`user_api_scopes: []`, or the key with no value), or a new block under the
+/// app's key, indented like the app's other keys. `None` when there is nothing to declare or no
+/// place the analyzer is sure of.
+fn declare(text: &str, app: &BundleApp, names: &[&str]) -> Option<Edit> {
+    if names.is_empty() {
+        return None;
+    }
+    let flow = format!("[{}]", names.join(", "));
+    match &app.scopes {
+        // `user_api_scopes: []`
+        Some(scopes) if scopes.valid && scopes.scopes.is_empty() => {
+            if let Some(list) = app.flow_list {
+                let written = text.get(usize::from(list.start())..usize::from(list.end()))?;
+                let empty = written
+                    .chars()
+                    .all(|c| c == '[' || c == ']' || c.is_whitespace());
+                return empty.then_some(Edit {
+                    range: list,
+                    content: flow,
+                });
+            }
+            // `user_api_scopes:` and nothing else on the line (a comment may follow).
+            let after = usize::from(scopes.key.end());
+            let line_end = text[after..].find('\n').map_or(text.len(), |n| after + n);
+            let rest = &text[after..line_end];
+            let colon = rest.find(':')?;
+            let value = rest[colon + 1..].split('#').next().unwrap_or("");
+            if !rest[..colon].trim().is_empty() || !value.trim().is_empty() {
+                return None;
+            }
+            let at = TextSize::new(u32::try_from(after + colon + 1).ok()?);
+            Some(Edit::insertion(at, format!(" {flow}")))
+        }
+        Some(_) => None,
+        None => {
+            let (at, indent) = app.insert.as_ref()?;
+            let mut block = format!("\n{indent}user_api_scopes:");
+            for name in names {
+                block.push_str(&format!("\n{indent}  - {name}"));
+            }
+            Some(Edit::insertion(*at, block))
         }
     }
 }

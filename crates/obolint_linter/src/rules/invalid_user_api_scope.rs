@@ -117,6 +117,7 @@ impl Check for InvalidUserApiScope {
                     let fix = fix_to.map(|to| Fix {
                         message: format!("Replace with `{to}`"),
                         applicability: Applicability::Safe,
+                        file: None,
                         edits: vec![rename_edit(scope, &to)],
                     });
                     let mut diagnostic = ctx

@@ -91,6 +91,7 @@ fn rename(keyword: &Keyword, to: &str) -> Option<Fix> {
     Some(Fix {
         message: format!("Rename to `{to}`"),
         applicability: Applicability::Safe,
+        file: None,
         edits: vec![Edit {
             range: arg.range(),
             content: to.to_string(),
@@ -102,6 +103,7 @@ fn display_only(keyword: &Keyword, message: String, content: String) -> Fix {
     Fix {
         message,
         applicability: Applicability::DisplayOnly,
+        file: None,
         edits: vec![Edit {
             range: keyword.range(),
             content,
@@ -251,6 +253,7 @@ fn remove_keyword(call: &ExprCall, keyword: &Keyword, message: String) -> Fix {
     Fix {
         message,
         applicability: Applicability::DisplayOnly,
+        file: None,
         edits: vec![Edit {
             range,
             content: String::new(),

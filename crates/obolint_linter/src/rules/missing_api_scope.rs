@@ -66,6 +66,7 @@ impl Check for MissingApiScope {
                 let fix = append_edit(list, name).map(|edit| Fix {
                     message: format!("Add `{name}`"),
                     applicability: Applicability::Unsafe,
+                    file: None,
                     edits: vec![edit],
                 });
                 let family_ids: Vec<&str> = missing.families.iter().map(|f| f.id()).collect();

@@ -98,6 +98,7 @@ impl Check for MissingOboRequirement {
                 let fix = append_edit(set, distribution).map(|edit| Fix {
                     message: format!("Add `{distribution}`"),
                     applicability: Applicability::Unsafe,
+                    file: None,
                     edits: vec![edit],
                 });
                 ctx.report(

@@ -77,6 +77,7 @@ impl Check for MissingUserApiScope {
                 let fix = append_to(text, &list, name).map(|edit| Fix {
                     message: format!("Add `{name}`"),
                     applicability: Applicability::Unsafe,
+                    file: None,
                     edits: vec![edit],
                 });
                 ctx.report(

@@ -150,6 +150,7 @@ fn add_policy_fix(call: &LogCall, entry: FileIdx, ctx: &RuleContext<'_, '_>) -> 
     Some(Fix {
         message: format!("Add `auth_policy=` with {}", scopes.join(", ")),
         applicability: Applicability::Unsafe,
+        file: None,
         edits,
     })
 }

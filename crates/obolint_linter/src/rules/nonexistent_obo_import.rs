@@ -98,6 +98,7 @@ impl Check for NonexistentOboImport {
                     Some(Fix {
                         message: "Import `ModelServingUserCredentials`".to_string(),
                         applicability: Applicability::Safe,
+                        file: None,
                         edits: vec![Edit { range: alias.name.range(), content: replacement }],
                     }),
                 )
@@ -129,6 +130,7 @@ fn rewrite_module(import: &StmtImportFrom, to: &str) -> Fix {
     Fix {
         message: format!("Import it from `{to}`"),
         applicability: Applicability::Safe,
+        file: None,
         edits: vec![Edit {
             range,
             content: to.to_string(),

@@ -199,6 +199,7 @@ fn rewrite_fix(
     Some(Fix {
         message: format!("Declare `auth_policy=` with {}", scopes.join(", ")),
         applicability: Applicability::Unsafe,
+        file: None,
         edits,
     })
 }

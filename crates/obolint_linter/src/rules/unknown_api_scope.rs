@@ -81,6 +81,7 @@ impl Check for UnknownApiScope {
                 let fix = nearest.map(|name| Fix {
                     message: format!("Replace with `{name}`"),
                     applicability: Applicability::Safe,
+                    file: None,
                     edits: vec![rename_edit(scope, name)],
                 });
                 let help = match nearest {

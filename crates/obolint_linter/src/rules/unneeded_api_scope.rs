@@ -58,6 +58,7 @@ impl Check for UnneededApiScope {
                 let fix = remove_edit(list, index).map(|edit| Fix {
                     message: format!("Remove `{}`", scope.value),
                     applicability: Applicability::Unsafe,
+                    file: None,
                     edits: vec![edit],
                 });
                 ctx.report(

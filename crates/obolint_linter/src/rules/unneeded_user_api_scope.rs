@@ -62,6 +62,7 @@ impl Check for UnneededUserApiScope {
                 let fix = remove_edit(&list, index).map(|edit| Fix {
                     message: format!("Remove `{}`", scope.value),
                     applicability: Applicability::Unsafe,
+                    file: None,
                     edits: vec![edit],
                 });
                 ctx.report(

@@ -156,6 +156,7 @@ fn removal(
         return Fix {
             message: format!("Remove `{}`", code.code),
             applicability: Applicability::Safe,
+            file: None,
             edits: vec![Edit {
                 range,
                 content: String::new(),
@@ -165,6 +166,7 @@ fn removal(
     Fix {
         message: "Remove the suppression".to_string(),
         applicability: Applicability::Safe,
+        file: None,
         edits: vec![Edit {
             range: directive_removal(text, lines, directive),
             content: String::new(),

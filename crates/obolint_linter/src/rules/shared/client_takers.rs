@@ -126,6 +126,7 @@ pub fn add_client_fix(call: &ExprCall, keyword: &str, name: &str) -> Fix {
     Fix {
         message: format!("Pass `{keyword}={name}`"),
         applicability: Applicability::Unsafe,
+        file: None,
         edits: vec![edit],
     }
 }

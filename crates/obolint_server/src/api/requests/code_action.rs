@@ -123,11 +123,20 @@ fn code_actions(session: &Session, params: &CodeActionParams) -> Vec<CodeActionO
         if !wanted(only, CodeActionKind::QUICKFIX.as_str()) {
             continue;
         }
+        // A fix may edit another file than the one it points at (the bundle that configures
+        // the app whose code this is): the edit is made in that file's view.
+        let fix_view = match diagnostic.fix.as_ref().and_then(|f| f.file) {
+            Some(other) if other != diagnostic.primary.file => {
+                session.view(&report.db, &report.db.get(other).path)
+            }
+            _ => None,
+        };
         if let Some(fix) = diagnostic
             .fix
             .as_ref()
             .filter(|f| f.applicability != Applicability::DisplayOnly)
-            && let Some(edit) = workspace_edit(&view, &fix.edits, encoding)
+            && let Some(edit) =
+                workspace_edit(fix_view.as_ref().unwrap_or(&view), &fix.edits, encoding)
         {
             let safe = fix.applicability == Applicability::Safe;
             let title = if safe {
