@@ -189,9 +189,38 @@ fn closing_brackets_joined(text: &str) -> String {
             if i > 0 && bytes[i - 1] == b'\r' {
                 out[i - 1] = b' ';
             }
+            // The bracket joins the line before it: a comment there would swallow it
+            // (`prod: {\n    # No overrides\n  }` in Databricks' bundle examples), so the
+            // comment is blanked (comments carry nothing the reader keeps).
+            let line_start = text[..i].rfind('\n').map_or(0, |n| n + 1);
+            if let Some(hash) = comment_start(&text[line_start..i]) {
+                for b in &mut out[line_start + hash..i] {
+                    if *b != b'\r' {
+                        *b = b' ';
+                    }
+                }
+            }
         }
     }
     String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+/// Where a YAML comment starts in `line`: a `#` at the start or after a space or tab, outside
+/// quotes.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let mut previous = ' ';
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c == '#' && (previous == ' ' || previous == '\t') => return Some(i),
+            None => {}
+        }
+        previous = c;
+    }
+    None
 }
 
 fn keys_of(node: &MarkedYaml<'_>, offsets: &Offsets<'_>) -> Vec<(String, TextRange)> {
@@ -329,6 +358,18 @@ mod tests {
         let (at, indent) = app.insert.clone().expect("insert");
         assert_eq!(indent, "      ");
         assert_eq!(&text[usize::from(at)..usize::from(at) + 1], "\n");
+    }
+
+    /// A flow mapping closed at its key's indentation after a comment line, as Databricks'
+    /// bundle examples write an empty target: the Databricks CLI reads it, so obolint does.
+    #[test]
+    fn a_closing_bracket_after_a_comment_line() {
+        let text = "targets:\n  dev:\n    default: true\n  prod: {\n    # No overrides\n  }\nresources:\n  apps:\n    a:\n      source_code_path: ./app # \"x\" ]\n";
+        let m = parse_app_manifest(text, AppYamlKind::Bundle).expect("parses");
+        assert_eq!(m.apps[0].source_code_path.as_deref(), Some("./app"));
+        assert_eq!(&text[m.apps[0].key_range], "a");
+        assert_eq!(comment_start("  a: '#x' # c"), Some(10));
+        assert_eq!(comment_start("  a: b#c"), None);
     }
 
     #[test]
