@@ -43,9 +43,17 @@ impl ParsedSource {
 /// A plain module keeps the statements that end before its first error: the parser recovers, but
 /// what it recovers is a guess, and rules never run on guesses. A notebook drops the cells that do
 /// not parse and keeps every other cell.
+///
+/// A Databricks source notebook runs on an IPython kernel too: its cells may hold line magics
+/// and shell escapes not written as `# MAGIC` comments (`%pip install ...` in Databricks'
+/// own cookbook), so it is parsed in IPython mode like an `.ipynb`.
 pub fn parse_source(text: &str, kind: SourceKind) -> ParsedSource {
     let cells = cell_ranges(text, kind);
-    parse_in_cells(text, kind, cells, PySourceType::Python)
+    let source_type = match kind {
+        SourceKind::DatabricksNotebook => PySourceType::Ipynb,
+        SourceKind::Python | SourceKind::Jupyter => PySourceType::Python,
+    };
+    parse_in_cells(text, kind, cells, source_type)
 }
 
 /// Parses the cells of an `.ipynb` notebook, in IPython mode (line magics and shell escapes are
@@ -205,6 +213,21 @@ mod tests {
             2,
             "the import and the assignment survive"
         );
+    }
+
+    #[test]
+    fn source_notebook_cells_may_hold_line_magics() {
+        let text = "# Databricks notebook source\n# COMMAND ----------\n\n# Install\n%pip install -qqqq -U \\\n  mlflow databricks-sdk\n!ls\n\n# COMMAND ----------\nimport os\n";
+        let parsed = parse_source(text, SourceKind::DatabricksNotebook);
+        assert!(
+            parsed.syntax_errors.is_empty(),
+            "{:?}",
+            parsed.syntax_errors
+        );
+        assert_eq!(parsed.body().len(), 3);
+        // A plain module is not IPython.
+        let plain = parse_source("%pip install mlflow\n", SourceKind::Python);
+        assert_eq!(plain.syntax_errors.len(), 1);
     }
 
     #[test]
