@@ -57,6 +57,8 @@ check notebooks fixtures/example-notebooks
 fixture with-fixes fixtures/rules/OBO901/fire_unused_and_unknown
 fixture cross-file fixtures/rules/OBO101/fire_cross_file_helper
 fixture clean fixtures/rules/OBO101/silent_helper_from_predict
+# A fix that edits another file than its finding's (OBO710: Python finding, bundle edit).
+fixture fix-in-other-file fixtures/rules/OBO710/fire_no_scopes
 
 # The validator itself must catch a broken log, or the checks above prove nothing.
 python3 - "$work/example.sarif" "$work/broken.sarif" <<'PY'
