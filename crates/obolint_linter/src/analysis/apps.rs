@@ -8,10 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use obolint_python::semantic::{BindingKind, ModuleModel};
-
-use super::models::{Models, normalize};
 use ruff_text_size::TextRange;
 
+use super::models::{Models, normalize};
 use crate::app_manifest::{
     AppYamlKind, BundleApp, BundleFile, Declared, ProjectAppManifest, Setting, effective_apps,
     include_matches,

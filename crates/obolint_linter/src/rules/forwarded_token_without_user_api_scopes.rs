@@ -91,17 +91,20 @@ impl Check for ForwardedTokenWithoutUserApiScopes {
                 .keys()
                 .map(|f| ctx.app_table.short(*f))
                 .collect();
+            // Where the app is declared: a target's `resources` when only a target declares it.
+            let under = match &bundle_app.target {
+                Some(target) => format!("targets.{target}.resources.apps.{}", bundle_app.key),
+                None => format!("resources.apps.{}", bundle_app.key),
+            };
             let help = if names.is_empty() {
                 format!(
-                    "declare `user_api_scopes` under `resources.apps.{}` in {}",
-                    bundle_app.key,
+                    "declare `user_api_scopes` under `{under}` in {}",
                     ctx.db.get(manifest.id).display_path
                 )
             } else {
                 format!(
-                    "add `user_api_scopes: [{}]` under `resources.apps.{}` in {}",
+                    "add `user_api_scopes: [{}]` under `{under}` in {}",
                     names.join(", "),
-                    bundle_app.key,
                     ctx.db.get(manifest.id).display_path
                 )
             };
