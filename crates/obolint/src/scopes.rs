@@ -268,9 +268,14 @@ pub fn apps_text(apps: &[AppReport]) -> String {
                     escape_control(bundle)
                 );
             }
-            _ => out.push_str(
-                "  declares: unknown (no bundle declares this app; its scopes may be set in the workspace)\n",
-            ),
+            _ => match &app.declared_unknown {
+                Some(why) => {
+                    let _ = writeln!(out, "  declares: unknown ({})", escape_control(why));
+                }
+                None => out.push_str(
+                    "  declares: unknown (no bundle declares this app; its scopes may be set in the workspace)\n",
+                ),
+            },
         }
         if !app.missing.is_empty() {
             let _ = writeln!(

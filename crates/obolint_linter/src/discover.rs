@@ -360,14 +360,8 @@ fn is_yaml(path: &Path) -> bool {
 /// bundle's folder). Bundles are read here, bounded, only for their `include:`; a bundle that
 /// cannot be read or parsed includes nothing (loading reports it).
 fn bundle_includes(found: &mut Discovered, yaml: &[PathBuf], limit: u64) {
-    use crate::app_manifest::{AppYamlKind, include_matches, parse_app_manifest};
-    let root_of = |manifest: &crate::app_manifest::AppManifest, folder: &Path| -> Vec<PathBuf> {
-        manifest
-            .apps
-            .iter()
-            .filter_map(|a| a.source_code_path.as_ref())
-            .map(|p| crate::analysis::models::normalize(&folder.join(p)))
-            .collect()
+    use crate::app_manifest::{
+        AppYamlKind, BundleFile, Setting, effective_apps, include_matches, parse_app_manifest,
     };
     let bundles: Vec<PathBuf> = found
         .manifests
@@ -385,19 +379,18 @@ fn bundle_includes(found: &mut Discovered, yaml: &[PathBuf], limit: u64) {
         let Some(folder) = bundle.parent() else {
             continue;
         };
-        found.app_roots.extend(root_of(&manifest, folder));
-        if manifest.includes.is_empty() {
-            continue;
-        }
+        // The bundle's files, each with its folder: its apps' source folders are known only
+        // once the targets and variables of all of them are read.
+        let mut files = vec![(manifest, folder.to_path_buf())];
         for path in yaml {
             let Ok(relative) = path.strip_prefix(folder) else {
                 continue;
             };
             let relative = relative.to_string_lossy().replace('\\', "/");
-            if include_matches(&manifest.includes, &relative)
-                && !found.bundle_includes.contains(path)
-            {
-                found.bundle_includes.push(path.clone());
+            if include_matches(&files[0].0.includes, &relative) {
+                if !found.bundle_includes.contains(path) {
+                    found.bundle_includes.push(path.clone());
+                }
                 if !found.manifests.contains(path) {
                     found.manifests.push(path.clone());
                 }
@@ -405,8 +398,19 @@ fn bundle_includes(found: &mut Discovered, yaml: &[PathBuf], limit: u64) {
                     && let Ok(included) = parse_app_manifest(&text, AppYamlKind::BundleInclude)
                     && let Some(parent) = path.parent()
                 {
-                    found.app_roots.extend(root_of(&included, parent));
+                    files.push((included, parent.to_path_buf()));
                 }
+            }
+        }
+        let files: Vec<BundleFile<'_>> = files
+            .iter()
+            .map(|(manifest, folder)| BundleFile { manifest, folder })
+            .collect();
+        for app in effective_apps(&files) {
+            if let Setting::Known(path) = app.source {
+                found
+                    .app_roots
+                    .push(crate::analysis::models::normalize(&path));
             }
         }
     }

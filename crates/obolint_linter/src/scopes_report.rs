@@ -96,6 +96,10 @@ pub struct AppReport {
     pub unsupported: Vec<UseSite>,
     /// What the bundle declares; `None` when no bundle declares the app (unknown).
     pub declared: Option<Vec<String>>,
+    /// Why a bundle that declares the app leaves its scopes unknown (its targets disagree, a
+    /// `${...}` obolint does not resolve).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared_unknown: Option<String>,
     pub missing: Vec<String>,
     pub unneeded: Vec<String>,
     /// The scopes are a lower bound: the code hands the token where the analyzer cannot see.

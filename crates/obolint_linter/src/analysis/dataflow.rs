@@ -505,6 +505,13 @@ impl<'p, 'a> Dataflow<'p, 'a> {
                         depth,
                     );
                 }
+                // `service.client`, where `service` is bound to an instance of a project class.
+                if let Some(class) = self
+                    .project
+                    .instance_class(file, scope, &attribute.value, 0)
+                {
+                    return self.attribute_value(class, attribute.attr.as_str(), depth);
+                }
                 self.symbol_value(file, scope, expr)
             }
             Expr::If(if_expr) => self

@@ -373,6 +373,8 @@ impl RootChecks {
                 .filter(|&i| !apps.apps[i].files.is_empty())
                 .filter_map(|i| apps.why_scopes_unknown(i, |p| self.sources.display_path(p))),
         );
+        self.notes
+            .extend(apps.unresolved_notes(&loaded.app_manifests, |p| self.sources.display_path(p)));
 
         // The rules.
         let table = ScopeTable::with_extra_scopes(&settings.extra_scopes);

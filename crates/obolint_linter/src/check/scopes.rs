@@ -250,6 +250,7 @@ pub(super) fn app_reports(
             opaque: scopes.opaque.iter().map(site).collect(),
             unsupported: scopes.unsupported.iter().map(|(u, _)| site(u)).collect(),
             declared,
+            declared_unknown: app.config.as_ref().and_then(|c| c.scopes_unknown.clone()),
             missing,
             unneeded,
             lower_bound: !scopes.is_fully_known(),

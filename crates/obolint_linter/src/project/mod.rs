@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use obolint_diagnostics::FileId;
 use obolint_python::known::{AgentInterface, KnownSymbol, known_symbol};
 use obolint_python::semantic::{
-    BindingKind, ClassId, FunctionId, ModuleModel, NameMeaning, ScopeId,
+    BindingKind, ClassId, FunctionId, ModuleModel, NameMeaning, Resolution, ScopeId, Value,
 };
 use rayon::prelude::*;
 use ruff_python_ast::{Expr, ExprCall};
@@ -337,6 +337,19 @@ impl<'a> Project<'a> {
                 .find_method(ClassRef { file, class }, attribute.attr.as_str())
                 .map_or(Symbol::Unknown, Symbol::Function);
         }
+        // `obj.method` where `obj` is bound to an instance of a project class.
+        if let Expr::Attribute(attribute) = expr
+            && let Some(class) = self.instance_class(file, scope, &attribute.value, 0)
+            && let Some(method) = self.find_method(class, attribute.attr.as_str())
+        {
+            return Symbol::Function(method);
+        }
+        self.named_symbol(file, scope, expr)
+    }
+
+    /// What `expr` names through imports and definitions only (no instance's methods).
+    fn named_symbol(&self, file: FileIdx, scope: ScopeId, expr: &Expr) -> Symbol {
+        let model = self.model(file);
         match model.meaning(scope, expr) {
             NameMeaning::Qualified(names) => match self.resolve_all(&names) {
                 Symbol::Unknown => self.resolve_sibling(&model.package, &names),
@@ -347,6 +360,113 @@ impl<'a> Project<'a> {
                 Symbol::Function(FnRef { file, func })
             }
             NameMeaning::Other => Symbol::Unknown,
+        }
+    }
+
+    /// The project class `expr` is an instance of, seen from `scope` of `file`: a name (local,
+    /// global, or imported from a project module) whose every assignment is a call of that one
+    /// class (`service = Service()`; `None` assignments aside, as a method is never called on
+    /// them), or `self.attr` whose every store in the class is. `None` for anything else: a
+    /// parameter, a value returned by a function, two classes.
+    pub fn instance_class(
+        &self,
+        file: FileIdx,
+        scope: ScopeId,
+        expr: &Expr,
+        depth: u32,
+    ) -> Option<ClassRef> {
+        if depth > 8 {
+            return None;
+        }
+        let model = self.model(file);
+        match expr {
+            Expr::Name(name) => match model.resolve_name(scope, name.id.as_str()) {
+                Resolution::Values(found, values) => self.instance_of_values(file, found, &values),
+                Resolution::Imported(names) => {
+                    let mut classes = names.iter().map(|n| self.instance_qualified(n, depth + 1));
+                    let first = classes.next()??;
+                    classes.all(|c| c == Some(first)).then_some(first)
+                }
+                _ => None,
+            },
+            Expr::Attribute(attribute) => {
+                let Expr::Name(base) = attribute.value.as_ref() else {
+                    return None;
+                };
+                let class = model.receiver_class(scope, base.id.as_str())?;
+                let info = model.class(class);
+                let stores = info.attribute_stores.get(attribute.attr.as_str())?;
+                let mut found = None;
+                for (at, value) in stores {
+                    let c = self.instance_of_values(file, *at, std::slice::from_ref(value))?;
+                    if found.is_some_and(|f| f != c) {
+                        return None;
+                    }
+                    found = Some(c);
+                }
+                found
+            }
+            _ => None,
+        }
+    }
+
+    /// The one project class every value is a call of (`None` literals skipped).
+    fn instance_of_values(
+        &self,
+        file: FileIdx,
+        scope: ScopeId,
+        values: &[Value<'_>],
+    ) -> Option<ClassRef> {
+        let mut found = None;
+        for value in values {
+            let Value::Expr(e) = value else {
+                return None;
+            };
+            let class = match e {
+                Expr::NoneLiteral(_) => continue,
+                Expr::Call(call) => match self.named_symbol(file, scope, &call.func) {
+                    Symbol::Class(class) => class,
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            if found.is_some_and(|f| f != class) {
+                return None;
+            }
+            found = Some(class);
+        }
+        found
+    }
+
+    /// `pkg.services.service`: a module-level instance in a project module.
+    fn instance_qualified(&self, name: &str, depth: u32) -> Option<ClassRef> {
+        if depth > 8 {
+            return None;
+        }
+        let (module, member) = name.rsplit_once('.')?;
+        let file = self.module(module)?;
+        let model = self.model(file);
+        let bindings = model
+            .scope(ModuleModel::MODULE_SCOPE)
+            .bindings
+            .get(member)?;
+        match &bindings.last()?.kind {
+            // `from .services import service` re-exported through `__init__.py`.
+            BindingKind::Import { .. } | BindingKind::FromImport { .. } => {
+                match model.resolve_name(ModuleModel::MODULE_SCOPE, member) {
+                    Resolution::Imported(names) => {
+                        let [only] = names.as_slice() else {
+                            return None;
+                        };
+                        self.instance_qualified(only, depth + 1)
+                    }
+                    _ => None,
+                }
+            }
+            _ => match model.resolve_name(ModuleModel::MODULE_SCOPE, member) {
+                Resolution::Values(found, values) => self.instance_of_values(file, found, &values),
+                _ => None,
+            },
         }
     }
 
@@ -546,6 +666,135 @@ fn join(base: &str, rest: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use obolint_python::{SourceKind, parse_source};
+
+    const SERVICES: &str = r#"
+class Base:
+    def inherited(self, token):
+        pass
+
+
+class Service(Base):
+    def connect(self, token):
+        pass
+
+
+class Other:
+    def connect(self, token):
+        pass
+
+
+service = Service()
+"#;
+
+    const APP: &str = r#"
+from services import service as imported, Service, Other
+
+module_level = Service()
+maybe = None
+maybe = Service()
+either = Service()
+either = Other()
+
+
+class Holder:
+    def __init__(self):
+        self.service = Service()
+
+    def run(self, token):
+        self.service.connect(token)
+
+
+def handler(token, parameter, table):
+    local = Other()
+    module_level.connect(token)
+    module_level.inherited(token)
+    imported.connect(token)
+    local.connect(token)
+    maybe.connect(token)
+    either.connect(token)
+    parameter.connect(token)
+    table["x"].connect(token)
+    module_level.missing(token)
+"#;
+
+    /// What each call's callee names, by the callee's source text, in call order.
+    fn callees(project: &Project<'_>, file: FileIdx) -> Vec<(String, Symbol)> {
+        let model = project.model(file);
+        let text = APP;
+        all_calls(model)
+            .filter(|(_, call)| matches!(call.func.as_ref(), Expr::Attribute(_)))
+            .map(|(scope, call)| {
+                let range = ruff_text_size::Ranged::range(call.func.as_ref());
+                (
+                    text[usize::from(range.start())..usize::from(range.end())].to_string(),
+                    project.symbol(file, scope, &call.func),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn methods_of_instances_resolve_through_their_bindings() {
+        let services = parse_source(SERVICES, SourceKind::Python);
+        let app = parse_source(APP, SourceKind::Python);
+        let files = vec![
+            ProjectFile {
+                id: FileId(0),
+                path: PathBuf::from("/p/services.py"),
+                model: ModuleModel::build(services.body(), Vec::new()),
+                written_by: None,
+            },
+            ProjectFile {
+                id: FileId(1),
+                path: PathBuf::from("/p/app.py"),
+                model: ModuleModel::build(app.body(), Vec::new()),
+                written_by: None,
+            },
+        ];
+        let settings = Settings::default();
+        let project = Project::new(PathBuf::from("/p"), files, &settings);
+        let services = project.model(FileIdx(0));
+        let method = |class: &str, name: &str| {
+            let class = services
+                .class_ids()
+                .find(|&c| services.class(c).name == class)
+                .expect("class");
+            Symbol::Function(FnRef {
+                file: FileIdx(0),
+                func: services.class(class).methods[name],
+            })
+        };
+        let found = callees(&project, FileIdx(1));
+        let of = |callee: &str| {
+            found
+                .iter()
+                .find(|(text, _)| text == callee)
+                .map(|(_, symbol)| *symbol)
+                .expect(callee)
+        };
+        assert_eq!(of("self.service.connect"), method("Service", "connect"));
+        assert_eq!(of("module_level.connect"), method("Service", "connect"));
+        assert_eq!(of("module_level.inherited"), method("Base", "inherited"));
+        assert_eq!(of("imported.connect"), method("Service", "connect"));
+        assert_eq!(of("local.connect"), method("Other", "connect"));
+        assert_eq!(
+            of("maybe.connect"),
+            method("Service", "connect"),
+            "`None` skipped"
+        );
+        assert_eq!(of("either.connect"), Symbol::Unknown, "two classes");
+        assert_eq!(of("parameter.connect"), Symbol::Unknown);
+        assert_eq!(of("table[\"x\"].connect"), Symbol::Unknown);
+        assert_eq!(of("module_level.missing"), Symbol::Unknown);
+        // The receiver fills `self`: the call site is bound.
+        let connect = match method("Service", "connect") {
+            Symbol::Function(f) => f,
+            _ => unreachable!("a method"),
+        };
+        assert!(project.callers(connect).iter().all(|site| site.bound));
+        assert_eq!(project.callers(connect).len(), 4);
+    }
 
     #[test]
     fn module_names_follow_packages_and_src_layout() {

@@ -39,8 +39,9 @@ use crate::context::{Check, Grain, RuleContext};
 /// The fix writes the scopes the code needs into the bundle (a `user_api_scopes:` block under the
 /// app's key, or the items of an empty list): it edits the YAML file, not the Python file the
 /// finding points at. It is unsafe: it asks every user to grant the app some of their
-/// privileges. There is no fix when the code needs no scope the analyzer knows, or when the app
-/// is written as a flow mapping (`my_app: {...}`).
+/// privileges. There is no fix when the code needs no scope the analyzer knows, when the app
+/// is written as a flow mapping (`my_app: {...}`), or when only targets declare the app and
+/// more than one does (one list would not be enough).
 ///
 /// ## Known problems
 /// Silent when no bundle declares the app (the scopes may be set in the workspace; `--verbose`
@@ -100,17 +101,23 @@ impl Check for ForwardedTokenWithoutUserApiScopes {
                 .keys()
                 .map(|f| ctx.app_table.short(*f))
                 .collect();
+            // Where the app is declared: a target's `resources` when only a target declares it.
+            let under = match &bundle_app.target {
+                Some(_) if bundle_app.shared_list => {
+                    format!("targets.<each target>.resources.apps.{}", bundle_app.key)
+                }
+                Some(target) => format!("targets.{target}.resources.apps.{}", bundle_app.key),
+                None => format!("resources.apps.{}", bundle_app.key),
+            };
             let help = if names.is_empty() {
                 format!(
-                    "declare `user_api_scopes` under `resources.apps.{}` in {}",
-                    bundle_app.key,
+                    "declare `user_api_scopes` under `{under}` in {}",
                     ctx.db.get(manifest.id).display_path
                 )
             } else {
                 format!(
-                    "add `user_api_scopes: [{}]` under `resources.apps.{}` in {}",
+                    "add `user_api_scopes: [{}]` under `{under}` in {}",
                     names.join(", "),
-                    bundle_app.key,
                     ctx.db.get(manifest.id).display_path
                 )
             };
@@ -146,7 +153,7 @@ impl Check for ForwardedTokenWithoutUserApiScopes {
 /// app's key, indented like the app's other keys. `None` when there is nothing to declare or no
 /// place the analyzer is sure of.
 fn declare(text: &str, app: &BundleApp, names: &[&str]) -> Option<Edit> {
-    if names.is_empty() {
+    if names.is_empty() || app.shared_list {
         return None;
     }
     let flow = format!("[{}]", names.join(", "));

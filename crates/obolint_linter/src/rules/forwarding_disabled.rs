@@ -49,10 +49,7 @@ impl Check for ForwardingDisabled {
 
     fn check_project(&self, ctx: &RuleContext<'_, '_>) {
         for (i, app) in ctx.apps.apps.iter().enumerate() {
-            let Some((manifest, bundle_app)) = ctx.apps.config(i, ctx.app_manifests) else {
-                continue;
-            };
-            let Some((false, key)) = bundle_app.forward else {
+            let Some((manifest, false, key)) = ctx.apps.forward(i, ctx.app_manifests) else {
                 continue;
             };
             let scopes = ctx.app_scopes(i);

@@ -12,7 +12,9 @@ use crate::context::{Check, Grain, RuleContext};
 /// a serving endpoint, vector search, files, Lakebase...) that none of the app's
 /// `user_api_scopes` allows: one diagnostic per missing scope, naming the use that needs it.
 /// The scopes are read from the bundle (`databricks.yml` and the files it includes) that
-/// declares the app; when no bundle declares it, they are unknown and nothing is reported.
+/// declares the app, merged over its targets (`targets.<name>.resources.apps.<key>` overrides the
+/// top-level list) with `${var.<name>}` substituted; when no bundle declares it, when its targets
+/// disagree, or when a `${...}` cannot be resolved, they are unknown and nothing is reported.
 ///
 /// ## Why is this bad?
 /// The token the Apps proxy forwards is downscoped to the app's user API scopes. A call the
@@ -38,8 +40,10 @@ use crate::context::{Check, Grain, RuleContext};
 /// ```
 ///
 /// ## Fix safety
-/// The fix appends the scope's short name to the list, written like its other items. It is
-/// unsafe: it asks every user to grant the app more of their privileges.
+/// The fix appends the scope's short name to the list, written like its other items (in the
+/// target that writes the list, when that is where it is). It is unsafe: it asks every user to
+/// grant the app more of their privileges. No fix is offered when several targets write the same
+/// list: editing one would leave the others behind.
 ///
 /// ## Known problems
 /// Only uses through a client the analyzer can follow are seen. A client built with

@@ -33,7 +33,10 @@ pub fn app_list(file: FileId, app: &BundleApp) -> Option<DeclaredList> {
     if !scopes.valid {
         return None;
     }
-    let edit = if app.flow_list.is_some() {
+    // A list written the same in two targets: editing one would leave the other behind.
+    let edit = if app.shared_list {
+        ListEdit::None
+    } else if app.flow_list.is_some() {
         ListEdit::Python
     } else if scopes.item_lines.len() == scopes.scopes.len() {
         ListEdit::Yaml(scopes.append.clone())
