@@ -246,8 +246,26 @@ impl<'a> Project<'a> {
     ) -> (Vec<(FnRef, CallSite<'a>)>, FxHashMap<usize, Symbol>) {
         let mut out = Vec::new();
         let mut symbols = FxHashMap::default();
+        // What a name or dotted name means depends on its scope, not on where in the scope it
+        // is written (bindings are not flow-sensitive), and files call the same few callees
+        // over and over (`self.assertEqual`, `os.path.join`): each is resolved once per scope.
+        let mut memo: FxHashMap<ScopeId, FxHashMap<String, Symbol>> = FxHashMap::default();
+        let mut path = String::new();
+        let mut symbol_of = |scope: ScopeId, expr: &Expr| -> Symbol {
+            path.clear();
+            if !dotted_path(expr, &mut path) {
+                return self.symbol(file, scope, expr);
+            }
+            let in_scope = memo.entry(scope).or_default();
+            if let Some(symbol) = in_scope.get(path.as_str()) {
+                return *symbol;
+            }
+            let symbol = self.symbol(file, scope, expr);
+            in_scope.insert(path.clone(), symbol);
+            symbol
+        };
         for (scope, call) in all_calls(self.model(file)) {
-            let symbol = self.symbol(file, scope, &call.func);
+            let symbol = symbol_of(scope, &call.func);
             symbols.insert(std::ptr::from_ref(call.func.as_ref()) as usize, symbol);
             match symbol {
                 Symbol::Function(function) => {
@@ -255,7 +273,7 @@ impl<'a> Project<'a> {
                     // functions do not.
                     let bound = match call.func.as_ref() {
                         Expr::Attribute(attribute) => !matches!(
-                            self.symbol(file, scope, &attribute.value),
+                            symbol_of(scope, &attribute.value),
                             Symbol::Class(_) | Symbol::Module(_)
                         ),
                         _ => false,
@@ -651,6 +669,26 @@ impl<'a> Project<'a> {
         found.dedup();
         found.retain(|&i| i != file);
         found
+    }
+}
+
+/// Writes `expr` into `out` as a dotted path (`a.b.c`) when it is a name or a chain of
+/// attributes on a name; `false` otherwise (a call, a subscript...).
+fn dotted_path(expr: &Expr, out: &mut String) -> bool {
+    match expr {
+        Expr::Name(name) => {
+            out.push_str(name.id.as_str());
+            true
+        }
+        Expr::Attribute(attribute) => {
+            if !dotted_path(&attribute.value, out) {
+                return false;
+            }
+            out.push('.');
+            out.push_str(attribute.attr.as_str());
+            true
+        }
+        _ => false,
     }
 }
 

@@ -97,6 +97,13 @@ impl Check for UserCredentialExposed {
         };
         // Calls: print, logging, os.environ.update/setdefault, os.putenv.
         for (scope, call) in crate::project::all_calls(model) {
+            // Every sink called through an attribute ends in one of these names (what a dotted
+            // callee means ends in its attribute): the others are skipped before resolving.
+            if let Expr::Attribute(a) = call.func.as_ref()
+                && !is_sink_attribute(a.attr.as_str())
+            {
+                continue;
+            }
             let sink = match dataflow.symbol(file, scope, &call.func) {
                 Symbol::Unknown if matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "print" && matches!(model.resolve_name(scope, "print"), Resolution::Unbound)) => {
                     Some("printed")
@@ -168,6 +175,12 @@ impl Check for UserCredentialExposed {
             }
         }
     }
+}
+
+/// The last name of every sink reached through an attribute: a logging method,
+/// `os.environ.update`/`setdefault`, `os.putenv`.
+fn is_sink_attribute(attr: &str) -> bool {
+    LOG_METHODS.contains(&attr) || matches!(attr, "update" | "setdefault" | "putenv")
 }
 
 pub(crate) fn qualified_sink(
