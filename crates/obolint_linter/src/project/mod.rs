@@ -246,17 +246,20 @@ impl<'a> Project<'a> {
     ) -> (Vec<(FnRef, CallSite<'a>)>, FxHashMap<usize, Symbol>) {
         let mut out = Vec::new();
         let mut symbols = FxHashMap::default();
-        // What a name or dotted name means depends on its scope, not on where in the scope it
-        // is written (bindings are not flow-sensitive), and files call the same few callees
-        // over and over (`self.assertEqual`, `os.path.join`): each is resolved once per scope.
-        let mut memo: FxHashMap<ScopeId, FxHashMap<String, Symbol>> = FxHashMap::default();
+        // What a name or dotted name means depends only on the scope its first name is bound
+        // in (bindings are not flow-sensitive; a receiver `self` is bound in its method), and
+        // files call the same few callees over and over (`self.assertEqual`, `os.path.join`
+        // in every function): each is resolved once per binding scope.
+        let model = self.model(file);
+        let mut memo: FxHashMap<Option<ScopeId>, FxHashMap<String, Symbol>> = FxHashMap::default();
         let mut path = String::new();
         let mut symbol_of = |scope: ScopeId, expr: &Expr| -> Symbol {
             path.clear();
             if !dotted_path(expr, &mut path) {
                 return self.symbol(file, scope, expr);
             }
-            let in_scope = memo.entry(scope).or_default();
+            let first = path.split('.').next().unwrap_or(&path);
+            let in_scope = memo.entry(model.lookup_scope(scope, first)).or_default();
             if let Some(symbol) = in_scope.get(path.as_str()) {
                 return *symbol;
             }
