@@ -275,8 +275,12 @@ impl<'c> LintContext<'c> {
     }
 
     /// The versioned features the model whose entry is `entry` uses.
-    pub fn model_features(&self, entry: FileIdx) -> Vec<FeatureUse> {
-        model_features(self.project, self.models, entry)
+    pub fn model_features(
+        &self,
+        entry: FileIdx,
+        per_file: &mut FxHashMap<FileIdx, Vec<FeatureUse>>,
+    ) -> Vec<FeatureUse> {
+        model_features(self.project, self.models, entry, per_file)
     }
 
     /// The model's code builds a user client, or shows it meant to (`ModelServingUserCredentials`

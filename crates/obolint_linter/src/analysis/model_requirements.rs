@@ -7,6 +7,7 @@ use obolint_diagnostics::FileId;
 use obolint_python::known::{AgentInterface, ResourceKind};
 use obolint_python::semantic::BindingKind;
 use ruff_text_size::{Ranged, TextRange, TextSize};
+use rustc_hash::FxHashMap;
 
 use super::models::Models;
 use crate::clients;
@@ -116,82 +117,107 @@ pub struct FeatureUse {
 }
 
 /// The features the model whose entry is `entry` uses in its code and its log calls.
-pub fn model_features(project: &Project<'_>, models: &Models, entry: FileIdx) -> Vec<FeatureUse> {
+/// `per_file` remembers each file's own features: models share files.
+pub fn model_features(
+    project: &Project<'_>,
+    models: &Models,
+    entry: FileIdx,
+    per_file: &mut FxHashMap<FileIdx, Vec<FeatureUse>>,
+) -> Vec<FeatureUse> {
     let mut out = Vec::new();
     for file in models.files_of(entry) {
-        let model = project.model(file);
-        for class in model.class_ids() {
-            if project.agent_interface(ClassRef { file, class })
-                == Some(AgentInterface::ResponsesAgent)
-            {
-                out.push(FeatureUse {
-                    feature: Feature::ResponsesAgent,
-                    file,
-                    range: TextRange::empty(model.class(class).def.range.start()),
-                });
-            }
+        out.extend_from_slice(
+            per_file
+                .entry(file)
+                .or_insert_with(|| file_features(project, file)),
+        );
+    }
+    out.extend(log_call_features(models, entry));
+    out
+}
+
+/// The features one file's code uses (the same for every model whose code it is).
+pub fn file_features(project: &Project<'_>, file: FileIdx) -> Vec<FeatureUse> {
+    let mut out = Vec::new();
+    let model = project.model(file);
+    for class in model.class_ids() {
+        if project.agent_interface(ClassRef { file, class }) == Some(AgentInterface::ResponsesAgent)
+        {
+            out.push(FeatureUse {
+                feature: Feature::ResponsesAgent,
+                file,
+                range: TextRange::empty(model.class(class).def.range.start()),
+            });
         }
-        for scope in &model.scopes {
-            for (name, bindings) in &scope.bindings {
-                // `from mlflow.genai.agent_server import invoke`, `import mlflow.genai.agent_server`.
-                for binding in bindings {
-                    let module = match &binding.kind {
-                        BindingKind::FromImport {
-                            level: 0, module, ..
-                        } => *module,
-                        BindingKind::Import { qualified } => qualified.as_str(),
-                        _ => continue,
-                    };
-                    let agent_server = "mlflow.genai.agent_server";
-                    if module == agent_server
-                        || module
-                            .strip_prefix(agent_server)
-                            .is_some_and(|rest| rest.starts_with('.'))
-                    {
-                        out.push(FeatureUse {
-                            feature: Feature::AgentServer,
-                            file,
-                            range: binding.range,
-                        });
-                    }
-                }
-                if *name != "ModelServingUserCredentials" {
-                    continue;
-                }
-                for binding in bindings {
-                    if let BindingKind::FromImport {
+    }
+    for scope in &model.scopes {
+        for (name, bindings) in &scope.bindings {
+            // `from mlflow.genai.agent_server import invoke`, `import mlflow.genai.agent_server`.
+            for binding in bindings {
+                let module = match &binding.kind {
+                    BindingKind::FromImport {
                         level: 0, module, ..
-                    } = &binding.kind
-                    {
-                        let feature = if module.starts_with("databricks_ai_bridge") {
-                            Feature::BridgeUserCredentials
-                        } else if module.starts_with("databricks.sdk") {
-                            Feature::SdkUserCredentials
-                        } else {
-                            continue;
-                        };
-                        out.push(FeatureUse {
-                            feature,
-                            file,
-                            range: binding.range,
-                        });
-                    }
+                    } => *module,
+                    BindingKind::Import { qualified } => qualified.as_str(),
+                    _ => continue,
+                };
+                let agent_server = "mlflow.genai.agent_server";
+                if module == agent_server
+                    || module
+                        .strip_prefix(agent_server)
+                        .is_some_and(|rest| rest.starts_with('.'))
+                {
+                    out.push(FeatureUse {
+                        feature: Feature::AgentServer,
+                        file,
+                        range: binding.range,
+                    });
                 }
             }
-        }
-        for (scope, call) in all_calls(model) {
-            if let Symbol::Known(symbol) = project.symbol(file, scope, &call.func)
-                && clients::of_symbol(symbol).is_some_and(|c| c.class == "ChatDatabricks")
-                && call.arguments.find_keyword("workspace_client").is_some()
-            {
-                out.push(FeatureUse {
-                    feature: Feature::ChatDatabricksWorkspaceClient,
-                    file,
-                    range: call.func.range(),
-                });
+            if *name != "ModelServingUserCredentials" {
+                continue;
+            }
+            for binding in bindings {
+                if let BindingKind::FromImport {
+                    level: 0, module, ..
+                } = &binding.kind
+                {
+                    let feature = if module.starts_with("databricks_ai_bridge") {
+                        Feature::BridgeUserCredentials
+                    } else if module.starts_with("databricks.sdk") {
+                        Feature::SdkUserCredentials
+                    } else {
+                        continue;
+                    };
+                    out.push(FeatureUse {
+                        feature,
+                        file,
+                        range: binding.range,
+                    });
+                }
             }
         }
     }
+    for (scope, call) in all_calls(model) {
+        if call.arguments.find_keyword("workspace_client").is_some()
+            && let Symbol::Known(symbol) = project
+                .callee(file, &call.func)
+                .unwrap_or_else(|| project.symbol(file, scope, &call.func))
+            && clients::of_symbol(symbol).is_some_and(|c| c.class == "ChatDatabricks")
+        {
+            out.push(FeatureUse {
+                feature: Feature::ChatDatabricksWorkspaceClient,
+                file,
+                range: call.func.range(),
+            });
+        }
+    }
+    out
+}
+
+/// The features the log calls of the model whose entry is `entry` declare.
+fn log_call_features(models: &Models, entry: FileIdx) -> Vec<FeatureUse> {
+    let mut out = Vec::new();
     for call in &models.log_calls {
         if call.entry != Some(entry) {
             continue;
