@@ -202,6 +202,22 @@ impl SourceDb {
         &self.files[id.0 as usize]
     }
 
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Adds every file of `other` after this database's, in order: a file of `other` whose id
+    /// was `FileId(n)` is `FileId(n + offset)` here, where `offset` is the returned value.
+    pub fn append(&mut self, other: SourceDb) -> u32 {
+        let offset = self.files.len() as u32;
+        self.files.extend(other.files);
+        offset
+    }
+
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files
             .iter()
