@@ -115,83 +115,100 @@ pub struct FeatureUse {
     pub range: TextRange,
 }
 
-/// The features the model whose entry is `entry` uses in its code and its log calls.
-pub fn model_features(project: &Project<'_>, models: &Models, entry: FileIdx) -> Vec<FeatureUse> {
+/// The features the model whose entry is `entry` uses in its code and its log calls;
+/// `of_file` gives [`file_features`] (a file is part of many models: callers remember them).
+pub fn model_features<F: std::ops::Deref<Target = [FeatureUse]>>(
+    models: &Models,
+    entry: FileIdx,
+    mut of_file: impl FnMut(FileIdx) -> F,
+) -> Vec<FeatureUse> {
     let mut out = Vec::new();
     for file in models.files_of(entry) {
-        let model = project.model(file);
-        for class in model.class_ids() {
-            if project.agent_interface(ClassRef { file, class })
-                == Some(AgentInterface::ResponsesAgent)
-            {
-                out.push(FeatureUse {
-                    feature: Feature::ResponsesAgent,
-                    file,
-                    range: TextRange::empty(model.class(class).def.range.start()),
-                });
-            }
+        out.extend(of_file(file).iter().cloned());
+    }
+    log_call_features(models, entry, &mut out);
+    out
+}
+
+/// The features one file's code uses (whichever model it is part of).
+pub fn file_features(project: &Project<'_>, file: FileIdx) -> Vec<FeatureUse> {
+    let mut out = Vec::new();
+    let model = project.model(file);
+    for class in model.class_ids() {
+        if project.agent_interface(ClassRef { file, class }) == Some(AgentInterface::ResponsesAgent)
+        {
+            out.push(FeatureUse {
+                feature: Feature::ResponsesAgent,
+                file,
+                range: TextRange::empty(model.class(class).def.range.start()),
+            });
         }
-        for scope in &model.scopes {
-            for (name, bindings) in &scope.bindings {
-                // `from mlflow.genai.agent_server import invoke`, `import mlflow.genai.agent_server`.
-                for binding in bindings {
-                    let module = match &binding.kind {
-                        BindingKind::FromImport {
-                            level: 0, module, ..
-                        } => *module,
-                        BindingKind::Import { qualified } => qualified.as_str(),
-                        _ => continue,
-                    };
-                    let agent_server = "mlflow.genai.agent_server";
-                    if module == agent_server
-                        || module
-                            .strip_prefix(agent_server)
-                            .is_some_and(|rest| rest.starts_with('.'))
-                    {
-                        out.push(FeatureUse {
-                            feature: Feature::AgentServer,
-                            file,
-                            range: binding.range,
-                        });
-                    }
-                }
-                if *name != "ModelServingUserCredentials" {
-                    continue;
-                }
-                for binding in bindings {
-                    if let BindingKind::FromImport {
+    }
+    for scope in &model.scopes {
+        for (name, bindings) in &scope.bindings {
+            // `from mlflow.genai.agent_server import invoke`, `import mlflow.genai.agent_server`.
+            for binding in bindings {
+                let module = match &binding.kind {
+                    BindingKind::FromImport {
                         level: 0, module, ..
-                    } = &binding.kind
-                    {
-                        let feature = if module.starts_with("databricks_ai_bridge") {
-                            Feature::BridgeUserCredentials
-                        } else if module.starts_with("databricks.sdk") {
-                            Feature::SdkUserCredentials
-                        } else {
-                            continue;
-                        };
-                        out.push(FeatureUse {
-                            feature,
-                            file,
-                            range: binding.range,
-                        });
-                    }
+                    } => *module,
+                    BindingKind::Import { qualified } => qualified.as_str(),
+                    _ => continue,
+                };
+                let agent_server = "mlflow.genai.agent_server";
+                if module == agent_server
+                    || module
+                        .strip_prefix(agent_server)
+                        .is_some_and(|rest| rest.starts_with('.'))
+                {
+                    out.push(FeatureUse {
+                        feature: Feature::AgentServer,
+                        file,
+                        range: binding.range,
+                    });
                 }
             }
-        }
-        for (scope, call) in all_calls(model) {
-            if let Symbol::Known(symbol) = project.symbol(file, scope, &call.func)
-                && clients::of_symbol(symbol).is_some_and(|c| c.class == "ChatDatabricks")
-                && call.arguments.find_keyword("workspace_client").is_some()
-            {
-                out.push(FeatureUse {
-                    feature: Feature::ChatDatabricksWorkspaceClient,
-                    file,
-                    range: call.func.range(),
-                });
+            if *name != "ModelServingUserCredentials" {
+                continue;
+            }
+            for binding in bindings {
+                if let BindingKind::FromImport {
+                    level: 0, module, ..
+                } = &binding.kind
+                {
+                    let feature = if module.starts_with("databricks_ai_bridge") {
+                        Feature::BridgeUserCredentials
+                    } else if module.starts_with("databricks.sdk") {
+                        Feature::SdkUserCredentials
+                    } else {
+                        continue;
+                    };
+                    out.push(FeatureUse {
+                        feature,
+                        file,
+                        range: binding.range,
+                    });
+                }
             }
         }
     }
+    for (scope, call) in all_calls(model) {
+        if let Symbol::Known(symbol) = project.symbol(file, scope, &call.func)
+            && clients::of_symbol(symbol).is_some_and(|c| c.class == "ChatDatabricks")
+            && call.arguments.find_keyword("workspace_client").is_some()
+        {
+            out.push(FeatureUse {
+                feature: Feature::ChatDatabricksWorkspaceClient,
+                file,
+                range: call.func.range(),
+            });
+        }
+    }
+    out
+}
+
+/// The features the log calls of the model whose entry is `entry` declare.
+fn log_call_features(models: &Models, entry: FileIdx, out: &mut Vec<FeatureUse>) {
     for call in &models.log_calls {
         if call.entry != Some(entry) {
             continue;
@@ -239,7 +256,6 @@ pub fn model_features(project: &Project<'_>, models: &Models, entry: FileIdx) ->
             }
         }
     }
-    out
 }
 
 pub fn resource_feature(kind: ResourceKind) -> Option<Feature> {
