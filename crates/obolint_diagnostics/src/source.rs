@@ -202,6 +202,35 @@ impl SourceDb {
         &self.files[id.0 as usize]
     }
 
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Frees the text (and notebook bytes, and line index) of every file `keep` says no to: the
+    /// file stays, with its path, for the ids that point to it, but nothing can be shown from it.
+    /// For the files no finding points into, once a root's findings are final.
+    pub fn release_texts(&mut self, keep: impl Fn(FileId) -> bool) {
+        for (i, file) in self.files.iter_mut().enumerate() {
+            if !keep(FileId(i as u32)) {
+                file.text = String::new();
+                file.notebook_json = None;
+                file.line_index = std::sync::OnceLock::new();
+            }
+        }
+    }
+
+    /// Adds every file of `other` after this database's, in order: a file of `other` whose id
+    /// was `FileId(n)` is `FileId(n + offset)` here, where `offset` is the returned value.
+    pub fn append(&mut self, other: SourceDb) -> u32 {
+        let offset = self.files.len() as u32;
+        self.files.extend(other.files);
+        offset
+    }
+
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files
             .iter()
@@ -214,5 +243,31 @@ impl SourceDb {
             .iter()
             .position(|f| f.path == path)
             .map(|i| FileId(i as u32))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appended_files_keep_their_order_and_released_texts_keep_their_paths() {
+        let file = |name: &str| SourceFile::new(name.into(), name.into(), format!("{name}\n"));
+        let mut db = SourceDb::new();
+        db.add(file("a.py"));
+        let mut other = SourceDb::new();
+        other.add(file("b.py"));
+        let c = other.add(file("c.py"));
+        other.release_texts(|id| id == c);
+        assert_eq!(db.append(other), 1);
+        let shown: Vec<(&str, &str)> = db
+            .files()
+            .map(|(_, f)| (f.display_path.as_str(), f.text.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [("a.py", "a.py\n"), ("b.py", ""), ("c.py", "c.py\n")]
+        );
+        assert_eq!(db.len(), 3);
     }
 }

@@ -22,7 +22,9 @@ use crate::analysis::apps::Apps;
 use crate::analysis::call_time::TimeModel;
 use crate::analysis::dataflow::Dataflow;
 use crate::analysis::declared_lists::{DeclaredList, declared_lists, list_style};
-use crate::analysis::model_requirements::{FeatureUse, RequirementSet, model_features};
+use crate::analysis::model_requirements::{
+    FeatureUse, RequirementSet, file_features, model_features,
+};
 use crate::analysis::models::Models;
 use crate::analysis::scope_verdict::{ScopeVerdict, verdict};
 use crate::analysis::uses::{ClientUse, uses_in};
@@ -70,6 +72,8 @@ pub struct LintContext<'c> {
     pub app_table: &'c AppScopeTable,
     declared_lists: OnceLock<Vec<DeclaredList>>,
     model_uses: Mutex<FxHashMap<FileIdx, Arc<Vec<ClientUse>>>>,
+    /// Each file's [`file_features`], as models ask (a file is part of many).
+    file_features: Mutex<FxHashMap<FileIdx, Arc<[FeatureUse]>>>,
     app_uses: Mutex<FxHashMap<usize, Arc<AppScopes>>>,
     endpoint_models: OnceLock<Vec<EndpointModel>>,
 }
@@ -104,6 +108,7 @@ impl<'c> LintContext<'c> {
             app_table: AppScopeTable::builtin(),
             declared_lists: OnceLock::new(),
             model_uses: Mutex::default(),
+            file_features: Mutex::default(),
             app_uses: Mutex::default(),
             endpoint_models: OnceLock::new(),
         }
@@ -275,12 +280,23 @@ impl<'c> LintContext<'c> {
     }
 
     /// The versioned features the model whose entry is `entry` uses.
-    pub fn model_features(
-        &self,
-        entry: FileIdx,
-        per_file: &mut FxHashMap<FileIdx, Vec<FeatureUse>>,
-    ) -> Vec<FeatureUse> {
-        model_features(self.project, self.models, entry, per_file)
+    pub fn model_features(&self, entry: FileIdx) -> Vec<FeatureUse> {
+        model_features(self.models, entry, |file| {
+            let known = self
+                .file_features
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&file)
+                .cloned();
+            known.unwrap_or_else(|| {
+                let features: Arc<[FeatureUse]> = Arc::from(file_features(self.project, file));
+                self.file_features
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(file, Arc::clone(&features));
+                features
+            })
+        })
     }
 
     /// The model's code builds a user client, or shows it meant to (`ModelServingUserCredentials`

@@ -7,7 +7,6 @@ use obolint_diagnostics::FileId;
 use obolint_python::known::{AgentInterface, ResourceKind};
 use obolint_python::semantic::BindingKind;
 use ruff_text_size::{Ranged, TextRange, TextSize};
-use rustc_hash::FxHashMap;
 
 use super::models::Models;
 use crate::clients;
@@ -116,27 +115,22 @@ pub struct FeatureUse {
     pub range: TextRange,
 }
 
-/// The features the model whose entry is `entry` uses in its code and its log calls.
-/// `per_file` remembers each file's own features: models share files.
-pub fn model_features(
-    project: &Project<'_>,
+/// The features the model whose entry is `entry` uses in its code and its log calls;
+/// `of_file` gives [`file_features`] (a file is part of many models: callers remember them).
+pub fn model_features<F: std::ops::Deref<Target = [FeatureUse]>>(
     models: &Models,
     entry: FileIdx,
-    per_file: &mut FxHashMap<FileIdx, Vec<FeatureUse>>,
+    mut of_file: impl FnMut(FileIdx) -> F,
 ) -> Vec<FeatureUse> {
     let mut out = Vec::new();
     for file in models.files_of(entry) {
-        out.extend_from_slice(
-            per_file
-                .entry(file)
-                .or_insert_with(|| file_features(project, file)),
-        );
+        out.extend(of_file(file).iter().cloned());
     }
-    out.extend(log_call_features(models, entry));
+    log_call_features(models, entry, &mut out);
     out
 }
 
-/// The features one file's code uses (the same for every model whose code it is).
+/// The features one file's code uses (whichever model it is part of).
 pub fn file_features(project: &Project<'_>, file: FileIdx) -> Vec<FeatureUse> {
     let mut out = Vec::new();
     let model = project.model(file);
@@ -216,8 +210,7 @@ pub fn file_features(project: &Project<'_>, file: FileIdx) -> Vec<FeatureUse> {
 }
 
 /// The features the log calls of the model whose entry is `entry` declare.
-fn log_call_features(models: &Models, entry: FileIdx) -> Vec<FeatureUse> {
-    let mut out = Vec::new();
+fn log_call_features(models: &Models, entry: FileIdx, out: &mut Vec<FeatureUse>) {
     for call in &models.log_calls {
         if call.entry != Some(entry) {
             continue;
@@ -265,7 +258,6 @@ fn log_call_features(models: &Models, entry: FileIdx) -> Vec<FeatureUse> {
             }
         }
     }
-    out
 }
 
 pub fn resource_feature(kind: ResourceKind) -> Option<Feature> {

@@ -1,4 +1,4 @@
-//! `check`: from paths to sorted diagnostics, one project root at a time, in stages: discover,
+//! `check`: from paths to sorted diagnostics, project roots in parallel, each in stages: discover,
 //! load and parse (`load.rs`), index the project, analyse it, link manifests and requirements to
 //! models (`link.rs`), run the rules through the registry, then configuration, suppressions and
 //! notebook cells decide what is reported and where (`report.rs`).
@@ -15,8 +15,10 @@ mod show_settings;
 mod sources;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use obolint_diagnostics::{Diagnostic, FileId, Severity};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 pub use request::{CheckError, CheckReport, CheckRequest};
@@ -192,42 +194,55 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         .unwrap_or_else(|_| request.cwd.clone());
     let targets = canonical_targets(request, &cwd)?;
     let roots = roots_of(&targets);
-    let mut run = RootChecks {
-        sources: Sources::new(cwd),
-        targets,
-        diagnostics: Vec::new(),
-        warnings: Vec::new(),
-        files_checked: 0,
-        fail_on: None,
-        models: Vec::new(),
-        apps: Vec::new(),
-        notes: Vec::new(),
-        cached_roots: 0,
+    let run = Run {
+        request,
+        cwd: &cwd,
+        targets: &targets,
+        unfinished: AtomicUsize::new(roots.len()),
     };
     // Projects nested in a root (their own `pyproject.toml`/`obolint.toml`) are checked as
-    // projects of their own, when a target covers them.
-    let mut queue: Vec<PathBuf> = roots;
+    // projects of their own, when a target covers them. Every root is checked at the same time
+    // as the others (and its nested projects are found while it is checked); the results are
+    // then added up in one fixed order, depth first, as if the roots had been checked one after
+    // another: the first root's position first, and each file's id is the one it would have had.
+    let checked: Vec<(PathBuf, Result<RootOutput, CheckError>)> = roots
+        .par_iter()
+        .map(|root| run.root_and_nested(root))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut sources = Sources::new(cwd.clone());
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut warnings: Vec<WalkWarning> = Vec::new();
+    let mut files_checked = 0;
+    let mut fail_on = None;
+    let mut models = Vec::new();
+    let mut apps = Vec::new();
+    let mut notes = Vec::new();
+    let mut cached_roots = 0;
     let mut done: Vec<PathBuf> = Vec::new();
-    while let Some(root) = queue.pop() {
+    for (root, output) in checked {
         if done.contains(&root) {
             continue;
         }
-        let nested = run.check_root(&root, request)?;
+        let output = output?;
+        fail_on = fail_on
+            .or(request.overrides.fail_on)
+            .or(output.config_fail_on);
+        warnings.extend(output.warnings);
+        files_checked += output.files_checked;
+        let offset = sources.db.append(output.sources.db);
+        diagnostics.extend(output.diagnostics.into_iter().map(|mut d| {
+            shift_files(&mut d, offset);
+            d
+        }));
+        models.extend(output.models);
+        apps.extend(output.apps);
+        notes.extend(output.notes);
+        cached_roots += usize::from(output.cached);
         done.push(root);
-        queue.extend(nested_in_targets(&nested, &run.targets).rev());
     }
-    let RootChecks {
-        sources,
-        mut diagnostics,
-        warnings,
-        files_checked,
-        targets: _,
-        fail_on,
-        mut models,
-        mut apps,
-        notes,
-        cached_roots,
-    } = run;
     apps.sort_by(|a, b| a.app.cmp(&b.app));
     let db = sources.db;
     models.sort_by(|a, b| a.entry.cmp(&b.entry));
@@ -247,67 +262,140 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
     })
 }
 
-/// What the roots of one run add up to.
-struct RootChecks {
+/// A diagnostic of one root's database, in the run's: its files' ids moved by `offset`.
+fn shift_files(diagnostic: &mut Diagnostic, offset: u32) {
+    diagnostic.primary.file.0 += offset;
+    for label in &mut diagnostic.secondary {
+        label.file.0 += offset;
+    }
+}
+
+/// What every root of one run shares.
+struct Run<'r> {
+    request: &'r CheckRequest,
+    cwd: &'r Path,
+    targets: &'r [PathBuf],
+    /// Roots found and not yet checked.
+    unfinished: AtomicUsize,
+}
+
+/// What one root adds to the run (its files are numbered from 0 in its own database).
+struct RootOutput {
     sources: Sources,
-    targets: Vec<PathBuf>,
     diagnostics: Vec<Diagnostic>,
     warnings: Vec<WalkWarning>,
     files_checked: usize,
-    fail_on: Option<Severity>,
+    /// The root configuration's `fail-on`.
+    config_fail_on: Option<Severity>,
     models: Vec<crate::scopes_report::ModelReport>,
     apps: Vec<crate::scopes_report::AppReport>,
     notes: Vec<String>,
-    cached_roots: usize,
+    /// Its findings came from the cache.
+    cached: bool,
 }
 
-impl RootChecks {
-    /// The stages, in order, for one project root.
-    /// Checks one project root; returns the projects nested in it.
-    fn check_root(
-        &mut self,
-        root: &Path,
-        request: &CheckRequest,
-    ) -> Result<Vec<PathBuf>, CheckError> {
-        // Configuration: the root's governs the analysis; each file's nearest governs its rules.
+/// A root with its configuration read and its files found: where checking it starts.
+struct Prepared {
+    root: PathBuf,
+    root_config: Option<crate::config::ConfigFile>,
+    settings: crate::Settings,
+    found: crate::discover::Discovered,
+}
+
+impl Run<'_> {
+    /// `root`, then the projects nested in it that the run covers, depth first (each root's
+    /// result before those of its nested projects), all checked in parallel.
+    fn root_and_nested(&self, root: &Path) -> Vec<(PathBuf, Result<RootOutput, CheckError>)> {
+        let prepared = match self.prepare(root) {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                self.unfinished.fetch_sub(1, Ordering::AcqRel);
+                return vec![(root.to_path_buf(), Err(error))];
+            }
+        };
+        let nested: Vec<PathBuf> =
+            nested_in_targets(&prepared.found.nested_roots, self.targets).collect();
+        self.unfinished.fetch_add(nested.len(), Ordering::AcqRel);
+        let (output, nested) = rayon::join(
+            || {
+                let output = self.check_root(prepared);
+                self.unfinished.fetch_sub(1, Ordering::AcqRel);
+                output
+            },
+            || {
+                nested
+                    .par_iter()
+                    .map(|n| self.root_and_nested(n))
+                    .collect::<Vec<_>>()
+            },
+        );
+        std::iter::once((root.to_path_buf(), output))
+            .chain(nested.into_iter().flatten())
+            .collect()
+    }
+
+    /// Reads the configuration of `root` and finds its files.
+    fn prepare(&self, root: &Path) -> Result<Prepared, CheckError> {
+        let request = self.request;
         let root_config = root_config(root, &request.config, &request.overrides.config)?;
         let settings = settings(root_config.as_ref(), &request.overrides);
-        self.fail_on = self
-            .fail_on
-            .or(request.overrides.fail_on)
-            .or(root_config.as_ref().and_then(|c| c.options.fail_on));
+        let found = discover(root, &settings);
+        Ok(Prepared {
+            root: root.to_path_buf(),
+            root_config,
+            settings,
+            found,
+        })
+    }
+
+    /// The stages, in order, for one project root.
+    fn check_root(&self, prepared: Prepared) -> Result<RootOutput, CheckError> {
+        let request = self.request;
+        let Prepared {
+            root,
+            root_config,
+            settings,
+            found,
+        } = prepared;
+        let root = root.as_path();
+        let mut out = RootOutput {
+            sources: Sources::new(self.cwd.to_path_buf()),
+            diagnostics: Vec::new(),
+            warnings: found.warnings.clone(),
+            files_checked: found
+                .python
+                .iter()
+                .filter(|p| self.targets.iter().any(|t| p.starts_with(t)))
+                .count(),
+            config_fail_on: root_config.as_ref().and_then(|c| c.options.fail_on),
+            models: Vec::new(),
+            apps: Vec::new(),
+            notes: Vec::new(),
+            cached: false,
+        };
+        // Configuration: the root's governs the analysis; each file's nearest governs its rules.
         let mut resolver = ConfigResolver::new(
             root,
             &request.config,
             &request.overrides.config,
             root_config,
         );
-
-        // Discover and load.
-        let found = discover(root, &settings);
-        let nested = found.nested_roots.clone();
-        self.warnings.extend(found.warnings.iter().cloned());
-        self.files_checked += found
-            .python
-            .iter()
-            .filter(|p| self.targets.iter().any(|t| p.starts_with(t)))
-            .count();
         let words = settings.prescreen_words();
 
         // The cache: the findings of the last run that read the same bytes. First by the files'
         // stamps, without reading them; then by their contents.
-        let cached = self.root_cache(root, request, &settings, &found);
+        let cached = self.root_cache(root, &settings, &found);
         let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         let reread = |path: &Path| {
             link::read_requirement_file(path, &real_root, &request.sources, settings.max_file_size)
                 .map(|text| link::text_hash(&text))
         };
         if let Some((cache, listing)) = &cached
-            && let Some(diagnostics) = cache.lookup_stamped(listing, &mut self.sources, reread)
+            && let Some(diagnostics) = cache.lookup_stamped(listing, &mut out.sources, reread)
         {
-            self.diagnostics.extend(diagnostics);
-            self.cached_roots += 1;
-            return Ok(nested);
+            out.diagnostics.extend(diagnostics);
+            out.cached = true;
+            return Ok(out);
         }
         let read = load::read_root(
             &found,
@@ -323,18 +411,17 @@ impl RootChecks {
             .as_ref()
             .map(|(_, listing)| Self::inputs(listing, &found, &read));
         if let (Some((cache, _)), Some(inputs)) = (&cached, inputs)
-            && let Some(diagnostics) = cache.lookup(inputs, &mut self.sources, reread)
+            && let Some(diagnostics) = cache.lookup(inputs, &mut out.sources, reread)
         {
-            self.diagnostics.extend(diagnostics);
-            self.cached_roots += 1;
+            out.diagnostics.extend(diagnostics);
+            out.cached = true;
             if let Some((cache, listing)) = cached {
                 cache.restamp(listing);
             }
-            return Ok(nested);
+            return Ok(out);
         }
-        let first_new = self.diagnostics.len();
 
-        let mut loaded = load::load_root(&mut self.sources, root, &found, read, &words);
+        let mut loaded = load::load_root(&mut out.sources, root, &found, read, &words);
         let mut manifests = std::mem::take(&mut loaded.manifests);
 
         // Index, then analyse the complete index.
@@ -342,10 +429,10 @@ impl RootChecks {
         let (project, models, time) = (&analysed.project, &analysed.models, &analysed.time);
 
         // Link manifests and requirements to the models.
-        link::link_manifests(&mut manifests, project, models, &self.sources);
+        link::link_manifests(&mut manifests, project, models, &out.sources);
         let requirement_reads = std::cell::RefCell::default();
         let requirement_sets = link::requirement_sets(
-            &mut self.sources,
+            &mut out.sources,
             project,
             models,
             &found.requirements,
@@ -359,7 +446,7 @@ impl RootChecks {
         );
 
         // Which rules run where: the nearest configuration of each file of this root.
-        let rule_settings = self.rule_settings(root, &mut resolver, &request.overrides)?;
+        let rule_settings = rule_settings(&out.sources, root, &mut resolver, &request.overrides)?;
         let enabled: Vec<Rule> = Rule::ALL
             .iter()
             .copied()
@@ -368,13 +455,13 @@ impl RootChecks {
 
         // Databricks Apps: which files are an app's code, and what its bundle declares.
         let apps = Apps::build(project, models, &loaded.app_manifests);
-        self.notes.extend(
+        out.notes.extend(
             (0..apps.apps.len())
                 .filter(|&i| !apps.apps[i].files.is_empty())
-                .filter_map(|i| apps.why_scopes_unknown(i, |p| self.sources.display_path(p))),
+                .filter_map(|i| apps.why_scopes_unknown(i, |p| out.sources.display_path(p))),
         );
-        self.notes
-            .extend(apps.unresolved_notes(&loaded.app_manifests, |p| self.sources.display_path(p)));
+        out.notes
+            .extend(apps.unresolved_notes(&loaded.app_manifests, |p| out.sources.display_path(p)));
 
         // The rules.
         let table = ScopeTable::with_extra_scopes(&settings.extra_scopes);
@@ -383,7 +470,7 @@ impl RootChecks {
             project,
             models,
             time,
-            &self.sources.db,
+            &out.sources.db,
             &manifests,
             &requirement_sets,
             &table,
@@ -392,10 +479,10 @@ impl RootChecks {
         .with_apps(&apps, &loaded.app_manifests, &app_table);
         let mut diagnostics = registry::run(&ctx, &enabled);
         if request.collect_models {
-            self.models
-                .extend(scopes::model_reports(&ctx, &self.sources, &self.targets));
-            self.apps
-                .extend(scopes::app_reports(&ctx, &self.sources, &self.targets));
+            out.models
+                .extend(scopes::model_reports(&ctx, &out.sources, self.targets));
+            out.apps
+                .extend(scopes::app_reports(&ctx, &out.sources, self.targets));
         }
         drop(ctx);
 
@@ -420,7 +507,7 @@ impl RootChecks {
             other,
         };
         let by_file =
-            report::apply_suppressions(diagnostics, &self.sources, &comment_files, &rule_settings);
+            report::apply_suppressions(diagnostics, &out.sources, &comment_files, &rule_settings);
         // What the given paths reach (`reach.rs`): labels under them, or their models' findings.
         let parts = reach::ModelParts {
             project,
@@ -428,11 +515,12 @@ impl RootChecks {
             manifests: &manifests,
             requirement_sets: &requirement_sets,
         };
-        let reach = reach::Reach::new(&self.targets, &parts, &self.sources);
-        let reported = report::into_notebooks(by_file, &self.sources)
+        let reach = reach::Reach::new(self.targets, &parts, &out.sources);
+        let reported: Vec<Diagnostic> = report::into_notebooks(by_file, &out.sources)
             .into_iter()
-            .filter(|d| reach.reaches(d, &self.sources));
-        self.diagnostics.extend(reported);
+            .filter(|d| reach.reaches(d, &out.sources))
+            .collect();
+        out.diagnostics = reported;
         drop(comment_files);
         // The entry holds what these paths reach: the paths are part of its key.
         if let (Some((cache, listing)), Some(inputs)) = (cached, inputs)
@@ -440,24 +528,31 @@ impl RootChecks {
         {
             let mut reads = requirement_reads.into_inner();
             reads.extend(analysed.project.probes().into_iter().map(cache::Read::from));
-            cache.store(
-                inputs,
-                listing,
-                reads,
-                &self.diagnostics[first_new..],
-                &self.sources,
-            );
+            cache.store(inputs, listing, reads, &out.diagnostics, &out.sources);
         }
-        if request.exit_after {
+        // From here on only the files findings point into are read (output, fixes, `--add-noqa`).
+        let mut shown = vec![false; out.sources.db.len()];
+        for d in &out.diagnostics {
+            for label in std::iter::once(&d.primary).chain(&d.secondary) {
+                shown[label.file.0 as usize] = true;
+            }
+        }
+        out.sources.db.release_texts(|id| shown[id.0 as usize]);
+        // Freed as soon as the report is built, while other roots are checked (their trees
+        // reuse the memory: peak memory is that of the roots checked at the same time, not the
+        // sum of all); the last root's are left to the operating system when the process ends.
+        let last = self.unfinished.load(Ordering::Acquire) == 1;
+        if request.exit_after && last {
             std::mem::forget(analysed);
             std::mem::forget(loaded);
         }
-        Ok(nested)
+        Ok(out)
     }
 
     /// Whether the request reads and writes the cache: not with unsaved buffers, `obolint
     /// scopes` (the cache does not hold models) or a run that parses everything.
-    fn wants_cache(&self, request: &CheckRequest) -> bool {
+    fn wants_cache(&self) -> bool {
+        let request = self.request;
         request.cache.is_some()
             && !request.collect_models
             && request.sources.is_empty()
@@ -469,14 +564,11 @@ impl RootChecks {
     fn root_cache(
         &self,
         root: &Path,
-        request: &CheckRequest,
         settings: &crate::Settings,
         found: &crate::discover::Discovered,
     ) -> Option<(cache::RootCache, cache::Listing)> {
-        let wanted = request
-            .cache
-            .as_ref()
-            .filter(|_| self.wants_cache(request))?;
+        let request = self.request;
+        let wanted = request.cache.as_ref().filter(|_| self.wants_cache())?;
         let dir = cache::folder(root, wanted, settings.cache_dir.as_deref())?;
         let key = cache::Key {
             root: root.to_path_buf(),
@@ -562,27 +654,27 @@ impl RootChecks {
             ),
         )
     }
+}
 
-    /// The rule settings of every file of `root` loaded so far.
-    fn rule_settings(
-        &self,
-        root: &Path,
-        resolver: &mut ConfigResolver<'_>,
-        overrides: &CliOverrides,
-    ) -> Result<FxHashMap<FileId, RuleSettings>, CheckError> {
-        let mut out = FxHashMap::default();
-        for (id, file) in self.sources.db.files() {
-            if !file.path.starts_with(root) {
-                continue;
-            }
-            let config = resolver.for_file(&file.path)?;
-            out.insert(
-                id,
-                RuleSettings::resolve(config.as_ref(), overrides, Some(&file.path)),
-            );
+/// The rule settings of every file of `root` loaded so far.
+fn rule_settings(
+    sources: &Sources,
+    root: &Path,
+    resolver: &mut ConfigResolver<'_>,
+    overrides: &CliOverrides,
+) -> Result<FxHashMap<FileId, RuleSettings>, CheckError> {
+    let mut out = FxHashMap::default();
+    for (id, file) in sources.db.files() {
+        if !file.path.starts_with(root) {
+            continue;
         }
-        Ok(out)
+        let config = resolver.for_file(&file.path)?;
+        out.insert(
+            id,
+            RuleSettings::resolve(config.as_ref(), overrides, Some(&file.path)),
+        );
     }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -733,6 +825,77 @@ mod tests {
             0,
             "nothing written outside the project"
         );
+    }
+
+    /// Nested projects are checked in parallel and added up depth first: each finding points
+    /// into its own project's file, files are numbered as if the roots had been checked one
+    /// after another, and `fail-on` comes from the outermost configuration.
+    #[test]
+    fn nested_projects_checked_in_parallel_add_up_in_one_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let write = |name: &str, text: &str| {
+            let path = root.join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        write("pyproject.toml", "[tool.obolint]\nfail-on = \"warning\"\n");
+        write("top.py", AGENT);
+        for project in ["b", "a/inner", "c", "a"] {
+            write(
+                &format!("{project}/pyproject.toml"),
+                "[tool.obolint]\nfail-on = \"error\"\n",
+            );
+            write(&format!("{project}/agent.py"), AGENT);
+        }
+        let request = CheckRequest::new(vec![".".into()], root.to_path_buf());
+        let report = check(&request).expect("runs");
+        assert_eq!(report.roots, 5);
+        assert_eq!(report.fail_on, Severity::Warning);
+        let shown: Vec<String> = report
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let file = report.db.get(d.primary.file);
+                assert!(file.path.ends_with(&file.display_path), "{file:?}");
+                format!("{}:{}", file.display_path, d.rule.code)
+            })
+            .collect();
+        for project in ["a/inner/", "a/", "b/", "c/", ""] {
+            assert!(
+                shown.contains(&format!("{project}agent.py:OBO101"))
+                    || shown.contains(&format!("{project}top.py:OBO101")),
+                "{project}: {shown:?}"
+            );
+        }
+        // Depth first, as one after another: the root, `a`, `a/inner`, `b`, `c`.
+        let order: Vec<String> = report
+            .db
+            .files()
+            .map(|(_, f)| f.display_path.clone())
+            .filter(|p| p.ends_with(".py"))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "top.py",
+                "a/agent.py",
+                "a/inner/agent.py",
+                "b/agent.py",
+                "c/agent.py"
+            ]
+        );
+        let again = check(&request).expect("runs");
+        assert_eq!(again.diagnostics, report.diagnostics);
+        // Of two broken configurations, the run stops at the first in that order.
+        write("c/pyproject.toml", "[tool.obolint]\nfail-on = 1\n");
+        write("b/pyproject.toml", "[tool.obolint]\nfail-on = 2\n");
+        match check(&request) {
+            Err(CheckError::Config(error)) => {
+                assert!(error.path.ends_with("b/pyproject.toml"), "{error:?}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -87,13 +87,12 @@ impl Check for RequirementTooOld {
         let (sets, manifests) = (ctx.requirement_sets, ctx.manifests);
 
         let mut cache: FxHashMap<FileIdx, Vec<FeatureUse>> = FxHashMap::default();
-        let mut per_file: FxHashMap<FileIdx, Vec<FeatureUse>> = FxHashMap::default();
         let mut features_for = |entries: &[FileIdx]| -> Vec<Feature> {
             let mut all = Vec::new();
             for entry in entries {
                 let uses = cache
                     .entry(*entry)
-                    .or_insert_with(|| ctx.model_features(*entry, &mut per_file));
+                    .or_insert_with(|| ctx.model_features(*entry));
                 all.extend(uses.iter().map(|u| u.feature));
             }
             all
