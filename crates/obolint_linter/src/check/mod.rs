@@ -683,6 +683,13 @@ mod tests {
 
     use super::*;
 
+    /// Writes `text` at `name` under `root`, creating its folders.
+    fn write_in(root: &Path, name: &str, text: &str) {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
     const AGENT: &str = "import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\n\n\nclass Agent(ResponsesAgent):\n    def __init__(self):\n        self.w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n\n    def predict(self, request):\n        return None\n\n\nmlflow.models.set_model(Agent())\n";
 
     /// Each kind of input, changed, is a miss; unchanged, a hit.
@@ -690,11 +697,7 @@ mod tests {
     fn the_cache_is_used_only_for_the_same_inputs() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
-        let write = |name: &str, text: &str| {
-            let path = root.join(name);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-            std::fs::write(path, text).expect("write");
-        };
+        let write = |name: &str, text: &str| write_in(root, name, text);
         write("pyproject.toml", "[project]\nname = \"t\"\n");
         write("agent.py", AGENT);
         write(
@@ -834,11 +837,7 @@ mod tests {
     fn nested_projects_checked_in_parallel_add_up_in_one_order() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
-        let write = |name: &str, text: &str| {
-            let path = root.join(name);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-            std::fs::write(path, text).expect("write");
-        };
+        let write = |name: &str, text: &str| write_in(root, name, text);
         write("pyproject.toml", "[tool.obolint]\nfail-on = \"warning\"\n");
         write("top.py", AGENT);
         for project in ["b", "a/inner", "c", "a"] {
