@@ -91,6 +91,14 @@ fn check_fixes(label: &str, project: &Path, report: &CheckReport, code: &str) ->
         let Some(fix) = &diagnostic.fix else { continue };
         assert!(!fix.message.is_empty(), "every fix has a title");
         let file = report.db.get(diagnostic.fix_file());
+        // The text a fix is computed on is the file's: never one released after the check.
+        if file.notebook_json.is_none() && file.path.extension().is_none_or(|e| e != "ipynb") {
+            assert_eq!(
+                Some(file.text.as_str()),
+                fs::read_to_string(&file.path).ok().as_deref(),
+                "{label}: the text of the file {code}'s fix edits is kept"
+            );
+        }
         let fixed = apply_edits(&file.text, &fix.edits);
         shown.push_str(&format!(
             "\nfix ({}) {}: {}\n",

@@ -530,12 +530,14 @@ impl Run<'_> {
             reads.extend(analysed.project.probes().into_iter().map(cache::Read::from));
             cache.store(inputs, listing, reads, &out.diagnostics, &out.sources);
         }
-        // From here on only the files findings point into are read (output, fixes, `--add-noqa`).
+        // From here on only the files findings point into or fix are read (output, fixes,
+        // `--add-noqa`).
         let mut shown = vec![false; out.sources.db.len()];
         for d in &out.diagnostics {
             for label in std::iter::once(&d.primary).chain(&d.secondary) {
                 shown[label.file.0 as usize] = true;
             }
+            shown[d.fix_file().0 as usize] = true;
         }
         out.sources.db.release_texts(|id| shown[id.0 as usize]);
         // Freed as soon as the report is built, while other roots are checked (their trees
