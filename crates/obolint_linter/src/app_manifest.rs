@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use ruff_text_size::{TextRange, TextSize};
+use rustc_hash::FxHashMap;
 use saphyr::{MarkedYaml, Scalar, YamlData};
 
 use crate::manifest::{
@@ -438,6 +439,12 @@ pub struct EffectiveScopes {
     pub shared: bool,
 }
 
+/// At most this many app declarations, and as many targets, in one bundle (its files together)
+/// are read.
+pub const MAX_BUNDLE_APPS: usize = 1000;
+/// At most this many app declarations times targets (plus one) in one bundle are merged.
+pub const MAX_BUNDLE_APP_TARGETS: usize = 100_000;
+
 /// One app of a bundle, its settings merged over the targets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EffectiveApp {
@@ -459,7 +466,29 @@ pub struct EffectiveApp {
 /// holds a `${...}` other than a `${var.<name>}` whose value is a plain string in that target
 /// (its override in `targets.<t>.variables`, else `variables.<name>.default`), it is unknown.
 /// Substitution is one level: a variable whose value holds `${` is unknown.
+///
+/// A bundle is hostile input: one with more than [`MAX_BUNDLE_APPS`] app declarations or
+/// targets, or more
+/// declarations times targets than [`MAX_BUNDLE_APP_TARGETS`], is not read (its apps are not
+/// known, so their rules stay silent) rather than merged at a cost that grows with their product.
 pub fn effective_apps(files: &[BundleFile<'_>]) -> Vec<EffectiveApp> {
+    let declarations: usize = files.iter().map(|f| f.manifest.apps.len()).sum();
+    let target_count: usize = files.iter().map(|f| f.manifest.targets.len()).sum();
+    if declarations > MAX_BUNDLE_APPS
+        || target_count > MAX_BUNDLE_APPS
+        || declarations.saturating_mul(target_count + 1) > MAX_BUNDLE_APP_TARGETS
+    {
+        return Vec::new();
+    }
+    // Where each app is declared, by key and target: the first file and position.
+    let mut index: FxHashMap<(&str, Option<&str>), Declared> = FxHashMap::default();
+    for (f, file) in files.iter().enumerate() {
+        for (a, app) in file.manifest.apps.iter().enumerate() {
+            index
+                .entry((app.key.as_str(), app.target.as_deref()))
+                .or_insert((f, a));
+        }
+    }
     let mut targets: Vec<&str> = Vec::new();
     for file in files {
         for target in &file.manifest.targets {
@@ -477,13 +506,7 @@ pub fn effective_apps(files: &[BundleFile<'_>]) -> Vec<EffectiveApp> {
         }
     }
     let declaration = |key: &str, target: Option<&str>| -> Option<Declared> {
-        files.iter().enumerate().find_map(|(f, file)| {
-            file.manifest
-                .apps
-                .iter()
-                .position(|a| a.key == key && a.target.as_deref() == target)
-                .map(|a| (f, a))
-        })
+        index.get(&(key, target)).copied()
     };
     let app_at = |(f, a): Declared| &files[f].manifest.apps[a];
     let mut out = Vec::new();
@@ -703,13 +726,22 @@ fn substitute(value: &str, var: &dyn Fn(&str) -> Result<String, String>) -> Resu
 
 /// Whether `path` (relative to the bundle's folder, `/`-separated) matches an `include:` glob.
 pub fn include_matches(globs: &[String], relative: &str) -> bool {
-    globs.iter().any(|g| {
-        let g = g.trim_start_matches("./");
-        globset::GlobBuilder::new(g)
+    include_matcher(globs).is_match(relative)
+}
+
+/// A bundle's `include:` globs compiled once (a glob that does not compile matches nothing), for
+/// matching many paths.
+pub fn include_matcher(globs: &[String]) -> globset::GlobSet {
+    let mut set = globset::GlobSetBuilder::new();
+    for g in globs {
+        if let Ok(glob) = globset::GlobBuilder::new(g.trim_start_matches("./"))
             .literal_separator(true)
             .build()
-            .is_ok_and(|glob| glob.compile_matcher().is_match(relative))
-    })
+        {
+            set.add(glob);
+        }
+    }
+    set.build().unwrap_or_else(|_| globset::GlobSet::empty())
 }
 
 #[cfg(test)]
@@ -836,6 +868,36 @@ mod tests {
         assert_eq!(apps[0].source, Setting::Known(PathBuf::from("/b/./app")));
         assert_eq!(names(&apps[0]), ["sql"]);
         assert_eq!(apps[0].declared, (0, 0));
+    }
+
+    /// A bundle with more apps, or apps times targets, than obolint merges is not read: the
+    /// merge would cost their product (hostile input), and unknown apps keep their rules silent.
+    #[test]
+    fn a_bundle_too_large_to_merge_is_not_read() {
+        let mut text = String::from("resources:\n  apps:\n");
+        for i in 0..=MAX_BUNDLE_APPS {
+            text.push_str(&format!("    a{i}:\n      source_code_path: ./a{i}\n"));
+        }
+        assert!(merged(&[("/b", &text)]).is_empty());
+        let mut text = String::from("resources:\n  apps:\n");
+        for i in 0..200 {
+            text.push_str(&format!("    a{i}:\n      source_code_path: ./a{i}\n"));
+        }
+        text.push_str("targets:\n");
+        for t in 0..600 {
+            text.push_str(&format!("  t{t}: {{}}\n"));
+        }
+        assert!(merged(&[("/b", &text)]).is_empty());
+        let mut text =
+            String::from("resources:\n  apps:\n    a:\n      source_code_path: ./a\ntargets:\n");
+        for t in 0..=MAX_BUNDLE_APPS {
+            text.push_str(&format!("  t{t}: {{}}\n"));
+        }
+        assert!(merged(&[("/b", &text)]).is_empty());
+        // Within the bounds, read.
+        let small =
+            "resources:\n  apps:\n    a:\n      source_code_path: ./a\ntargets:\n  dev: {}\n";
+        assert_eq!(merged(&[("/b", small)]).len(), 1);
     }
 
     #[test]

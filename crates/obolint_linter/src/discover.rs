@@ -361,7 +361,7 @@ fn is_yaml(path: &Path) -> bool {
 /// cannot be read or parsed includes nothing (loading reports it).
 fn bundle_includes(found: &mut Discovered, yaml: &[PathBuf], limit: u64) {
     use crate::app_manifest::{
-        AppYamlKind, BundleFile, Setting, effective_apps, include_matches, parse_app_manifest,
+        AppYamlKind, BundleFile, Setting, effective_apps, include_matcher, parse_app_manifest,
     };
     let bundles: Vec<PathBuf> = found
         .manifests
@@ -381,13 +381,14 @@ fn bundle_includes(found: &mut Discovered, yaml: &[PathBuf], limit: u64) {
         };
         // The bundle's files, each with its folder: its apps' source folders are known only
         // once the targets and variables of all of them are read.
+        let includes = include_matcher(&manifest.includes);
         let mut files = vec![(manifest, folder.to_path_buf())];
         for path in yaml {
             let Ok(relative) = path.strip_prefix(folder) else {
                 continue;
             };
             let relative = relative.to_string_lossy().replace('\\', "/");
-            if include_matches(&files[0].0.includes, &relative) {
+            if includes.is_match(&relative) {
                 if !found.bundle_includes.contains(path) {
                     found.bundle_includes.push(path.clone());
                 }

@@ -13,7 +13,7 @@ use ruff_text_size::TextRange;
 use super::models::{Models, normalize};
 use crate::app_manifest::{
     AppYamlKind, BundleApp, BundleFile, Declared, ProjectAppManifest, Setting, effective_apps,
-    include_matches,
+    include_matcher,
 };
 use crate::project::{FileIdx, Project};
 
@@ -320,13 +320,11 @@ fn bundle_group(manifests: &[ProjectAppManifest], bundle: usize) -> Vec<usize> {
     let Some(folder) = root.path.parent() else {
         return group;
     };
+    let includes = include_matcher(&root.manifest.includes);
     for (i, other) in manifests.iter().enumerate() {
         if other.manifest.kind == AppYamlKind::BundleInclude
             && let Ok(relative) = other.path.strip_prefix(folder)
-            && include_matches(
-                &root.manifest.includes,
-                &relative.to_string_lossy().replace('\\', "/"),
-            )
+            && includes.is_match(relative.to_string_lossy().replace('\\', "/"))
         {
             group.push(i);
         }
