@@ -440,7 +440,7 @@ impl<'p, 'a> Reader<'p, 'a> {
             .scope(ModuleModel::MODULE_SCOPE)
             .bindings
             .get(member)?;
-        match bindings.as_slice() {
+        match &bindings[..] {
             [binding] => match &binding.kind {
                 BindingKind::Assignment(Value::Expr(value)) => Some((file, value)),
                 _ => None,

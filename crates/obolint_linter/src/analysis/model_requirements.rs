@@ -152,7 +152,7 @@ pub fn file_features(project: &Project<'_>, file: FileIdx) -> Vec<FeatureUse> {
                     BindingKind::FromImport {
                         level: 0, module, ..
                     } => *module,
-                    BindingKind::Import { qualified } => qualified.as_str(),
+                    BindingKind::Import { qualified } => qualified,
                     _ => continue,
                 };
                 let agent_server = "mlflow.genai.agent_server";

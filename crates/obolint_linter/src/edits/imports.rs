@@ -46,7 +46,7 @@ pub fn import_member(
                     });
                 }
                 // `import a.b as m` binds `m` to `a.b` (a bare `import a.b` binds only `a`).
-                BindingKind::Import { qualified: q } if q == module => {
+                BindingKind::Import { qualified: q } if *q == module => {
                     return Ok(Imported {
                         name: format!("{name}.{member}"),
                         edit: None,

@@ -3,10 +3,11 @@
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Parameters, Stmt};
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::hash_map::Entry;
 
 use super::{
-    Binding, BindingKind, ClassId, ClassInfo, FunctionId, FunctionInfo, ModuleModel, Scope,
-    ScopeId, ScopeKind, Value,
+    Binding, BindingKind, Bindings, ClassId, ClassInfo, FunctionId, FunctionInfo, ModuleModel,
+    Scope, ScopeId, ScopeKind, Value,
 };
 
 pub(super) fn build(body: &[Stmt], package: Vec<String>) -> ModuleModel<'_> {
@@ -67,11 +68,12 @@ impl<'a> Builder<'a> {
             range,
             in_try: self.try_depth > 0,
         };
-        self.model.scopes[scope.0 as usize]
-            .bindings
-            .entry(name)
-            .or_default()
-            .push(binding);
+        match self.model.scopes[scope.0 as usize].bindings.entry(name) {
+            Entry::Occupied(mut bindings) => bindings.get_mut().push(binding),
+            Entry::Vacant(slot) => {
+                slot.insert(Bindings::One(binding));
+            }
+        }
     }
 
     /// The method this scope is the body of, with its class and receiver name.
@@ -263,10 +265,10 @@ impl<'a> Builder<'a> {
                 for alias in &import.names {
                     let full = alias.name.as_str();
                     let (name, qualified) = match &alias.asname {
-                        Some(asname) => (asname.as_str(), full.to_string()),
+                        Some(asname) => (asname.as_str(), full),
                         None => {
                             let first = full.split('.').next().unwrap_or(full);
-                            (first, first.to_string())
+                            (first, first)
                         }
                     };
                     let range = alias.asname.as_ref().map_or(alias.range, |a| a.range);
@@ -451,7 +453,45 @@ class Agent:
         assert_eq!(predict.receiver, Some("self"));
         assert!(matches!(
             model.scope(ModuleModel::MODULE_SCOPE).bindings["bridge"][0].kind,
-            BindingKind::Import { ref qualified } if qualified == "databricks_ai_bridge"
+            BindingKind::Import { qualified } if qualified == "databricks_ai_bridge"
         ));
+    }
+
+    #[test]
+    fn a_name_bound_again_keeps_every_binding_in_source_order() {
+        let parsed = ruff_python_parser::parse_module(
+            "import a.b\nimport x.y as z\nv = 1\nv = 2\nfor v in w: pass\n",
+        )
+        .expect("valid Python");
+        let model = ModuleModel::build(&parsed.syntax().body, Vec::new());
+        let scope = model.scope(ModuleModel::MODULE_SCOPE);
+        assert!(matches!(
+            scope.bindings["a"][..],
+            [super::Binding {
+                kind: BindingKind::Import { qualified: "a" },
+                ..
+            }]
+        ));
+        assert!(matches!(
+            scope.bindings["z"][..],
+            [super::Binding {
+                kind: BindingKind::Import { qualified: "x.y" },
+                ..
+            }]
+        ));
+        let v: Vec<&str> = scope.bindings["v"]
+            .iter()
+            .map(|b| match &b.kind {
+                BindingKind::Assignment(super::Value::Expr(_)) => "value",
+                BindingKind::Assignment(super::Value::Unknown) => "loop",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(v, ["value", "value", "loop"]);
+        let starts: Vec<u32> = scope.bindings["v"]
+            .iter()
+            .map(|b| b.range.start().to_u32())
+            .collect();
+        assert!(starts.is_sorted());
     }
 }

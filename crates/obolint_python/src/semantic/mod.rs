@@ -49,7 +49,7 @@ pub enum Value<'a> {
 pub enum BindingKind<'a> {
     /// `import a.b as c` binds `c` to `a.b`; `import a.b` binds `a` to `a`.
     Import {
-        qualified: String,
+        qualified: &'a str,
     },
     /// `from .mod import name as alias`: `level` leading dots, then `module`.
     FromImport {
@@ -72,11 +72,52 @@ pub struct Binding<'a> {
     pub in_try: bool,
 }
 
+/// The bindings of one name in one scope, in source order. Nearly always one, kept inline: a
+/// `Vec` per name (which allocates room for four) was a third of the semantic model's memory.
+/// Derefs to a slice. (Not `SmallVec`: it would make every model invariant over `'a`.)
+#[derive(Clone, Debug)]
+pub enum Bindings<'a> {
+    One(Binding<'a>),
+    Many(Vec<Binding<'a>>),
+}
+
+impl<'a> Bindings<'a> {
+    pub fn push(&mut self, binding: Binding<'a>) {
+        match self {
+            Bindings::One(first) => {
+                let first = first.clone();
+                *self = Bindings::Many(vec![first, binding]);
+            }
+            Bindings::Many(all) => all.push(binding),
+        }
+    }
+}
+
+impl<'a> std::ops::Deref for Bindings<'a> {
+    type Target = [Binding<'a>];
+
+    fn deref(&self) -> &[Binding<'a>] {
+        match self {
+            Bindings::One(one) => std::slice::from_ref(one),
+            Bindings::Many(all) => all,
+        }
+    }
+}
+
+impl<'s, 'a> IntoIterator for &'s Bindings<'a> {
+    type Item = &'s Binding<'a>;
+    type IntoIter = std::slice::Iter<'s, Binding<'a>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 #[derive(Debug)]
 pub struct Scope<'a> {
     pub kind: ScopeKind,
     pub parent: Option<ScopeId>,
-    pub bindings: FxHashMap<&'a str, Vec<Binding<'a>>>,
+    pub bindings: FxHashMap<&'a str, Bindings<'a>>,
     /// Names declared `global` here: their bindings live in the module scope.
     pub globals: FxHashSet<&'a str>,
     /// Every call evaluated when this scope's code runs, in source order (comprehensions

@@ -89,7 +89,7 @@ impl<'a> ModuleModel<'a> {
         let mut parameter = false;
         for binding in bindings {
             match &binding.kind {
-                BindingKind::Import { qualified } => imported.push(qualified.clone()),
+                BindingKind::Import { qualified } => imported.push((*qualified).to_string()),
                 BindingKind::FromImport {
                     level,
                     module,
