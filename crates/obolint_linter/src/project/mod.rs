@@ -251,20 +251,27 @@ impl<'a> Project<'a> {
         // files call the same few callees over and over (`self.assertEqual`, `os.path.join`
         // in every function): each is resolved once per binding scope.
         let model = self.model(file);
-        let mut memo: FxHashMap<Option<ScopeId>, FxHashMap<String, Symbol>> = FxHashMap::default();
-        let mut path = String::new();
-        let mut symbol_of = |scope: ScopeId, expr: &Expr| -> Symbol {
-            path.clear();
-            if !dotted_path(expr, &mut path) {
+        // Two memos, neither allocating: by the calling scope (the same callee again in one
+        // function), then by the scope the first name is bound in (the same callee in another
+        // function of the file).
+        // The key's hash and equality read only names, never the tree's atomic node indexes.
+        #[allow(clippy::mutable_key_type)]
+        let mut by_scope: FxHashMap<(ScopeId, Dotted<'_>), Symbol> = FxHashMap::default();
+        #[allow(clippy::mutable_key_type)]
+        let mut by_binding: FxHashMap<(Option<ScopeId>, Dotted<'_>), Symbol> = FxHashMap::default();
+        let mut symbol_of = |scope: ScopeId, expr: &'a Expr| -> Symbol {
+            let Some(first) = dotted_root(expr) else {
                 return self.symbol(file, scope, expr);
-            }
-            let first = path.split('.').next().unwrap_or(&path);
-            let in_scope = memo.entry(model.lookup_scope(scope, first)).or_default();
-            if let Some(symbol) = in_scope.get(path.as_str()) {
+            };
+            let dotted = Dotted(expr);
+            if let Some(symbol) = by_scope.get(&(scope, dotted)) {
                 return *symbol;
             }
-            let symbol = self.symbol(file, scope, expr);
-            in_scope.insert(path.clone(), symbol);
+            let binding = model.lookup_scope(scope, first);
+            let symbol = *by_binding
+                .entry((binding, dotted))
+                .or_insert_with(|| self.symbol(file, scope, expr));
+            by_scope.insert((scope, dotted), symbol);
             symbol
         };
         for (scope, call) in all_calls(self.model(file)) {
@@ -677,21 +684,54 @@ impl<'a> Project<'a> {
 
 /// Writes `expr` into `out` as a dotted path (`a.b.c`) when it is a name or a chain of
 /// attributes on a name; `false` otherwise (a call, a subscript...).
-fn dotted_path(expr: &Expr, out: &mut String) -> bool {
+/// The first name of a dotted expression (`a` of `a.b.c`); `None` for any other expression.
+fn dotted_root(expr: &Expr) -> Option<&str> {
     match expr {
-        Expr::Name(name) => {
-            out.push_str(name.id.as_str());
-            true
-        }
-        Expr::Attribute(attribute) => {
-            if !dotted_path(&attribute.value, out) {
-                return false;
+        Expr::Name(name) => Some(name.id.as_str()),
+        Expr::Attribute(attribute) => dotted_root(&attribute.value),
+        _ => None,
+    }
+}
+
+/// A dotted expression (`a.b.c`) as a map key: equal and hashed by its names, wherever it
+/// stands. Only built for expressions [`dotted_root`] accepts.
+#[derive(Clone, Copy)]
+struct Dotted<'e>(&'e Expr);
+
+impl PartialEq for Dotted<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        fn same(a: &Expr, b: &Expr) -> bool {
+            match (a, b) {
+                (Expr::Name(a), Expr::Name(b)) => a.id.as_str() == b.id.as_str(),
+                (Expr::Attribute(a), Expr::Attribute(b)) => {
+                    a.attr.as_str() == b.attr.as_str() && same(&a.value, &b.value)
+                }
+                _ => false,
             }
-            out.push('.');
-            out.push_str(attribute.attr.as_str());
-            true
         }
-        _ => false,
+        same(self.0, other.0)
+    }
+}
+
+impl Eq for Dotted<'_> {}
+
+impl std::hash::Hash for Dotted<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let mut expr = self.0;
+        loop {
+            match expr {
+                Expr::Attribute(attribute) => {
+                    attribute.attr.as_str().hash(state);
+                    expr = &attribute.value;
+                }
+                Expr::Name(name) => {
+                    name.id.as_str().hash(state);
+                    return;
+                }
+                // Not built for other expressions; hashing nothing more is still consistent.
+                _ => return,
+            }
+        }
     }
 }
 
@@ -708,6 +748,24 @@ fn join(base: &str, rest: &[&str]) -> String {
 mod tests {
     use super::*;
     use obolint_python::{SourceKind, parse_source};
+
+    #[test]
+    fn dotted_callees_are_keys_by_their_names_alone() {
+        use std::hash::BuildHasher;
+        let parsed = parse_source("a.b.c\na.b.c\na.b\nb.b.c\nf().b.c\n", SourceKind::Python);
+        let exprs: Vec<&Expr> = parsed
+            .body()
+            .iter()
+            .filter_map(|s| s.as_expr_stmt().map(|e| e.value.as_ref()))
+            .collect();
+        let roots: Vec<Option<&str>> = exprs.iter().map(|e| dotted_root(e)).collect();
+        assert_eq!(roots, [Some("a"), Some("a"), Some("a"), Some("b"), None]);
+        let hash = |e: &Expr| rustc_hash::FxBuildHasher.hash_one(Dotted(e));
+        assert!(Dotted(exprs[0]) == Dotted(exprs[1]));
+        assert_eq!(hash(exprs[0]), hash(exprs[1]));
+        assert!(Dotted(exprs[0]) != Dotted(exprs[2]));
+        assert!(Dotted(exprs[0]) != Dotted(exprs[3]));
+    }
 
     const SERVICES: &str = r#"
 class Base:

@@ -49,7 +49,7 @@ impl<'a> ModuleModel<'a> {
         let mut first = true;
         while let Some(id) = current {
             let s = self.scope(id);
-            if s.globals.contains(name) {
+            if !s.globals.is_empty() && s.globals.contains(name) {
                 return self
                     .scope(Self::MODULE_SCOPE)
                     .bindings
