@@ -1,8 +1,10 @@
 //! Finding the project root and the files to read: a gitignore-aware walk that never follows a
 //! symlink loop, never stops at an unreadable folder, and never leaves the project: a symlinked
 //! folder is followed only when its real path is inside the root, a symlinked file only when it is
-//! not in `/proc`, `/sys` or `/dev`, and ignore files (which the `ignore` crate opens itself) are
-//! checked to be regular files within `max-file-size` before it reads them.
+//! not in `/proc`, `/sys` or `/dev`, and ignore files are checked to be regular files within
+//! `max-file-size` before they are read (bounded). The `ignore` crate walks (order, symlinks,
+//! loops, errors); the ignore files are read and matched here, as that crate would (see
+//! `Ignores`), from the same `stat`s that check them.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
