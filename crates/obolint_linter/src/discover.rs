@@ -1,14 +1,17 @@
 //! Finding the project root and the files to read: a gitignore-aware walk that never follows a
 //! symlink loop, never stops at an unreadable folder, and never leaves the project: a symlinked
 //! folder is followed only when its real path is inside the root, a symlinked file only when it is
-//! not in `/proc`, `/sys` or `/dev`, and ignore files (which the `ignore` crate opens itself) are
-//! checked to be regular files within `max-file-size` before it reads them.
+//! not in `/proc`, `/sys` or `/dev`, and ignore files are checked to be regular files within
+//! `max-file-size` before they are read (bounded). The `ignore` crate walks (order, symlinks,
+//! loops, errors); the ignore files are read and matched here, as that crate would (see
+//! `Ignores`), from the same `stat`s that check them.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use ignore::WalkBuilder;
+use ignore::gitignore::{Gitignore, GitignoreBuilder, Glob as IgnoreGlob};
+use ignore::{Match, WalkBuilder};
 
 use crate::load::{check_readable, is_system_path};
 use crate::settings::{DEFAULT_EXCLUDES, Settings};
@@ -132,136 +135,346 @@ impl Excludes {
     }
 }
 
-/// The ignore files the `ignore` crate would open in `dir` (`.ignore`, `.gitignore`, and the
-/// `info/exclude` of its `.git`), with the first that is not a regular file within `limit`, and
-/// why. A missing file is fine; a `.git` file (a worktree) is followed to its git folder.
-fn unsafe_ignore_file(dir: &Path, limit: u64) -> Option<(PathBuf, String)> {
-    let check = |path: PathBuf| -> Option<(PathBuf, String)> {
+/// What the probes of one folder found: which of its ignore files exist (each a regular file
+/// within the limit), and the type of its `.git`.
+#[derive(Clone, Copy, Default)]
+struct IgnoreFiles {
+    ignore: bool,
+    git_ignore: bool,
+    /// The metadata of `.git` (symlinks followed), when there is one.
+    git: Option<std::fs::FileType>,
+    /// `.git/info/exclude` exists (only looked at when `.git` is a folder).
+    git_exclude: bool,
+}
+
+/// The ignore files of `dir` (`.ignore`, `.gitignore`, and the `info/exclude` of its `.git`):
+/// which exist, or the first that is not a regular file within `limit`, and why. A missing file
+/// is fine; a `.git` file (a worktree) is followed to its git folder.
+fn probe_ignore_files(dir: &Path, limit: u64) -> Result<IgnoreFiles, (PathBuf, String)> {
+    // `Ok(true)`: a regular file within the limit; `Ok(false)`: none (or not one we can look at).
+    let check = |path: PathBuf| -> Result<bool, (PathBuf, String)> {
         match check_readable(&path, limit) {
-            Ok(_) => None,
-            Err(crate::load::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(crate::load::ReadError::Io(_)) => None,
-            Err(error) => Some((path, error.to_string())),
+            Ok(_) => Ok(true),
+            Err(crate::load::ReadError::Io(_)) => Ok(false),
+            Err(error) => Err((path, error.to_string())),
         }
     };
-    for name in [".ignore", ".gitignore"] {
-        if let Some(found) = check(dir.join(name)) {
-            return Some(found);
-        }
-    }
+    let mut files = IgnoreFiles {
+        ignore: check(dir.join(".ignore"))?,
+        git_ignore: check(dir.join(".gitignore"))?,
+        ..IgnoreFiles::default()
+    };
     let git = dir.join(".git");
     let Ok(metadata) = std::fs::metadata(&git) else {
-        return None;
+        return Ok(files);
     };
+    files.git = Some(metadata.file_type());
     if metadata.is_dir() {
-        return check(git.join("info").join("exclude"));
+        files.git_exclude = check(git.join("info").join("exclude"))?;
+        return Ok(files);
     }
     // `.git` as a file: `gitdir: PATH`, then that folder's `commondir` and `info/exclude`.
-    if let Some(found) = check(git.clone()) {
-        return Some(found);
-    }
-    let text = crate::load::read_bounded_text(&git, limit).ok()?;
-    let gitdir = PathBuf::from(text.lines().next()?.strip_prefix("gitdir: ")?);
+    check(git.clone())?;
+    let Ok(text) = crate::load::read_bounded_text(&git, limit) else {
+        return Ok(files);
+    };
+    let Some(gitdir) = text
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("gitdir: "))
+        .map(PathBuf::from)
+    else {
+        return Ok(files);
+    };
     let commondir = gitdir.join("commondir");
-    if let Some(found) = check(commondir.clone()) {
-        return Some(found);
-    }
+    check(commondir.clone())?;
     let common = match crate::load::read_bounded_text(&commondir, limit) {
         Ok(text) => gitdir.join(text.trim()),
         Err(_) => gitdir,
     };
-    check(common.join("info").join("exclude"))
+    check(common.join("info").join("exclude"))?;
+    Ok(files)
+}
+
+/// The rules of one folder's ignore files, read by us: the `ignore` crate would probe every
+/// folder for them again (four more failing `stat`s a folder) and read them unbounded.
+struct IgnoreLevel {
+    ignore: Gitignore,
+    git_ignore: Gitignore,
+    git_exclude: Gitignore,
+}
+
+impl IgnoreLevel {
+    /// The rules of `dir`'s ignore files, as the `ignore` crate builds them (`.ignore` and
+    /// `.gitignore` rooted at `dir`, and the `info/exclude` of its git folder, also rooted at
+    /// `dir`); `None` when it has none.
+    fn read(dir: &Path, files: IgnoreFiles, limit: u64) -> Option<Self> {
+        let read = |present: bool, file: PathBuf| {
+            if present {
+                gitignore(dir, &file, limit)
+            } else {
+                Gitignore::empty()
+            }
+        };
+        let level = Self {
+            ignore: read(files.ignore, dir.join(".ignore")),
+            git_ignore: read(files.git_ignore, dir.join(".gitignore")),
+            git_exclude: match files.git {
+                Some(kind) if kind.is_file() => git_common_dir(dir, limit)
+                    .map_or_else(Gitignore::empty, |common| {
+                        read(true, common.join("info").join("exclude"))
+                    }),
+                Some(_) => read(
+                    files.git_exclude,
+                    dir.join(".git").join("info").join("exclude"),
+                ),
+                None => Gitignore::empty(),
+            },
+        };
+        (!level.ignore.is_empty() || !level.git_ignore.is_empty() || !level.git_exclude.is_empty())
+            .then_some(level)
+    }
+
+    /// Fills each of `found` (`.ignore`, `.gitignore`, `info/exclude`) not yet decided by a
+    /// nearer folder with this folder's verdict.
+    fn decide<'a>(&'a self, found: &mut [Match<&'a IgnoreGlob>; 3], path: &Path, is_dir: bool) {
+        for (slot, rules) in
+            found
+                .iter_mut()
+                .zip([&self.ignore, &self.git_ignore, &self.git_exclude])
+        {
+            if slot.is_none() {
+                *slot = rules.matched(path, is_dir);
+            }
+        }
+    }
+}
+
+/// The first line of `bytes` as `BufRead::lines` reads it (without its `\n` or `\r\n`), if it is
+/// UTF-8.
+fn first_line(bytes: &[u8]) -> Option<&str> {
+    lines(bytes).next().and_then(Result::ok)
+}
+
+/// The lines of `bytes` as `BufRead::lines` reads them: each without its `\n` or `\r\n`, an
+/// error for one that is not UTF-8.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = Result<&str, std::str::Utf8Error>> {
+    bytes.split_inclusive(|&b| b == b'\n').map(|line| {
+        let line = match line.strip_suffix(b"\n") {
+            Some(line) => line.strip_suffix(b"\r").unwrap_or(line),
+            None => line,
+        };
+        std::str::from_utf8(line)
+    })
+}
+
+/// The git folder holding a worktree's `info/exclude`, found as the `ignore` crate finds it:
+/// the first line of `.git` is `gitdir: PATH`, and the first line of `PATH/commondir` is that
+/// folder, relative to `PATH` when it starts with `.`. Read bounded.
+fn git_common_dir(dir: &Path, limit: u64) -> Option<PathBuf> {
+    let git = crate::load::read_bounded(&dir.join(".git"), limit).ok()?;
+    let gitdir = PathBuf::from(first_line(&git)?.strip_prefix("gitdir: ")?);
+    let common = crate::load::read_bounded(&gitdir.join("commondir"), limit).ok()?;
+    let common = first_line(&common)?;
+    Some(if common.starts_with('.') {
+        gitdir.join(common)
+    } else {
+        PathBuf::from(common)
+    })
+}
+
+/// The rules of the ignore file `file`, rooted at `dir`, read bounded and parsed line by line
+/// as `GitignoreBuilder::add` does (a line that is not UTF-8 is skipped, a byte-order mark
+/// before the first is dropped).
+fn gitignore(dir: &Path, file: &Path, limit: u64) -> Gitignore {
+    let mut builder = GitignoreBuilder::new(dir);
+    if let Ok(bytes) = crate::load::read_bounded(file, limit) {
+        for (i, line) in lines(&bytes).enumerate() {
+            let Ok(line) = line else { continue };
+            let line = if i == 0 {
+                line.trim_start_matches('\u{feff}')
+            } else {
+                line
+            };
+            // An invalid pattern is left out, as the `ignore` crate leaves it out.
+            let _ = builder.add_line(Some(file.to_path_buf()), line);
+        }
+    }
+    builder.build().unwrap_or_else(|_| Gitignore::empty())
+}
+
+/// `path` without the bytes of `prefix`, unless that would cut a name in two (the `ignore`
+/// crate's `pathutil::strip_prefix`).
+fn strip_prefix<'a>(prefix: &Path, path: &'a Path) -> Option<&'a Path> {
+    #[cfg(unix)]
+    {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let prefix = prefix.as_os_str().as_bytes();
+        let rest = path.as_os_str().as_bytes().strip_prefix(prefix)?;
+        if prefix.last().is_some_and(|&b| b != b'/') && rest.first().is_some_and(|&b| b != b'/') {
+            return None;
+        }
+        Some(Path::new(OsStr::from_bytes(rest)))
+    }
+    #[cfg(not(unix))]
+    {
+        path.strip_prefix(prefix).ok()
+    }
+}
+
+fn strip_if_prefix<'a>(prefix: &Path, path: &'a Path) -> &'a Path {
+    strip_prefix(prefix, path).unwrap_or(path)
+}
+
+/// Gitignore matching as the `ignore` crate does it with our options (`.ignore`, `.gitignore`,
+/// `info/exclude`, the root's parents' too, no git repository required): for each kind of file
+/// the nearest folder with a verdict on the path decides, `.ignore` before `.gitignore` before
+/// `info/exclude`; the root's parents match the path joined to the canonical root. The
+/// differential test `ignore_matching_is_the_ignore_crates` holds us to it.
+struct Ignores {
+    /// The folders of the walk from the root down to the folder being listed, by depth, with
+    /// their rules.
+    stack: Vec<(PathBuf, Option<IgnoreLevel>)>,
+    /// The root as given (the walk's paths start with it).
+    root: PathBuf,
+    /// The canonical root, and the rules of its parents, nearest first (only those with rules).
+    parents: Option<(PathBuf, Vec<IgnoreLevel>)>,
+}
+
+impl Ignores {
+    /// Whether the rules of the folders above `depth` (and the root's parents) ignore `path`.
+    fn ignored(&self, path: &Path, is_dir: bool, depth: usize) -> bool {
+        let path = strip_if_prefix(Path::new("./"), path);
+        let mut found = [Match::None, Match::None, Match::None];
+        for (_, level) in self.stack.iter().take(depth).rev() {
+            if let Some(level) = level {
+                level.decide(&mut found, path, is_dir);
+            }
+        }
+        if let Some((base, parents)) = &self.parents {
+            let relative = if self.root == Path::new(".") {
+                path
+            } else {
+                let root = strip_if_prefix(Path::new("./"), &self.root);
+                strip_if_prefix(Path::new("/"), strip_if_prefix(root, path))
+            };
+            let path = base.join(relative);
+            for level in parents {
+                level.decide(&mut found, &path, is_dir);
+            }
+        }
+        let [ignore, git_ignore, git_exclude] = found;
+        ignore.or(git_ignore).or(git_exclude).is_ignore()
+    }
 }
 
 /// Why the walk must not descend into `entry`, if it must not: a symlinked folder whose real path
 /// is outside `root` (or in `/proc`, `/sys`, `/dev`), a symlinked file in those, or a folder
-/// whose ignore files are not regular files.
+/// whose ignore files are not regular files. Otherwise a folder's ignore files, when they are read.
 fn refuse(
     entry: &ignore::DirEntry,
     root: &Path,
     read_ignore_files: bool,
     limit: u64,
-) -> Option<String> {
+) -> Result<Option<IgnoreFiles>, String> {
     let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
     if entry.path_is_symlink()
         && let Ok(real) = entry.path().canonicalize()
     {
         if is_dir && (!real.starts_with(root) || is_system_path(&real)) {
-            return Some(format!(
+            return Err(format!(
                 "symlinked folder resolves to {}, outside the project; not followed",
                 real.display()
             ));
         }
         if !is_dir && is_system_path(&real) {
-            return Some(format!(
+            return Err(format!(
                 "symlinked file resolves to {}; not read",
                 real.display()
             ));
         }
     }
-    if is_dir
-        && read_ignore_files
-        && let Some((file, why)) = unsafe_ignore_file(entry.path(), limit)
-    {
-        return Some(format!(
+    if !(is_dir && read_ignore_files) {
+        return Ok(None);
+    }
+    match probe_ignore_files(entry.path(), limit) {
+        Ok(files) => Ok(Some(files)),
+        Err((file, why)) => Err(format!(
             "folder skipped: its ignore file {} cannot be read safely ({why})",
             file.display()
-        ));
+        )),
     }
-    None
+}
+
+/// What the walk's filter keeps between entries.
+struct WalkState {
+    /// `None` when ignore files are not read.
+    ignores: Option<Ignores>,
+    refused: Vec<WalkWarning>,
 }
 
 pub fn discover(root: &Path, settings: &Settings) -> Discovered {
     let mut found = Discovered::default();
     let excludes = Excludes::new(settings, &mut found.warnings);
-    let real_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let canonical_root = root.canonicalize().ok();
+    let real_root = canonical_root.clone().unwrap_or_else(|| root.to_path_buf());
     let limit = settings.max_file_size;
-    // The root's ignore files (and its parents') are read before any filter runs: when one is not
-    // a regular file, no ignore file is read at all.
-    let mut respect_gitignore = settings.respect_gitignore;
-    if respect_gitignore
-        && let Some((file, why)) = root
-            .ancestors()
-            .find_map(|dir| unsafe_ignore_file(dir, limit))
-    {
-        respect_gitignore = false;
-        found.warnings.push(WalkWarning {
-            path: Some(file),
-            message: format!(
-                "this ignore file cannot be read safely ({why}); no ignore file is read in this run"
-            ),
-        });
-    }
-    let refused: Arc<Mutex<Vec<WalkWarning>>> = Arc::default();
-    let refused_in_filter = Arc::clone(&refused);
+    let ignores = if settings.respect_gitignore {
+        root_ignores(root, canonical_root, limit, &mut found.warnings)
+    } else {
+        None
+    };
+    let respect_gitignore = ignores.is_some();
+    let state = Arc::new(Mutex::new(WalkState {
+        ignores,
+        refused: Vec::new(),
+    }));
+    let state_in_filter = Arc::clone(&state);
     let root_for_filter = root.to_path_buf();
     let mut builder = WalkBuilder::new(root);
+    // The `ignore` crate reads no ignore file: the filter matches them (see `Ignores`), read
+    // from the probes that check them anyway.
     builder
         .hidden(false)
         .follow_links(true)
-        .git_ignore(respect_gitignore)
-        .git_exclude(respect_gitignore)
+        .git_ignore(false)
+        .git_exclude(false)
         .git_global(false)
-        .ignore(respect_gitignore)
-        .parents(respect_gitignore)
+        .ignore(false)
+        .parents(false)
         .require_git(false)
         .sort_by_file_path(|a, b| a.cmp(b))
         .filter_entry(move |entry| {
+            let mut state = state_in_filter
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let depth = entry.depth();
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            if let Some(ignores) = &mut state.ignores {
+                ignores.stack.truncate(depth);
+                if ignores.ignored(entry.path(), is_dir, depth) {
+                    return false;
+                }
+            }
             if excludes.excludes(&root_for_filter, entry.path()) {
                 return false;
             }
             match refuse(entry, &real_root, respect_gitignore, limit) {
-                Some(message) => {
-                    refused_in_filter
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push(WalkWarning {
-                            path: Some(entry.path().to_path_buf()),
-                            message,
-                        });
+                Err(message) => {
+                    state.refused.push(WalkWarning {
+                        path: Some(entry.path().to_path_buf()),
+                        message,
+                    });
                     false
                 }
-                None => true,
+                Ok(files) => {
+                    if let (Some(files), Some(ignores)) = (files, &mut state.ignores) {
+                        let level = IgnoreLevel::read(entry.path(), files, limit);
+                        ignores.stack.push((entry.path().to_path_buf(), level));
+                    }
+                    true
+                }
             }
         });
     let mut yaml: Vec<PathBuf> = Vec::new();
@@ -297,6 +510,11 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
             }
             Err(error) => {
                 let path = error_path(&error);
+                if let Some(p) = &path
+                    && ignored_link(&state, p, &error)
+                {
+                    continue;
+                }
                 // A dangling link to a `.py` file is a file we were meant to check: its own
                 // diagnostic. Anything else (a loop, an unreadable folder) is a warning.
                 match path {
@@ -311,7 +529,7 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
             }
         }
     }
-    let refused = std::mem::take(&mut *refused.lock().unwrap_or_else(PoisonError::into_inner));
+    let refused = std::mem::take(&mut state.lock().unwrap_or_else(PoisonError::into_inner).refused);
     found.warnings.extend(refused);
     // Only the outermost nested projects: those inside them are theirs to find.
     found.nested_roots.sort();
@@ -349,6 +567,88 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
     found.app_roots.sort();
     found.app_roots.dedup();
     found
+}
+
+/// The rules of the root and its parents, unless one of their ignore files cannot be read
+/// safely: then none is read in this run (the root's and its parents' are read before any
+/// filter runs in the `ignore` crate's walk, so they are checked first).
+fn root_ignores(
+    root: &Path,
+    canonical_root: Option<PathBuf>,
+    limit: u64,
+    warnings: &mut Vec<WalkWarning>,
+) -> Option<Ignores> {
+    let mut probed: Vec<(&Path, IgnoreFiles)> = Vec::new();
+    for dir in root.ancestors() {
+        match probe_ignore_files(dir, limit) {
+            Ok(files) => probed.push((dir, files)),
+            Err((file, why)) => {
+                warnings.push(WalkWarning {
+                    path: Some(file),
+                    message: format!(
+                        "this ignore file cannot be read safely ({why}); no ignore file is read in this run"
+                    ),
+                });
+                return None;
+            }
+        }
+    }
+    let mut ignores = Ignores {
+        stack: Vec::new(),
+        root: root.to_path_buf(),
+        parents: None,
+    };
+    // Like the `ignore` crate: the root's rules and its parents' only when it is a folder, the
+    // parents' only when it has a canonical path (they match paths joined to it).
+    if !root.is_dir() {
+        return Some(ignores);
+    }
+    let files_of = |dir: &Path| {
+        probed
+            .iter()
+            .find(|(probed, _)| *probed == dir)
+            .map(|(_, files)| *files)
+            .or_else(|| probe_ignore_files(dir, limit).ok())
+            .unwrap_or_default()
+    };
+    ignores.stack.push((
+        root.to_path_buf(),
+        IgnoreLevel::read(root, files_of(root), limit),
+    ));
+    if let Some(base) = canonical_root {
+        let parents: Vec<IgnoreLevel> = base
+            .ancestors()
+            .skip(1)
+            .filter_map(|dir| IgnoreLevel::read(dir, files_of(dir), limit))
+            .collect();
+        if !parents.is_empty() {
+            ignores.parents = Some((base, parents));
+        }
+    }
+    Some(ignores)
+}
+
+/// Whether the walk error for `path` is a symlink that cannot be followed and that the ignore
+/// files ignore: the `ignore` crate does not report those.
+fn ignored_link(state: &Mutex<WalkState>, path: &Path, error: &ignore::Error) -> bool {
+    let Some(depth) = error.depth().filter(|&d| d > 0) else {
+        return false;
+    };
+    if is_loop(error) || !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return false;
+    }
+    let state = state.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(ignores) = &state.ignores else {
+        return false;
+    };
+    // The folder being listed is the last one entered, unless the error is that folder's own.
+    let levels = if ignores.stack.get(depth).is_some_and(|(dir, _)| dir == path) {
+        depth + 1
+    } else {
+        depth
+    };
+    ignores.ignored(path, false, levels)
 }
 
 fn is_yaml(path: &Path) -> bool {
@@ -450,5 +750,156 @@ fn error_message(error: &ignore::Error) -> String {
         | ignore::Error::WithLineNumber { err, .. } => error_message(err),
         ignore::Error::Io(io) => io.to_string(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn write(root: &Path, files: &[(&str, &[u8])]) {
+        for (path, text) in files {
+            let path = root.join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+    }
+
+    /// The `.py` files (and failed entries) the `ignore` crate's walk yields when it reads the
+    /// ignore files itself, as `discover` had it do: what our matching must reproduce.
+    fn crate_walk(root: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+        let (mut files, mut errors) = (Vec::new(), Vec::new());
+        let walk = WalkBuilder::new(root)
+            .hidden(false)
+            .follow_links(true)
+            .git_ignore(true)
+            .git_exclude(true)
+            .git_global(false)
+            .ignore(true)
+            .parents(true)
+            .require_git(false)
+            .sort_by_file_path(|a, b| a.cmp(b))
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        for entry in walk {
+            match entry {
+                Ok(entry) if is_python(entry.path()) => files.push(entry.into_path()),
+                Ok(_) => {}
+                Err(error) => errors.extend(error_path(&error)),
+            }
+        }
+        (files, errors)
+    }
+
+    /// `.ignore` over `.gitignore` over `info/exclude`, nearer folders over farther ones,
+    /// whitelists, folder-only patterns, anchored patterns, the root's parents' files (matched
+    /// against the canonical path), a worktree's `commondir`, a byte-order mark, CRLF, a line
+    /// that is not UTF-8, ignored dangling links: `discover` keeps and reports exactly what the
+    /// `ignore` crate's own reading of the ignore files kept and reported.
+    #[test]
+    fn ignore_matching_is_the_ignore_crates() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path();
+        let common = top.join("gitstore/common");
+        let gitdir = top.join("gitstore/worktrees/wt");
+        write(
+            top,
+            &[
+                (".gitignore", b"parent_ignored.py\nproj/pa/*.py\n!proj/pa/back.py\n"),
+                ("proj/.gitignore", b"\xef\xbb\xbfbom.py\r\n*.log\nignored_*.py\n/anchored.py\ndironly/\n\xff\xfe.py\nafter_bad.py\nwhite.py\nlinked_gone.py\n"),
+                ("proj/.ignore", b"from_ignore.py\n!white.py\n"),
+                ("proj/.git/info/exclude", b"excluded.py\n!from_ignore.py\n"),
+                ("proj/sub/.gitignore", b"!ignored_again.py\nsubonly.py\n"),
+                ("proj/sub/deeper/.ignore", b"!subonly.py\n"),
+                ("proj/wt/.git", format!("gitdir: {}\n", gitdir.display()).as_bytes()),
+                ("gitstore/worktrees/wt/commondir", b"../../common\n"),
+                ("gitstore/common/info/exclude", b"wt_excluded.py\n"),
+            ],
+        );
+        assert!(common.join("info/exclude").is_file());
+        let py = [
+            "bom.py",
+            "anchored.py",
+            "ignored_x.py",
+            "from_ignore.py",
+            "white.py",
+            "excluded.py",
+            "after_bad.py",
+            "kept.py",
+            "parent_ignored.py",
+            "dironly",
+            "dironly.py",
+        ];
+        for folder in [
+            "proj",
+            "proj/sub",
+            "proj/sub/deeper",
+            "proj/wt",
+            "proj/pa",
+            "proj/x/dironly",
+        ] {
+            for name in py.iter().chain(&[
+                "ignored_again.py",
+                "subonly.py",
+                "wt_excluded.py",
+                "back.py",
+            ]) {
+                let path = top.join(folder).join(name);
+                if *name == "dironly" {
+                    fs::write(&path, "").unwrap();
+                } else {
+                    write(&top.join(folder), &[(name, b"x = 1\n")]);
+                }
+            }
+        }
+        #[cfg(unix)]
+        for (link, target) in [
+            ("proj/linked_gone.py", "nowhere.py"),
+            ("proj/sub/ignored_gone.py", "nowhere.py"),
+            ("proj/sub/kept_gone.py", "nowhere.py"),
+            ("proj/sub/linked_sub", "deeper"),
+        ] {
+            std::os::unix::fs::symlink(target, top.join(link)).unwrap();
+        }
+        let settings = Settings::default();
+        for root in [
+            top.join("proj"),
+            top.join("proj/../proj"),
+            top.join("proj/sub"),
+        ] {
+            let found = discover(&root, &settings);
+            let (files, errors) = crate_walk(&root);
+            assert_eq!(found.python, files, "{}", root.display());
+            let unreadable: Vec<PathBuf> =
+                found.unreadable.iter().map(|(p, _)| p.clone()).collect();
+            assert_eq!(unreadable, errors, "{}", root.display());
+            assert!(found.warnings.is_empty(), "{:#?}", found.warnings);
+            assert!(found.python.len() > 10, "{:#?}", found.python);
+            assert!(found.python.len() < 60, "{:#?}", found.python);
+        }
+    }
+
+    /// An ignored folder is never probed: a FIFO `.gitignore` inside it is no warning.
+    #[cfg(unix)]
+    #[test]
+    fn an_ignored_folder_is_not_probed() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                (".gitignore", b"skipped/\n"),
+                ("a.py", b""),
+                ("skipped/b.py", b""),
+            ],
+        );
+        let status = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("skipped/.gitignore"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let found = discover(dir.path(), &Settings::default());
+        assert_eq!(found.python, [dir.path().join("a.py")]);
+        assert!(found.warnings.is_empty(), "{:#?}", found.warnings);
     }
 }
