@@ -198,20 +198,66 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         request,
         cwd: &cwd,
         targets: &targets,
-        unfinished: AtomicUsize::new(roots.len()),
+        unfinished: AtomicUsize::new(0),
     };
     // Projects nested in a root (their own `pyproject.toml`/`obolint.toml`) are checked as
-    // projects of their own, when a target covers them. Every root is checked at the same time
-    // as the others (and its nested projects are found while it is checked); the results are
-    // then added up in one fixed order, depth first, as if the roots had been checked one after
-    // another: the first root's position first, and each file's id is the one it would have had.
-    let checked: Vec<(PathBuf, Result<RootOutput, CheckError>)> = roots
+    // projects of their own, when a target covers them. First every root is prepared (its
+    // configuration read, its folder walked, in parallel), which finds the nested ones; then they
+    // are checked in waves (`waves`), one wave after another, the roots of a wave in parallel, so
+    // that two large projects are never analysed at the same time (peak memory is that of the
+    // roots being checked together). The results are added up in one fixed order, depth first,
+    // as if the roots had been checked one after another: the first root's position first, and
+    // each file's id is the one it would have had.
+    let prepared: Vec<(PathBuf, Result<Prepared, CheckError>)> = roots
         .par_iter()
-        .map(|root| run.root_and_nested(root))
+        .map(|root| run.prepare_with_nested(root))
         .collect::<Vec<_>>()
         .into_iter()
         .flatten()
         .collect();
+    let weights: Vec<u64> = prepared
+        .iter()
+        .map(|(_, p)| p.as_ref().map_or(0, |p| p.bytes))
+        .collect();
+    let to_check = prepared.iter().filter(|(_, p)| p.is_ok()).count();
+    run.unfinished.store(to_check, Ordering::Release);
+    let mut outputs: Vec<Option<Result<RootOutput, CheckError>>> = Vec::new();
+    let mut waiting: Vec<Option<Prepared>> = Vec::new();
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for (root, p) in prepared {
+        paths.push(root);
+        match p {
+            Ok(p) => {
+                outputs.push(None);
+                waiting.push(Some(p));
+            }
+            Err(error) => {
+                outputs.push(Some(Err(error)));
+                waiting.push(None);
+            }
+        }
+    }
+    for wave in waves(&weights, WAVE_FLOOR) {
+        let wave: Vec<(usize, Prepared)> = wave
+            .into_iter()
+            .filter_map(|i| Some((i, waiting[i].take()?)))
+            .collect();
+        let checked: Vec<(usize, Result<RootOutput, CheckError>)> = wave
+            .into_par_iter()
+            .map(|(i, p)| {
+                let output = run.check_root(p);
+                run.unfinished.fetch_sub(1, Ordering::AcqRel);
+                (i, output)
+            })
+            .collect();
+        for (i, output) in checked {
+            outputs[i] = Some(output);
+        }
+    }
+    let checked = paths
+        .into_iter()
+        .zip(outputs)
+        .filter_map(|(root, output)| Some((root, output?)));
     let mut sources = Sources::new(cwd.clone());
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut warnings: Vec<WalkWarning> = Vec::new();
@@ -270,12 +316,48 @@ fn shift_files(diagnostic: &mut Diagnostic, offset: u32) {
     }
 }
 
+/// Source bytes below which roots share a wave however small the largest root is: about 90 MiB
+/// of syntax trees and analysis when every file is parsed.
+const WAVE_FLOOR: u64 = 8 << 20;
+
+/// The order in which the roots of a run are checked, from their weights (the bytes of their
+/// Python files): waves, checked one after another, the roots of a wave in parallel. A wave
+/// weighs at most the largest root or `floor`, whichever is more, so two large projects are never
+/// checked at the same time while small ones fill the waves (their overlap keeps both cores
+/// busy). Packed largest first, each root into the wave it fills best (best fit decreasing); the
+/// heaviest wave comes last, so the root left to the operating system at exit (`exit_after`) is
+/// likely a large one. Each wave lists its roots in order.
+fn waves(weights: &[u64], floor: u64) -> Vec<Vec<usize>> {
+    let budget = weights.iter().copied().max().unwrap_or(0).max(floor);
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(weights[i]), i));
+    let mut waves: Vec<Vec<usize>> = Vec::new();
+    // Each wave's room left, smallest first.
+    let mut room: std::collections::BTreeSet<(u64, usize)> = std::collections::BTreeSet::new();
+    for i in order {
+        let weight = weights[i];
+        if let Some(&(left, wave)) = room.range((weight, 0)..).next() {
+            room.remove(&(left, wave));
+            room.insert((left - weight, wave));
+            waves[wave].push(i);
+        } else {
+            room.insert((budget - weight, waves.len()));
+            waves.push(vec![i]);
+        }
+    }
+    for wave in &mut waves {
+        wave.sort_unstable();
+    }
+    waves.reverse();
+    waves
+}
+
 /// What every root of one run shares.
 struct Run<'r> {
     request: &'r CheckRequest,
     cwd: &'r Path,
     targets: &'r [PathBuf],
-    /// Roots found and not yet checked.
+    /// Roots prepared and not yet checked (the one that sees 1 is the last).
     unfinished: AtomicUsize,
 }
 
@@ -300,36 +382,26 @@ struct Prepared {
     root_config: Option<crate::config::ConfigFile>,
     settings: crate::Settings,
     found: crate::discover::Discovered,
+    /// The bytes of its Python files and notebooks: its weight when roots are scheduled.
+    bytes: u64,
 }
 
 impl Run<'_> {
-    /// `root`, then the projects nested in it that the run covers, depth first (each root's
-    /// result before those of its nested projects), all checked in parallel.
-    fn root_and_nested(&self, root: &Path) -> Vec<(PathBuf, Result<RootOutput, CheckError>)> {
+    /// `root` prepared, then the projects nested in it that the run covers, depth first (each
+    /// root before its nested projects), all prepared in parallel. A root whose configuration
+    /// cannot be read has no nested projects (its walk needs its settings).
+    fn prepare_with_nested(&self, root: &Path) -> Vec<(PathBuf, Result<Prepared, CheckError>)> {
         let prepared = match self.prepare(root) {
             Ok(prepared) => prepared,
-            Err(error) => {
-                self.unfinished.fetch_sub(1, Ordering::AcqRel);
-                return vec![(root.to_path_buf(), Err(error))];
-            }
+            Err(error) => return vec![(root.to_path_buf(), Err(error))],
         };
         let nested: Vec<PathBuf> =
             nested_in_targets(&prepared.found.nested_roots, self.targets).collect();
-        self.unfinished.fetch_add(nested.len(), Ordering::AcqRel);
-        let (output, nested) = rayon::join(
-            || {
-                let output = self.check_root(prepared);
-                self.unfinished.fetch_sub(1, Ordering::AcqRel);
-                output
-            },
-            || {
-                nested
-                    .par_iter()
-                    .map(|n| self.root_and_nested(n))
-                    .collect::<Vec<_>>()
-            },
-        );
-        std::iter::once((root.to_path_buf(), output))
+        let nested: Vec<_> = nested
+            .par_iter()
+            .map(|n| self.prepare_with_nested(n))
+            .collect();
+        std::iter::once((root.to_path_buf(), Ok(prepared)))
             .chain(nested.into_iter().flatten())
             .collect()
     }
@@ -340,11 +412,20 @@ impl Run<'_> {
         let root_config = root_config(root, &request.config, &request.overrides.config)?;
         let settings = settings(root_config.as_ref(), &request.overrides);
         let found = discover(root, &settings);
+        // The size of its Python files and notebooks: what its checking will hold in memory
+        // grows with it (about ten times the bytes parsed). One `stat` per file; a file that
+        // cannot be read weighs nothing (loading reports it).
+        let bytes = found
+            .python
+            .iter()
+            .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+            .sum();
         Ok(Prepared {
             root: root.to_path_buf(),
             root_config,
             settings,
             found,
+            bytes,
         })
     }
 
@@ -356,6 +437,7 @@ impl Run<'_> {
             root_config,
             settings,
             found,
+            bytes: _,
         } = prepared;
         let root = root.as_path();
         let mut out = RootOutput {
@@ -897,6 +979,42 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Two large roots never share a wave; small ones fill the waves; every root is in exactly
+    /// one wave; the heaviest wave is last.
+    #[test]
+    fn roots_are_checked_in_waves_by_weight() {
+        assert!(waves(&[], 8).is_empty());
+        assert_eq!(waves(&[0], 8), [[0]]);
+        // Small roots together, up to the floor.
+        assert_eq!(waves(&[1, 2, 3], 8), [[0, 1, 2]]);
+        assert_eq!(waves(&[4, 4, 4], 8), [vec![2], vec![0, 1]]);
+        // The benchmark corpus, in KiB of Python source: the outer root (no file of its own),
+        // then its eight packages in path order.
+        let corpus = [0, 195, 182, 7_780, 17_704, 10_625, 4_573, 15_818, 20_846];
+        let planned = waves(&corpus, 8 << 10);
+        assert_eq!(
+            planned,
+            [vec![3, 5], vec![1, 2, 6, 7], vec![4], vec![0, 8]],
+            "community with the SDK; mlflow with core and the two small ones; django alone; \
+             sqlalchemy (the largest) last, with the outer root"
+        );
+        // Ten copies: no wave weighs more than the largest root.
+        let copies: Vec<u64> = std::iter::once(0)
+            .chain((0..10).flat_map(|_| corpus[1..].iter().copied()))
+            .collect();
+        let planned = waves(&copies, 8 << 10);
+        let mut seen: Vec<usize> = planned.iter().flatten().copied().collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..copies.len()).collect::<Vec<_>>());
+        for wave in &planned {
+            let weight: u64 = wave.iter().map(|&i| copies[i]).sum();
+            assert!(weight <= 20_846, "{wave:?}");
+            assert!(wave.is_sorted(), "{wave:?}");
+        }
+        assert_eq!(planned.len(), 40);
+        assert!(planned.last().is_some_and(|w| w.contains(&8)));
     }
 
     #[test]
