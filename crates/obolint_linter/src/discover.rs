@@ -35,7 +35,7 @@ pub fn project_root(path: &Path) -> PathBuf {
 }
 
 /// Something the walk could not do, told to the user without stopping the run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WalkWarning {
     pub path: Option<PathBuf>,
     pub message: String,

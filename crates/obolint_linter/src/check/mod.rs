@@ -268,6 +268,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
     let mut notes = Vec::new();
     let mut cached_roots = 0;
     let mut done: Vec<PathBuf> = Vec::new();
+    let mut seen_warnings: rustc_hash::FxHashSet<WalkWarning> = rustc_hash::FxHashSet::default();
     for (root, output) in checked {
         if done.contains(&root) {
             continue;
@@ -276,7 +277,14 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         fail_on = fail_on
             .or(request.overrides.fail_on)
             .or(output.config_fail_on);
-        warnings.extend(output.warnings);
+        // A folder of a nested project is walked by the outer root too: what the walk says of it
+        // is said once.
+        warnings.extend(
+            output
+                .warnings
+                .into_iter()
+                .filter(|w| seen_warnings.insert(w.clone())),
+        );
         files_checked += output.files_checked;
         let offset = sources.db.append(output.sources.db);
         diagnostics.extend(output.diagnostics.into_iter().map(|mut d| {
@@ -912,6 +920,27 @@ mod tests {
             0,
             "nothing written outside the project"
         );
+    }
+
+    /// The outer root walks a nested project's folders too; a warning about them is said once.
+    #[test]
+    #[cfg(unix)]
+    fn a_walk_warning_in_a_nested_project_is_said_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        write_in(root, "pyproject.toml", "");
+        write_in(root, "sub/pyproject.toml", "");
+        write_in(root, "sub/pkg/agent.py", AGENT);
+        std::os::unix::fs::symlink("..", root.join("sub/pkg/loop")).expect("symlink");
+        let request = CheckRequest::new(vec![".".into()], root.to_path_buf());
+        let report = check(&request).expect("runs");
+        assert_eq!(report.roots, 2);
+        let loops: Vec<&WalkWarning> = report
+            .warnings
+            .iter()
+            .filter(|w| w.message.contains("symlink loop"))
+            .collect();
+        assert_eq!(loops.len(), 1, "{:?}", report.warnings);
     }
 
     /// Nested projects are checked in parallel and added up depth first: each finding points
