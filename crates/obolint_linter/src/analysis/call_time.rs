@@ -197,6 +197,8 @@ impl Served {
         }
         let mut lambda_children: FxHashMap<FileIdx, FxHashMap<ScopeId, Vec<ScopeId>>> =
             FxHashMap::default();
+        let mut symbols = SymbolMemo::default();
+        let mut found = Vec::new();
         while let Some((file, scope)) = stack.pop() {
             if !served.scopes.insert((file, scope)) {
                 continue;
@@ -207,7 +209,8 @@ impl Served {
                 file,
                 scope,
                 defined: &defined,
-                found: Vec::new(),
+                symbols: &mut symbols,
+                found: &mut found,
             };
             match model.scope(scope).kind {
                 ScopeKind::Module => {
@@ -236,7 +239,7 @@ impl Served {
                         .push((f.file, project.model(f.file).function(f.func).scope));
                 }
             }
-            stack.extend(named.found);
+            stack.append(&mut found);
             // Lambdas written in this scope run when what they are handed to calls them.
             let lambdas = lambda_children.entry(file).or_insert_with(|| {
                 let mut children: FxHashMap<ScopeId, Vec<ScopeId>> = FxHashMap::default();
@@ -300,6 +303,61 @@ fn main_guards(body: &[Stmt]) -> Vec<TextRange> {
         .collect()
 }
 
+/// What names and dotted names mean, per file and per scope their first name is bound in.
+///
+/// [`Project::symbol`] of a name or dotted name depends on the scope it is seen from only
+/// through the scope that binds its first name (bindings are not flow-sensitive; a receiver
+/// `self` is bound in its method): served code names the same few things over and over
+/// (`self.helper`, a module's functions in every method), and each is resolved once.
+#[derive(Default)]
+struct SymbolMemo {
+    by_scope: FxHashMap<(FileIdx, Option<ScopeId>), FxHashMap<String, Symbol>>,
+    path: String,
+}
+
+impl SymbolMemo {
+    fn symbol(
+        &mut self,
+        project: &Project<'_>,
+        file: FileIdx,
+        scope: ScopeId,
+        expr: &Expr,
+    ) -> Symbol {
+        self.path.clear();
+        if !dotted_path(expr, &mut self.path) {
+            return project.symbol(file, scope, expr);
+        }
+        let first = self.path.split('.').next().unwrap_or(&self.path);
+        let bound_in = project.model(file).lookup_scope(scope, first);
+        let in_scope = self.by_scope.entry((file, bound_in)).or_default();
+        if let Some(symbol) = in_scope.get(self.path.as_str()) {
+            return *symbol;
+        }
+        let symbol = project.symbol(file, scope, expr);
+        in_scope.insert(self.path.clone(), symbol);
+        symbol
+    }
+}
+
+/// `a.b.c` as a dotted name (false for anything else: a call, a subscript).
+fn dotted_path(expr: &Expr, out: &mut String) -> bool {
+    match expr {
+        Expr::Name(name) => {
+            out.push_str(name.id.as_str());
+            true
+        }
+        Expr::Attribute(attribute) => {
+            if !dotted_path(&attribute.value, out) {
+                return false;
+            }
+            out.push('.');
+            out.push_str(attribute.attr.as_str());
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Walks one scope's own code (not the bodies of nested `def`s, classes and lambdas: their
 /// decorators, defaults and bases run here) for project functions and classes named as values.
 struct NamedValues<'p, 'a> {
@@ -307,7 +365,8 @@ struct NamedValues<'p, 'a> {
     file: FileIdx,
     scope: ScopeId,
     defined: &'p FxHashSet<&'a str>,
-    found: Vec<(FileIdx, ScopeId)>,
+    symbols: &'p mut SymbolMemo,
+    found: &'p mut Vec<(FileIdx, ScopeId)>,
 }
 
 impl NamedValues<'_, '_> {
@@ -326,7 +385,10 @@ impl NamedValues<'_, '_> {
         if !self.defined.contains(last) {
             return;
         }
-        match self.project.symbol(self.file, self.scope, expr) {
+        match self
+            .symbols
+            .symbol(self.project, self.file, self.scope, expr)
+        {
             Symbol::Function(f) => {
                 self.found
                     .push((f.file, self.project.model(f.file).function(f.func).scope));
@@ -422,14 +484,19 @@ fn runs_at_import(model: &ModuleModel<'_>, mut scope: ScopeId) -> bool {
     }
 }
 
-/// The project function a call runs: a function, a method, or a class's `__init__`.
+/// The project function a call runs: a function, a method, or a class's `__init__`. `callee` is
+/// the callee of one of `scope`'s calls, whose symbol the index resolved once
+/// ([`Project::callee`]); anything else is resolved here.
 pub fn called_function(
     project: &Project<'_>,
     file: FileIdx,
     scope: ScopeId,
     callee: &ruff_python_ast::Expr,
 ) -> Option<FnRef> {
-    match project.symbol(file, scope, callee) {
+    let symbol = project
+        .callee(file, callee)
+        .unwrap_or_else(|| project.symbol(file, scope, callee));
+    match symbol {
         Symbol::Function(f) => Some(f),
         Symbol::Class(class) => project.find_method(class, "__init__"),
         _ => None,
