@@ -3,10 +3,9 @@
 use crate::context::{Check, FileContext, Grain};
 use obolint_diagnostics::{Diagnostic, Label};
 use obolint_macros::rule;
-use obolint_python::semantic::statements::flat_statements;
-use obolint_python::semantic::{ModuleModel, Resolution, ScopeId, Value};
+use obolint_python::semantic::{BindingKind, ModuleModel, Resolution, ScopeId, Value};
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Expr, Stmt};
+use ruff_python_ast::{ExceptHandler, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::analysis::dataflow::{ClientValue, Dataflow};
@@ -95,8 +94,16 @@ impl Check for UserCredentialExposed {
             }
             ctx.report(d);
         };
+        // Every sink but `print` is named through `logging` or `os` (a logger, `os.environ`,
+        // `os.putenv`): in a file that imports neither, only calls of `print` can be sinks.
+        let imports_sinks = imports_logging_or_os(model);
         // Calls: print, logging, os.environ.update/setdefault, os.putenv.
         for (scope, call) in crate::project::all_calls(model) {
+            if !imports_sinks
+                && !matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "print")
+            {
+                continue;
+            }
             // Every sink called through an attribute ends in one of these names (what a dotted
             // callee means ends in its attribute): the others are skipped before resolving.
             if let Expr::Attribute(a) = call.func.as_ref()
@@ -140,18 +147,24 @@ impl Check for UserCredentialExposed {
             }
         }
         // Statements: `os.environ[...] = token`, `raise X(token)`, `return token` from a request method.
-        let mut bodies: Vec<(ScopeId, &[Stmt], bool)> =
-            vec![(ModuleModel::MODULE_SCOPE, model.body, false)];
-        for func in model.function_ids() {
-            let info = model.function(func);
-            let request_root = ctx.time.request_roots.contains(&FnRef { file, func });
-            bodies.push((info.scope, &info.def.body, request_root));
-        }
+        let bodies = std::iter::once((ModuleModel::MODULE_SCOPE, model.body, false)).chain(
+            model.function_ids().map(|func| {
+                let info = model.function(func);
+                // Request roots are sorted.
+                let request_root = ctx
+                    .time
+                    .request_roots
+                    .binary_search(&FnRef { file, func })
+                    .is_ok();
+                (info.scope, &info.def.body[..], request_root)
+            }),
+        );
         for (scope, body, request_root) in bodies {
-            for stmt in flat_statements(body) {
+            for_each_statement(body, &mut |stmt| {
                 match stmt {
                     Stmt::Assign(assign) => {
-                        let to_environ = assign.targets.iter().any(|t| matches!(t, Expr::Subscript(s) if is_environ(project, file, scope, &s.value)));
+                        // `os.environ` is named through an import of `os`.
+                        let to_environ = imports_sinks && assign.targets.iter().any(|t| matches!(t, Expr::Subscript(s) if is_environ(project, file, scope, &s.value)));
                         if to_environ && let Some(source) = finder.find(scope, &assign.value, 0) {
                             report(assign.range(), "written to `os.environ`", Some(source));
                         }
@@ -172,9 +185,79 @@ impl Check for UserCredentialExposed {
                     }
                     _ => {}
                 }
-            }
+            });
         }
     }
+}
+
+/// Every statement of `body` that runs when the body runs, in source order, as
+/// [`flat_statements`](obolint_python::semantic::statements::flat_statements) lists them (into
+/// compound statements, not into nested `def`s and classes), without collecting them.
+fn for_each_statement<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
+    for stmt in body {
+        f(stmt);
+        match stmt {
+            Stmt::If(s) => {
+                for_each_statement(&s.body, f);
+                for clause in &s.elif_else_clauses {
+                    for_each_statement(&clause.body, f);
+                }
+            }
+            Stmt::For(s) => {
+                for_each_statement(&s.body, f);
+                for_each_statement(&s.orelse, f);
+            }
+            Stmt::While(s) => {
+                for_each_statement(&s.body, f);
+                for_each_statement(&s.orelse, f);
+            }
+            Stmt::With(s) => for_each_statement(&s.body, f),
+            Stmt::Try(s) => {
+                for_each_statement(&s.body, f);
+                for handler in &s.handlers {
+                    let ExceptHandler::ExceptHandler(h) = handler;
+                    for_each_statement(&h.body, f);
+                }
+                for_each_statement(&s.orelse, f);
+                for_each_statement(&s.finalbody, f);
+            }
+            Stmt::Match(s) => {
+                for case in &s.cases {
+                    for_each_statement(&case.body, f);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether any import of the file names `logging` or `os` or something in them: every
+/// qualified name a name or dotted name of the file means starts with what one of its imports
+/// binds (then `.attribute`s), so without one none means `logging.*`, `os.environ` or
+/// `os.putenv`.
+fn imports_logging_or_os(model: &ModuleModel<'_>) -> bool {
+    // A qualified name is `logging` or `logging.*` exactly when its first dotted part is.
+    let sink_module = |q: &str| matches!(q.split('.').next(), Some("logging" | "os"));
+    model.scopes.iter().any(|scope| {
+        scope.bindings.values().flatten().any(|b| match &b.kind {
+            BindingKind::Import { qualified } => sink_module(qualified),
+            // An absolute import's name is `module.name` (or `name`): its first part is the
+            // module's, without making it. A relative one is made as resolving makes it.
+            BindingKind::FromImport {
+                level: 0,
+                module,
+                name,
+            } => sink_module(if module.is_empty() { name } else { module }),
+            BindingKind::FromImport {
+                level,
+                module,
+                name,
+            } => model
+                .absolute_import(*level, module, name)
+                .is_some_and(|q| sink_module(&q)),
+            _ => false,
+        })
+    })
 }
 
 /// The last name of every sink reached through an attribute: a logging method,
