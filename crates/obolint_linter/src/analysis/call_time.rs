@@ -309,9 +309,16 @@ fn main_guards(body: &[Stmt]) -> Vec<TextRange> {
 /// through the scope that binds its first name (bindings are not flow-sensitive; a receiver
 /// `self` is bound in its method): served code names the same few things over and over
 /// (`self.helper`, a module's functions in every method), and each is resolved once.
+///
+/// Two kinds are answered without resolving: `receiver.attr` is looked up once per class
+/// (`self.helper` in every method), and a name or dotted name whose first name is unbound, or a
+/// parameter other than the receiver (a local value, not a definition or an import), names
+/// nothing.
 #[derive(Default)]
 struct SymbolMemo {
     by_scope: FxHashMap<(FileIdx, Option<ScopeId>), FxHashMap<String, Symbol>>,
+    /// `receiver.attr`, by the receiver's class: [`Project::find_method`].
+    methods: FxHashMap<ClassRef, FxHashMap<String, Option<FnRef>>>,
     path: String,
 }
 
@@ -327,9 +334,51 @@ impl SymbolMemo {
         if !dotted_path(expr, &mut self.path) {
             return project.symbol(file, scope, expr);
         }
+        let model = project.model(file);
         let first = self.path.split('.').next().unwrap_or(&self.path);
-        let bound_in = project.model(file).lookup_scope(scope, first);
-        let in_scope = self.by_scope.entry((file, bound_in)).or_default();
+        // Unbound: a builtin, a star import, a typo. `Project::symbol` finds no receiver, no
+        // instance and no meaning for it.
+        let Some(bound_in) = model.lookup_scope(scope, first) else {
+            return Symbol::Unknown;
+        };
+        let receiver = model
+            .function_of_scope(bound_in)
+            .map(|f| model.function(f))
+            .filter(|info| info.receiver == Some(first));
+        // `receiver.attr`, as `Project::symbol` resolves it first: a method of the class of
+        // the method the receiver is bound in.
+        if let Some(class) = receiver.and_then(|info| info.class)
+            && let Expr::Attribute(attribute) = expr
+            && matches!(attribute.value.as_ref(), Expr::Name(_))
+        {
+            let class = ClassRef { file, class };
+            let attr = attribute.attr.as_str();
+            let methods = self.methods.entry(class).or_default();
+            let method = match methods.get(attr) {
+                Some(method) => *method,
+                None => {
+                    let method = project.find_method(class, attr);
+                    methods.insert(attr.to_string(), method);
+                    method
+                }
+            };
+            return method.map_or(Symbol::Unknown, Symbol::Function);
+        }
+        // A parameter (not the receiver) that no `def` or `class` of the same scope shadows:
+        // resolving the name gives the parameter, which means nothing, names no instance of a
+        // project class, and has no methods of its own.
+        if receiver.is_none()
+            && let Some(bindings) = model.scope(bound_in).bindings.get(first)
+            && bindings
+                .iter()
+                .any(|b| matches!(b.kind, BindingKind::Parameter))
+            && !bindings
+                .iter()
+                .any(|b| matches!(b.kind, BindingKind::Class(_) | BindingKind::Function(_)))
+        {
+            return Symbol::Unknown;
+        }
+        let in_scope = self.by_scope.entry((file, Some(bound_in))).or_default();
         if let Some(symbol) = in_scope.get(self.path.as_str()) {
             return *symbol;
         }

@@ -3,7 +3,7 @@
 use crate::context::{Check, FileContext, Grain};
 use obolint_diagnostics::{Diagnostic, Label};
 use obolint_macros::rule;
-use obolint_python::semantic::{BindingKind, ModuleModel, Resolution, ScopeId, Value};
+use obolint_python::semantic::{ModuleModel, Resolution, ScopeId, Value};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{ExceptHandler, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
@@ -94,9 +94,49 @@ impl Check for UserCredentialExposed {
             }
             ctx.report(d);
         };
+        // One walk of the file's statements finds its imports and the statements that can be
+        // sinks, in the order they are checked below (after the calls).
+        let mut imports_sinks = false;
+        let mut statements: Vec<(ScopeId, &Stmt, bool)> = Vec::new();
+        let bodies = std::iter::once((ModuleModel::MODULE_SCOPE, model.body, false)).chain(
+            model.function_ids().map(|func| {
+                let info = model.function(func);
+                // Request roots are sorted.
+                let request_root = ctx
+                    .time
+                    .request_roots
+                    .binary_search(&FnRef { file, func })
+                    .is_ok();
+                (info.scope, &info.def.body[..], request_root)
+            }),
+        );
+        for (scope, body, request_root) in bodies {
+            for_each_statement(body, &mut |stmt| {
+                imports_sinks = imports_sinks || imports_logging_or_os(model, stmt);
+                let sink = match stmt {
+                    Stmt::Assign(assign) => assign
+                        .targets
+                        .iter()
+                        .any(|t| matches!(t, Expr::Subscript(_))),
+                    Stmt::Raise(raise) => raise.exc.is_some(),
+                    Stmt::Return(ret) => request_root && ret.value.is_some(),
+                    _ => false,
+                };
+                if sink {
+                    statements.push((scope, stmt, request_root));
+                }
+            });
+        }
+        // Class bodies hold no sink this rule checks, but can import.
+        if !imports_sinks {
+            for class in model.class_ids() {
+                for_each_statement(&model.class(class).def.body, &mut |stmt| {
+                    imports_sinks = imports_sinks || imports_logging_or_os(model, stmt);
+                });
+            }
+        }
         // Every sink but `print` is named through `logging` or `os` (a logger, `os.environ`,
         // `os.putenv`): in a file that imports neither, only calls of `print` can be sinks.
-        let imports_sinks = imports_logging_or_os(model);
         // Calls: print, logging, os.environ.update/setdefault, os.putenv.
         for (scope, call) in crate::project::all_calls(model) {
             if !imports_sinks
@@ -147,45 +187,31 @@ impl Check for UserCredentialExposed {
             }
         }
         // Statements: `os.environ[...] = token`, `raise X(token)`, `return token` from a request method.
-        let bodies = std::iter::once((ModuleModel::MODULE_SCOPE, model.body, false)).chain(
-            model.function_ids().map(|func| {
-                let info = model.function(func);
-                // Request roots are sorted.
-                let request_root = ctx
-                    .time
-                    .request_roots
-                    .binary_search(&FnRef { file, func })
-                    .is_ok();
-                (info.scope, &info.def.body[..], request_root)
-            }),
-        );
-        for (scope, body, request_root) in bodies {
-            for_each_statement(body, &mut |stmt| {
-                match stmt {
-                    Stmt::Assign(assign) => {
-                        // `os.environ` is named through an import of `os`.
-                        let to_environ = imports_sinks && assign.targets.iter().any(|t| matches!(t, Expr::Subscript(s) if is_environ(project, file, scope, &s.value)));
-                        if to_environ && let Some(source) = finder.find(scope, &assign.value, 0) {
-                            report(assign.range(), "written to `os.environ`", Some(source));
-                        }
+        for (scope, stmt, request_root) in statements {
+            match stmt {
+                Stmt::Assign(assign) => {
+                    // `os.environ` is named through an import of `os`.
+                    let to_environ = imports_sinks && assign.targets.iter().any(|t| matches!(t, Expr::Subscript(s) if is_environ(project, file, scope, &s.value)));
+                    if to_environ && let Some(source) = finder.find(scope, &assign.value, 0) {
+                        report(assign.range(), "written to `os.environ`", Some(source));
                     }
-                    Stmt::Raise(raise) => {
-                        if let Some(exc) = &raise.exc
-                            && let Some(source) = finder.find(scope, exc, 0)
-                        {
-                            report(exc.range(), "put into an exception message", Some(source));
-                        }
-                    }
-                    Stmt::Return(ret) if request_root => {
-                        if let Some(value) = &ret.value
-                            && let Some(source) = finder.find(scope, value, 0)
-                        {
-                            report(value.range(), "returned in the response", Some(source));
-                        }
-                    }
-                    _ => {}
                 }
-            });
+                Stmt::Raise(raise) => {
+                    if let Some(exc) = &raise.exc
+                        && let Some(source) = finder.find(scope, exc, 0)
+                    {
+                        report(exc.range(), "put into an exception message", Some(source));
+                    }
+                }
+                Stmt::Return(ret) if request_root => {
+                    if let Some(value) = &ret.value
+                        && let Some(source) = finder.find(scope, value, 0)
+                    {
+                        report(value.range(), "returned in the response", Some(source));
+                    }
+                }
+                _ => {}
+            }
         }
     }
 }
@@ -231,33 +257,37 @@ fn for_each_statement<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
     }
 }
 
-/// Whether any import of the file names `logging` or `os` or something in them: every
-/// qualified name a name or dotted name of the file means starts with what one of its imports
-/// binds (then `.attribute`s), so without one none means `logging.*`, `os.environ` or
-/// `os.putenv`.
-fn imports_logging_or_os(model: &ModuleModel<'_>) -> bool {
+/// Whether `stmt` imports `logging` or `os` or something in them. Every qualified name a name
+/// or dotted name of a file means starts with what one of its import statements binds (then
+/// `.attribute`s), and every statement of the file is in the body of its module, a function or
+/// a class: in a file none of whose statements does, no name means `logging.*`, `os.environ`
+/// or `os.putenv`.
+fn imports_logging_or_os(model: &ModuleModel<'_>, stmt: &Stmt) -> bool {
     // A qualified name is `logging` or `logging.*` exactly when its first dotted part is.
     let sink_module = |q: &str| matches!(q.split('.').next(), Some("logging" | "os"));
-    model.scopes.iter().any(|scope| {
-        scope.bindings.values().flatten().any(|b| match &b.kind {
-            BindingKind::Import { qualified } => sink_module(qualified),
-            // An absolute import's name is `module.name` (or `name`): its first part is the
-            // module's, without making it. A relative one is made as resolving makes it.
-            BindingKind::FromImport {
-                level: 0,
-                module,
-                name,
-            } => sink_module(if module.is_empty() { name } else { module }),
-            BindingKind::FromImport {
-                level,
-                module,
-                name,
-            } => model
-                .absolute_import(*level, module, name)
-                .is_some_and(|q| sink_module(&q)),
-            _ => false,
-        })
-    })
+    match stmt {
+        // `import a.b` binds `a` to `a`, `import a.b as c` binds `c` to `a.b`.
+        Stmt::Import(import) => import.names.iter().any(|a| sink_module(a.name.as_str())),
+        // An absolute import's name is `module.name` (or `name`): its first part is the
+        // module's. A relative one is made as resolving makes it.
+        Stmt::ImportFrom(import) => {
+            let module = import.module.as_ref().map_or("", |m| m.as_str());
+            if import.level == 0 {
+                if module.is_empty() {
+                    import.names.iter().any(|a| sink_module(a.name.as_str()))
+                } else {
+                    sink_module(module)
+                }
+            } else {
+                import.names.iter().any(|a| {
+                    model
+                        .absolute_import(import.level, module, a.name.as_str())
+                        .is_some_and(|q| sink_module(&q))
+                })
+            }
+        }
+        _ => false,
+    }
 }
 
 /// The last name of every sink reached through an attribute: a logging method,
