@@ -197,6 +197,8 @@ impl Served {
         }
         let mut lambda_children: FxHashMap<FileIdx, FxHashMap<ScopeId, Vec<ScopeId>>> =
             FxHashMap::default();
+        let mut symbols = SymbolMemo::default();
+        let mut found = Vec::new();
         while let Some((file, scope)) = stack.pop() {
             if !served.scopes.insert((file, scope)) {
                 continue;
@@ -207,7 +209,8 @@ impl Served {
                 file,
                 scope,
                 defined: &defined,
-                found: Vec::new(),
+                symbols: &mut symbols,
+                found: &mut found,
             };
             match model.scope(scope).kind {
                 ScopeKind::Module => {
@@ -236,7 +239,7 @@ impl Served {
                         .push((f.file, project.model(f.file).function(f.func).scope));
                 }
             }
-            stack.extend(named.found);
+            stack.append(&mut found);
             // Lambdas written in this scope run when what they are handed to calls them.
             let lambdas = lambda_children.entry(file).or_insert_with(|| {
                 let mut children: FxHashMap<ScopeId, Vec<ScopeId>> = FxHashMap::default();
@@ -300,6 +303,110 @@ fn main_guards(body: &[Stmt]) -> Vec<TextRange> {
         .collect()
 }
 
+/// What names and dotted names mean, per file and per scope their first name is bound in.
+///
+/// [`Project::symbol`] of a name or dotted name depends on the scope it is seen from only
+/// through the scope that binds its first name (bindings are not flow-sensitive; a receiver
+/// `self` is bound in its method): served code names the same few things over and over
+/// (`self.helper`, a module's functions in every method), and each is resolved once.
+///
+/// Two kinds are answered without resolving: `receiver.attr` is looked up once per class
+/// (`self.helper` in every method), and a name or dotted name whose first name is unbound, or a
+/// parameter other than the receiver (a local value, not a definition or an import), names
+/// nothing.
+#[derive(Default)]
+struct SymbolMemo {
+    by_scope: FxHashMap<(FileIdx, Option<ScopeId>), FxHashMap<String, Symbol>>,
+    /// `receiver.attr`, by the receiver's class: [`Project::find_method`].
+    methods: FxHashMap<ClassRef, FxHashMap<String, Option<FnRef>>>,
+    path: String,
+}
+
+impl SymbolMemo {
+    fn symbol(
+        &mut self,
+        project: &Project<'_>,
+        file: FileIdx,
+        scope: ScopeId,
+        expr: &Expr,
+    ) -> Symbol {
+        self.path.clear();
+        if !dotted_path(expr, &mut self.path) {
+            return project.symbol(file, scope, expr);
+        }
+        let model = project.model(file);
+        let first = self.path.split('.').next().unwrap_or(&self.path);
+        // Unbound: a builtin, a star import, a typo. `Project::symbol` finds no receiver, no
+        // instance and no meaning for it.
+        let Some(bound_in) = model.lookup_scope(scope, first) else {
+            return Symbol::Unknown;
+        };
+        let receiver = model
+            .function_of_scope(bound_in)
+            .map(|f| model.function(f))
+            .filter(|info| info.receiver == Some(first));
+        // `receiver.attr`, as `Project::symbol` resolves it first: a method of the class of
+        // the method the receiver is bound in.
+        if let Some(class) = receiver.and_then(|info| info.class)
+            && let Expr::Attribute(attribute) = expr
+            && matches!(attribute.value.as_ref(), Expr::Name(_))
+        {
+            let class = ClassRef { file, class };
+            let attr = attribute.attr.as_str();
+            let methods = self.methods.entry(class).or_default();
+            let method = match methods.get(attr) {
+                Some(method) => *method,
+                None => {
+                    let method = project.find_method(class, attr);
+                    methods.insert(attr.to_string(), method);
+                    method
+                }
+            };
+            return method.map_or(Symbol::Unknown, Symbol::Function);
+        }
+        // A parameter (not the receiver) that no `def` or `class` of the same scope shadows:
+        // resolving the name gives the parameter, which means nothing, names no instance of a
+        // project class, and has no methods of its own.
+        if receiver.is_none()
+            && let Some(bindings) = model.scope(bound_in).bindings.get(first)
+            && bindings
+                .iter()
+                .any(|b| matches!(b.kind, BindingKind::Parameter))
+            && !bindings
+                .iter()
+                .any(|b| matches!(b.kind, BindingKind::Class(_) | BindingKind::Function(_)))
+        {
+            return Symbol::Unknown;
+        }
+        let in_scope = self.by_scope.entry((file, Some(bound_in))).or_default();
+        if let Some(symbol) = in_scope.get(self.path.as_str()) {
+            return *symbol;
+        }
+        let symbol = project.symbol(file, scope, expr);
+        in_scope.insert(self.path.clone(), symbol);
+        symbol
+    }
+}
+
+/// `a.b.c` as a dotted name (false for anything else: a call, a subscript).
+fn dotted_path(expr: &Expr, out: &mut String) -> bool {
+    match expr {
+        Expr::Name(name) => {
+            out.push_str(name.id.as_str());
+            true
+        }
+        Expr::Attribute(attribute) => {
+            if !dotted_path(&attribute.value, out) {
+                return false;
+            }
+            out.push('.');
+            out.push_str(attribute.attr.as_str());
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Walks one scope's own code (not the bodies of nested `def`s, classes and lambdas: their
 /// decorators, defaults and bases run here) for project functions and classes named as values.
 struct NamedValues<'p, 'a> {
@@ -307,7 +414,8 @@ struct NamedValues<'p, 'a> {
     file: FileIdx,
     scope: ScopeId,
     defined: &'p FxHashSet<&'a str>,
-    found: Vec<(FileIdx, ScopeId)>,
+    symbols: &'p mut SymbolMemo,
+    found: &'p mut Vec<(FileIdx, ScopeId)>,
 }
 
 impl NamedValues<'_, '_> {
@@ -326,7 +434,10 @@ impl NamedValues<'_, '_> {
         if !self.defined.contains(last) {
             return;
         }
-        match self.project.symbol(self.file, self.scope, expr) {
+        match self
+            .symbols
+            .symbol(self.project, self.file, self.scope, expr)
+        {
             Symbol::Function(f) => {
                 self.found
                     .push((f.file, self.project.model(f.file).function(f.func).scope));
@@ -422,14 +533,19 @@ fn runs_at_import(model: &ModuleModel<'_>, mut scope: ScopeId) -> bool {
     }
 }
 
-/// The project function a call runs: a function, a method, or a class's `__init__`.
+/// The project function a call runs: a function, a method, or a class's `__init__`. `callee` is
+/// the callee of one of `scope`'s calls, whose symbol the index resolved once
+/// ([`Project::callee`]); anything else is resolved here.
 pub fn called_function(
     project: &Project<'_>,
     file: FileIdx,
     scope: ScopeId,
     callee: &ruff_python_ast::Expr,
 ) -> Option<FnRef> {
-    match project.symbol(file, scope, callee) {
+    let symbol = project
+        .callee(file, callee)
+        .unwrap_or_else(|| project.symbol(file, scope, callee));
+    match symbol {
         Symbol::Function(f) => Some(f),
         Symbol::Class(class) => project.find_method(class, "__init__"),
         _ => None,

@@ -3,10 +3,9 @@
 use crate::context::{Check, FileContext, Grain};
 use obolint_diagnostics::{Diagnostic, Label};
 use obolint_macros::rule;
-use obolint_python::semantic::statements::flat_statements;
 use obolint_python::semantic::{ModuleModel, Resolution, ScopeId, Value};
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Expr, Stmt};
+use ruff_python_ast::{ExceptHandler, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::analysis::dataflow::{ClientValue, Dataflow};
@@ -95,8 +94,56 @@ impl Check for UserCredentialExposed {
             }
             ctx.report(d);
         };
+        // One walk of the file's statements finds its imports and the statements that can be
+        // sinks, in the order they are checked below (after the calls).
+        let mut imports_sinks = false;
+        let mut statements: Vec<(ScopeId, &Stmt, bool)> = Vec::new();
+        let bodies = std::iter::once((ModuleModel::MODULE_SCOPE, model.body, false)).chain(
+            model.function_ids().map(|func| {
+                let info = model.function(func);
+                // Request roots are sorted.
+                let request_root = ctx
+                    .time
+                    .request_roots
+                    .binary_search(&FnRef { file, func })
+                    .is_ok();
+                (info.scope, &info.def.body[..], request_root)
+            }),
+        );
+        for (scope, body, request_root) in bodies {
+            for_each_statement(body, &mut |stmt| {
+                imports_sinks = imports_sinks || imports_logging_or_os(model, stmt);
+                let sink = match stmt {
+                    Stmt::Assign(assign) => assign
+                        .targets
+                        .iter()
+                        .any(|t| matches!(t, Expr::Subscript(_))),
+                    Stmt::Raise(raise) => raise.exc.is_some(),
+                    Stmt::Return(ret) => request_root && ret.value.is_some(),
+                    _ => false,
+                };
+                if sink {
+                    statements.push((scope, stmt, request_root));
+                }
+            });
+        }
+        // Class bodies hold no sink this rule checks, but can import.
+        if !imports_sinks {
+            for class in model.class_ids() {
+                for_each_statement(&model.class(class).def.body, &mut |stmt| {
+                    imports_sinks = imports_sinks || imports_logging_or_os(model, stmt);
+                });
+            }
+        }
+        // Every sink but `print` is named through `logging` or `os` (a logger, `os.environ`,
+        // `os.putenv`): in a file that imports neither, only calls of `print` can be sinks.
         // Calls: print, logging, os.environ.update/setdefault, os.putenv.
         for (scope, call) in crate::project::all_calls(model) {
+            if !imports_sinks
+                && !matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "print")
+            {
+                continue;
+            }
             // Every sink called through an attribute ends in one of these names (what a dotted
             // callee means ends in its attribute): the others are skipped before resolving.
             if let Expr::Attribute(a) = call.func.as_ref()
@@ -140,40 +187,106 @@ impl Check for UserCredentialExposed {
             }
         }
         // Statements: `os.environ[...] = token`, `raise X(token)`, `return token` from a request method.
-        let mut bodies: Vec<(ScopeId, &[Stmt], bool)> =
-            vec![(ModuleModel::MODULE_SCOPE, model.body, false)];
-        for func in model.function_ids() {
-            let info = model.function(func);
-            let request_root = ctx.time.request_roots.contains(&FnRef { file, func });
-            bodies.push((info.scope, &info.def.body, request_root));
-        }
-        for (scope, body, request_root) in bodies {
-            for stmt in flat_statements(body) {
-                match stmt {
-                    Stmt::Assign(assign) => {
-                        let to_environ = assign.targets.iter().any(|t| matches!(t, Expr::Subscript(s) if is_environ(project, file, scope, &s.value)));
-                        if to_environ && let Some(source) = finder.find(scope, &assign.value, 0) {
-                            report(assign.range(), "written to `os.environ`", Some(source));
-                        }
+        for (scope, stmt, request_root) in statements {
+            match stmt {
+                Stmt::Assign(assign) => {
+                    // `os.environ` is named through an import of `os`.
+                    let to_environ = imports_sinks && assign.targets.iter().any(|t| matches!(t, Expr::Subscript(s) if is_environ(project, file, scope, &s.value)));
+                    if to_environ && let Some(source) = finder.find(scope, &assign.value, 0) {
+                        report(assign.range(), "written to `os.environ`", Some(source));
                     }
-                    Stmt::Raise(raise) => {
-                        if let Some(exc) = &raise.exc
-                            && let Some(source) = finder.find(scope, exc, 0)
-                        {
-                            report(exc.range(), "put into an exception message", Some(source));
-                        }
-                    }
-                    Stmt::Return(ret) if request_root => {
-                        if let Some(value) = &ret.value
-                            && let Some(source) = finder.find(scope, value, 0)
-                        {
-                            report(value.range(), "returned in the response", Some(source));
-                        }
-                    }
-                    _ => {}
                 }
+                Stmt::Raise(raise) => {
+                    if let Some(exc) = &raise.exc
+                        && let Some(source) = finder.find(scope, exc, 0)
+                    {
+                        report(exc.range(), "put into an exception message", Some(source));
+                    }
+                }
+                Stmt::Return(ret) if request_root => {
+                    if let Some(value) = &ret.value
+                        && let Some(source) = finder.find(scope, value, 0)
+                    {
+                        report(value.range(), "returned in the response", Some(source));
+                    }
+                }
+                _ => {}
             }
         }
+    }
+}
+
+/// Every statement of `body` that runs when the body runs, in source order, as
+/// [`flat_statements`](obolint_python::semantic::statements::flat_statements) lists them (into
+/// compound statements, not into nested `def`s and classes), without collecting them.
+fn for_each_statement<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
+    for stmt in body {
+        f(stmt);
+        match stmt {
+            Stmt::If(s) => {
+                for_each_statement(&s.body, f);
+                for clause in &s.elif_else_clauses {
+                    for_each_statement(&clause.body, f);
+                }
+            }
+            Stmt::For(s) => {
+                for_each_statement(&s.body, f);
+                for_each_statement(&s.orelse, f);
+            }
+            Stmt::While(s) => {
+                for_each_statement(&s.body, f);
+                for_each_statement(&s.orelse, f);
+            }
+            Stmt::With(s) => for_each_statement(&s.body, f),
+            Stmt::Try(s) => {
+                for_each_statement(&s.body, f);
+                for handler in &s.handlers {
+                    let ExceptHandler::ExceptHandler(h) = handler;
+                    for_each_statement(&h.body, f);
+                }
+                for_each_statement(&s.orelse, f);
+                for_each_statement(&s.finalbody, f);
+            }
+            Stmt::Match(s) => {
+                for case in &s.cases {
+                    for_each_statement(&case.body, f);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether `stmt` imports `logging` or `os` or something in them. Every qualified name a name
+/// or dotted name of a file means starts with what one of its import statements binds (then
+/// `.attribute`s), and every statement of the file is in the body of its module, a function or
+/// a class: in a file none of whose statements does, no name means `logging.*`, `os.environ`
+/// or `os.putenv`.
+fn imports_logging_or_os(model: &ModuleModel<'_>, stmt: &Stmt) -> bool {
+    // A qualified name is `logging` or `logging.*` exactly when its first dotted part is.
+    let sink_module = |q: &str| matches!(q.split('.').next(), Some("logging" | "os"));
+    match stmt {
+        // `import a.b` binds `a` to `a`, `import a.b as c` binds `c` to `a.b`.
+        Stmt::Import(import) => import.names.iter().any(|a| sink_module(a.name.as_str())),
+        // An absolute import's name is `module.name` (or `name`): its first part is the
+        // module's. A relative one is made as resolving makes it.
+        Stmt::ImportFrom(import) => {
+            let module = import.module.as_ref().map_or("", |m| m.as_str());
+            if import.level == 0 {
+                if module.is_empty() {
+                    import.names.iter().any(|a| sink_module(a.name.as_str()))
+                } else {
+                    sink_module(module)
+                }
+            } else {
+                import.names.iter().any(|a| {
+                    model
+                        .absolute_import(import.level, module, a.name.as_str())
+                        .is_some_and(|q| sink_module(&q))
+                })
+            }
+        }
+        _ => false,
     }
 }
 
