@@ -72,6 +72,12 @@ impl<'a> ModuleModel<'a> {
 
     /// [`Self::resolve_name`] when the scope `name` is bound in (`lookup_scope`) is known.
     pub fn resolve_name_in(&self, found: Option<ScopeId>, name: &str) -> Resolution<'a> {
+        self.resolve_name_room(found, name, 0)
+    }
+
+    /// [`Self::resolve_name_in`], with room for `room` more bytes in each imported name (the
+    /// attributes [`Self::meaning`] appends), so that it is allocated once.
+    fn resolve_name_room(&self, found: Option<ScopeId>, name: &str, room: usize) -> Resolution<'a> {
         let Some(found) = found else {
             return Resolution::Unbound;
         };
@@ -94,12 +100,16 @@ impl<'a> ModuleModel<'a> {
         let mut parameter = false;
         for binding in bindings {
             match &binding.kind {
-                BindingKind::Import { qualified } => imported.push((*qualified).to_string()),
+                BindingKind::Import { qualified } => {
+                    let mut name = String::with_capacity(qualified.len() + room);
+                    name.push_str(qualified);
+                    imported.push(name);
+                }
                 BindingKind::FromImport {
                     level,
                     module,
                     name,
-                } => match self.absolute_import(*level, module, name) {
+                } => match self.absolute_import_room(*level, module, name, room) {
                     Some(qualified) => imported.push(qualified),
                     None => values.push(Value::Unknown),
                 },
@@ -127,6 +137,17 @@ impl<'a> ModuleModel<'a> {
 
     /// `from ..pkg import name` seen from this file's package, as an absolute dotted name.
     pub fn absolute_import(&self, level: u32, module: &str, name: &str) -> Option<String> {
+        self.absolute_import_room(level, module, name, 0)
+    }
+
+    /// [`Self::absolute_import`] with room for `room` more bytes.
+    fn absolute_import_room(
+        &self,
+        level: u32,
+        module: &str,
+        name: &str,
+        room: usize,
+    ) -> Option<String> {
         let package: &[String] = if level > 0 {
             let keep = self.package.len().checked_sub(level as usize - 1)?;
             &self.package[..keep]
@@ -141,7 +162,7 @@ impl<'a> ModuleModel<'a> {
                 module.len() + 1
             }
             + name.len();
-        let mut qualified = String::with_capacity(len);
+        let mut qualified = String::with_capacity(len + room);
         for part in package
             .iter()
             .map(String::as_str)
@@ -156,7 +177,7 @@ impl<'a> ModuleModel<'a> {
 
     /// What a callee or a dotted expression names, as seen from `scope`.
     pub fn meaning(&self, scope: ScopeId, expr: &Expr) -> NameMeaning {
-        self.meaning_with_depth(scope, expr, 0, None)
+        self.meaning_with_depth(scope, expr, 0, None, 0)
     }
 
     /// [`Self::meaning`], given the scope the first name of the dotted `expr` is bound in
@@ -167,26 +188,29 @@ impl<'a> ModuleModel<'a> {
         expr: &Expr,
         root: Option<ScopeId>,
     ) -> NameMeaning {
-        self.meaning_with_depth(scope, expr, 0, Some(root))
+        self.meaning_with_depth(scope, expr, 0, Some(root), 0)
     }
 
     /// `root`, when known, is where the first name of `expr` is bound, seen from `scope`:
     /// every part of a dotted name is resolved from the same scope, and the first name's
-    /// lookup is the costly part (a hash probe per enclosing scope).
+    /// lookup is the costly part (a hash probe per enclosing scope). `room` is the length of the
+    /// attributes the callers append (`.path.join`), reserved when a name is first built.
     fn meaning_with_depth(
         &self,
         scope: ScopeId,
         expr: &Expr,
         depth: u32,
         root: Option<Option<ScopeId>>,
+        room: usize,
     ) -> NameMeaning {
         if depth > 8 {
             return NameMeaning::Other;
         }
         match expr {
-            Expr::Name(name) => match self.resolve_name_in(
+            Expr::Name(name) => match self.resolve_name_room(
                 root.unwrap_or_else(|| self.lookup_scope(scope, name.id.as_str())),
                 name.id.as_str(),
+                room,
             ) {
                 Resolution::Imported(names) => NameMeaning::Qualified(names),
                 Resolution::Class(c) => NameMeaning::Class(c),
@@ -194,7 +218,7 @@ impl<'a> ModuleModel<'a> {
                 // `GenieCls = GenieAgent`: an alias.
                 Resolution::Values(found, values) => match values.as_slice() {
                     [Value::Expr(alias @ (Expr::Name(_) | Expr::Attribute(_)))] => {
-                        self.meaning_with_depth(found, alias, depth + 1, None)
+                        self.meaning_with_depth(found, alias, depth + 1, None, room)
                     }
                     _ => NameMeaning::Other,
                 },
@@ -213,7 +237,13 @@ impl<'a> ModuleModel<'a> {
                         return NameMeaning::Method(method);
                     }
                 }
-                match self.meaning_with_depth(scope, &attribute.value, depth + 1, root) {
+                match self.meaning_with_depth(
+                    scope,
+                    &attribute.value,
+                    depth + 1,
+                    root,
+                    room + 1 + attr.len(),
+                ) {
                     NameMeaning::Qualified(mut names) => {
                         for name in &mut names {
                             name.push('.');
