@@ -246,9 +246,22 @@ fn parse_classes(raw: Vec<RawClient>) -> Result<Vec<ClientClass>, String> {
 
 /// The class a fully qualified name is exported as.
 pub fn by_path(qualified: &str) -> Option<&'static ClientClass> {
-    catalogue()
-        .iter()
-        .find(|c| c.paths.iter().any(|p| p == qualified))
+    // Asked of every dotted name the project resolves: a map, not a walk of every path.
+    static BY_PATH: OnceLock<rustc_hash::FxHashMap<&'static str, &'static ClientClass>> =
+        OnceLock::new();
+    BY_PATH
+        .get_or_init(|| {
+            let mut map = rustc_hash::FxHashMap::default();
+            for class in catalogue() {
+                for path in &class.paths {
+                    // The first class to list a path wins, as in file order.
+                    map.entry(path.as_str()).or_insert(class);
+                }
+            }
+            map
+        })
+        .get(qualified)
+        .copied()
 }
 
 /// The class of a resolved symbol, when it is a client class.

@@ -4,6 +4,7 @@
 //! answered in `analysis/`, on a complete index.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use obolint_diagnostics::FileId;
 use obolint_python::known::{AgentInterface, KnownSymbol, known_symbol};
@@ -63,9 +64,13 @@ pub struct Project<'a> {
     pub settings: &'a Settings,
     /// Every resolved call of each project function.
     callers: FxHashMap<FnRef, Vec<CallSite<'a>>>,
-    /// What the callee of every call names, per file, by the callee expression's address:
-    /// resolved once here and read by every analysis and rule ([`Project::callee`]).
-    callees: Vec<FxHashMap<usize, Symbol>>,
+    /// What the callee of every call names, per file, by the callee expression's address, with
+    /// the scope of the call: resolved once here and read by every analysis and rule
+    /// ([`Project::callee`], and [`Project::symbol`] when asked from that scope).
+    callees: Vec<FxHashMap<usize, (ScopeId, Symbol)>>,
+    /// What the bases of every class name, per file and class, resolved on first use
+    /// ([`Project::base_symbols`]): method lookups and interfaces walk them over and over.
+    bases: Vec<Vec<OnceLock<Box<[Symbol]>>>>,
     /// Every question the analysis asked the file system, with its answer (for the cache).
     probes: std::sync::Mutex<Vec<Probe>>,
 }
@@ -80,7 +85,15 @@ pub enum Probe {
 
 /// One file's calls: those that reach project functions, and what every callee names (by the
 /// callee expression's address).
-type ResolvedCalls<'a> = (Vec<(FnRef, CallSite<'a>)>, FxHashMap<usize, Symbol>);
+type ResolvedCalls<'a> = (
+    Vec<(FnRef, CallSite<'a>)>,
+    FxHashMap<usize, (ScopeId, Symbol)>,
+);
+
+// The callee memo keeps the call's scope at no cost: an entry is as large as without it.
+const _: () = assert!(
+    std::mem::size_of::<(usize, (ScopeId, Symbol))>() == std::mem::size_of::<(usize, Symbol)>()
+);
 
 /// A call of a project function, for following arguments into its parameters.
 #[derive(Clone, Copy, Debug)]
@@ -207,9 +220,14 @@ impl<'a> Project<'a> {
             .keys()
             .map(|name| name.split('.').next().unwrap_or(name).to_string())
             .collect();
+        let bases = files
+            .iter()
+            .map(|f| f.model.classes.iter().map(|_| OnceLock::new()).collect())
+            .collect();
         let mut project = Project {
             root,
             files,
+            bases,
             modules,
             top_level_modules,
             settings,
@@ -240,10 +258,7 @@ impl<'a> Project<'a> {
 
     /// What every callee of `file` names, and the calls that reach project functions (a class
     /// call goes to `__init__`).
-    fn resolve_calls(
-        &self,
-        file: FileIdx,
-    ) -> (Vec<(FnRef, CallSite<'a>)>, FxHashMap<usize, Symbol>) {
+    fn resolve_calls(&self, file: FileIdx) -> ResolvedCalls<'a> {
         let mut out = Vec::new();
         let mut symbols = FxHashMap::default();
         // What a name or dotted name means depends only on the scope its first name is bound
@@ -270,13 +285,16 @@ impl<'a> Project<'a> {
             let binding = model.lookup_scope(scope, first);
             let symbol = *by_binding
                 .entry((binding, dotted))
-                .or_insert_with(|| self.symbol(file, scope, expr));
+                .or_insert_with(|| self.symbol_rooted(file, scope, expr, Some(binding)));
             by_scope.insert((scope, dotted), symbol);
             symbol
         };
         for (scope, call) in all_calls(self.model(file)) {
             let symbol = symbol_of(scope, &call.func);
-            symbols.insert(std::ptr::from_ref(call.func.as_ref()) as usize, symbol);
+            symbols.insert(
+                std::ptr::from_ref(call.func.as_ref()) as usize,
+                (scope, symbol),
+            );
             match symbol {
                 Symbol::Function(function) => {
                     // `self.m(x)`, `obj.m(x)` bind the receiver; `Class.m(obj, x)` and plain
@@ -323,7 +341,7 @@ impl<'a> Project<'a> {
         self.callees
             .get(file.0 as usize)?
             .get(&(std::ptr::from_ref(expr) as usize))
-            .copied()
+            .map(|&(_, symbol)| symbol)
     }
 
     /// The resolved calls of `function` anywhere in the project.
@@ -356,29 +374,68 @@ impl<'a> Project<'a> {
 
     /// What `expr` (a callee, a base class, a value) names, seen from `scope` of `file`.
     pub fn symbol(&self, file: FileIdx, scope: ScopeId, expr: &Expr) -> Symbol {
+        // A callee asked from its call's scope was resolved when the index was built (empty
+        // while it is being built).
+        if let Some(&(at, symbol)) = self
+            .callees
+            .get(file.0 as usize)
+            .and_then(|callees| callees.get(&(std::ptr::from_ref(expr) as usize)))
+            && at == scope
+        {
+            return symbol;
+        }
+        self.symbol_rooted(file, scope, expr, None)
+    }
+
+    /// [`Project::symbol`], given (when known) the scope the first name of the dotted `expr`
+    /// is bound in: every step below resolves that same name from the same scope, so it is
+    /// looked up once (each lookup probes the bindings of every enclosing scope).
+    fn symbol_rooted(
+        &self,
+        file: FileIdx,
+        scope: ScopeId,
+        expr: &Expr,
+        root: Option<Option<ScopeId>>,
+    ) -> Symbol {
         let model = self.model(file);
-        if let Expr::Attribute(attribute) = expr
-            && let Expr::Name(base) = attribute.value.as_ref()
-            && let Some(class) = model.receiver_class(scope, base.id.as_str())
+        let Expr::Attribute(attribute) = expr else {
+            return self.named_symbol(file, scope, expr, root);
+        };
+        let root = root.or_else(|| dotted_root(expr).map(|first| model.lookup_scope(scope, first)));
+        if let Expr::Name(base) = attribute.value.as_ref()
+            && let Some(class) = model.receiver_class_in(
+                root.unwrap_or_else(|| model.lookup_scope(scope, base.id.as_str())),
+                base.id.as_str(),
+            )
         {
             return self
                 .find_method(ClassRef { file, class }, attribute.attr.as_str())
                 .map_or(Symbol::Unknown, Symbol::Function);
         }
         // `obj.method` where `obj` is bound to an instance of a project class.
-        if let Expr::Attribute(attribute) = expr
-            && let Some(class) = self.instance_class(file, scope, &attribute.value, 0)
+        if let Some(class) = self.instance_class_rooted(file, scope, &attribute.value, 0, root)
             && let Some(method) = self.find_method(class, attribute.attr.as_str())
         {
             return Symbol::Function(method);
         }
-        self.named_symbol(file, scope, expr)
+        self.named_symbol(file, scope, expr, root)
     }
 
-    /// What `expr` names through imports and definitions only (no instance's methods).
-    fn named_symbol(&self, file: FileIdx, scope: ScopeId, expr: &Expr) -> Symbol {
+    /// What `expr` names through imports and definitions only (no instance's methods); `root`
+    /// as in [`Project::symbol_rooted`].
+    fn named_symbol(
+        &self,
+        file: FileIdx,
+        scope: ScopeId,
+        expr: &Expr,
+        root: Option<Option<ScopeId>>,
+    ) -> Symbol {
         let model = self.model(file);
-        match model.meaning(scope, expr) {
+        let meaning = match root {
+            Some(root) => model.meaning_rooted(scope, expr, root),
+            None => model.meaning(scope, expr),
+        };
+        match meaning {
             NameMeaning::Qualified(names) => match self.resolve_all(&names) {
                 Symbol::Unknown => self.resolve_sibling(&model.package, &names),
                 found => found,
@@ -403,12 +460,27 @@ impl<'a> Project<'a> {
         expr: &Expr,
         depth: u32,
     ) -> Option<ClassRef> {
+        self.instance_class_rooted(file, scope, expr, depth, None)
+    }
+
+    /// [`Project::instance_class`]; `root` as in [`Project::symbol_rooted`].
+    fn instance_class_rooted(
+        &self,
+        file: FileIdx,
+        scope: ScopeId,
+        expr: &Expr,
+        depth: u32,
+        root: Option<Option<ScopeId>>,
+    ) -> Option<ClassRef> {
         if depth > 8 {
             return None;
         }
         let model = self.model(file);
+        let found = |name: &str| root.unwrap_or_else(|| model.lookup_scope(scope, name));
         match expr {
-            Expr::Name(name) => match model.resolve_name(scope, name.id.as_str()) {
+            Expr::Name(name) => match model
+                .resolve_name_in(found(name.id.as_str()), name.id.as_str())
+            {
                 Resolution::Values(found, values) => self.instance_of_values(file, found, &values),
                 Resolution::Imported(names) => {
                     let mut classes = names.iter().map(|n| self.instance_qualified(n, depth + 1));
@@ -421,7 +493,7 @@ impl<'a> Project<'a> {
                 let Expr::Name(base) = attribute.value.as_ref() else {
                     return None;
                 };
-                let class = model.receiver_class(scope, base.id.as_str())?;
+                let class = model.receiver_class_in(found(base.id.as_str()), base.id.as_str())?;
                 let info = model.class(class);
                 let stores = info.attribute_stores.get(attribute.attr.as_str())?;
                 let mut found = None;
@@ -452,7 +524,7 @@ impl<'a> Project<'a> {
             };
             let class = match e {
                 Expr::NoneLiteral(_) => continue,
-                Expr::Call(call) => match self.named_symbol(file, scope, &call.func) {
+                Expr::Call(call) => match self.named_symbol(file, scope, &call.func, None) {
                     Symbol::Class(class) => class,
                     _ => return None,
                 },
@@ -555,87 +627,131 @@ impl<'a> Project<'a> {
             return Symbol::Unknown;
         }
         // Most dotted names in real code are library calls (`os.path.join`): not ours.
-        let first = name.split('.').next().unwrap_or(name);
+        let first = name.split_once('.').map_or(name, |(first, _)| first);
         if !self.top_level_modules.contains(first) {
             return Symbol::Unknown;
         }
-        let parts: Vec<&str> = name.split('.').collect();
         // The longest prefix that names a project module; the rest names a member of it.
-        let ends: Vec<usize> = name
-            .match_indices('.')
-            .map(|(i, _)| i)
-            .chain([name.len()])
-            .collect();
-        for split in (1..=parts.len()).rev() {
-            let Some(file) = self.module(&name[..ends[split - 1]]) else {
-                continue;
-            };
-            let rest = &parts[split..];
-            let Some((member, rest)) = rest.split_first() else {
-                return Symbol::Module(file);
-            };
-            let model = self.model(file);
-            let Some(bindings) = model.scope(ModuleModel::MODULE_SCOPE).bindings.get(member) else {
-                return Symbol::Unknown;
-            };
-            let Some(binding) = bindings.last() else {
-                return Symbol::Unknown;
-            };
-            return match (&binding.kind, rest) {
-                (BindingKind::Class(class), []) => Symbol::Class(ClassRef {
-                    file,
-                    class: *class,
-                }),
-                (BindingKind::Class(class), [method]) => self
-                    .find_method(
-                        ClassRef {
-                            file,
-                            class: *class,
-                        },
-                        method,
-                    )
-                    .map_or(Symbol::Unknown, Symbol::Function),
-                (BindingKind::Function(func), []) => Symbol::Function(FnRef { file, func: *func }),
-                (BindingKind::Import { qualified }, rest) => {
-                    self.resolve_qualified(&join(qualified, rest), depth + 1)
-                }
-                (
-                    BindingKind::FromImport {
-                        level,
-                        module,
-                        name,
-                    },
-                    rest,
-                ) => match model.absolute_import(*level, module, name) {
-                    Some(qualified) => self.resolve_qualified(&join(&qualified, rest), depth + 1),
-                    None => Symbol::Unknown,
-                },
-                _ => Symbol::Unknown,
-            };
+        // Prefixes end before each dot, longest first; nothing is split or joined to find them.
+        let mut end = name.len();
+        loop {
+            if let Some(file) = self.module(&name[..end]) {
+                return self.resolve_member(file, &name[end..], depth);
+            }
+            match name[..end].rfind('.') {
+                Some(dot) => end = dot,
+                None => return Symbol::Unknown,
+            }
         }
-        Symbol::Unknown
+    }
+
+    /// What `rest` (empty, or `.member` and more parts) names in the project module `file`.
+    fn resolve_member(&self, file: FileIdx, rest: &str, depth: u32) -> Symbol {
+        let Some(rest) = rest.strip_prefix('.') else {
+            return Symbol::Module(file);
+        };
+        // `member`, then the parts after it (`None` when there are none).
+        let (member, after) = match rest.split_once('.') {
+            Some((member, after)) => (member, Some(after)),
+            None => (rest, None),
+        };
+        let model = self.model(file);
+        let Some(bindings) = model.scope(ModuleModel::MODULE_SCOPE).bindings.get(member) else {
+            return Symbol::Unknown;
+        };
+        let Some(binding) = bindings.last() else {
+            return Symbol::Unknown;
+        };
+        let with_rest = |base: &str| match after {
+            Some(after) => format!("{base}.{after}"),
+            None => base.to_string(),
+        };
+        match (&binding.kind, after) {
+            (BindingKind::Class(class), None) => Symbol::Class(ClassRef {
+                file,
+                class: *class,
+            }),
+            // Exactly one part after the class: its method.
+            (BindingKind::Class(class), Some(method)) if !method.contains('.') => self
+                .find_method(
+                    ClassRef {
+                        file,
+                        class: *class,
+                    },
+                    method,
+                )
+                .map_or(Symbol::Unknown, Symbol::Function),
+            (BindingKind::Function(func), None) => Symbol::Function(FnRef { file, func: *func }),
+            (BindingKind::Import { qualified }, _) => {
+                self.resolve_qualified(&with_rest(qualified), depth + 1)
+            }
+            (
+                BindingKind::FromImport {
+                    level,
+                    module,
+                    name,
+                },
+                _,
+            ) => match model.absolute_import(*level, module, name) {
+                Some(qualified) => self.resolve_qualified(&with_rest(&qualified), depth + 1),
+                None => Symbol::Unknown,
+            },
+            _ => Symbol::Unknown,
+        }
+    }
+
+    /// What each base of `class` names, in order, seen from the scope the class is defined in.
+    /// Resolved once per class; nothing is held while resolving, so a base that leads back to
+    /// its class recurses exactly as an uncached resolution would.
+    fn base_symbols(&self, class: ClassRef) -> &[Symbol] {
+        let cell = &self.bases[class.file.0 as usize][class.class.0 as usize];
+        if let Some(symbols) = cell.get() {
+            return symbols;
+        }
+        let info = self.model(class.file).class(class.class);
+        let symbols: Box<[Symbol]> = info
+            .bases()
+            .iter()
+            .map(|base| self.symbol(class.file, info.parent_scope, base))
+            .collect();
+        // Another thread may have filled it meanwhile, with the same symbols.
+        let _ = cell.set(symbols);
+        cell.get().map_or(&[], |s| s)
     }
 
     /// `attr` defined in `class` or in one of its bases, in any project file.
     pub fn find_method(&self, class: ClassRef, attr: &str) -> Option<FnRef> {
-        let mut seen = Vec::new();
-        let mut stack = vec![class];
+        let own = |c: ClassRef| {
+            self.model(c.file)
+                .class(c.class)
+                .methods
+                .get(attr)
+                .map(|&func| FnRef { file: c.file, func })
+        };
+        // Most lookups end in the class itself or its first base: no walk to allocate.
+        if let Some(found) = own(class) {
+            return Some(found);
+        }
+        let mut seen = vec![class];
+        let mut stack: Vec<ClassRef> = Vec::new();
+        let push_bases = |c: ClassRef, stack: &mut Vec<ClassRef>| {
+            // Bases are searched left to right (a stack, so pushed in reverse).
+            for base in self.base_symbols(c).iter().rev() {
+                if let Symbol::Class(b) = base {
+                    stack.push(*b);
+                }
+            }
+        };
+        push_bases(class, &mut stack);
         while let Some(c) = stack.pop() {
             if seen.contains(&c) {
                 continue;
             }
             seen.push(c);
-            let model = self.model(c.file);
-            let info = model.class(c.class);
-            if let Some(&func) = info.methods.get(attr) {
-                return Some(FnRef { file: c.file, func });
+            if let Some(found) = own(c) {
+                return Some(found);
             }
-            // Bases are searched left to right (a stack, so pushed in reverse).
-            for base in info.bases().iter().rev() {
-                if let Symbol::Class(b) = self.symbol(c.file, info.parent_scope, base) {
-                    stack.push(b);
-                }
-            }
+            push_bases(c, &mut stack);
         }
         None
     }
@@ -649,9 +765,8 @@ impl<'a> Project<'a> {
                 continue;
             }
             seen.push(c);
-            let info = self.model(c.file).class(c.class);
-            for base in info.bases() {
-                match self.symbol(c.file, info.parent_scope, base) {
+            for base in self.base_symbols(c) {
+                match *base {
                     Symbol::Known(KnownSymbol::AgentBase(interface)) => return Some(interface),
                     Symbol::Class(b) => stack.push(b),
                     _ => {}
@@ -733,15 +848,6 @@ impl std::hash::Hash for Dotted<'_> {
             }
         }
     }
-}
-
-fn join(base: &str, rest: &[&str]) -> String {
-    let mut s = base.to_string();
-    for part in rest {
-        s.push('.');
-        s.push_str(part);
-    }
-    s
 }
 
 #[cfg(test)]

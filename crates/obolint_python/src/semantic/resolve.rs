@@ -67,7 +67,18 @@ impl<'a> ModuleModel<'a> {
     }
 
     pub fn resolve_name(&self, scope: ScopeId, name: &str) -> Resolution<'a> {
-        let Some(found) = self.lookup_scope(scope, name) else {
+        self.resolve_name_in(self.lookup_scope(scope, name), name)
+    }
+
+    /// [`Self::resolve_name`] when the scope `name` is bound in (`lookup_scope`) is known.
+    pub fn resolve_name_in(&self, found: Option<ScopeId>, name: &str) -> Resolution<'a> {
+        self.resolve_name_room(found, name, 0)
+    }
+
+    /// [`Self::resolve_name_in`], with room for `room` more bytes in each imported name (the
+    /// attributes [`Self::meaning`] appends), so that it is allocated once.
+    fn resolve_name_room(&self, found: Option<ScopeId>, name: &str, room: usize) -> Resolution<'a> {
+        let Some(found) = found else {
             return Resolution::Unbound;
         };
         let bindings = &self.scope(found).bindings[name];
@@ -89,12 +100,16 @@ impl<'a> ModuleModel<'a> {
         let mut parameter = false;
         for binding in bindings {
             match &binding.kind {
-                BindingKind::Import { qualified } => imported.push((*qualified).to_string()),
+                BindingKind::Import { qualified } => {
+                    let mut name = String::with_capacity(qualified.len() + room);
+                    name.push_str(qualified);
+                    imported.push(name);
+                }
                 BindingKind::FromImport {
                     level,
                     module,
                     name,
-                } => match self.absolute_import(*level, module, name) {
+                } => match self.absolute_import_room(*level, module, name, room) {
                     Some(qualified) => imported.push(qualified),
                     None => values.push(Value::Unknown),
                 },
@@ -122,36 +137,88 @@ impl<'a> ModuleModel<'a> {
 
     /// `from ..pkg import name` seen from this file's package, as an absolute dotted name.
     pub fn absolute_import(&self, level: u32, module: &str, name: &str) -> Option<String> {
-        let mut parts: Vec<&str> = Vec::new();
-        if level > 0 {
+        self.absolute_import_room(level, module, name, 0)
+    }
+
+    /// [`Self::absolute_import`] with room for `room` more bytes.
+    fn absolute_import_room(
+        &self,
+        level: u32,
+        module: &str,
+        name: &str,
+        room: usize,
+    ) -> Option<String> {
+        let package: &[String] = if level > 0 {
             let keep = self.package.len().checked_sub(level as usize - 1)?;
-            parts.extend(self.package[..keep].iter().map(String::as_str));
+            &self.package[..keep]
+        } else {
+            &[]
+        };
+        // Built in one allocation: this runs for every use of a `from` import.
+        let len = package.iter().map(|p| p.len() + 1).sum::<usize>()
+            + if module.is_empty() {
+                0
+            } else {
+                module.len() + 1
+            }
+            + name.len();
+        let mut qualified = String::with_capacity(len + room);
+        for part in package
+            .iter()
+            .map(String::as_str)
+            .chain((!module.is_empty()).then_some(module))
+        {
+            qualified.push_str(part);
+            qualified.push('.');
         }
-        if !module.is_empty() {
-            parts.push(module);
-        }
-        parts.push(name);
-        Some(parts.join("."))
+        qualified.push_str(name);
+        Some(qualified)
     }
 
     /// What a callee or a dotted expression names, as seen from `scope`.
     pub fn meaning(&self, scope: ScopeId, expr: &Expr) -> NameMeaning {
-        self.meaning_with_depth(scope, expr, 0)
+        self.meaning_with_depth(scope, expr, 0, None, 0)
     }
 
-    fn meaning_with_depth(&self, scope: ScopeId, expr: &Expr, depth: u32) -> NameMeaning {
+    /// [`Self::meaning`], given the scope the first name of the dotted `expr` is bound in
+    /// (`lookup_scope(scope, first)`), so that it is not looked up again.
+    pub fn meaning_rooted(
+        &self,
+        scope: ScopeId,
+        expr: &Expr,
+        root: Option<ScopeId>,
+    ) -> NameMeaning {
+        self.meaning_with_depth(scope, expr, 0, Some(root), 0)
+    }
+
+    /// `root`, when known, is where the first name of `expr` is bound, seen from `scope`:
+    /// every part of a dotted name is resolved from the same scope, and the first name's
+    /// lookup is the costly part (a hash probe per enclosing scope). `room` is the length of the
+    /// attributes the callers append (`.path.join`), reserved when a name is first built.
+    fn meaning_with_depth(
+        &self,
+        scope: ScopeId,
+        expr: &Expr,
+        depth: u32,
+        root: Option<Option<ScopeId>>,
+        room: usize,
+    ) -> NameMeaning {
         if depth > 8 {
             return NameMeaning::Other;
         }
         match expr {
-            Expr::Name(name) => match self.resolve_name(scope, name.id.as_str()) {
+            Expr::Name(name) => match self.resolve_name_room(
+                root.unwrap_or_else(|| self.lookup_scope(scope, name.id.as_str())),
+                name.id.as_str(),
+                room,
+            ) {
                 Resolution::Imported(names) => NameMeaning::Qualified(names),
                 Resolution::Class(c) => NameMeaning::Class(c),
                 Resolution::Function(f) => NameMeaning::Function(f),
                 // `GenieCls = GenieAgent`: an alias.
                 Resolution::Values(found, values) => match values.as_slice() {
                     [Value::Expr(alias @ (Expr::Name(_) | Expr::Attribute(_)))] => {
-                        self.meaning_with_depth(found, alias, depth + 1)
+                        self.meaning_with_depth(found, alias, depth + 1, None, room)
                     }
                     _ => NameMeaning::Other,
                 },
@@ -159,12 +226,24 @@ impl<'a> ModuleModel<'a> {
             },
             Expr::Attribute(attribute) => {
                 let attr = attribute.attr.as_str();
-                if let Expr::Name(base) = attribute.value.as_ref()
-                    && let Some(method) = self.receiver_method(scope, base.id.as_str(), attr)
-                {
-                    return NameMeaning::Method(method);
+                let mut root = root;
+                if let Expr::Name(base) = attribute.value.as_ref() {
+                    let found = root.unwrap_or_else(|| self.lookup_scope(scope, base.id.as_str()));
+                    root = Some(found);
+                    if let Some(method) = self
+                        .receiver_class_in(found, base.id.as_str())
+                        .and_then(|class| self.find_method(class, attr))
+                    {
+                        return NameMeaning::Method(method);
+                    }
                 }
-                match self.meaning_with_depth(scope, &attribute.value, depth + 1) {
+                match self.meaning_with_depth(
+                    scope,
+                    &attribute.value,
+                    depth + 1,
+                    root,
+                    room + 1 + attr.len(),
+                ) {
                     NameMeaning::Qualified(mut names) => {
                         for name in &mut names {
                             name.push('.');
@@ -182,17 +261,15 @@ impl<'a> ModuleModel<'a> {
         }
     }
 
-    /// `self.attr` / `cls.attr` inside a method: the method `attr` of the enclosing class (only
-    /// methods defined in this file; the project model follows bases in other files).
-    fn receiver_method(&self, scope: ScopeId, base: &str, attr: &str) -> Option<FunctionId> {
-        let class = self.receiver_class(scope, base)?;
-        self.find_method(class, attr)
-    }
-
     /// The class whose instance (or class object) `name` is, when `name` is the receiver of the
     /// method whose body `scope` is in (nested functions and lambdas see it too).
     pub fn receiver_class(&self, scope: ScopeId, name: &str) -> Option<ClassId> {
-        let bound = self.lookup_scope(scope, name)?;
+        self.receiver_class_in(self.lookup_scope(scope, name), name)
+    }
+
+    /// [`Self::receiver_class`] when the scope `name` is bound in (`lookup_scope`) is known.
+    pub fn receiver_class_in(&self, bound: Option<ScopeId>, name: &str) -> Option<ClassId> {
+        let bound = bound?;
         let function = self.function_of_scope(bound)?;
         let info = self.function(function);
         (info.receiver == Some(name))
