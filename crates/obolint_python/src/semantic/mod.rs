@@ -84,9 +84,10 @@ pub enum Bindings<'a> {
 impl<'a> Bindings<'a> {
     pub fn push(&mut self, binding: Binding<'a>) {
         match self {
-            Bindings::One(first) => {
-                let first = first.clone();
-                *self = Bindings::Many(vec![first, binding]);
+            Bindings::One(_) => {
+                if let Bindings::One(first) = std::mem::replace(self, Bindings::Many(Vec::new())) {
+                    *self = Bindings::Many(vec![first, binding]);
+                }
             }
             Bindings::Many(all) => all.push(binding),
         }
