@@ -3,6 +3,7 @@
 //! It holds facts only; the questions asked of them (models, dataflow, load vs request time) are
 //! answered in `analysis/`, on a complete index.
 
+use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -260,34 +261,40 @@ impl<'a> Project<'a> {
     /// call goes to `__init__`).
     fn resolve_calls(&self, file: FileIdx) -> ResolvedCalls<'a> {
         let mut out = Vec::new();
-        let mut symbols = FxHashMap::default();
+        let model = self.model(file);
+        // Every map below gets about one entry per call: sized once, never rehashed (`symbols`
+        // ends with exactly that many entries, so it is no larger than when grown).
+        let calls = model.scopes.iter().map(|s| s.calls.len()).sum::<usize>();
+        let mut symbols = FxHashMap::with_capacity_and_hasher(calls, Default::default());
         // What a name or dotted name means depends only on the scope its first name is bound
         // in (bindings are not flow-sensitive; a receiver `self` is bound in its method), and
         // files call the same few callees over and over (`self.assertEqual`, `os.path.join`
         // in every function): each is resolved once per binding scope.
-        let model = self.model(file);
         // Two memos, neither allocating: by the calling scope (the same callee again in one
         // function), then by the scope the first name is bound in (the same callee in another
         // function of the file).
         // The key's hash and equality read only names, never the tree's atomic node indexes.
         #[allow(clippy::mutable_key_type)]
-        let mut by_scope: FxHashMap<(ScopeId, Dotted<'_>), Symbol> = FxHashMap::default();
+        let mut by_scope: FxHashMap<(ScopeId, Dotted<'_>), Symbol> =
+            FxHashMap::with_capacity_and_hasher(calls, Default::default());
         #[allow(clippy::mutable_key_type)]
-        let mut by_binding: FxHashMap<(Option<ScopeId>, Dotted<'_>), Symbol> = FxHashMap::default();
+        let mut by_binding: FxHashMap<(Option<ScopeId>, Dotted<'_>), Symbol> =
+            FxHashMap::with_capacity_and_hasher(calls, Default::default());
         let mut symbol_of = |scope: ScopeId, expr: &'a Expr| -> Symbol {
             let Some(first) = dotted_root(expr) else {
                 return self.symbol(file, scope, expr);
             };
             let dotted = Dotted(expr);
-            if let Some(symbol) = by_scope.get(&(scope, dotted)) {
-                return *symbol;
-            }
+            // One hash and probe of `by_scope` whether it holds the callee or not.
+            let slot = match by_scope.entry((scope, dotted)) {
+                Entry::Occupied(known) => return *known.get(),
+                Entry::Vacant(slot) => slot,
+            };
             let binding = model.lookup_scope(scope, first);
             let symbol = *by_binding
                 .entry((binding, dotted))
                 .or_insert_with(|| self.symbol_rooted(file, scope, expr, Some(binding)));
-            by_scope.insert((scope, dotted), symbol);
-            symbol
+            *slot.insert(symbol)
         };
         for (scope, call) in all_calls(self.model(file)) {
             let symbol = symbol_of(scope, &call.func);
