@@ -1184,4 +1184,123 @@ mod tests {
         assert_eq!(found.python, [dir.path().join("a.py")]);
         assert!(found.warnings.is_empty(), "{:#?}", found.warnings);
     }
+
+    /// Every project nested in `root` (depth first), with what `discover_nested` found for it
+    /// and whether it took the outer walk's listings, each under `settings_of` its folder.
+    fn nested_walks(
+        root: &Path,
+        settings_of: &dyn Fn(&Path) -> Settings,
+        outer: Option<&WalkRecord>,
+        out: &mut Vec<(PathBuf, String, String, bool)>,
+    ) {
+        let settings = settings_of(root);
+        let (found, record) = match outer {
+            Some(outer) => {
+                let replayed = replay(root, &settings, outer).is_some();
+                let (found, record) = discover_nested(root, &settings, outer);
+                let alone = discover(root, &settings);
+                out.push((
+                    root.to_path_buf(),
+                    format!("{found:#?}"),
+                    format!("{alone:#?}"),
+                    replayed,
+                ));
+                (found, record)
+            }
+            None => discover_recorded(root, &settings),
+        };
+        for nested in &found.nested_roots {
+            nested_walks(nested, settings_of, Some(&record), out);
+        }
+    }
+
+    /// A nested project's walk from the outer walk's listings finds exactly what its own walk
+    /// finds: its own ignore files and excludes, a folder the outer root ignores or excludes
+    /// (read again), symlinks inside it, out of it and back to a folder above it, a dangling
+    /// link, an ignore file that is not a file, projects nested twice.
+    #[cfg(unix)]
+    #[test]
+    fn a_nested_walk_from_the_outer_listings_is_its_own_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().canonicalize().unwrap();
+        write(
+            &top,
+            &[
+                ("pyproject.toml", b""),
+                (".gitignore", b"outer_only.py\n"),
+                ("a.py", b""),
+                ("shared/s.py", b""),
+                ("plain/pyproject.toml", b""),
+                ("plain/p.py", b""),
+                ("plain/deep/q.py", b""),
+                ("plain/deep/bundle.yml", b""),
+                ("plain/outer_only.py", b""),
+                ("mine/pyproject.toml", b""),
+                ("mine/.gitignore", b"mine_ignored.py\nskipme/\n"),
+                ("mine/m.py", b""),
+                ("mine/mine_ignored.py", b""),
+                ("mine/skipme/x.py", b""),
+                ("mine/data/d.py", b""),
+                ("mine/sub/obolint.toml", b""),
+                ("mine/sub/t.py", b""),
+                ("mine/sub/inner/u.py", b""),
+                ("links/pyproject.toml", b""),
+                ("links/l.py", b""),
+                ("links/real/r.py", b""),
+                ("fifo/pyproject.toml", b""),
+                ("fifo/f.py", b""),
+                ("fifo/bad/g.py", b""),
+                ("up/pyproject.toml", b""),
+                ("up/u.py", b""),
+            ],
+        );
+        let link =
+            |target: &str, at: &str| std::os::unix::fs::symlink(target, top.join(at)).unwrap();
+        link("real", "links/again");
+        link("..", "links/real/loop");
+        link("../shared", "links/out");
+        link("nowhere.py", "links/gone.py");
+        link("..", "up/loop");
+        let status = std::process::Command::new("mkfifo")
+            .arg(top.join("fifo/bad/.gitignore"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        // The outer root excludes `data`, which `mine` walks.
+        let outer = top.clone();
+        let settings_of = |root: &Path| Settings {
+            extend_exclude: if root == outer {
+                vec!["data".to_string()]
+            } else {
+                Vec::new()
+            },
+            ..Settings::default()
+        };
+        let mut walks = Vec::new();
+        nested_walks(&top, &settings_of, None, &mut walks);
+        let names: Vec<&Path> = walks
+            .iter()
+            .map(|(root, ..)| root.strip_prefix(&top).unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["fifo", "links", "mine", "mine/sub", "plain", "up"].map(Path::new)
+        );
+        for (root, nested, alone, _) in &walks {
+            assert_eq!(nested, alone, "{}", root.display());
+        }
+        // Which walks took the outer listings: not `mine` (the outer root did not enter its
+        // `data`), not `up` (its loop points above it).
+        let replayed: Vec<bool> = walks.iter().map(|(.., replayed)| *replayed).collect();
+        assert_eq!(replayed, [true, true, false, true, true, false]);
+        assert!(walks[1].1.contains("symlink loop"), "{}", walks[1].1);
+        assert!(walks[1].1.contains("outside the project"), "{}", walks[1].1);
+        assert!(
+            walks[0].1.contains("cannot be read safely"),
+            "{}",
+            walks[0].1
+        );
+        // The outer root's `.gitignore` is a parent's of `plain`: it ignores there too.
+        assert!(!walks[4].1.contains("outer_only.py"), "{}", walks[4].1);
+    }
 }
