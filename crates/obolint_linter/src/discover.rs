@@ -513,15 +513,19 @@ struct Filter<'a> {
     respect_gitignore: bool,
     limit: u64,
     probes: Probes<'a>,
-    /// The steps of the walk, in order.
+    /// The steps of the walk, in order, when they are recorded.
     steps: Vec<Step>,
+    /// Whether they are: not in a replayed walk that can find no nested project.
+    record: bool,
 }
 
 impl Filter<'_> {
     /// Whether the walk keeps `entry` (and descends into it, for a folder).
     fn keep(&mut self, entry: &Entry) -> bool {
         let kept = self.decide(entry);
-        self.steps.push(Step::Entry(entry.clone(), kept));
+        if self.record {
+            self.steps.push(Step::Entry(entry.clone(), kept));
+        }
         kept
     }
 
@@ -662,7 +666,7 @@ fn replay(
 ) -> Option<(Discovered, WalkRecord)> {
     let first = outer.steps.iter().position(|step| {
         matches!(step, Step::Entry(entry, true)
-            if entry.path == root && entry.is_dir() && !entry.symlink)
+            if entry.path.as_os_str() == root.as_os_str() && entry.is_dir() && !entry.symlink)
     })?;
     let Step::Entry(at, _) = &outer.steps[first] else {
         return None;
@@ -674,6 +678,16 @@ fn replay(
         return None;
     }
     let (mut found, mut filter) = start(root, settings, Some(outer));
+    // Its steps are recorded only when a project may be nested in it: a marker below its root.
+    filter.record = outer.steps[first + 1..]
+        .iter()
+        .map_while(|step| step.path().filter(|p| p.starts_with(root) && *p != root))
+        .any(|p| {
+            p.parent().is_some_and(|folder| folder != root)
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| NESTED_ROOT_MARKERS.contains(&n))
+        });
     let mut yaml: Vec<PathBuf> = Vec::new();
     // A folder this walk does not enter: the outer walk's steps inside it are skipped.
     let mut skipped: Option<PathBuf> = None;
@@ -729,7 +743,9 @@ fn replay(
                     ..error.clone()
                 };
                 take_error(&mut found, &filter, &error);
-                filter.steps.push(Step::Error(error));
+                if filter.record {
+                    filter.steps.push(Step::Error(error));
+                }
             }
         }
     }
@@ -767,6 +783,7 @@ fn start<'a>(
         limit,
         probes,
         steps: Vec::new(),
+        record: true,
     };
     (found, filter)
 }
