@@ -1266,3 +1266,57 @@ fn a_fix_edits_the_bundle_of_the_python_finding() {
     let again = obolint(dir.path(), &["check", "--fix", "--unsafe-fixes"]);
     assert_eq!(again.status.code(), Some(0));
 }
+
+/// A run over a repository holding several projects reports for each what that project alone
+/// reports: the nested projects' walks take the outer root's listings of their folders (or
+/// walk again where the outer root did not enter, here `a/data`, excluded by the outer root
+/// only), under their own ignore files and configuration.
+#[test]
+fn nested_projects_report_what_each_reports_alone() {
+    let agent = agent_with_init_client();
+    let dir = project(&[
+        ("top.py", &agent),
+        ("a/pyproject.toml", "[project]\nname = \"a\"\n"),
+        ("a/.gitignore", "ignored.py\n"),
+        ("a/agent.py", &agent),
+        ("a/ignored.py", &agent),
+        ("a/data/agent.py", &agent),
+        ("b/pyproject.toml", "[project]\nname = \"b\"\n"),
+        ("b/agent.py", &agent),
+        ("b/c/obolint.toml", "ignore = [\"OBO101\"]\n"),
+        ("b/c/agent.py", &agent),
+        ("b/c/pkg/agent.py", &agent),
+    ]);
+    let top = dir.path();
+    fs::write(
+        top.join("pyproject.toml"),
+        "[project]\nname = \"t\"\n[tool.obolint]\nextend-exclude = [\"data\"]\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("..", top.join("b/c/pkg/loop")).unwrap();
+    let all = obolint(top, &["check", "--output-format", "json", "."]);
+    let mut alone = Vec::new();
+    for target in ["top.py", "a", "b"] {
+        let output = obolint(top, &["check", "--output-format", "json", target]);
+        assert_eq!(output.status.code(), Some(1), "{target}");
+        alone.extend(findings(&output));
+    }
+    let mut every = findings(&all);
+    every.sort();
+    alone.sort();
+    assert_eq!(every, alone);
+    assert!(
+        every.iter().any(|(_, f, _)| f == "a/data/agent.py"),
+        "{every:?}"
+    );
+    assert!(
+        !every.iter().any(|(_, f, _)| f == "a/ignored.py"),
+        "{every:?}"
+    );
+    assert!(
+        !every.iter().any(|(_, f, _)| f.starts_with("b/c/")),
+        "{every:?}"
+    );
+    let stderr = String::from_utf8_lossy(&all.stderr);
+    assert_eq!(stderr.matches("symlink loop").count(), 1, "{stderr}");
+}

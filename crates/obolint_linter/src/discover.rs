@@ -137,7 +137,7 @@ impl Excludes {
 
 /// What the probes of one folder found: which of its ignore files exist (each a regular file
 /// within the limit), and the type of its `.git`.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 struct IgnoreFiles {
     ignore: bool,
     git_ignore: bool,
@@ -369,18 +369,18 @@ impl Ignores {
     }
 }
 
-/// Why the walk must not descend into `entry`, if it must not: a symlinked folder whose real path
+/// Why the walk must not descend into `path`, if it must not: a symlinked folder whose real path
 /// is outside `root` (or in `/proc`, `/sys`, `/dev`), a symlinked file in those, or a folder
 /// whose ignore files are not regular files. Otherwise a folder's ignore files, when they are read.
 fn refuse(
-    entry: &ignore::DirEntry,
+    entry: &Entry,
     root: &Path,
     read_ignore_files: bool,
-    limit: u64,
+    probes: &mut Probes<'_>,
 ) -> Result<Option<IgnoreFiles>, String> {
-    let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-    if entry.path_is_symlink()
-        && let Ok(real) = entry.path().canonicalize()
+    let is_dir = entry.is_dir();
+    if entry.symlink
+        && let Ok(real) = entry.path.canonicalize()
     {
         if is_dir && (!real.starts_with(root) || is_system_path(&real)) {
             return Err(format!(
@@ -398,7 +398,7 @@ fn refuse(
     if !(is_dir && read_ignore_files) {
         return Ok(None);
     }
-    match probe_ignore_files(entry.path(), limit) {
+    match probes.probe(&entry.path) {
         Ok(files) => Ok(Some(files)),
         Err((file, why)) => Err(format!(
             "folder skipped: its ignore file {} cannot be read safely ({why})",
@@ -407,31 +407,197 @@ fn refuse(
     }
 }
 
-/// What the walk's filter keeps between entries.
-struct WalkState {
+/// What `probe_ignore_files` says of a folder.
+type Probe = Result<IgnoreFiles, (PathBuf, String)>;
+
+/// The probes of a walk: each folder's taken from the walk of an outer root when it probed the
+/// folder with the same limit, else made; all kept for the walks of the roots nested in this one.
+struct Probes<'a> {
+    outer: Option<&'a WalkRecord>,
+    own: rustc_hash::FxHashMap<PathBuf, Probe>,
+    limit: u64,
+}
+
+impl Probes<'_> {
+    fn probe(&mut self, dir: &Path) -> Probe {
+        if let Some(probe) = self.own.get(dir) {
+            return probe.clone();
+        }
+        let probe = self
+            .outer
+            .filter(|outer| outer.limit == self.limit)
+            .and_then(|outer| outer.probes.get(dir).cloned())
+            .unwrap_or_else(|| probe_ignore_files(dir, self.limit));
+        self.own.insert(dir.to_path_buf(), probe.clone());
+        probe
+    }
+}
+
+/// An entry of a listed folder, as the walk's filter sees it.
+#[derive(Clone, Debug)]
+struct Entry {
+    path: PathBuf,
+    depth: usize,
+    /// Its type, symlinks followed.
+    kind: Option<std::fs::FileType>,
+    /// Whether the path itself is a symlink.
+    symlink: bool,
+}
+
+impl Entry {
+    fn is_dir(&self) -> bool {
+        self.kind.is_some_and(|t| t.is_dir())
+    }
+}
+
+/// An error the walk yielded, with what `discover` needs of it.
+#[derive(Clone, Debug)]
+struct WalkError {
+    path: Option<PathBuf>,
+    depth: Option<usize>,
+    /// For a symlink loop, the folder it points back to.
+    loop_ancestor: Option<PathBuf>,
+    message: String,
+}
+
+impl WalkError {
+    fn of(error: &ignore::Error) -> Self {
+        Self {
+            path: error_path(error),
+            depth: error.depth(),
+            loop_ancestor: loop_ancestor(error),
+            message: error_message(error),
+        }
+    }
+}
+
+/// One step of a walk, in the order the `ignore` crate's walk takes them: an entry its filter
+/// was asked about (and whether the filter kept it), or an error it yielded.
+#[derive(Clone, Debug)]
+enum Step {
+    Entry(Entry, bool),
+    Error(WalkError),
+}
+
+impl Step {
+    fn path(&self) -> Option<&Path> {
+        match self {
+            Step::Entry(entry, _) => Some(&entry.path),
+            Step::Error(error) => error.path.as_deref(),
+        }
+    }
+}
+
+/// What one walk read from the file system: every entry of every folder it listed (kept by its
+/// filter or not), the errors, in walk order, and the probes of folders' ignore files. Owned by
+/// the run (`check`): the walks of the projects nested in the root take their listings and
+/// probes from it instead of reading them again (`discover_nested`), each applying its own
+/// filters. Never kept between runs: the language server's walks read the file system.
+#[derive(Debug, Default)]
+pub struct WalkRecord {
+    root: PathBuf,
+    canonical_root: Option<PathBuf>,
+    limit: u64,
+    steps: Vec<Step>,
+    probes: rustc_hash::FxHashMap<PathBuf, Probe>,
+}
+
+/// The walk's filter and what it keeps between entries.
+struct Filter<'a> {
     /// `None` when ignore files are not read.
     ignores: Option<Ignores>,
     refused: Vec<WalkWarning>,
+    excludes: Excludes,
+    root: PathBuf,
+    real_root: PathBuf,
+    respect_gitignore: bool,
+    limit: u64,
+    probes: Probes<'a>,
+    /// The steps of the walk, in order, when they are recorded.
+    steps: Vec<Step>,
+    /// Whether they are: not in a replayed walk that can find no nested project.
+    record: bool,
+}
+
+impl Filter<'_> {
+    /// Whether the walk keeps `entry` (and descends into it, for a folder).
+    fn keep(&mut self, entry: &Entry) -> bool {
+        let kept = self.decide(entry);
+        if self.record {
+            self.steps.push(Step::Entry(entry.clone(), kept));
+        }
+        kept
+    }
+
+    fn decide(&mut self, entry: &Entry) -> bool {
+        let depth = entry.depth;
+        let is_dir = entry.is_dir();
+        if let Some(ignores) = &mut self.ignores {
+            ignores.stack.truncate(depth);
+            if ignores.ignored(&entry.path, is_dir, depth) {
+                return false;
+            }
+        }
+        if self.excludes.excludes(&self.root, &entry.path) {
+            return false;
+        }
+        match refuse(
+            entry,
+            &self.real_root,
+            self.respect_gitignore,
+            &mut self.probes,
+        ) {
+            Err(message) => {
+                self.refused.push(WalkWarning {
+                    path: Some(entry.path.clone()),
+                    message,
+                });
+                false
+            }
+            Ok(files) => {
+                if let (Some(files), Some(ignores)) = (files, &mut self.ignores) {
+                    let level = IgnoreLevel::read(&entry.path, files, self.limit);
+                    ignores.stack.push((entry.path.clone(), level));
+                }
+                true
+            }
+        }
+    }
+
+    /// Whether the walk error for `path` is a symlink that cannot be followed and that the
+    /// ignore files ignore: the `ignore` crate does not report those.
+    fn ignored_link(&self, path: &Path, error: &WalkError) -> bool {
+        let Some(depth) = error.depth.filter(|&d| d > 0) else {
+            return false;
+        };
+        if error.loop_ancestor.is_some()
+            || !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return false;
+        }
+        let Some(ignores) = &self.ignores else {
+            return false;
+        };
+        // The folder being listed is the last one entered, unless the error is that folder's own.
+        let levels = if ignores.stack.get(depth).is_some_and(|(dir, _)| dir == path) {
+            depth + 1
+        } else {
+            depth
+        };
+        ignores.ignored(path, false, levels)
+    }
 }
 
 pub fn discover(root: &Path, settings: &Settings) -> Discovered {
-    let mut found = Discovered::default();
-    let excludes = Excludes::new(settings, &mut found.warnings);
-    let canonical_root = root.canonicalize().ok();
-    let real_root = canonical_root.clone().unwrap_or_else(|| root.to_path_buf());
-    let limit = settings.max_file_size;
-    let ignores = if settings.respect_gitignore {
-        root_ignores(root, canonical_root, limit, &mut found.warnings)
-    } else {
-        None
-    };
-    let respect_gitignore = ignores.is_some();
-    let state = Arc::new(Mutex::new(WalkState {
-        ignores,
-        refused: Vec::new(),
-    }));
-    let state_in_filter = Arc::clone(&state);
-    let root_for_filter = root.to_path_buf();
+    discover_recorded(root, settings).0
+}
+
+/// `discover`, with what the walk read from the file system, for the walks of the projects
+/// nested in `root` (`discover_nested`).
+pub fn discover_recorded(root: &Path, settings: &Settings) -> (Discovered, WalkRecord) {
+    let (mut found, filter) = start(root, settings, None);
+    let filter = Arc::new(Mutex::new(filter));
+    let filter_in_walk = Arc::clone(&filter);
     let mut builder = WalkBuilder::new(root);
     // The `ignore` crate reads no ignore file: the filter matches them (see `Ignores`), read
     // from the probes that check them anyway.
@@ -446,91 +612,248 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
         .require_git(false)
         .sort_by_file_path(|a, b| a.cmp(b))
         .filter_entry(move |entry| {
-            let mut state = state_in_filter
+            let entry = Entry {
+                path: entry.path().to_path_buf(),
+                depth: entry.depth(),
+                kind: entry.file_type(),
+                symlink: entry.path_is_symlink(),
+            };
+            filter_in_walk
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let depth = entry.depth();
-            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            if let Some(ignores) = &mut state.ignores {
-                ignores.stack.truncate(depth);
-                if ignores.ignored(entry.path(), is_dir, depth) {
-                    return false;
-                }
-            }
-            if excludes.excludes(&root_for_filter, entry.path()) {
-                return false;
-            }
-            match refuse(entry, &real_root, respect_gitignore, limit) {
-                Err(message) => {
-                    state.refused.push(WalkWarning {
-                        path: Some(entry.path().to_path_buf()),
-                        message,
-                    });
-                    false
-                }
-                Ok(files) => {
-                    if let (Some(files), Some(ignores)) = (files, &mut state.ignores) {
-                        let level = IgnoreLevel::read(entry.path(), files, limit);
-                        ignores.stack.push((entry.path().to_path_buf(), level));
-                    }
-                    true
-                }
-            }
+                .unwrap_or_else(PoisonError::into_inner)
+                .keep(&entry)
         });
     let mut yaml: Vec<PathBuf> = Vec::new();
     for entry in builder.build() {
+        let mut filter = filter.lock().unwrap_or_else(PoisonError::into_inner);
         match entry {
             Ok(entry) => {
-                let path = entry.path();
                 let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                if is_file
-                    && path
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| NESTED_ROOT_MARKERS.contains(&n))
-                    && let Some(folder) = path.parent()
-                    && folder != root
-                {
-                    found.nested_roots.push(folder.to_path_buf());
-                }
-                if is_file && is_python(path) {
-                    found.python.push(entry.into_path());
-                } else if is_file && crate::manifest::ManifestKind::of(path).is_some() {
-                    if is_yaml(path) {
-                        yaml.push(path.to_path_buf());
-                    }
-                    found.manifests.push(entry.into_path());
-                } else if is_file && crate::app_manifest::AppYamlKind::of_name(path).is_some() {
-                    found.manifests.push(entry.into_path());
-                } else if is_file && is_yaml(path) {
-                    yaml.push(entry.into_path());
-                } else if is_file && is_requirements(path) {
-                    found.requirements.push(entry.into_path());
-                }
+                take_file(&mut found, &mut yaml, root, entry.into_path(), is_file);
             }
             Err(error) => {
-                let path = error_path(&error);
-                if let Some(p) = &path
-                    && ignored_link(&state, p, &error)
-                {
-                    continue;
-                }
-                // A dangling link to a `.py` file is a file we were meant to check: its own
-                // diagnostic. Anything else (a loop, an unreadable folder) is a warning.
-                match path {
-                    Some(p) if is_python(&p) && !is_loop(&error) => {
-                        found.unreadable.push((p, error_message(&error)));
+                let error = WalkError::of(&error);
+                take_error(&mut found, &filter, &error);
+                filter.steps.push(Step::Error(error));
+            }
+        }
+    }
+    drop(builder);
+    let mut filter = filter.lock().unwrap_or_else(PoisonError::into_inner);
+    finish(found, yaml, root, settings, &mut filter)
+}
+
+/// `discover` of `nested`, a project found by the walk `outer` recorded: the listings and probes
+/// of its folders are taken from that walk when it read every folder this one enters, the
+/// walk's steps replayed under this root's own ignore files, excludes and settings; else its
+/// folder is walked. Both give the same result.
+pub fn discover_nested(
+    nested: &Path,
+    settings: &Settings,
+    outer: &WalkRecord,
+) -> (Discovered, WalkRecord) {
+    replay(nested, settings, outer).unwrap_or_else(|| discover_recorded(nested, settings))
+}
+
+/// The walk of `root` from the steps of `outer`'s walk, or `None` when they cannot tell it: a
+/// folder this walk enters that `outer`'s did not, a symlink loop back to a folder above
+/// `root` (this walk may not see it as one), an error without a path, or a root reached
+/// through a symlink.
+fn replay(
+    root: &Path,
+    settings: &Settings,
+    outer: &WalkRecord,
+) -> Option<(Discovered, WalkRecord)> {
+    let first = outer.steps.iter().position(|step| {
+        matches!(step, Step::Entry(entry, true)
+            if entry.path.as_os_str() == root.as_os_str() && entry.is_dir() && !entry.symlink)
+    })?;
+    let Step::Entry(at, _) = &outer.steps[first] else {
+        return None;
+    };
+    let base = at.depth;
+    let canonical = root.canonicalize().ok()?;
+    let outer_canonical = outer.canonical_root.as_ref()?;
+    if canonical != outer_canonical.join(root.strip_prefix(&outer.root).ok()?) {
+        return None;
+    }
+    let (mut found, mut filter) = start(root, settings, Some(outer));
+    // Its steps are recorded only when a project may be nested in it: a marker below its root.
+    filter.record = outer.steps[first + 1..]
+        .iter()
+        .map_while(|step| step.path().filter(|p| p.starts_with(root) && *p != root))
+        .any(|p| {
+            p.parent().is_some_and(|folder| folder != root)
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| NESTED_ROOT_MARKERS.contains(&n))
+        });
+    let mut yaml: Vec<PathBuf> = Vec::new();
+    // A folder this walk does not enter: the outer walk's steps inside it are skipped.
+    let mut skipped: Option<PathBuf> = None;
+    for step in &outer.steps[first + 1..] {
+        let path = step.path()?;
+        // An error of the root itself (after its marker was listed): its own walk tells it.
+        if path == root {
+            return None;
+        }
+        if !path.starts_with(root) {
+            break;
+        }
+        if let Some(folder) = &skipped {
+            if path.starts_with(folder) {
+                continue;
+            }
+            skipped = None;
+        }
+        match step {
+            Step::Entry(entry, outer_kept) => {
+                let entry = Entry {
+                    depth: entry.depth.checked_sub(base)?,
+                    ..entry.clone()
+                };
+                let kept = filter.keep(&entry);
+                if entry.is_dir() {
+                    if kept && !outer_kept {
+                        return None;
                     }
-                    _ => found.warnings.push(WalkWarning {
-                        path,
-                        message: error_message(&error),
-                    }),
+                    if !kept {
+                        skipped = Some(entry.path.clone());
+                        continue;
+                    }
+                }
+                if kept {
+                    let is_file = entry.kind.is_some_and(|t| t.is_file());
+                    take_file(&mut found, &mut yaml, root, entry.path, is_file);
+                }
+            }
+            Step::Error(error) => {
+                if error
+                    .loop_ancestor
+                    .as_ref()
+                    .is_some_and(|ancestor| !ancestor.starts_with(root))
+                {
+                    return None;
+                }
+                let error = WalkError {
+                    depth: match error.depth {
+                        Some(depth) => Some(depth.checked_sub(base)?),
+                        None => None,
+                    },
+                    ..error.clone()
+                };
+                take_error(&mut found, &filter, &error);
+                if filter.record {
+                    filter.steps.push(Step::Error(error));
                 }
             }
         }
     }
-    let refused = std::mem::take(&mut state.lock().unwrap_or_else(PoisonError::into_inner).refused);
-    found.warnings.extend(refused);
+    Some(finish(found, yaml, root, settings, &mut filter))
+}
+
+/// The start of a walk of `root`: its excludes and the ignore files of it and its parents.
+fn start<'a>(
+    root: &Path,
+    settings: &Settings,
+    outer: Option<&'a WalkRecord>,
+) -> (Discovered, Filter<'a>) {
+    let mut found = Discovered::default();
+    let excludes = Excludes::new(settings, &mut found.warnings);
+    let canonical_root = root.canonicalize().ok();
+    let real_root = canonical_root.clone().unwrap_or_else(|| root.to_path_buf());
+    let limit = settings.max_file_size;
+    let mut probes = Probes {
+        outer,
+        own: rustc_hash::FxHashMap::default(),
+        limit,
+    };
+    let ignores = if settings.respect_gitignore {
+        root_ignores(root, canonical_root, &mut probes, &mut found.warnings)
+    } else {
+        None
+    };
+    let filter = Filter {
+        respect_gitignore: ignores.is_some(),
+        ignores,
+        refused: Vec::new(),
+        excludes,
+        root: root.to_path_buf(),
+        real_root,
+        limit,
+        probes,
+        steps: Vec::new(),
+        record: true,
+    };
+    (found, filter)
+}
+
+/// A file the walk yields.
+fn take_file(
+    found: &mut Discovered,
+    yaml: &mut Vec<PathBuf>,
+    root: &Path,
+    path: PathBuf,
+    is_file: bool,
+) {
+    if !is_file {
+        return;
+    }
+    if path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| NESTED_ROOT_MARKERS.contains(&n))
+        && let Some(folder) = path.parent()
+        && folder != root
+    {
+        found.nested_roots.push(folder.to_path_buf());
+    }
+    if is_python(&path) {
+        found.python.push(path);
+    } else if crate::manifest::ManifestKind::of(&path).is_some() {
+        if is_yaml(&path) {
+            yaml.push(path.clone());
+        }
+        found.manifests.push(path);
+    } else if crate::app_manifest::AppYamlKind::of_name(&path).is_some() {
+        found.manifests.push(path);
+    } else if is_yaml(&path) {
+        yaml.push(path);
+    } else if is_requirements(&path) {
+        found.requirements.push(path);
+    }
+}
+
+/// An error the walk yields.
+fn take_error(found: &mut Discovered, filter: &Filter<'_>, error: &WalkError) {
+    if let Some(p) = &error.path
+        && filter.ignored_link(p, error)
+    {
+        return;
+    }
+    // A dangling link to a `.py` file is a file we were meant to check: its own
+    // diagnostic. Anything else (a loop, an unreadable folder) is a warning.
+    match &error.path {
+        Some(p) if is_python(p) && error.loop_ancestor.is_none() => {
+            found.unreadable.push((p.clone(), error.message.clone()));
+        }
+        _ => found.warnings.push(WalkWarning {
+            path: error.path.clone(),
+            message: error.message.clone(),
+        }),
+    }
+}
+
+/// The end of a walk: refused folders, nested projects, bundles' includes, apps.
+fn finish(
+    mut found: Discovered,
+    yaml: Vec<PathBuf>,
+    root: &Path,
+    settings: &Settings,
+    filter: &mut Filter<'_>,
+) -> (Discovered, WalkRecord) {
+    let limit = settings.max_file_size;
+    found.warnings.append(&mut filter.refused);
     // Only the outermost nested projects: those inside them are theirs to find.
     found.nested_roots.sort();
     found.nested_roots.dedup();
@@ -558,15 +881,27 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
         .collect();
     found.app_roots.extend(app_yaml);
     // Never a folder outside the project.
-    let root = crate::analysis::models::normalize(root);
-    found.app_roots.retain(|r| r.starts_with(&root));
+    let normal_root = crate::analysis::models::normalize(root);
+    found.app_roots.retain(|r| r.starts_with(&normal_root));
     // An app of a nested project is that project's.
     found
         .app_roots
         .retain(|r| !found.nested_roots.iter().any(|n| r.starts_with(n)));
     found.app_roots.sort();
     found.app_roots.dedup();
-    found
+    // What the nested projects' walks need: none when there are none.
+    let record = if found.nested_roots.is_empty() {
+        WalkRecord::default()
+    } else {
+        WalkRecord {
+            root: root.to_path_buf(),
+            canonical_root: root.canonicalize().ok(),
+            limit,
+            steps: std::mem::take(&mut filter.steps),
+            probes: std::mem::take(&mut filter.probes.own),
+        }
+    };
+    (found, record)
 }
 
 /// The rules of the root and its parents, unless one of their ignore files cannot be read
@@ -575,22 +910,19 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
 fn root_ignores(
     root: &Path,
     canonical_root: Option<PathBuf>,
-    limit: u64,
+    probes: &mut Probes<'_>,
     warnings: &mut Vec<WalkWarning>,
 ) -> Option<Ignores> {
-    let mut probed: Vec<(&Path, IgnoreFiles)> = Vec::new();
+    let limit = probes.limit;
     for dir in root.ancestors() {
-        match probe_ignore_files(dir, limit) {
-            Ok(files) => probed.push((dir, files)),
-            Err((file, why)) => {
-                warnings.push(WalkWarning {
-                    path: Some(file),
-                    message: format!(
-                        "this ignore file cannot be read safely ({why}); no ignore file is read in this run"
-                    ),
-                });
-                return None;
-            }
+        if let Err((file, why)) = probes.probe(dir) {
+            warnings.push(WalkWarning {
+                path: Some(file),
+                message: format!(
+                    "this ignore file cannot be read safely ({why}); no ignore file is read in this run"
+                ),
+            });
+            return None;
         }
     }
     let mut ignores = Ignores {
@@ -603,14 +935,7 @@ fn root_ignores(
     if !root.is_dir() {
         return Some(ignores);
     }
-    let files_of = |dir: &Path| {
-        probed
-            .iter()
-            .find(|(probed, _)| *probed == dir)
-            .map(|(_, files)| *files)
-            .or_else(|| probe_ignore_files(dir, limit).ok())
-            .unwrap_or_default()
-    };
+    let mut files_of = |dir: &Path| probes.probe(dir).unwrap_or_default();
     ignores.stack.push((
         root.to_path_buf(),
         IgnoreLevel::read(root, files_of(root), limit),
@@ -626,29 +951,6 @@ fn root_ignores(
         }
     }
     Some(ignores)
-}
-
-/// Whether the walk error for `path` is a symlink that cannot be followed and that the ignore
-/// files ignore: the `ignore` crate does not report those.
-fn ignored_link(state: &Mutex<WalkState>, path: &Path, error: &ignore::Error) -> bool {
-    let Some(depth) = error.depth().filter(|&d| d > 0) else {
-        return false;
-    };
-    if is_loop(error) || !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
-    {
-        return false;
-    }
-    let state = state.lock().unwrap_or_else(PoisonError::into_inner);
-    let Some(ignores) = &state.ignores else {
-        return false;
-    };
-    // The folder being listed is the last one entered, unless the error is that folder's own.
-    let levels = if ignores.stack.get(depth).is_some_and(|(dir, _)| dir == path) {
-        depth + 1
-    } else {
-        depth
-    };
-    ignores.ignored(path, false, levels)
 }
 
 fn is_yaml(path: &Path) -> bool {
@@ -728,13 +1030,14 @@ fn error_path(error: &ignore::Error) -> Option<PathBuf> {
     }
 }
 
-fn is_loop(error: &ignore::Error) -> bool {
+/// For a symlink loop, the folder it points back to.
+fn loop_ancestor(error: &ignore::Error) -> Option<PathBuf> {
     match error {
-        ignore::Error::Loop { .. } => true,
+        ignore::Error::Loop { ancestor, .. } => Some(ancestor.clone()),
         ignore::Error::WithPath { err, .. }
         | ignore::Error::WithDepth { err, .. }
-        | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
-        _ => false,
+        | ignore::Error::WithLineNumber { err, .. } => loop_ancestor(err),
+        _ => None,
     }
 }
 
@@ -901,5 +1204,124 @@ mod tests {
         let found = discover(dir.path(), &Settings::default());
         assert_eq!(found.python, [dir.path().join("a.py")]);
         assert!(found.warnings.is_empty(), "{:#?}", found.warnings);
+    }
+
+    /// Every project nested in `root` (depth first), with what `discover_nested` found for it
+    /// and whether it took the outer walk's listings, each under `settings_of` its folder.
+    fn nested_walks(
+        root: &Path,
+        settings_of: &dyn Fn(&Path) -> Settings,
+        outer: Option<&WalkRecord>,
+        out: &mut Vec<(PathBuf, String, String, bool)>,
+    ) {
+        let settings = settings_of(root);
+        let (found, record) = match outer {
+            Some(outer) => {
+                let replayed = replay(root, &settings, outer).is_some();
+                let (found, record) = discover_nested(root, &settings, outer);
+                let alone = discover(root, &settings);
+                out.push((
+                    root.to_path_buf(),
+                    format!("{found:#?}"),
+                    format!("{alone:#?}"),
+                    replayed,
+                ));
+                (found, record)
+            }
+            None => discover_recorded(root, &settings),
+        };
+        for nested in &found.nested_roots {
+            nested_walks(nested, settings_of, Some(&record), out);
+        }
+    }
+
+    /// A nested project's walk from the outer walk's listings finds exactly what its own walk
+    /// finds: its own ignore files and excludes, a folder the outer root ignores or excludes
+    /// (read again), symlinks inside it, out of it and back to a folder above it, a dangling
+    /// link, an ignore file that is not a file, projects nested twice.
+    #[cfg(unix)]
+    #[test]
+    fn a_nested_walk_from_the_outer_listings_is_its_own_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().canonicalize().unwrap();
+        write(
+            &top,
+            &[
+                ("pyproject.toml", b""),
+                (".gitignore", b"outer_only.py\n"),
+                ("a.py", b""),
+                ("common/s.py", b""),
+                ("plain/pyproject.toml", b""),
+                ("plain/p.py", b""),
+                ("plain/deep/q.py", b""),
+                ("plain/deep/bundle.yml", b""),
+                ("plain/outer_only.py", b""),
+                ("mine/pyproject.toml", b""),
+                ("mine/.gitignore", b"mine_ignored.py\nskipme/\n"),
+                ("mine/m.py", b""),
+                ("mine/mine_ignored.py", b""),
+                ("mine/skipme/x.py", b""),
+                ("mine/data/d.py", b""),
+                ("mine/sub/obolint.toml", b""),
+                ("mine/sub/t.py", b""),
+                ("mine/sub/inner/u.py", b""),
+                ("links/pyproject.toml", b""),
+                ("links/l.py", b""),
+                ("links/real/r.py", b""),
+                ("fifo/pyproject.toml", b""),
+                ("fifo/f.py", b""),
+                ("fifo/bad/g.py", b""),
+                ("up/pyproject.toml", b""),
+                ("up/u.py", b""),
+            ],
+        );
+        let link =
+            |target: &str, at: &str| std::os::unix::fs::symlink(target, top.join(at)).unwrap();
+        link("real", "links/again");
+        link("..", "links/real/loop");
+        link("../common", "links/out");
+        link("nowhere.py", "links/gone.py");
+        link("..", "up/loop");
+        let status = std::process::Command::new("mkfifo")
+            .arg(top.join("fifo/bad/.gitignore"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        // The outer root excludes `data`, which `mine` walks.
+        let outer = top.clone();
+        let settings_of = |root: &Path| Settings {
+            extend_exclude: if root == outer {
+                vec!["data".to_string()]
+            } else {
+                Vec::new()
+            },
+            ..Settings::default()
+        };
+        let mut walks = Vec::new();
+        nested_walks(&top, &settings_of, None, &mut walks);
+        let names: Vec<&Path> = walks
+            .iter()
+            .map(|(root, ..)| root.strip_prefix(&top).unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["fifo", "links", "mine", "mine/sub", "plain", "up"].map(Path::new)
+        );
+        for (root, nested, alone, _) in &walks {
+            assert_eq!(nested, alone, "{}", root.display());
+        }
+        // Which walks took the outer listings: not `mine` (the outer root did not enter its
+        // `data`), not `up` (its loop points above it).
+        let replayed: Vec<bool> = walks.iter().map(|(.., replayed)| *replayed).collect();
+        assert_eq!(replayed, [true, true, false, true, true, false]);
+        assert!(walks[1].1.contains("symlink loop"), "{}", walks[1].1);
+        assert!(walks[1].1.contains("outside the project"), "{}", walks[1].1);
+        assert!(
+            walks[0].1.contains("cannot be read safely"),
+            "{}",
+            walks[0].1
+        );
+        // The outer root's `.gitignore` is a parent's of `plain`: it ignores there too.
+        assert!(!walks[4].1.contains("outer_only.py"), "{}", walks[4].1);
     }
 }

@@ -210,7 +210,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
     // each file's id is the one it would have had.
     let prepared: Vec<(PathBuf, Result<Prepared, CheckError>)> = roots
         .par_iter()
-        .map(|root| run.prepare_with_nested(root))
+        .map(|root| run.prepare_with_nested(root, None))
         .collect::<Vec<_>>()
         .into_iter()
         .flatten()
@@ -398,8 +398,14 @@ impl Run<'_> {
     /// `root` prepared, then the projects nested in it that the run covers, depth first (each
     /// root before its nested projects), all prepared in parallel. A root whose configuration
     /// cannot be read has no nested projects (its walk needs its settings).
-    fn prepare_with_nested(&self, root: &Path) -> Vec<(PathBuf, Result<Prepared, CheckError>)> {
-        let prepared = match self.prepare(root) {
+    /// The walk of a nested project takes the listings of its folders from the walk of the root
+    /// holding it (`outer`), which read them: each folder is read once in a run.
+    fn prepare_with_nested(
+        &self,
+        root: &Path,
+        outer: Option<&crate::discover::WalkRecord>,
+    ) -> Vec<(PathBuf, Result<Prepared, CheckError>)> {
+        let (prepared, record) = match self.prepare(root, outer) {
             Ok(prepared) => prepared,
             Err(error) => return vec![(root.to_path_buf(), Err(error))],
         };
@@ -407,19 +413,27 @@ impl Run<'_> {
             nested_in_targets(&prepared.found.nested_roots, self.targets).collect();
         let nested: Vec<_> = nested
             .par_iter()
-            .map(|n| self.prepare_with_nested(n))
+            .map(|n| self.prepare_with_nested(n, Some(&record)))
             .collect();
+        drop(record);
         std::iter::once((root.to_path_buf(), Ok(prepared)))
             .chain(nested.into_iter().flatten())
             .collect()
     }
 
     /// Reads the configuration of `root` and finds its files.
-    fn prepare(&self, root: &Path) -> Result<Prepared, CheckError> {
+    fn prepare(
+        &self,
+        root: &Path,
+        outer: Option<&crate::discover::WalkRecord>,
+    ) -> Result<(Prepared, crate::discover::WalkRecord), CheckError> {
         let request = self.request;
         let root_config = root_config(root, &request.config, &request.overrides.config)?;
         let settings = settings(root_config.as_ref(), &request.overrides);
-        let found = discover(root, &settings);
+        let (found, record) = match outer {
+            Some(outer) => crate::discover::discover_nested(root, &settings, outer),
+            None => crate::discover::discover_recorded(root, &settings),
+        };
         // The size of its Python files and notebooks: what its checking will hold in memory
         // grows with it (about ten times the bytes parsed). One `stat` per file; a file that
         // cannot be read weighs nothing (loading reports it).
@@ -428,13 +442,16 @@ impl Run<'_> {
             .iter()
             .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
             .sum();
-        Ok(Prepared {
-            root: root.to_path_buf(),
-            root_config,
-            settings,
-            found,
-            bytes,
-        })
+        Ok((
+            Prepared {
+                root: root.to_path_buf(),
+                root_config,
+                settings,
+                found,
+                bytes,
+            },
+            record,
+        ))
     }
 
     /// The stages, in order, for one project root.
