@@ -612,10 +612,16 @@ fn prepare_folder(dir: &Path) -> std::io::Result<()> {
         if std::fs::symlink_metadata(&path).is_ok() {
             return Ok(());
         }
-        let mut file = std::fs::OpenOptions::new()
+        // Roots checked in parallel share a folder: another may create it first.
+        let mut file = match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&path)?;
+            .open(&path)
+        {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
+            Err(e) => return Err(e),
+        };
         file.write_all(text.as_bytes())
     };
     create(".gitignore", "# Automatically created by obolint.\n*\n")?;
@@ -744,6 +750,31 @@ fn remap(d: &mut Diagnostic, ids: &[FileId]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Roots checked in parallel prepare the same folder at once: none of them fails (one that
+    /// did wrote no entry, and the next run missed the cache for that root).
+    #[test]
+    fn roots_prepare_a_shared_folder_at_once() {
+        for _ in 0..40 {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let folder = dir.path().join("cache");
+            let start = std::sync::Barrier::new(8);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            prepare_folder(&folder).map_err(|e| e.to_string())
+                        })
+                    })
+                    .collect();
+                for handle in handles {
+                    assert_eq!(handle.join().expect("thread"), Ok(()));
+                }
+            });
+            assert!(folder.join(".gitignore").is_file());
+        }
+    }
 
     /// Files unchanged since they were stamped are a hit without being read; a write anywhere is
     /// not (its change time moves, and a fresh stamp is not trusted for two seconds).
