@@ -1,10 +1,13 @@
 //! Load time and request time (the rule catalogue "Load time", "Request time"): the roots, the calls
 //! between project functions, and which functions each kind of root reaches.
 
-use obolint_python::semantic::{BindingKind, ModuleModel, ScopeId, ScopeKind};
+use std::sync::{Mutex, PoisonError};
+
+use obolint_python::semantic::{BindingKind, FunctionId, ModuleModel, ScopeId, ScopeKind};
+use rayon::prelude::*;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{CmpOp, Expr, Stmt};
-use ruff_text_size::{Ranged, TextRange};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::models::Models;
@@ -165,7 +168,7 @@ impl Served {
                 }
             }
         }
-        let mut stack: Vec<(FileIdx, ScopeId)> = time
+        let roots: Vec<(FileIdx, ScopeId)> = time
             .load_roots
             .iter()
             .map(|r| (r.file, r.scope))
@@ -195,71 +198,115 @@ impl Served {
                 }
             }
         }
-        let mut lambda_children: FxHashMap<FileIdx, FxHashMap<ScopeId, Vec<ScopeId>>> =
-            FxHashMap::default();
-        let mut symbols = SymbolMemo::default();
-        let mut found = Vec::new();
-        while let Some((file, scope)) = stack.pop() {
-            if !served.scopes.insert((file, scope)) {
-                continue;
-            }
-            let model = project.model(file);
-            let mut named = NamedValues {
-                project,
-                file,
-                scope,
-                defined: &defined,
-                symbols: &mut symbols,
-                found: &mut found,
-            };
-            match model.scope(scope).kind {
-                ScopeKind::Module => {
-                    for stmt in model.body {
-                        if !is_main_guard(stmt) {
-                            named.visit_stmt(stmt);
-                        }
-                    }
-                }
-                ScopeKind::Class(class) => named.visit_body(&model.class(class).def.body),
-                ScopeKind::Function(func) => named.visit_body(&model.function(func).def.body),
-                ScopeKind::Lambda => {
-                    if let Some(lambda) = lambda_of_scope(model, scope) {
-                        named.visit_expr(&lambda.body);
-                    }
-                }
-            }
-            // Calls the name walk cannot see (`self.helper()` resolved through the class).
-            for call in &model.scope(scope).calls {
-                if scope == ModuleModel::MODULE_SCOPE && served.in_main_guard(file, call.range()) {
-                    continue;
-                }
-                if let Some(f) = called_function(project, file, scope, &call.func) {
-                    named
-                        .found
-                        .push((f.file, project.model(f.file).function(f.func).scope));
-                }
-            }
-            stack.append(&mut found);
-            // Lambdas written in this scope run when what they are handed to calls them.
-            let lambdas = lambda_children.entry(file).or_insert_with(|| {
-                let mut children: FxHashMap<ScopeId, Vec<ScopeId>> = FxHashMap::default();
-                for (index, s) in model.scopes.iter().enumerate() {
-                    if s.kind == ScopeKind::Lambda
-                        && let Some(parent) = s.parent
-                    {
-                        children
-                            .entry(parent)
-                            .or_default()
-                            .push(ScopeId(index as u32));
-                    }
-                }
-                children
-            });
-            if let Some(children) = lambdas.get(&scope) {
-                stack.extend(children.iter().map(|&child| (file, child)));
-            }
+        // Breadth first, one level of newly reached scopes at a time, each level's scopes
+        // walked in parallel: what a scope reaches depends on nothing but the project (and the
+        // `__main__` guards found above), so the scopes reached are those of any order. Each
+        // worker keeps its own memo between levels.
+        let workers: Vec<Mutex<Walker>> = (0..rayon::current_num_threads().max(1))
+            .map(|_| Mutex::default())
+            .collect();
+        let mut level = roots;
+        while !level.is_empty() {
+            level.retain(|&scope| served.scopes.insert(scope));
+            let guards = &served.main_guards;
+            let reached: Vec<Vec<(FileIdx, ScopeId)>> = level
+                .par_iter()
+                .map(|&(file, scope)| {
+                    let worker = rayon::current_thread_index().unwrap_or(0) % workers.len();
+                    let mut worker = workers[worker]
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    worker.reached_from(project, &defined, guards, file, scope)
+                })
+                .collect();
+            level = reached.into_iter().flatten().collect();
         }
         served
+    }
+}
+
+/// What one worker of `Served::build` keeps between the scopes it walks.
+#[derive(Default)]
+struct Walker {
+    symbols: SymbolMemo,
+    /// Per file, the lambdas written directly in each scope.
+    lambdas: FxHashMap<FileIdx, FxHashMap<ScopeId, Vec<ScopeId>>>,
+    /// Per file, each function by where its `def` starts (for decorated functions).
+    defs: FxHashMap<FileIdx, FxHashMap<TextSize, FunctionId>>,
+}
+
+impl Walker {
+    /// The scopes that `scope`'s own code reaches: the project functions and classes it names
+    /// as values or calls, and the lambdas written in it.
+    fn reached_from(
+        &mut self,
+        project: &Project<'_>,
+        defined: &FxHashSet<&str>,
+        guards: &FxHashMap<FileIdx, Vec<TextRange>>,
+        file: FileIdx,
+        scope: ScopeId,
+    ) -> Vec<(FileIdx, ScopeId)> {
+        let in_main_guard = |range: TextRange| {
+            guards
+                .get(&file)
+                .is_some_and(|guards| guards.iter().any(|g| g.contains_range(range)))
+        };
+        let model = project.model(file);
+        let mut found = Vec::new();
+        let defs = self.defs.entry(file).or_default();
+        let mut named = NamedValues {
+            project,
+            file,
+            scope,
+            defined,
+            symbols: &mut self.symbols,
+            defs,
+            found: &mut found,
+        };
+        match model.scope(scope).kind {
+            ScopeKind::Module => {
+                for stmt in model.body {
+                    if !is_main_guard(stmt) {
+                        named.visit_stmt(stmt);
+                    }
+                }
+            }
+            ScopeKind::Class(class) => named.visit_body(&model.class(class).def.body),
+            ScopeKind::Function(func) => named.visit_body(&model.function(func).def.body),
+            ScopeKind::Lambda => {
+                if let Some(lambda) = lambda_of_scope(model, scope) {
+                    named.visit_expr(&lambda.body);
+                }
+            }
+        }
+        // Calls the name walk cannot see (`self.helper()` resolved through the class).
+        for call in &model.scope(scope).calls {
+            if scope == ModuleModel::MODULE_SCOPE && in_main_guard(call.range()) {
+                continue;
+            }
+            if let Some(f) = called_function(project, file, scope, &call.func) {
+                found.push((f.file, project.model(f.file).function(f.func).scope));
+            }
+        }
+        // Lambdas written in this scope run when what they are handed to calls them.
+        let lambdas = self.lambdas.entry(file).or_insert_with(|| {
+            let mut children: FxHashMap<ScopeId, Vec<ScopeId>> = FxHashMap::default();
+            for (index, s) in model.scopes.iter().enumerate() {
+                if s.kind == ScopeKind::Lambda
+                    && let Some(parent) = s.parent
+                {
+                    children
+                        .entry(parent)
+                        .or_default()
+                        .push(ScopeId(index as u32));
+                }
+            }
+            children
+        });
+        if let Some(children) = lambdas.get(&scope) {
+            found.extend(children.iter().map(|&child| (file, child)));
+        }
+        found
     }
 }
 
@@ -415,10 +462,34 @@ struct NamedValues<'p, 'a> {
     scope: ScopeId,
     defined: &'p FxHashSet<&'a str>,
     symbols: &'p mut SymbolMemo,
+    /// The file's functions by where their `def` starts, filled as decorated ones are met.
+    defs: &'p mut FxHashMap<TextSize, FunctionId>,
     found: &'p mut Vec<(FileIdx, ScopeId)>,
 }
 
 impl NamedValues<'_, '_> {
+    /// The function `def` defines (the file's functions are indexed by where their `def`
+    /// starts the first time one is asked for).
+    fn function_of_def(&mut self, def: &ruff_python_ast::StmtFunctionDef) -> Option<FunctionId> {
+        let model = self.project.model(self.file);
+        if self.defs.is_empty() {
+            self.defs.extend(
+                model
+                    .function_ids()
+                    .map(|f| (model.function(f).def.range.start(), f)),
+            );
+        }
+        self.defs
+            .get(&def.range.start())
+            .copied()
+            .filter(|&f| std::ptr::eq(model.function(f).def, def))
+            .or_else(|| {
+                model
+                    .function_ids()
+                    .find(|&f| std::ptr::eq(model.function(f).def, def))
+            })
+    }
+
     fn visit_body(&mut self, body: &[Stmt]) {
         for stmt in body {
             self.visit_stmt(stmt);
@@ -465,10 +536,7 @@ impl<'e> Visitor<'e> for NamedValues<'_, '_> {
                 // A decorator is handed the function: a registry (`@tool`, `@app.route`) keeps
                 // it to call later.
                 if !def.decorator_list.is_empty()
-                    && let Some(f) =
-                        self.project.model(self.file).function_ids().find(|&f| {
-                            std::ptr::eq(self.project.model(self.file).function(f).def, def)
-                        })
+                    && let Some(f) = self.function_of_def(def)
                 {
                     self.found
                         .push((self.file, self.project.model(self.file).function(f).scope));
