@@ -537,26 +537,35 @@ fn parse_on_demand(
         })
         .map(|(i, _)| i)
         .collect();
+    // Whether a file is in the batch being parsed or the next one (instead of searching them).
+    let mut queued = vec![false; paths.len()];
     while !batch.is_empty() {
-        let results: Vec<(usize, ParsedSource)> = batch
+        for &i in &batch {
+            queued[i] = true;
+        }
+        // Each file's imports are found by the task that parsed it, while its tree is fresh.
+        let results: Vec<(usize, ParsedSource, Vec<String>, Vec<String>)> = batch
             .par_iter()
-            .filter_map(|&i| match (&loaded[i], notebooks.get(&i)) {
-                (_, Some(Ok(layout))) => Some((
-                    i,
-                    parse_or_report(SourceKind::Jupyter, || parse_notebook(layout)),
-                )),
-                (_, Some(Err(_))) => None,
-                (Loaded::Text { text, .. }, None) => {
-                    let kind = detect_kind(text);
-                    Some((i, parse_or_report(kind, || parse_source(text, kind))))
-                }
-                _ => None,
+            .filter_map(|&i| {
+                let source = match (&loaded[i], notebooks.get(&i)) {
+                    (_, Some(Ok(layout))) => {
+                        parse_or_report(SourceKind::Jupyter, || parse_notebook(layout))
+                    }
+                    (_, Some(Err(_))) => return None,
+                    (Loaded::Text { text, .. }, None) => {
+                        let kind = detect_kind(text);
+                        parse_or_report(kind, || parse_source(text, kind))
+                    }
+                    _ => return None,
+                };
+                let package = package_of(root, &paths[i]);
+                let modules = obolint_python::imports::imported_modules(source.body(), &package);
+                Some((i, source, package, modules))
             })
             .collect();
         let mut next = Vec::new();
-        for (i, source) in results {
-            let package = package_of(root, &paths[i]);
-            for module in obolint_python::imports::imported_modules(source.body(), &package) {
+        for (i, source, package, modules) in results {
+            for module in modules {
                 // A script's sibling imported absolutely (`Project::resolve_sibling`).
                 let sibling = || {
                     let folder = package.join(".");
@@ -566,9 +575,9 @@ fn parse_on_demand(
                 };
                 if let Some(&j) = module_index.get(&module).or_else(sibling)
                     && parsed[j].is_none()
-                    && !batch.contains(&j)
-                    && !next.contains(&j)
+                    && !queued[j]
                 {
+                    queued[j] = true;
                     next.push(j);
                 }
             }
