@@ -21,12 +21,26 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
         let mut line_starts = vec![TextSize::new(0)];
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            // A lone `\r` ends a line for Python too; `\r\n` is one line end.
+            if bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n') {
+                line_starts.push(TextSize::new((i + 1) as u32));
+            }
+        }
         let mut wide = Vec::new();
         let mut extra = 0u32;
-        let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
+            // Eight ASCII bytes at a time (most text is ASCII).
+            if let Some(word) = bytes.get(i..i + 8)
+                && let Ok(word) = <[u8; 8]>::try_from(word)
+                && u64::from_ne_bytes(word) & 0x8080_8080_8080_8080 == 0
+            {
+                i += 8;
+                continue;
+            }
             // The first byte of a UTF-8 sequence tells its length.
             let width = match bytes[i] {
                 0xF0.. => 4,
@@ -37,14 +51,6 @@ impl LineIndex {
             if width > 1 {
                 extra += width - 1;
                 wide.push((TextSize::new(i as u32), extra));
-            }
-            match bytes[i] {
-                b'\n' => line_starts.push(TextSize::new((i + 1) as u32)),
-                // A lone `\r` ends a line for Python too; `\r\n` is one line end.
-                b'\r' if bytes.get(i + 1) != Some(&b'\n') => {
-                    line_starts.push(TextSize::new((i + 1) as u32));
-                }
-                _ => {}
             }
             i += 1;
         }
@@ -147,6 +153,54 @@ mod tests {
         }
         // Inside a character: counted in bytes, as before.
         assert_eq!(index.position(TextSize::new(2), text).column, 3);
+    }
+
+    /// The index as it was first written: one byte at a time.
+    fn naive(text: &str) -> LineIndex {
+        let mut line_starts = vec![TextSize::new(0)];
+        let mut wide = Vec::new();
+        let mut extra = 0u32;
+        let bytes = text.as_bytes();
+        for (i, &byte) in bytes.iter().enumerate() {
+            let width = match byte {
+                0xF0.. => 4,
+                0xE0.. => 3,
+                0xC0.. => 2,
+                _ => 1,
+            };
+            if width > 1 {
+                extra += width - 1;
+                wide.push((TextSize::new(i as u32), extra));
+            }
+            match byte {
+                b'\n' => line_starts.push(TextSize::new((i + 1) as u32)),
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => {
+                    line_starts.push(TextSize::new((i + 1) as u32));
+                }
+                _ => {}
+            }
+        }
+        LineIndex { line_starts, wide }
+    }
+
+    #[test]
+    fn the_word_at_a_time_index_is_the_byte_at_a_time_one() {
+        let pieces = [
+            "a", "bc", "\n", "\r", "\r\n", "é", "€", "😀", "        ", "x = 1\n",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for length in 0..400 {
+            let mut text = String::new();
+            for _ in 0..length {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            let (fast, slow) = (LineIndex::new(&text), naive(&text));
+            assert_eq!(fast.line_starts, slow.line_starts, "{text:?}");
+            assert_eq!(fast.wide, slow.wide, "{text:?}");
+        }
     }
 
     #[test]
