@@ -6,6 +6,8 @@
 use obolint_diagnostics::{Diagnostic, FileId};
 use obolint_python::notebook::WrittenFile;
 use obolint_python::{ParsedSource, SourceKind};
+use rayon::prelude::*;
+use ruff_python_ast::Stmt;
 use ruff_text_size::TextRange;
 use rustc_hash::FxHashMap;
 
@@ -57,15 +59,14 @@ pub(super) fn apply_suppressions(
     for d in diagnostics {
         by_file.entry(d.primary.file).or_default().push(d);
     }
-    let mut apply = |id: FileId, comments: &[TextRange], body: &[ruff_python_ast::Stmt]| {
-        let file = sources.db.get(id);
-        let directives = suppression::directives(&file.text, comments, || file.line_index());
+    let mut apply = |id: FileId, directives: Vec<suppression::Directive>, body: &[Stmt]| {
         if directives.is_empty() {
             return;
         }
         let Some(settings) = rule_settings.get(&id) else {
             return;
         };
+        let file = sources.db.get(id);
         let enabled = |code: &str| Rule::from_code(code).map(|rule| settings.is_enabled(rule));
         let diagnostics = by_file.entry(id).or_default();
         let unused = unused_suppression::apply(
@@ -79,25 +80,38 @@ pub(super) fn apply_suppressions(
         );
         diagnostics.extend(unused);
     };
-    for &(id, source) in &files.python {
-        let text = &sources.db.get(id).text;
-        // In a Databricks notebook, `# MAGIC` lines are another cell's code (a `%%writefile`
-        // cell's, checked as the file it writes): their `# noqa` belong to that file.
-        let comments: Vec<TextRange> = if source.kind == SourceKind::DatabricksNotebook {
-            source
-                .comments
-                .iter()
-                .copied()
-                .filter(|c| !text[*c].starts_with("# MAGIC"))
-                .collect()
-        } else {
-            source.comments.clone()
-        };
-        apply(id, &comments, source.body());
+    // The comments of every Python file are read in parallel (a file with a `noqa` comment
+    // needs its line index, a pass over its text); they are applied in file order.
+    let directives: Vec<Vec<suppression::Directive>> = files
+        .python
+        .par_iter()
+        .map(|&(id, source)| {
+            let file = sources.db.get(id);
+            let text = &file.text;
+            // In a Databricks notebook, `# MAGIC` lines are another cell's code (a `%%writefile`
+            // cell's, checked as the file it writes): their `# noqa` belong to that file.
+            let comments: Vec<TextRange> = if source.kind == SourceKind::DatabricksNotebook {
+                source
+                    .comments
+                    .iter()
+                    .copied()
+                    .filter(|c| !text[*c].starts_with("# MAGIC"))
+                    .collect()
+            } else {
+                source.comments.clone()
+            };
+            suppression::directives(text, &comments, || file.line_index())
+        })
+        .collect();
+    for (&(id, source), directives) in files.python.iter().zip(directives) {
+        apply(id, directives, source.body());
     }
     for &id in &files.other {
-        let comments = suppression::yaml_comments(&sources.db.get(id).text);
-        apply(id, &comments, &[]);
+        let text = &sources.db.get(id).text;
+        let comments = suppression::yaml_comments(text);
+        let directives =
+            suppression::directives(text, &comments, || sources.db.get(id).line_index());
+        apply(id, directives, &[]);
     }
     by_file
 }
