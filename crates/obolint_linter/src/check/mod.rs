@@ -654,6 +654,18 @@ impl Run<'_> {
         if request.exit_after && last {
             std::mem::forget(analysed);
             std::mem::forget(loaded);
+        } else {
+            // The syntax trees, most of what is freed (a serial pass over every node), are
+            // freed by a thread of their own, beside the next roots' work instead of before it;
+            // not by a task of the pool, which the thread waiting for this wave would run
+            // itself. Where no thread can be started, they are freed here. Its stack is a
+            // worker's: freeing a deeply nested tree recurses as deep as building it did.
+            drop(analysed);
+            let parsed = std::mem::take(&mut loaded.parsed);
+            let _ = std::thread::Builder::new()
+                .name("obolint-free".into())
+                .stack_size(WORKER_STACK)
+                .spawn(move || drop(parsed));
         }
         Ok(out)
     }
