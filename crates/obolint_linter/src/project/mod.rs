@@ -804,8 +804,6 @@ impl<'a> Project<'a> {
     }
 }
 
-/// Writes `expr` into `out` as a dotted path (`a.b.c`) when it is a name or a chain of
-/// attributes on a name; `false` otherwise (a call, a subscript...).
 /// The first name of a dotted expression (`a` of `a.b.c`); `None` for any other expression.
 fn dotted_root(expr: &Expr) -> Option<&str> {
     match expr {
