@@ -756,4 +756,115 @@ mlflow.models.set_model(Agent())
             "no user client, no user policy"
         );
     }
+
+    const SERVED: &str = r#"
+import mlflow
+from mlflow.pyfunc import ResponsesAgent
+
+def tool(f):
+    return f
+
+@tool
+def search(query):
+    return level_one(query)
+
+def level_one(x):
+    return level_two(x)
+
+def level_two(x):
+    return sorted([x], key=lambda v: level_three(v))
+
+def level_three(v):
+    return Helper()
+
+class Helper:
+    def __init__(self):
+        self.v = 1
+
+    def run(self):
+        return level_four()
+
+def level_four():
+    return 4
+
+def offline():
+    return 0
+
+class Agent(ResponsesAgent):
+    def predict(self, request):
+        return search(request)
+
+mlflow.models.set_model(Agent())
+
+if __name__ == "__main__":
+    offline()
+"#;
+
+    #[test]
+    fn served_code_in_parallel_levels_is_the_serial_closure() {
+        let parsed = parse_source(SERVED, SourceKind::Python);
+        let files = vec![ProjectFile {
+            id: FileId(0),
+            path: PathBuf::from("/p/agent.py"),
+            model: ModuleModel::build(parsed.body(), Vec::new()),
+            written_by: None,
+        }];
+        let settings = Settings::default();
+        let project = Project::new(PathBuf::from("/p"), files, &settings);
+        let models = Models::build(&project);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("pool");
+        let time = pool.install(|| TimeModel::build(&project, &models));
+        // The same walk, one scope at a time on one thread, depth first.
+        let guards: FxHashMap<FileIdx, Vec<TextRange>> =
+            [(FileIdx(0), main_guards(project.model(FileIdx(0)).body))]
+                .into_iter()
+                .collect();
+        let mut defined: FxHashSet<&str> = FxHashSet::default();
+        let model = project.model(FileIdx(0));
+        defined.extend(model.functions.iter().map(|f| f.name));
+        defined.extend(model.classes.iter().map(|c| c.name));
+        let mut walker = Walker::default();
+        let mut serial: FxHashSet<(FileIdx, ScopeId)> = FxHashSet::default();
+        let mut stack: Vec<(FileIdx, ScopeId)> = time
+            .load_roots
+            .iter()
+            .map(|r| (r.file, r.scope))
+            .chain(
+                time.request_roots
+                    .iter()
+                    .map(|f| (f.file, model.function(f.func).scope)),
+            )
+            .collect();
+        while let Some(scope) = stack.pop() {
+            if serial.insert(scope) {
+                stack.extend(walker.reached_from(&project, &defined, &guards, scope.0, scope.1));
+            }
+        }
+        assert_eq!(time.served.scopes, serial);
+        let served = |name: &str| {
+            let func = model
+                .function_ids()
+                .find(|&f| model.function(f).name == name)
+                .expect(name);
+            time.served
+                .scopes
+                .contains(&(FileIdx(0), model.function(func).scope))
+        };
+        // Reached through a decorator, four levels of calls, a lambda and a class named as a
+        // value (all its methods).
+        for name in [
+            "search",
+            "level_one",
+            "level_two",
+            "level_three",
+            "run",
+            "level_four",
+        ] {
+            assert!(served(name), "{name} is served");
+        }
+        assert!(!served("offline"), "called only under the __main__ guard");
+    }
 }
