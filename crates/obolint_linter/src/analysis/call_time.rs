@@ -124,6 +124,19 @@ impl TimeModel {
         time
     }
 
+    /// The scopes of every load-time and request-time root.
+    fn root_scopes(&self, project: &Project<'_>) -> Vec<(FileIdx, ScopeId)> {
+        self.load_roots
+            .iter()
+            .map(|r| (r.file, r.scope))
+            .chain(
+                self.request_roots
+                    .iter()
+                    .map(|f| (f.file, project.model(f.file).function(f.func).scope)),
+            )
+            .collect()
+    }
+
     pub fn time_of(&self, function: FnRef) -> CallTime {
         self.times
             .get(&function)
@@ -168,16 +181,7 @@ impl Served {
                 }
             }
         }
-        let roots: Vec<(FileIdx, ScopeId)> = time
-            .load_roots
-            .iter()
-            .map(|r| (r.file, r.scope))
-            .chain(
-                time.request_roots
-                    .iter()
-                    .map(|f| (f.file, project.model(f.file).function(f.func).scope)),
-            )
-            .collect();
+        let roots = time.root_scopes(project);
         // The names of every project function and class: a name or attribute that is none of
         // them cannot name one, and is skipped without resolving it (most names in code).
         let mut defined: FxHashSet<&str> = FxHashSet::default();
@@ -697,15 +701,20 @@ class Agent(ResponsesAgent):
 mlflow.models.set_model(Agent())
 "#;
 
-    #[test]
-    fn classifies_load_and_request_time() {
-        let parsed = parse_source(AGENT, SourceKind::Python);
-        let files = vec![ProjectFile {
+    /// A project of one file, `/p/agent.py`.
+    fn agent_file(parsed: &obolint_python::ParsedSource) -> Vec<ProjectFile<'_>> {
+        vec![ProjectFile {
             id: FileId(0),
             path: PathBuf::from("/p/agent.py"),
             model: ModuleModel::build(parsed.body(), Vec::new()),
             written_by: None,
-        }];
+        }]
+    }
+
+    #[test]
+    fn classifies_load_and_request_time() {
+        let parsed = parse_source(AGENT, SourceKind::Python);
+        let files = agent_file(&parsed);
         let settings = Settings {
             request_methods: vec!["handle".into()],
             ..Settings::default()
@@ -803,12 +812,7 @@ if __name__ == "__main__":
     #[test]
     fn served_code_in_parallel_levels_is_the_serial_closure() {
         let parsed = parse_source(SERVED, SourceKind::Python);
-        let files = vec![ProjectFile {
-            id: FileId(0),
-            path: PathBuf::from("/p/agent.py"),
-            model: ModuleModel::build(parsed.body(), Vec::new()),
-            written_by: None,
-        }];
+        let files = agent_file(&parsed);
         let settings = Settings::default();
         let project = Project::new(PathBuf::from("/p"), files, &settings);
         let models = Models::build(&project);
@@ -828,16 +832,7 @@ if __name__ == "__main__":
         defined.extend(model.classes.iter().map(|c| c.name));
         let mut walker = Walker::default();
         let mut serial: FxHashSet<(FileIdx, ScopeId)> = FxHashSet::default();
-        let mut stack: Vec<(FileIdx, ScopeId)> = time
-            .load_roots
-            .iter()
-            .map(|r| (r.file, r.scope))
-            .chain(
-                time.request_roots
-                    .iter()
-                    .map(|f| (f.file, model.function(f.func).scope)),
-            )
-            .collect();
+        let mut stack = time.root_scopes(&project);
         while let Some(scope) = stack.pop() {
             if serial.insert(scope) {
                 stack.extend(walker.reached_from(&project, &defined, &guards, scope.0, scope.1));
