@@ -19,6 +19,16 @@ pub struct LineIndex {
     wide: Vec<(TextSize, u32)>,
 }
 
+/// The length of the UTF-8 sequence `byte` starts (1 for ASCII and continuation bytes).
+fn utf8_width(byte: u8) -> u32 {
+    match byte {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
+}
+
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
@@ -41,13 +51,7 @@ impl LineIndex {
                 i += 8;
                 continue;
             }
-            // The first byte of a UTF-8 sequence tells its length.
-            let width = match bytes[i] {
-                0xF0.. => 4,
-                0xE0.. => 3,
-                0xC0.. => 2,
-                _ => 1,
-            };
+            let width = utf8_width(bytes[i]);
             if width > 1 {
                 extra += width - 1;
                 wide.push((TextSize::new(i as u32), extra));
@@ -162,12 +166,7 @@ mod tests {
         let mut extra = 0u32;
         let bytes = text.as_bytes();
         for (i, &byte) in bytes.iter().enumerate() {
-            let width = match byte {
-                0xF0.. => 4,
-                0xE0.. => 3,
-                0xC0.. => 2,
-                _ => 1,
-            };
+            let width = utf8_width(byte);
             if width > 1 {
                 extra += width - 1;
                 wide.push((TextSize::new(i as u32), extra));
