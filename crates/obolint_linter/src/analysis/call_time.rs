@@ -161,9 +161,7 @@ impl Served {
 
     /// `range` is inside a top-level `if __name__ == "__main__":` block of `file`.
     pub fn in_main_guard(&self, file: FileIdx, range: TextRange) -> bool {
-        self.main_guards
-            .get(&file)
-            .is_some_and(|guards| guards.iter().any(|g| g.contains_range(range)))
+        in_guards(&self.main_guards, file, range)
     }
 
     /// From the load-time and request-time roots, every scope reached through calls the
@@ -229,6 +227,13 @@ impl Served {
     }
 }
 
+/// `range` of `file` is inside one of its `if __name__ == "__main__":` blocks.
+fn in_guards(guards: &FxHashMap<FileIdx, Vec<TextRange>>, file: FileIdx, range: TextRange) -> bool {
+    guards
+        .get(&file)
+        .is_some_and(|guards| guards.iter().any(|g| g.contains_range(range)))
+}
+
 /// What one worker of `Served::build` keeps between the scopes it walks.
 #[derive(Default)]
 struct Walker {
@@ -250,11 +255,6 @@ impl Walker {
         file: FileIdx,
         scope: ScopeId,
     ) -> Vec<(FileIdx, ScopeId)> {
-        let in_main_guard = |range: TextRange| {
-            guards
-                .get(&file)
-                .is_some_and(|guards| guards.iter().any(|g| g.contains_range(range)))
-        };
         let model = project.model(file);
         let mut found = Vec::new();
         let defs = self.defs.entry(file).or_default();
@@ -285,7 +285,7 @@ impl Walker {
         }
         // Calls the name walk cannot see (`self.helper()` resolved through the class).
         for call in &model.scope(scope).calls {
-            if scope == ModuleModel::MODULE_SCOPE && in_main_guard(call.range()) {
+            if scope == ModuleModel::MODULE_SCOPE && in_guards(guards, file, call.range()) {
                 continue;
             }
             if let Some(f) = called_function(project, file, scope, &call.func) {
