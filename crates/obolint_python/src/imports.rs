@@ -64,6 +64,63 @@ impl<'a> StatementVisitor<'a> for Collector<'_> {
     }
 }
 
+/// The dotted names a file's imports bind, as name resolution starts from them: `import a.b`
+/// binds `a` (so `a.x.f` may name any module under `a`), `import a.b as z` binds `a.b`, `from
+/// a.b import n` binds `a.b.n`, `from a.b import *` stands for `a.b`. A qualified name is
+/// resolved in the longest project module that begins it (`Project::resolve_qualified`), so
+/// starting from one of these names, resolution reaches a module under it or the longest module
+/// that begins it, nothing else. Relative imports are made absolute against `package`, as in
+/// [`imported_modules`].
+pub fn import_reach(body: &[Stmt], package: &[String]) -> Vec<String> {
+    struct Reach<'p> {
+        collector: Collector<'p>,
+    }
+    impl<'a> StatementVisitor<'a> for Reach<'_> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::Import(import) => {
+                    for alias in &import.names {
+                        let name = alias.name.as_str();
+                        let bound = if alias.asname.is_some() {
+                            name
+                        } else {
+                            name.split('.').next().unwrap_or(name)
+                        };
+                        self.collector.found.push(bound.to_string());
+                    }
+                }
+                Stmt::ImportFrom(import) => {
+                    let Some(base) = self.collector.base_module(import) else {
+                        return;
+                    };
+                    for alias in &import.names {
+                        let name = alias.name.as_str();
+                        let bound = match (base.is_empty(), name) {
+                            (_, "*") => base.clone(),
+                            (true, _) => name.to_string(),
+                            (false, _) => format!("{base}.{name}"),
+                        };
+                        self.collector.found.push(bound);
+                    }
+                }
+                _ => walk_stmt(self, stmt),
+            }
+        }
+    }
+    let mut reach = Reach {
+        collector: Collector {
+            package,
+            found: Vec::new(),
+        },
+    };
+    reach.visit_body(body);
+    let mut found = reach.collector.found;
+    found.sort();
+    found.dedup();
+    found.retain(|name| !name.is_empty());
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::imported_modules;
@@ -75,5 +132,13 @@ mod tests {
         let parsed = parse_source(source, SourceKind::Python);
         let found = imported_modules(parsed.body(), &["pkg".to_string()]);
         assert_eq!(found, ["a.b", "c", "c.d", "pkg.tools", "pkg.tools.make"]);
+    }
+
+    #[test]
+    fn reach_is_what_imports_bind() {
+        let source = "import a.b\nimport c.d.e as z\nfrom f.g import h\nfrom .tools import *\nfrom .. import up\n";
+        let parsed = parse_source(source, SourceKind::Python);
+        let reach = super::import_reach(parsed.body(), &["pkg".to_string(), "sub".to_string()]);
+        assert_eq!(reach, ["a", "c.d.e", "f.g.h", "pkg.sub.tools", "pkg.up"]);
     }
 }

@@ -3,6 +3,7 @@
 //! checker builds its project model on.
 
 pub mod imports;
+pub mod inert;
 pub mod known;
 pub mod notebook;
 pub mod parse;

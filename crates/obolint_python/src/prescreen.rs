@@ -52,6 +52,27 @@ pub fn mentions_relevant_names(bytes: &[u8], extra: &[String]) -> bool {
             .any(|needle| !needle.is_empty() && memmem::find(bytes, needle.as_bytes()).is_some())
 }
 
+/// Whether `bytes` mention `databricks` in any case (`DATABRICKS_HOST`, `DataBricks`): found
+/// from each `k`, the rarest of its letters.
+pub fn mentions_databricks_any_case(bytes: &[u8]) -> bool {
+    const WORD: &[u8] = b"databricks";
+    memchr::memchr2_iter(b'k', b'K', bytes).any(|at| {
+        at >= 8 && at + 2 <= bytes.len() && bytes[at - 8..at + 2].eq_ignore_ascii_case(WORD)
+    })
+}
+
+/// Whether the only word of the prescreen `bytes` may mention is `mlflow`: no `databricks` in any
+/// case, no forwarded user token, no word of `extra`. Such a file is analysed only if its syntax
+/// tree uses `mlflow` for more than tracking ([`crate::inert`]) or imports connect it to a file
+/// that is analysed.
+pub fn mentions_only_mlflow(bytes: &[u8], extra: &[String]) -> bool {
+    !mentions_databricks_any_case(bytes)
+        && !mentions_forwarded_token(bytes)
+        && !extra
+            .iter()
+            .any(|needle| !needle.is_empty() && memmem::find(bytes, needle.as_bytes()).is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +100,37 @@ mod tests {
                 .any(|n| memmem::find(sample, n.as_bytes()).is_some());
             assert_eq!(mentions_needles(sample), expected, "{sample:?}");
         }
+    }
+
+    #[test]
+    fn databricks_in_any_case() {
+        for (text, expected) in [
+            (&b"DATABRICKS_HOST"[..], true),
+            (b"x = DataBricks()", true),
+            (b"databricks", true),
+            (b"kdatabricks", true),
+            (b"databrick", false),
+            (b"atabricks", false),
+            (b"k", false),
+            (b"Databrickz Kdatabricks", true),
+            (b"import mlflow", false),
+        ] {
+            let slow = text
+                .windows(10)
+                .any(|w| w.eq_ignore_ascii_case(b"databricks"));
+            assert_eq!(slow, expected, "{text:?}");
+            assert_eq!(mentions_databricks_any_case(text), expected, "{text:?}");
+        }
+        assert!(mentions_only_mlflow(b"import mlflow\n", &[]));
+        assert!(!mentions_only_mlflow(
+            b"import mlflow\nos.environ['DATABRICKS_TOKEN']",
+            &[]
+        ));
+        assert!(!mentions_only_mlflow(b"h['x-forwarded-access-token']", &[]));
+        assert!(!mentions_only_mlflow(
+            b"get_user_client()",
+            &["get_user_client".into()]
+        ));
     }
 
     #[test]

@@ -232,6 +232,11 @@ pub(super) fn load_root(
         &notebooks,
         &origins,
         &module_index,
+        Unanalysed {
+            allowed: !parse_everything,
+            words,
+            app_roots: &found.app_roots,
+        },
     );
 
     let mut files: Vec<(usize, FileId)> = Vec::new();
@@ -514,8 +519,19 @@ fn parse_or_report(kind: SourceKind, parse: impl FnOnce() -> ParsedSource) -> Pa
     })
 }
 
+/// Which parsed files may be left unanalysed (see [`unanalysed_files`]).
+struct Unanalysed<'u> {
+    /// Off when every file is parsed and analysed (the prescreen's proof).
+    allowed: bool,
+    /// The prescreen's extra words (configured factories).
+    words: &'u [String],
+    app_roots: &'u [PathBuf],
+}
+
 /// Parses what the prescreen wants (and every notebook that writes files), then, until nothing
-/// changes, the project modules that parsed files import.
+/// changes, the project modules that parsed files import. Files that cannot start a finding and
+/// that imports do not connect to one that can keep only their imports ([`unanalysed_files`]).
+#[allow(clippy::too_many_arguments)]
 fn parse_on_demand(
     root: &Path,
     paths: &[PathBuf],
@@ -524,6 +540,7 @@ fn parse_on_demand(
     notebooks: &FxHashMap<usize, Result<NotebookText, NotebookError>>,
     origins: &FxHashMap<usize, (usize, WrittenFile)>,
     module_index: &FxHashMap<String, usize>,
+    unanalysed: Unanalysed<'_>,
 ) -> Vec<Option<ParsedSource>> {
     let mut parsed: Vec<Option<ParsedSource>> = (0..paths.len()).map(|_| None).collect();
     let mut batch: Vec<usize> = loaded
@@ -539,32 +556,59 @@ fn parse_on_demand(
         .collect();
     // Whether a file is in the batch being parsed or the next one (instead of searching them).
     let mut queued = vec![false; paths.len()];
+    // For each parsed file: whether it may be left unanalysed on its own, and where its imports
+    // can lead.
+    let mut inert = vec![false; paths.len()];
+    let mut reach: Vec<Vec<String>> = vec![Vec::new(); paths.len()];
+    let written = |i: usize| origins.contains_key(&i) || origins.values().any(|(n, _)| *n == i);
     while !batch.is_empty() {
         for &i in &batch {
             queued[i] = true;
         }
         // Each file's imports are found by the task that parsed it, while its tree is fresh.
-        let results: Vec<(usize, ParsedSource, Vec<String>, Vec<String>)> = batch
+        type Parsed = (usize, ParsedSource, Vec<String>, Vec<String>, Option<Reach>);
+        let results: Vec<Parsed> = batch
             .par_iter()
             .filter_map(|&i| {
-                let source = match (&loaded[i], notebooks.get(&i)) {
-                    (_, Some(Ok(layout))) => {
-                        parse_or_report(SourceKind::Jupyter, || parse_notebook(layout))
-                    }
+                let (source, may_be_inert) = match (&loaded[i], notebooks.get(&i)) {
+                    (_, Some(Ok(layout))) => (
+                        parse_or_report(SourceKind::Jupyter, || parse_notebook(layout)),
+                        false,
+                    ),
                     (_, Some(Err(_))) => return None,
                     (Loaded::Text { text, .. }, None) => {
                         let kind = detect_kind(text);
-                        parse_or_report(kind, || parse_source(text, kind))
+                        let may_be_inert = unanalysed.allowed
+                            && kind == SourceKind::Python
+                            && !written(i)
+                            && !unanalysed.app_roots.iter().any(|r| paths[i].starts_with(r))
+                            && obolint_python::prescreen::mentions_only_mlflow(
+                                text.as_bytes(),
+                                unanalysed.words,
+                            );
+                        (
+                            parse_or_report(kind, || parse_source(text, kind)),
+                            may_be_inert,
+                        )
                     }
                     _ => return None,
                 };
                 let package = package_of(root, &paths[i]);
                 let modules = obolint_python::imports::imported_modules(source.body(), &package);
-                Some((i, source, package, modules))
+                let reach = unanalysed.allowed.then(|| Reach {
+                    inert: may_be_inert
+                        && obolint_python::inert::uses_mlflow_only_for_tracking(source.body()),
+                    names: obolint_python::imports::import_reach(source.body(), &package),
+                });
+                Some((i, source, package, modules, reach))
             })
             .collect();
         let mut next = Vec::new();
-        for (i, source, package, modules) in results {
+        for (i, source, package, modules, file_reach) in results {
+            if let Some(file_reach) = file_reach {
+                inert[i] = file_reach.inert;
+                reach[i] = file_reach.names;
+            }
             for module in modules {
                 // A script's sibling imported absolutely (`Project::resolve_sibling`).
                 let sibling = || {
@@ -590,7 +634,166 @@ fn parse_on_demand(
         }
         batch = next;
     }
+    if unanalysed.allowed && inert.iter().any(|&i| i) {
+        let names = parsed_module_names(root, paths, &parsed, unanalysed.app_roots);
+        let packages: Vec<String> = (0..paths.len())
+            .map(|i| {
+                if parsed[i].is_some() {
+                    package_of(root, &paths[i]).join(".")
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
+        let skip = unanalysed_files(&names, &reach, &packages, &inert, |i| parsed[i].is_some());
+        for (i, slot) in parsed.iter_mut().enumerate() {
+            if skip[i]
+                && let Some(source) = slot
+            {
+                let imports = obolint_python::inert::import_statements(source.body());
+                // Freed here, not later with the root's trees.
+                drop(std::mem::replace(&mut source.module.body, imports.into()));
+            }
+        }
+    }
     parsed
+}
+
+/// What the parse task found out for [`unanalysed_files`].
+struct Reach {
+    /// The file cannot start a finding: only `mlflow` is mentioned, and only for tracking.
+    inert: bool,
+    /// Where its imports can lead ([`obolint_python::imports::import_reach`]).
+    names: Vec<String>,
+}
+
+/// Every module name of every parsed file (relative to the root, and to a Databricks App's
+/// source folder for its files, as `Project` names them), sorted.
+fn parsed_module_names(
+    root: &Path,
+    paths: &[PathBuf],
+    parsed: &[Option<ParsedSource>],
+    app_roots: &[PathBuf],
+) -> Vec<(String, usize)> {
+    let mut names: Vec<(String, usize)> = Vec::new();
+    for (i, path) in paths.iter().enumerate() {
+        if parsed[i].is_none() {
+            continue;
+        }
+        names.extend(module_names(root, path).into_iter().map(|n| (n, i)));
+        for source in app_roots.iter().filter(|r| path.starts_with(r)) {
+            names.extend(module_names(source, path).into_iter().map(|n| (n, i)));
+        }
+    }
+    names.sort();
+    names
+}
+
+/// Which parsed files are left unanalysed. A file can start a finding only through a name its
+/// imports lead to; a file is *live* when it is not inert or its imports lead (transitively) to
+/// one that is not. Every live file is analysed, with every file its imports lead to (the
+/// analysis reads their code). The others keep only their import statements, so that they are
+/// still part of the code of a model whose entry they are, with the modules they import: nothing
+/// in them can start a finding, and no analysed file reaches them, so the findings are those of
+/// analysing them. `names` are the parsed files' module names, sorted; `reach[i]` are the names
+/// file `i`'s imports bind ([`obolint_python::imports::import_reach`]), also looked up in its
+/// own folder (`Project::resolve_sibling`), whose `package` is `packages[i]`.
+fn unanalysed_files(
+    names: &[(String, usize)],
+    reach: &[Vec<String>],
+    packages: &[String],
+    inert: &[bool],
+    is_parsed: impl Fn(usize) -> bool,
+) -> Vec<bool> {
+    let n = inert.len();
+    // Nodes: the files, then one node per name with modules under it, which leads to them.
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut groups: FxHashMap<String, Option<usize>> = FxHashMap::default();
+    let mut targets = |edges: &mut Vec<Vec<usize>>, name: &str, out: &mut Vec<usize>| {
+        let group = match groups.get(name) {
+            Some(group) => *group,
+            None => {
+                let under = |m: &str| {
+                    m == name
+                        || (m.starts_with(name) && m.as_bytes().get(name.len()) == Some(&b'.'))
+                };
+                // Names under `name` sort right after it, among names that merely start with
+                // it (`name_x`): all of them are contiguous.
+                let start = names.partition_point(|(m, _)| m.as_str() < name);
+                let members: Vec<usize> = names[start..]
+                    .iter()
+                    .take_while(|(m, _)| m.starts_with(name))
+                    .filter(|(m, _)| under(m))
+                    .map(|(_, i)| *i)
+                    .collect();
+                let group = (!members.is_empty()).then(|| {
+                    edges.push(members);
+                    edges.len() - 1
+                });
+                groups.insert(name.to_string(), group);
+                group
+            }
+        };
+        if let Some(group) = group {
+            out.push(group);
+            return;
+        }
+        // Else the longest module that begins `name`.
+        let mut end = name.len();
+        while let Some(dot) = name[..end].rfind('.') {
+            end = dot;
+            let prefix = &name[..end];
+            let start = names.partition_point(|(m, _)| m.as_str() < prefix);
+            let before = out.len();
+            out.extend(
+                names[start..]
+                    .iter()
+                    .take_while(|(m, _)| m == prefix)
+                    .map(|(_, i)| *i),
+            );
+            if out.len() > before {
+                return;
+            }
+        }
+    };
+    let mut found = Vec::new();
+    for i in (0..n).filter(|&i| is_parsed(i)) {
+        found.clear();
+        for name in &reach[i] {
+            targets(&mut edges, name, &mut found);
+            if !packages[i].is_empty() {
+                targets(&mut edges, &format!("{}.{name}", packages[i]), &mut found);
+            }
+        }
+        edges[i].extend_from_slice(&found);
+    }
+    let nodes = edges.len();
+    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); nodes];
+    for (from, to) in edges.iter().enumerate() {
+        for &t in to {
+            callers[t].push(from);
+        }
+    }
+    let walk = |start: Vec<usize>, next: &Vec<Vec<usize>>| -> Vec<bool> {
+        let mut seen = vec![false; nodes];
+        let mut stack = start;
+        for &s in &stack {
+            seen[s] = true;
+        }
+        while let Some(node) = stack.pop() {
+            for &t in &next[node] {
+                if !seen[t] {
+                    seen[t] = true;
+                    stack.push(t);
+                }
+            }
+        }
+        seen
+    };
+    let seeds: Vec<usize> = (0..n).filter(|&i| is_parsed(i) && !inert[i]).collect();
+    let live = walk(seeds, &callers);
+    let analysed = walk((0..nodes).filter(|&i| live[i]).collect(), &edges);
+    (0..n).map(|i| is_parsed(i) && !analysed[i]).collect()
 }
 
 #[cfg(test)]

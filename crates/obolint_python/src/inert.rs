@@ -1,0 +1,315 @@
+//! The second look, once a file is parsed: does it use `mlflow` for anything but tracking?
+//!
+//! The text prescreen ([`crate::prescreen`]) lets every file that mentions `mlflow` through. On a
+//! Databricks monorepo that is nearly every file, and most of them only `import mlflow` to log
+//! metrics, parameters and runs, which no rule reads. Such a file holds nothing a finding can
+//! start from: no `databricks` name (in any case), no forwarded user token, no configured
+//! factory (the text says so), and no `mlflow` name but the tracking functions of [`TRACKING`]
+//! (its syntax tree says so, here). The checker analyses it only when it is connected by
+//! imports to a file that does hold such a name (`check::load`).
+
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::{Expr, ExprContext, Stmt};
+use rustc_hash::FxHashSet;
+
+/// Top-level `mlflow` functions that log and track runs and that no rule or analysis reads.
+/// A name is added here only after checking that no rule, analysis or library fact names it.
+pub const TRACKING: &[&str] = &[
+    "active_run",
+    "autolog",
+    "create_experiment",
+    "delete_tag",
+    "end_run",
+    "get_artifact_uri",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_registry_uri",
+    "get_run",
+    "get_tracking_uri",
+    "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_image",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_table",
+    "log_text",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_registry_uri",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+];
+
+fn is_tracking(name: &str) -> bool {
+    TRACKING.binary_search(&name).is_ok()
+}
+
+/// Whether `body` uses `mlflow` only through `import mlflow` (or `import mlflow as m`), `from
+/// mlflow import <tracking function>` and `mlflow.<tracking function>`. Anything else that names
+/// `mlflow` (a submodule, another attribute, the module passed as a value, a name `mlflow` bound
+/// by a `from` import, an attribute called `mlflow`) makes the answer `false`: when unsure, the
+/// file is analysed.
+pub fn uses_mlflow_only_for_tracking(body: &[Stmt]) -> bool {
+    let mut check = Check {
+        names: FxHashSet::default(),
+        inert: true,
+        nesting: 0,
+    };
+    // First the names `import mlflow` binds (anywhere), then every use of them.
+    check.bind(body);
+    if !check.inert {
+        return false;
+    }
+    check.names.insert("mlflow".to_string());
+    for stmt in body {
+        check.visit_stmt(stmt);
+        if !check.inert {
+            return false;
+        }
+    }
+    check.inert
+}
+
+struct Check {
+    /// The names bound to the `mlflow` module (`mlflow`, and `m` for `import mlflow as m`).
+    names: FxHashSet<String>,
+    inert: bool,
+    /// How deep the walk is: a file nested deeper than [`MAX_NESTING`] is analysed (not called
+    /// inert) rather than walked further.
+    nesting: u32,
+}
+
+/// As deep as the semantic model's builder walks.
+const MAX_NESTING: u32 = 1_000;
+
+impl Check {
+    /// Collects the names `import mlflow` binds; any other import of `mlflow` is not inert.
+    fn bind(&mut self, body: &[Stmt]) {
+        struct Imports<'c>(&'c mut Check);
+        impl<'a> Visitor<'a> for Imports<'_> {
+            fn visit_stmt(&mut self, stmt: &'a Stmt) {
+                match stmt {
+                    Stmt::Import(import) => {
+                        for alias in &import.names {
+                            if alias.name.as_str() == "mlflow" {
+                                if let Some(asname) = &alias.asname {
+                                    self.0.names.insert(asname.to_string());
+                                }
+                            } else if mentions_mlflow_module(alias.name.as_str()) {
+                                self.0.inert = false;
+                            }
+                        }
+                    }
+                    Stmt::ImportFrom(import) => {
+                        let module = import.module.as_ref().map(|m| m.as_str());
+                        let from_mlflow = import.level == 0 && module == Some("mlflow");
+                        for alias in &import.names {
+                            let ok = if from_mlflow {
+                                is_tracking(alias.name.as_str())
+                            } else {
+                                // `from pkg import mlflow`: a module of that name, re-exported.
+                                alias.name.as_str() != "mlflow"
+                                    && alias.asname.as_ref().is_none_or(|a| a.as_str() != "mlflow")
+                            };
+                            if !ok {
+                                self.0.inert = false;
+                            }
+                        }
+                        if !from_mlflow && module.is_some_and(mentions_mlflow_module) {
+                            self.0.inert = false;
+                        }
+                    }
+                    _ => walk_stmt(self, stmt),
+                }
+            }
+            // Expressions hold no imports.
+            fn visit_expr(&mut self, _: &'a Expr) {}
+        }
+        Imports(self).visit_body(body);
+    }
+}
+
+/// `mlflow.x`, `x.mlflow`, `x.mlflow.y`: a dotted module name with an `mlflow` segment.
+fn mentions_mlflow_module(dotted: &str) -> bool {
+    dotted.split('.').any(|segment| segment == "mlflow")
+}
+
+impl<'a> Visitor<'a> for Check {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if !self.inert {
+            return;
+        }
+        if self.nesting >= MAX_NESTING {
+            self.inert = false;
+            return;
+        }
+        self.nesting += 1;
+        match stmt {
+            // Checked by `bind`.
+            Stmt::Import(_) | Stmt::ImportFrom(_) => {}
+            _ => walk_stmt(self, stmt),
+        }
+        self.nesting -= 1;
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if !self.inert {
+            return;
+        }
+        if self.nesting >= MAX_NESTING {
+            self.inert = false;
+            return;
+        }
+        self.nesting += 1;
+        self.visit_expr_inner(expr);
+        self.nesting -= 1;
+    }
+}
+
+impl Check {
+    fn visit_expr_inner(&mut self, expr: &Expr) {
+        match expr {
+            Expr::Attribute(attribute) => {
+                if attribute.attr.as_str() == "mlflow" {
+                    self.inert = false;
+                    return;
+                }
+                if let Expr::Name(name) = attribute.value.as_ref()
+                    && self.names.contains(name.id.as_str())
+                {
+                    // `mlflow.log_metric(...)` read; anything else (a store, another name) is not
+                    // inert.
+                    if !(is_tracking(attribute.attr.as_str())
+                        && attribute.ctx == ExprContext::Load
+                        && name.ctx == ExprContext::Load)
+                    {
+                        self.inert = false;
+                    }
+                    return;
+                }
+                walk_expr(self, expr);
+            }
+            Expr::Name(name) if self.names.contains(name.id.as_str()) => self.inert = false,
+            _ => walk_expr(self, expr),
+        }
+    }
+}
+
+/// The import statements of `body`, at any depth, in source order: what a file keeps when it is
+/// not analysed (the modules it imports still make it part of a model's code).
+pub fn import_statements(body: &[Stmt]) -> Vec<Stmt> {
+    struct Imports(Vec<Stmt>);
+    impl<'a> Visitor<'a> for Imports {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::Import(_) | Stmt::ImportFrom(_) => self.0.push(stmt.clone()),
+                _ => walk_stmt(self, stmt),
+            }
+        }
+        fn visit_expr(&mut self, _: &'a Expr) {}
+    }
+    let mut imports = Imports(Vec::new());
+    imports.visit_body(body);
+    imports.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{SourceKind, parse_source};
+
+    fn inert(text: &str) -> bool {
+        let parsed = parse_source(text, SourceKind::Python);
+        assert!(parsed.syntax_errors.is_empty(), "{text}");
+        uses_mlflow_only_for_tracking(parsed.body())
+    }
+
+    #[test]
+    fn the_tracking_list_is_sorted() {
+        assert!(TRACKING.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn tracking_calls_are_inert() {
+        assert!(inert("import mlflow\n"));
+        assert!(inert("# mlflow\nx = 'mlflow.pyfunc.log_model'\n"));
+        assert!(inert(
+            "import mlflow\nwith mlflow.start_run():\n    mlflow.log_metric('a', 1)\n"
+        ));
+        assert!(inert(
+            "import mlflow as m\ndef f():\n    m.log_params({})\n"
+        ));
+        assert!(inert(
+            "from mlflow import log_metric, set_tag as tag\nlog_metric('a', 1)\n"
+        ));
+        assert!(inert(
+            "import os, mlflow\nmlflow.autolog()\nos.getenv('X')\n"
+        ));
+    }
+
+    #[test]
+    fn any_other_use_of_mlflow_is_not() {
+        for text in [
+            "import mlflow\nmlflow.pyfunc.log_model()\n",
+            "import mlflow\nclass A(mlflow.pyfunc.PythonModel): pass\n",
+            "import mlflow.pyfunc\n",
+            "from mlflow.models import set_model\n",
+            "from mlflow import pyfunc\n",
+            "from mlflow import *\n",
+            "import mlflow\nf(mlflow)\n",
+            "import mlflow\nx = mlflow\n",
+            "import mlflow\nmlflow.log_metric = None\n",
+            "import mlflow\nm = getattr(mlflow, 'pyfunc')\n",
+            "import mlflow as m\nm.models.set_model(x)\n",
+            "def f():\n    import mlflow as m\nm.genai.agent_server\n",
+            "from utils import mlflow\n",
+            "from utils import tools as mlflow\n",
+            "import utils\nutils.mlflow.pyfunc.log_model()\n",
+            "from .mlflow import x\n",
+            "import a.mlflow\n",
+            "mlflow = load()\nmlflow.pyfunc\n",
+            "import mlflow\nx: mlflow.pyfunc.PythonModel\n",
+            "import mlflow\n@mlflow.trace\ndef f(): pass\n",
+        ] {
+            assert!(!inert(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_file_nested_deeper_than_the_model_walks_is_analysed() {
+        // Parsing and dropping such a tree recurse as deep: a test thread's stack is too small.
+        std::thread::Builder::new()
+            .stack_size(256 * 1024 * 1024)
+            .spawn(|| {
+                let deep = format!("import mlflow\nx = {}\n", vec!["a"; 2_000].join(" + "));
+                assert!(!inert(&deep));
+                let shallow = format!("import mlflow\nx = {}\n", vec!["a"; 500].join(" + "));
+                assert!(inert(&shallow));
+            })
+            .expect("spawn")
+            .join()
+            .expect("no panic");
+    }
+
+    #[test]
+    fn imports_are_kept_in_source_order_at_any_depth() {
+        let text = "import a\ndef f():\n    from b import c\n    x = 1\nclass K:\n    import d\ntry:\n    import e\nexcept ImportError:\n    pass\n";
+        let parsed = parse_source(text, SourceKind::Python);
+        let kept = import_statements(parsed.body());
+        assert_eq!(kept.len(), 4);
+        let package = ["pkg".to_string()];
+        assert_eq!(
+            crate::imports::imported_modules(&kept, &package),
+            crate::imports::imported_modules(parsed.body(), &package)
+        );
+    }
+}
