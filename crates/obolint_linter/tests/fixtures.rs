@@ -372,6 +372,71 @@ fn check_prescreen(label: &str, project: &Path, report: &CheckReport) {
     );
 }
 
+/// Files that use `mlflow` only to track runs, and that imports connect to no file that can
+/// start a finding, are not analysed (`check::load`): what is reported must be what analysing
+/// them reports. Every plain `.py` file of a copy of the case gets `import mlflow` and a tracking
+/// call first, as on a monorepo where every file logs metrics, so that any of them may be left
+/// unanalysed; the whole project, and each file given alone (findings of the models it belongs
+/// to), report exactly what they report with every file parsed and analysed.
+fn check_unanalysed(label: &str, case: &Path) {
+    let project = project_copy(case);
+    let mut files = Vec::new();
+    python_files(project.path(), &mut files);
+    for file in &files {
+        let text = fs::read_to_string(file).expect("fixture text");
+        if !text.starts_with("# Databricks notebook source") {
+            fs::write(
+                file,
+                format!("import mlflow\nmlflow.log_metric(\"m\", 1)\n{text}"),
+            )
+            .expect("write");
+        }
+    }
+    let whole = request_for(project.path());
+    let alone = files.iter().map(|f| {
+        let relative = f
+            .strip_prefix(project.path())
+            .expect("inside")
+            .to_path_buf();
+        CheckRequest::new(vec![relative], project.path().to_path_buf())
+    });
+    for request in std::iter::once(whole).chain(alone) {
+        let report = check(&request).expect("fixture projects exist");
+        let everything = check(&CheckRequest {
+            parse_everything: true,
+            ..request.clone()
+        })
+        .expect("fixture projects exist");
+        assert_eq!(
+            canonical(&report),
+            canonical(&everything),
+            "{label}, tracking everywhere, paths {:?}: a file left unanalysed changes the report",
+            request.paths
+        );
+    }
+}
+
+fn python_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for path in sorted_entries(dir) {
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != ".obolint_cache") {
+                python_files(&path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "py") {
+            out.push(path);
+        }
+    }
+}
+
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .expect("folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    entries.sort();
+    entries
+}
+
 /// One case: fires or stays silent as named, fixes as declared, and matches its snapshot.
 fn check_case(code: &str, case: &Path) {
     let name = name_of(case);
@@ -404,6 +469,7 @@ fn check_case(code: &str, case: &Path) {
     check_convergence(&label, project.path());
     check_cache(&label, project.path(), &report);
     check_prescreen(&label, project.path(), &report);
+    check_unanalysed(&label, case);
     let mut snapshot = full_to_string(&report.diagnostics, &report.db);
     snapshot.push_str(&check_fixes(&label, project.path(), &report, code));
     insta::assert_snapshot!(format!("{code}__{name}"), snapshot);

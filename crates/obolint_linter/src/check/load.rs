@@ -709,60 +709,80 @@ fn unanalysed_files(
     // Nodes: the files, then one node per name with modules under it, which leads to them.
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut groups: FxHashMap<String, Option<usize>> = FxHashMap::default();
-    let mut targets = |edges: &mut Vec<Vec<usize>>, name: &str, out: &mut Vec<usize>| {
-        let group = match groups.get(name) {
-            Some(group) => *group,
-            None => {
-                let under = |m: &str| {
-                    m == name
-                        || (m.starts_with(name) && m.as_bytes().get(name.len()) == Some(&b'.'))
-                };
-                // Names under `name` sort right after it, among names that merely start with
-                // it (`name_x`): all of them are contiguous.
-                let start = names.partition_point(|(m, _)| m.as_str() < name);
-                let members: Vec<usize> = names[start..]
-                    .iter()
-                    .take_while(|(m, _)| m.starts_with(name))
-                    .filter(|(m, _)| under(m))
-                    .map(|(_, i)| *i)
-                    .collect();
-                let group = (!members.is_empty()).then(|| {
-                    edges.push(members);
-                    edges.len() - 1
-                });
-                groups.insert(name.to_string(), group);
-                group
-            }
-        };
-        if let Some(group) = group {
-            out.push(group);
-            return;
-        }
-        // Else the longest module that begins `name`.
-        let mut end = name.len();
-        while let Some(dot) = name[..end].rfind('.') {
-            end = dot;
-            let prefix = &name[..end];
-            let start = names.partition_point(|(m, _)| m.as_str() < prefix);
-            let before = out.len();
-            out.extend(
-                names[start..]
-                    .iter()
-                    .take_while(|(m, _)| m == prefix)
-                    .map(|(_, i)| *i),
-            );
-            if out.len() > before {
+    let is_module = |name: &str| {
+        let start = names.partition_point(|(m, _)| m.as_str() < name);
+        names.get(start).is_some_and(|(m, _)| m == name)
+    };
+    // `shortest`: the length of the shortest module name the fallback may take.
+    let mut targets =
+        |edges: &mut Vec<Vec<usize>>, name: &str, shortest: usize, out: &mut Vec<usize>| {
+            let group = match groups.get(name) {
+                Some(group) => *group,
+                None => {
+                    let under = |m: &str| {
+                        m == name
+                            || (m.starts_with(name) && m.as_bytes().get(name.len()) == Some(&b'.'))
+                    };
+                    // Names under `name` sort right after it, among names that merely start with
+                    // it (`name_x`): all of them are contiguous.
+                    let start = names.partition_point(|(m, _)| m.as_str() < name);
+                    let members: Vec<usize> = names[start..]
+                        .iter()
+                        .take_while(|(m, _)| m.starts_with(name))
+                        .filter(|(m, _)| under(m))
+                        .map(|(_, i)| *i)
+                        .collect();
+                    let group = (!members.is_empty()).then(|| {
+                        edges.push(members);
+                        edges.len() - 1
+                    });
+                    groups.insert(name.to_string(), group);
+                    group
+                }
+            };
+            if let Some(group) = group {
+                out.push(group);
                 return;
             }
-        }
-    };
+            // Else the longest module that begins `name`.
+            let mut end = name.len();
+            while let Some(dot) = name[..end].rfind('.') {
+                end = dot;
+                if end < shortest {
+                    return;
+                }
+                let prefix = &name[..end];
+                let start = names.partition_point(|(m, _)| m.as_str() < prefix);
+                let before = out.len();
+                out.extend(
+                    names[start..]
+                        .iter()
+                        .take_while(|(m, _)| m == prefix)
+                        .map(|(_, i)| *i),
+                );
+                if out.len() > before {
+                    return;
+                }
+            }
+        };
     let mut found = Vec::new();
     for i in (0..n).filter(|&i| is_parsed(i)) {
         found.clear();
+        // A name next to the file, when its folder is no module: only a module named by the
+        // folder and the name's first part, or under it.
+        let folder = &packages[i];
+        let siblings = !folder.is_empty() && !is_module(folder);
         for name in &reach[i] {
-            targets(&mut edges, name, &mut found);
-            if !packages[i].is_empty() {
-                targets(&mut edges, &format!("{}.{name}", packages[i]), &mut found);
+            targets(&mut edges, name, 0, &mut found);
+            if siblings {
+                let first = name.split('.').next().unwrap_or(name);
+                let shortest = folder.len() + 1 + first.len();
+                targets(
+                    &mut edges,
+                    &format!("{folder}.{name}"),
+                    shortest,
+                    &mut found,
+                );
             }
         }
         edges[i].extend_from_slice(&found);
@@ -798,6 +818,8 @@ fn unanalysed_files(
 
 #[cfg(test)]
 mod tests {
+    use ruff_python_ast::Stmt;
+
     use super::*;
 
     fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Discovered) {
@@ -805,6 +827,9 @@ mod tests {
         let mut found = Discovered::default();
         for (name, text) in files {
             let path = dir.path().join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).expect("mkdir");
+            }
             std::fs::write(&path, text).expect("write");
             found.python.push(path);
         }
@@ -822,6 +847,103 @@ mod tests {
         let parsed: Vec<bool> = loaded.parsed.iter().map(Option::is_some).collect();
         assert_eq!(parsed, [true, true, false]);
         assert!(loaded.load_errors.is_empty());
+    }
+
+    /// The shapes of `check::tests::files_left_unanalysed_change_no_finding`, file by file.
+    #[test]
+    fn only_files_imports_connect_to_nothing_live_are_left_unanalysed() {
+        let (dir, found) = project(&[
+            // Not inert: names Databricks.
+            (
+                "tools.py",
+                "from databricks_langchain.genie import GenieAgent\n",
+            ),
+            // Inert, imports a live file: live.
+            (
+                "agent.py",
+                "import mlflow\nfrom tools import GenieAgent\nmlflow.log_metric('m', 1)\ng = GenieAgent()\n",
+            ),
+            // Inert, imported by a live file: analysed.
+            ("config.py", "import mlflow\nSPACE = '01ef77'\n"),
+            (
+                "uses_config.py",
+                "import mlflow\nfrom config import SPACE\nmlflow.pyfunc.log_model(SPACE)\n",
+            ),
+            // Inert, and connected to nothing live: only their imports are kept.
+            (
+                "metrics.py",
+                "import mlflow\nimport os\ndef f():\n    import json\n    mlflow.log_metric('x', 1)\n",
+            ),
+            ("report.py", "import mlflow\nfrom metrics import f\nf()\n"),
+            // An `mlflow` name other than tracking: analysed.
+            ("serve.py", "import mlflow\nmlflow.models.set_model(None)\n"),
+            // `DATABRICKS_HOST` names Databricks too.
+            (
+                "env.py",
+                "import mlflow, os\nos.environ['DATABRICKS_HOST']\n",
+            ),
+            // A package whose `__init__` re-exports a live module: importing it is live.
+            (
+                "pkg/__init__.py",
+                "import mlflow\nfrom .impl import GenieAgent\n__all__ = ['GenieAgent']\n",
+            ),
+            (
+                "pkg/impl.py",
+                "from databricks_langchain.genie import GenieAgent\n",
+            ),
+            ("pkg/other.py", "import mlflow\nX = 1\n"),
+            (
+                "use_pkg.py",
+                "import mlflow\nimport pkg.other\nprint(pkg.other.X)\n",
+            ),
+            (
+                "use_other.py",
+                "import mlflow\nfrom pkg.other import X\nprint(X)\n",
+            ),
+        ]);
+        let (_, loaded) = load_for_test(dir.path(), &found);
+        let names = |keep_all: bool| -> Vec<String> {
+            let mut names: Vec<String> = loaded
+                .paths
+                .iter()
+                .zip(&loaded.parsed)
+                .filter_map(|(path, parsed)| {
+                    let parsed = parsed.as_ref()?;
+                    let only_imports = parsed
+                        .body()
+                        .iter()
+                        .all(|s| matches!(s, Stmt::Import(_) | Stmt::ImportFrom(_)));
+                    let name = path.strip_prefix(dir.path()).ok()?.display().to_string();
+                    (only_imports != keep_all).then_some(name)
+                })
+                .collect();
+            names.sort();
+            names
+        };
+        // `tools.py` and `pkg/impl.py` hold imports only anyway.
+        assert_eq!(
+            names(true),
+            [
+                "agent.py",
+                "config.py",
+                "env.py",
+                "pkg/__init__.py",
+                "pkg/other.py",
+                "serve.py",
+                "use_pkg.py",
+                "uses_config.py",
+            ]
+        );
+        let metrics = loaded
+            .paths
+            .iter()
+            .position(|p| p.ends_with("metrics.py"))
+            .and_then(|i| loaded.parsed[i].as_ref())
+            .expect("parsed");
+        // Nested imports are kept, hoisted.
+        assert_eq!(metrics.body().len(), 3);
+        assert!(names(false).contains(&"report.py".to_string()));
+        assert!(names(false).contains(&"use_other.py".to_string()));
     }
 
     #[test]

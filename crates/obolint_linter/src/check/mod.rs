@@ -1109,4 +1109,93 @@ mod tests {
             report.diagnostics
         );
     }
+
+    /// Files that use `mlflow` only to track runs are left unanalysed unless imports connect
+    /// them to a file that can start a finding (`load::unanalysed_files`; which files, in
+    /// `load`'s test): the whole project and each file given alone report exactly what they
+    /// report with every file analysed.
+    #[test]
+    fn files_left_unanalysed_change_no_finding() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let write = |name: &str, text: &str| write_in(root, name, text);
+        write("pyproject.toml", "[project]\nname = \"t\"\n");
+        write(
+            "log_model.py",
+            "import mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\n\npolicy = AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"genie\"]))\nmlflow.pyfunc.log_model(name=\"agent\", python_model=\"agent.py\", auth_policy=policy)\nmlflow.pyfunc.log_model(\n    name=\"plain\",\n    python_model=\"plain_agent.py\",\n    auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"no-such-scope\"])),\n)\n",
+        );
+        // Names Databricks and `mlflow` models: analysed.
+        write(
+            "tools.py",
+            "from databricks_langchain.genie import GenieAgent\nfrom mlflow.pyfunc import ResponsesAgent\nfrom mlflow.models import set_model\n",
+        );
+        // Tracks only, but imports `tools`: analysed, and its Genie agent runs as the deployer.
+        write(
+            "agent.py",
+            "import mlflow\nfrom tools import GenieAgent, ResponsesAgent, set_model\n\n\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        mlflow.log_metric(\"asks\", 1)\n        genie = GenieAgent(genie_space_id=\"01ef77\")\n        return genie.invoke({\"messages\": []})\n\n\nset_model(Agent())\n",
+        );
+        // Tracks only, connected to nothing that can start a finding: left unanalysed, yet
+        // still the code of the model logged with it.
+        write(
+            "plain_agent.py",
+            "import mlflow\nfrom helpers import answer\n\n\nclass Plain:\n    def predict(self, request):\n        mlflow.log_metric(\"n\", 1)\n        return answer(request)\n",
+        );
+        write(
+            "helpers.py",
+            "import mlflow\n\n\ndef answer(request):\n    return request  # noqa: OBO201\n",
+        );
+        write(
+            "metrics.py",
+            "import mlflow\n\nmlflow.log_metric(\"x\", 1)  # noqa: OBO101\n",
+        );
+        write("broken.py", "import mlflow\ndef (:\n");
+        let report = |paths: Vec<PathBuf>, parse_everything: bool| {
+            let report = check(&CheckRequest {
+                parse_everything,
+                ..CheckRequest::new(paths, root.to_path_buf())
+            })
+            .expect("runs");
+            report
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    let file = report.db.get(d.primary.file);
+                    format!(
+                        "{} {} {:?} {}",
+                        file.display_path, d.rule.code, d.primary.range, d.message
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let whole = report(vec![".".into()], false);
+        for expected in ["agent.py OBO201", "broken.py OBO900"] {
+            assert!(
+                whole.iter().any(|d| d.starts_with(expected)),
+                "{expected}: {whole:?}"
+            );
+        }
+        assert_eq!(whole, report(vec![".".into()], true));
+        // The unanalysed entry's import keeps `helpers.py` in its model's code: given alone, it
+        // reports that model's findings.
+        let helpers = report(vec!["helpers.py".into()], false);
+        assert!(
+            helpers.iter().any(|d| d.starts_with("log_model.py OBO403")),
+            "{helpers:?}"
+        );
+        for file in [
+            "log_model.py",
+            "tools.py",
+            "agent.py",
+            "plain_agent.py",
+            "helpers.py",
+            "metrics.py",
+            "broken.py",
+        ] {
+            assert_eq!(
+                report(vec![file.into()], false),
+                report(vec![file.into()], true),
+                "{file} given alone"
+            );
+        }
+    }
 }
