@@ -53,8 +53,19 @@ fn is_tracking(name: &str) -> bool {
     TRACKING.binary_search(&name).is_ok()
 }
 
+/// Modules whose calls run code the analyzer cannot follow, and builtins that do: a model's code
+/// that holds them may use any scope (an opaque use), so a file that names them is analysed even
+/// when a model names it by path (`code_paths=[...]`) rather than by import.
+const DYNAMIC_MODULES: &[&str] = &["importlib", "pkgutil", "runpy"];
+const DYNAMIC_BUILTINS: &[&str] = &["__import__", "eval", "exec"];
+
+fn is_dynamic_module(dotted: &str) -> bool {
+    DYNAMIC_MODULES.contains(&dotted.split('.').next().unwrap_or(dotted))
+}
+
 /// Whether `body` uses `mlflow` only through `import mlflow` (or `import mlflow as m`), `from
-/// mlflow import <tracking function>` and `mlflow.<tracking function>`. Anything else that names
+/// mlflow import <tracking function>` and `mlflow.<tracking function>`, and runs no dynamic code
+/// (`importlib`, `pkgutil`, `runpy`, `exec`, `eval`, `__import__`). Anything else that names
 /// `mlflow` (a submodule, another attribute, the module passed as a value, a name `mlflow` bound
 /// by a `from` import, an attribute called `mlflow`) makes the answer `false`: when unsure, the
 /// file is analysed.
@@ -104,7 +115,9 @@ impl Check {
                                 if let Some(asname) = &alias.asname {
                                     self.0.names.insert(asname.to_string());
                                 }
-                            } else if mentions_mlflow_module(alias.name.as_str()) {
+                            } else if mentions_mlflow_module(alias.name.as_str())
+                                || is_dynamic_module(alias.name.as_str())
+                            {
                                 self.0.inert = false;
                             }
                         }
@@ -124,7 +137,12 @@ impl Check {
                                 self.0.inert = false;
                             }
                         }
-                        if !from_mlflow && module.is_some_and(mentions_mlflow_module) {
+                        if !from_mlflow
+                            && module.is_some_and(|m| {
+                                mentions_mlflow_module(m)
+                                    || (import.level == 0 && is_dynamic_module(m))
+                            })
+                        {
                             self.0.inert = false;
                         }
                     }
@@ -198,7 +216,12 @@ impl Check {
                 }
                 walk_expr(self, expr);
             }
-            Expr::Name(name) if self.names.contains(name.id.as_str()) => self.inert = false,
+            Expr::Name(name)
+                if self.names.contains(name.id.as_str())
+                    || DYNAMIC_BUILTINS.contains(&name.id.as_str()) =>
+            {
+                self.inert = false;
+            }
             _ => walk_expr(self, expr),
         }
     }
@@ -279,6 +302,13 @@ mod tests {
             "mlflow = load()\nmlflow.pyfunc\n",
             "import mlflow\nx: mlflow.pyfunc.PythonModel\n",
             "import mlflow\n@mlflow.trace\ndef f(): pass\n",
+            "import mlflow\nexec('x = 1')\n",
+            "import mlflow\nf = eval\n",
+            "import mlflow\n__import__('os')\n",
+            "import mlflow\nimport importlib\n",
+            "import mlflow\nfrom importlib import import_module\n",
+            "import mlflow\nimport pkgutil.x as p\n",
+            "import mlflow\nfrom runpy import run_path\n",
         ] {
             assert!(!inert(text), "{text}");
         }

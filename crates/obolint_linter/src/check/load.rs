@@ -689,15 +689,17 @@ fn parsed_module_names(
     names
 }
 
-/// Which parsed files are left unanalysed. A file can start a finding only through a name its
-/// imports lead to; a file is *live* when it is not inert or its imports lead (transitively) to
-/// one that is not. Every live file is analysed, with every file its imports lead to (the
-/// analysis reads their code). The others keep only their import statements, so that they are
-/// still part of the code of a model whose entry they are, with the modules they import: nothing
-/// in them can start a finding, and no analysed file reaches them, so the findings are those of
-/// analysing them. `names` are the parsed files' module names, sorted; `reach[i]` are the names
-/// file `i`'s imports bind ([`obolint_python::imports::import_reach`]), also looked up in its
-/// own folder (`Project::resolve_sibling`), whose `package` is `packages[i]`.
+/// Which parsed files are left unanalysed: those that imports, followed either way, connect to
+/// no file that can start a finding (one that is not inert). Followed forward, because the
+/// analysis reads the code an analysed file's imports lead to; backward, because a file that
+/// imports an analysed one may start a finding through it, and its calls are call sites of the
+/// analysed functions (what their parameters may hold). The others keep only their import
+/// statements, so that they are still part of the code of a model whose entry they are, with the
+/// modules they import; a model that names one by path (`code_paths=[...]`) reads nothing else in
+/// it that can matter (it is inert: no client, no dynamic code). `names` are the parsed files'
+/// module names, sorted; `reach[i]` are the names file `i`'s imports bind
+/// ([`obolint_python::imports::import_reach`]), also looked up in its own folder
+/// (`Project::resolve_sibling`), whose `package` is `packages[i]`.
 fn unanalysed_files(
     names: &[(String, usize)],
     reach: &[Vec<String>],
@@ -787,32 +789,27 @@ fn unanalysed_files(
         }
         edges[i].extend_from_slice(&found);
     }
+    // Edges both ways, then everything connected to a file that is not inert.
     let nodes = edges.len();
-    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); nodes];
+    let mut both: Vec<Vec<usize>> = edges.clone();
     for (from, to) in edges.iter().enumerate() {
         for &t in to {
-            callers[t].push(from);
+            both[t].push(from);
         }
     }
-    let walk = |start: Vec<usize>, next: &Vec<Vec<usize>>| -> Vec<bool> {
-        let mut seen = vec![false; nodes];
-        let mut stack = start;
-        for &s in &stack {
-            seen[s] = true;
-        }
-        while let Some(node) = stack.pop() {
-            for &t in &next[node] {
-                if !seen[t] {
-                    seen[t] = true;
-                    stack.push(t);
-                }
+    let mut analysed = vec![false; nodes];
+    let mut stack: Vec<usize> = (0..n).filter(|&i| is_parsed(i) && !inert[i]).collect();
+    for &s in &stack {
+        analysed[s] = true;
+    }
+    while let Some(node) = stack.pop() {
+        for &t in &both[node] {
+            if !analysed[t] {
+                analysed[t] = true;
+                stack.push(t);
             }
         }
-        seen
-    };
-    let seeds: Vec<usize> = (0..n).filter(|&i| is_parsed(i) && !inert[i]).collect();
-    let live = walk(seeds, &callers);
-    let analysed = walk((0..nodes).filter(|&i| live[i]).collect(), &edges);
+    }
     (0..n).map(|i| is_parsed(i) && !analysed[i]).collect()
 }
 
@@ -851,25 +848,25 @@ mod tests {
 
     /// The shapes of `check::tests::files_left_unanalysed_change_no_finding`, file by file.
     #[test]
-    fn only_files_imports_connect_to_nothing_live_are_left_unanalysed() {
+    fn only_files_imports_connect_to_nothing_that_can_start_a_finding_are_left_unanalysed() {
         let (dir, found) = project(&[
             // Not inert: names Databricks.
             (
                 "tools.py",
                 "from databricks_langchain.genie import GenieAgent\n",
             ),
-            // Inert, imports a live file: live.
+            // Inert, imports a file that is not: analysed.
             (
                 "agent.py",
                 "import mlflow\nfrom tools import GenieAgent\nmlflow.log_metric('m', 1)\ng = GenieAgent()\n",
             ),
-            // Inert, imported by a live file: analysed.
+            // Inert, imported by a file that is not: analysed.
             ("config.py", "import mlflow\nSPACE = '01ef77'\n"),
             (
                 "uses_config.py",
                 "import mlflow\nfrom config import SPACE\nmlflow.pyfunc.log_model(SPACE)\n",
             ),
-            // Inert, and connected to nothing live: only their imports are kept.
+            // Inert, and connected to nothing that is not: only their imports are kept.
             (
                 "metrics.py",
                 "import mlflow\nimport os\ndef f():\n    import json\n    mlflow.log_metric('x', 1)\n",
@@ -877,12 +874,15 @@ mod tests {
             ("report.py", "import mlflow\nfrom metrics import f\nf()\n"),
             // An `mlflow` name other than tracking: analysed.
             ("serve.py", "import mlflow\nmlflow.models.set_model(None)\n"),
+            // Dynamic code: analysed.
+            ("dynamic.py", "import mlflow\nexec('x = 1')\n"),
             // `DATABRICKS_HOST` names Databricks too.
             (
                 "env.py",
                 "import mlflow, os\nos.environ['DATABRICKS_HOST']\n",
             ),
-            // A package whose `__init__` re-exports a live module: importing it is live.
+            // A package whose `__init__` re-exports a module that is not inert: every file
+            // imports connect to it is analysed, `use_other.py` through `pkg/other.py`.
             (
                 "pkg/__init__.py",
                 "import mlflow\nfrom .impl import GenieAgent\n__all__ = ['GenieAgent']\n",
@@ -926,10 +926,12 @@ mod tests {
             [
                 "agent.py",
                 "config.py",
+                "dynamic.py",
                 "env.py",
                 "pkg/__init__.py",
                 "pkg/other.py",
                 "serve.py",
+                "use_other.py",
                 "use_pkg.py",
                 "uses_config.py",
             ]
@@ -943,7 +945,6 @@ mod tests {
         // Nested imports are kept, hoisted.
         assert_eq!(metrics.body().len(), 3);
         assert!(names(false).contains(&"report.py".to_string()));
-        assert!(names(false).contains(&"use_other.py".to_string()));
     }
 
     #[test]

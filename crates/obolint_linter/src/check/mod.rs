@@ -1122,7 +1122,7 @@ mod tests {
         write("pyproject.toml", "[project]\nname = \"t\"\n");
         write(
             "log_model.py",
-            "import mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\n\npolicy = AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"genie\"]))\nmlflow.pyfunc.log_model(name=\"agent\", python_model=\"agent.py\", auth_policy=policy)\nmlflow.pyfunc.log_model(\n    name=\"plain\",\n    python_model=\"plain_agent.py\",\n    auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"no-such-scope\"])),\n)\n",
+            "import mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\n\npolicy = AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"genie\"]))\nmlflow.pyfunc.log_model(name=\"agent\", python_model=\"agent.py\", auth_policy=policy)\nmlflow.pyfunc.log_model(\n    name=\"plain\",\n    python_model=\"plain_agent.py\",\n    auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"no-such-scope\"])),\n)\nmlflow.pyfunc.log_model(\n    name=\"genie\",\n    python_model=\"genie_agent.py\",\n    code_paths=[\"dynamic.py\"],\n    auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"genie\", \"model-serving\"])),\n)\n",
         );
         // Names Databricks and `mlflow` models: analysed.
         write(
@@ -1143,6 +1143,28 @@ mod tests {
         write(
             "helpers.py",
             "import mlflow\n\n\ndef answer(request):\n    return request  # noqa: OBO201\n",
+        );
+        // Dynamic code in a model's code (named by path, not imported): any scope may be used,
+        // so `model-serving` is not reported as unneeded.
+        write(
+            "genie_agent.py",
+            "import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\n\n\nclass GenieUser(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        return w.genie.start_conversation_and_wait(\"01ef77\", \"hi\")\n\n\nmlflow.models.set_model(GenieUser())\n",
+        );
+        write("dynamic.py", "import mlflow\n\nexec(\"x = 1\")\n");
+        // `script.py` tracks only and imports only `jobs.py`, which does too, but `jobs.py` is
+        // imported by an agent: `script.py`'s call is one more call site of `run_jobs`, and
+        // `client` is no definite user client (no OBO204 for `jobs`).
+        write(
+            "jobs_agent.py",
+            "import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\nfrom jobs import run_jobs\n\n\nclass JobsAgent(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        return run_jobs(w)\n\n\nmlflow.models.set_model(JobsAgent())\n",
+        );
+        write(
+            "jobs.py",
+            "import mlflow\n\n\ndef run_jobs(client):\n    return client.jobs.list()\n",
+        );
+        write(
+            "script.py",
+            "import mlflow\nfrom jobs import run_jobs\n\nrun_jobs(None)\n",
         );
         write(
             "metrics.py",
@@ -1168,10 +1190,16 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         let whole = report(vec![".".into()], false);
-        for expected in ["agent.py OBO201", "broken.py OBO900"] {
+        for expected in ["agent.py OBO201", "broken.py OBO900", "log_model.py OBO403"] {
             assert!(
                 whole.iter().any(|d| d.starts_with(expected)),
                 "{expected}: {whole:?}"
+            );
+        }
+        for unexpected in ["log_model.py OBO402", "jobs.py OBO204"] {
+            assert!(
+                !whole.iter().any(|d| d.starts_with(unexpected)),
+                "{unexpected}: {whole:?}"
             );
         }
         assert_eq!(whole, report(vec![".".into()], true));
@@ -1190,6 +1218,11 @@ mod tests {
             "helpers.py",
             "metrics.py",
             "broken.py",
+            "dynamic.py",
+            "genie_agent.py",
+            "jobs_agent.py",
+            "jobs.py",
+            "script.py",
         ] {
             assert_eq!(
                 report(vec![file.into()], false),
