@@ -188,16 +188,37 @@ impl Served {
             defined.extend(model.functions.iter().map(|f| f.name));
             defined.extend(model.classes.iter().map(|c| c.name));
         }
-        // And the aliases they are imported under (`from tools import search as lookup`).
+        // And the aliases they are imported under (`from tools import search as lookup`), and
+        // aliases of aliases, until none is added: the set does not depend on the order in
+        // which the bindings are visited.
+        let mut aliases: Vec<(&str, &str)> = Vec::new();
         for file in project.file_indices() {
             for scope in &project.model(file).scopes {
                 for (&alias, bindings) in &scope.bindings {
-                    if bindings.iter().any(|b| {
-                        matches!(b.kind, BindingKind::FromImport { name, .. } if defined.contains(name))
-                    }) {
-                        defined.insert(alias);
+                    for binding in bindings {
+                        if let BindingKind::FromImport { name, .. } = binding.kind
+                            && !defined.contains(alias)
+                        {
+                            aliases.push((alias, name));
+                        }
                     }
                 }
+            }
+        }
+        loop {
+            let before = defined.len();
+            aliases.retain(|&(alias, name)| {
+                if defined.contains(alias) {
+                    return false;
+                }
+                if defined.contains(name) {
+                    defined.insert(alias);
+                    return false;
+                }
+                true
+            });
+            if defined.len() == before {
+                break;
             }
         }
         // Breadth first, one level of newly reached scopes at a time, each level's scopes
