@@ -53,9 +53,9 @@ fn is_tracking(name: &str) -> bool {
     TRACKING.binary_search(&name).is_ok()
 }
 
-/// Modules whose calls run code the analyzer cannot follow, and builtins that do: a model's code
-/// that holds them may use any scope (an opaque use), so a file that names them is analysed even
-/// when a model names it by path (`code_paths=[...]`) rather than by import.
+/// Modules whose calls run code the analyzer cannot follow, and builtins that do: in a model's
+/// code they are an opaque use (any scope may be needed), even when the model names the file by
+/// path (`code_paths=[...]`) rather than by import.
 const DYNAMIC_MODULES: &[&str] = &["importlib", "pkgutil", "runpy"];
 const DYNAMIC_BUILTINS: &[&str] = &["__import__", "eval", "exec"];
 
@@ -63,37 +63,54 @@ fn is_dynamic_module(dotted: &str) -> bool {
     DYNAMIC_MODULES.contains(&dotted.split('.').next().unwrap_or(dotted))
 }
 
+/// What a file's syntax tree shows about it, for the checker's choice of the files to analyse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inertness {
+    /// `mlflow` is named for more than tracking (or the walk gave up): analysed.
+    Relevant,
+    /// `mlflow` is named for tracking only, if at all.
+    Inert,
+    /// As [`Inertness::Inert`], with dynamic code (`importlib`, `pkgutil`, `runpy`, `exec`,
+    /// `eval`, `__import__`): it matters in a model's code, so only where there can be models.
+    Dynamic,
+}
+
 /// Whether `body` uses `mlflow` only through `import mlflow` (or `import mlflow as m`), `from
-/// mlflow import <tracking function>` and `mlflow.<tracking function>`, and runs no dynamic code
-/// (`importlib`, `pkgutil`, `runpy`, `exec`, `eval`, `__import__`). Anything else that names
-/// `mlflow` (a submodule, another attribute, the module passed as a value, a name `mlflow` bound
-/// by a `from` import, an attribute called `mlflow`) makes the answer `false`: when unsure, the
-/// file is analysed.
-pub fn uses_mlflow_only_for_tracking(body: &[Stmt]) -> bool {
+/// mlflow import <tracking function>` and `mlflow.<tracking function>`, and whether it runs
+/// dynamic code. Anything else that names `mlflow` (a submodule, another attribute, the module
+/// passed as a value, a name `mlflow` bound by a `from` import, an attribute called `mlflow`)
+/// makes it [`Inertness::Relevant`]: when unsure, the file is analysed.
+pub fn inertness(body: &[Stmt]) -> Inertness {
     let mut check = Check {
         names: FxHashSet::default(),
         inert: true,
+        dynamic: false,
         nesting: 0,
     };
     // First the names `import mlflow` binds (anywhere), then every use of them.
     check.bind(body);
-    if !check.inert {
-        return false;
-    }
-    check.names.insert("mlflow".to_string());
-    for stmt in body {
-        check.visit_stmt(stmt);
-        if !check.inert {
-            return false;
+    if check.inert {
+        check.names.insert("mlflow".to_string());
+        for stmt in body {
+            check.visit_stmt(stmt);
+            if !check.inert {
+                break;
+            }
         }
     }
-    check.inert
+    match (check.inert, check.dynamic) {
+        (false, _) => Inertness::Relevant,
+        (true, false) => Inertness::Inert,
+        (true, true) => Inertness::Dynamic,
+    }
 }
 
 struct Check {
     /// The names bound to the `mlflow` module (`mlflow`, and `m` for `import mlflow as m`).
     names: FxHashSet<String>,
     inert: bool,
+    /// Dynamic code was seen.
+    dynamic: bool,
     /// How deep the walk is: a file nested deeper than [`MAX_NESTING`] is analysed (not called
     /// inert) rather than walked further.
     nesting: u32,
@@ -115,10 +132,10 @@ impl Check {
                                 if let Some(asname) = &alias.asname {
                                     self.0.names.insert(asname.to_string());
                                 }
-                            } else if mentions_mlflow_module(alias.name.as_str())
-                                || is_dynamic_module(alias.name.as_str())
-                            {
+                            } else if mentions_mlflow_module(alias.name.as_str()) {
                                 self.0.inert = false;
+                            } else if is_dynamic_module(alias.name.as_str()) {
+                                self.0.dynamic = true;
                             }
                         }
                     }
@@ -137,13 +154,11 @@ impl Check {
                                 self.0.inert = false;
                             }
                         }
-                        if !from_mlflow
-                            && module.is_some_and(|m| {
-                                mentions_mlflow_module(m)
-                                    || (import.level == 0 && is_dynamic_module(m))
-                            })
-                        {
+                        if !from_mlflow && module.is_some_and(mentions_mlflow_module) {
                             self.0.inert = false;
+                        }
+                        if import.level == 0 && module.is_some_and(is_dynamic_module) {
+                            self.0.dynamic = true;
                         }
                     }
                     _ => walk_stmt(self, stmt),
@@ -216,11 +231,9 @@ impl Check {
                 }
                 walk_expr(self, expr);
             }
-            Expr::Name(name)
-                if self.names.contains(name.id.as_str())
-                    || DYNAMIC_BUILTINS.contains(&name.id.as_str()) =>
-            {
-                self.inert = false;
+            Expr::Name(name) if self.names.contains(name.id.as_str()) => self.inert = false,
+            Expr::Name(name) if DYNAMIC_BUILTINS.contains(&name.id.as_str()) => {
+                self.dynamic = true;
             }
             _ => walk_expr(self, expr),
         }
@@ -250,10 +263,14 @@ mod tests {
     use super::*;
     use crate::{SourceKind, parse_source};
 
-    fn inert(text: &str) -> bool {
+    fn of(text: &str) -> Inertness {
         let parsed = parse_source(text, SourceKind::Python);
         assert!(parsed.syntax_errors.is_empty(), "{text}");
-        uses_mlflow_only_for_tracking(parsed.body())
+        inertness(parsed.body())
+    }
+
+    fn inert(text: &str) -> bool {
+        of(text) == Inertness::Inert
     }
 
     #[test]
@@ -302,16 +319,29 @@ mod tests {
             "mlflow = load()\nmlflow.pyfunc\n",
             "import mlflow\nx: mlflow.pyfunc.PythonModel\n",
             "import mlflow\n@mlflow.trace\ndef f(): pass\n",
+        ] {
+            assert_eq!(of(text), Inertness::Relevant, "{text}");
+        }
+    }
+
+    #[test]
+    fn dynamic_code_is_told_apart() {
+        for text in [
             "import mlflow\nexec('x = 1')\n",
             "import mlflow\nf = eval\n",
             "import mlflow\n__import__('os')\n",
             "import mlflow\nimport importlib\n",
             "import mlflow\nfrom importlib import import_module\n",
             "import mlflow\nimport pkgutil.x as p\n",
-            "import mlflow\nfrom runpy import run_path\n",
+            "from runpy import run_path\n",
         ] {
-            assert!(!inert(text), "{text}");
+            assert_eq!(of(text), Inertness::Dynamic, "{text}");
         }
+        assert_eq!(
+            of("import importlib\nimport mlflow\nmlflow.pyfunc\n"),
+            Inertness::Relevant
+        );
+        assert_eq!(of("from . import importlib\n"), Inertness::Inert);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use obolint_diagnostics::{CellStart, FileId, NotebookJson, SourceFile};
+use obolint_python::inert::Inertness;
 use obolint_python::notebook::{
     CellRole, NotebookError, NotebookText, WrittenFile, databricks_written_files, notebook_text,
     read_ipynb,
@@ -235,6 +236,10 @@ pub(super) fn load_root(
         Unanalysed {
             allowed: !parse_everything,
             words,
+            mlmodels: found
+                .manifests
+                .iter()
+                .any(|m| ManifestKind::of(m) == Some(ManifestKind::MlModel)),
             app_roots: &found.app_roots,
         },
     );
@@ -525,6 +530,8 @@ struct Unanalysed<'u> {
     allowed: bool,
     /// The prescreen's extra words (configured factories).
     words: &'u [String],
+    /// The root holds an `MLmodel` file (a model whose code it names by path).
+    mlmodels: bool,
     app_roots: &'u [PathBuf],
 }
 
@@ -558,7 +565,7 @@ fn parse_on_demand(
     let mut queued = vec![false; paths.len()];
     // For each parsed file: whether it may be left unanalysed on its own, and where its imports
     // can lead.
-    let mut inert = vec![false; paths.len()];
+    let mut inert = vec![Inertness::Relevant; paths.len()];
     let mut reach: Vec<Vec<String>> = vec![Vec::new(); paths.len()];
     let written = |i: usize| origins.contains_key(&i) || origins.values().any(|(n, _)| *n == i);
     while !batch.is_empty() {
@@ -596,8 +603,11 @@ fn parse_on_demand(
                 let package = package_of(root, &paths[i]);
                 let modules = obolint_python::imports::imported_modules(source.body(), &package);
                 let reach = unanalysed.allowed.then(|| Reach {
-                    inert: may_be_inert
-                        && obolint_python::inert::uses_mlflow_only_for_tracking(source.body()),
+                    inertness: if may_be_inert {
+                        obolint_python::inert::inertness(source.body())
+                    } else {
+                        Inertness::Relevant
+                    },
                     names: obolint_python::imports::import_reach(source.body(), &package),
                 });
                 Some((i, source, package, modules, reach))
@@ -606,7 +616,7 @@ fn parse_on_demand(
         let mut next = Vec::new();
         for (i, source, package, modules, file_reach) in results {
             if let Some(file_reach) = file_reach {
-                inert[i] = file_reach.inert;
+                inert[i] = file_reach.inertness;
                 reach[i] = file_reach.names;
             }
             for module in modules {
@@ -634,7 +644,7 @@ fn parse_on_demand(
         }
         batch = next;
     }
-    if unanalysed.allowed && inert.iter().any(|&i| i) {
+    if unanalysed.allowed && inert.iter().any(|&i| i != Inertness::Relevant) {
         let names = parsed_module_names(root, paths, &parsed, unanalysed.app_roots);
         let packages: Vec<String> = (0..paths.len())
             .map(|i| {
@@ -645,7 +655,14 @@ fn parse_on_demand(
                 }
             })
             .collect();
-        let skip = unanalysed_files(&names, &reach, &packages, &inert, |i| parsed[i].is_some());
+        let skip = unanalysed_files(
+            &names,
+            &reach,
+            &packages,
+            &inert,
+            unanalysed.mlmodels,
+            |i| parsed[i].is_some(),
+        );
         for (i, slot) in parsed.iter_mut().enumerate() {
             if skip[i]
                 && let Some(source) = slot
@@ -661,8 +678,8 @@ fn parse_on_demand(
 
 /// What the parse task found out for [`unanalysed_files`].
 struct Reach {
-    /// The file cannot start a finding: only `mlflow` is mentioned, and only for tracking.
-    inert: bool,
+    /// Whether the file can start a finding ([`Inertness::Relevant`]) or not.
+    inertness: Inertness,
     /// Where its imports can lead ([`obolint_python::imports::import_reach`]).
     names: Vec<String>,
 }
@@ -696,15 +713,18 @@ fn parsed_module_names(
 /// analysed functions (what their parameters may hold). The others keep only their import
 /// statements, so that they are still part of the code of a model whose entry they are, with the
 /// modules they import; a model that names one by path (`code_paths=[...]`) reads nothing else in
-/// it that can matter (it is inert: no client, no dynamic code). `names` are the parsed files'
-/// module names, sorted; `reach[i]` are the names file `i`'s imports bind
+/// it that can matter: it is inert (no client), and a file with dynamic code (an opaque use in a
+/// model's code) counts as one that can start a finding wherever there can be a model (a file
+/// that can start a finding, or an `MLmodel`, which `mlmodels` says). `names` are the parsed
+/// files' module names, sorted; `reach[i]` are the names file `i`'s imports bind
 /// ([`obolint_python::imports::import_reach`]), also looked up in its own folder
 /// (`Project::resolve_sibling`), whose `package` is `packages[i]`.
 fn unanalysed_files(
     names: &[(String, usize)],
     reach: &[Vec<String>],
     packages: &[String],
-    inert: &[bool],
+    inert: &[Inertness],
+    mlmodels: bool,
     is_parsed: impl Fn(usize) -> bool,
 ) -> Vec<bool> {
     let n = inert.len();
@@ -744,9 +764,13 @@ fn unanalysed_files(
             };
             if let Some(group) = group {
                 out.push(group);
-                return;
+                if is_module(name) {
+                    return;
+                }
             }
-            // Else the longest module that begins `name`.
+            // And the longest module that begins `name`: a name that is no module (a folder
+            // without `__init__.py`, a member) may name a member of it, even with modules under
+            // it (`a/b/__init__.py` defines `c`, and `a/b/c/` holds modules).
             let mut end = name.len();
             while let Some(dot) = name[..end].rfind('.') {
                 end = dot;
@@ -798,7 +822,15 @@ fn unanalysed_files(
         }
     }
     let mut analysed = vec![false; nodes];
-    let mut stack: Vec<usize> = (0..n).filter(|&i| is_parsed(i) && !inert[i]).collect();
+    // Dynamic code matters only in a model's code: where some file can start a finding (a log
+    // call, an agent class, `set_model`) or an `MLmodel` names an entry.
+    let models = mlmodels || (0..n).any(|i| is_parsed(i) && inert[i] == Inertness::Relevant);
+    let mut stack: Vec<usize> = (0..n)
+        .filter(|&i| {
+            is_parsed(i)
+                && (inert[i] == Inertness::Relevant || (models && inert[i] == Inertness::Dynamic))
+        })
+        .collect();
     for &s in &stack {
         analysed[s] = true;
     }
@@ -881,6 +913,17 @@ mod tests {
                 "env.py",
                 "import mlflow, os\nos.environ['DATABRICKS_HOST']\n",
             ),
+            // `c` is a function of `ns/__init__.py`, and `ns/c/` a folder of modules: importing
+            // `c` reaches both.
+            (
+                "ns/__init__.py",
+                "import mlflow\ndef c(client):\n    return client\n",
+            ),
+            ("ns/c/d.py", "import mlflow\nX = 1\n"),
+            (
+                "use_ns.py",
+                "from databricks.sdk import WorkspaceClient\nfrom ns import c\n",
+            ),
             // A package whose `__init__` re-exports a module that is not inert: every file
             // imports connect to it is analysed, `use_other.py` through `pkg/other.py`.
             (
@@ -928,6 +971,8 @@ mod tests {
                 "config.py",
                 "dynamic.py",
                 "env.py",
+                "ns/__init__.py",
+                "ns/c/d.py",
                 "pkg/__init__.py",
                 "pkg/other.py",
                 "serve.py",
@@ -945,6 +990,38 @@ mod tests {
         // Nested imports are kept, hoisted.
         assert_eq!(metrics.body().len(), 3);
         assert!(names(false).contains(&"report.py".to_string()));
+    }
+
+    /// Without a file that can start a finding nor an `MLmodel`, there is no model: dynamic code
+    /// is left unanalysed with the rest; an `MLmodel` makes it count.
+    #[test]
+    fn dynamic_code_counts_only_where_there_can_be_models() {
+        let files = [
+            (
+                "loader.py",
+                "import mlflow\nimport importlib\nimportlib.import_module('x')\n",
+            ),
+            ("user.py", "import mlflow\nfrom loader import y\nprint(y)\n"),
+        ];
+        let analysed = |found: &Discovered, root: &Path| -> usize {
+            let (_, loaded) = load_for_test(root, found);
+            loaded
+                .parsed
+                .iter()
+                .flatten()
+                .filter(|p| {
+                    p.body()
+                        .iter()
+                        .any(|s| !matches!(s, Stmt::Import(_) | Stmt::ImportFrom(_)))
+                })
+                .count()
+        };
+        let (dir, found) = project(&files);
+        assert_eq!(analysed(&found, dir.path()), 0);
+        let (dir, mut found) = project(&files);
+        std::fs::write(dir.path().join("MLmodel"), "flavors: {}\n").expect("write");
+        found.manifests.push(dir.path().join("MLmodel"));
+        assert_eq!(analysed(&found, dir.path()), 2);
     }
 
     #[test]
