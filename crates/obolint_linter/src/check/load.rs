@@ -568,6 +568,27 @@ fn parse_on_demand(
     let mut inert = vec![Inertness::Relevant; paths.len()];
     let mut reach: Vec<Vec<String>> = vec![Vec::new(); paths.len()];
     let written = |i: usize| origins.contains_key(&i) || origins.values().any(|(n, _)| *n == i);
+    // Whether a file's text and kind allow it to be inert (its syntax tree decides).
+    let may_be_inert = |i: usize, text: &str, kind: SourceKind| {
+        unanalysed.allowed
+            && kind == SourceKind::Python
+            && !notebooks.contains_key(&i)
+            && !written(i)
+            && !unanalysed.app_roots.iter().any(|r| paths[i].starts_with(r))
+            && obolint_python::prescreen::mentions_only_mlflow(text.as_bytes(), unanalysed.words)
+    };
+    // When no text says that a file can start a finding (a repository of ordinary Python where
+    // every file imports `mlflow` to track runs), an inert file keeps only its imports as soon as
+    // it is parsed, so that the trees of a root that turns out to have nothing to analyse never
+    // add up. Once a file that can start a finding is parsed, the trees are kept; an inert file
+    // dropped early that ends up connected to one is parsed again.
+    let early = unanalysed.allowed
+        && batch.par_iter().all(|&i| match &loaded[i] {
+            Loaded::Text { text, .. } => may_be_inert(i, text, detect_kind(text)),
+            _ => true,
+        });
+    let seen_relevant = std::sync::atomic::AtomicBool::new(!early);
+    let mut dropped = vec![false; paths.len()];
     while !batch.is_empty() {
         for &i in &batch {
             queued[i] = true;
@@ -577,7 +598,7 @@ fn parse_on_demand(
         let results: Vec<Parsed> = batch
             .par_iter()
             .filter_map(|&i| {
-                let (source, may_be_inert) = match (&loaded[i], notebooks.get(&i)) {
+                let (mut source, may_be_inert) = match (&loaded[i], notebooks.get(&i)) {
                     (_, Some(Ok(layout))) => (
                         parse_or_report(SourceKind::Jupyter, || parse_notebook(layout)),
                         false,
@@ -585,30 +606,35 @@ fn parse_on_demand(
                     (_, Some(Err(_))) => return None,
                     (Loaded::Text { text, .. }, None) => {
                         let kind = detect_kind(text);
-                        let may_be_inert = unanalysed.allowed
-                            && kind == SourceKind::Python
-                            && !written(i)
-                            && !unanalysed.app_roots.iter().any(|r| paths[i].starts_with(r))
-                            && obolint_python::prescreen::mentions_only_mlflow(
-                                text.as_bytes(),
-                                unanalysed.words,
-                            );
                         (
                             parse_or_report(kind, || parse_source(text, kind)),
-                            may_be_inert,
+                            may_be_inert(i, text, kind),
                         )
                     }
                     _ => return None,
                 };
                 let package = package_of(root, &paths[i]);
                 let modules = obolint_python::imports::imported_modules(source.body(), &package);
-                let reach = unanalysed.allowed.then(|| Reach {
-                    inertness: if may_be_inert {
+                let reach = unanalysed.allowed.then(|| {
+                    let inertness = if may_be_inert {
                         obolint_python::inert::inertness(source.body())
                     } else {
                         Inertness::Relevant
-                    },
-                    names: obolint_python::imports::import_reach(source.body(), &package),
+                    };
+                    let names = obolint_python::imports::import_reach(source.body(), &package);
+                    let relaxed = std::sync::atomic::Ordering::Relaxed;
+                    if inertness == Inertness::Relevant {
+                        seen_relevant.store(true, relaxed);
+                    }
+                    let dropped = inertness != Inertness::Relevant && !seen_relevant.load(relaxed);
+                    if dropped {
+                        keep_imports(&mut source);
+                    }
+                    Reach {
+                        inertness,
+                        names,
+                        dropped,
+                    }
                 });
                 Some((i, source, package, modules, reach))
             })
@@ -618,6 +644,7 @@ fn parse_on_demand(
             if let Some(file_reach) = file_reach {
                 inert[i] = file_reach.inertness;
                 reach[i] = file_reach.names;
+                dropped[i] = file_reach.dropped;
             }
             for module in modules {
                 // A script's sibling imported absolutely (`Project::resolve_sibling`).
@@ -663,17 +690,31 @@ fn parse_on_demand(
             unanalysed.mlmodels,
             |i| parsed[i].is_some(),
         );
-        for (i, slot) in parsed.iter_mut().enumerate() {
-            if skip[i]
-                && let Some(source) = slot
-            {
-                let imports = obolint_python::inert::import_statements(source.body());
-                // Freed here, not later with the root's trees.
-                drop(std::mem::replace(&mut source.module.body, imports.into()));
-            }
-        }
+        let loaded = &*loaded;
+        parsed
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(i, slot)| match (skip[i], dropped[i], slot) {
+                (true, false, Some(source)) => keep_imports(source),
+                // Dropped early, yet connected to a file that can start a finding: parsed again
+                // (the same text, so the same syntax errors and comments).
+                (false, true, Some(source)) => {
+                    if let Loaded::Text { text, .. } = &loaded[i] {
+                        let kind = detect_kind(text);
+                        *source = parse_or_report(kind, || parse_source(text, kind));
+                    }
+                }
+                _ => {}
+            });
     }
     parsed
+}
+
+/// Drops a parsed file's code but its import statements (hoisted to the top level, in order).
+fn keep_imports(source: &mut ParsedSource) {
+    let imports = obolint_python::inert::import_statements(source.body());
+    // Freed here, by the thread that parsed it or in parallel, not later with the root's trees.
+    drop(std::mem::replace(&mut source.module.body, imports.into()));
 }
 
 /// What the parse task found out for [`unanalysed_files`].
@@ -682,6 +723,8 @@ struct Reach {
     inertness: Inertness,
     /// Where its imports can lead ([`obolint_python::imports::import_reach`]).
     names: Vec<String>,
+    /// It kept only its imports as soon as it was parsed.
+    dropped: bool,
 }
 
 /// Every module name of every parsed file (relative to the root, and to a Databricks App's
@@ -1022,6 +1065,46 @@ mod tests {
         std::fs::write(dir.path().join("MLmodel"), "flavors: {}\n").expect("write");
         found.manifests.push(dir.path().join("MLmodel"));
         assert_eq!(analysed(&found, dir.path()), 2);
+    }
+
+    /// With no text naming Databricks, inert files keep only their imports as soon as parsed;
+    /// one that a file parsed after it (with an `mlflow` model) connects to is parsed again.
+    #[test]
+    fn inert_files_dropped_early_are_parsed_again_when_connected() {
+        let (dir, found) = project(&[
+            (
+                "a_helpers.py",
+                "import mlflow\nNAME = 'agent'\ndef f():\n    import os\n    return os\n",
+            ),
+            ("b_alone.py", "import mlflow\nmlflow.log_metric('m', 1)\n"),
+            (
+                "z_log.py",
+                "import mlflow\nfrom a_helpers import NAME\nmlflow.pyfunc.log_model(name=NAME)\n",
+            ),
+        ]);
+        // One thread: files are parsed in path order, so both inert files are parsed (and
+        // dropped) before the file that can start a finding.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("pool");
+        let (_, loaded) = pool.install(|| load_for_test(dir.path(), &found));
+        let body = |name: &str| {
+            let i = loaded
+                .paths
+                .iter()
+                .position(|p| p.ends_with(name))
+                .expect("path");
+            loaded.parsed[i].as_ref().expect("parsed").body().to_vec()
+        };
+        let text = std::fs::read_to_string(dir.path().join("a_helpers.py")).expect("read");
+        assert_eq!(
+            body("a_helpers.py"),
+            parse_source(&text, SourceKind::Python).body(),
+            "parsed again, in full"
+        );
+        assert_eq!(body("b_alone.py").len(), 1, "only `import mlflow`");
+        assert_eq!(body("z_log.py").len(), 3);
     }
 
     #[test]
