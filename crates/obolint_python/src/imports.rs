@@ -9,16 +9,42 @@ pub fn imported_modules(body: &[Stmt], package: &[String]) -> Vec<String> {
     let mut collector = Collector {
         package,
         found: Vec::new(),
+        reach: None,
     };
     collector.visit_body(body);
-    collector.found.sort();
-    collector.found.dedup();
-    collector.found
+    sorted(collector.found)
+}
+
+/// [`imported_modules`], and the dotted names the imports bind, as name resolution starts from
+/// them, in one walk: `import a.b` binds `a` (so `a.x.f` may name any module under `a`), `import
+/// a.b as z` binds `a.b`, `from a.b import n` binds `a.b.n`, `from a.b import *` stands for
+/// `a.b`. A qualified name is resolved in the longest project module that begins it
+/// (`Project::resolve_qualified`), so from one of these names, resolution reaches a module under
+/// it or the longest module that begins it, nothing else. Relative imports are made absolute
+/// against `package`.
+pub fn imports_and_reach(body: &[Stmt], package: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut collector = Collector {
+        package,
+        found: Vec::new(),
+        reach: Some(Vec::new()),
+    };
+    collector.visit_body(body);
+    let reach = collector.reach.take().unwrap_or_default();
+    (sorted(collector.found), sorted(reach))
+}
+
+fn sorted(mut names: Vec<String>) -> Vec<String> {
+    names.sort();
+    names.dedup();
+    names.retain(|name| !name.is_empty());
+    names
 }
 
 struct Collector<'p> {
     package: &'p [String],
     found: Vec<String>,
+    /// With [`imports_and_reach`]: the names the imports bind.
+    reach: Option<Vec<String>>,
 }
 
 impl Collector<'_> {
@@ -39,86 +65,39 @@ impl<'a> StatementVisitor<'a> for Collector<'_> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::Import(import) => {
-                self.found
-                    .extend(import.names.iter().map(|a| a.name.to_string()));
-            }
-            Stmt::ImportFrom(import) => {
-                if let Some(base) = self.base_module(import) {
-                    for alias in &import.names {
-                        if alias.name.as_str() != "*" {
-                            let sub = if base.is_empty() {
-                                alias.name.to_string()
-                            } else {
-                                format!("{base}.{}", alias.name)
-                            };
-                            self.found.push(sub);
-                        }
-                    }
-                    if !base.is_empty() {
-                        self.found.push(base);
-                    }
-                }
-            }
-            _ => walk_stmt(self, stmt),
-        }
-    }
-}
-
-/// The dotted names a file's imports bind, as name resolution starts from them: `import a.b`
-/// binds `a` (so `a.x.f` may name any module under `a`), `import a.b as z` binds `a.b`, `from
-/// a.b import n` binds `a.b.n`, `from a.b import *` stands for `a.b`. A qualified name is
-/// resolved in the longest project module that begins it (`Project::resolve_qualified`), so
-/// starting from one of these names, resolution reaches a module under it or the longest module
-/// that begins it, nothing else. Relative imports are made absolute against `package`, as in
-/// [`imported_modules`].
-pub fn import_reach(body: &[Stmt], package: &[String]) -> Vec<String> {
-    struct Reach<'p> {
-        collector: Collector<'p>,
-    }
-    impl<'a> StatementVisitor<'a> for Reach<'_> {
-        fn visit_stmt(&mut self, stmt: &'a Stmt) {
-            match stmt {
-                Stmt::Import(import) => {
-                    for alias in &import.names {
-                        let name = alias.name.as_str();
+                for alias in &import.names {
+                    let name = alias.name.as_str();
+                    self.found.push(name.to_string());
+                    if let Some(reach) = &mut self.reach {
                         let bound = if alias.asname.is_some() {
                             name
                         } else {
                             name.split('.').next().unwrap_or(name)
                         };
-                        self.collector.found.push(bound.to_string());
+                        reach.push(bound.to_string());
                     }
                 }
-                Stmt::ImportFrom(import) => {
-                    let Some(base) = self.collector.base_module(import) else {
-                        return;
-                    };
+            }
+            Stmt::ImportFrom(import) => {
+                if let Some(base) = self.base_module(import) {
                     for alias in &import.names {
                         let name = alias.name.as_str();
-                        let bound = match (base.is_empty(), name) {
-                            (_, "*") => base.clone(),
-                            (true, _) => name.to_string(),
-                            (false, _) => format!("{base}.{name}"),
+                        let sub = match (base.is_empty(), name) {
+                            (_, "*") => None,
+                            (true, _) => Some(name.to_string()),
+                            (false, _) => Some(format!("{base}.{name}")),
                         };
-                        self.collector.found.push(bound);
+                        if let Some(reach) = &mut self.reach {
+                            reach.push(sub.clone().unwrap_or_else(|| base.clone()));
+                        }
+                        self.found.extend(sub);
                     }
+                    self.found.push(base);
                 }
-                _ => walk_stmt(self, stmt),
             }
+            _ => walk_stmt(self, stmt),
         }
     }
-    let mut reach = Reach {
-        collector: Collector {
-            package,
-            found: Vec::new(),
-        },
-    };
-    reach.visit_body(body);
-    let mut found = reach.collector.found;
-    found.sort();
-    found.dedup();
-    found.retain(|name| !name.is_empty());
-    found
 }
 
 #[cfg(test)]
@@ -138,7 +117,9 @@ mod tests {
     fn reach_is_what_imports_bind() {
         let source = "import a.b\nimport c.d.e as z\nfrom f.g import h\nfrom .tools import *\nfrom .. import up\n";
         let parsed = parse_source(source, SourceKind::Python);
-        let reach = super::import_reach(parsed.body(), &["pkg".to_string(), "sub".to_string()]);
+        let package = ["pkg".to_string(), "sub".to_string()];
+        let (modules, reach) = super::imports_and_reach(parsed.body(), &package);
+        assert_eq!(modules, super::imported_modules(parsed.body(), &package));
         assert_eq!(reach, ["a", "c.d.e", "f.g.h", "pkg.sub.tools", "pkg.up"]);
     }
 }

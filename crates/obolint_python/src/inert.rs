@@ -10,7 +10,6 @@
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{Expr, ExprContext, Stmt};
-use rustc_hash::FxHashSet;
 
 /// Top-level `mlflow` functions that log and track runs and that no rule or analysis reads.
 /// A name is added here only after checking that no rule, analysis or library fact names it.
@@ -57,7 +56,10 @@ fn is_tracking(name: &str) -> bool {
 /// code they are an opaque use (any scope may be needed), even when the model names the file by
 /// path (`code_paths=[...]`) rather than by import.
 const DYNAMIC_MODULES: &[&str] = &["importlib", "pkgutil", "runpy"];
-const DYNAMIC_BUILTINS: &[&str] = &["__import__", "eval", "exec"];
+
+fn is_dynamic_builtin(name: &str) -> bool {
+    matches!(name, "__import__" | "eval" | "exec")
+}
 
 fn is_dynamic_module(dotted: &str) -> bool {
     DYNAMIC_MODULES.contains(&dotted.split('.').next().unwrap_or(dotted))
@@ -82,7 +84,7 @@ pub enum Inertness {
 /// makes it [`Inertness::Relevant`]: when unsure, the file is analysed.
 pub fn inertness(body: &[Stmt]) -> Inertness {
     let mut check = Check {
-        names: FxHashSet::default(),
+        names: Vec::new(),
         inert: true,
         dynamic: false,
         nesting: 0,
@@ -90,7 +92,7 @@ pub fn inertness(body: &[Stmt]) -> Inertness {
     // First the names `import mlflow` binds (anywhere), then every use of them.
     check.bind(body);
     if check.inert {
-        check.names.insert("mlflow".to_string());
+        check.names.push("mlflow".to_string());
         for stmt in body {
             check.visit_stmt(stmt);
             if !check.inert {
@@ -106,8 +108,9 @@ pub fn inertness(body: &[Stmt]) -> Inertness {
 }
 
 struct Check {
-    /// The names bound to the `mlflow` module (`mlflow`, and `m` for `import mlflow as m`).
-    names: FxHashSet<String>,
+    /// The names bound to the `mlflow` module (`mlflow`, and `m` for `import mlflow as m`): one
+    /// or two, so a list.
+    names: Vec<String>,
     inert: bool,
     /// Dynamic code was seen.
     dynamic: bool,
@@ -130,7 +133,7 @@ impl Check {
                         for alias in &import.names {
                             if alias.name.as_str() == "mlflow" {
                                 if let Some(asname) = &alias.asname {
-                                    self.0.names.insert(asname.to_string());
+                                    self.0.names.push(asname.to_string());
                                 }
                             } else if mentions_mlflow_module(alias.name.as_str()) {
                                 self.0.inert = false;
@@ -209,6 +212,10 @@ impl<'a> Visitor<'a> for Check {
 }
 
 impl Check {
+    fn is_mlflow(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+
     fn visit_expr_inner(&mut self, expr: &Expr) {
         match expr {
             Expr::Attribute(attribute) => {
@@ -217,7 +224,7 @@ impl Check {
                     return;
                 }
                 if let Expr::Name(name) = attribute.value.as_ref()
-                    && self.names.contains(name.id.as_str())
+                    && self.is_mlflow(name.id.as_str())
                 {
                     // `mlflow.log_metric(...)` read; anything else (a store, another name) is not
                     // inert.
@@ -231,10 +238,8 @@ impl Check {
                 }
                 walk_expr(self, expr);
             }
-            Expr::Name(name) if self.names.contains(name.id.as_str()) => self.inert = false,
-            Expr::Name(name) if DYNAMIC_BUILTINS.contains(&name.id.as_str()) => {
-                self.dynamic = true;
-            }
+            Expr::Name(name) if self.is_mlflow(name.id.as_str()) => self.inert = false,
+            Expr::Name(name) if is_dynamic_builtin(name.id.as_str()) => self.dynamic = true,
             _ => walk_expr(self, expr),
         }
     }

@@ -589,6 +589,8 @@ fn parse_on_demand(
         });
     let seen_relevant = std::sync::atomic::AtomicBool::new(!early);
     let mut dropped = vec![false; paths.len()];
+    // Each parsed file's package, dotted.
+    let mut packages = vec![String::new(); paths.len()];
     while !batch.is_empty() {
         for &i in &batch {
             queued[i] = true;
@@ -614,14 +616,19 @@ fn parse_on_demand(
                     _ => return None,
                 };
                 let package = package_of(root, &paths[i]);
-                let modules = obolint_python::imports::imported_modules(source.body(), &package);
+                let (modules, names) = if unanalysed.allowed {
+                    obolint_python::imports::imports_and_reach(source.body(), &package)
+                } else {
+                    let modules =
+                        obolint_python::imports::imported_modules(source.body(), &package);
+                    (modules, Vec::new())
+                };
                 let reach = unanalysed.allowed.then(|| {
                     let inertness = if may_be_inert {
                         obolint_python::inert::inertness(source.body())
                     } else {
                         Inertness::Relevant
                     };
-                    let names = obolint_python::imports::import_reach(source.body(), &package);
                     let relaxed = std::sync::atomic::Ordering::Relaxed;
                     if inertness == Inertness::Relevant {
                         seen_relevant.store(true, relaxed);
@@ -645,6 +652,7 @@ fn parse_on_demand(
                 inert[i] = file_reach.inertness;
                 reach[i] = file_reach.names;
                 dropped[i] = file_reach.dropped;
+                packages[i] = package.join(".");
             }
             for module in modules {
                 // A script's sibling imported absolutely (`Project::resolve_sibling`).
@@ -673,15 +681,6 @@ fn parse_on_demand(
     }
     if unanalysed.allowed && inert.iter().any(|&i| i != Inertness::Relevant) {
         let names = parsed_module_names(root, paths, &parsed, unanalysed.app_roots);
-        let packages: Vec<String> = (0..paths.len())
-            .map(|i| {
-                if parsed[i].is_some() {
-                    package_of(root, &paths[i]).join(".")
-                } else {
-                    String::new()
-                }
-            })
-            .collect();
         let skip = unanalysed_files(
             &names,
             &reach,
@@ -721,7 +720,7 @@ fn keep_imports(source: &mut ParsedSource) {
 struct Reach {
     /// Whether the file can start a finding ([`Inertness::Relevant`]) or not.
     inertness: Inertness,
-    /// Where its imports can lead ([`obolint_python::imports::import_reach`]).
+    /// Where its imports can lead ([`obolint_python::imports::imports_and_reach`]).
     names: Vec<String>,
     /// It kept only its imports as soon as it was parsed.
     dropped: bool,
@@ -760,7 +759,7 @@ fn parsed_module_names(
 /// model's code) counts as one that can start a finding wherever there can be a model (a file
 /// that can start a finding, or an `MLmodel`, which `mlmodels` says). `names` are the parsed
 /// files' module names, sorted; `reach[i]` are the names file `i`'s imports bind
-/// ([`obolint_python::imports::import_reach`]), also looked up in its own folder
+/// ([`obolint_python::imports::imports_and_reach`]), also looked up in its own folder
 /// (`Project::resolve_sibling`), whose `package` is `packages[i]`.
 fn unanalysed_files(
     names: &[(String, usize)],
@@ -834,24 +833,31 @@ fn unanalysed_files(
                 }
             }
         };
+    // The same names are imported by many files: each is looked up once.
+    let mut plain: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    let mut beside: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
     let mut found = Vec::new();
     for i in (0..n).filter(|&i| is_parsed(i)) {
         found.clear();
         // A name next to the file, when its folder is no module: only a module named by the
         // folder and the name's first part, or under it.
-        let folder = &packages[i];
+        let folder = packages[i].as_str();
         let siblings = !folder.is_empty() && !is_module(folder);
         for name in &reach[i] {
-            targets(&mut edges, name, 0, &mut found);
+            let name = name.as_str();
+            found.extend_from_slice(plain.entry(name).or_insert_with(|| {
+                let mut out = Vec::new();
+                targets(&mut edges, name, 0, &mut out);
+                out
+            }));
             if siblings {
-                let first = name.split('.').next().unwrap_or(name);
-                let shortest = folder.len() + 1 + first.len();
-                targets(
-                    &mut edges,
-                    &format!("{folder}.{name}"),
-                    shortest,
-                    &mut found,
-                );
+                found.extend_from_slice(beside.entry((folder, name)).or_insert_with(|| {
+                    let first = name.split('.').next().unwrap_or(name);
+                    let shortest = folder.len() + 1 + first.len();
+                    let mut out = Vec::new();
+                    targets(&mut edges, &format!("{folder}.{name}"), shortest, &mut out);
+                    out
+                }));
             }
         }
         edges[i].extend_from_slice(&found);
