@@ -181,37 +181,33 @@ fn mentions_mlflow_module(dotted: &str) -> bool {
 
 impl<'a> Visitor<'a> for Check {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        if !self.inert {
-            return;
-        }
-        if self.nesting >= MAX_NESTING {
-            self.inert = false;
-            return;
-        }
-        self.nesting += 1;
-        match stmt {
+        self.nested(|check| match stmt {
             // Checked by `bind`.
             Stmt::Import(_) | Stmt::ImportFrom(_) => {}
-            _ => walk_stmt(self, stmt),
-        }
-        self.nesting -= 1;
+            _ => walk_stmt(check, stmt),
+        });
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
-        if !self.inert {
-            return;
-        }
-        if self.nesting >= MAX_NESTING {
-            self.inert = false;
-            return;
-        }
-        self.nesting += 1;
-        self.visit_expr_inner(expr);
-        self.nesting -= 1;
+        self.nested(|check| check.visit_expr_inner(expr));
     }
 }
 
 impl Check {
+    /// Runs `visit` one level deeper, unless the answer is known or the walk is too deep.
+    fn nested(&mut self, visit: impl FnOnce(&mut Self)) {
+        if !self.inert {
+            return;
+        }
+        if self.nesting >= MAX_NESTING {
+            self.inert = false;
+            return;
+        }
+        self.nesting += 1;
+        visit(self);
+        self.nesting -= 1;
+    }
+
     fn is_mlflow(&self, name: &str) -> bool {
         self.names.iter().any(|n| n == name)
     }
