@@ -4,6 +4,23 @@
 use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
 use ruff_python_ast::{Stmt, StmtImportFrom};
 
+/// The import statements of `body`, at any depth (functions, classes, `try` blocks), in source
+/// order: one walk of the statements, whose answer the other questions about imports share.
+pub fn import_statements(body: &[Stmt]) -> Vec<&Stmt> {
+    struct Imports<'a>(Vec<&'a Stmt>);
+    impl<'a> StatementVisitor<'a> for Imports<'a> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::Import(_) | Stmt::ImportFrom(_) => self.0.push(stmt),
+                _ => walk_stmt(self, stmt),
+            }
+        }
+    }
+    let mut imports = Imports(Vec::new());
+    imports.visit_body(body);
+    imports.0
+}
+
 /// Every imported module, and for `from m import n` also `m.n` (which may be a submodule).
 pub fn imported_modules(body: &[Stmt], package: &[String]) -> Vec<String> {
     let mut collector = Collector {
@@ -11,7 +28,9 @@ pub fn imported_modules(body: &[Stmt], package: &[String]) -> Vec<String> {
         found: Vec::new(),
         reach: None,
     };
-    collector.visit_body(body);
+    for stmt in import_statements(body) {
+        collector.import(stmt);
+    }
     sorted(collector.found)
 }
 
@@ -21,14 +40,16 @@ pub fn imported_modules(body: &[Stmt], package: &[String]) -> Vec<String> {
 /// `a.b`. A qualified name is resolved in the longest project module that begins it
 /// (`Project::resolve_qualified`), so from one of these names, resolution reaches a module under
 /// it or the longest module that begins it, nothing else. Relative imports are made absolute
-/// against `package`.
-pub fn imports_and_reach(body: &[Stmt], package: &[String]) -> (Vec<String>, Vec<String>) {
+/// against `package`. `imports` are the file's [`import_statements`].
+pub fn imports_and_reach(imports: &[&Stmt], package: &[String]) -> (Vec<String>, Vec<String>) {
     let mut collector = Collector {
         package,
         found: Vec::new(),
         reach: Some(Vec::new()),
     };
-    collector.visit_body(body);
+    for stmt in imports {
+        collector.import(stmt);
+    }
     let reach = collector.reach.take().unwrap_or_default();
     (sorted(collector.found), sorted(reach))
 }
@@ -61,8 +82,9 @@ impl Collector<'_> {
     }
 }
 
-impl<'a> StatementVisitor<'a> for Collector<'_> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+impl Collector<'_> {
+    /// What an import statement imports and binds.
+    fn import(&mut self, stmt: &Stmt) {
         match stmt {
             Stmt::Import(import) => {
                 for alias in &import.names {
@@ -95,7 +117,7 @@ impl<'a> StatementVisitor<'a> for Collector<'_> {
                     self.found.push(base);
                 }
             }
-            _ => walk_stmt(self, stmt),
+            _ => {}
         }
     }
 }
@@ -118,7 +140,8 @@ mod tests {
         let source = "import a.b\nimport c.d.e as z\nfrom f.g import h\nfrom .tools import *\nfrom .. import up\n";
         let parsed = parse_source(source, SourceKind::Python);
         let package = ["pkg".to_string(), "sub".to_string()];
-        let (modules, reach) = super::imports_and_reach(parsed.body(), &package);
+        let imports = super::import_statements(parsed.body());
+        let (modules, reach) = super::imports_and_reach(&imports, &package);
         assert_eq!(modules, super::imported_modules(parsed.body(), &package));
         assert_eq!(reach, ["a", "c.d.e", "f.g.h", "pkg.sub.tools", "pkg.up"]);
     }

@@ -9,7 +9,12 @@
 //! imports to a file that does hold such a name (`check::load`).
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use std::sync::LazyLock;
+
+use memchr::memmem;
 use ruff_python_ast::{Expr, ExprContext, Stmt};
+use ruff_text_size::{Ranged, TextSize};
+use unicode_normalization::UnicodeNormalization;
 
 /// Top-level `mlflow` functions that log and track runs and that no rule or analysis reads.
 /// A name is added here only after checking that no rule, analysis or library fact names it.
@@ -82,16 +87,22 @@ pub enum Inertness {
 /// dynamic code. Anything else that names `mlflow` (a submodule, another attribute, the module
 /// passed as a value, a name `mlflow` bound by a `from` import, an attribute called `mlflow`)
 /// makes it [`Inertness::Relevant`]: when unsure, the file is analysed.
-pub fn inertness(body: &[Stmt]) -> Inertness {
+///
+/// `text` is the text `body` was parsed from. When it shows that no expression can name `mlflow`
+/// or a dynamic builtin, the expressions are not walked (see [`text_settles`]).
+///
+/// `imports` are the [import statements](crate::imports::import_statements) of `body`.
+pub fn inertness(imports: &[&Stmt], body: &[Stmt], text: &str) -> Inertness {
     let mut check = Check {
         names: Vec::new(),
+        imported_at: Vec::new(),
         inert: true,
         dynamic: false,
         nesting: 0,
     };
     // First the names `import mlflow` binds (anywhere), then every use of them.
-    check.bind(body);
-    if check.inert {
+    check.bind(imports);
+    if check.inert && !(check.names.is_empty() && text_settles(text, &check.imported_at)) {
         check.names.push("mlflow".to_string());
         for stmt in body {
             check.visit_stmt(stmt);
@@ -111,6 +122,8 @@ struct Check {
     /// The names bound to the `mlflow` module (`mlflow`, and `m` for `import mlflow as m`): one
     /// or two, so a list.
     names: Vec<String>,
+    /// Where each `mlflow` of an `import mlflow` (without `as`) starts, in source order.
+    imported_at: Vec<TextSize>,
     inert: bool,
     /// Dynamic code was seen.
     dynamic: bool,
@@ -124,54 +137,118 @@ const MAX_NESTING: u32 = 1_000;
 
 impl Check {
     /// Collects the names `import mlflow` binds; any other import of `mlflow` is not inert.
-    fn bind(&mut self, body: &[Stmt]) {
-        struct Imports<'c>(&'c mut Check);
-        impl<'a> Visitor<'a> for Imports<'_> {
-            fn visit_stmt(&mut self, stmt: &'a Stmt) {
-                match stmt {
-                    Stmt::Import(import) => {
-                        for alias in &import.names {
-                            if alias.name.as_str() == "mlflow" {
-                                if let Some(asname) = &alias.asname {
-                                    self.0.names.push(asname.to_string());
-                                }
-                            } else if mentions_mlflow_module(alias.name.as_str()) {
-                                self.0.inert = false;
-                            } else if is_dynamic_module(alias.name.as_str()) {
-                                self.0.dynamic = true;
+    fn bind(&mut self, imports: &[&Stmt]) {
+        for stmt in imports {
+            match stmt {
+                Stmt::Import(import) => {
+                    for alias in &import.names {
+                        if alias.name.as_str() == "mlflow" {
+                            match &alias.asname {
+                                Some(asname) => self.names.push(asname.to_string()),
+                                None => self.imported_at.push(alias.name.start()),
                             }
+                        } else if mentions_mlflow_module(alias.name.as_str()) {
+                            self.inert = false;
+                        } else if is_dynamic_module(alias.name.as_str()) {
+                            self.dynamic = true;
                         }
                     }
-                    Stmt::ImportFrom(import) => {
-                        let module = import.module.as_ref().map(|m| m.as_str());
-                        let from_mlflow = import.level == 0 && module == Some("mlflow");
-                        for alias in &import.names {
-                            let ok = if from_mlflow {
-                                is_tracking(alias.name.as_str())
-                            } else {
-                                // `from pkg import mlflow`: a module of that name, re-exported.
-                                alias.name.as_str() != "mlflow"
-                                    && alias.asname.as_ref().is_none_or(|a| a.as_str() != "mlflow")
-                            };
-                            if !ok {
-                                self.0.inert = false;
-                            }
-                        }
-                        if !from_mlflow && module.is_some_and(mentions_mlflow_module) {
-                            self.0.inert = false;
-                        }
-                        if import.level == 0 && module.is_some_and(is_dynamic_module) {
-                            self.0.dynamic = true;
-                        }
-                    }
-                    _ => walk_stmt(self, stmt),
                 }
+                Stmt::ImportFrom(import) => {
+                    let module = import.module.as_ref().map(|m| m.as_str());
+                    let from_mlflow = import.level == 0 && module == Some("mlflow");
+                    for alias in &import.names {
+                        let ok = if from_mlflow {
+                            is_tracking(alias.name.as_str())
+                        } else {
+                            // `from pkg import mlflow`: a module of that name, re-exported.
+                            alias.name.as_str() != "mlflow"
+                                && alias.asname.as_ref().is_none_or(|a| a.as_str() != "mlflow")
+                        };
+                        if !ok {
+                            self.inert = false;
+                        }
+                    }
+                    if !from_mlflow && module.is_some_and(mentions_mlflow_module) {
+                        self.inert = false;
+                    }
+                    if import.level == 0 && module.is_some_and(is_dynamic_module) {
+                        self.dynamic = true;
+                    }
+                }
+                _ => {}
             }
-            // Expressions hold no imports.
-            fn visit_expr(&mut self, _: &'a Expr) {}
         }
-        Imports(self).visit_body(body);
     }
+}
+
+/// Whether the text alone shows that no expression names `mlflow` or a dynamic builtin, so that
+/// walking the expressions would find nothing: every `mlflow` in the text is one that an `import
+/// mlflow` imports (`imported_at`), and `eval`, `exec` and `__import__` appear nowhere as words.
+/// An expression can name `mlflow` (or `x.mlflow`, or a builtin) only where its text is written,
+/// except that the parser reads non-ASCII identifiers in their NFKC form (`ｍlflow` is `mlflow`):
+/// a text with a character that NFKC makes ASCII is walked.
+fn text_settles(text: &str, imported_at: &[TextSize]) -> bool {
+    static MLFLOW: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"mlflow"));
+    let bytes = text.as_bytes();
+    (text.is_ascii() || !may_read_as_ascii(text))
+        && MLFLOW.find_iter(bytes).all(|at| {
+            u32::try_from(at).is_ok_and(|at| imported_at.binary_search(&TextSize::new(at)).is_ok())
+        })
+        && !DYNAMIC_BUILTINS
+            .iter()
+            .any(|(word, finder)| names_word(bytes, word.len(), finder))
+}
+
+/// The names of [`is_dynamic_builtin`], each with its search built once.
+static DYNAMIC_BUILTINS: LazyLock<[(&str, memmem::Finder<'static>); 3]> = LazyLock::new(|| {
+    ["eval", "exec", "__import__"].map(|word| (word, memmem::Finder::new(word.as_bytes())))
+});
+
+/// Whether `text` has a character that can be part of an identifier, is not ASCII, and is ASCII
+/// in its NFKC form (`ｍ`, `ﬂ`, `ℎ`): only with one can an identifier written with non-ASCII
+/// characters be read as an ASCII name. The parser's lexer takes the non-ASCII characters of
+/// identifiers by `XID_Continue` (which holds `XID_Start`) and reads the identifier in NFKC; any
+/// other non-ASCII character stays non-ASCII in NFKC, composed with its neighbours or not, and
+/// characters that cannot be in identifiers (`…`, `“`) end them.
+fn may_read_as_ascii(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        // ASCII is skipped eight bytes at a time (the text is mostly ASCII).
+        if let Some(word) = bytes
+            .get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            && u64::from_ne_bytes(word) & 0x8080_8080_8080_8080 == 0
+        {
+            at += 8;
+            continue;
+        }
+        // `at` is always where a character starts.
+        let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) else {
+            return false;
+        };
+        if !c.is_ascii()
+            && unicode_ident::is_xid_continue(c)
+            && std::iter::once(c).nfkc().all(|d| d.is_ascii())
+        {
+            return true;
+        }
+        at += c.len_utf8();
+    }
+    false
+}
+
+/// Whether `word` appears in `bytes` as a whole identifier (no identifier byte on either side).
+/// `finder` searches for the word, `len` bytes long.
+fn names_word(bytes: &[u8], len: usize, finder: &memmem::Finder<'_>) -> bool {
+    let identifier = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    finder.find_iter(bytes).any(|at| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let after = bytes.get(at + len).copied();
+        !before.is_some_and(identifier) && !after.is_some_and(identifier)
+    })
 }
 
 /// `mlflow.x`, `x.mlflow`, `x.mlflow.y`: a dotted module name with an `mlflow` segment.
@@ -241,24 +318,6 @@ impl Check {
     }
 }
 
-/// The import statements of `body`, at any depth, in source order: what a file keeps when it is
-/// not analysed (the modules it imports still make it part of a model's code).
-pub fn import_statements(body: &[Stmt]) -> Vec<Stmt> {
-    struct Imports(Vec<Stmt>);
-    impl<'a> Visitor<'a> for Imports {
-        fn visit_stmt(&mut self, stmt: &'a Stmt) {
-            match stmt {
-                Stmt::Import(_) | Stmt::ImportFrom(_) => self.0.push(stmt.clone()),
-                _ => walk_stmt(self, stmt),
-            }
-        }
-        fn visit_expr(&mut self, _: &'a Expr) {}
-    }
-    let mut imports = Imports(Vec::new());
-    imports.visit_body(body);
-    imports.0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,7 +326,15 @@ mod tests {
     fn of(text: &str) -> Inertness {
         let parsed = parse_source(text, SourceKind::Python);
         assert!(parsed.syntax_errors.is_empty(), "{text}");
-        inertness(parsed.body())
+        let imports = crate::imports::import_statements(parsed.body());
+        let by_text = inertness(&imports, parsed.body(), text);
+        // The text's shortcut never changes the answer of the walk.
+        assert_eq!(
+            by_text,
+            inertness(&imports, parsed.body(), "\u{ff4d}"),
+            "{text}"
+        );
+        by_text
     }
 
     fn inert(text: &str) -> bool {
@@ -320,6 +387,10 @@ mod tests {
             "mlflow = load()\nmlflow.pyfunc\n",
             "import mlflow\nx: mlflow.pyfunc.PythonModel\n",
             "import mlflow\n@mlflow.trace\ndef f(): pass\n",
+            // The parser reads identifiers in their NFKC form: this is `mlflow.pyfunc`.
+            "import mlflow\n\u{ff4d}lflow.pyfunc.log_model()\n",
+            "import mlflow\nml\u{fb02}ow.pyfunc.log_model()\n",
+            "# \u{e9}\nimport mlflow\n\u{ff4d}lflow.pyfunc.log_model()\n",
         ] {
             assert_eq!(of(text), Inertness::Relevant, "{text}");
         }
@@ -335,6 +406,8 @@ mod tests {
             "import mlflow\nfrom importlib import import_module\n",
             "import mlflow\nimport pkgutil.x as p\n",
             "from runpy import run_path\n",
+            "import mlflow\n\u{ff45}val('1')\n",
+            "import mlflow\nx = [exec]\n",
         ] {
             assert_eq!(of(text), Inertness::Dynamic, "{text}");
         }
@@ -346,15 +419,81 @@ mod tests {
     }
 
     #[test]
+    fn the_text_settles_only_what_the_walk_would_find() {
+        let settles = |text: &str| {
+            let parsed = parse_source(text, SourceKind::Python);
+            let imports = crate::imports::import_statements(parsed.body());
+            let mut check = Check {
+                names: Vec::new(),
+                imported_at: Vec::new(),
+                inert: true,
+                dynamic: false,
+                nesting: 0,
+            };
+            check.bind(&imports);
+            text_settles(text, &check.imported_at)
+        };
+        assert!(settles(
+            "import mlflow\nimport os, mlflow\nexecute(evaluate, __import___)\n"
+        ));
+        assert!(settles("def f():\n    import mlflow\n"));
+        assert!(settles("x = 1\n"));
+        assert!(settles(
+            "import mlflow\ny = '\u{e9}\u{201c}\u{2026}\u{6708}'\n"
+        ));
+        assert!(settles("import mlflow\ny = 'e\u{301}'\n"));
+        for text in [
+            "import mlflow\n# mlflow\n",
+            "import mlflow\nmlflow.log_metric('a', 1)\n",
+            "import mlflow.pyfunc\n",
+            "import mlflow\nx = exec\n",
+            "import mlflow\nx = 1 # eval\n",
+            "import mlflow\n__import__('os')\n",
+            "import mlflow\ny = '\u{ff4d}'\n",
+            "eval",
+        ] {
+            assert!(!settles(text), "{text}");
+        }
+        // Eight bytes at a time, or one: the same answer wherever the character is.
+        for pad in 0..20 {
+            let text = format!("{}\u{ff4d}{}", "x".repeat(pad), "y".repeat(pad % 9));
+            assert!(may_read_as_ascii(&text), "{text}");
+            let text = format!("{}\u{e9}\u{2026}{}", "x".repeat(pad), "y".repeat(pad % 9));
+            assert!(!may_read_as_ascii(&text), "{text}");
+        }
+        let exec = memmem::Finder::new(b"exec");
+        assert!(names_word(b"exec", 4, &exec));
+        assert!(names_word(b"(exec)", 4, &exec));
+        assert!(!names_word(b"execute _exec exec2", 4, &exec));
+    }
+
+    #[test]
     fn a_file_nested_deeper_than_the_model_walks_is_analysed() {
         // Parsing and dropping such a tree recurse as deep: a test thread's stack is too small.
         std::thread::Builder::new()
             .stack_size(256 * 1024 * 1024)
             .spawn(|| {
-                let deep = format!("import mlflow\nx = {}\n", vec!["a"; 2_000].join(" + "));
-                assert!(!inert(&deep));
-                let shallow = format!("import mlflow\nx = {}\n", vec!["a"; 500].join(" + "));
+                // Walked (`ｍ` may be part of a name `mlflow`): too deep to be called inert.
+                let deep = format!(
+                    "import mlflow\nx = {} # \u{ff4d}\n",
+                    vec!["a"; 2_000].join(" + ")
+                );
+                let parsed = parse_source(&deep, SourceKind::Python);
+                let imports = crate::imports::import_statements(parsed.body());
+                assert_eq!(
+                    inertness(&imports, parsed.body(), &deep),
+                    Inertness::Relevant
+                );
+                let shallow = format!(
+                    "import mlflow\nx = {} # \u{ff4d}\n",
+                    vec!["a"; 500].join(" + ")
+                );
                 assert!(inert(&shallow));
+                // The text alone shows that nothing names `mlflow`: not walked, however deep.
+                let deep = format!("import mlflow\nx = {}\n", vec!["a"; 2_000].join(" + "));
+                let parsed = parse_source(&deep, SourceKind::Python);
+                let imports = crate::imports::import_statements(parsed.body());
+                assert_eq!(inertness(&imports, parsed.body(), &deep), Inertness::Inert);
             })
             .expect("spawn")
             .join()
@@ -365,7 +504,10 @@ mod tests {
     fn imports_are_kept_in_source_order_at_any_depth() {
         let text = "import a\ndef f():\n    from b import c\n    x = 1\nclass K:\n    import d\ntry:\n    import e\nexcept ImportError:\n    pass\n";
         let parsed = parse_source(text, SourceKind::Python);
-        let kept = import_statements(parsed.body());
+        let kept: Vec<Stmt> = crate::imports::import_statements(parsed.body())
+            .into_iter()
+            .cloned()
+            .collect();
         assert_eq!(kept.len(), 4);
         let package = ["pkg".to_string()];
         assert_eq!(

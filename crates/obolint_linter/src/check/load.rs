@@ -582,11 +582,22 @@ fn parse_on_demand(
     // it is parsed, so that the trees of a root that turns out to have nothing to analyse never
     // add up. Once a file that can start a finding is parsed, the trees are kept; an inert file
     // dropped early that ends up connected to one is parsed again.
-    let early = unanalysed.allowed
-        && batch.par_iter().all(|&i| match &loaded[i] {
-            Loaded::Text { text, .. } => may_be_inert(i, text, detect_kind(text)),
-            _ => true,
-        });
+    // What `may_be_inert` says of each file of the first batch, asked once (its parse task reads
+    // it here).
+    let mut first = vec![None; paths.len()];
+    if unanalysed.allowed {
+        let found: Vec<(usize, bool)> = batch
+            .par_iter()
+            .filter_map(|&i| match &loaded[i] {
+                Loaded::Text { text, .. } => Some((i, may_be_inert(i, text, detect_kind(text)))),
+                _ => None,
+            })
+            .collect();
+        for (i, may) in found {
+            first[i] = Some(may);
+        }
+    }
+    let early = unanalysed.allowed && first.iter().all(|may| may.is_none_or(|m| m));
     let seen_relevant = std::sync::atomic::AtomicBool::new(!early);
     let mut dropped = vec![false; paths.len()];
     // Each parsed file's package, dotted.
@@ -600,48 +611,52 @@ fn parse_on_demand(
         let results: Vec<Parsed> = batch
             .par_iter()
             .filter_map(|&i| {
+                // The text of a file that may be inert.
                 let (mut source, may_be_inert) = match (&loaded[i], notebooks.get(&i)) {
                     (_, Some(Ok(layout))) => (
                         parse_or_report(SourceKind::Jupyter, || parse_notebook(layout)),
-                        false,
+                        None,
                     ),
                     (_, Some(Err(_))) => return None,
                     (Loaded::Text { text, .. }, None) => {
                         let kind = detect_kind(text);
                         (
                             parse_or_report(kind, || parse_source(text, kind)),
-                            may_be_inert(i, text, kind),
+                            first[i]
+                                .unwrap_or_else(|| may_be_inert(i, text, kind))
+                                .then_some(text.as_str()),
                         )
                     }
                     _ => return None,
                 };
                 let package = package_of(root, &paths[i]);
-                let (modules, names) = if unanalysed.allowed {
-                    obolint_python::imports::imports_and_reach(source.body(), &package)
-                } else {
+                if !unanalysed.allowed {
                     let modules =
                         obolint_python::imports::imported_modules(source.body(), &package);
-                    (modules, Vec::new())
+                    return Some((i, source, package, modules, None));
+                }
+                let imports = obolint_python::imports::import_statements(source.body());
+                let (modules, names) =
+                    obolint_python::imports::imports_and_reach(&imports, &package);
+                let inertness = match may_be_inert {
+                    Some(text) => obolint_python::inert::inertness(&imports, source.body(), text),
+                    None => Inertness::Relevant,
                 };
-                let reach = unanalysed.allowed.then(|| {
-                    let inertness = if may_be_inert {
-                        obolint_python::inert::inertness(source.body())
-                    } else {
-                        Inertness::Relevant
-                    };
-                    let relaxed = std::sync::atomic::Ordering::Relaxed;
-                    if inertness == Inertness::Relevant {
-                        seen_relevant.store(true, relaxed);
-                    }
-                    let dropped = inertness != Inertness::Relevant && !seen_relevant.load(relaxed);
-                    if dropped {
-                        keep_imports(&mut source);
-                    }
-                    Reach {
-                        inertness,
-                        names,
-                        dropped,
-                    }
+                let relaxed = std::sync::atomic::Ordering::Relaxed;
+                if inertness == Inertness::Relevant {
+                    seen_relevant.store(true, relaxed);
+                }
+                let dropped = inertness != Inertness::Relevant && !seen_relevant.load(relaxed);
+                if dropped {
+                    let imports = imports.into_iter().cloned().collect();
+                    keep_only(&mut source, imports);
+                } else {
+                    drop(imports);
+                }
+                let reach = Some(Reach {
+                    inertness,
+                    names,
+                    dropped,
                 });
                 Some((i, source, package, modules, reach))
             })
@@ -711,7 +726,15 @@ fn parse_on_demand(
 
 /// Drops a parsed file's code but its import statements (hoisted to the top level, in order).
 fn keep_imports(source: &mut ParsedSource) {
-    let imports = obolint_python::inert::import_statements(source.body());
+    let imports = obolint_python::imports::import_statements(source.body())
+        .into_iter()
+        .cloned()
+        .collect();
+    keep_only(source, imports);
+}
+
+/// Replaces a parsed file's code with `imports`, its import statements.
+fn keep_only(source: &mut ParsedSource, imports: Vec<ruff_python_ast::Stmt>) {
     // Freed here, by the thread that parsed it or in parallel, not later with the root's trees.
     drop(std::mem::replace(&mut source.module.body, imports.into()));
 }
