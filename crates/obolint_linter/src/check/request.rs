@@ -24,9 +24,10 @@ pub struct CheckRequest {
     /// Also report what each model requires and declares (`obolint scopes`).
     pub collect_models: bool,
     /// The process ends after this run (the command line's `check`): the syntax trees and
-    /// analysis of the root checked last are left to the operating system instead of being freed
-    /// node by node (the others are freed while the remaining roots are checked: their memory is
-    /// reused, and peak memory is that of the roots checked at the same time).
+    /// analysis of the root checked last, and the trees of the root that parsed the most unless a
+    /// later root parses much, are left to the operating system instead of being freed node by
+    /// node (the others are freed while the remaining roots are checked: their memory is reused,
+    /// and peak memory is that of the roots checked at the same time).
     pub exit_after: bool,
     /// Read and write the persistent cache (the command line's `check`; never with unsaved
     /// buffers or `collect_models`, whose results it does not hold).
