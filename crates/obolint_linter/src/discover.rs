@@ -129,9 +129,12 @@ impl Excludes {
     fn excludes(&self, root: &Path, path: &Path) -> bool {
         path.file_name()
             .is_some_and(|name| self.names.is_match(name))
-            || path
-                .strip_prefix(root)
-                .is_ok_and(|relative| self.paths.is_match(relative))
+            // No path pattern by default: the path is not made relative for nothing (a
+            // comparison of components, for every entry of the walk).
+            || (!self.paths.is_empty()
+                && path
+                    .strip_prefix(root)
+                    .is_ok_and(|relative| self.paths.is_match(relative)))
     }
 }
 
@@ -321,6 +324,46 @@ fn strip_prefix<'a>(prefix: &Path, path: &'a Path) -> Option<&'a Path> {
     {
         path.strip_prefix(prefix).ok()
     }
+}
+
+/// `path.starts_with(folder)`: whether `folder`'s components begin `path`'s. Comparing
+/// components costs a walk of both paths for each of the many questions a walk asks; when both are
+/// written plainly (as their components would write them: no `//`, no `.` but a leading one, no
+/// trailing `/`), as every path of a walk from a plain root is, their bytes tell the same.
+fn under(path: &Path, folder: &Path) -> bool {
+    under_any(path, std::slice::from_ref(&folder))
+}
+
+/// Whether `path` is [`under`] one of `folders`, its bytes looked at once.
+fn under_any(path: &Path, folders: &[impl AsRef<Path>]) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let p = path.as_os_str().as_bytes();
+        if is_plain(p) {
+            return folders.iter().any(|folder| {
+                let f = folder.as_ref().as_os_str().as_bytes();
+                if is_plain(f) {
+                    p.starts_with(f) && (p.len() == f.len() || p[f.len()] == b'/' || f == b"/")
+                } else {
+                    path.starts_with(folder)
+                }
+            });
+        }
+    }
+    folders.iter().any(|folder| path.starts_with(folder))
+}
+
+/// Whether a path's bytes are what its components would write: not empty, no empty component
+/// (`a//b`, a trailing `/`), no `.` component but a leading one (`./a` is `.` then `a`).
+#[cfg(unix)]
+fn is_plain(path: &[u8]) -> bool {
+    path == b"/"
+        || (!path.is_empty()
+            && !path
+                .split(|&b| b == b'/')
+                .skip(1)
+                .any(|name| name.is_empty() || name == b"."))
 }
 
 fn strip_if_prefix<'a>(prefix: &Path, path: &'a Path) -> &'a Path {
@@ -681,7 +724,7 @@ fn replay(
     // Its steps are recorded only when a project may be nested in it: a marker below its root.
     filter.record = outer.steps[first + 1..]
         .iter()
-        .map_while(|step| step.path().filter(|p| p.starts_with(root) && *p != root))
+        .map_while(|step| step.path().filter(|p| under(p, root) && *p != root))
         .any(|p| {
             p.parent().is_some_and(|folder| folder != root)
                 && p.file_name()
@@ -697,11 +740,11 @@ fn replay(
         if path == root {
             return None;
         }
-        if !path.starts_with(root) {
+        if !under(path, root) {
             break;
         }
         if let Some(folder) = &skipped {
-            if path.starts_with(folder) {
+            if under(path, folder) {
                 continue;
             }
             skipped = None;
@@ -863,7 +906,7 @@ fn finish(
         .retain(|r| !all.iter().any(|o| o != r && r.starts_with(o)));
     if !found.nested_roots.is_empty() {
         let nested = found.nested_roots.clone();
-        let outside = |p: &PathBuf| !nested.iter().any(|n| p.starts_with(n));
+        let outside = |p: &PathBuf| !under_any(p, &nested);
         found.python.retain(outside);
         found.manifests.retain(outside);
         found.requirements.retain(outside);
@@ -1184,6 +1227,83 @@ mod tests {
     }
 
     /// An ignored folder is never probed: a FIFO `.gitignore` inside it is no warning.
+    /// `under` says what `Path::starts_with` says, plain paths or not.
+    #[test]
+    fn under_is_starts_with() {
+        let parts = [
+            "", "/", ".", "..", "a", "ab", "b", "a/b", "//", "./", "a/", "/.",
+        ];
+        let mut paths: Vec<String> = Vec::new();
+        for x in parts {
+            for y in parts {
+                for z in parts {
+                    paths.push(format!("{x}{y}{z}"));
+                }
+            }
+        }
+        for p in &paths {
+            for f in &paths {
+                let (p, f) = (Path::new(p), Path::new(f));
+                assert_eq!(under(p, f), p.starts_with(f), "{p:?} under {f:?}");
+            }
+            let folders = [Path::new("a"), Path::new("b//"), Path::new("./a/b")];
+            let p = Path::new(p);
+            assert_eq!(
+                under_any(p, &folders),
+                folders.iter().any(|f| p.starts_with(f)),
+                "{p:?}"
+            );
+        }
+    }
+
+    /// A pattern with `/` matches paths from the root; one without, names anywhere; none but
+    /// the defaults, neither.
+    #[test]
+    fn excludes_match_paths_from_the_root_and_names_anywhere() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &[
+                ("src/legacy/a.py", b""),
+                ("src/new/b.py", b""),
+                ("other/src/legacy/c.py", b""),
+                ("pkg/d_test.py", b""),
+                ("build/e.py", b""),
+            ],
+        );
+        let found = |exclude: &[&str]| {
+            let settings = Settings {
+                extend_exclude: exclude.iter().map(|p| (*p).to_string()).collect(),
+                ..Settings::default()
+            };
+            let mut python: Vec<String> = discover(dir.path(), &settings)
+                .python
+                .iter()
+                .filter_map(|p| p.strip_prefix(dir.path()).ok())
+                .map(|p| p.display().to_string())
+                .collect();
+            python.sort();
+            python
+        };
+        assert_eq!(
+            found(&[]),
+            [
+                "other/src/legacy/c.py",
+                "pkg/d_test.py",
+                "src/legacy/a.py",
+                "src/new/b.py"
+            ]
+        );
+        assert_eq!(
+            found(&["src/legacy", "*_test.py"]),
+            ["other/src/legacy/c.py", "src/new/b.py"]
+        );
+        assert_eq!(
+            found(&["src/**"]),
+            ["other/src/legacy/c.py", "pkg/d_test.py"]
+        );
+    }
+
     #[cfg(unix)]
     #[test]
     fn an_ignored_folder_is_not_probed() {
