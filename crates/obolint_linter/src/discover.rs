@@ -653,7 +653,9 @@ pub fn discover_recorded(root: &Path, settings: &Settings) -> (Discovered, WalkR
         .ignore(false)
         .parents(false)
         .require_git(false)
-        .sort_by_file_path(|a, b| a.cmp(b))
+        // Entries of one folder, by name: the order of their paths (they differ in their last
+        // component only), without comparing the folder's components again each time.
+        .sort_by_file_name(|a, b| a.cmp(b))
         .filter_entry(move |entry| {
             let entry = Entry {
                 path: entry.path().to_path_buf(),
