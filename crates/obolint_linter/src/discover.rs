@@ -86,7 +86,6 @@ fn is_requirements(path: &Path) -> bool {
 
 /// Exclusion patterns: a pattern without `/` matches a file or folder name anywhere (`build`,
 /// `*_test.py`); one with `/` matches a path relative to the root (`src/legacy`, `tests/**`).
-#[derive(Clone)]
 struct Excludes {
     names: GlobSet,
     paths: GlobSet,
@@ -202,7 +201,6 @@ fn probe_ignore_files(dir: &Path, limit: u64) -> Result<IgnoreFiles, (PathBuf, S
 
 /// The rules of one folder's ignore files, read by us: the `ignore` crate would probe every
 /// folder for them again (four more failing `stat`s a folder) and read them unbounded.
-#[derive(Clone)]
 struct IgnoreLevel {
     ignore: Gitignore,
     git_ignore: Gitignore,
@@ -377,14 +375,10 @@ fn strip_if_prefix<'a>(prefix: &Path, path: &'a Path) -> &'a Path {
 /// the nearest folder with a verdict on the path decides, `.ignore` before `.gitignore` before
 /// `info/exclude`; the root's parents match the path joined to the canonical root. The
 /// differential test `ignore_matching_is_the_ignore_crates` holds us to it.
-/// The folders of a walk from its root down to one folder, by depth, with their rules.
-type IgnoreStack = Vec<(PathBuf, Option<IgnoreLevel>)>;
-
-#[derive(Clone)]
 struct Ignores {
     /// The folders of the walk from the root down to the folder being listed, by depth, with
     /// their rules.
-    stack: IgnoreStack,
+    stack: Vec<(PathBuf, Option<IgnoreLevel>)>,
     /// The root as given (the walk's paths start with it).
     root: PathBuf,
     /// The canonical root, and the rules of its parents, nearest first (only those with rules).
@@ -566,9 +560,6 @@ struct Filter<'a> {
     steps: Vec<Step>,
     /// Whether they are: not in a replayed walk that can find no nested project.
     record: bool,
-    /// In the first part of a split walk (`split_walk`): each folder of the root it keeps, with
-    /// the ignore rules its entries are matched by.
-    folders: Option<Vec<(PathBuf, IgnoreStack)>>,
 }
 
 impl Filter<'_> {
@@ -577,13 +568,6 @@ impl Filter<'_> {
         let kept = self.decide(entry);
         if self.record {
             self.steps.push(Step::Entry(entry.clone(), kept));
-        }
-        if kept
-            && entry.is_dir()
-            && let Some(folders) = &mut self.folders
-        {
-            let stack = self.ignores.as_ref().map(|i| i.stack.clone());
-            folders.push((entry.path.clone(), stack.unwrap_or_default()));
         }
         kept
     }
@@ -654,188 +638,6 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
 /// `discover`, with what the walk read from the file system, for the walks of the projects
 /// nested in `root` (`discover_nested`).
 pub fn discover_recorded(root: &Path, settings: &Settings) -> (Discovered, WalkRecord) {
-    split_walk(root, settings).unwrap_or_else(|| serial_walk(root, settings))
-}
-
-/// The walk of `root` in parts, in parallel: first its own entries, then each folder of it the
-/// walk keeps, each with the ignore rules the whole walk would match its entries by, the parts'
-/// steps and files put together in the order of the whole walk (the `ignore` crate's: a
-/// folder's entries by name, each folder's walk right after its entry). `None`, and the walk is
-/// made whole, when a part meets what a part cannot tell as the whole walk would: a symlink (a
-/// loop is told by the folders above it, a link out by the root), a walk error, a refused folder
-/// below the root's own. The differential test `a_split_walk_is_the_whole_walk` holds it to the
-/// whole walk.
-fn split_walk(root: &Path, settings: &Settings) -> Option<(Discovered, WalkRecord)> {
-    if !root.is_dir() {
-        return None;
-    }
-    let (mut found, mut filter) = start(root, settings, None);
-    filter.folders = Some(Vec::new());
-    let (top, mut filter) = walk_part(root, root, filter, 0, Some(1))?;
-    let folders = filter.folders.take().unwrap_or_default();
-    let part_of = |stack: IgnoreStack| Filter {
-        ignores: filter.ignores.as_ref().map(|ignores| Ignores {
-            stack,
-            root: ignores.root.clone(),
-            parents: ignores.parents.clone(),
-        }),
-        refused: Vec::new(),
-        excludes: filter.excludes.clone(),
-        root: filter.root.clone(),
-        real_root: filter.real_root.clone(),
-        respect_gitignore: filter.respect_gitignore,
-        limit: filter.limit,
-        probes: Probes {
-            outer: None,
-            own: rustc_hash::FxHashMap::default(),
-            limit: filter.limit,
-        },
-        steps: Vec::new(),
-        record: true,
-        folders: None,
-    };
-    let parts: Vec<(PathBuf, Filter<'static>)> = folders
-        .into_iter()
-        .map(|(folder, stack)| {
-            let part = part_of(stack);
-            (folder, part)
-        })
-        .collect();
-    use rayon::prelude::*;
-    let parts: Vec<(Part, Filter<'static>)> = parts
-        .into_par_iter()
-        .map(|(folder, part)| walk_part(&folder, root, part, 1, None))
-        .collect::<Option<Vec<_>>>()?;
-    // Put together in the order of the whole walk (the first part took no file).
-    drop(top);
-    let mut yaml: Vec<PathBuf> = Vec::new();
-    let mut parts = parts.into_iter();
-    let mut steps: Vec<Step> = Vec::new();
-    for step in std::mem::take(&mut filter.steps) {
-        let Step::Entry(entry, kept) = &step else {
-            return None;
-        };
-        let (kept, is_dir, is_file) = (
-            *kept,
-            entry.is_dir(),
-            entry.kind.is_some_and(|t| t.is_file()),
-        );
-        let path = entry.path.clone();
-        steps.push(step);
-        if !kept {
-            continue;
-        }
-        if is_dir {
-            let (part, part_filter) = parts.next()?;
-            let Part {
-                found: part_found,
-                yaml: part_yaml,
-            } = part;
-            steps.extend(part_filter.steps);
-            filter.probes.own.extend(part_filter.probes.own);
-            found.python.extend(part_found.python);
-            found.manifests.extend(part_found.manifests);
-            found.requirements.extend(part_found.requirements);
-            found.nested_roots.extend(part_found.nested_roots);
-            yaml.extend(part_yaml);
-        } else {
-            take_file(&mut found, &mut yaml, root, path, is_file);
-        }
-    }
-    if parts.next().is_some() {
-        return None;
-    }
-    filter.steps = steps;
-    Some(finish(found, yaml, root, settings, &mut filter))
-}
-
-/// What one part of a split walk took.
-#[derive(Default)]
-struct Part {
-    found: Discovered,
-    yaml: Vec<PathBuf>,
-}
-
-/// One part of `split_walk`: the walk of `from`, `offset` levels below `root`, down to `max_depth`
-/// levels below `from`; `None` if it met a symlink, an error or a refused folder. The entries it
-/// keeps at its first level are not taken as files (`split_walk` takes them in order); below,
-/// they are.
-fn walk_part(
-    from: &Path,
-    root: &Path,
-    filter: Filter<'static>,
-    offset: usize,
-    max_depth: Option<usize>,
-) -> Option<(Part, Filter<'static>)> {
-    let filter = Arc::new(Mutex::new(filter));
-    let filter_in_walk = Arc::clone(&filter);
-    let mut builder = WalkBuilder::new(from);
-    builder
-        .hidden(false)
-        .follow_links(true)
-        .git_ignore(false)
-        .git_exclude(false)
-        .git_global(false)
-        .ignore(false)
-        .parents(false)
-        .require_git(false)
-        .max_depth(max_depth)
-        .sort_by_file_name(|a, b| a.cmp(b))
-        .filter_entry(move |entry| {
-            let entry = Entry {
-                path: entry.path().to_path_buf(),
-                depth: entry.depth() + offset,
-                kind: entry.file_type(),
-                symlink: entry.path_is_symlink(),
-            };
-            let mut filter = filter_in_walk
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            // A part is given up at its first symlink: it does not descend into it.
-            if entry.symlink {
-                filter.refused.push(WalkWarning {
-                    path: Some(entry.path.clone()),
-                    message: String::new(),
-                });
-                return false;
-            }
-            filter.keep(&entry)
-        });
-    let mut part = Part::default();
-    let mut failed = false;
-    for entry in builder.build() {
-        match entry {
-            Ok(entry) if entry.depth() > 0 && offset > 0 => {
-                let is_file = entry.file_type().is_some_and(|t| t.is_file());
-                take_file(
-                    &mut part.found,
-                    &mut part.yaml,
-                    root,
-                    entry.into_path(),
-                    is_file,
-                );
-            }
-            Ok(_) => {}
-            Err(_) => failed = true,
-        }
-    }
-    drop(builder);
-    let filter = Arc::try_unwrap(filter)
-        .ok()?
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner);
-    let refused = if offset == 0 {
-        // The root's own entries: a refused folder is refused as in the whole walk (its step
-        // says so), but a symlink gives the walk up.
-        filter.refused.iter().any(|w| w.message.is_empty())
-    } else {
-        !filter.refused.is_empty()
-    };
-    (!failed && !refused).then_some((part, filter))
-}
-
-/// The walk of `root` in one piece.
-fn serial_walk(root: &Path, settings: &Settings) -> (Discovered, WalkRecord) {
     let (mut found, filter) = start(root, settings, None);
     let filter = Arc::new(Mutex::new(filter));
     let filter_in_walk = Arc::clone(&filter);
@@ -1027,7 +829,6 @@ fn start<'a>(
         probes,
         steps: Vec::new(),
         record: true,
-        folders: None,
     };
     (found, filter)
 }
@@ -1455,102 +1256,6 @@ mod tests {
                 "{p:?}"
             );
         }
-    }
-
-    /// The walk split in parts finds, records and probes exactly what the whole walk does, on
-    /// trees of folders, files, ignore files, markers and bundles.
-    #[test]
-    fn a_split_walk_is_the_whole_walk() {
-        let names = [
-            "a",
-            "b.py",
-            "c",
-            "pyproject.toml",
-            ".gitignore",
-            ".ignore",
-            "requirements.txt",
-            "MLmodel",
-            "databricks.yml",
-            "x.yml",
-            "build",
-            "d.ipynb",
-            "e.txt",
-        ];
-        let ignores = [
-            "",
-            "*.txt\n",
-            "c/\n",
-            "*.py\n!b.py\n",
-            "a\n",
-            "/c\n",
-            "b.py\n",
-        ];
-        let mut state = 11u64;
-        let mut next = |n: usize| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as usize % n
-        };
-        for case in 0..120 {
-            let dir = tempfile::tempdir().unwrap();
-            let mut folders = vec![dir.path().to_path_buf()];
-            for _ in 0..(6 + next(30)) {
-                let parent = folders[next(folders.len())].clone();
-                if parent.components().count() > dir.path().components().count() + 3 {
-                    continue;
-                }
-                let name = names[next(names.len())];
-                let path = parent.join(name);
-                if path.exists() {
-                    continue;
-                }
-                if matches!(name, "a" | "c" | "build") {
-                    fs::create_dir_all(&path).unwrap();
-                    folders.push(path);
-                } else if matches!(name, ".gitignore" | ".ignore") {
-                    fs::write(&path, ignores[next(ignores.len())]).unwrap();
-                } else if name == "databricks.yml" {
-                    fs::write(&path, "include:\n  - x.yml\n  - c/*.yml\n").unwrap();
-                } else {
-                    fs::write(&path, "").unwrap();
-                }
-            }
-            let settings = Settings {
-                extend_exclude: match case % 3 {
-                    0 => Vec::new(),
-                    1 => vec!["c".to_string()],
-                    _ => vec!["a/c".to_string()],
-                },
-                respect_gitignore: case % 5 != 4,
-                ..Settings::default()
-            };
-            let root = dir.path();
-            let whole = serial_walk(root, &settings);
-            let split = split_walk(root, &settings).expect("no symlink: the walk splits");
-            let seen = |(found, record): &(Discovered, WalkRecord)| {
-                let mut probes: Vec<String> = record
-                    .probes
-                    .iter()
-                    .map(|(k, v)| format!("{k:?} {v:?}"))
-                    .collect();
-                probes.sort();
-                format!("{found:#?}\n{:#?}\n{probes:#?}", record.steps)
-            };
-            assert_eq!(seen(&split), seen(&whole), "case {case}");
-        }
-    }
-
-    /// A symlink below the root: the walk is made whole.
-    #[cfg(unix)]
-    #[test]
-    fn a_walk_with_a_symlink_is_not_split() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), &[("a/b.py", b""), ("c/d.py", b"")]);
-        std::os::unix::fs::symlink("../a", dir.path().join("c/link")).unwrap();
-        assert!(split_walk(dir.path(), &Settings::default()).is_none());
-        let found = discover(dir.path(), &Settings::default());
-        assert_eq!(found.python.len(), 3, "{:?}", found.python);
     }
 
     /// A pattern with `/` matches paths from the root; one without, names anywhere; none but
