@@ -15,7 +15,7 @@ mod show_settings;
 mod sources;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use obolint_python::parse::ParsedSource;
@@ -202,6 +202,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         cwd: &cwd,
         targets: &targets,
         unfinished: AtomicUsize::new(0),
+        checking: AtomicUsize::new(0),
         deferred: Mutex::new(None),
     };
     // Projects nested in a root (their own `pyproject.toml`/`obolint.toml`) are checked as
@@ -249,7 +250,9 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         let checked: Vec<(usize, Result<RootOutput, CheckError>)> = wave
             .into_par_iter()
             .map(|(i, p)| {
+                run.checking.fetch_add(1, Ordering::AcqRel);
                 let output = run.check_root(p);
+                run.checking.fetch_sub(1, Ordering::AcqRel);
                 run.unfinished.fetch_sub(1, Ordering::AcqRel);
                 (i, output)
             })
@@ -399,6 +402,8 @@ struct Run<'r> {
     targets: &'r [PathBuf],
     /// Roots prepared and not yet checked (the one that sees 1 is the last).
     unfinished: AtomicUsize,
+    /// Roots being checked.
+    checking: AtomicUsize,
     /// Syntax trees whose freeing is put off (`Run::free_later`), with the bytes parsed.
     deferred: Mutex<Option<(u64, Vec<Option<ParsedSource>>)>>,
 }
@@ -538,6 +543,16 @@ impl Run<'_> {
             out.cached = true;
             return Ok(out);
         }
+        // Trees put off by roots checked before are freed as soon as this one is seen to parse
+        // more than `ROOM_FOR` bytes (the texts it reads are most of what it parses).
+        let kept_bytes = AtomicU64::new(0);
+        let kept = |len: usize| {
+            let len = len as u64;
+            let before = kept_bytes.fetch_add(len, Ordering::Relaxed);
+            if before <= ROOM_FOR && before + len > ROOM_FOR {
+                self.make_room();
+            }
+        };
         let read = load::read_root(
             &found,
             &request.sources,
@@ -546,21 +561,10 @@ impl Run<'_> {
             load::ReadOptions {
                 hash: cached.is_some(),
                 parse_everything: request.parse_everything,
+                kept: Some(&kept),
             },
         );
-        // The bytes this root parses first (imports may add a few): trees put off by roots
-        // checked before are freed if they are many.
-        let parsed_bytes: u64 = read
-            .python
-            .iter()
-            .map(|loaded| match loaded {
-                crate::load::Loaded::Text { text, .. } => text.len() as u64,
-                _ => 0,
-            })
-            .sum();
-        if parsed_bytes > ROOM_FOR {
-            self.make_room();
-        }
+        let parsed_bytes = kept_bytes.load(Ordering::Relaxed);
         let inputs = cached
             .as_ref()
             .map(|(_, listing)| Self::inputs(listing, &found, &read));
@@ -704,7 +708,9 @@ impl Run<'_> {
         } else {
             drop(analysed);
             let parsed = std::mem::take(&mut loaded.parsed);
-            if request.exit_after {
+            // Put off only when no other root is being checked: the trees would stay beside
+            // its analysis, which frees nothing for them.
+            if request.exit_after && self.checking.load(Ordering::Acquire) == 1 {
                 self.free_later(parsed_bytes, parsed);
             } else {
                 free_beside(parsed);
@@ -713,10 +719,10 @@ impl Run<'_> {
         Ok(out)
     }
 
-    /// The syntax trees of a root checked in a run whose process ends with it (`exit_after`):
-    /// the largest of the run's so far are kept, for the operating system to free at exit
-    /// unless a root checked later needs the memory (`make_room`); any others are freed beside
-    /// the run. So the trees of the largest root are usually never freed node by node (about a
+    /// The syntax trees of a root checked in a run whose process ends with it (`exit_after`),
+    /// when no other root is being checked: the largest of the run's so far are kept, for the
+    /// operating system to free at exit unless a root checked later needs the memory
+    /// (`make_room`); any others are freed beside the run. So the trees of the largest root are usually never freed node by node (about a
     /// twentieth of the CPU of a run), wherever its wave comes, and no more memory is held than
     /// the trees of one root while the roots after it parse next to nothing.
     fn free_later(&self, weight: u64, parsed: Vec<Option<ParsedSource>>) {
@@ -987,6 +993,7 @@ mod tests {
             cwd: Path::new("."),
             targets: &[],
             unfinished: AtomicUsize::new(0),
+            checking: AtomicUsize::new(0),
             deferred: Mutex::new(None),
         };
         let trees = |n: usize| -> Vec<Option<ParsedSource>> {
