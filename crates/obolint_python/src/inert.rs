@@ -93,15 +93,8 @@ pub enum Inertness {
 ///
 /// `imports` are the [import statements](crate::imports::import_statements) of `body`.
 pub fn inertness(imports: &[&Stmt], body: &[Stmt], text: &str) -> Inertness {
-    let mut check = Check {
-        names: Vec::new(),
-        imported_at: Vec::new(),
-        inert: true,
-        dynamic: false,
-        nesting: 0,
-    };
     // First the names `import mlflow` binds (anywhere), then every use of them.
-    check.bind(imports);
+    let mut check = Check::of_imports(imports);
     if check.inert && !(check.names.is_empty() && text_settles(text, &check.imported_at)) {
         check.names.push("mlflow".to_string());
         for stmt in body {
@@ -136,6 +129,19 @@ struct Check {
 const MAX_NESTING: u32 = 1_000;
 
 impl Check {
+    /// A check that has read `imports` ([`Check::bind`]).
+    fn of_imports(imports: &[&Stmt]) -> Self {
+        let mut check = Check {
+            names: Vec::new(),
+            imported_at: Vec::new(),
+            inert: true,
+            dynamic: false,
+            nesting: 0,
+        };
+        check.bind(imports);
+        check
+    }
+
     /// Collects the names `import mlflow` binds; any other import of `mlflow` is not inert.
     fn bind(&mut self, imports: &[&Stmt]) {
         for stmt in imports {
@@ -423,15 +429,7 @@ mod tests {
         let settles = |text: &str| {
             let parsed = parse_source(text, SourceKind::Python);
             let imports = crate::imports::import_statements(parsed.body());
-            let mut check = Check {
-                names: Vec::new(),
-                imported_at: Vec::new(),
-                inert: true,
-                dynamic: false,
-                nesting: 0,
-            };
-            check.bind(&imports);
-            text_settles(text, &check.imported_at)
+            text_settles(text, &Check::of_imports(&imports).imported_at)
         };
         assert!(settles(
             "import mlflow\nimport os, mlflow\nexecute(evaluate, __import___)\n"
