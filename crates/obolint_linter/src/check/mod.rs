@@ -204,6 +204,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         unfinished: AtomicUsize::new(0),
         checking: AtomicUsize::new(0),
         deferred: Mutex::new(None),
+        parsed_since: AtomicU64::new(0),
     };
     // Projects nested in a root (their own `pyproject.toml`/`obolint.toml`) are checked as
     // projects of their own, when a target covers them. First every root is prepared (its
@@ -406,6 +407,8 @@ struct Run<'r> {
     checking: AtomicUsize,
     /// Syntax trees whose freeing is put off (`Run::free_later`), with the bytes parsed.
     deferred: Mutex<Option<(u64, Vec<Option<ParsedSource>>)>>,
+    /// The bytes roots have read to parse since those trees were put off.
+    parsed_since: AtomicU64,
 }
 
 /// What one root adds to the run (its files are numbered from 0 in its own database).
@@ -543,12 +546,14 @@ impl Run<'_> {
             out.cached = true;
             return Ok(out);
         }
-        // Trees put off by roots checked before are freed as soon as this one is seen to parse
-        // more than `ROOM_FOR` bytes (the texts it reads are most of what it parses).
+        // Trees put off by roots checked before are freed as soon as the roots checked since
+        // are seen to parse more than `ROOM_FOR` bytes (the texts they read are most of what
+        // they parse).
         let kept_bytes = AtomicU64::new(0);
         let kept = |len: usize| {
             let len = len as u64;
-            let before = kept_bytes.fetch_add(len, Ordering::Relaxed);
+            kept_bytes.fetch_add(len, Ordering::Relaxed);
+            let before = self.parsed_since.fetch_add(len, Ordering::Relaxed);
             if before <= ROOM_FOR && before + len > ROOM_FOR {
                 self.make_room();
             }
@@ -734,6 +739,7 @@ impl Run<'_> {
             }
             kept => {
                 *deferred = Some((weight, parsed));
+                self.parsed_since.store(0, Ordering::Relaxed);
                 kept.map(|(_, parsed)| parsed).unwrap_or_default()
             }
         };
@@ -741,8 +747,8 @@ impl Run<'_> {
         free_beside(freed);
     }
 
-    /// Frees the trees put off by `free_later`: a root is about to parse more than
-    /// [`ROOM_FOR`] bytes.
+    /// Frees the trees put off by `free_later`: the roots checked since are about to parse
+    /// more than [`ROOM_FOR`] bytes.
     fn make_room(&self) {
         let kept = self
             .deferred
@@ -995,6 +1001,7 @@ mod tests {
             unfinished: AtomicUsize::new(0),
             checking: AtomicUsize::new(0),
             deferred: Mutex::new(None),
+            parsed_since: AtomicU64::new(0),
         };
         let trees = |n: usize| -> Vec<Option<ParsedSource>> {
             (0..n)
