@@ -1228,7 +1228,6 @@ mod tests {
         }
     }
 
-    /// An ignored folder is never probed: a FIFO `.gitignore` inside it is no warning.
     /// `under` says what `Path::starts_with` says, plain paths or not.
     #[test]
     fn under_is_starts_with() {
@@ -1306,6 +1305,7 @@ mod tests {
         );
     }
 
+    /// An ignored folder is never probed: a FIFO `.gitignore` inside it is no warning.
     #[cfg(unix)]
     #[test]
     fn an_ignored_folder_is_not_probed() {

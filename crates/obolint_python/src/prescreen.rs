@@ -24,8 +24,13 @@ static ORWARDED: LazyLock<memmem::Finder<'static>> =
 fn mentions_needles(bytes: &[u8]) -> bool {
     ATABRICKS
         .find_iter(bytes)
-        .any(|at| at > 0 && matches!(bytes[at - 1], b'd' | b'D'))
+        .any(|at| databricks_at(bytes, at))
         || MLFLOW.find(bytes).is_some()
+}
+
+/// Whether the `atabricks` at `at` is `databricks` or `Databricks`.
+fn databricks_at(bytes: &[u8], at: usize) -> bool {
+    at > 0 && matches!(bytes[at - 1], b'd' | b'D')
 }
 
 /// Whether `bytes` name the header a Databricks App receives its user's token in
@@ -58,7 +63,7 @@ fn mentions_needles_or_token(bytes: &[u8]) -> bool {
         Some(three) => three
             .find_iter(bytes)
             .any(|found| match found.pattern().as_usize() {
-                0 => found.start() > 0 && matches!(bytes[found.start() - 1], b'd' | b'D'),
+                0 => databricks_at(bytes, found.start()),
                 1 => true,
                 _ => forwarded_at(bytes, found.start()),
             }),
