@@ -171,14 +171,15 @@ impl Served {
     /// resolve reaches nothing: what runs only through it is not served (never guessed).
     fn build(project: &Project<'_>, models: &Models, time: &TimeModel) -> Self {
         let mut served = Served::default();
-        for file in project.file_indices() {
-            if models.is_model_code(file) {
+        let files: Vec<FileIdx> = project.file_indices().collect();
+        served.main_guards = files
+            .par_iter()
+            .filter(|&&file| models.is_model_code(file))
+            .filter_map(|&file| {
                 let guards = main_guards(project.model(file).body);
-                if !guards.is_empty() {
-                    served.main_guards.insert(file, guards);
-                }
-            }
-        }
+                (!guards.is_empty()).then_some((file, guards))
+            })
+            .collect();
         let roots = time.root_scopes(project);
         // The names of every project function and class: a name or attribute that is none of
         // them cannot name one, and is skipped without resolving it (most names in code).
@@ -191,20 +192,25 @@ impl Served {
         // And the aliases they are imported under (`from tools import search as lookup`), and
         // aliases of aliases, until none is added: the set does not depend on the order in
         // which the bindings are visited.
-        let mut aliases: Vec<(&str, &str)> = Vec::new();
-        for file in project.file_indices() {
-            for scope in &project.model(file).scopes {
-                for (&alias, bindings) in &scope.bindings {
-                    for binding in bindings {
-                        if let BindingKind::FromImport { name, .. } = binding.kind
-                            && !defined.contains(alias)
-                        {
-                            aliases.push((alias, name));
+        // (Collected file by file in parallel: the fixpoint below does not depend on the order.)
+        let mut aliases: Vec<(&str, &str)> = files
+            .par_iter()
+            .flat_map_iter(|&file| {
+                let mut found = Vec::new();
+                for scope in &project.model(file).scopes {
+                    for (&alias, bindings) in &scope.bindings {
+                        for binding in bindings {
+                            if let BindingKind::FromImport { name, .. } = binding.kind
+                                && !defined.contains(alias)
+                            {
+                                found.push((alias, name));
+                            }
                         }
                     }
                 }
-            }
-        }
+                found
+            })
+            .collect();
         loop {
             let before = defined.len();
             aliases.retain(|&(alias, name)| {
@@ -231,7 +237,7 @@ impl Served {
         let mut level = roots;
         while !level.is_empty() {
             level.retain(|&scope| served.scopes.insert(scope));
-            let guards = &served.main_guards;
+            let (guards, known) = (&served.main_guards, &served.scopes);
             let reached: Vec<Vec<(FileIdx, ScopeId)>> = level
                 .par_iter()
                 .map(|&(file, scope)| {
@@ -239,7 +245,12 @@ impl Served {
                     let mut worker = workers[worker]
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner);
-                    worker.reached_from(project, &defined, guards, file, scope)
+                    let mut found = worker.reached_from(project, &defined, guards, file, scope);
+                    // Scopes already served are dropped here, in parallel, not by the serial
+                    // `retain` of the next level (a class named in many places brings all its
+                    // methods each time).
+                    found.retain(|s| !known.contains(s));
+                    found
                 })
                 .collect();
             level = reached.into_iter().flatten().collect();
