@@ -217,7 +217,7 @@ impl<'c> LintContext<'c> {
             .models
             .files_of(entry)
             .flat_map(|file| uses_in(self.project, dataflow, file))
-            .filter(|u| served.contains(u.file, u.scope, u.range))
+            .filter(|u| served.contains(self.project, u.file, u.scope, u.range))
             .collect();
         let uses = Arc::new(uses);
         self.lock_uses().insert(entry, Arc::clone(&uses));

@@ -1,7 +1,7 @@
 //! Load time and request time (the rule catalogue "Load time", "Request time"): the roots, the calls
 //! between project functions, and which functions each kind of root reaches.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::OnceLock;
 
 use obolint_python::semantic::{BindingKind, FunctionId, ModuleModel, ScopeId, ScopeKind};
 use rayon::prelude::*;
@@ -147,16 +147,29 @@ impl TimeModel {
 
 /// Served code (the rule catalogue "Served code"): every scope of model code that runs while
 /// the model serves, and the `if __name__ == "__main__":` blocks of model files, which do not.
+///
+/// The scopes are found the first time a rule asks ([`Served::contains`]): in a project where
+/// no rule meets a call it reports only in served code (a large package with nothing to report),
+/// the walk of everything the roots reach is never made.
 #[derive(Debug, Default)]
 pub struct Served {
-    scopes: FxHashSet<(FileIdx, ScopeId)>,
+    /// The scopes of the load-time and request-time roots.
+    roots: Vec<(FileIdx, ScopeId)>,
+    scopes: OnceLock<FxHashSet<(FileIdx, ScopeId)>>,
     main_guards: FxHashMap<FileIdx, Vec<TextRange>>,
 }
 
 impl Served {
-    /// Whether code at `range` of `scope` runs while the model serves.
-    pub fn contains(&self, file: FileIdx, scope: ScopeId, range: TextRange) -> bool {
-        self.scopes.contains(&(file, scope)) && !self.in_main_guard(file, range)
+    /// Whether code at `range` of `scope` runs while the model serves. `project` is the one
+    /// the time model was built on.
+    pub fn contains(
+        &self,
+        project: &Project<'_>,
+        file: FileIdx,
+        scope: ScopeId,
+        range: TextRange,
+    ) -> bool {
+        self.scopes(project).contains(&(file, scope)) && !self.in_main_guard(file, range)
     }
 
     /// `range` is inside a top-level `if __name__ == "__main__":` block of `file`.
@@ -164,15 +177,11 @@ impl Served {
         in_guards(&self.main_guards, file, range)
     }
 
-    /// From the load-time and request-time roots, every scope reached through calls the
-    /// analyzer resolves, or through a function, method or class that reached code names as a
-    /// value (a tool or node handed to a framework, a callback, a class it instantiates: all
-    /// its methods), and the lambdas reached code defines. A call into code the analyzer cannot
-    /// resolve reaches nothing: what runs only through it is not served (never guessed).
+    /// The roots and the `__main__` guards of model files; the scopes are left for
+    /// [`Served::scopes`].
     fn build(project: &Project<'_>, models: &Models, time: &TimeModel) -> Self {
-        let mut served = Served::default();
         let files: Vec<FileIdx> = project.file_indices().collect();
-        served.main_guards = files
+        let main_guards = files
             .par_iter()
             .filter(|&&file| models.is_model_code(file))
             .filter_map(|&file| {
@@ -180,82 +189,79 @@ impl Served {
                 (!guards.is_empty()).then_some((file, guards))
             })
             .collect();
-        let roots = time.root_scopes(project);
-        // The names of every project function and class: a name or attribute that is none of
-        // them cannot name one, and is skipped without resolving it (most names in code).
-        let mut defined: FxHashSet<&str> = FxHashSet::default();
-        for file in project.file_indices() {
-            let model = project.model(file);
-            defined.extend(model.functions.iter().map(|f| f.name));
-            defined.extend(model.classes.iter().map(|c| c.name));
+        Served {
+            roots: time.root_scopes(project),
+            scopes: OnceLock::new(),
+            main_guards,
         }
-        // And the aliases they are imported under (`from tools import search as lookup`), and
-        // aliases of aliases, until none is added: the set does not depend on the order in
-        // which the bindings are visited.
-        // (Collected file by file in parallel: the fixpoint below does not depend on the order.)
-        let mut aliases: Vec<(&str, &str)> = files
-            .par_iter()
-            .flat_map_iter(|&file| {
-                let mut found = Vec::new();
+    }
+
+    /// From the load-time and request-time roots, every scope reached through calls the
+    /// analyzer resolves, or through a function, method or class that reached code names as a
+    /// value (a tool or node handed to a framework, a callback, a class it instantiates: all
+    /// its methods), and the lambdas reached code defines. A call into code the analyzer cannot
+    /// resolve reaches nothing: what runs only through it is not served (never guessed).
+    ///
+    /// Found on one thread: rules ask from the worker pool, and a parallel walk there could,
+    /// while it waits, pick up another file's rules, which would ask again (a deadlock on the
+    /// cell being filled). What a scope reaches depends on nothing but the project, so the
+    /// scopes are those of any order.
+    fn scopes(&self, project: &Project<'_>) -> &FxHashSet<(FileIdx, ScopeId)> {
+        self.scopes.get_or_init(|| {
+            // The names of every project function and class: a name or attribute that is
+            // none of them cannot name one, and is skipped without resolving it (most names in
+            // code).
+            let mut defined: FxHashSet<&str> = FxHashSet::default();
+            for file in project.file_indices() {
+                let model = project.model(file);
+                defined.extend(model.functions.iter().map(|f| f.name));
+                defined.extend(model.classes.iter().map(|c| c.name));
+            }
+            // And the aliases they are imported under (`from tools import search as lookup`),
+            // and aliases of aliases, until none is added: the set does not depend on the order
+            // in which the bindings are visited.
+            let mut aliases: Vec<(&str, &str)> = Vec::new();
+            for file in project.file_indices() {
                 for scope in &project.model(file).scopes {
                     for (&alias, bindings) in &scope.bindings {
                         for binding in bindings {
                             if let BindingKind::FromImport { name, .. } = binding.kind
                                 && !defined.contains(alias)
                             {
-                                found.push((alias, name));
+                                aliases.push((alias, name));
                             }
                         }
                     }
                 }
-                found
-            })
-            .collect();
-        loop {
-            let before = defined.len();
-            aliases.retain(|&(alias, name)| {
-                if defined.contains(alias) {
-                    return false;
-                }
-                if defined.contains(name) {
-                    defined.insert(alias);
-                    return false;
-                }
-                true
-            });
-            if defined.len() == before {
-                break;
             }
-        }
-        // Breadth first, one level of newly reached scopes at a time, each level's scopes
-        // walked in parallel: what a scope reaches depends on nothing but the project (and the
-        // `__main__` guards found above), so the scopes reached are those of any order. Each
-        // worker keeps its own memo between levels.
-        let workers: Vec<Mutex<Walker>> = (0..rayon::current_num_threads().max(1))
-            .map(|_| Mutex::default())
-            .collect();
-        let mut level = roots;
-        while !level.is_empty() {
-            level.retain(|&scope| served.scopes.insert(scope));
-            let (guards, known) = (&served.main_guards, &served.scopes);
-            let reached: Vec<Vec<(FileIdx, ScopeId)>> = level
-                .par_iter()
-                .map(|&(file, scope)| {
-                    let worker = rayon::current_thread_index().unwrap_or(0) % workers.len();
-                    let mut worker = workers[worker]
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner);
-                    let mut found = worker.reached_from(project, &defined, guards, file, scope);
-                    // Scopes already served are dropped here, in parallel, not by the serial
-                    // `retain` of the next level (a class named in many places brings all its
-                    // methods each time).
-                    found.retain(|s| !known.contains(s));
-                    found
-                })
-                .collect();
-            level = reached.into_iter().flatten().collect();
-        }
-        served
+            loop {
+                let before = defined.len();
+                aliases.retain(|&(alias, name)| {
+                    if defined.contains(alias) {
+                        return false;
+                    }
+                    if defined.contains(name) {
+                        defined.insert(alias);
+                        return false;
+                    }
+                    true
+                });
+                if defined.len() == before {
+                    break;
+                }
+            }
+            let mut scopes: FxHashSet<(FileIdx, ScopeId)> = FxHashSet::default();
+            let mut walker = Walker::default();
+            let mut stack = self.roots.clone();
+            while let Some(scope) = stack.pop() {
+                if scopes.insert(scope) {
+                    let found =
+                        walker.reached_from(project, &defined, &self.main_guards, scope.0, scope.1);
+                    stack.extend(found.into_iter().filter(|s| !scopes.contains(s)));
+                }
+            }
+            scopes
+        })
     }
 }
 
@@ -842,18 +848,18 @@ if __name__ == "__main__":
 "#;
 
     #[test]
-    fn served_code_in_parallel_levels_is_the_serial_closure() {
+    fn served_code_is_found_on_first_use_as_the_closure_of_the_roots() {
         let parsed = parse_source(SERVED, SourceKind::Python);
         let files = agent_file(&parsed);
         let settings = Settings::default();
         let project = Project::new(PathBuf::from("/p"), files, &settings);
         let models = Models::build(&project);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .expect("pool");
-        let time = pool.install(|| TimeModel::build(&project, &models));
-        // The same walk, one scope at a time on one thread, depth first.
+        let time = TimeModel::build(&project, &models);
+        assert!(
+            time.served.scopes.get().is_none(),
+            "not found before it is asked"
+        );
+        // The closure by levels, breadth first, the same walk scope by scope.
         let guards: FxHashMap<FileIdx, Vec<TextRange>> =
             [(FileIdx(0), main_guards(project.model(FileIdx(0)).body))]
                 .into_iter()
@@ -863,21 +869,25 @@ if __name__ == "__main__":
         defined.extend(model.functions.iter().map(|f| f.name));
         defined.extend(model.classes.iter().map(|c| c.name));
         let mut walker = Walker::default();
-        let mut serial: FxHashSet<(FileIdx, ScopeId)> = FxHashSet::default();
-        let mut stack = time.root_scopes(&project);
-        while let Some(scope) = stack.pop() {
-            if serial.insert(scope) {
-                stack.extend(walker.reached_from(&project, &defined, &guards, scope.0, scope.1));
-            }
+        let mut closure: FxHashSet<(FileIdx, ScopeId)> = FxHashSet::default();
+        let mut level = time.root_scopes(&project);
+        while !level.is_empty() {
+            level.retain(|&scope| closure.insert(scope));
+            level = level
+                .iter()
+                .flat_map(|&(file, scope)| {
+                    walker.reached_from(&project, &defined, &guards, file, scope)
+                })
+                .collect();
         }
-        assert_eq!(time.served.scopes, serial);
+        assert_eq!(time.served.scopes(&project), &closure);
         let served = |name: &str| {
             let func = model
                 .function_ids()
                 .find(|&f| model.function(f).name == name)
                 .expect(name);
             time.served
-                .scopes
+                .scopes(&project)
                 .contains(&(FileIdx(0), model.function(func).scope))
         };
         // Reached through a decorator, four levels of calls, a lambda and a class named as a

@@ -88,14 +88,13 @@ impl Check for OboUnsupportedResource {
         let id = project.file(file).id;
         let info = &OboUnsupportedResource::INFO;
         for (scope, call) in all_calls(project.model(file)) {
-            // What the model does while serving (the rule catalogue "Served code").
-            if !ctx.time.served.contains(file, scope, call.range()) {
-                continue;
-            }
             let class = match dataflow.symbol(file, scope, &call.func) {
                 Symbol::Known(symbol) => clients::owned_by(symbol, ctx.code()),
                 _ => None,
             };
+            // What the model does while serving (the rule catalogue "Served code"), asked last:
+            // served code is found on first use, and most projects never need it.
+            let served = || ctx.time.served.contains(project, file, scope, call.range());
             if let Some(class) = class {
                 if let ClientArgument::Given(value) = client_argument(
                     project.model(file),
@@ -104,6 +103,7 @@ impl Check for OboUnsupportedResource {
                     &class.parameter,
                     class.position,
                 ) && dataflow.eval(file, scope, value).is_definite_user()
+                    && served()
                 {
                     let reason = match &class.scopes {
                         ClientScopes::Unsupported(reason) => reason.as_str(),
@@ -133,6 +133,9 @@ impl Check for OboUnsupportedResource {
                         .eval(file, scope, &attribute.value)
                         .is_definite_user()
                 {
+                    if !served() {
+                        break;
+                    }
                     ctx.report(
                         Diagnostic::new(
                             info.meta,

@@ -116,7 +116,7 @@ impl Check for UnguardedOboResource {
                 continue;
             };
             // A provisioning helper the served model never runs is not the agent failing.
-            if !ctx.time.served.contains(file, scope, call.range()) {
+            if !ctx.time.served.contains(project, file, scope, call.range()) {
                 continue;
             }
             let what = if what.is_empty() {

@@ -223,7 +223,9 @@ impl<'a> Finder<'_, '_, 'a> {
     ) {
         for (i, stmt) in body.iter().enumerate() {
             if let Stmt::Try(try_stmt) = stmt
-                && self.served.contains(self.file, scope, try_stmt.range())
+                && self
+                    .served
+                    .contains(self.project, self.file, scope, try_stmt.range())
             {
                 self.check_try(try_stmt, &body[..i], &body[i + 1..], scope, function, out);
             }
@@ -444,7 +446,9 @@ impl<'a> Finder<'_, '_, 'a> {
             .filter(|(call_scope, call)| {
                 window.contains(call.start())
                     && model.lookup_scope(*call_scope, name) == Some(scope)
-                    && self.served.contains(file, *call_scope, call.range())
+                    && self
+                        .served
+                        .contains(self.project, file, *call_scope, call.range())
             })
             .filter(|(_, call)| !guarded.iter().any(|g| g.contains_range(call.range())))
             .find_map(|(call_scope, call)| {
@@ -556,7 +560,7 @@ impl<'a> Finder<'_, '_, 'a> {
         let callers = self.project.callers(function).iter();
         let mut served = callers.filter(|site| {
             self.served
-                .contains(site.file, site.scope, site.call.range())
+                .contains(self.project, site.file, site.scope, site.call.range())
         });
         served.find_map(|site| {
             let model = self.project.model(site.file);

@@ -67,7 +67,7 @@ impl Check for VectorSearchWithoutUserClient {
         }
         let id = project.file(file).id;
         for (scope, call) in all_calls(project.model(file)) {
-            if !ctx.time.served.contains(file, scope, call.range()) {
+            if !ctx.time.served.contains(project, file, scope, call.range()) {
                 continue;
             }
             if dataflow.symbol(file, scope, &call.func)

@@ -23,7 +23,7 @@ pub fn check_client_takers(ctx: &FileContext<'_, '_>) {
     for (scope, call) in all_calls(project.model(file)) {
         // Only what the model runs while serving (the rule catalogue "Served code"): a
         // provisioning helper in an imported module is not the agent acting.
-        if !ctx.time.served.contains(file, scope, call.range()) {
+        if !ctx.time.served.contains(project, file, scope, call.range()) {
             continue;
         }
         let Symbol::Known(symbol) = dataflow.symbol(file, scope, &call.func) else {
