@@ -145,6 +145,9 @@ impl TimeModel {
     }
 }
 
+/// A level of served code this large is walked in two halves, one on a thread of its own.
+const SPLIT_LEVEL: usize = 256;
+
 /// Served code (the rule catalogue "Served code"): every scope of model code that runs while
 /// the model serves, and the `if __name__ == "__main__":` blocks of model files, which do not.
 ///
@@ -202,10 +205,11 @@ impl Served {
     /// its methods), and the lambdas reached code defines. A call into code the analyzer cannot
     /// resolve reaches nothing: what runs only through it is not served (never guessed).
     ///
-    /// Found on one thread: rules ask from the worker pool, and a parallel walk there could,
-    /// while it waits, pick up another file's rules, which would ask again (a deadlock on the
-    /// cell being filled). What a scope reaches depends on nothing but the project, so the
-    /// scopes are those of any order.
+    /// Found by the asking thread and, for large levels, one scoped thread of its own: rules
+    /// ask from the worker pool, and a parallel walk on the pool could, while it waits, pick
+    /// up another file's rules, which would ask again (a deadlock on the cell being filled).
+    /// What a scope reaches depends on nothing but the project, so the scopes are those of any
+    /// order.
     fn scopes(&self, project: &Project<'_>) -> &FxHashSet<(FileIdx, ScopeId)> {
         self.scopes.get_or_init(|| {
             // The names of every project function and class: a name or attribute that is
@@ -251,14 +255,42 @@ impl Served {
                 }
             }
             let mut scopes: FxHashSet<(FileIdx, ScopeId)> = FxHashSet::default();
-            let mut walker = Walker::default();
-            let mut stack = self.roots.clone();
-            while let Some(scope) = stack.pop() {
-                if scopes.insert(scope) {
-                    let found =
-                        walker.reached_from(project, &defined, &self.main_guards, scope.0, scope.1);
-                    stack.extend(found.into_iter().filter(|s| !scopes.contains(s)));
-                }
+            // Breadth first, one level of newly reached scopes at a time; a large level is
+            // split with one scoped thread of our own (not the pool's: see above). Each half
+            // keeps its walker between levels.
+            let (mut first, mut second) = (Walker::default(), Walker::default());
+            let split = rayon::current_num_threads() > 1;
+            let mut level = self.roots.clone();
+            while !level.is_empty() {
+                level.retain(|&scope| scopes.insert(scope));
+                let known = &scopes;
+                let guards = &self.main_guards;
+                let reach = |walker: &mut Walker, part: &[(FileIdx, ScopeId)]| {
+                    let mut found = Vec::new();
+                    for &(file, scope) in part {
+                        found.extend(
+                            walker
+                                .reached_from(project, &defined, guards, file, scope)
+                                .into_iter()
+                                .filter(|s| !known.contains(s)),
+                        );
+                    }
+                    found
+                };
+                level = if split && level.len() >= SPLIT_LEVEL {
+                    let (one, two) = level.split_at(level.len() / 2);
+                    std::thread::scope(|threads| {
+                        let other = threads.spawn(|| reach(&mut second, two));
+                        let mut found = reach(&mut first, one);
+                        match other.join() {
+                            Ok(more) => found.extend(more),
+                            Err(panic) => std::panic::resume_unwind(panic),
+                        }
+                        found
+                    })
+                } else {
+                    reach(&mut first, &level)
+                };
             }
             scopes
         })

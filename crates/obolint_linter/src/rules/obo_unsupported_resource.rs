@@ -92,9 +92,17 @@ impl Check for OboUnsupportedResource {
                 Symbol::Known(symbol) => clients::owned_by(symbol, ctx.code()),
                 _ => None,
             };
-            // What the model does while serving (the rule catalogue "Served code"), asked last:
-            // served code is found on first use, and most projects never need it.
-            let served = || ctx.time.served.contains(project, file, scope, call.range());
+            // Only a client class of the catalogue, or a service no scope covers named in the
+            // callee, can be reported (neither needs a value: the dataflow's memory of what it
+            // evaluated must be what it would be without this check).
+            if class.is_none() && !names_unsupported_service(&call.func) {
+                continue;
+            }
+            // What the model does while serving (the rule catalogue "Served code"), found on
+            // first use: asked before any value is evaluated.
+            if !ctx.time.served.contains(project, file, scope, call.range()) {
+                continue;
+            }
             if let Some(class) = class {
                 if let ClientArgument::Given(value) = client_argument(
                     project.model(file),
@@ -103,7 +111,6 @@ impl Check for OboUnsupportedResource {
                     &class.parameter,
                     class.position,
                 ) && dataflow.eval(file, scope, value).is_definite_user()
-                    && served()
                 {
                     let reason = match &class.scopes {
                         ClientScopes::Unsupported(reason) => reason.as_str(),
@@ -133,9 +140,6 @@ impl Check for OboUnsupportedResource {
                         .eval(file, scope, &attribute.value)
                         .is_definite_user()
                 {
-                    if !served() {
-                        break;
-                    }
                     ctx.report(
                         Diagnostic::new(
                             info.meta,
@@ -151,4 +155,15 @@ impl Check for OboUnsupportedResource {
             }
         }
     }
+}
+
+/// Some attribute of the dotted callee `func` is a service no scope covers.
+fn names_unsupported_service(mut func: &Expr) -> bool {
+    while let Expr::Attribute(attribute) = func {
+        if UNSUPPORTED_SERVICES.contains(&attribute.attr.as_str()) {
+            return true;
+        }
+        func = &attribute.value;
+    }
+    false
 }
