@@ -144,6 +144,15 @@ pub fn overrides_obo(call: &ExprCall) -> bool {
     .any(|k| call.arguments.find_keyword(k).is_some())
 }
 
+/// A user client, an OBO strategy or a forwarded token, on some path at least (in a tuple too).
+fn carries_identity(value: &ClientValue) -> bool {
+    match value {
+        ClientValue::User { .. } | ClientValue::Strategy { .. } | ClientValue::Token { .. } => true,
+        ClientValue::Tuple(values) => values.iter().any(carries_identity),
+        ClientValue::NotUser { .. } | ClientValue::Unknown => false,
+    }
+}
+
 /// Evaluates expressions of a project; remembers what project functions return.
 pub struct Dataflow<'p, 'a> {
     project: &'p Project<'a>,
@@ -193,12 +202,22 @@ impl<'p, 'a> Dataflow<'p, 'a> {
     }
 
     pub fn eval(&self, file: FileIdx, scope: ScopeId, expr: &Expr) -> ClientValue {
-        self.eval_depth(file, scope, expr, 0)
+        self.checked(self.eval_depth(file, scope, expr, 0))
+    }
+
+    /// `value`, held in debug builds to [`Project::may_hold_user_credentials`]: rules skip a
+    /// project that it says cannot hold a caller's identity.
+    fn checked(&self, value: ClientValue) -> ClientValue {
+        debug_assert!(
+            self.project.may_hold_user_credentials() || !carries_identity(&value),
+            "{value:?} in a project that names no user credential"
+        );
+        value
     }
 
     /// The value a name holds, seen from `scope`.
     pub fn eval_name(&self, file: FileIdx, scope: ScopeId, name: &str) -> ClientValue {
-        match self.project.model(file).resolve_name(scope, name) {
+        let value = match self.project.model(file).resolve_name(scope, name) {
             Resolution::Values(found, values) => self.join_values(file, found, &values, 0),
             Resolution::Parameter(found, _)
                 if forwarded::token_parameter(self.project.model(file), found, name) =>
@@ -209,7 +228,8 @@ impl<'p, 'a> Dataflow<'p, 'a> {
                 self.parameter_with_values(file, found, name, &values, 0)
             }
             _ => ClientValue::Unknown,
-        }
+        };
+        self.checked(value)
     }
 
     /// A FastAPI parameter declared as the forwarded-token header.
@@ -347,6 +367,7 @@ impl<'p, 'a> Dataflow<'p, 'a> {
         call: &ExprCall,
     ) -> Option<ClientValue> {
         self.construction_depth(file, scope, call, 0)
+            .map(|value| self.checked(value))
     }
 
     fn construction_depth(

@@ -74,6 +74,8 @@ pub struct Project<'a> {
     bases: Vec<Vec<OnceLock<Box<[Symbol]>>>>,
     /// Every question the analysis asked the file system, with its answer (for the cache).
     probes: std::sync::Mutex<Vec<Probe>>,
+    /// [`Project::may_hold_user_credentials`].
+    may_hold_user_credentials: bool,
 }
 
 /// A question asked of the file system beyond reading the project's files: does this path name
@@ -225,8 +227,11 @@ impl<'a> Project<'a> {
             .iter()
             .map(|f| f.model.classes.iter().map(|_| OnceLock::new()).collect())
             .collect();
+        let may_hold_user_credentials = !settings.user_client_factories.is_empty()
+            || files.iter().any(|f| f.model.names_user_credentials);
         let mut project = Project {
             root,
+            may_hold_user_credentials,
             files,
             bases,
             modules,
@@ -340,6 +345,17 @@ impl<'a> Project<'a> {
             }
         }
         (out, symbols)
+    }
+
+    /// Whether any value of the project can carry a caller's identity (a user client, an OBO
+    /// strategy, an app's forwarded token): only if some file names what every one of them
+    /// starts from (`ModelServingUserCredentials`, `CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS`,
+    /// the `x-forwarded-access-token` header, see
+    /// [`ModuleModel::names_user_credentials`](obolint_python::semantic::ModuleModel)) or a
+    /// user-client factory is configured. Rules that report only what such a value reaches
+    /// skip a project that cannot hold one (the dataflow checks it in debug builds).
+    pub fn may_hold_user_credentials(&self) -> bool {
+        self.may_hold_user_credentials
     }
 
     /// What the callee `expr` of a call in `file` names, resolved when the index was built;

@@ -80,8 +80,9 @@ impl Check for OboUnsupportedResource {
 
     fn check_file(&self, ctx: &FileContext<'_, '_>) {
         let (project, dataflow, file) = (ctx.project, ctx.dataflow, ctx.file);
-        // What an app user client reaches is OBO707's business (Apps grant other scopes).
-        if ctx.is_app_code(file) {
+        // What an app user client reaches is OBO707's business (Apps grant other scopes). A
+        // project that cannot hold a user client has nothing to report.
+        if ctx.is_app_code(file) || !project.may_hold_user_credentials() {
             return;
         }
 

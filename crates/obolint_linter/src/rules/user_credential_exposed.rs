@@ -68,8 +68,9 @@ impl Check for UserCredentialExposed {
 
     fn check_file(&self, ctx: &FileContext<'_, '_>) {
         let (project, dataflow, file) = (ctx.project, ctx.dataflow, ctx.file);
-        // App code is OBO705's (the Apps twin of this rule).
-        if ctx.is_app_code(file) {
+        // App code is OBO705's (the Apps twin of this rule). Every credential this rule finds
+        // is a user client's or an OBO strategy's: a project that cannot hold one has none.
+        if ctx.is_app_code(file) || !project.may_hold_user_credentials() {
             return;
         }
 

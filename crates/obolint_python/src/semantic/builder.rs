@@ -7,7 +7,7 @@ use std::collections::hash_map::Entry;
 
 use super::{
     Binding, BindingKind, Bindings, ClassId, ClassInfo, FunctionId, FunctionInfo, ModuleModel,
-    Scope, ScopeId, ScopeKind, Value,
+    Scope, ScopeId, ScopeKind, TOKEN_HEADER, TOKEN_PARAMETER, Value, user_credential_word,
 };
 
 pub(super) fn build(body: &[Stmt], package: Vec<String>) -> ModuleModel<'_> {
@@ -19,6 +19,7 @@ pub(super) fn build(body: &[Stmt], package: Vec<String>) -> ModuleModel<'_> {
             functions: Vec::new(),
             classes: Vec::new(),
             lambdas: Vec::new(),
+            names_user_credentials: false,
         },
         current: ModuleModel::MODULE_SCOPE,
         try_depth: 0,
@@ -134,6 +135,9 @@ impl<'a> Builder<'a> {
     fn bind_parameters(&mut self, parameters: &'a Parameters) {
         for parameter in parameters.iter() {
             let name = parameter.name();
+            if name.as_str().eq_ignore_ascii_case(TOKEN_PARAMETER) {
+                self.model.names_user_credentials = true;
+            }
             self.bind(name.as_str(), BindingKind::Parameter, name.range);
         }
     }
@@ -239,6 +243,8 @@ impl<'a> Builder<'a> {
 impl<'a> Visitor<'a> for Builder<'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         if self.nesting >= MAX_NESTING {
+            // What is not seen may name anything.
+            self.model.names_user_credentials = true;
             return;
         }
         self.nesting += 1;
@@ -248,6 +254,7 @@ impl<'a> Visitor<'a> for Builder<'a> {
 
     fn visit_expr(&mut self, expr: &'a Expr) {
         if self.nesting >= MAX_NESTING {
+            self.model.names_user_credentials = true;
             return;
         }
         self.nesting += 1;
@@ -264,6 +271,9 @@ impl<'a> Builder<'a> {
             Stmt::Import(import) => {
                 for alias in &import.names {
                     let full = alias.name.as_str();
+                    if full.split('.').any(user_credential_word) {
+                        self.model.names_user_credentials = true;
+                    }
                     let (name, qualified) = match &alias.asname {
                         Some(asname) => (asname.as_str(), full),
                         None => {
@@ -277,6 +287,14 @@ impl<'a> Builder<'a> {
             }
             Stmt::ImportFrom(import) => {
                 let module = import.module.as_ref().map_or("", |m| m.as_str());
+                if module.split('.').any(user_credential_word)
+                    || import
+                        .names
+                        .iter()
+                        .any(|alias| user_credential_word(alias.name.as_str()))
+                {
+                    self.model.names_user_credentials = true;
+                }
                 for alias in &import.names {
                     if alias.name.as_str() == "*" {
                         continue;
@@ -366,6 +384,18 @@ impl<'a> Builder<'a> {
     }
 
     fn visit_expr_inner(&mut self, expr: &'a Expr) {
+        let names = match expr {
+            Expr::Name(name) => user_credential_word(name.id.as_str()),
+            Expr::Attribute(attribute) => user_credential_word(attribute.attr.as_str()),
+            Expr::StringLiteral(literal) => {
+                literal.value.len() == TOKEN_HEADER.len()
+                    && literal.value.to_str().eq_ignore_ascii_case(TOKEN_HEADER)
+            }
+            _ => false,
+        };
+        if names {
+            self.model.names_user_credentials = true;
+        }
         match expr {
             Expr::Call(call) => {
                 let scope = self.current;
@@ -415,6 +445,52 @@ impl<'a> Builder<'a> {
 mod tests {
     use crate::semantic::{BindingKind, ModuleModel, ScopeKind};
     use crate::{SourceKind, parse_source};
+
+    /// Every way a file can name what a user credential starts from sets the flag; a comment, a
+    /// docstring about it or a near miss does not.
+    #[test]
+    fn names_user_credentials_in_every_form() {
+        let names = |source: &str| {
+            let parsed = parse_source(source, SourceKind::Python);
+            ModuleModel::build(parsed.body(), Vec::new()).names_user_credentials
+        };
+        for source in [
+            "from databricks_ai_bridge import ModelServingUserCredentials as C\n",
+            "import databricks_ai_bridge as b\nx = b.ModelServingUserCredentials()\n",
+            "from databricks.sdk.credentials_provider import *\nx = ModelServingUserCredentials()\n",
+            "from databricks.vector_search.utils import CredentialStrategy\ns = CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS\n",
+            "import pkg.ModelServingUserCredentials\n",
+            "t = request.headers.get('X-Forwarded-Access-Token')\n",
+            "t = headers['x-forwarded-' 'access-token']\n",
+            "t = headers['x-\\x66orwarded-access-token']\n",
+            "def f(x_forwarded_access_token: str = Header(None)):\n    pass\n",
+            "def f(X_Forwarded_Access_Token=None):\n    pass\n",
+            "def f(t: Annotated[str, Header(alias='x-forwarded-access-token')]):\n    pass\n",
+            "class A:\n    def f(self):\n        return [lambda: ModelServingUserCredentials]\n",
+        ] {
+            assert!(names(source), "{source}");
+        }
+        for source in [
+            "# x-forwarded-access-token, ModelServingUserCredentials\nx = 1\n",
+            "\"\"\"Build ModelServingUserCredentials() in predict.\"\"\"\n",
+            "t = headers['x-forwarded-access-tokens']\n",
+            "ModelServingUserCredentialsX = 1\nx = a.MODEL_SERVING\n",
+        ] {
+            assert!(!names(source), "{source}");
+        }
+        // Code nested deeper than the walk goes may name anything (parsed on a thread with room
+        // for the parser's recursion in a debug build).
+        let deep = std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(move || {
+                let source = format!("x = {}1{}\n", "[".repeat(1_100), "]".repeat(1_100));
+                names(&source)
+            })
+            .expect("thread")
+            .join()
+            .expect("no panic");
+        assert!(deep);
+    }
 
     #[test]
     fn scopes_calls_and_attribute_stores() {

@@ -181,6 +181,31 @@ pub struct ModuleModel<'a> {
     pub functions: Vec<FunctionInfo<'a>>,
     pub classes: Vec<ClassInfo<'a>>,
     pub lambdas: Vec<&'a ExprLambda>,
+    /// The code names what every user credential starts from ([`user_credential_word`]): the
+    /// OBO strategy (`ModelServingUserCredentials`, `CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS`)
+    /// or the Databricks Apps forwarded token (the `x-forwarded-access-token` header in a string,
+    /// a parameter `x_forwarded_access_token`); also set when the walk gave up on deep nesting.
+    /// A project none of whose files does cannot hold a user client.
+    pub names_user_credentials: bool,
+}
+
+/// The names a user credential is built from: the last part of every qualified name of the OBO
+/// strategy and of the vector search enum member (an expression that resolves to one of them
+/// names it, in an import, an attribute or a name).
+pub const USER_CREDENTIAL_NAMES: [&str; 2] = [
+    "ModelServingUserCredentials",
+    "MODEL_SERVING_USER_CREDENTIALS",
+];
+
+/// The header the Databricks Apps proxy forwards the user's token in (any case).
+pub const TOKEN_HEADER: &str = "x-forwarded-access-token";
+
+/// A FastAPI parameter name that reads [`TOKEN_HEADER`] (any case).
+pub const TOKEN_PARAMETER: &str = "x_forwarded_access_token";
+
+/// `name` is one of [`USER_CREDENTIAL_NAMES`].
+pub fn user_credential_word(name: &str) -> bool {
+    USER_CREDENTIAL_NAMES.contains(&name)
 }
 
 impl<'a> ModuleModel<'a> {
