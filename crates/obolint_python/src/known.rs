@@ -278,8 +278,63 @@ mod tests {
             );
         }
         assert_eq!(known_symbol("myproject.ModelServingUserCredentials"), None);
+        assert_eq!(
+            known_symbol("databricks_ai_bridge.UserCredentials"),
+            Some(KnownSymbol::ModelServingUserCredentials)
+        );
         assert_eq!(known_symbol("databricks_openai.GenieAgent"), None);
         // Client classes are the linter's catalogue (`obolint_linter::clients`), not known here.
         assert_eq!(known_symbol("databricks_mcp.DatabricksMCPClient"), None);
+    }
+
+    /// Whatever qualified name resolves to the OBO strategy or the vector search enum member
+    /// ends in one of `USER_CREDENTIAL_NAMES` (a project that names none of them skips the rules
+    /// about user credentials): every identifier of this file, under many module paths, is
+    /// tried.
+    #[test]
+    fn every_user_credential_name_is_listed() {
+        use crate::semantic::USER_CREDENTIAL_NAMES;
+        let source = include_str!("known.rs");
+        let mut words: Vec<&str> = source
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        let modules = [
+            "databricks",
+            "databricks.sdk",
+            "databricks.sdk.credentials_provider",
+            "databricks.sdk.oauth",
+            "databricks_ai_bridge",
+            "databricks_ai_bridge.model_serving_obo_credential_strategy",
+            "databricks.vector_search.utils.CredentialStrategy",
+            "databricks.ai_search.utils.CredentialStrategy",
+            "databricks_langchain",
+            "mlflow",
+            "other",
+        ];
+        let mut found = 0;
+        for module in modules {
+            for word in &words {
+                let qualified = format!("{module}.{word}");
+                if matches!(
+                    known_symbol(&qualified),
+                    Some(
+                        KnownSymbol::ModelServingUserCredentials
+                            | KnownSymbol::ModelServingUserCredentialsEnum
+                    )
+                ) {
+                    found += 1;
+                    assert!(
+                        USER_CREDENTIAL_NAMES.contains(word),
+                        "{qualified} is a user credential: list `{word}`"
+                    );
+                }
+            }
+        }
+        // The strategy under every `databricks*` module, `UserCredentials` of the bridge, the
+        // enum member of both search packages.
+        assert!(found >= 10, "{found}");
     }
 }

@@ -189,11 +189,13 @@ pub struct ModuleModel<'a> {
     pub names_user_credentials: bool,
 }
 
-/// The names a user credential is built from: the last part of every qualified name of the OBO
-/// strategy and of the vector search enum member (an expression that resolves to one of them
-/// names it, in an import, an attribute or a name).
-pub const USER_CREDENTIAL_NAMES: [&str; 2] = [
+/// The names a user credential is built from: the last part of every qualified name that
+/// [`known_symbol`](crate::known::known_symbol) takes for the OBO strategy or the vector search
+/// enum member (an expression that resolves to one of them names it, in an import, an attribute
+/// or a name). A test holds the two together.
+pub const USER_CREDENTIAL_NAMES: [&str; 3] = [
     "ModelServingUserCredentials",
+    "UserCredentials",
     "MODEL_SERVING_USER_CREDENTIALS",
 ];
 
