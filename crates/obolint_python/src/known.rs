@@ -314,7 +314,7 @@ mod tests {
             "mlflow",
             "other",
         ];
-        let mut found = 0;
+        let mut found: Vec<&str> = Vec::new();
         for module in modules {
             for word in &words {
                 let qualified = format!("{module}.{word}");
@@ -325,16 +325,22 @@ mod tests {
                             | KnownSymbol::ModelServingUserCredentialsEnum
                     )
                 ) {
-                    found += 1;
-                    assert!(
-                        USER_CREDENTIAL_NAMES.contains(word),
-                        "{qualified} is a user credential: list `{word}`"
-                    );
+                    found.push(word);
                 }
             }
         }
-        // The strategy under every `databricks*` module, `UserCredentials` of the bridge, the
-        // enum member of both search packages.
-        assert!(found >= 10, "{found}");
+        found.sort_unstable();
+        found.dedup();
+        let mut listed = USER_CREDENTIAL_NAMES.to_vec();
+        listed.sort_unstable();
+        // Every name that resolves is listed, and every listed name still resolves.
+        assert_eq!(found, listed);
+        // Both kinds, under their real modules.
+        assert_eq!(
+            known_symbol(
+                "databricks.vector_search.utils.CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS"
+            ),
+            Some(KnownSymbol::ModelServingUserCredentialsEnum)
+        );
     }
 }

@@ -145,7 +145,8 @@ impl TimeModel {
     }
 }
 
-/// A level of served code this large is walked in two halves, one on a thread of its own.
+/// A level of served code at least this large is walked in two halves, one on a thread of its
+/// own.
 const SPLIT_LEVEL: usize = 256;
 
 /// Served code (the rule catalogue "Served code"): every scope of model code that runs while
@@ -280,11 +281,19 @@ impl Served {
                 level = if split && level.len() >= SPLIT_LEVEL {
                     let (one, two) = level.split_at(level.len() / 2);
                     std::thread::scope(|threads| {
-                        let other = threads.spawn(|| reach(&mut second, two));
+                        // The walk recurses once per nesting level, as the pool's workers do:
+                        // the same stack. A thread the system refuses leaves the half to us.
+                        let other = std::thread::Builder::new()
+                            .name("obolint-served".into())
+                            .stack_size(super::WORKER_STACK)
+                            .spawn_scoped(threads, || reach(&mut second, two));
                         let mut found = reach(&mut first, one);
-                        match other.join() {
-                            Ok(more) => found.extend(more),
-                            Err(panic) => std::panic::resume_unwind(panic),
+                        match other {
+                            Ok(other) => match other.join() {
+                                Ok(more) => found.extend(more),
+                                Err(panic) => std::panic::resume_unwind(panic),
+                            },
+                            Err(_) => found.extend(reach(&mut Walker::default(), two)),
                         }
                         found
                     })
@@ -935,5 +944,69 @@ if __name__ == "__main__":
             assert!(served(name), "{name} is served");
         }
         assert!(!served("offline"), "called only under the __main__ guard");
+    }
+
+    /// Levels large enough to be split over two threads, asked by many rules at once from a
+    /// pool of two: the same scopes as a plain depth-first closure over the roots, for every
+    /// asker.
+    #[test]
+    fn served_code_split_and_asked_at_once_is_the_closure() {
+        use rayon::prelude::*;
+        let mut source =
+            String::from("import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\n\n");
+        for i in 0..600 {
+            source.push_str(&format!(
+                "def leaf_{i}():\n    pass\n\ndef f_{i}():\n    leaf_{i}()\n\n"
+            ));
+            source.push_str(&format!("def unused_{i}():\n    leaf_{i}()\n\n"));
+        }
+        source.push_str("class Agent(ResponsesAgent):\n    def predict(self, request):\n");
+        for i in 0..600 {
+            source.push_str(&format!("        f_{i}()\n"));
+        }
+        source.push_str("\nmlflow.models.set_model(Agent())\n");
+        let parsed = parse_source(&source, SourceKind::Python);
+        let files = agent_file(&parsed);
+        let settings = Settings::default();
+        let project = Project::new(PathBuf::from("/p"), files, &settings);
+        let models = Models::build(&project);
+        let time = TimeModel::build(&project, &models);
+        // Depth first, one walker, no levels.
+        let guards: FxHashMap<FileIdx, Vec<TextRange>> = FxHashMap::default();
+        let mut defined: FxHashSet<&str> = FxHashSet::default();
+        let model = project.model(FileIdx(0));
+        defined.extend(model.functions.iter().map(|f| f.name));
+        defined.extend(model.classes.iter().map(|c| c.name));
+        let mut walker = Walker::default();
+        let mut closure: FxHashSet<(FileIdx, ScopeId)> = FxHashSet::default();
+        let mut stack = time.root_scopes(&project);
+        while let Some(scope) = stack.pop() {
+            if closure.insert(scope) {
+                stack.extend(walker.reached_from(&project, &defined, &guards, scope.0, scope.1));
+            }
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("pool");
+        let asked: Vec<usize> = pool.install(|| {
+            (0..16)
+                .into_par_iter()
+                .map(|_| time.served.scopes(&project).len())
+                .collect()
+        });
+        assert_eq!(time.served.scopes(&project), &closure);
+        assert!(asked.iter().all(|&n| n == closure.len()));
+        // `predict`, 600 `f_`, 600 `leaf_` and the module and class roots; no `unused_`.
+        assert!(closure.len() > 1_200, "{}", closure.len());
+        let scope_of = |name: &str| {
+            let func = model
+                .function_ids()
+                .find(|&f| model.function(f).name == name)
+                .expect(name);
+            (FileIdx(0), model.function(func).scope)
+        };
+        assert!(closure.contains(&scope_of("leaf_599")));
+        assert!(!closure.contains(&scope_of("unused_0")));
     }
 }

@@ -7,8 +7,7 @@
 use obolint_python::semantic::{ModuleModel, NameMeaning, Resolution, ScopeId, Value};
 use ruff_python_ast::{Expr, ExprCall, Parameter, StmtFunctionDef};
 
-/// The header the Apps proxy forwards the signed-in user's token in.
-pub const TOKEN_HEADER: &str = "x-forwarded-access-token";
+pub use obolint_python::semantic::TOKEN_HEADER;
 
 /// The qualified names `expr` means (empty when it is not an imported name).
 pub fn qualified(model: &ModuleModel<'_>, scope: ScopeId, expr: &Expr) -> Vec<String> {
@@ -65,7 +64,9 @@ pub fn is_headers(model: &ModuleModel<'_>, scope: ScopeId, expr: &Expr, depth: u
     }
 }
 
-/// A header name: a string literal, or a name bound once to one (`TOKEN_HEADER = "..."`).
+/// A header name: a string literal, or a name bound once to one (`TOKEN_HEADER = "..."`). A
+/// form read here that is not a string literal must also set the semantic model's
+/// `names_user_credentials` (a project without it skips the rules about user credentials).
 pub fn header_name(model: &ModuleModel<'_>, scope: ScopeId, expr: &Expr) -> Option<String> {
     match expr {
         Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
@@ -158,7 +159,7 @@ pub fn is_token_parameter(
             None => parameter
                 .name
                 .as_str()
-                .eq_ignore_ascii_case("x_forwarded_access_token"),
+                .eq_ignore_ascii_case(obolint_python::semantic::TOKEN_PARAMETER),
         })
 }
 

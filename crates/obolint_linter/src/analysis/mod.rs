@@ -16,3 +16,9 @@ pub mod model_requirements;
 pub mod models;
 pub mod scope_verdict;
 pub mod uses;
+
+/// Stack size of the threads that parse and walk syntax trees. Parsing, visiting and dropping a
+/// tree recurse once per nesting level; CPython itself gives up long before this is reached, but a
+/// generated or hostile file must not crash the run. Stacks are reserved, not committed, so this
+/// costs address space only.
+pub(crate) const WORKER_STACK: usize = 512 * 1024 * 1024;

@@ -38,11 +38,7 @@ use crate::registry::{self, Rule};
 use crate::scope_table::ScopeTable;
 use sources::Sources;
 
-/// Stack size of the threads that parse and walk syntax trees. Parsing, visiting and dropping a
-/// tree recurse once per nesting level; CPython itself gives up long before this is reached, but a
-/// generated or hostile file must not crash the run. Stacks are reserved, not committed, so this
-/// costs address space only.
-pub(crate) const WORKER_STACK: usize = 512 * 1024 * 1024;
+pub(crate) use crate::analysis::WORKER_STACK;
 
 pub fn check(request: &CheckRequest) -> Result<CheckReport, CheckError> {
     match rayon::ThreadPoolBuilder::new()

@@ -349,8 +349,8 @@ impl<'a> Project<'a> {
 
     /// Whether any value of the project can carry a caller's identity (a user client, an OBO
     /// strategy, an app's forwarded token): only if some file names what every one of them
-    /// starts from (`ModelServingUserCredentials`, `CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS`,
-    /// the `x-forwarded-access-token` header, see
+    /// starts from ([`USER_CREDENTIAL_NAMES`](obolint_python::semantic::USER_CREDENTIAL_NAMES),
+    /// the forwarded-token header or parameter: see
     /// [`ModuleModel::names_user_credentials`](obolint_python::semantic::ModuleModel)) or a
     /// user-client factory is configured. Rules that report only what such a value reaches
     /// skip a project that cannot hold one (the dataflow checks it in debug builds).

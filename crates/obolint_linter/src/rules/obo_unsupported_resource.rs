@@ -81,8 +81,11 @@ impl Check for OboUnsupportedResource {
     fn check_file(&self, ctx: &FileContext<'_, '_>) {
         let (project, dataflow, file) = (ctx.project, ctx.dataflow, ctx.file);
         // What an app user client reaches is OBO707's business (Apps grant other scopes). A
-        // project that cannot hold a user client has nothing to report.
-        if ctx.is_app_code(file) || !project.may_hold_user_credentials() {
+        // project that cannot hold a user client has nothing to report (debug builds check on,
+        // so that the dataflow's assertion sees every value this rule would evaluate).
+        if ctx.is_app_code(file)
+            || (!cfg!(debug_assertions) && !project.may_hold_user_credentials())
+        {
             return;
         }
 
@@ -94,8 +97,9 @@ impl Check for OboUnsupportedResource {
                 _ => None,
             };
             // Only a client class of the catalogue, or a service no scope covers named in the
-            // callee, can be reported (neither needs a value: the dataflow's memory of what it
-            // evaluated must be what it would be without this check).
+            // callee, can be reported. Neither needs a value: no value is evaluated before
+            // served-ness is asked (the dataflow remembers what it gave up on at its depth
+            // limit, so evaluating unserved code first would change what served code gives).
             if class.is_none() && !names_unsupported_service(&call.func) {
                 continue;
             }

@@ -185,7 +185,8 @@ pub struct ModuleModel<'a> {
     /// OBO strategy (`ModelServingUserCredentials`, `CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS`)
     /// or the Databricks Apps forwarded token (the `x-forwarded-access-token` header in a string,
     /// a parameter `x_forwarded_access_token`); also set when the walk gave up on deep nesting.
-    /// A project none of whose files does cannot hold a user client.
+    /// A project none of whose files does, and that configures no user-client factory, cannot
+    /// hold a user client.
     pub names_user_credentials: bool,
 }
 
