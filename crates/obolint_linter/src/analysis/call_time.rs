@@ -781,6 +781,14 @@ mlflow.models.set_model(Agent())
 "#;
 
     /// A project of one file, `/p/agent.py`.
+    /// The names of a one-file project's functions and classes (what `Served` resolves).
+    fn defined_names<'a>(model: &ModuleModel<'a>) -> FxHashSet<&'a str> {
+        let mut defined: FxHashSet<&str> = FxHashSet::default();
+        defined.extend(model.functions.iter().map(|f| f.name));
+        defined.extend(model.classes.iter().map(|c| c.name));
+        defined
+    }
+
     fn agent_file(parsed: &obolint_python::ParsedSource) -> Vec<ProjectFile<'_>> {
         vec![ProjectFile {
             id: FileId(0),
@@ -905,10 +913,8 @@ if __name__ == "__main__":
             [(FileIdx(0), main_guards(project.model(FileIdx(0)).body))]
                 .into_iter()
                 .collect();
-        let mut defined: FxHashSet<&str> = FxHashSet::default();
         let model = project.model(FileIdx(0));
-        defined.extend(model.functions.iter().map(|f| f.name));
-        defined.extend(model.classes.iter().map(|c| c.name));
+        let defined = defined_names(model);
         let mut walker = Walker::default();
         let mut closure: FxHashSet<(FileIdx, ScopeId)> = FxHashSet::default();
         let mut level = time.root_scopes(&project);
@@ -973,10 +979,8 @@ if __name__ == "__main__":
         let time = TimeModel::build(&project, &models);
         // Depth first, one walker, no levels.
         let guards: FxHashMap<FileIdx, Vec<TextRange>> = FxHashMap::default();
-        let mut defined: FxHashSet<&str> = FxHashSet::default();
         let model = project.model(FileIdx(0));
-        defined.extend(model.functions.iter().map(|f| f.name));
-        defined.extend(model.classes.iter().map(|c| c.name));
+        let defined = defined_names(model);
         let mut walker = Walker::default();
         let mut closure: FxHashSet<(FileIdx, ScopeId)> = FxHashSet::default();
         let mut stack = time.root_scopes(&project);
