@@ -653,9 +653,11 @@ pub fn discover_recorded(root: &Path, settings: &Settings) -> (Discovered, WalkR
         .ignore(false)
         .parents(false)
         .require_git(false)
-        // Entries of one folder, by name: the order of their paths (they differ in their last
-        // component only), without comparing the folder's components again each time.
-        .sort_by_file_name(|a, b| a.cmp(b))
+        // Entries of one folder, by name. Their paths are the folder's path joined to their
+        // names, the same bytes up to the name, so comparing the paths' bytes orders them by
+        // name; asking each for its name (`sort_by_file_name`) parsed the path from its end on
+        // every comparison, a sixth of the walk's instructions.
+        .sort_by_file_path(|a, b| a.as_os_str().cmp(b.as_os_str()))
         .filter_entry(move |entry| {
             let entry = Entry {
                 path: entry.path().to_path_buf(),

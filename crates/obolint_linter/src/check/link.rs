@@ -265,16 +265,21 @@ pub(super) fn requirement_sets(
             continue;
         }
         let text = &sources.db.get(f.id).text;
-        if !text.contains("pip") {
-            continue;
-        }
-        let spans = match python_cells.get(&f.id) {
-            Some(cells) => pip_command_spans(text, cells, false),
+        // Only notebooks: most files are not, which their first line tells; then only those
+        // that say `pip` (this loop is serial and sees every file of the root).
+        let whole;
+        let (cells, databricks): (&[TextRange], bool) = match python_cells.get(&f.id) {
+            Some(cells) => (cells, false),
             None if detect_kind(text) == SourceKind::DatabricksNotebook => {
-                pip_command_spans(text, &[TextRange::up_to(TextSize::of(text.as_str()))], true)
+                whole = [TextRange::up_to(TextSize::of(text.as_str()))];
+                (&whole, true)
             }
             None => continue,
         };
+        if memchr::memmem::find(text.as_bytes(), b"pip").is_none() {
+            continue;
+        }
+        let spans = pip_command_spans(text, cells, databricks);
         if spans.is_empty() {
             continue;
         }

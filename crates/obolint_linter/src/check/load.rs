@@ -91,7 +91,7 @@ pub(super) struct ReadOptions<'k> {
 fn skippable(path: &Path, loaded: &Loaded) -> bool {
     matches!(loaded, Loaded::Text { text, relevant: false }
         if !is_ipynb(path)
-            && !text.contains('\0')
+            && memchr::memchr(0, text.as_bytes()).is_none()
             && memchr::memmem::find(text.as_bytes(), b"%%writefile").is_none())
 }
 
