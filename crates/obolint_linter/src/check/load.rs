@@ -213,9 +213,11 @@ pub(super) fn load_root(
         }
     }
 
+    // Named in parallel, entered in path order (the first path to claim a name keeps it).
+    let names: Vec<Vec<String>> = paths.par_iter().map(|p| module_names(root, p)).collect();
     let mut module_index: FxHashMap<String, usize> = FxHashMap::default();
-    for (i, path) in paths.iter().enumerate() {
-        for name in module_names(root, path) {
+    for (i, names) in names.into_iter().enumerate() {
+        for name in names {
             module_index.entry(name).or_insert(i);
         }
     }
@@ -764,17 +766,22 @@ fn parsed_module_names(
     parsed: &[Option<ParsedSource>],
     app_roots: &[PathBuf],
 ) -> Vec<(String, usize)> {
-    let mut names: Vec<(String, usize)> = Vec::new();
-    for (i, path) in paths.iter().enumerate() {
-        if parsed[i].is_none() {
-            continue;
-        }
-        names.extend(module_names(root, path).into_iter().map(|n| (n, i)));
-        for source in app_roots.iter().filter(|r| path.starts_with(r)) {
-            names.extend(module_names(source, path).into_iter().map(|n| (n, i)));
-        }
-    }
-    names.sort();
+    let mut names: Vec<(String, usize)> = paths
+        .par_iter()
+        .enumerate()
+        .filter(|(i, _)| parsed[*i].is_some())
+        .flat_map_iter(|(i, path)| {
+            let mut names: Vec<(String, usize)> = module_names(root, path)
+                .into_iter()
+                .map(|n| (n, i))
+                .collect();
+            for source in app_roots.iter().filter(|r| path.starts_with(r)) {
+                names.extend(module_names(source, path).into_iter().map(|n| (n, i)));
+            }
+            names
+        })
+        .collect();
+    names.par_sort_unstable();
     names
 }
 

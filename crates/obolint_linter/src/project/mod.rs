@@ -125,28 +125,38 @@ pub fn module_names(root: &Path, path: &Path) -> Vec<String> {
     let Ok(relative) = path.strip_prefix(root) else {
         return Vec::new();
     };
-    let mut parts: Vec<String> = relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    let Some(last) = parts.last_mut() else {
+    // Written into one string as the components come (every file of a root is named, by the
+    // root's thread: a string per component and a join were most of the cost).
+    let mut name = String::with_capacity(relative.as_os_str().len());
+    let mut parts = 0usize;
+    let mut first_is_src = false;
+    let mut components = relative.components().peekable();
+    while let Some(component) = components.next() {
+        let part = component.as_os_str().to_string_lossy();
+        let part: &str = if components.peek().is_none() {
+            let Some(stem) = part.strip_suffix(".py") else {
+                return Vec::new();
+            };
+            if stem == "__init__" {
+                break;
+            }
+            stem
+        } else {
+            &part
+        };
+        if parts > 0 {
+            name.push('.');
+        } else {
+            first_is_src = part == "src";
+        }
+        name.push_str(part);
+        parts += 1;
+    }
+    if parts == 0 {
         return Vec::new();
-    };
-    let Some(stem) = last.strip_suffix(".py") else {
-        return Vec::new();
-    };
-    *last = stem.to_string();
-    if parts.last().is_some_and(|p| p == "__init__") {
-        parts.pop();
     }
-    let mut names = Vec::new();
-    if !parts.is_empty() {
-        names.push(parts.join("."));
-    }
-    if parts.len() > 1 && parts[0] == "src" {
-        names.push(parts[1..].join("."));
-    }
-    names
+    let src_layout = (parts > 1 && first_is_src).then(|| name["src.".len()..].to_string());
+    std::iter::once(name).chain(src_layout).collect()
 }
 
 /// The package a module is in: its dotted name minus the last part (the module itself), or the
@@ -207,8 +217,13 @@ impl<'a> Project<'a> {
         source_roots: &[PathBuf],
     ) -> Self {
         let mut modules = FxHashMap::default();
-        for (i, file) in files.iter().enumerate() {
-            for name in module_names(&root, &file.path) {
+        // Named in parallel, entered in file order (the first file to claim a name keeps it).
+        let names: Vec<Vec<String>> = files
+            .par_iter()
+            .map(|file| module_names(&root, &file.path))
+            .collect();
+        for (i, names) in names.into_iter().enumerate() {
+            for name in names {
                 modules.entry(name).or_insert(FileIdx(i as u32));
             }
         }
@@ -1034,5 +1049,26 @@ def handler(token, parameter, table):
         assert_eq!(package_of(root, Path::new("/p/src/pkg/tools.py")), ["pkg"]);
         assert_eq!(package_of(root, Path::new("/p/pkg/__init__.py")), ["pkg"]);
         assert!(package_of(root, Path::new("/p/agent.py")).is_empty());
+    }
+
+    #[test]
+    fn module_names_at_the_edges() {
+        let root = Path::new("/p");
+        let none: [&str; 0] = [];
+        for (path, names) in [
+            ("/p/src/__init__.py", &["src"][..]),
+            ("/p/src/pkg/__init__.py", &["src.pkg", "pkg"]),
+            ("/p/src/m.py", &["src.m", "m"]),
+            ("/p/a.b/c.py", &["a.b.c"]),
+            ("/p//a/./b.py", &["a.b"]),
+            ("/p/x/src/m.py", &["x.src.m"]),
+            ("/p/.py", &[""]),
+            ("/p/__init__.py", &none),
+            ("/p/notes.txt", &none),
+            ("/p", &none),
+            ("/q/a.py", &none),
+        ] {
+            assert_eq!(module_names(root, Path::new(path)), names, "{path}");
+        }
     }
 }
