@@ -564,7 +564,16 @@ struct Filter<'a> {
 
 impl Filter<'_> {
     /// Whether the walk keeps `entry` (and descends into it, for a folder).
-    fn keep(&mut self, entry: &Entry) -> bool {
+    fn keep(&mut self, entry: Entry) -> bool {
+        let kept = self.decide(&entry);
+        if self.record {
+            self.steps.push(Step::Entry(entry, kept));
+        }
+        kept
+    }
+
+    /// [`Filter::keep`] of an entry the caller goes on using.
+    fn keep_ref(&mut self, entry: &Entry) -> bool {
         let kept = self.decide(entry);
         if self.record {
             self.steps.push(Step::Entry(entry.clone(), kept));
@@ -668,7 +677,7 @@ pub fn discover_recorded(root: &Path, settings: &Settings) -> (Discovered, WalkR
             filter_in_walk
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .keep(&entry)
+                .keep(entry)
         });
     let mut yaml: Vec<PathBuf> = Vec::new();
     for entry in builder.build() {
@@ -759,7 +768,7 @@ fn replay(
                     depth: entry.depth.checked_sub(base)?,
                     ..entry.clone()
                 };
-                let kept = filter.keep(&entry);
+                let kept = filter.keep_ref(&entry);
                 if entry.is_dir() {
                     if kept && !outer_kept {
                         return None;
@@ -846,16 +855,19 @@ fn take_file(
     if !is_file {
         return;
     }
-    if path
-        .file_name()
-        .and_then(|n| n.to_str())
+    // The name, found once (each question of the path finds it again from the path's end).
+    let Some(name) = path.file_name() else {
+        return;
+    };
+    if name
+        .to_str()
         .is_some_and(|n| NESTED_ROOT_MARKERS.contains(&n))
         && let Some(folder) = path.parent()
         && folder != root
     {
         found.nested_roots.push(folder.to_path_buf());
     }
-    if is_python(&path) {
+    if is_python(Path::new(name)) {
         found.python.push(path);
     } else if crate::manifest::ManifestKind::of(&path).is_some() {
         if is_yaml(&path) {
