@@ -129,8 +129,29 @@ impl Rule {
 /// Runs the `enabled` rules on one project: project-grain rules once each, file-grain rules on
 /// every file in parallel (one dataflow per file, shared by the rules of that file).
 pub fn run(ctx: &LintContext<'_>, enabled: &[Rule]) -> Vec<Diagnostic> {
+    // The project rules (one thread, one after another) beside the file rules (the pool): they
+    // share nothing that depends on order (each side has its own dataflow; served code is
+    // filled once, off the pool, by whichever asks first), and the project rules were a serial
+    // stretch of every root's run. Their findings come first, as when they ran first.
+    let (project_found, file_found) = rayon::join(
+        || run_project_rules(ctx, enabled),
+        || run_file_rules(ctx, enabled),
+    );
+    let mut out = project_found;
+    out.extend(file_found);
+    debug_assert!(
+        out.iter().all(|d| d.fix.as_ref().is_none_or(|fix| {
+            Rule::from_code(d.rule.code)
+                .is_some_and(|r| r.info().fix_safety.allows(fix.applicability))
+        })),
+        "every fix has the safety its rule documents"
+    );
+    out
+}
+
+/// The project-grain rules, one after another, sharing one dataflow (and with it its memo).
+fn run_project_rules(ctx: &LintContext<'_>, enabled: &[Rule]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    // Project rules run one after another and share one dataflow, and with it its memo.
     let dataflow = Dataflow::new(ctx.project);
     for &rule in enabled.iter().filter(|r| r.grain() == Grain::Project) {
         let rule_ctx = RuleContext::new(ctx, &dataflow, rule.info());
@@ -146,50 +167,49 @@ pub fn run(ctx: &LintContext<'_>, enabled: &[Rule]) -> Vec<Diagnostic> {
             })),
         }
     }
+    out
+}
+
+/// The file-grain rules, on every file in parallel (one dataflow per file, shared by the rules
+/// of that file), in file order.
+fn run_file_rules(ctx: &LintContext<'_>, enabled: &[Rule]) -> Vec<Diagnostic> {
     let per_file: Vec<Rule> = enabled
         .iter()
         .copied()
         .filter(|r| r.grain() == Grain::File)
         .collect();
-    if !per_file.is_empty() {
-        let files: Vec<FileIdx> = ctx.project.file_indices().collect();
-        let found: Vec<Vec<Diagnostic>> = files
-            .par_iter()
-            .map(|&file| {
-                // A bug in a rule must not lose the run: it becomes one finding for this file.
-                std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    #[cfg(test)]
-                    if ctx.text(file).contains(TEST_PANIC) {
-                        panic!("a test asked this rule to panic");
-                    }
-                    let dataflow = Dataflow::new(ctx.project);
-                    let mut out = Vec::new();
-                    for &rule in &per_file {
-                        let rule_ctx = RuleContext::new(ctx, &dataflow, rule.info());
-                        let file_ctx = FileContext::new(rule_ctx, file);
-                        rule.check_file(&file_ctx);
-                        out.extend(file_ctx.into_diagnostics());
-                    }
-                    out
-                }))
-                .unwrap_or_else(|payload| {
-                    vec![internal_error(
-                        ctx.project.file(file).id,
-                        &panic_message(payload.as_ref()),
-                    )]
-                })
-            })
-            .collect();
-        out.extend(found.into_iter().flatten());
+    if per_file.is_empty() {
+        return Vec::new();
     }
-    debug_assert!(
-        out.iter().all(|d| d.fix.as_ref().is_none_or(|fix| {
-            Rule::from_code(d.rule.code)
-                .is_some_and(|r| r.info().fix_safety.allows(fix.applicability))
-        })),
-        "every fix has the safety its rule documents"
-    );
-    out
+    let files: Vec<FileIdx> = ctx.project.file_indices().collect();
+    let found: Vec<Vec<Diagnostic>> = files
+        .par_iter()
+        .map(|&file| {
+            // A bug in a rule must not lose the run: it becomes one finding for this file.
+            std::panic::catch_unwind(AssertUnwindSafe(|| {
+                #[cfg(test)]
+                if ctx.text(file).contains(TEST_PANIC) {
+                    panic!("a test asked this rule to panic");
+                }
+                let dataflow = Dataflow::new(ctx.project);
+                let mut out = Vec::new();
+                for &rule in &per_file {
+                    let rule_ctx = RuleContext::new(ctx, &dataflow, rule.info());
+                    let file_ctx = FileContext::new(rule_ctx, file);
+                    rule.check_file(&file_ctx);
+                    out.extend(file_ctx.into_diagnostics());
+                }
+                out
+            }))
+            .unwrap_or_else(|payload| {
+                vec![internal_error(
+                    ctx.project.file(file).id,
+                    &panic_message(payload.as_ref()),
+                )]
+            })
+        })
+        .collect();
+    found.into_iter().flatten().collect()
 }
 
 /// A file whose text holds this makes the file-grain rules panic, in this crate's tests only.
