@@ -308,3 +308,47 @@ fn configuration_problems_say_what_and_where() {
         stderr(&output)
     );
 }
+
+/// A class whose base is an attribute of itself (`class A(A.y)`), directly, through a module or
+/// through another file's class: resolving the bases looked the attribute up among the bases
+/// being resolved, and recursed until the stack overflowed (found by a helper that tried to
+/// break the rules' scheduling; older than it).
+#[test]
+fn classes_based_on_their_own_attributes_do_not_overflow_the_stack() {
+    for files in [
+        &[("m.py", "import databricks\nclass A(A.y):\n    pass\n")][..],
+        &[(
+            "m.py",
+            "import databricks\nimport m\nclass A(m.A.y):\n    pass\n",
+        )],
+        &[
+            (
+                "a.py",
+                "import databricks\nimport b\nclass A(b.B.x):\n    pass\n",
+            ),
+            (
+                "b.py",
+                "import databricks\nimport a\nclass B(a.A.y):\n    pass\n",
+            ),
+        ],
+        &[(
+            "m.py",
+            "import databricks\nclass A(B.y):\n    pass\nclass B(A.x):\n    pass\nA().y()\n",
+        )],
+    ] {
+        let dir = project(files);
+        for args in [
+            &["check", "--no-cache", "--output-format", "concise", "."][..],
+            &["scopes"],
+        ] {
+            let out = obolint(dir.path(), args);
+            no_panic(&out);
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "{files:?} {args:?}: {:?}\n{}",
+                out.status,
+                stderr(&out)
+            );
+        }
+    }
+}

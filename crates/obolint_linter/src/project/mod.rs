@@ -18,6 +18,12 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::settings::Settings;
 
+thread_local! {
+    /// Whether this thread is resolving a class's bases ([`Project::base_symbols`]). Symbol
+    /// resolution never runs work of the thread pool, so no other task sees it set.
+    static RESOLVING_BASES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Index of a file in [`Project::files`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FileIdx(pub u32);
@@ -739,26 +745,37 @@ impl<'a> Project<'a> {
     }
 
     /// What each base of `class` names, in order, seen from the scope the class is defined in.
-    /// Resolved once per class; nothing is held while resolving, so a base that leads back to
-    /// its class recurses exactly as an uncached resolution would.
+    /// Resolved once per class; nothing is held while resolving.
+    ///
+    /// Methods are not looked up while bases are resolved ([`Project::find_method`] finds none):
+    /// a base written as a class's attribute (`class A(A.y)`, `class A(B.x)` with `class
+    /// B(A.y)`) would look the attribute up among the very bases being resolved, without end.
+    /// What such a lookup finds is a method or nothing, and the bases' readers (method lookups,
+    /// interfaces) use only the classes and library bases among them: no answer changes.
     fn base_symbols(&self, class: ClassRef) -> &[Symbol] {
         let cell = &self.bases[class.file.0 as usize][class.class.0 as usize];
         if let Some(symbols) = cell.get() {
             return symbols;
         }
         let info = self.model(class.file).class(class.class);
+        let outer = RESOLVING_BASES.replace(true);
         let symbols: Box<[Symbol]> = info
             .bases()
             .iter()
             .map(|base| self.symbol(class.file, info.parent_scope, base))
             .collect();
+        RESOLVING_BASES.set(outer);
         // Another thread may have filled it meanwhile, with the same symbols.
         let _ = cell.set(symbols);
         cell.get().map_or(&[], |s| s)
     }
 
-    /// `attr` defined in `class` or in one of its bases, in any project file.
+    /// `attr` defined in `class` or in one of its bases, in any project file (none while bases
+    /// are being resolved: [`Project::base_symbols`]).
     pub fn find_method(&self, class: ClassRef, attr: &str) -> Option<FnRef> {
+        if RESOLVING_BASES.get() {
+            return None;
+        }
         let own = |c: ClassRef| {
             self.model(c.file)
                 .class(c.class)

@@ -177,7 +177,7 @@ impl<'a> ModuleModel<'a> {
 
     /// What a callee or a dotted expression names, as seen from `scope`.
     pub fn meaning(&self, scope: ScopeId, expr: &Expr) -> NameMeaning {
-        self.meaning_with_depth(scope, expr, 0, None, 0)
+        self.meaning_with_depth(scope, expr, 0, None, 0, Methods::Look)
     }
 
     /// [`Self::meaning`], given the scope the first name of the dotted `expr` is bound in
@@ -188,7 +188,7 @@ impl<'a> ModuleModel<'a> {
         expr: &Expr,
         root: Option<ScopeId>,
     ) -> NameMeaning {
-        self.meaning_with_depth(scope, expr, 0, Some(root), 0)
+        self.meaning_with_depth(scope, expr, 0, Some(root), 0, Methods::Look)
     }
 
     /// `root`, when known, is where the first name of `expr` is bound, seen from `scope`:
@@ -202,6 +202,7 @@ impl<'a> ModuleModel<'a> {
         depth: u32,
         root: Option<Option<ScopeId>>,
         room: usize,
+        methods: Methods,
     ) -> NameMeaning {
         if depth > 8 {
             return NameMeaning::Other;
@@ -218,7 +219,7 @@ impl<'a> ModuleModel<'a> {
                 // `GenieCls = GenieAgent`: an alias.
                 Resolution::Values(found, values) => match values.as_slice() {
                     [Value::Expr(alias @ (Expr::Name(_) | Expr::Attribute(_)))] => {
-                        self.meaning_with_depth(found, alias, depth + 1, None, room)
+                        self.meaning_with_depth(found, alias, depth + 1, None, room, methods)
                     }
                     _ => NameMeaning::Other,
                 },
@@ -230,9 +231,10 @@ impl<'a> ModuleModel<'a> {
                 if let Expr::Name(base) = attribute.value.as_ref() {
                     let found = root.unwrap_or_else(|| self.lookup_scope(scope, base.id.as_str()));
                     root = Some(found);
-                    if let Some(method) = self
-                        .receiver_class_in(found, base.id.as_str())
-                        .and_then(|class| self.find_method(class, attr))
+                    if methods == Methods::Look
+                        && let Some(method) = self
+                            .receiver_class_in(found, base.id.as_str())
+                            .and_then(|class| self.find_method(class, attr))
                     {
                         return NameMeaning::Method(method);
                     }
@@ -243,6 +245,7 @@ impl<'a> ModuleModel<'a> {
                     depth + 1,
                     root,
                     room + 1 + attr.len(),
+                    methods,
                 ) {
                     NameMeaning::Qualified(mut names) => {
                         for name in &mut names {
@@ -251,7 +254,7 @@ impl<'a> ModuleModel<'a> {
                         }
                         NameMeaning::Qualified(names)
                     }
-                    NameMeaning::Class(class) => self
+                    NameMeaning::Class(class) if methods == Methods::Look => self
                         .find_method(class, attr)
                         .map_or(NameMeaning::Other, NameMeaning::Method),
                     _ => NameMeaning::Other,
@@ -291,13 +294,26 @@ impl<'a> ModuleModel<'a> {
                 return Some(m);
             }
             for base in info.bases() {
-                if let NameMeaning::Class(b) = self.meaning(info.parent_scope, base) {
+                // Only a base that is a class matters, and no method lookup makes one: bases
+                // are read without them, or `class A(A.y)` would look `y` up among A's bases,
+                // reading `A.y` again, without end.
+                if let NameMeaning::Class(b) =
+                    self.meaning_with_depth(info.parent_scope, base, 0, None, 0, Methods::Skip)
+                {
                     stack.push(b);
                 }
             }
         }
         None
     }
+}
+
+/// Whether [`ModuleModel::meaning_with_depth`] looks methods up (`obj.method`, `Class.method`),
+/// or, reading a class's bases, leaves them out (what they find is never a class).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Methods {
+    Look,
+    Skip,
 }
 
 #[cfg(test)]
@@ -392,6 +408,30 @@ mod tests {
         assert_eq!(
             qualified(last_expr_meaning(source, &[])),
             ["databricks_langchain.GenieAgent"]
+        );
+    }
+
+    /// A class based on its own attribute (or on a class based on its attribute) is no
+    /// recursion without end; the bases that are classes still give their methods.
+    #[test]
+    fn bases_written_as_class_attributes_end() {
+        let source = "class B:\n    def m(self):\n        pass\nclass A(A.y, C.x, B):\n    pass\nclass C(A.z, A):\n    pass\nA.m()\n";
+        assert!(matches!(
+            last_expr_meaning(source, &[]),
+            NameMeaning::Method(_)
+        ));
+        let parsed = parse_source(source, SourceKind::Python);
+        let model = ModuleModel::build(parsed.body(), Vec::new());
+        let class = |name: &str| {
+            (0..model.classes.len())
+                .map(|i| crate::semantic::ClassId(i as u32))
+                .find(|&c| model.class(c).name == name)
+                .expect("class")
+        };
+        assert!(model.find_method(class("A"), "y").is_none());
+        assert!(
+            model.find_method(class("C"), "m").is_some(),
+            "C's base A has B's m"
         );
     }
 }
