@@ -352,3 +352,86 @@ fn classes_based_on_their_own_attributes_do_not_overflow_the_stack() {
         }
     }
 }
+
+/// Runs obolint, killed after `seconds` (a failure of the test).
+fn obolint_within(cwd: &Path, args: &[&str], seconds: u64) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_obolint"))
+        .args(args)
+        .current_dir(cwd)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("obolint runs");
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed().as_secs() >= seconds {
+            let _ = child.kill();
+            panic!("obolint {args:?} did not finish within {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// Values built from the one before, several times over, level after level: a list extended
+/// with the previous list (`log_model`'s scopes), an f-string URL interpolating the previous URL
+/// (an MCP server's): each level multiplied the work (and the list or text) of the one before,
+/// so a 1 KB file took minutes and gigabytes (found by a helper that looked for them).
+#[test]
+fn values_that_double_at_every_level_take_no_time() {
+    let chain = |first: &str, line: &dyn Fn(usize) -> String| -> String {
+        let mut text = first.to_string();
+        for level in 1..=12 {
+            text.push_str(&line(level));
+        }
+        text
+    };
+    let lists = |first: &str| {
+        chain(first, &|level| {
+            format!("s{level} = []\n") + &format!("s{level}.extend(s{})\n", level - 1).repeat(5)
+        })
+    };
+    let urls = |first: &str| {
+        chain(first, &|level| {
+            format!(
+                "u{level} = f'{}'\n",
+                format!("{{u{}}}", level - 1).repeat(10)
+            )
+        })
+    };
+    let log_model = |scopes: &str| {
+        format!(
+            "import mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\n{scopes}mlflow.pyfunc.log_model(name=\"a\", python_model=\"agent.py\", auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=s12)))\n"
+        )
+    };
+    let mcp_agent = |urls: &str| {
+        format!(
+            "import mlflow\nfrom databricks_mcp import DatabricksMCPClient\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\n{urls}class Agent(mlflow.pyfunc.ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        return DatabricksMCPClient(server_url=u12, workspace_client=w).list_tools()\nmlflow.models.set_model(Agent())\n"
+        )
+    };
+    let plain_log_model = "import mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\nmlflow.pyfunc.log_model(name=\"a\", python_model=\"agent.py\", auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"sql\"])))\n";
+    for (log, agent) in [
+        (log_model(&lists("s0 = ['sql']\n")), AGENT.to_string()),
+        (log_model(&lists("s0 = []\n")), AGENT.to_string()),
+        (
+            plain_log_model.to_string(),
+            mcp_agent(&urls("u0 = 'https://h/api/2.0/mcp/genie/x'\n")),
+        ),
+        (plain_log_model.to_string(), mcp_agent(&urls("u0 = ''\n"))),
+    ] {
+        let dir = project(&[("log_model.py", &log), ("agent.py", &agent)]);
+        for args in [
+            &["check", "--no-cache", "--output-format", "concise", "."][..],
+            &["scopes"],
+        ] {
+            let out = obolint_within(dir.path(), args, 20);
+            no_panic(&out);
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "{args:?}: {:?}\n{}",
+                out.status,
+                stderr(&out)
+            );
+        }
+    }
+}

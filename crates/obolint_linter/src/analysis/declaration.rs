@@ -157,12 +157,23 @@ impl Declaration {
 
 const MAX_DEPTH: u32 = 12;
 
+/// A list longer than this is not read (`None`): a list grown from another several times over,
+/// level after level, doubles at every level, and no declaration lists so many items.
+const MAX_LIST_ITEMS: usize = 10_000;
+
+/// A list read once, by where it is and how deep the reading was ([`Reader::list_items`]).
+type ListKey = (FileIdx, ScopeId, usize, u32);
+
 /// Reads values for declarations.
 pub struct Reader<'p, 'a> {
     pub project: &'p Project<'a>,
     /// While [`Reader::path_candidates`] runs: which alternative to take at each branch point
     /// (a name bound on both branches of an `if`/`try`, a conditional expression).
     branches: std::cell::RefCell<Option<Branches>>,
+    /// The lists read, outside [`Reader::path_candidates`] (whose choices change values): a
+    /// list built from another several times over is read once per site and depth, not once
+    /// per mention.
+    lists: std::cell::RefCell<rustc_hash::FxHashMap<ListKey, Option<Vec<Site<'a>>>>>,
 }
 
 /// The choices of one walk through a path's alternatives.
@@ -182,6 +193,7 @@ impl<'p, 'a> Reader<'p, 'a> {
         Self {
             project,
             branches: std::cell::RefCell::default(),
+            lists: std::cell::RefCell::default(),
         }
     }
 
@@ -455,6 +467,29 @@ impl<'p, 'a> Reader<'p, 'a> {
         if depth > MAX_DEPTH {
             return None;
         }
+        if self.branches.borrow().is_some() {
+            return self
+                .read_list(site, depth)
+                .filter(|items| items.len() <= MAX_LIST_ITEMS);
+        }
+        let key = (
+            site.file,
+            site.scope,
+            std::ptr::from_ref(site.expr) as usize,
+            depth,
+        );
+        if let Some(known) = self.lists.borrow().get(&key) {
+            return known.clone();
+        }
+        let items = self
+            .read_list(site, depth)
+            .filter(|items| items.len() <= MAX_LIST_ITEMS);
+        self.lists.borrow_mut().insert(key, items.clone());
+        items
+    }
+
+    /// [`Reader::list_items`], read.
+    fn read_list(&self, site: Site<'a>, depth: u32) -> Option<Vec<Site<'a>>> {
         let model = self.model(site.file);
         let at = |expr: &'a Expr| Site {
             file: site.file,

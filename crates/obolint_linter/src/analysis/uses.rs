@@ -628,9 +628,54 @@ fn mcp_url<'a>(
 
 /// A URL's text, with `{…}` standing for parts the analyzer cannot read.
 pub fn url_text<'a>(reader: &Reader<'_, 'a>, site: Site<'a>, depth: u32) -> Option<String> {
+    let mut budget = UrlBudget {
+        parts: MAX_URL_PARTS,
+        exhausted: false,
+    };
+    let text = url_text_within(reader, site, depth, &mut budget);
+    if budget.exhausted { None } else { text }
+}
+
+/// The parts a URL's text is read from, at most, and its length: a name interpolated several
+/// times over, level after level (`u2 = f"{u1}{u1}"`), doubles both at every level. A text
+/// past either is unknown, as one that cannot be read.
+const MAX_URL_PARTS: usize = 10_000;
+const MAX_URL_LEN: usize = 64 * 1024;
+
+/// What is left of [`MAX_URL_PARTS`] for one URL, and whether it ran out.
+struct UrlBudget {
+    parts: usize,
+    exhausted: bool,
+}
+
+fn url_text_within<'a>(
+    reader: &Reader<'_, 'a>,
+    site: Site<'a>,
+    depth: u32,
+    budget: &mut UrlBudget,
+) -> Option<String> {
+    if budget.exhausted || budget.parts == 0 {
+        budget.exhausted = true;
+        return None;
+    }
+    budget.parts -= 1;
     if depth > 8 {
         return None;
     }
+    let text = url_part(reader, site, depth, budget)?;
+    if text.len() > MAX_URL_LEN {
+        budget.exhausted = true;
+        return None;
+    }
+    Some(text)
+}
+
+fn url_part<'a>(
+    reader: &Reader<'_, 'a>,
+    site: Site<'a>,
+    depth: u32,
+    budget: &mut UrlBudget,
+) -> Option<String> {
     let value = reader.value(site, depth).unwrap_or(site);
     match value.expr {
         Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
@@ -647,7 +692,8 @@ pub fn url_text<'a>(reader: &Reader<'_, 'a>, site: Site<'a>, depth: u32) -> Opti
                             ..value
                         };
                         text.push_str(
-                            &url_text(reader, inner, depth + 1).unwrap_or_else(|| "{…}".into()),
+                            &url_text_within(reader, inner, depth + 1, budget)
+                                .unwrap_or_else(|| "{…}".into()),
                         );
                     }
                 }
@@ -655,22 +701,24 @@ pub fn url_text<'a>(reader: &Reader<'_, 'a>, site: Site<'a>, depth: u32) -> Opti
             Some(text)
         }
         Expr::BinOp(binop) if binop.op == ruff_python_ast::Operator::Add => {
-            let left = url_text(
+            let left = url_text_within(
                 reader,
                 Site {
                     expr: &binop.left,
                     ..value
                 },
                 depth + 1,
+                budget,
             )
             .unwrap_or_else(|| "{…}".into());
-            let right = url_text(
+            let right = url_text_within(
                 reader,
                 Site {
                     expr: &binop.right,
                     ..value
                 },
                 depth + 1,
+                budget,
             )
             .unwrap_or_else(|| "{…}".into());
             Some(left + &right)
