@@ -375,8 +375,11 @@ fn obolint_within(cwd: &Path, args: &[&str], seconds: u64) -> Output {
 
 /// Values built from the one before, several times over, level after level: a list extended
 /// with the previous list (`log_model`'s scopes), an f-string URL interpolating the previous URL
-/// (an MCP server's): each level multiplied the work (and the list or text) of the one before,
-/// so a 1 KB file took minutes and gigabytes (found by a helper that looked for them).
+/// (an MCP server's), a `python_model` path (an f-string, `os.path.join`), lists of lists (an
+/// `auth_policy`, what is printed next to a credential), functions that call the previous one
+/// several times (OBO601's guards, OBO207's uses of a fallback): each level multiplied the work
+/// (and the list or text) of the one before, so a file of 1-3 KB took from seconds to minutes
+/// and gigabytes (found by helpers that looked for them).
 #[test]
 fn values_that_double_at_every_level_take_no_time() {
     let chain = |first: &str, line: &dyn Fn(usize) -> String| -> String {
@@ -410,16 +413,104 @@ fn values_that_double_at_every_level_take_no_time() {
         )
     };
     let plain_log_model = "import mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\nmlflow.pyfunc.log_model(name=\"a\", python_model=\"agent.py\", auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"sql\"])))\n";
-    for (log, agent) in [
-        (log_model(&lists("s0 = ['sql']\n")), AGENT.to_string()),
-        (log_model(&lists("s0 = []\n")), AGENT.to_string()),
+    // `name{level} = <the previous level's name, `times` times, joined as `each` says>`.
+    let levels = |first: &str, name: &str, top: usize, each: &dyn Fn(&str) -> String| {
+        let mut text = first.to_string();
+        for level in 1..=top {
+            text.push_str(&format!(
+                "{name}{level} = {}\n",
+                each(&format!("{name}{}", level - 1))
+            ));
+        }
+        text
+    };
+    let repeated = |what: &str, times: usize, separator: &str| vec![what; times].join(separator);
+    // A `python_model` path: an f-string of the previous path, or `os.path.join` of it.
+    let path_log_model = |paths: String, top: usize| {
+        format!(
+            "import mlflow\nimport os\n{paths}mlflow.pyfunc.log_model(name=\"a\", python_model=p{top})\n"
+        )
+    };
+    let fstring_paths = levels("p0 = 'a'\n", "p", 5, &|previous| {
+        format!("f'{}'", repeated(&format!("{{{previous}}}"), 30, ""))
+    });
+    let joined_paths = levels("p0 = 'a'\n", "p", 5, &|previous| {
+        format!("os.path.join({})", repeated(previous, 40, ", "))
+    });
+    // Lists of lists of the previous name: an `auth_policy`, an argument printed next to a
+    // credential.
+    let nested = |times: usize| {
+        levels("p0 = 1\n", "p", 4, &|previous| {
+            format!("[{}]", repeated(previous, times, ", "))
+        })
+    };
+    let policy_log_model = format!(
+        "import mlflow\n{}mlflow.pyfunc.log_model(name=\"a\", python_model=\"agent.py\", auth_policy=[{}])\n",
+        nested(40),
+        repeated("p4", 40, ", ")
+    );
+    let printed_agent = format!(
+        "{AGENT}w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n{}print({})\n",
+        nested(60),
+        repeated("p4", 60, ", ")
+    );
+    // Functions that call the previous one several times, the last called with a user client:
+    // inside a `try` (OBO601, opt-in), or after a fallback to the deployer (OBO207).
+    let calls = |times: usize, top: usize, first: &str| {
+        let mut text = first.to_string();
+        for level in 1..=top {
+            text.push_str(&format!(
+                "def f{level}(c):\n{}",
+                format!("    f{}(c)\n", level - 1).repeat(times)
+            ));
+        }
+        text
+    };
+    let guarded_agent = format!(
+        "import mlflow\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\nfrom mlflow.pyfunc import ResponsesAgent\nfrom databricks_langchain import GenieAgent\n{}class Agent(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        try:\n{}        except Exception:\n            pass\n        return 1\nmlflow.models.set_model(Agent())\n",
+        calls(
+            10,
+            7,
+            "def f0(c):\n    return GenieAgent(genie_space_id=\"01ef77\", genie_agent_name=\"Costs\", client=c)\n"
+        ),
+        "            f7(w)\n".repeat(10)
+    );
+    let fallback_agent = format!(
+        "import mlflow\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\nfrom mlflow.pyfunc import ResponsesAgent\n{}class Agent(ResponsesAgent):\n    def predict(self, request):\n        try:\n            w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        except Exception:\n            w = WorkspaceClient()\n{}        return 1\nmlflow.models.set_model(Agent())\n",
+        calls(120, 3, "def f0(c):\n    return 1\n"),
+        "        f3(w)\n".repeat(120)
+    );
+    let opt_in = "[project]\nname = \"t\"\n[tool.obolint]\nextend-select = [\"OBO601\"]\n";
+    let plain = "[project]\nname = \"t\"\n";
+    for (log, agent, pyproject) in [
+        (
+            log_model(&lists("s0 = ['sql']\n")),
+            AGENT.to_string(),
+            plain,
+        ),
+        (log_model(&lists("s0 = []\n")), AGENT.to_string(), plain),
         (
             plain_log_model.to_string(),
             mcp_agent(&urls("u0 = 'https://h/api/2.0/mcp/genie/x'\n")),
+            plain,
         ),
-        (plain_log_model.to_string(), mcp_agent(&urls("u0 = ''\n"))),
+        (
+            plain_log_model.to_string(),
+            mcp_agent(&urls("u0 = ''\n")),
+            plain,
+        ),
+        (path_log_model(fstring_paths, 5), AGENT.to_string(), plain),
+        (path_log_model(joined_paths, 5), AGENT.to_string(), plain),
+        (policy_log_model, AGENT.to_string(), plain),
+        (plain_log_model.to_string(), printed_agent, plain),
+        (plain_log_model.to_string(), guarded_agent, opt_in),
+        (plain_log_model.to_string(), fallback_agent, plain),
     ] {
-        let dir = project(&[("log_model.py", &log), ("agent.py", &agent)]);
+        let dir = project(&[
+            ("log_model.py", &log),
+            ("agent.py", &agent),
+            ("pyproject.toml", pyproject),
+        ]);
         for args in [
             &["check", "--no-cache", "--output-format", "concise", "."][..],
             &["scopes"],

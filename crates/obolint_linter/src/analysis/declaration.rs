@@ -174,6 +174,8 @@ pub struct Reader<'p, 'a> {
     /// list built from another several times over is read once per site and depth, not once
     /// per mention.
     lists: std::cell::RefCell<rustc_hash::FxHashMap<ListKey, Option<Vec<Site<'a>>>>>,
+    /// The steps left to the path being read ([`Reader::path`]); `None` once it ran out.
+    path_steps: std::cell::Cell<Option<usize>>,
 }
 
 /// The choices of one walk through a path's alternatives.
@@ -188,12 +190,19 @@ struct Branches {
 /// At most this many walks: a path with more alternatives is left unresolved.
 const MAX_PATH_CANDIDATES: usize = 16;
 
+/// The parts one path is read from, at most, and its length: a name used several times over,
+/// level after level (`p2 = f"{p1}{p1}"`, `os.path.join(p1, p1)`), doubles both at every level.
+/// A path past either is unknown, as one that cannot be read.
+const MAX_PATH_STEPS: usize = 10_000;
+const MAX_PATH_LEN: usize = 4096;
+
 impl<'p, 'a> Reader<'p, 'a> {
     pub fn new(project: &'p Project<'a>) -> Self {
         Self {
             project,
             branches: std::cell::RefCell::default(),
             lists: std::cell::RefCell::default(),
+            path_steps: std::cell::Cell::new(None),
         }
     }
 
@@ -826,8 +835,35 @@ pub enum PathValue {
 }
 
 impl Reader<'_, '_> {
-    /// Evaluates a path expression written in `file`.
+    /// Evaluates a path expression written in `file` (`depth` 0: a path of its own, with its
+    /// own [`MAX_PATH_STEPS`]).
     pub fn path(&self, site: Site<'_>, depth: u32) -> Option<PathValue> {
+        if depth == 0 {
+            self.path_steps.set(Some(MAX_PATH_STEPS));
+            let value = self.path_step(site, 0);
+            // Ran out: unknown, whatever parts were read.
+            return value.filter(|_| self.path_steps.get().is_some());
+        }
+        self.path_step(site, depth)
+    }
+
+    fn path_step(&self, site: Site<'_>, depth: u32) -> Option<PathValue> {
+        let steps = self.path_steps.get()?;
+        if steps == 0 {
+            self.path_steps.set(None);
+            return None;
+        }
+        self.path_steps.set(Some(steps - 1));
+        let value = self.read_path(site, depth)?;
+        let (PathValue::Relative(path) | PathValue::Absolute(path)) = &value;
+        if path.as_os_str().len() > MAX_PATH_LEN {
+            self.path_steps.set(None);
+            return None;
+        }
+        Some(value)
+    }
+
+    fn read_path(&self, site: Site<'_>, depth: u32) -> Option<PathValue> {
         if depth > MAX_DEPTH {
             return None;
         }

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ExprCall};
 use ruff_text_size::{Ranged, TextRange};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::declaration::{Declaration, PathValue, Reader, Site};
 use crate::analysis::dataflow::Dataflow;
@@ -245,8 +245,9 @@ fn read_log_call(
         .map(|paths| code_path_files(project, &reader, file, paths))
         .unwrap_or_default();
     let declares_user_policy = declaration.has_user_policy()
-        || keyword(call, "auth_policy")
-            .is_some_and(|policy| mentions_user_auth_policy(project, file, scope, policy, 0));
+        || keyword(call, "auth_policy").is_some_and(|policy| {
+            mentions_user_auth_policy(project, file, scope, policy, 0, &mut FxHashMap::default())
+        });
     let last_argument_end = call
         .arguments
         .args
@@ -395,12 +396,16 @@ pub fn normalize(path: &std::path::Path) -> std::path::PathBuf {
 }
 
 /// The expression (or the value a name in it was assigned) calls `UserAuthPolicy(...)`.
+/// Whether `expr`, or what the names in it hold (four names deep), calls `UserAuthPolicy`.
+/// `seen` remembers each value's answer at each depth: a value that names another several
+/// times, level after level, is looked at once per depth, not once per mention.
 fn mentions_user_auth_policy(
     project: &Project<'_>,
     file: FileIdx,
     scope: ScopeId,
     expr: &Expr,
     depth: u32,
+    seen: &mut FxHashMap<(ScopeId, usize, u32), bool>,
 ) -> bool {
     struct Finder<'p, 'a> {
         project: &'p Project<'a>,
@@ -444,7 +449,14 @@ fn mentions_user_auth_policy(
             obolint_python::semantic::Resolution::Values(found, values) => {
                 values.iter().any(|v| match v {
                     obolint_python::semantic::Value::Expr(e) => {
-                        mentions_user_auth_policy(project, file, found, e, depth + 1)
+                        let key = (found, std::ptr::from_ref::<Expr>(e) as usize, depth + 1);
+                        if let Some(&known) = seen.get(&key) {
+                            return known;
+                        }
+                        let answer =
+                            mentions_user_auth_policy(project, file, found, e, depth + 1, seen);
+                        seen.insert(key, answer);
+                        answer
                     }
                     _ => false,
                 })

@@ -74,6 +74,9 @@ pub struct UnguardedOboResource;
 /// How many project callers deep a guard is looked for.
 const MAX_CALLER_DEPTH: u32 = 8;
 
+/// The call sites looked at, at most, to tell whether one call is guarded.
+const MAX_GUARD_STEPS: usize = 10_000;
+
 impl Check for UnguardedOboResource {
     const GRAIN: Grain = Grain::File;
 
@@ -131,7 +134,8 @@ impl Check for UnguardedOboResource {
                 what
             };
             let mut seen = FxHashSet::default();
-            if guarded(project, file, scope, call.start(), 0, &mut seen) {
+            let mut steps = MAX_GUARD_STEPS;
+            if guarded(project, file, scope, call.start(), 0, &mut seen, &mut steps) {
                 continue;
             }
             ctx.report(
@@ -160,6 +164,7 @@ fn call_at<'a>(
 
 /// The call at `offset` (in `scope`) runs inside a `try` that catches a permission error: in its
 /// own function, or at every project call of that function (and so on up the callers).
+#[allow(clippy::too_many_arguments)]
 fn guarded(
     project: &Project<'_>,
     file: FileIdx,
@@ -167,7 +172,14 @@ fn guarded(
     offset: TextSize,
     depth: u32,
     seen: &mut FxHashSet<FnRef>,
+    steps: &mut usize,
 ) -> bool {
+    // Past the budget, unknown: taken as guarded (no finding). Callers that call each other
+    // several times over, level after level, multiply the paths to walk at every level.
+    if *steps == 0 {
+        return true;
+    }
+    *steps -= 1;
     let model = project.model(file);
     let tries = enclosing_tries(model.body, offset);
     if tries.iter().any(|t| {
@@ -197,6 +209,7 @@ fn guarded(
                 site.call.start(),
                 depth + 1,
                 seen,
+                steps,
             )
         });
     seen.remove(&function);

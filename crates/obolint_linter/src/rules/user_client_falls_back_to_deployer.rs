@@ -112,6 +112,7 @@ impl Check for UserClientFallsBackToDeployer {
             dataflow: ctx.dataflow,
             served: &ctx.time.served,
             file,
+            reached: std::cell::RefCell::default(),
         };
         let model = ctx.project.model(file);
         let mut found = Vec::new();
@@ -172,7 +173,7 @@ impl Check for UserClientFallsBackToDeployer {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Kind {
     /// `WorkspaceClient()` without the OBO strategy.
     Plain,
@@ -210,7 +211,14 @@ struct Finder<'x, 'p, 'a> {
     /// code"): a provisioning script's fallback is not.
     served: &'x Served,
     file: FileIdx,
+    /// What [`Finder::name_reaches`] found, by its question: a function that passes the value
+    /// to another several times over, level after level, is followed once per question, not
+    /// once per call.
+    reached: std::cell::RefCell<rustc_hash::FxHashMap<ReachQuestion, Option<Reached>>>,
 }
+
+/// The file, scope, name, window, kind and depth of a [`Finder::name_reaches`] question.
+type ReachQuestion = (FileIdx, ScopeId, String, TextRange, Kind, u32);
 
 impl<'a> Finder<'_, '_, 'a> {
     /// Every `try` in `body` (nested ones too, not those of nested functions).
@@ -428,6 +436,25 @@ impl<'a> Finder<'_, '_, 'a> {
     /// as its client, here or in a project function it is passed to. A `None` reaches only the
     /// classes, outside a test that it is set.
     fn name_reaches(
+        &self,
+        file: FileIdx,
+        scope: ScopeId,
+        name: &str,
+        window: TextRange,
+        kind: Kind,
+        depth: u32,
+    ) -> Option<Reached> {
+        let question = (file, scope, name.to_string(), window, kind, depth);
+        if let Some(known) = self.reached.borrow().get(&question) {
+            return known.clone();
+        }
+        let found = self.first_reach(file, scope, name, window, kind, depth);
+        self.reached.borrow_mut().insert(question, found.clone());
+        found
+    }
+
+    /// [`Finder::name_reaches`], looked for.
+    fn first_reach(
         &self,
         file: FileIdx,
         scope: ScopeId,

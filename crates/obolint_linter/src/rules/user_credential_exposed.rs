@@ -83,6 +83,7 @@ impl Check for UserCredentialExposed {
             project,
             dataflow,
             file,
+            held: std::cell::RefCell::default(),
         };
         let report = |range: TextRange, sink: &str, source: Option<TextRange>| {
             let info = &UserCredentialExposed::INFO;
@@ -400,6 +401,10 @@ struct Credentials<'p, 'a, 'd> {
     project: &'p Project<'a>,
     dataflow: &'d Dataflow<'p, 'a>,
     file: FileIdx,
+    /// What each value a name holds was found to hold, by scope, value and depth: a value that
+    /// names another several times, level after level, is searched once per depth, not once
+    /// per mention.
+    held: std::cell::RefCell<rustc_hash::FxHashMap<(ScopeId, usize, u32), Option<TextRange>>>,
 }
 
 impl Credentials<'_, '_, '_> {
@@ -490,7 +495,15 @@ impl Credentials<'_, '_, '_> {
                 .resolve_name(scope, name.id.as_str())
             {
                 Resolution::Values(found, values) => values.iter().find_map(|v| match v {
-                    Value::Expr(e) => self.find(found, e, depth + 1),
+                    Value::Expr(e) => {
+                        let key = (found, std::ptr::from_ref::<Expr>(e) as usize, depth + 1);
+                        if let Some(known) = self.held.borrow().get(&key) {
+                            return *known;
+                        }
+                        let range = self.find(found, e, depth + 1);
+                        self.held.borrow_mut().insert(key, range);
+                        range
+                    }
                     _ => None,
                 }),
                 _ => None,
