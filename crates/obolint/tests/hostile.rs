@@ -373,6 +373,23 @@ fn obolint_within(cwd: &Path, args: &[&str], seconds: u64) -> Output {
     child.wait_with_output().expect("output")
 }
 
+/// `check` and `scopes` end within 20 s, without a panic, with a findings exit code.
+fn checks_in_time(dir: &Path) {
+    for args in [
+        &["check", "--no-cache", "--output-format", "concise", "."][..],
+        &["scopes"],
+    ] {
+        let out = obolint_within(dir, args, 20);
+        no_panic(&out);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {:?}\n{}",
+            out.status,
+            stderr(&out)
+        );
+    }
+}
+
 /// Values built from the one before, several times over, level after level: a list extended
 /// with the previous list (`log_model`'s scopes), an f-string URL interpolating the previous URL
 /// (an MCP server's), a `python_model` path (an f-string, `os.path.join`), lists of lists (an
@@ -511,18 +528,51 @@ fn values_that_double_at_every_level_take_no_time() {
             ("agent.py", &agent),
             ("pyproject.toml", pyproject),
         ]);
-        for args in [
-            &["check", "--no-cache", "--output-format", "concise", "."][..],
-            &["scopes"],
-        ] {
-            let out = obolint_within(dir.path(), args, 20);
-            no_panic(&out);
-            assert!(
-                matches!(out.status.code(), Some(0 | 1)),
-                "{args:?}: {:?}\n{}",
-                out.status,
-                stderr(&out)
-            );
+        checks_in_time(dir.path());
+    }
+    // A name bound several times over to the previous name, level after level: the forwarded
+    // headers of a Streamlit app, a value in a request handler (and a dict filled with it).
+    let rebound = |first: &str, indent: &str, times: usize, each: &dyn Fn(usize) -> String| {
+        let mut text = first.to_string();
+        for level in 1..=5 {
+            text.push_str(&format!("{indent}{}", each(level)).repeat(times));
         }
+        text
+    };
+    let headers_app = rebound(
+        "import streamlit as st\nfrom databricks.sdk import WorkspaceClient\nh0 = st.context.headers\n",
+        "",
+        30,
+        &|level| format!("h{level} = h{}\n", level - 1),
+    ) + "def tok():\n    return h5.get(\"x-forwarded-access-token\")\nw = WorkspaceClient(token=tok())\nst.write(w.current_user.me())\n";
+    let handler = |each: &dyn Fn(usize) -> String| {
+        rebound(
+            "import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\nclass Agent(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        h0 = 1\n",
+            "        ",
+            40,
+            each,
+        ) + "        return 1\nmlflow.models.set_model(Agent())\n"
+    };
+    let rebinding_agent = handler(&|level| format!("h{level} = h{}\n", level - 1));
+    let filling_agent = handler(&|level| {
+        format!(
+            "h{level} = {{}}\n        h{level}[\"a\"] = h{}\n",
+            level - 1
+        )
+    });
+    for files in [
+        vec![
+            (
+                "app/app.yaml",
+                "command: [\"streamlit\", \"run\", \"app.py\"]\n".to_string(),
+            ),
+            ("app/app.py", headers_app),
+        ],
+        vec![("agent.py", rebinding_agent)],
+        vec![("agent.py", filling_agent)],
+    ] {
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let dir = project(&files);
+        checks_in_time(dir.path());
     }
 }

@@ -34,6 +34,25 @@ fn is_agent_server_headers(model: &ModuleModel<'_>, scope: ScopeId, call: &ExprC
 /// Gradio's `gr.Request`, `st.context.headers`, Shiny's `session.http_conn.headers`),
 /// `get_request_headers()`, `dict(<headers>)`, or a name bound only to one of those.
 pub fn is_headers(model: &ModuleModel<'_>, scope: ScopeId, expr: &Expr, depth: u32) -> bool {
+    headers_within(
+        model,
+        scope,
+        expr,
+        depth,
+        &mut rustc_hash::FxHashMap::default(),
+    )
+}
+
+/// [`is_headers`], remembering each value's answer by scope, value and depth: a name bound
+/// several times over to the previous name, level after level, is looked at once per depth,
+/// not once per path to it.
+fn headers_within(
+    model: &ModuleModel<'_>,
+    scope: ScopeId,
+    expr: &Expr,
+    depth: u32,
+    seen: &mut rustc_hash::FxHashMap<(ScopeId, usize, u32), bool>,
+) -> bool {
     if depth > 6 {
         return false;
     }
@@ -48,13 +67,21 @@ pub fn is_headers(model: &ModuleModel<'_>, scope: ScopeId, expr: &Expr, depth: u
                 && matches!(model.resolve_name(scope, "dict"), Resolution::Unbound))
                 && call.arguments.args.len() == 1
                 && call.arguments.keywords.is_empty()
-                && is_headers(model, scope, &call.arguments.args[0], depth + 1)
+                && headers_within(model, scope, &call.arguments.args[0], depth + 1, seen)
         }
         Expr::Name(name) => match model.resolve_name(scope, name.id.as_str()) {
             Resolution::Values(found, values) => {
                 !values.is_empty()
                     && values.iter().all(|v| match v {
-                        Value::Expr(e) => is_headers(model, found, e, depth + 1),
+                        Value::Expr(e) => {
+                            let key = (found, std::ptr::from_ref::<Expr>(e) as usize, depth + 1);
+                            if let Some(&known) = seen.get(&key) {
+                                return known;
+                            }
+                            let answer = headers_within(model, found, e, depth + 1, seen);
+                            seen.insert(key, answer);
+                            answer
+                        }
                         _ => false,
                     })
             }

@@ -329,8 +329,21 @@ pub(crate) fn outlives(
     scope: ScopeId,
     value: &Expr,
 ) -> bool {
-    derived_from_user(project, dataflow, file, scope, value, 0)
+    derived_from_user(
+        project,
+        dataflow,
+        file,
+        scope,
+        value,
+        0,
+        &Derived::default(),
+    )
 }
+
+/// What [`derived_from_user`] answered, by file, scope, value and depth, for one question of
+/// [`outlives`]: a name bound several times over to the previous name, level after level, is
+/// followed once per depth, not once per path to it.
+type Derived = std::cell::RefCell<rustc_hash::FxHashMap<(FileIdx, ScopeId, usize, u32), bool>>;
 
 fn derived_from_user(
     project: &Project<'_>,
@@ -339,6 +352,25 @@ fn derived_from_user(
     scope: ScopeId,
     value: &Expr,
     depth: u32,
+    memo: &Derived,
+) -> bool {
+    let key = (file, scope, std::ptr::from_ref(value) as usize, depth);
+    if let Some(&known) = memo.borrow().get(&key) {
+        return known;
+    }
+    let answer = derived_uncached(project, dataflow, file, scope, value, depth, memo);
+    memo.borrow_mut().insert(key, answer);
+    answer
+}
+
+fn derived_uncached(
+    project: &Project<'_>,
+    dataflow: &Dataflow<'_, '_>,
+    file: FileIdx,
+    scope: ScopeId,
+    value: &Expr,
+    depth: u32,
+    memo: &Derived,
 ) -> bool {
     if depth > 4 {
         return false;
@@ -348,7 +380,7 @@ fn derived_from_user(
     if value_is.is_possible_user() || value_is.is_possible_token() {
         return true;
     }
-    let derived = |e: &Expr| derived_from_user(project, dataflow, file, scope, e, depth + 1);
+    let derived = |e: &Expr| derived_from_user(project, dataflow, file, scope, e, depth + 1, memo);
     let model = project.model(file);
     match value {
         Expr::Call(call) => {
@@ -385,6 +417,7 @@ fn derived_from_user(
                                 info.scope,
                                 r,
                                 depth + 1,
+                                memo,
                             )
                         });
                 }
@@ -410,10 +443,18 @@ fn derived_from_user(
             Resolution::Values(found, values) => {
                 values.iter().any(|v| match v {
                     obolint_python::semantic::Value::Expr(e) => {
-                        derived_from_user(project, dataflow, file, found, e, depth + 1)
+                        derived_from_user(project, dataflow, file, found, e, depth + 1, memo)
                     }
                     _ => false,
-                }) || filled_with_user(project, dataflow, file, found, name.id.as_str(), depth)
+                }) || filled_with_user(
+                    project,
+                    dataflow,
+                    file,
+                    found,
+                    name.id.as_str(),
+                    depth,
+                    memo,
+                )
             }
             // A nested `def` that captures it.
             Resolution::Function(func) => {
@@ -443,10 +484,11 @@ fn filled_with_user(
     scope: ScopeId,
     name: &str,
     depth: u32,
+    memo: &Derived,
 ) -> bool {
     let model = project.model(file);
     let scope_info = model.scope(scope);
-    let derived = |e: &Expr| derived_from_user(project, dataflow, file, scope, e, depth + 1);
+    let derived = |e: &Expr| derived_from_user(project, dataflow, file, scope, e, depth + 1, memo);
     scope_info.calls.iter().any(|call| {
         matches!(call.func.as_ref(), Expr::Attribute(method)
             if CONTAINER_METHODS.contains(&method.attr.as_str())
