@@ -362,15 +362,34 @@ fn obolint_within(cwd: &Path, args: &[&str], seconds: u64) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("obolint runs");
+    // Read while it runs: a report larger than a pipe's buffer would block it.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let start = std::time::Instant::now();
-    while child.try_wait().expect("wait").is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
         if start.elapsed().as_secs() >= seconds {
             let _ = child.kill();
             panic!("obolint {args:?} did not finish within {seconds} s");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().expect("stdout"),
+        stderr: stderr.join().expect("stderr"),
     }
-    child.wait_with_output().expect("output")
 }
 
 /// `check` and `scopes` end within 20 s, without a panic, with a findings exit code.
@@ -574,5 +593,93 @@ fn values_that_double_at_every_level_take_no_time() {
         let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
         let dir = project(&files);
         checks_in_time(dir.path());
+    }
+}
+
+/// Files that are large but not deep, where a reader ran once per mention, per call or per
+/// statement and each time read something that grows with the file: a name bound thousands
+/// of times and mentioned thousands of times (printed next to a credential, an app's headers,
+/// an instance's attribute), thousands of resource calls each looking for a `try` among
+/// thousands of statements (OBO601, opt-in), thousands of fallbacks each reading every call
+/// after it (OBO207), thousands of `if token: return` each reading the rest of the function
+/// (OBO704). Each took from seconds to minutes for 15-100 KB (found by a helper that looked for
+/// them); each now takes a fraction of a second.
+#[test]
+fn files_that_repeat_one_shape_take_no_time() {
+    const LOG: &str = "import mlflow\nfrom mlflow.models.auth_policy import AuthPolicy, UserAuthPolicy\nmlflow.pyfunc.log_model(name=\"a\", python_model=\"agent.py\", auth_policy=AuthPolicy(user_auth_policy=UserAuthPolicy(api_scopes=[\"dashboards.genie\"])))\n";
+    const HEAD: &str = "import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\n";
+    const SERVE: &str = "class Agent(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        return w.genie.start_conversation_and_wait('s', 'q')\nmlflow.models.set_model(Agent())\n";
+    // OBO601: resource calls reached through callers that call each other, after many
+    // statements.
+    let mut guard = format!(
+        "{HEAD}from databricks.sdk.errors import PermissionDenied\n{}def f0(c):\n{}",
+        "x = 1\n".repeat(1000),
+        " c.genie.start_conversation_and_wait('s', 'q')\n".repeat(100)
+    );
+    for level in 1..8 {
+        guard.push_str(&format!(
+            "def f{level}(c):\n{}",
+            format!(" f{}(c)\n", level - 1).repeat(10)
+        ));
+    }
+    guard.push_str("class Agent(ResponsesAgent):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        try:\n            f7(w)\n        except PermissionDenied:\n            pass\n        return 1\nmlflow.models.set_model(Agent())\n");
+    // OBO106: a name bound many times, printed many times.
+    let printed = format!(
+        "{HEAD}{}print({})\n{SERVE}",
+        "x = 1\n".repeat(5000),
+        "x, ".repeat(12000)
+    );
+    // An app's headers: a name bound many times to them, mentioned many times.
+    let headers = format!(
+        "import streamlit as st\nfrom databricks.sdk import WorkspaceClient\n{}h = 1\nprint({})\nw = WorkspaceClient(token=st.context.headers.get('x-forwarded-access-token'))\nst.write(w.current_user.me())\n",
+        "h = st.context.headers\n".repeat(2000),
+        "h, ".repeat(24000)
+    );
+    // OBO207: many fallbacks, many calls after them.
+    let fallbacks = format!(
+        "{HEAD}class Agent(ResponsesAgent):\n    def predict(self, request):\n{}        x = [{}]\n        return 1\nmlflow.models.set_model(Agent())\n",
+        "        try:\n            w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        except Exception:\n            w = WorkspaceClient()\n".repeat(700),
+        "g(), ".repeat(12500)
+    );
+    // An instance bound many times, its attribute read many times.
+    let instances = format!(
+        "{HEAD}from databricks_langchain import GenieAgent\nclass C:\n    def __init__(self):\n        self.c = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n{}class Agent(ResponsesAgent):\n    def predict(self, request):\n{}        return 1\nmlflow.models.set_model(Agent())\n",
+        "x = C()\n".repeat(4000),
+        "        GenieAgent(client=x.c)\n".repeat(4000)
+    );
+    // OBO704: many `if token: return`, each followed by the rest of the function.
+    let returns = format!(
+        "import flask\nfrom databricks.sdk import WorkspaceClient\ndef f():\n    t = flask.request.headers.get('X-Forwarded-Access-Token')\n{}    x = [{}]\n    return WorkspaceClient()\n",
+        "    if t: return\n".repeat(4000),
+        "g(), ".repeat(10000)
+    );
+    let opt_in = "[project]\nname = \"t\"\n[tool.obolint]\nextend-select = [\"OBO601\"]\n";
+    let app_yaml = "command: [\"python\", \"app.py\"]\n";
+    let cases: [&[(&str, &str)]; 6] = [
+        &[
+            ("agent.py", &guard),
+            ("log.py", LOG),
+            ("pyproject.toml", opt_in),
+        ],
+        &[("agent.py", &printed), ("log.py", LOG)],
+        &[("app/app.py", &headers), ("app/app.yaml", app_yaml)],
+        &[("agent.py", &fallbacks)],
+        &[("agent.py", &instances), ("log.py", LOG)],
+        &[("app/app.py", &returns), ("app/app.yaml", app_yaml)],
+    ];
+    for files in cases {
+        let dir = project(files);
+        let out = obolint_within(
+            dir.path(),
+            &["check", "--no-cache", "--output-format", "concise", "."],
+            20,
+        );
+        no_panic(&out);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{:?}\n{}",
+            out.status,
+            stderr(&out)
+        );
     }
 }

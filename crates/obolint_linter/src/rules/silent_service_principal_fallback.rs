@@ -273,6 +273,12 @@ impl Fallbacks<'_, '_, '_, '_> {
     }
 
     fn body(&mut self, body: &[Stmt]) {
+        // What the rest of `body` after an `if token: return` is: each rest holds the later
+        // ones, so once one is taken as a fallback the later ones add nothing; and a rest fails
+        // closed when one of its statements does, so the last such statement tells it for every
+        // rest (each rest read again would cost the number of `if`s times the body's length).
+        let mut rest_taken = false;
+        let mut last_closed: Option<Option<usize>> = None;
         for (index, stmt) in body.iter().enumerate() {
             match stmt {
                 Stmt::If(if_stmt) => {
@@ -293,8 +299,16 @@ impl Fallbacks<'_, '_, '_, '_> {
                             {
                                 // `if token: return <user client>` then the rest of the body
                                 // runs without it.
-                                if !guard {
-                                    self.fallback(&body[index + 1..]);
+                                if !guard && !rest_taken && self.guarded == 0 {
+                                    let last = *last_closed.get_or_insert_with(|| {
+                                        body.iter()
+                                            .rposition(|s| fails_closed(std::slice::from_ref(s)))
+                                    });
+                                    if last.is_none_or(|last| last <= index) {
+                                        let found = self.clients_in(&body[index + 1..]);
+                                        self.found.extend(found);
+                                        rest_taken = true;
+                                    }
                                 }
                             }
                         }

@@ -5,7 +5,7 @@ use obolint_macros::rule;
 use obolint_python::semantic::{ScopeId, ScopeKind};
 use ruff_python_ast::ExprCall;
 use ruff_text_size::{Ranged, TextRange, TextSize};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::obo_unsupported_resource::UNSUPPORTED_SERVICES;
 use super::shared::try_blocks::{catches_permission_error, enclosing_tries};
@@ -77,6 +77,11 @@ const MAX_CALLER_DEPTH: u32 = 8;
 /// The call sites looked at, at most, to tell whether one call is guarded.
 const MAX_GUARD_STEPS: usize = 10_000;
 
+/// The call sites looked at, at most, for all the calls of one file: a file of many calls, each
+/// reached through callers that call each other several times over, would otherwise cost its
+/// number of calls times [`MAX_GUARD_STEPS`].
+const MAX_FILE_GUARD_STEPS: usize = 100_000;
+
 impl Check for UnguardedOboResource {
     const GRAIN: Grain = Grain::File;
 
@@ -86,6 +91,9 @@ impl Check for UnguardedOboResource {
             return;
         }
         let id = project.file(file).id;
+        let mut file_steps = MAX_FILE_GUARD_STEPS;
+        // The calls of the file by their callee's range, on first need.
+        let mut calls: Option<FxHashMap<TextRange, (ScopeId, &ExprCall)>> = None;
         for found in uses_in(project, ctx.dataflow, file) {
             if found.identity != (Identity::User { definite: true }) {
                 continue;
@@ -115,7 +123,8 @@ impl Check for UnguardedOboResource {
                 UseKind::Opaque { .. } => continue,
                 UseKind::Mcp { .. } => String::new(),
             };
-            let Some((scope, call)) = call_at(project, file, found.range) else {
+            let calls = calls.get_or_insert_with(|| calls_by_callee(project, file));
+            let Some(&(scope, call)) = calls.get(&found.range) else {
                 continue;
             };
             // A provisioning helper the served model never runs is not the agent failing.
@@ -134,8 +143,10 @@ impl Check for UnguardedOboResource {
                 what
             };
             let mut seen = FxHashSet::default();
-            let mut steps = MAX_GUARD_STEPS;
-            if guarded(project, file, scope, call.start(), 0, &mut seen, &mut steps) {
+            let mut steps = MAX_GUARD_STEPS.min(file_steps);
+            let is_guarded = guarded(project, file, scope, call.start(), 0, &mut seen, &mut steps);
+            file_steps -= MAX_GUARD_STEPS.min(file_steps) - steps;
+            if is_guarded {
                 continue;
             }
             ctx.report(
@@ -153,13 +164,17 @@ impl Check for UnguardedOboResource {
     }
 }
 
-/// The call whose callee is at `callee`, with the scope it runs in.
-fn call_at<'a>(
+/// The calls of `file` by the range of their callee, with the scope each runs in (the first
+/// call for a range).
+fn calls_by_callee<'a>(
     project: &Project<'a>,
     file: FileIdx,
-    callee: TextRange,
-) -> Option<(ScopeId, &'a ExprCall)> {
-    all_calls(project.model(file)).find(|(_, call)| call.func.range() == callee)
+) -> FxHashMap<TextRange, (ScopeId, &'a ExprCall)> {
+    let mut calls = FxHashMap::default();
+    for (scope, call) in all_calls(project.model(file)) {
+        calls.entry(call.func.range()).or_insert((scope, call));
+    }
+    calls
 }
 
 /// The call at `offset` (in `scope`) runs inside a `try` that catches a permission error: in its

@@ -96,6 +96,10 @@ pub struct UserClientFallsBackToDeployer;
 /// How many project functions deep a fallback handed on is followed.
 const MAX_PASS_DEPTH: u32 = 3;
 
+/// The calls looked at, at most, by all the questions about one file's fallbacks together
+/// (see `Finder::steps`).
+const MAX_REACH_STEPS: usize = 1_000_000;
+
 const HELP: &str =
     "fail closed: re-raise (or return an error to the caller) instead of falling back";
 
@@ -113,6 +117,7 @@ impl Check for UserClientFallsBackToDeployer {
             served: &ctx.time.served,
             file,
             reached: std::cell::RefCell::default(),
+            steps: std::cell::Cell::new(MAX_REACH_STEPS),
         };
         let model = ctx.project.model(file);
         let mut found = Vec::new();
@@ -215,6 +220,11 @@ struct Finder<'x, 'p, 'a> {
     /// to another several times over, level after level, is followed once per question, not
     /// once per call.
     reached: std::cell::RefCell<rustc_hash::FxHashMap<ReachQuestion, Option<Reached>>>,
+    /// Calls [`Finder::first_reach`] may still look at in this file: each question reads the
+    /// calls of the file after its fallback, so a file of many fallbacks and many calls
+    /// (written to slow the analysis down) would cost their product. Past it, nothing is
+    /// reached: no finding.
+    steps: std::cell::Cell<usize>,
 }
 
 /// The file, scope, name, window, kind and depth of a [`Finder::name_reaches`] question.
@@ -470,6 +480,11 @@ impl<'a> Finder<'_, '_, 'a> {
             Vec::new()
         };
         all_calls(model)
+            .take_while(|_| {
+                let left = self.steps.get();
+                self.steps.set(left.saturating_sub(1));
+                left > 0
+            })
             .filter(|(call_scope, call)| {
                 window.contains(call.start())
                     && model.lookup_scope(*call_scope, name) == Some(scope)

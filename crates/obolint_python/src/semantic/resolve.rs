@@ -37,6 +37,10 @@ pub enum NameMeaning {
     Other,
 }
 
+/// The most bindings of one name in one scope whose values are followed; a name bound more
+/// often holds an unknown value. Real code binds a name a handful of times.
+pub const MAX_BINDINGS: usize = 256;
+
 fn is_none(expr: &Expr) -> bool {
     matches!(expr, Expr::NoneLiteral(_))
 }
@@ -82,6 +86,12 @@ impl<'a> ModuleModel<'a> {
             return Resolution::Unbound;
         };
         let bindings = &self.scope(found).bindings[name];
+        // Every mention of a name reads all of its bindings: a name bound thousands of times
+        // in one scope and mentioned thousands of times is millions of reads (a file written to
+        // slow the analysis down). Past the bound, what it holds is unknown.
+        if bindings.len() > MAX_BINDINGS {
+            return Resolution::Values(found, vec![Value::Unknown]);
+        }
         // A later `def`/`class` shadows everything else.
         if let Some(kind) = bindings
             .iter()

@@ -17,18 +17,18 @@ pub fn enclosing_tries(body: &[Stmt], offset: TextSize) -> Vec<&StmtTry> {
 }
 
 fn walk<'a>(body: &'a [Stmt], offset: TextSize, found: &mut Vec<&'a StmtTry>) {
-    let Some(stmt) = body.iter().find(|s| s.range().contains(offset)) else {
+    let Some(stmt) = holding(body, offset) else {
         return;
     };
     match stmt {
         Stmt::FunctionDef(def) => {
-            if def.body.iter().any(|s| s.range().contains(offset)) {
+            if holding(&def.body, offset).is_some() {
                 found.clear();
                 walk(&def.body, offset, found);
             }
         }
         Stmt::ClassDef(class) => walk(&class.body, offset, found),
-        Stmt::Try(try_stmt) if try_stmt.body.iter().any(|s| s.range().contains(offset)) => {
+        Stmt::Try(try_stmt) if holding(&try_stmt.body, offset).is_some() => {
             found.push(try_stmt);
             walk(&try_stmt.body, offset, found);
         }
@@ -38,6 +38,13 @@ fn walk<'a>(body: &'a [Stmt], offset: TextSize, found: &mut Vec<&'a StmtTry>) {
             }
         }
     }
+}
+
+/// The statement of `body` that holds `offset`, found by bisection: a body's statements are in
+/// source order and do not overlap (a module of many statements is asked once per call site).
+fn holding(body: &[Stmt], offset: TextSize) -> Option<&Stmt> {
+    let after = body.partition_point(|s| s.end() <= offset);
+    body.get(after).filter(|s| s.range().contains(offset))
 }
 
 /// SDK errors that a permission problem raises or derives from (databricks-sdk
