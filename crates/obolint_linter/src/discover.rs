@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::gitignore::{Gitignore, GitignoreBuilder, Glob as IgnoreGlob};
 use ignore::{Match, WalkBuilder};
+use rayon::prelude::*;
 
 use crate::load::{check_readable, is_system_path};
 use crate::settings::{DEFAULT_EXCLUDES, Settings};
@@ -375,14 +376,15 @@ fn strip_if_prefix<'a>(prefix: &Path, path: &'a Path) -> &'a Path {
 /// the nearest folder with a verdict on the path decides, `.ignore` before `.gitignore` before
 /// `info/exclude`; the root's parents match the path joined to the canonical root. The
 /// differential test `ignore_matching_is_the_ignore_crates` holds us to it.
+#[derive(Clone)]
 struct Ignores {
     /// The folders of the walk from the root down to the folder being listed, by depth, with
     /// their rules.
-    stack: Vec<(PathBuf, Option<IgnoreLevel>)>,
+    stack: Vec<(PathBuf, Option<Arc<IgnoreLevel>>)>,
     /// The root as given (the walk's paths start with it).
     root: PathBuf,
     /// The canonical root, and the rules of its parents, nearest first (only those with rules).
-    parents: Option<(PathBuf, Vec<IgnoreLevel>)>,
+    parents: Option<Arc<(PathBuf, Vec<IgnoreLevel>)>>,
 }
 
 impl Ignores {
@@ -395,7 +397,7 @@ impl Ignores {
                 level.decide(&mut found, path, is_dir);
             }
         }
-        if let Some((base, parents)) = &self.parents {
+        if let Some((base, parents)) = self.parents.as_deref() {
             let relative = if self.root == Path::new(".") {
                 path
             } else {
@@ -550,7 +552,7 @@ struct Filter<'a> {
     /// `None` when ignore files are not read.
     ignores: Option<Ignores>,
     refused: Vec<WalkWarning>,
-    excludes: Excludes,
+    excludes: Arc<Excludes>,
     root: PathBuf,
     real_root: PathBuf,
     respect_gitignore: bool,
@@ -570,6 +572,27 @@ impl Filter<'_> {
             self.steps.push(Step::Entry(entry, kept));
         }
         kept
+    }
+
+    /// A filter for the walk of a folder this one has entered (`walk_part`): the same rules and
+    /// the same ignore files above it, with nothing yet recorded.
+    fn fork(&self) -> Filter<'static> {
+        Filter {
+            ignores: self.ignores.clone(),
+            refused: Vec::new(),
+            excludes: Arc::clone(&self.excludes),
+            root: self.root.clone(),
+            real_root: self.real_root.clone(),
+            respect_gitignore: self.respect_gitignore,
+            limit: self.limit,
+            probes: Probes {
+                outer: None,
+                own: rustc_hash::FxHashMap::default(),
+                limit: self.limit,
+            },
+            steps: Vec::new(),
+            record: self.record,
+        }
     }
 
     /// [`Filter::keep`] of an entry the caller goes on using.
@@ -608,7 +631,7 @@ impl Filter<'_> {
             }
             Ok(files) => {
                 if let (Some(files), Some(ignores)) = (files, &mut self.ignores) {
-                    let level = IgnoreLevel::read(&entry.path, files, self.limit);
+                    let level = IgnoreLevel::read(&entry.path, files, self.limit).map(Arc::new);
                     ignores.stack.push((entry.path.clone(), level));
                 }
                 true
@@ -647,10 +670,30 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
 /// `discover`, with what the walk read from the file system, for the walks of the projects
 /// nested in `root` (`discover_nested`).
 pub fn discover_recorded(root: &Path, settings: &Settings) -> (Discovered, WalkRecord) {
-    let (mut found, filter) = start(root, settings, None);
-    let filter = Arc::new(Mutex::new(filter));
-    let filter_in_walk = Arc::clone(&filter);
-    let mut builder = WalkBuilder::new(root);
+    let (mut found, mut filter) = start(root, settings, None);
+    // A folder's subfolders are walked in parallel, when the parts tell what one walk would.
+    if std::fs::symlink_metadata(root).is_ok_and(|m| m.is_dir())
+        && let Some(part) = walk_part(root, root, 0, filter.fork())
+    {
+        let Part {
+            found: walked,
+            yaml,
+            steps,
+            refused,
+            probes,
+        } = part;
+        found.append(walked);
+        filter.steps = steps;
+        filter.refused = refused;
+        filter.probes.own.extend(probes);
+        return finish(found, yaml, root, settings, &mut filter);
+    }
+    walk_serially(root, settings, found, filter)
+}
+
+/// The `ignore` crate's walk of `path` with our options, without a filter.
+fn walk_builder(path: &Path) -> WalkBuilder {
+    let mut builder = WalkBuilder::new(path);
     // The `ignore` crate reads no ignore file: the filter matches them (see `Ignores`), read
     // from the probes that check them anyway.
     builder
@@ -666,19 +709,32 @@ pub fn discover_recorded(root: &Path, settings: &Settings) -> (Discovered, WalkR
         // names, the same bytes up to the name, so comparing the paths' bytes orders them by
         // name; asking each for its name (`sort_by_file_name`) parsed the path from its end on
         // every comparison, a sixth of the walk's instructions.
-        .sort_by_file_path(|a, b| a.as_os_str().cmp(b.as_os_str()))
-        .filter_entry(move |entry| {
-            let entry = Entry {
-                path: entry.path().to_path_buf(),
-                depth: entry.depth(),
-                kind: entry.file_type(),
-                symlink: entry.path_is_symlink(),
-            };
-            filter_in_walk
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .keep(entry)
-        });
+        .sort_by_file_path(|a, b| a.as_os_str().cmp(b.as_os_str()));
+    builder
+}
+
+/// The walk of `root` as one walk, on one thread.
+fn walk_serially(
+    root: &Path,
+    settings: &Settings,
+    mut found: Discovered,
+    filter: Filter<'static>,
+) -> (Discovered, WalkRecord) {
+    let filter = Arc::new(Mutex::new(filter));
+    let filter_in_walk = Arc::clone(&filter);
+    let mut builder = walk_builder(root);
+    builder.filter_entry(move |entry| {
+        let entry = Entry {
+            path: entry.path().to_path_buf(),
+            depth: entry.depth(),
+            kind: entry.file_type(),
+            symlink: entry.path_is_symlink(),
+        };
+        filter_in_walk
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keep(entry)
+    });
     let mut yaml: Vec<PathBuf> = Vec::new();
     for entry in builder.build() {
         let mut filter = filter.lock().unwrap_or_else(PoisonError::into_inner);
@@ -697,6 +753,169 @@ pub fn discover_recorded(root: &Path, settings: &Settings) -> (Discovered, WalkR
     drop(builder);
     let mut filter = filter.lock().unwrap_or_else(PoisonError::into_inner);
     finish(found, yaml, root, settings, &mut filter)
+}
+
+/// Folders this many levels below the root are the last whose subfolders are walked as parts
+/// of their own (in parallel); below them, each part is one walk.
+const SPLIT_DEPTH: usize = 2;
+
+/// What the walk of one folder found, in walk order: the lists `Discovered` fills while
+/// walking, the YAML files for bundles' includes, and the filter's record.
+#[derive(Default)]
+struct Part {
+    found: Discovered,
+    yaml: Vec<PathBuf>,
+    steps: Vec<Step>,
+    refused: Vec<WalkWarning>,
+    probes: rustc_hash::FxHashMap<PathBuf, Probe>,
+}
+
+impl Part {
+    /// `next`, walked after this part, added after it.
+    fn append(&mut self, mut next: Part) {
+        self.found.append(next.found);
+        self.yaml.append(&mut next.yaml);
+        self.steps.append(&mut next.steps);
+        self.refused.append(&mut next.refused);
+        self.probes.extend(next.probes);
+    }
+}
+
+impl Discovered {
+    /// `next`'s files and warnings, found after these, added after them (the lists a walk fills
+    /// while walking; the others are filled at its end).
+    fn append(&mut self, mut next: Discovered) {
+        self.python.append(&mut next.python);
+        self.manifests.append(&mut next.manifests);
+        self.requirements.append(&mut next.requirements);
+        self.unreadable.append(&mut next.unreadable);
+        self.warnings.append(&mut next.warnings);
+        self.nested_roots.append(&mut next.nested_roots);
+    }
+}
+
+/// The walk of the folder `dir`, `depth` levels below `root`, already entered (its entry kept)
+/// by `filter`: what the walk of the root finds from the moment it enters `dir` until it
+/// leaves it. Above [`SPLIT_DEPTH`], `dir` is listed here, as the `ignore` crate's walk lists
+/// a folder, and each subfolder the filter keeps is walked as a part of its own, in parallel;
+/// the parts are put together in walk order.
+///
+/// `None` when the parts may not tell what one walk would: on any error, and at a symlink in a
+/// listed folder, or to anything but a file below them (a walk finds a symlink loop by the
+/// folders it entered, and a part did not enter those above it). The caller then walks
+/// serially.
+fn walk_part(root: &Path, dir: &Path, depth: usize, mut filter: Filter<'static>) -> Option<Part> {
+    if depth >= SPLIT_DEPTH {
+        return walk_below(root, dir, depth, filter);
+    }
+    let mut entries: Vec<(PathBuf, std::fs::FileType)> = Vec::new();
+    for entry in std::fs::read_dir(dir).ok()? {
+        let entry = entry.ok()?;
+        let kind = entry.file_type().ok()?;
+        if kind.is_symlink() {
+            return None;
+        }
+        entries.push((entry.path(), kind));
+    }
+    entries.sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
+    // Parts in walk order: this folder's own, each kept subfolder's (walked later, in
+    // parallel), this folder's again after it, and so on.
+    enum Piece {
+        Walked(Part),
+        Folder(PathBuf, Filter<'static>),
+    }
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut part = Part::default();
+    for (path, kind) in entries {
+        let kept = filter.keep_ref(&Entry {
+            path: path.clone(),
+            depth: depth + 1,
+            kind: Some(kind),
+            symlink: false,
+        });
+        if kind.is_dir() {
+            if kept {
+                // Its walk comes right after its own step.
+                part.steps.append(&mut filter.steps);
+                part.refused.append(&mut filter.refused);
+                pieces.push(Piece::Walked(std::mem::take(&mut part)));
+                pieces.push(Piece::Folder(path, filter.fork()));
+            } else {
+                // The crate's walk opens a folder before asking the filter about it: one that
+                // cannot be opened is an error even when it is skipped.
+                std::fs::read_dir(&path).ok()?;
+            }
+        } else if kept {
+            take_file(&mut part.found, &mut part.yaml, root, path, kind.is_file());
+        }
+    }
+    part.steps.append(&mut filter.steps);
+    part.refused.append(&mut filter.refused);
+    part.probes = std::mem::take(&mut filter.probes.own);
+    pieces.push(Piece::Walked(part));
+    let parts: Option<Vec<Part>> = pieces
+        .into_par_iter()
+        .map(|piece| match piece {
+            Piece::Walked(part) => Some(part),
+            Piece::Folder(folder, filter) => walk_part(root, &folder, depth + 1, filter),
+        })
+        .collect();
+    let mut parts = parts?.into_iter();
+    let mut whole = parts.next().unwrap_or_default();
+    for part in parts {
+        whole.append(part);
+    }
+    Some(whole)
+}
+
+/// [`walk_part`] of a folder below the split: one walk by the `ignore` crate.
+fn walk_below(root: &Path, dir: &Path, depth: usize, filter: Filter<'static>) -> Option<Part> {
+    let filter = Arc::new(Mutex::new((filter, false)));
+    let filter_in_walk = Arc::clone(&filter);
+    let mut builder = walk_builder(dir);
+    builder.filter_entry(move |entry| {
+        let mut state = filter_in_walk
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (filter, unsure) = &mut *state;
+        if entry.path_is_symlink() && !entry.file_type().is_some_and(|t| t.is_file()) {
+            *unsure = true;
+            return false;
+        }
+        filter.keep(Entry {
+            path: entry.path().to_path_buf(),
+            depth: depth + entry.depth(),
+            kind: entry.file_type(),
+            symlink: entry.path_is_symlink(),
+        })
+    });
+    let mut part = Part::default();
+    for entry in builder.build() {
+        let entry = entry.ok()?;
+        // The folder itself: its parent's part took it.
+        if entry.depth() == 0 {
+            continue;
+        }
+        let is_file = entry.file_type().is_some_and(|t| t.is_file());
+        take_file(
+            &mut part.found,
+            &mut part.yaml,
+            root,
+            entry.into_path(),
+            is_file,
+        );
+    }
+    drop(builder);
+    let (mut filter, unsure) = Arc::into_inner(filter)?
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    if unsure {
+        return None;
+    }
+    part.steps = std::mem::take(&mut filter.steps);
+    part.refused = std::mem::take(&mut filter.refused);
+    part.probes = std::mem::take(&mut filter.probes.own);
+    Some(part)
 }
 
 /// `discover` of `nested`, a project found by the walk `outer` recorded: the listings and probes
@@ -833,7 +1052,7 @@ fn start<'a>(
         respect_gitignore: ignores.is_some(),
         ignores,
         refused: Vec::new(),
-        excludes,
+        excludes: Arc::new(excludes),
         root: root.to_path_buf(),
         real_root,
         limit,
@@ -997,7 +1216,7 @@ fn root_ignores(
     let mut files_of = |dir: &Path| probes.probe(dir).unwrap_or_default();
     ignores.stack.push((
         root.to_path_buf(),
-        IgnoreLevel::read(root, files_of(root), limit),
+        IgnoreLevel::read(root, files_of(root), limit).map(Arc::new),
     ));
     if let Some(base) = canonical_root {
         let parents: Vec<IgnoreLevel> = base
@@ -1006,7 +1225,7 @@ fn root_ignores(
             .filter_map(|dir| IgnoreLevel::read(dir, files_of(dir), limit))
             .collect();
         if !parents.is_empty() {
-            ignores.parents = Some((base, parents));
+            ignores.parents = Some(Arc::new((base, parents)));
         }
     }
     Some(ignores)
@@ -1459,5 +1678,159 @@ mod tests {
         );
         // The outer root's `.gitignore` is a parent's of `plain`: it ignores there too.
         assert!(!walks[4].1.contains("outer_only.py"), "{}", walks[4].1);
+    }
+
+    /// What a walk found and recorded, to compare walks (its probes in path order).
+    fn walk_summary((found, record): (Discovered, WalkRecord)) -> (String, String, String) {
+        let mut probes: Vec<_> = record.probes.iter().collect();
+        probes.sort_by(|a, b| a.0.cmp(b.0));
+        (
+            format!("{found:#?}"),
+            format!("{:#?}", record.steps),
+            format!("{probes:#?}"),
+        )
+    }
+
+    /// The walk of `root` on one thread.
+    fn serial_walk(root: &Path, settings: &Settings) -> (String, String, String) {
+        let (found, filter) = start(root, settings, None);
+        walk_summary(walk_serially(root, settings, found, filter))
+    }
+
+    /// A walk in parts (subfolders in parallel) finds and records exactly what one walk does:
+    /// ignore files at every level (negations, folder patterns, `.ignore` over `.gitignore`, a
+    /// git folder's `info/exclude`), excludes, an ignore file that is not a file, nested
+    /// projects, bundles and their includes, folders deeper than the split. With a symlink to
+    /// a folder or an unreadable folder, the parts cannot tell: the walk is serial.
+    #[cfg(unix)]
+    #[test]
+    fn a_walk_in_parts_is_one_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().canonicalize().unwrap();
+        write(
+            &top,
+            &[
+                ("pyproject.toml", b""),
+                (".gitignore", b"*.log\nbuild/\n!keep.log\nsecret*.py\n"),
+                ("a.py", b""),
+                ("z.py", b""),
+                ("keep.log", b""),
+                ("secret1.py", b""),
+                ("databricks.yml", b"include:\n  - resources/*.yml\n"),
+                ("resources/app.yml", b"resources: {}\n"),
+                ("resources/deep/more.yml", b""),
+                ("build/gone.py", b""),
+                ("src/pkg/__init__.py", b""),
+                ("src/pkg/.gitignore", b"!secret2.py\nlocal_*.py\n"),
+                ("src/pkg/secret2.py", b""),
+                ("src/pkg/local_x.py", b""),
+                ("src/pkg/.ignore", b"!local_y.py\n"),
+                ("src/pkg/local_y.py", b""),
+                ("src/pkg/sub/deeper/d.py", b""),
+                ("src/pkg/sub/deeper/requirements.txt", b"mlflow\n"),
+                ("src/pkg/sub/deeper/evenmore/e.py", b""),
+                ("src/pkg/sub/build/no.py", b""),
+                ("src/model/MLmodel", b"flavors: {}\n"),
+                ("src/model/conda.yaml", b""),
+                ("src/model/requirements-dev.txt", b""),
+                ("src/excluded_name/x.py", b""),
+                ("src/legacy/old.py", b""),
+                ("src/legacy/keep/also_old.py", b""),
+                ("repo/.git/info/exclude", b"ex_*.py\n"),
+                ("repo/ex_1.py", b""),
+                ("repo/in_1.py", b""),
+                ("repo/nested/pyproject.toml", b""),
+                ("repo/nested/n.py", b""),
+                ("repo/nested/inner/obolint.toml", b""),
+                ("repo/nested/inner/i.py", b""),
+                ("apps/one/app.yaml", b"command: [python, app.py]\n"),
+                ("apps/one/app.py", b""),
+                ("fifo/deep/f.py", b""),
+                ("fifo/deep/bad/g.py", b""),
+                ("node_modules/m.py", b""),
+                ("w/x/y/z/1.py", b""),
+                ("w/x/y/z/2.py", b""),
+            ],
+        );
+        let status = std::process::Command::new("mkfifo")
+            .arg(top.join("fifo/deep/bad/.gitignore"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let settings = Settings {
+            extend_exclude: vec!["excluded_name".to_string(), "src/legacy".to_string()],
+            ..Settings::default()
+        };
+        let (found, filter) = start(&top, &settings, None);
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+        assert!(
+            walk_part(&top, &top, 0, filter.fork()).is_some(),
+            "the walk is split"
+        );
+        let parts = walk_summary(discover_recorded(&top, &settings));
+        assert_eq!(parts, serial_walk(&top, &settings));
+        assert!(parts.0.contains("cannot be read safely"), "{}", parts.0);
+        assert!(parts.0.contains("secret2.py"), "{}", parts.0);
+        assert!(!parts.0.contains("local_x.py"), "{}", parts.0);
+        assert!(!parts.0.contains("old.py"), "{}", parts.0);
+        // A subfolder's walk does not find nested projects twice, nor what they hold.
+        assert!(parts.0.contains("nested_roots: [\n"), "{}", parts.0);
+        // Settings that read no ignore file, and a root given as a relative path.
+        let plain = Settings {
+            respect_gitignore: false,
+            ..Settings::default()
+        };
+        assert_eq!(
+            walk_summary(discover_recorded(&top, &plain)),
+            serial_walk(&top, &plain)
+        );
+        let cwd = std::env::current_dir().unwrap();
+        let relative = pathdiff(&top, &cwd);
+        assert_eq!(
+            walk_summary(discover_recorded(&relative, &settings)),
+            serial_walk(&relative, &settings)
+        );
+
+        // A symlink to a folder, anywhere: the parts cannot tell a loop; serial.
+        std::os::unix::fs::symlink("../..", top.join("src/pkg/sub/up")).unwrap();
+        let (_, filter) = start(&top, &settings, None);
+        assert!(walk_part(&top, &top, 0, filter.fork()).is_none());
+        let walked = walk_summary(discover_recorded(&top, &settings));
+        assert_eq!(walked, serial_walk(&top, &settings));
+        assert!(walked.0.contains("symlink loop"), "{}", walked.0);
+        std::fs::remove_file(top.join("src/pkg/sub/up")).unwrap();
+        // A symlink in a listed folder, even to a folder inside the project: serial.
+        std::os::unix::fs::symlink("src/pkg", top.join("again")).unwrap();
+        let (_, filter) = start(&top, &settings, None);
+        assert!(walk_part(&top, &top, 0, filter.fork()).is_none());
+        let walked = walk_summary(discover_recorded(&top, &settings));
+        assert_eq!(walked, serial_walk(&top, &settings));
+        assert!(walked.0.contains("again/secret2.py"), "{}", walked.0);
+        std::fs::remove_file(top.join("again")).unwrap();
+        // A symlink to a file below the listed folders is no reason.
+        std::os::unix::fs::symlink("../../../a.py", top.join("w/x/y/linked.py")).unwrap();
+        let (_, filter) = start(&top, &settings, None);
+        assert!(walk_part(&top, &top, 0, filter.fork()).is_some());
+        assert_eq!(
+            walk_summary(discover_recorded(&top, &settings)),
+            serial_walk(&top, &settings)
+        );
+    }
+
+    /// `path` relative to `base` (both absolute), through `..` where needed.
+    fn pathdiff(path: &Path, base: &Path) -> PathBuf {
+        let common = path
+            .components()
+            .zip(base.components())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let mut out = PathBuf::new();
+        for _ in base.components().skip(common) {
+            out.push("..");
+        }
+        for part in path.components().skip(common) {
+            out.push(part);
+        }
+        out
     }
 }
