@@ -201,27 +201,36 @@ pub(crate) fn is_empty(node: &MarkedYaml<'_>) -> bool {
 /// nodes. Real manifests and conda files use a handful of anchors, if any.
 pub const YAML_COPY_BUDGET: u64 = 100_000;
 
-/// Counts, with saphyr's event parser (nothing is built), the nodes loading `text` would copy
-/// for anchors and aliases; `Err` with the alias's character index when that passes
-/// [`YAML_COPY_BUDGET`]. YAML that does not parse passes: the loader reports it.
+/// The most bytes of scalars that loading one YAML file may copy for anchors and aliases: each
+/// alias copies its anchor's strings, so one long string aliased many times is gigabytes from
+/// a file of a few hundred kilobytes, in few nodes.
+pub const YAML_COPY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Counts, with saphyr's event parser (nothing is built), the nodes and the bytes of scalars
+/// loading `text` would copy for anchors and aliases; `Err` with the alias's character index
+/// when that passes [`YAML_COPY_BUDGET`] or [`YAML_COPY_BYTES`]. YAML that does not parse
+/// passes: the loader reports it.
 fn check_alias_budget(text: &str) -> Result<(), (usize, String)> {
     use saphyr_parser::{Event, Parser};
-    let mut anchors: rustc_hash::FxHashMap<usize, u64> = rustc_hash::FxHashMap::default();
-    // Open collections: anchor id, nodes so far (expanded).
-    let mut open: Vec<(usize, u64)> = Vec::new();
-    let mut copies: u64 = 0;
+    /// Nodes and bytes of scalars.
+    type Size = (u64, u64);
+    let add = |a: Size, b: Size| (a.0.saturating_add(b.0), a.1.saturating_add(b.1));
+    let mut anchors: rustc_hash::FxHashMap<usize, Size> = rustc_hash::FxHashMap::default();
+    // Open collections: anchor id, nodes and bytes so far (expanded).
+    let mut open: Vec<(usize, Size)> = Vec::new();
+    let mut copies: Size = (0, 0);
     let mut parser = Parser::new_from_str(text);
     while let Some(Ok((event, span))) = parser.next_event() {
         let done = match event {
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                open.push((anchor, 1));
+                open.push((anchor, (1, 0)));
                 None
             }
             Event::SequenceEnd | Event::MappingEnd => open.pop(),
-            Event::Scalar(_, _, anchor, _) => Some((anchor, 1)),
+            Event::Scalar(value, _, anchor, _) => Some((anchor, (1, value.len() as u64))),
             Event::Alias(id) => {
-                let size = anchors.get(&id).copied().unwrap_or(1);
-                copies = copies.saturating_add(size);
+                let size = anchors.get(&id).copied().unwrap_or((1, 0));
+                copies = add(copies, size);
                 Some((0, size))
             }
             _ => None,
@@ -229,17 +238,26 @@ fn check_alias_budget(text: &str) -> Result<(), (usize, String)> {
         if let Some((anchor, size)) = done {
             if anchor > 0 {
                 anchors.insert(anchor, size);
-                copies = copies.saturating_add(size);
+                copies = add(copies, size);
             }
             if let Some(parent) = open.last_mut() {
-                parent.1 = parent.1.saturating_add(size);
+                parent.1 = add(parent.1, size);
             }
         }
-        if copies > YAML_COPY_BUDGET {
+        if copies.0 > YAML_COPY_BUDGET {
             return Err((
                 span.start.index(),
                 format!(
                     "its anchors and aliases expand to more than {YAML_COPY_BUDGET} nodes; not read"
+                ),
+            ));
+        }
+        if copies.1 > YAML_COPY_BYTES {
+            return Err((
+                span.start.index(),
+                format!(
+                    "its anchors and aliases expand to more than {} MiB of text; not read",
+                    YAML_COPY_BYTES / (1024 * 1024)
                 ),
             ));
         }
