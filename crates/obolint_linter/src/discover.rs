@@ -67,6 +67,10 @@ pub struct Discovered {
     pub nested_roots: Vec<PathBuf>,
 }
 
+/// How many projects deep a project may be nested in others and still be a project of its
+/// own; those nested deeper are part of the one at this depth (see [`discover_nested`]).
+pub const MAX_NESTING: usize = 8;
+
 /// Files that make a folder below the root a project of its own.
 const NESTED_ROOT_MARKERS: &[&str] = &["pyproject.toml", "obolint.toml", ".obolint.toml"];
 
@@ -545,6 +549,10 @@ pub struct WalkRecord {
     limit: u64,
     steps: Vec<Step>,
     probes: rustc_hash::FxHashMap<PathBuf, Probe>,
+    /// The step of each folder the walk entered (not through a symlink), by its path's bytes:
+    /// where the walk of a project nested there starts (a search of the steps for each of
+    /// thousands of nested projects was quadratic).
+    folders: rustc_hash::FxHashMap<std::ffi::OsString, usize>,
 }
 
 /// The walk's filter and what it keeps between entries.
@@ -562,7 +570,21 @@ struct Filter<'a> {
     steps: Vec<Step>,
     /// Whether they are: not in a replayed walk that can find no nested project.
     record: bool,
+    /// The depths of the symlinked folders the walk is in, outermost first.
+    linked: Vec<usize>,
+    /// Entries seen inside symlinked folders so far (see [`MAX_LINKED_ENTRIES`]).
+    linked_entries: usize,
+    /// Whether a symlinked folder was refused for them (said once).
+    links_refused: bool,
+    /// Whether the walk finds projects nested in its root (see [`discover_nested`]).
+    nests: bool,
 }
+
+/// The most entries a walk lists inside symlinked folders before it follows no more of them:
+/// links that each lead to the next folder twice over are as many paths as two to the power of
+/// their depth (a loop is found by the walk; such a DAG is not), so 2 KB of folders and links
+/// were a walk of millions of entries.
+const MAX_LINKED_ENTRIES: usize = 20_000;
 
 impl Filter<'_> {
     /// Whether the walk keeps `entry` (and descends into it, for a folder).
@@ -592,6 +614,10 @@ impl Filter<'_> {
             },
             steps: Vec::new(),
             record: self.record,
+            linked: self.linked.clone(),
+            linked_entries: self.linked_entries,
+            links_refused: self.links_refused,
+            nests: self.nests,
         }
     }
 
@@ -607,6 +633,12 @@ impl Filter<'_> {
     fn decide(&mut self, entry: &Entry) -> bool {
         let depth = entry.depth;
         let is_dir = entry.is_dir();
+        while self.linked.last().is_some_and(|&d| d >= depth) {
+            self.linked.pop();
+        }
+        if !self.linked.is_empty() {
+            self.linked_entries += 1;
+        }
         if let Some(ignores) = &mut self.ignores {
             ignores.stack.truncate(depth);
             if ignores.ignored(&entry.path, is_dir, depth) {
@@ -630,6 +662,21 @@ impl Filter<'_> {
                 false
             }
             Ok(files) => {
+                if entry.symlink && is_dir {
+                    if self.linked_entries >= MAX_LINKED_ENTRIES {
+                        // Said once: every later link is refused for the same reason.
+                        if !std::mem::replace(&mut self.links_refused, true) {
+                            self.refused.push(WalkWarning {
+                                path: Some(entry.path.clone()),
+                                message: format!(
+                                    "symlinked folder not followed, nor any after it: the walk has listed {MAX_LINKED_ENTRIES} entries inside symlinked folders"
+                                ),
+                            });
+                        }
+                        return false;
+                    }
+                    self.linked.push(depth);
+                }
                 if let (Some(files), Some(ignores)) = (files, &mut self.ignores) {
                     let level = IgnoreLevel::read(&entry.path, files, self.limit).map(Arc::new);
                     ignores.stack.push((entry.path.clone(), level));
@@ -670,7 +717,19 @@ pub fn discover(root: &Path, settings: &Settings) -> Discovered {
 /// `discover`, with what the walk read from the file system, for the walks of the projects
 /// nested in `root` (`discover_nested`).
 pub fn discover_recorded(root: &Path, settings: &Settings) -> (Discovered, WalkRecord) {
+    walk_root(root, settings, true)
+}
+
+/// [`discover`], finding the projects nested in `root` only when `nests` (see
+/// [`discover_nested`]).
+pub fn discover_nesting(root: &Path, settings: &Settings, nests: bool) -> Discovered {
+    walk_root(root, settings, nests).0
+}
+
+/// [`discover_recorded`], finding the projects nested in `root` when `nests`.
+fn walk_root(root: &Path, settings: &Settings, nests: bool) -> (Discovered, WalkRecord) {
     let (mut found, mut filter) = start(root, settings, None);
+    filter.nests = nests;
     // A folder's subfolders are walked in parallel, when the parts tell what one walk would.
     if std::fs::symlink_metadata(root).is_ok_and(|m| m.is_dir())
         && let Some(part) = walk_part(root, root, 0, filter.fork())
@@ -921,13 +980,16 @@ fn walk_below(root: &Path, dir: &Path, depth: usize, filter: Filter<'static>) ->
 /// `discover` of `nested`, a project found by the walk `outer` recorded: the listings and probes
 /// of its folders are taken from that walk when it read every folder this one enters, the
 /// walk's steps replayed under this root's own ignore files, excludes and settings; else its
-/// folder is walked. Both give the same result.
+/// folder is walked. Both give the same result. Unless `nests`, the projects nested in it are
+/// part of it (projects nested too deep: each walk of a nested project replays what is below
+/// it, so a chain of them costs its length squared).
 pub fn discover_nested(
     nested: &Path,
     settings: &Settings,
     outer: &WalkRecord,
+    nests: bool,
 ) -> (Discovered, WalkRecord) {
-    replay(nested, settings, outer).unwrap_or_else(|| discover_recorded(nested, settings))
+    replay(nested, settings, outer, nests).unwrap_or_else(|| walk_root(nested, settings, nests))
 }
 
 /// The walk of `root` from the steps of `outer`'s walk, or `None` when they cannot tell it: a
@@ -938,11 +1000,9 @@ fn replay(
     root: &Path,
     settings: &Settings,
     outer: &WalkRecord,
+    nests: bool,
 ) -> Option<(Discovered, WalkRecord)> {
-    let first = outer.steps.iter().position(|step| {
-        matches!(step, Step::Entry(entry, true)
-            if entry.path.as_os_str() == root.as_os_str() && entry.is_dir() && !entry.symlink)
-    })?;
+    let first = *outer.folders.get(root.as_os_str())?;
     let Step::Entry(at, _) = &outer.steps[first] else {
         return None;
     };
@@ -954,15 +1014,17 @@ fn replay(
     }
     let (mut found, mut filter) = start(root, settings, Some(outer));
     // Its steps are recorded only when a project may be nested in it: a marker below its root.
-    filter.record = outer.steps[first + 1..]
-        .iter()
-        .map_while(|step| step.path().filter(|p| under(p, root) && *p != root))
-        .any(|p| {
-            p.parent().is_some_and(|folder| folder != root)
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| NESTED_ROOT_MARKERS.contains(&n))
-        });
+    filter.nests = nests;
+    filter.record = nests
+        && outer.steps[first + 1..]
+            .iter()
+            .map_while(|step| step.path().filter(|p| under(p, root) && *p != root))
+            .any(|p| {
+                p.parent().is_some_and(|folder| folder != root)
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| NESTED_ROOT_MARKERS.contains(&n))
+            });
     let mut yaml: Vec<PathBuf> = Vec::new();
     // A folder this walk does not enter: the outer walk's steps inside it are skipped.
     let mut skipped: Option<PathBuf> = None;
@@ -1059,6 +1121,10 @@ fn start<'a>(
         probes,
         steps: Vec::new(),
         record: true,
+        linked: Vec::new(),
+        linked_entries: 0,
+        links_refused: false,
+        nests: true,
     };
     (found, filter)
 }
@@ -1132,16 +1198,37 @@ fn finish(
 ) -> (Discovered, WalkRecord) {
     let limit = settings.max_file_size;
     found.warnings.append(&mut filter.refused);
+    if !filter.nests && !found.nested_roots.is_empty() {
+        found.nested_roots.sort();
+        found.warnings.push(WalkWarning {
+            path: found.nested_roots.first().cloned(),
+            message: format!(
+                "a project nested more than {MAX_NESTING} projects deep is checked as part of the project holding it"
+            ),
+        });
+        found.nested_roots.clear();
+    }
     // Only the outermost nested projects: those inside them are theirs to find.
+    // In the order of their components, a folder comes right before the folders it holds: each
+    // is compared with the last one kept (comparing every pair was quadratic in their number).
     found.nested_roots.sort();
     found.nested_roots.dedup();
-    let all = found.nested_roots.clone();
-    found
-        .nested_roots
-        .retain(|r| !all.iter().any(|o| o != r && r.starts_with(o)));
+    let mut outermost: Vec<PathBuf> = Vec::with_capacity(found.nested_roots.len());
+    for root in std::mem::take(&mut found.nested_roots) {
+        if !outermost.last().is_some_and(|kept| root.starts_with(kept)) {
+            outermost.push(root);
+        }
+    }
+    found.nested_roots = outermost;
     if !found.nested_roots.is_empty() {
         let nested = found.nested_roots.clone();
-        let outside = |p: &PathBuf| !under_any(p, &nested);
+        // Only the last of them that sorts before a path can hold it (no other is between).
+        let outside = |p: &PathBuf| {
+            let before = nested.partition_point(|root| root <= p);
+            !before
+                .checked_sub(1)
+                .is_some_and(|last| under(p, &nested[last]))
+        };
         found.python.retain(outside);
         found.manifests.retain(outside);
         found.requirements.retain(outside);
@@ -1171,12 +1258,25 @@ fn finish(
     let record = if found.nested_roots.is_empty() {
         WalkRecord::default()
     } else {
+        let steps = std::mem::take(&mut filter.steps);
+        let mut folders = rustc_hash::FxHashMap::default();
+        for (i, step) in steps.iter().enumerate() {
+            if let Step::Entry(entry, true) = step
+                && entry.is_dir()
+                && !entry.symlink
+            {
+                folders
+                    .entry(entry.path.clone().into_os_string())
+                    .or_insert(i);
+            }
+        }
         WalkRecord {
             root: root.to_path_buf(),
             canonical_root: root.canonicalize().ok(),
             limit,
-            steps: std::mem::take(&mut filter.steps),
+            steps,
             probes: std::mem::take(&mut filter.probes.own),
+            folders,
         }
     };
     (found, record)
@@ -1241,7 +1341,8 @@ fn is_yaml(path: &Path) -> bool {
 /// cannot be read or parsed includes nothing (loading reports it).
 fn bundle_includes(found: &mut Discovered, yaml: &[PathBuf], limit: u64) {
     use crate::app_manifest::{
-        AppYamlKind, BundleFile, Setting, effective_apps, include_matcher, parse_app_manifest,
+        AppManifest, AppYamlKind, BundleFile, Setting, effective_apps, include_matcher,
+        parse_app_manifest,
     };
     let bundles: Vec<PathBuf> = found
         .manifests
@@ -1249,6 +1350,18 @@ fn bundle_includes(found: &mut Discovered, yaml: &[PathBuf], limit: u64) {
         .filter(|p| AppYamlKind::of_name(p) == Some(AppYamlKind::Bundle))
         .cloned()
         .collect();
+    if bundles.is_empty() {
+        return;
+    }
+    // Sets beside the lists, and each included file read once for all the bundles that
+    // include it: thousands of included files, or bundles nested in each other that include
+    // the same files, were a search of the lists per file and a parse per bundle and file.
+    let mut includes_seen: rustc_hash::FxHashSet<PathBuf> =
+        found.bundle_includes.iter().cloned().collect();
+    let mut manifests_seen: rustc_hash::FxHashSet<PathBuf> =
+        found.manifests.iter().cloned().collect();
+    let mut parsed: rustc_hash::FxHashMap<PathBuf, Option<(AppManifest, PathBuf)>> =
+        rustc_hash::FxHashMap::default();
     for bundle in bundles {
         let Ok(text) = crate::load::read_bounded_text(&bundle, limit) else {
             continue;
@@ -1262,31 +1375,35 @@ fn bundle_includes(found: &mut Discovered, yaml: &[PathBuf], limit: u64) {
         // The bundle's files, each with its folder: its apps' source folders are known only
         // once the targets and variables of all of them are read.
         let includes = include_matcher(&manifest.includes);
-        let mut files = vec![(manifest, folder.to_path_buf())];
+        let mut included: Vec<&PathBuf> = Vec::new();
         for path in yaml {
             let Ok(relative) = path.strip_prefix(folder) else {
                 continue;
             };
             let relative = relative.to_string_lossy().replace('\\', "/");
             if includes.is_match(&relative) {
-                if !found.bundle_includes.contains(path) {
+                if includes_seen.insert(path.clone()) {
                     found.bundle_includes.push(path.clone());
                 }
-                if !found.manifests.contains(path) {
+                if manifests_seen.insert(path.clone()) {
                     found.manifests.push(path.clone());
                 }
-                if let Ok(text) = crate::load::read_bounded_text(path, limit)
-                    && let Ok(included) = parse_app_manifest(&text, AppYamlKind::BundleInclude)
-                    && let Some(parent) = path.parent()
-                {
-                    files.push((included, parent.to_path_buf()));
-                }
+                parsed.entry(path.clone()).or_insert_with(|| {
+                    let text = crate::load::read_bounded_text(path, limit).ok()?;
+                    let included = parse_app_manifest(&text, AppYamlKind::BundleInclude).ok()?;
+                    Some((included, path.parent()?.to_path_buf()))
+                });
+                included.push(path);
             }
         }
-        let files: Vec<BundleFile<'_>> = files
-            .iter()
-            .map(|(manifest, folder)| BundleFile { manifest, folder })
-            .collect();
+        let mut files = vec![BundleFile {
+            manifest: &manifest,
+            folder,
+        }];
+        files.extend(included.into_iter().filter_map(|path| {
+            let (manifest, folder) = parsed.get(path)?.as_ref()?;
+            Some(BundleFile { manifest, folder })
+        }));
         for app in effective_apps(&files) {
             if let Setting::Known(path) = app.source {
                 found
@@ -1572,8 +1689,8 @@ mod tests {
         let settings = settings_of(root);
         let (found, record) = match outer {
             Some(outer) => {
-                let replayed = replay(root, &settings, outer).is_some();
-                let (found, record) = discover_nested(root, &settings, outer);
+                let replayed = replay(root, &settings, outer, true).is_some();
+                let (found, record) = discover_nested(root, &settings, outer, true);
                 let alone = discover(root, &settings);
                 out.push((
                     root.to_path_buf(),

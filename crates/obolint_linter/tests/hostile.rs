@@ -43,8 +43,12 @@ fn mkfifo(path: &Path) {
 }
 
 fn run_check(root: &Path) -> Result<CheckReport, CheckError> {
+    run_check_within(root, 60)
+}
+
+fn run_check_within(root: &Path, seconds: u64) -> Result<CheckReport, CheckError> {
     let root = root.to_path_buf();
-    within(60, move || {
+    within(seconds, move || {
         check(&CheckRequest::new(vec![PathBuf::from(".")], root))
     })
 }
@@ -174,6 +178,80 @@ fn yaml_alias_bomb_mlmodel() {
                 && message.contains("aliases")),
             "{found:#?}"
         );
+    }
+}
+
+/// One long string aliased many times: few nodes, but each alias copies the string (a 276 KB
+/// `MLmodel` made 4 GB and aborted the run). The `MLmodel`, an `app.yaml` and a bundle are each
+/// OBO900, not read.
+#[test]
+fn yaml_aliases_of_a_long_string() {
+    let long = |head: &str, key: &str| {
+        format!(
+            "{head}x: &a \"{}\"\n{key}: [{}]\n",
+            "A".repeat(100_000),
+            vec!["*a"; 1_000].join(",")
+        )
+    };
+    let mlmodel = long(MLMODEL, "l");
+    let app = long("command: [python, app.py]\n", "env");
+    let bundle = long("bundle: {name: b}\n", "variables");
+    let dir = project(&[
+        PYPROJECT,
+        ("model/MLmodel", &mlmodel),
+        ("app/app.yaml", &app),
+        (
+            "app/app.py",
+            "from databricks.sdk import WorkspaceClient\nw = WorkspaceClient()\n",
+        ),
+        ("databricks.yml", &bundle),
+    ]);
+    let report = run_check(dir.path()).expect("check runs");
+    let found = findings(&report);
+    for file in ["model/MLmodel", "app/app.yaml", "databricks.yml"] {
+        assert!(
+            found.iter().any(|(code, path, message)| code == "OBO900"
+                && path == file
+                && message.contains("MiB of text")),
+            "{file}: {found:#?}"
+        );
+    }
+}
+
+/// Folders that each hold two symlinks to the next one: no loop, but two to the power of the
+/// depth paths (20 levels, under 2 KB, were a walk of millions of folders and gigabytes). The
+/// walk follows no more symlinked folders once it has listed a bound of entries inside them,
+/// and says so once.
+#[test]
+fn a_dag_of_symlinks_is_walked_in_bounded_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let levels = 20;
+    for level in 0..=levels {
+        let folder = dir.path().join(format!("d{level}"));
+        fs::create_dir_all(&folder).expect("mkdir");
+        fs::write(folder.join("m.py"), "import mlflow\n").expect("write");
+        if level < levels {
+            for name in ["a", "b"] {
+                std::os::unix::fs::symlink(format!("../d{}", level + 1), folder.join(name))
+                    .expect("symlink");
+            }
+        }
+    }
+    let found = within(20, {
+        let root = dir.path().to_path_buf();
+        move || discover(&root, &Settings::default())
+    });
+    let refused: Vec<_> = found
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("inside symlinked folders"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{:#?}", found.warnings);
+    assert!(found.python.len() < 100_000, "{}", found.python.len());
+    // The folders themselves are all walked.
+    for level in 0..=levels {
+        let file = dir.path().join(format!("d{level}/m.py"));
+        assert!(found.python.contains(&file), "{}", file.display());
     }
 }
 
@@ -308,4 +386,81 @@ fn requirement_files_outside_the_project_are_not_read() {
             file.path.display()
         );
     }
+}
+
+/// Repositories of many projects and files, each once read per pair of them: thousands of
+/// files a bundle includes, thousands of nested projects side by side or a chain of them each
+/// inside the one before, `per-file-ignores` of thousands of patterns over thousands of files.
+/// Each took from seconds to minutes (found by a helper that looked for them); each now takes
+/// a fraction of a second in a release build.
+#[test]
+fn repositories_of_many_projects_and_files_take_no_time() {
+    // A bundle including 8,000 YAML files.
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("databricks.yml"),
+        "bundle: {name: b}\ninclude: ['r/*.yml']\n",
+    )
+    .expect("write");
+    fs::create_dir_all(dir.path().join("r")).expect("mkdir");
+    for i in 0..8_000 {
+        fs::write(dir.path().join(format!("r/f{i}.yml")), "x: 1\n").expect("write");
+    }
+    let started = std::time::Instant::now();
+    run_check_within(dir.path(), 10).expect("check runs");
+    eprintln!("includes {:?}", started.elapsed());
+
+    // 3,000 projects side by side.
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(dir.path().join("pyproject.toml"), "").expect("write");
+    for i in 0..3_000 {
+        let project = dir.path().join(format!("p{i}"));
+        fs::create_dir_all(&project).expect("mkdir");
+        fs::write(project.join("pyproject.toml"), "[tool.obolint]\n").expect("write");
+    }
+    let started = std::time::Instant::now();
+    let report = run_check_within(dir.path(), 10).expect("check runs");
+    eprintln!("side by side {:?}", started.elapsed());
+    assert_eq!(report.roots, 3_001);
+
+    // 200 projects, each inside the one before: past the eighth, part of the eighth.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut folder = dir.path().to_path_buf();
+    for _ in 0..200 {
+        fs::create_dir_all(&folder).expect("mkdir");
+        fs::write(folder.join("pyproject.toml"), "[tool.obolint]\n").expect("write");
+        fs::write(folder.join("a.py"), "import mlflow\n").expect("write");
+        folder.push("p");
+    }
+    let started = std::time::Instant::now();
+    let report = run_check_within(dir.path(), 10).expect("check runs");
+    eprintln!("chain {:?}", started.elapsed());
+    assert_eq!(report.roots, 9);
+    assert_eq!(report.files_checked, 200);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("nested more than 8 projects deep")),
+        "{:#?}",
+        report.warnings
+    );
+
+    // 1,000 `per-file-ignores` patterns over 1,000 files.
+    let patterns: String = (0..1_000)
+        .map(|i| format!("\"src/**/*q{i}*.py\" = [\"OBO101\"]\n"))
+        .collect();
+    let pyproject = format!("[project]\nname = \"x\"\n[tool.obolint.per-file-ignores]\n{patterns}");
+    let dir = project(&[("pyproject.toml", &pyproject)]);
+    fs::create_dir_all(dir.path().join("src")).expect("mkdir");
+    for i in 0..1_000 {
+        fs::write(
+            dir.path().join(format!("src/m{i}.py")),
+            "from databricks.sdk import WorkspaceClient\nw = WorkspaceClient()\n",
+        )
+        .expect("write");
+    }
+    let started = std::time::Instant::now();
+    run_check_within(dir.path(), 10).expect("check runs");
+    eprintln!("per-file-ignores {:?}", started.elapsed());
 }

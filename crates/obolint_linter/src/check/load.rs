@@ -319,8 +319,10 @@ pub(super) fn load_root(
     // log call names; see `link.rs`).
     let mut manifests: Vec<ProjectManifest> = Vec::new();
     let mut app_manifests: Vec<ProjectAppManifest> = Vec::new();
+    // A set: a bundle may include thousands of files.
+    let included: rustc_hash::FxHashSet<&PathBuf> = found.bundle_includes.iter().collect();
     for (path, loaded) in found.manifests.iter().cloned().zip(manifest_loads) {
-        let app_kind = if found.bundle_includes.contains(&path) {
+        let app_kind = if included.contains(&path) {
             Some(AppYamlKind::BundleInclude)
         } else {
             AppYamlKind::of_name(&path)

@@ -33,7 +33,7 @@ use crate::app_scope_table::AppScopeTable;
 use crate::config::resolve::{ConfigResolver, root_config};
 use crate::config::{CliOverrides, RuleSettings, settings};
 use crate::context::LintContext;
-use crate::discover::{WalkWarning, discover, project_root};
+use crate::discover::{MAX_NESTING, WalkWarning, discover_nesting, project_root};
 use crate::registry::{self, Rule};
 use crate::scope_table::ScopeTable;
 use sources::Sources;
@@ -114,12 +114,12 @@ pub fn show_files(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError> {
         .unwrap_or_else(|_| request.cwd.clone());
     let targets = canonical_targets(request, &cwd)?;
     let mut out = Vec::new();
-    let mut queue = roots_of(&targets);
-    while let Some(root) = queue.pop() {
+    let mut queue: Vec<(PathBuf, usize)> = roots_of(&targets).into_iter().map(|r| (r, 0)).collect();
+    while let Some((root, depth)) = queue.pop() {
         let root_config = root_config(&root, &request.config, &request.overrides.config)?;
         let settings = settings(root_config.as_ref(), &request.overrides);
-        let found = discover(&root, &settings);
-        queue.extend(nested_in_targets(&found.nested_roots, &targets));
+        let found = discover_nesting(&root, &settings, depth < MAX_NESTING);
+        queue.extend(nested_in_targets(&found.nested_roots, &targets).map(|n| (n, depth + 1)));
         out.extend(
             found
                 .python
@@ -144,15 +144,15 @@ pub fn watched_files(request: &CheckRequest) -> Result<Vec<PathBuf>, CheckError>
         .unwrap_or_else(|_| request.cwd.clone());
     let targets = canonical_targets(request, &cwd)?;
     let mut out = Vec::new();
-    let mut queue = roots_of(&targets);
-    while let Some(root) = queue.pop() {
+    let mut queue: Vec<(PathBuf, usize)> = roots_of(&targets).into_iter().map(|r| (r, 0)).collect();
+    while let Some((root, depth)) = queue.pop() {
         // A configuration that does not parse is watched with the defaults: its fix is a change.
         let root_config = root_config(&root, &request.config, &request.overrides.config)
             .ok()
             .flatten();
         let settings = settings(root_config.as_ref(), &request.overrides);
-        let found = discover(&root, &settings);
-        queue.extend(nested_in_targets(&found.nested_roots, &targets));
+        let found = discover_nesting(&root, &settings, depth < MAX_NESTING);
+        queue.extend(nested_in_targets(&found.nested_roots, &targets).map(|n| (n, depth + 1)));
         let mut folders: Vec<PathBuf> = vec![root.clone()];
         for file in found
             .python
@@ -212,7 +212,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
     // each file's id is the one it would have had.
     let prepared: Vec<(PathBuf, Result<Prepared, CheckError>)> = roots
         .par_iter()
-        .map(|root| run.prepare_with_nested(root, None))
+        .map(|root| run.prepare_with_nested(root, None, 0))
         .collect::<Vec<_>>()
         .into_iter()
         .flatten()
@@ -280,9 +280,10 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
     let mut apps = Vec::new();
     let mut notes = Vec::new();
     let mut cached_roots = 0;
-    let mut done: Vec<PathBuf> = Vec::new();
+    let mut done: rustc_hash::FxHashSet<PathBuf> = rustc_hash::FxHashSet::default();
     let mut seen_warnings: rustc_hash::FxHashSet<WalkWarning> = rustc_hash::FxHashSet::default();
     for (root, output) in checked {
+        // A set: a repository may hold thousands of projects.
         if done.contains(&root) {
             continue;
         }
@@ -308,7 +309,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         apps.extend(output.apps);
         notes.extend(output.notes);
         cached_roots += usize::from(output.cached);
-        done.push(root);
+        done.insert(root);
     }
     apps.sort_by(|a, b| a.app.cmp(&b.app));
     let db = sources.db;
@@ -442,8 +443,10 @@ impl Run<'_> {
         &self,
         root: &Path,
         outer: Option<&crate::discover::WalkRecord>,
+        depth: usize,
     ) -> Vec<(PathBuf, Result<Prepared, CheckError>)> {
-        let (prepared, record) = match self.prepare(root, outer) {
+        let nests = depth < crate::discover::MAX_NESTING;
+        let (prepared, record) = match self.prepare(root, outer, nests) {
             Ok(prepared) => prepared,
             Err(error) => return vec![(root.to_path_buf(), Err(error))],
         };
@@ -451,7 +454,7 @@ impl Run<'_> {
             nested_in_targets(&prepared.found.nested_roots, self.targets).collect();
         let nested: Vec<_> = nested
             .par_iter()
-            .map(|n| self.prepare_with_nested(n, Some(&record)))
+            .map(|n| self.prepare_with_nested(n, Some(&record), depth + 1))
             .collect();
         drop(record);
         std::iter::once((root.to_path_buf(), Ok(prepared)))
@@ -464,12 +467,13 @@ impl Run<'_> {
         &self,
         root: &Path,
         outer: Option<&crate::discover::WalkRecord>,
+        nests: bool,
     ) -> Result<(Prepared, crate::discover::WalkRecord), CheckError> {
         let request = self.request;
         let root_config = root_config(root, &request.config, &request.overrides.config)?;
         let settings = settings(root_config.as_ref(), &request.overrides);
         let (found, record) = match outer {
-            Some(outer) => crate::discover::discover_nested(root, &settings, outer),
+            Some(outer) => crate::discover::discover_nested(root, &settings, outer, nests),
             None => crate::discover::discover_recorded(root, &settings),
         };
         // The size of its Python files and notebooks: what its checking will hold in memory
@@ -879,7 +883,7 @@ fn rule_settings(
         let config = resolver.for_file(&file.path)?;
         out.insert(
             id,
-            RuleSettings::resolve(config.as_ref(), overrides, Some(&file.path)),
+            RuleSettings::resolve(config.as_deref(), overrides, Some(&file.path)),
         );
     }
     Ok(out)

@@ -30,7 +30,7 @@ pub fn show_settings(request: &CheckRequest, file: &Path) -> Result<String, Chec
         root_config.clone(),
     );
     let config = resolver.for_file(&path)?;
-    let rules = RuleSettings::resolve(config.as_ref(), &request.overrides, Some(&path));
+    let rules = RuleSettings::resolve(config.as_deref(), &request.overrides, Some(&path));
     let fail_on = request
         .overrides
         .fail_on

@@ -3,6 +3,7 @@
 //! `--show-settings`, which prints what applies to one file.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -63,8 +64,11 @@ pub struct ConfigResolver<'r> {
     root: &'r Path,
     source: &'r ConfigSource,
     overrides: &'r [ConfigOverride],
-    root_config: Option<ConfigFile>,
-    by_dir: FxHashMap<PathBuf, Option<ConfigFile>>,
+    root_config: Option<Arc<ConfigFile>>,
+    /// The configuration of each folder asked about so far: its own file's, or the nearest
+    /// above it. Shared, not copied per file: a copy of a configuration's `per-file-ignores`
+    /// globs starts their matchers' caches again, for every file.
+    by_dir: FxHashMap<PathBuf, Option<Arc<ConfigFile>>>,
 }
 
 impl<'r> ConfigResolver<'r> {
@@ -79,32 +83,44 @@ impl<'r> ConfigResolver<'r> {
             root,
             source,
             overrides,
-            root_config,
+            root_config: root_config.map(Arc::new),
             by_dir: FxHashMap::default(),
         }
     }
 }
 
 impl ConfigResolver<'_> {
-    pub fn for_file(&mut self, path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
+    pub fn for_file(&mut self, path: &Path) -> Result<Option<Arc<ConfigFile>>, ConfigError> {
         if !matches!(self.source, ConfigSource::Discover) {
             return Ok(self.root_config.clone());
         }
+        // Up from the file's folder to the first folder already known or with a file of its
+        // own; each folder passed on the way has the same configuration. So each folder is
+        // looked at once, whatever the number and depth of the files below it.
+        let mut passed: Vec<&Path> = Vec::new();
         let mut dir = path.parent();
-        while let Some(d) = dir {
+        let found = loop {
+            let Some(d) = dir else {
+                break self.root_config.clone();
+            };
             if !d.starts_with(self.root) || d == self.root {
-                break;
+                break self.root_config.clone();
             }
-            if !self.by_dir.contains_key(d) {
-                // Only a file found here is overlaid: none means the next one up.
-                let found = config_in_dir(d)?.and_then(|c| overlay(Some(c), d, self.overrides));
-                self.by_dir.insert(d.to_path_buf(), found);
+            if let Some(known) = self.by_dir.get(d) {
+                break known.clone();
             }
-            if let Some(Some(config)) = self.by_dir.get(d) {
-                return Ok(Some(config.clone()));
+            // Only a file found here is overlaid: none means the next one up.
+            if let Some(own) = config_in_dir(d)?.and_then(|c| overlay(Some(c), d, self.overrides)) {
+                let own = Some(Arc::new(own));
+                self.by_dir.insert(d.to_path_buf(), own.clone());
+                break own;
             }
+            passed.push(d);
             dir = d.parent();
+        };
+        for d in passed {
+            self.by_dir.insert(d.to_path_buf(), found.clone());
         }
-        Ok(self.root_config.clone())
+        Ok(found)
     }
 }
