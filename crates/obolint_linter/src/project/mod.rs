@@ -787,7 +787,10 @@ impl<'a> Project<'a> {
         if let Some(found) = own(class) {
             return Some(found);
         }
-        let mut seen = vec![class];
+        // A set: a chain of thousands of classes, each inheriting the one before, was a search
+        // of the classes seen at each step of each lookup.
+        let mut seen: FxHashSet<ClassRef> = FxHashSet::default();
+        seen.insert(class);
         let mut stack: Vec<ClassRef> = Vec::new();
         let push_bases = |c: ClassRef, stack: &mut Vec<ClassRef>| {
             // Bases are searched left to right (a stack, so pushed in reverse).
@@ -799,10 +802,9 @@ impl<'a> Project<'a> {
         };
         push_bases(class, &mut stack);
         while let Some(c) = stack.pop() {
-            if seen.contains(&c) {
+            if !seen.insert(c) {
                 continue;
             }
-            seen.push(c);
             if let Some(found) = own(c) {
                 return Some(found);
             }
@@ -813,13 +815,12 @@ impl<'a> Project<'a> {
 
     /// The MLflow interface a class implements, directly or through project base classes.
     pub fn agent_interface(&self, class: ClassRef) -> Option<AgentInterface> {
-        let mut seen = Vec::new();
+        let mut seen: FxHashSet<ClassRef> = FxHashSet::default();
         let mut stack = vec![class];
         while let Some(c) = stack.pop() {
-            if seen.contains(&c) {
+            if !seen.insert(c) {
                 continue;
             }
-            seen.push(c);
             for base in self.base_symbols(c) {
                 match *base {
                     Symbol::Known(KnownSymbol::AgentBase(interface)) => return Some(interface),

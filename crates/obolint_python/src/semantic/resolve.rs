@@ -292,13 +292,14 @@ impl<'a> ModuleModel<'a> {
 
     /// `attr` defined in `class` itself or in a base class defined in this file.
     pub fn find_method(&self, class: ClassId, attr: &str) -> Option<FunctionId> {
-        let mut seen = Vec::new();
+        // A set: a chain of thousands of classes, each inheriting the one before, was a search
+        // of the classes seen at each step of each lookup.
+        let mut seen = rustc_hash::FxHashSet::default();
         let mut stack = vec![class];
         while let Some(c) = stack.pop() {
-            if seen.contains(&c) {
+            if !seen.insert(c) {
                 continue;
             }
-            seen.push(c);
             let info = self.class(c);
             if let Some(&m) = info.methods.get(attr) {
                 return Some(m);
