@@ -602,7 +602,8 @@ fn values_that_double_at_every_level_take_no_time() {
 /// an instance's attribute), thousands of resource calls each looking for a `try` among
 /// thousands of statements (OBO601, opt-in), thousands of fallbacks each reading every call
 /// after it (OBO207), thousands of `if token: return` each reading the rest of the function
-/// (OBO704). Each took from seconds to minutes for 15-100 KB (found by a helper that looked for
+/// (OBO704), a diamond of classes 900 levels deep (each method lookup walked every class above
+/// it and searched those it had seen). Each took from seconds to minutes for 15-100 KB (found by a helper that looked for
 /// them); each now takes a fraction of a second.
 #[test]
 fn files_that_repeat_one_shape_take_no_time() {
@@ -655,7 +656,17 @@ fn files_that_repeat_one_shape_take_no_time() {
     );
     let opt_in = "[project]\nname = \"t\"\n[tool.obolint]\nextend-select = [\"OBO601\"]\n";
     let app_yaml = "command: [\"python\", \"app.py\"]\n";
-    let cases: [&[(&str, &str)]; 6] = [
+    // A diamond of classes, level after level, each calling a method none of them has: each
+    // lookup walks every class above.
+    let mut diamond = format!("{HEAD}class B0(ResponsesAgent):\n    pass\n");
+    for level in 1..=900 {
+        let before = level - 1;
+        diamond.push_str(&format!(
+            "class L{level}(B{before}):\n    pass\nclass R{level}(B{before}):\n    pass\nclass B{level}(L{level}, R{level}):\n    def m{level}(self):\n        return self.z()\n"
+        ));
+    }
+    diamond.push_str("class Agent(B900):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        return w.genie.start_conversation_and_wait('s', 'q')\nmlflow.models.set_model(Agent())\n");
+    let cases: [&[(&str, &str)]; 7] = [
         &[
             ("agent.py", &guard),
             ("log.py", LOG),
@@ -666,6 +677,7 @@ fn files_that_repeat_one_shape_take_no_time() {
         &[("agent.py", &fallbacks)],
         &[("agent.py", &instances), ("log.py", LOG)],
         &[("app/app.py", &returns), ("app/app.yaml", app_yaml)],
+        &[("agent.py", &diamond), ("log.py", LOG)],
     ];
     for files in cases {
         let dir = project(files);
