@@ -7,6 +7,7 @@
 //! follow the bundle schema of the Databricks CLI (`bundle/schema/jsonschema.json`,
 //! `resources.App`) and the Apps runtime documentation (`app.yaml` takes `command` and `env`).
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use ruff_text_size::{TextRange, TextSize};
@@ -509,6 +510,7 @@ pub fn effective_apps(files: &[BundleFile<'_>]) -> Vec<EffectiveApp> {
         index.get(&(key, target)).copied()
     };
     let app_at = |(f, a): Declared| &files[f].manifest.apps[a];
+    let variables = Variables::new(files);
     let mut out = Vec::new();
     for key in keys {
         let top = declaration(key, None);
@@ -537,7 +539,8 @@ pub fn effective_apps(files: &[BundleFile<'_>]) -> Vec<EffectiveApp> {
                     a.source_code_path.is_some() || a.unreadable.contains(&"source_code_path")
                 });
                 let value = at.map(|d| match &app_at(d).source_code_path {
-                    Some(path) => substitute(path, &|name| variable(files, target, name))
+                    Some(path) => variables
+                        .substitute(target, path)
                         .map(|p| files[d.0].folder.join(p)),
                     None => Err("is not a string".to_string()),
                 });
@@ -553,7 +556,7 @@ pub fn effective_apps(files: &[BundleFile<'_>]) -> Vec<EffectiveApp> {
                     let names = list
                         .scopes
                         .iter()
-                        .map(|(n, _)| substitute(n, &|name| variable(files, target, name)))
+                        .map(|(n, _)| variables.substitute(target, n))
                         .collect::<Result<Vec<_>, _>>()?;
                     Ok((names, list.valid))
                 });
@@ -656,33 +659,76 @@ fn agree<'t, T: PartialEq>(
     }
 }
 
-/// `${var.<name>}` in `target`: its override in `targets.<target>.variables`, else
-/// `variables.<name>.default`; a plain string only.
-fn variable(files: &[BundleFile<'_>], target: Option<&str>, name: &str) -> Result<String, String> {
-    let found = |list: &[(String, Option<String>)]| {
-        list.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
-    };
-    let overridden = target.and_then(|t| {
-        files.iter().find_map(|f| {
-            f.manifest
-                .targets
-                .iter()
-                .filter(|x| x.name == t)
-                .find_map(|x| found(&x.variables))
-        })
-    });
-    let value = match overridden {
-        Some(value) => value,
-        None => files
-            .iter()
-            .find_map(|f| found(&f.manifest.variables))
-            .ok_or_else(|| format!("uses variable `{name}`, which the bundle does not declare"))?,
-    };
-    match value {
-        Some(v) if !v.contains("${") => Ok(v),
-        _ => Err(format!(
-            "uses variable `{name}`, whose value is not a plain string"
-        )),
+/// Texts by target (`None`: the top level) and what substituting their variables made of them.
+type Substituted<'f> = FxHashMap<(Option<&'f str>, &'f str), Result<String, String>>;
+
+/// The bundle's variables, read once: every target of every app substitutes its settings, and
+/// a hostile bundle (a thousand targets, variables and scopes, or one anchored list of scopes
+/// shared by many apps) made a search of every target and variable per `${var.x}` take seconds.
+struct Variables<'f> {
+    /// `targets.<target>.variables.<name>`: the first in the files' order, as a search finds it.
+    overrides: FxHashMap<(&'f str, &'f str), &'f Option<String>>,
+    /// `variables.<name>`: the first in the files' order.
+    defaults: FxHashMap<&'f str, &'f Option<String>>,
+    /// Each text with `${` already substituted in a target: apps that share a list of scopes (a
+    /// YAML anchor) ask for the same texts in every target.
+    done: RefCell<Substituted<'f>>,
+}
+
+impl<'f> Variables<'f> {
+    fn new(files: &[BundleFile<'f>]) -> Self {
+        let mut overrides = FxHashMap::default();
+        let mut defaults = FxHashMap::default();
+        for file in files {
+            for target in &file.manifest.targets {
+                for (name, value) in &target.variables {
+                    overrides
+                        .entry((target.name.as_str(), name.as_str()))
+                        .or_insert(value);
+                }
+            }
+            for (name, value) in &file.manifest.variables {
+                defaults.entry(name.as_str()).or_insert(value);
+            }
+        }
+        Variables {
+            overrides,
+            defaults,
+            done: RefCell::new(FxHashMap::default()),
+        }
+    }
+
+    /// `value` in `target`, with each `${var.<name>}` substituted (see [`substitute`]).
+    fn substitute(&self, target: Option<&'f str>, value: &'f str) -> Result<String, String> {
+        if !value.contains("${") {
+            return Ok(value.to_string());
+        }
+        if let Some(known) = self.done.borrow().get(&(target, value)) {
+            return known.clone();
+        }
+        let result = substitute(value, &|name| self.variable(target, name));
+        self.done
+            .borrow_mut()
+            .insert((target, value), result.clone());
+        result
+    }
+
+    /// `${var.<name>}` in `target`: its override in `targets.<target>.variables`, else
+    /// `variables.<name>.default`; a plain string only.
+    fn variable(&self, target: Option<&str>, name: &str) -> Result<String, String> {
+        let overridden = target.and_then(|t| self.overrides.get(&(t, name)));
+        let value = match overridden {
+            Some(value) => value,
+            None => self.defaults.get(name).ok_or_else(|| {
+                format!("uses variable `{name}`, which the bundle does not declare")
+            })?,
+        };
+        match value {
+            Some(v) if !v.contains("${") => Ok(v.clone()),
+            _ => Err(format!(
+                "uses variable `{name}`, whose value is not a plain string"
+            )),
+        }
     }
 }
 

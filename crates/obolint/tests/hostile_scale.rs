@@ -1,0 +1,133 @@
+//! Hostile repositories at scale: shapes whose cost grew faster than their size (a search of
+//! every target, file, cell or comment for each of its kind), each checked at a size where the
+//! quadratic or cubic cost took minutes and a linear one takes seconds, in a debug build.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"t\"\n",
+    )
+    .expect("write");
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn no_panic(output: &Output) {
+    assert_ne!(output.status.code(), Some(101), "{}", stderr(output));
+    assert!(!stderr(output).contains("panicked"), "{}", stderr(output));
+}
+
+/// Runs obolint, killed after `seconds` (a failure of the test).
+fn obolint_within(cwd: &Path, args: &[&str], seconds: u64) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_obolint"))
+        .args(args)
+        .current_dir(cwd)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("obolint runs");
+    // Read while it runs: a report larger than a pipe's buffer would block it.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed().as_secs() >= seconds {
+            let _ = child.kill();
+            panic!("obolint {args:?} did not finish within {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().expect("stdout"),
+        stderr: stderr.join().expect("stderr"),
+    }
+}
+
+/// `args` end within 20 s, without a panic, with a findings exit code.
+fn runs_in_time(dir: &Path, args: &[&str]) {
+    let out = obolint_within(dir, args, 20);
+    no_panic(&out);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{args:?}: {:?}\n{}",
+        out.status,
+        stderr(&out)
+    );
+}
+
+const CHECK: &[&str] = &["check", "--no-cache", "--output-format", "concise", "."];
+
+const APP: &str = "from databricks.sdk import WorkspaceClient\nw = WorkspaceClient()\n";
+
+/// A bundle of a thousand variables, a thousand targets and an app whose thousand scopes are each
+/// a `${var.x}`: every scope in every target searched every target and variable (cubic, 12 s in
+/// a release build for 57 KB). And one anchored list of scopes shared by many apps.
+#[test]
+fn bundle_variables_are_substituted_in_time() {
+    let n = 1000;
+    let mut yaml = String::from("bundle: {name: b}\nvariables:\n");
+    for i in 0..n {
+        yaml.push_str(&format!("  v{i}: {{default: s{i}}}\n"));
+    }
+    yaml.push_str(
+        "resources:\n  apps:\n    a:\n      source_code_path: ./app\n      user_api_scopes:\n",
+    );
+    for _ in 0..n {
+        yaml.push_str(&format!("        - ${{var.v{}}}\n", n - 1));
+    }
+    yaml.push_str("targets:\n");
+    for i in 0..n {
+        yaml.push_str(&format!("  t{i}: {{}}\n"));
+    }
+    let dir = project(&[("databricks.yml", &yaml), ("app/app.py", APP)]);
+    runs_in_time(dir.path(), CHECK);
+
+    let (apps, targets, scopes, variables) = (40, 300, 300, 300);
+    let mut yaml = String::from("bundle: {name: b}\nvariables:\n");
+    for i in 0..variables {
+        yaml.push_str(&format!("  v{i}: {{default: s{i}}}\n"));
+    }
+    yaml.push_str(
+        "resources:\n  apps:\n    a0:\n      source_code_path: ./app\n      user_api_scopes: &s\n",
+    );
+    for _ in 0..scopes {
+        yaml.push_str(&format!("        - ${{var.v{}}}\n", variables - 1));
+    }
+    for k in 1..apps {
+        yaml.push_str(&format!(
+            "    a{k}: {{source_code_path: ./app, user_api_scopes: *s}}\n"
+        ));
+    }
+    yaml.push_str("targets:\n");
+    for i in 0..targets {
+        yaml.push_str(&format!("  t{i}: {{}}\n"));
+    }
+    let dir = project(&[("databricks.yml", &yaml), ("app/app.py", APP)]);
+    runs_in_time(dir.path(), CHECK);
+}
