@@ -258,7 +258,22 @@ pub(super) fn requirement_sets(
             append: None,
         });
     }
-    // 4. `%pip install` in notebooks: the models the notebook writes, logs or is part of.
+    // 4. `%pip install` in notebooks: the models the notebook writes, logs or is part of. The
+    // files each notebook writes and the entries each file's log calls name are gathered once:
+    // looking through every file and log call for each notebook took seconds for 40,000 small
+    // notebooks that say `pip`.
+    let mut writes: FxHashMap<FileId, Vec<FileIdx>> = FxHashMap::default();
+    for other in project.file_indices() {
+        if let Some(writer) = project.file(other).written_by {
+            writes.entry(writer).or_default().push(other);
+        }
+    }
+    let mut logs: FxHashMap<FileIdx, Vec<FileIdx>> = FxHashMap::default();
+    for call in &models.log_calls {
+        if let Some(entry) = call.entry {
+            logs.entry(call.file).or_default().push(entry);
+        }
+    }
     for file in project.file_indices() {
         let f = project.file(file);
         if f.written_by.is_some() {
@@ -284,18 +299,8 @@ pub(super) fn requirement_sets(
             continue;
         }
         let mut applies_to: Vec<FileIdx> = models.membership[file.0 as usize].clone();
-        for other in project.file_indices() {
-            if project.file(other).written_by == Some(f.id) {
-                applies_to.push(other);
-            }
-        }
-        applies_to.extend(
-            models
-                .log_calls
-                .iter()
-                .filter(|c| c.file == file)
-                .filter_map(|c| c.entry),
-        );
+        applies_to.extend(writes.get(&f.id).into_iter().flatten());
+        applies_to.extend(logs.get(&file).into_iter().flatten());
         applies_to.sort();
         applies_to.dedup();
         for requirements in pip_requirements(text, &spans) {
