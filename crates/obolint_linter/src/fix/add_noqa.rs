@@ -364,7 +364,14 @@ impl FileLayout {
         let tokens = &parsed.multiline_tokens;
         let before = tokens.partition_point(|t| t.start() < end);
         let in_string = before > 0 && tokens[before - 1].end() > end;
-        let has_comment = parsed.comments.iter().any(|c| range.contains_range(*c));
+        // Comments are tokens too, in source order: the first that starts on the line is the
+        // one to look at (a search of all of them per finding was quadratic in a `%%writefile`
+        // cell of thousands of `# MAGIC` lines).
+        let comments = &parsed.comments;
+        let first = comments.partition_point(|c| c.start() < range.start());
+        let has_comment = comments
+            .get(first)
+            .is_some_and(|c| range.contains_range(*c));
         !in_string && (has_comment || !self.text[range].trim_end().ends_with('\\'))
     }
 
