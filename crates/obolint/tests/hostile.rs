@@ -603,7 +603,8 @@ fn values_that_double_at_every_level_take_no_time() {
 /// thousands of statements (OBO601, opt-in), thousands of fallbacks each reading every call
 /// after it (OBO207), thousands of `if token: return` each reading the rest of the function
 /// (OBO704), a diamond of classes 900 levels deep (each method lookup walked every class above
-/// it and searched those it had seen). Each took from seconds to minutes for 15-100 KB (found by a helper that looked for
+/// it and searched those it had seen), a notebook of 5,000 cells each with a syntax error. Each
+/// took from seconds to minutes for 15-100 KB (found by a helper that looked for
 /// them); each now takes a fraction of a second.
 #[test]
 fn files_that_repeat_one_shape_take_no_time() {
@@ -666,7 +667,14 @@ fn files_that_repeat_one_shape_take_no_time() {
         ));
     }
     diamond.push_str("class Agent(B900):\n    def predict(self, request):\n        w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n        return w.genie.start_conversation_and_wait('s', 'q')\nmlflow.models.set_model(Agent())\n");
-    let cases: [&[(&str, &str)]; 7] = [
+    // A Databricks notebook of many cells, each with a syntax error: each error looked for its
+    // cell among all the cells, and for an error of that cell among all the errors.
+    let cells: Vec<String> = (0..5000).map(|i| format!("x{i} = (\n")).collect();
+    let broken = format!(
+        "# Databricks notebook source\nimport mlflow\n\n# COMMAND ----------\n{}",
+        cells.join("\n# COMMAND ----------\n")
+    );
+    let cases: [&[(&str, &str)]; 8] = [
         &[
             ("agent.py", &guard),
             ("log.py", LOG),
@@ -678,6 +686,7 @@ fn files_that_repeat_one_shape_take_no_time() {
         &[("agent.py", &instances), ("log.py", LOG)],
         &[("app/app.py", &returns), ("app/app.yaml", app_yaml)],
         &[("agent.py", &diamond), ("log.py", LOG)],
+        &[("nb.py", &broken)],
     ];
     for files in cases {
         let dir = project(files);

@@ -77,6 +77,8 @@ fn parse_in_cells(
     let options = ParseOptions::from(source_type).with_target_version(PythonVersion::latest());
     let parsed = parse_cells_unchecked(text, cells.iter().copied(), &options);
     let mut syntax_errors: Vec<SyntaxError> = Vec::new();
+    // The cells (or the file, `None`) that have their error.
+    let mut erring: rustc_hash::FxHashSet<Option<usize>> = rustc_hash::FxHashSet::default();
     for error in parsed.errors() {
         let cell = match kind {
             SourceKind::Python => None,
@@ -85,7 +87,7 @@ fn parse_in_cells(
             }
         };
         // One error per file (module) or per cell (notebook): the first.
-        if syntax_errors.iter().any(|e| e.cell == cell) {
+        if !erring.insert(cell) {
             continue;
         }
         syntax_errors.push(SyntaxError {
@@ -140,12 +142,18 @@ fn parse_in_cells(
     }
     let mut module = parsed.into_syntax();
     if !syntax_errors.is_empty() {
+        // What follows the file's error, and whatever is in a cell with an error.
+        let first = syntax_errors
+            .iter()
+            .filter(|e| e.cell.is_none())
+            .map(|e| e.range.start())
+            .min();
+        let cells_in_error: rustc_hash::FxHashSet<usize> =
+            syntax_errors.iter().filter_map(|e| e.cell).collect();
         module.body.retain(|stmt| {
             let range = stmt.range();
-            !syntax_errors.iter().any(|e| match e.cell {
-                None => range.end() > e.range.start(),
-                Some(cell) => cell_of(&cells, range) == cell,
-            })
+            !(first.is_some_and(|start| range.end() > start)
+                || (!cells_in_error.is_empty() && cells_in_error.contains(&cell_of(&cells, range))))
         });
     }
     ParsedSource {
@@ -159,10 +167,11 @@ fn parse_in_cells(
 }
 
 fn cell_of(cells: &[TextRange], range: TextRange) -> usize {
+    // The last cell starting at or before it, by bisection: cells are in order, and a notebook
+    // of many cells asks for each error and each statement after one.
     cells
-        .iter()
-        .rposition(|cell| cell.start() <= range.start())
-        .unwrap_or(0)
+        .partition_point(|cell| cell.start() <= range.start())
+        .saturating_sub(1)
 }
 
 #[cfg(test)]

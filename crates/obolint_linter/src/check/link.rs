@@ -29,24 +29,33 @@ pub(super) fn link_manifests(
     sources: &Sources,
 ) {
     let canonical = |p: &Path| project.canonical(p);
+    // Made on first need, once: thousands of manifests each searched every file, or asked the
+    // file system for every log call's `resources.yaml` again.
+    let mut files: Option<rustc_hash::FxHashMap<&Path, FileIdx>> = None;
+    let mut resources_files: Option<Vec<Option<std::path::PathBuf>>> = None;
     for manifest in manifests.iter_mut() {
         match manifest.manifest.kind {
             ManifestKind::MlModel => {
                 manifest.entry =
                     saved_code_path(&manifest.path, &manifest.manifest, |p| project.is_file(p))
-                        .and_then(|p| project.find_file(&canonical(&p)));
+                        .and_then(|p| {
+                            let files = files.get_or_insert_with(|| project.files_by_path());
+                            files.get(canonical(&p).as_path()).copied()
+                        });
             }
             ManifestKind::ResourcesYaml => {
                 let path = canonical(&manifest.path);
-                manifest.logged_by = models
-                    .log_calls
+                let declared = resources_files.get_or_insert_with(|| {
+                    models
+                        .log_calls
+                        .iter()
+                        .map(|call| call.declaration.resources_file().map(canonical))
+                        .collect()
+                });
+                manifest.logged_by = declared
                     .iter()
                     .enumerate()
-                    .filter(|(_, call)| {
-                        call.declaration
-                            .resources_file()
-                            .is_some_and(|p| canonical(p) == path)
-                    })
+                    .filter(|(_, declared)| declared.as_ref() == Some(&path))
                     .map(|(i, _)| i)
                     .collect();
             }

@@ -405,6 +405,18 @@ impl<'a> Project<'a> {
         (0..self.files.len() as u32).map(FileIdx)
     }
 
+    /// Every file by its path (the first of a path), for many questions [`Self::find_file`]
+    /// would each answer with a search.
+    pub fn files_by_path(&self) -> FxHashMap<&Path, FileIdx> {
+        let mut files = FxHashMap::default();
+        for (i, file) in self.files.iter().enumerate() {
+            files
+                .entry(file.path.as_path())
+                .or_insert(FileIdx(i as u32));
+        }
+        files
+    }
+
     pub fn find_file(&self, path: &Path) -> Option<FileIdx> {
         self.files
             .iter()
