@@ -132,12 +132,8 @@ impl Check for UserClientFallsBackToDeployer {
             );
         }
         // A fallback statement inside nested `try`s is found once per `try`: reported once.
-        let mut seen = Vec::new();
-        found.retain(|f| {
-            let new = !seen.contains(&f.range);
-            seen.push(f.range);
-            new
-        });
+        let mut seen = rustc_hash::FxHashSet::default();
+        found.retain(|f| seen.insert(f.range));
         let id = ctx.project.file(file).id;
         for fallback in found {
             let (what, label) = match fallback.kind {
@@ -365,12 +361,8 @@ impl<'a> Finder<'_, '_, 'a> {
             }
         }
         // Two handlers that both swallow the error leave the same earlier value: one finding.
-        let mut seen = Vec::new();
-        found.retain(|(range, _, _)| {
-            let new = !seen.contains(range);
-            seen.push(*range);
-            new
-        });
+        let mut seen = rustc_hash::FxHashSet::default();
+        found.retain(|(range, _, _)| seen.insert(*range));
         if found.is_empty() && !swallowed {
             return found;
         }
