@@ -40,6 +40,9 @@ pub const DEFAULT_DIR: &str = ".obolint_cache";
 /// The largest entry read back.
 const MAX_ENTRY_BYTES: u64 = 512 * 1024 * 1024;
 
+/// The most bytes of file texts one entry stores (see `RootCache::store`).
+const MAX_STORED_TEXT: u64 = 32 * 1024 * 1024;
+
 /// A request to use the cache: where (`--cache-dir`; otherwise the root's `cache-dir`, otherwise
 /// `.obolint_cache` at the root), and the secret that signs entries.
 #[derive(Clone)]
@@ -86,17 +89,19 @@ fn user_secret(path: &Path) -> Option<[u8; 32]> {
     {
         return Some(secret);
     }
-    let secret = random_secret();
-    std::fs::create_dir_all(path.parent()?).ok()?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+    // Anything but a regular file there (a symlink, a FIFO, a folder) is not written through or
+    // waited on: no cache. A new secret replaces the file whole (a new file, renamed over it),
+    // never truncating whatever the path leads to.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+        return None;
     }
-    let mut file = options.open(path).ok()?;
+    let secret = random_secret();
+    let parent = path.parent()?;
+    std::fs::create_dir_all(parent).ok()?;
+    // Created readable by its owner only.
+    let mut file = tempfile::NamedTempFile::new_in(parent).ok()?;
     file.write_all(&secret).ok()?;
+    file.persist(path).ok()?;
     Some(secret)
 }
 
@@ -546,6 +551,19 @@ impl RootCache {
         };
         let cached: Vec<CachedDiagnostic> =
             diagnostics.iter().map(|d| encode(d, &mut index)).collect();
+        // The texts of the files findings point into are stored with them: past a bound (large
+        // files, whose bytes JSON may write six times over), no entry, rather than one the
+        // size of the repository built in memory.
+        let texts: usize = ids
+            .iter()
+            .map(|&id| {
+                let file = sources.db.get(id);
+                file.text.len() + file.notebook_json.as_ref().map_or(0, |n| n.json.len())
+            })
+            .sum();
+        if texts as u64 > MAX_STORED_TEXT {
+            return;
+        }
         let files = ids
             .iter()
             .map(|&id| {
@@ -598,11 +616,25 @@ impl RootCache {
     }
 }
 
+/// What obolint writes in its cache folder to keep it out of backups.
+const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by obolint.\n";
+
 /// Creates the cache folder with a `.gitignore` that keeps it out of git and a `CACHEDIR.TAG`
-/// that keeps it out of backups. A folder that is a symlink is not used.
+/// that keeps it out of backups. A folder that is a symlink is not used, nor one that holds
+/// anything but obolint's cache: its `.gitignore` of `*` would hide the files there from the
+/// walk and from git, and its tag from backups (`cache-dir = "."`, or a package's folder).
 fn prepare_folder(dir: &Path) -> std::io::Result<()> {
     if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(std::io::Error::other("the cache folder is a symlink"));
+    }
+    if std::fs::metadata(dir).is_ok() {
+        let ours = read_bounded(&dir.join("CACHEDIR.TAG"), 4096)
+            .is_ok_and(|bytes| bytes == CACHEDIR_TAG.as_bytes());
+        if !ours && std::fs::read_dir(dir)?.next().is_some() {
+            return Err(std::io::Error::other(
+                "the cache folder holds files obolint did not write",
+            ));
+        }
     }
     std::fs::create_dir_all(dir)?;
     // Written only where nothing is, not even a dangling symlink (a repository may hold one,
@@ -624,11 +656,10 @@ fn prepare_folder(dir: &Path) -> std::io::Result<()> {
         };
         file.write_all(text.as_bytes())
     };
-    create(".gitignore", "# Automatically created by obolint.\n*\n")?;
-    create(
-        "CACHEDIR.TAG",
-        "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by obolint.\n",
-    )
+    // The tag first: a root checked beside this one that finds the folder with something in
+    // it knows it for obolint's by the tag.
+    create("CACHEDIR.TAG", CACHEDIR_TAG)?;
+    create(".gitignore", "# Automatically created by obolint.\n*\n")
 }
 
 fn encode_label(label: &Label, index: &mut impl FnMut(FileId) -> usize) -> CachedLabel {

@@ -784,9 +784,10 @@ impl Run<'_> {
         let dir = cache::folder(root, wanted, settings.cache_dir.as_deref())?;
         let key = cache::Key {
             root: root.to_path_buf(),
+            // The working folder too: messages name files as they are shown, relative to it.
             setup: format!(
-                "{:?}\n{:?}\n{:?}\n{:?}",
-                request.config, request.overrides, settings, self.targets
+                "{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                request.config, request.overrides, settings, self.targets, self.cwd
             ),
         };
         let entry = cache::RootCache::new(dir, wanted.secret, key);
@@ -1042,6 +1043,132 @@ mod tests {
             ..CheckRequest::new(vec![".".into()], dir.path().to_path_buf())
         };
         (dir, request)
+    }
+
+    /// A cache folder that holds anything obolint did not write (the project itself with
+    /// `cache-dir = "."`, a package's folder, a `.obolint_cache` a repository ships with files
+    /// in it) is not used: its `.gitignore` of `*` would hide those files from the next walk.
+    #[test]
+    fn a_cache_folder_holding_other_files_is_not_used() {
+        let messages = |report: &CheckReport| -> Vec<String> {
+            report
+                .diagnostics
+                .iter()
+                .map(|d| d.message.clone())
+                .collect()
+        };
+        for (config, folder) in [
+            ("cache-dir = \".\"\n", "."),
+            ("cache-dir = \"pkg\"\n", "pkg"),
+            ("", ".obolint_cache"),
+        ] {
+            let (dir, request) = cached_agent_project();
+            std::fs::write(
+                dir.path().join("pyproject.toml"),
+                format!("[project]\nname = \"t\"\n[tool.obolint]\n{config}"),
+            )
+            .expect("write");
+            write_in(dir.path(), &format!("{folder}/other.py"), AGENT);
+            let uncached = check(&CheckRequest {
+                cache: None,
+                ..request.clone()
+            })
+            .expect("runs");
+            assert!(uncached.diagnostics.len() >= 2, "{:?}", messages(&uncached));
+            for _ in 0..2 {
+                let report = check(&request).expect("runs");
+                assert_eq!(report.cached_roots, 0, "{folder}");
+                assert_eq!(messages(&report), messages(&uncached), "{folder}");
+            }
+            let folder = dir.path().join(folder);
+            assert!(!folder.join(".gitignore").exists(), "{}", folder.display());
+            assert!(
+                !folder.join("CACHEDIR.TAG").exists(),
+                "{}",
+                folder.display()
+            );
+        }
+    }
+
+    /// Messages name files as they are shown, relative to the working folder ("the model in
+    /// `agent.py`" or "the model in `project/agent.py`"): an entry written from one folder is
+    /// not read from another.
+    #[test]
+    fn the_cache_is_per_working_folder() {
+        fn copy(from: &Path, to: &Path) {
+            std::fs::create_dir_all(to).expect("mkdir");
+            for entry in std::fs::read_dir(from).expect("read") {
+                let entry = entry.expect("entry");
+                let path = entry.path();
+                if path.file_name().is_some_and(|n| n == ".obolint_cache") {
+                    continue;
+                }
+                if path.is_dir() {
+                    copy(&path, &to.join(entry.file_name()));
+                } else {
+                    std::fs::copy(&path, to.join(entry.file_name())).expect("copy");
+                }
+            }
+        }
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let project = dir.path().join("project");
+        copy(&fixtures.join("example-notebooks"), &project);
+        copy(
+            &fixtures.join("example-agent/sales_agent"),
+            &project.join("sales_agent"),
+        );
+        let cache = Some(cache::CacheRequest {
+            dir: None,
+            secret: [3; 32],
+        });
+        let messages = |report: &CheckReport| -> Vec<String> {
+            report
+                .diagnostics
+                .iter()
+                .map(|d| d.message.clone())
+                .collect()
+        };
+        check(&CheckRequest {
+            cache: cache.clone(),
+            ..CheckRequest::new(vec![".".into()], project.clone())
+        })
+        .expect("runs");
+        let from_parent = CheckRequest::new(vec!["project".into()], dir.path().to_path_buf());
+        let uncached = check(&from_parent).expect("runs");
+        assert!(
+            messages(&uncached).iter().any(|m| m.contains("`project/")),
+            "{:#?}",
+            messages(&uncached)
+        );
+        let cached = check(&CheckRequest {
+            cache,
+            ..from_parent
+        })
+        .expect("runs");
+        assert_eq!(messages(&cached), messages(&uncached));
+    }
+
+    /// The texts of files with findings are stored with an entry: past `MAX_STORED_TEXT` there
+    /// is no entry (ten files of 50 MB made one of gigabytes in memory, and an abort).
+    #[test]
+    fn large_files_are_not_cached() {
+        let (dir, request) = cached_agent_project();
+        let large = format!("{AGENT}# {}\n", "x".repeat(33 * 1024 * 1024));
+        std::fs::write(dir.path().join("agent.py"), large).expect("write");
+        for _ in 0..2 {
+            let report = check(&request).expect("runs");
+            assert_eq!(report.cached_roots, 0);
+            assert!(!report.diagnostics.is_empty());
+        }
+        let entries = std::fs::read_dir(dir.path().join(".obolint_cache"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                    .count()
+            })
+            .unwrap_or(0);
+        assert_eq!(entries, 0);
     }
 
     /// A dangling symlink where the cache writes its `.gitignore` is not written through.
