@@ -28,12 +28,12 @@ fn report_path(file: &SourceFile) -> String {
         .as_deref()
         .and_then(|dir| file.path.strip_prefix(dir).ok())
     {
-        return relative.to_string_lossy().replace('\\', "/");
+        return super::sarif::forward_slashes(&relative.to_string_lossy());
     }
     if let Some(relative) = super::sarif::repo_relative(&file.path) {
         return relative;
     }
-    let shown = file.display_path.replace('\\', "/");
+    let shown = super::sarif::forward_slashes(&file.display_path);
     match shown.strip_prefix("./") {
         Some(rest) => rest.to_string(),
         None => shown,

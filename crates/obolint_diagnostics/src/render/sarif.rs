@@ -34,7 +34,7 @@ fn level(severity: Severity) -> &'static str {
 /// Percent-encodes a relative path for a URI reference, keeping `/` and unreserved characters.
 pub fn percent_encode_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
-    for byte in path.replace('\\', "/").bytes() {
+    for byte in forward_slashes(path).bytes() {
         match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
                 out.push(byte as char)
@@ -53,7 +53,17 @@ pub(super) fn repo_relative(path: &Path) -> Option<String> {
         .skip(1)
         .find(|dir| dir.join(".git").exists())?;
     let relative = path.strip_prefix(root).ok()?;
-    Some(relative.to_string_lossy().replace('\\', "/"))
+    Some(forward_slashes(&relative.to_string_lossy()))
+}
+
+/// A path with `/` between its names: Windows' `\` is a separator there; elsewhere it is a
+/// character of a name (`a\b.py` is one file), kept as it is.
+pub(super) fn forward_slashes(path: &str) -> String {
+    if cfg!(windows) {
+        path.replace('\\', "/")
+    } else {
+        path.to_string()
+    }
 }
 
 fn artifact_location(file: &SourceFile) -> Value {
@@ -238,5 +248,14 @@ mod tests {
             "src/my%20agent/%C3%A9.py"
         );
         assert_eq!(fnv1a("obolint"), fnv1a("obolint"));
+    }
+
+    /// A backslash is a character of a name outside Windows: `a\b.py` is one file, not `b.py`
+    /// in `a`.
+    #[cfg(unix)]
+    #[test]
+    fn backslashes_are_kept_outside_windows() {
+        assert_eq!(percent_encode_path("src/a\\b.py"), "src/a%5Cb.py");
+        assert_eq!(forward_slashes("a\\b.py"), "a\\b.py");
     }
 }
