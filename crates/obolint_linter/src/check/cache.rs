@@ -627,10 +627,12 @@ fn prepare_folder(dir: &Path) -> std::io::Result<()> {
     if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(std::io::Error::other("the cache folder is a symlink"));
     }
-    if std::fs::metadata(dir).is_ok() {
+    // Listed before the tag is read: a root checked beside this one may be creating the folder,
+    // and its tag is the first thing in it, perhaps not yet all written.
+    if std::fs::metadata(dir).is_ok() && std::fs::read_dir(dir)?.next().is_some() {
         let ours = read_bounded(&dir.join("CACHEDIR.TAG"), 4096)
-            .is_ok_and(|bytes| bytes == CACHEDIR_TAG.as_bytes());
-        if !ours && std::fs::read_dir(dir)?.next().is_some() {
+            .is_ok_and(|bytes| CACHEDIR_TAG.as_bytes().starts_with(&bytes));
+        if !ours {
             return Err(std::io::Error::other(
                 "the cache folder holds files obolint did not write",
             ));
