@@ -1045,18 +1045,20 @@ mod tests {
         (dir, request)
     }
 
+    /// The messages of a report's findings, in order.
+    fn messages(report: &CheckReport) -> Vec<String> {
+        report
+            .diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect()
+    }
+
     /// A cache folder that holds anything obolint did not write (the project itself with
     /// `cache-dir = "."`, a package's folder, a `.obolint_cache` a repository ships with files
     /// in it) is not used: its `.gitignore` of `*` would hide those files from the next walk.
     #[test]
     fn a_cache_folder_holding_other_files_is_not_used() {
-        let messages = |report: &CheckReport| -> Vec<String> {
-            report
-                .diagnostics
-                .iter()
-                .map(|d| d.message.clone())
-                .collect()
-        };
         for (config, folder) in [
             ("cache-dir = \".\"\n", "."),
             ("cache-dir = \"pkg\"\n", "pkg"),
@@ -1122,13 +1124,6 @@ mod tests {
             dir: None,
             secret: [3; 32],
         });
-        let messages = |report: &CheckReport| -> Vec<String> {
-            report
-                .diagnostics
-                .iter()
-                .map(|d| d.message.clone())
-                .collect()
-        };
         check(&CheckRequest {
             cache: cache.clone(),
             ..CheckRequest::new(vec![".".into()], project.clone())
