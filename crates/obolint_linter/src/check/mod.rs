@@ -217,10 +217,26 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         .into_iter()
         .flatten()
         .collect();
-    let weights: Vec<u64> = prepared
-        .iter()
-        .map(|(_, p)| p.as_ref().map_or(0, |p| p.bytes))
-        .collect();
+    // Each root's weight: the size of its Python files and notebooks (what its checking holds
+    // in memory grows with it, about ten times the bytes parsed). One `stat` per file, in
+    // parallel; a file that cannot be read weighs nothing (loading reports it). A run of one
+    // root (most runs) schedules nothing, and looks at no file for it.
+    let weights: Vec<u64> = if prepared.len() > 1 {
+        prepared
+            .par_iter()
+            .map(|(_, p)| {
+                p.as_ref().map_or(0, |p| {
+                    p.found
+                        .python
+                        .par_iter()
+                        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+                        .sum()
+                })
+            })
+            .collect()
+    } else {
+        vec![0; prepared.len()]
+    };
     let to_check = prepared.iter().filter(|(_, p)| p.is_ok()).count();
     run.unfinished.store(to_check, Ordering::Release);
     let mut outputs: Vec<Option<Result<RootOutput, CheckError>>> = Vec::new();
@@ -429,8 +445,6 @@ struct Prepared {
     root_config: Option<crate::config::ConfigFile>,
     settings: crate::Settings,
     found: crate::discover::Discovered,
-    /// The bytes of its Python files and notebooks: its weight when roots are scheduled.
-    bytes: u64,
 }
 
 impl Run<'_> {
@@ -476,22 +490,12 @@ impl Run<'_> {
             Some(outer) => crate::discover::discover_nested(root, &settings, outer, nests),
             None => crate::discover::discover_recorded(root, &settings),
         };
-        // The size of its Python files and notebooks: what its checking will hold in memory
-        // grows with it (about ten times the bytes parsed). One `stat` per file, in parallel (a
-        // large root's thousands of them were serial, before any root could start); a file that
-        // cannot be read weighs nothing (loading reports it).
-        let bytes = found
-            .python
-            .par_iter()
-            .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
-            .sum();
         Ok((
             Prepared {
                 root: root.to_path_buf(),
                 root_config,
                 settings,
                 found,
-                bytes,
             },
             record,
         ))
@@ -505,7 +509,6 @@ impl Run<'_> {
             root_config,
             settings,
             found,
-            bytes: _,
         } = prepared;
         let root = root.as_path();
         let mut out = RootOutput {
