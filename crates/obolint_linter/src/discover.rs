@@ -159,6 +159,17 @@ struct IgnoreFiles {
 /// which exist, or the first that is not a regular file within `limit`, and why. A missing file
 /// is fine; a `.git` file (a worktree) is followed to its git folder.
 fn probe_ignore_files(dir: &Path, limit: u64) -> Result<IgnoreFiles, (PathBuf, String)> {
+    probe_ignore_files_in(dir, limit, |_| true)
+}
+
+/// [`probe_ignore_files`] of a folder whose entries were listed: a name `present` does not
+/// hold is not there, and is not looked for (most folders have none of the three; the walk in
+/// parts lists each folder anyway, and a lookup costs about a listing's share of a file).
+fn probe_ignore_files_in(
+    dir: &Path,
+    limit: u64,
+    present: impl Fn(&str) -> bool,
+) -> Result<IgnoreFiles, (PathBuf, String)> {
     // `Ok(true)`: a regular file within the limit; `Ok(false)`: none (or not one we can look at).
     let check = |path: PathBuf| -> Result<bool, (PathBuf, String)> {
         match check_readable(&path, limit) {
@@ -167,11 +178,21 @@ fn probe_ignore_files(dir: &Path, limit: u64) -> Result<IgnoreFiles, (PathBuf, S
             Err(error) => Err((path, error.to_string())),
         }
     };
+    let check_in = |name: &str| -> Result<bool, (PathBuf, String)> {
+        if present(name) {
+            check(dir.join(name))
+        } else {
+            Ok(false)
+        }
+    };
     let mut files = IgnoreFiles {
-        ignore: check(dir.join(".ignore"))?,
-        git_ignore: check(dir.join(".gitignore"))?,
+        ignore: check_in(".ignore")?,
+        git_ignore: check_in(".gitignore")?,
         ..IgnoreFiles::default()
     };
+    if !present(".git") {
+        return Ok(files);
+    }
     let git = dir.join(".git");
     let Ok(metadata) = std::fs::metadata(&git) else {
         return Ok(files);
@@ -465,9 +486,24 @@ struct Probes<'a> {
     outer: Option<&'a WalkRecord>,
     own: rustc_hash::FxHashMap<PathBuf, Probe>,
     limit: u64,
+    /// The folder the walk in parts is about to ask about: when it is probed, it is listed
+    /// first, and the probe looks only for the names the listing holds.
+    want: Option<PathBuf>,
+    /// That folder's listing, once a probe made it, for its walk (`walk_part`).
+    listed: Option<(PathBuf, Vec<Listed>)>,
 }
 
 impl Probes<'_> {
+    fn new(outer: Option<&WalkRecord>, limit: u64) -> Probes<'_> {
+        Probes {
+            outer,
+            own: rustc_hash::FxHashMap::default(),
+            limit,
+            want: None,
+            listed: None,
+        }
+    }
+
     fn probe(&mut self, dir: &Path) -> Probe {
         if let Some(probe) = self.own.get(dir) {
             return probe.clone();
@@ -476,7 +512,22 @@ impl Probes<'_> {
             .outer
             .filter(|outer| outer.limit == self.limit)
             .and_then(|outer| outer.probes.get(dir).cloned())
-            .unwrap_or_else(|| probe_ignore_files(dir, self.limit));
+            .unwrap_or_else(|| {
+                if self.want.as_deref() == Some(dir)
+                    && let Some(entries) = list(dir)
+                {
+                    let present = |name: &str| {
+                        entries
+                            .iter()
+                            .any(|e| e.path.file_name() == Some(std::ffi::OsStr::new(name)))
+                    };
+                    let probe = probe_ignore_files_in(dir, self.limit, present);
+                    self.listed = Some((dir.to_path_buf(), entries));
+                    probe
+                } else {
+                    probe_ignore_files(dir, self.limit)
+                }
+            });
         self.own.insert(dir.to_path_buf(), probe.clone());
         probe
     }
@@ -607,11 +658,7 @@ impl Filter<'_> {
             real_root: self.real_root.clone(),
             respect_gitignore: self.respect_gitignore,
             limit: self.limit,
-            probes: Probes {
-                outer: None,
-                own: rustc_hash::FxHashMap::default(),
-                limit: self.limit,
-            },
+            probes: Probes::new(None, self.limit),
             steps: Vec::new(),
             record: self.record,
             linked: self.linked.clone(),
@@ -732,7 +779,7 @@ fn walk_root(root: &Path, settings: &Settings, nests: bool) -> (Discovered, Walk
     filter.nests = nests;
     // A folder's subfolders are walked in parallel, when the parts tell what one walk would.
     if std::fs::symlink_metadata(root).is_ok_and(|m| m.is_dir())
-        && let Some(part) = walk_part(root, root, 0, filter.fork())
+        && let Some(part) = walk_part(root, root, 0, filter.fork(), None)
     {
         let Part {
             found: walked,
@@ -814,10 +861,6 @@ fn walk_serially(
     finish(found, yaml, root, settings, &mut filter)
 }
 
-/// Folders this many levels below the root are the last whose subfolders are walked as parts
-/// of their own (in parallel); below them, each part is one walk.
-const SPLIT_DEPTH: usize = 2;
-
 /// What the walk of one folder found, in walk order: the lists `Discovered` fills while
 /// walking, the YAML files for bundles' includes, and the filter's record.
 #[derive(Default)]
@@ -853,53 +896,114 @@ impl Discovered {
     }
 }
 
-/// The walk of the folder `dir`, `depth` levels below `root`, already entered (its entry kept)
-/// by `filter`: what the walk of the root finds from the moment it enters `dir` until it
-/// leaves it. Above [`SPLIT_DEPTH`], `dir` is listed here, as the `ignore` crate's walk lists
-/// a folder, and each subfolder the filter keeps is walked as a part of its own, in parallel;
-/// the parts are put together in walk order.
-///
-/// `None` when the parts may not tell what one walk would: on any error, and at a symlink in a
-/// listed folder, or to anything but a file below them (a walk finds a symlink loop by the
-/// folders it entered, and a part did not enter those above it). The caller then walks
-/// serially.
-fn walk_part(root: &Path, dir: &Path, depth: usize, mut filter: Filter<'static>) -> Option<Part> {
-    if depth >= SPLIT_DEPTH {
-        return walk_below(root, dir, depth, filter);
-    }
-    let mut entries: Vec<(PathBuf, std::fs::FileType)> = Vec::new();
+/// Folders this many levels below the root are walked by the `ignore` crate, each as one walk
+/// (whose stack of folders is its own, not the thread's: a chain of thousands of folders is
+/// normal input); above them, each folder is listed by [`walk_part`] and its subfolders are
+/// walked in parallel.
+const SPLIT_DEPTH: usize = 16;
+
+/// An entry of a folder as the walk in parts lists it: its type (a symlink's followed) and
+/// whether it is a symlink.
+struct Listed {
+    path: PathBuf,
+    kind: std::fs::FileType,
+    symlink: bool,
+}
+
+/// `dir`'s entries in walk order (by their paths' bytes, as `walk_builder` sorts them), or
+/// `None` when a walk in parts cannot take them: an error (the one walk reports it), or a
+/// symlink to anything but a file (a walk finds a symlink loop by the folders it entered, and
+/// a part did not enter those above it).
+fn list(dir: &Path) -> Option<Vec<Listed>> {
+    let mut entries: Vec<Listed> = Vec::new();
     for entry in std::fs::read_dir(dir).ok()? {
         let entry = entry.ok()?;
         let kind = entry.file_type().ok()?;
+        let path = entry.path();
         if kind.is_symlink() {
-            return None;
+            let target = std::fs::metadata(&path).ok()?;
+            if !target.is_file() {
+                return None;
+            }
+            entries.push(Listed {
+                path,
+                kind: target.file_type(),
+                symlink: true,
+            });
+        } else {
+            entries.push(Listed {
+                path,
+                kind,
+                symlink: false,
+            });
         }
-        entries.push((entry.path(), kind));
     }
-    entries.sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
+    entries.sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
+    Some(entries)
+}
+
+/// The walk of the folder `dir`, `depth` levels below `root`, already entered (its entry kept)
+/// by `filter`: what the walk of the root finds from the moment it enters `dir` until it
+/// leaves it. Above [`SPLIT_DEPTH`], `dir` is listed here (`listed`, when its probe listed it already), as the
+/// `ignore` crate's walk lists a folder, and each subfolder the filter keeps is walked as a
+/// part of its own, in parallel; the parts are put together in walk order. A subfolder is
+/// listed when its ignore files are probed (the filter asks before it keeps it): the probe
+/// looks only for the names the listing holds, and its walk takes the listing.
+///
+/// `None` when the parts may not tell what one walk would (see [`list`]). The caller then
+/// walks serially.
+fn walk_part(
+    root: &Path,
+    dir: &Path,
+    depth: usize,
+    mut filter: Filter<'static>,
+    listed: Option<Vec<Listed>>,
+) -> Option<Part> {
+    if depth >= SPLIT_DEPTH {
+        return walk_below(root, dir, depth, filter);
+    }
+    let entries = match listed {
+        Some(entries) => entries,
+        None => list(dir)?,
+    };
     // Parts in walk order: this folder's own, each kept subfolder's (walked later, in
     // parallel), this folder's again after it, and so on.
     enum Piece {
         Walked(Part),
-        Folder(PathBuf, Filter<'static>),
+        Folder(PathBuf, Filter<'static>, Option<Vec<Listed>>),
     }
     let mut pieces: Vec<Piece> = Vec::new();
     let mut part = Part::default();
-    for (path, kind) in entries {
+    for Listed {
+        path,
+        kind,
+        symlink,
+    } in entries
+    {
+        if kind.is_dir() {
+            filter.probes.want = Some(path.clone());
+        }
         let kept = filter.keep_ref(&Entry {
             path: path.clone(),
             depth: depth + 1,
             kind: Some(kind),
-            symlink: false,
+            symlink,
         });
+        filter.probes.want = None;
+        let listed = filter
+            .probes
+            .listed
+            .take()
+            .filter(|(listed, _)| *listed == path)
+            .map(|(_, entries)| entries);
         if kind.is_dir() {
             if kept {
                 // Its walk comes right after its own step.
                 part.steps.append(&mut filter.steps);
                 part.refused.append(&mut filter.refused);
                 pieces.push(Piece::Walked(std::mem::take(&mut part)));
-                pieces.push(Piece::Folder(path, filter.fork()));
-            } else {
+                pieces.push(Piece::Folder(path, filter.fork(), listed));
+            } else if listed.is_none() {
                 // The crate's walk opens a folder before asking the filter about it: one that
                 // cannot be opened is an error even when it is skipped.
                 std::fs::read_dir(&path).ok()?;
@@ -916,7 +1020,9 @@ fn walk_part(root: &Path, dir: &Path, depth: usize, mut filter: Filter<'static>)
         .into_par_iter()
         .map(|piece| match piece {
             Piece::Walked(part) => Some(part),
-            Piece::Folder(folder, filter) => walk_part(root, &folder, depth + 1, filter),
+            Piece::Folder(folder, filter, listed) => {
+                walk_part(root, &folder, depth + 1, filter, listed)
+            }
         })
         .collect();
     let mut parts = parts?.into_iter();
@@ -927,7 +1033,7 @@ fn walk_part(root: &Path, dir: &Path, depth: usize, mut filter: Filter<'static>)
     Some(whole)
 }
 
-/// [`walk_part`] of a folder below the split: one walk by the `ignore` crate.
+/// [`walk_part`] of a folder [`SPLIT_DEPTH`] levels down: one walk by the `ignore` crate.
 fn walk_below(root: &Path, dir: &Path, depth: usize, filter: Filter<'static>) -> Option<Part> {
     let filter = Arc::new(Mutex::new((filter, false)));
     let filter_in_walk = Arc::clone(&filter);
@@ -1100,11 +1206,7 @@ fn start<'a>(
     let canonical_root = root.canonicalize().ok();
     let real_root = canonical_root.clone().unwrap_or_else(|| root.to_path_buf());
     let limit = settings.max_file_size;
-    let mut probes = Probes {
-        outer,
-        own: rustc_hash::FxHashMap::default(),
-        limit,
-    };
+    let mut probes = Probes::new(outer, limit);
     let ignores = if settings.respect_gitignore {
         root_ignores(root, canonical_root, &mut probes, &mut found.warnings)
     } else {
@@ -1817,7 +1919,7 @@ mod tests {
     /// A walk in parts (subfolders in parallel) finds and records exactly what one walk does:
     /// ignore files at every level (negations, folder patterns, `.ignore` over `.gitignore`, a
     /// git folder's `info/exclude`), excludes, an ignore file that is not a file, nested
-    /// projects, bundles and their includes, folders deeper than the split. With a symlink to
+    /// projects, bundles and their includes, deep folders, symlinks to files. With a symlink to
     /// a folder or an unreadable folder, the parts cannot tell: the walk is serial.
     #[cfg(unix)]
     #[test]
@@ -1881,7 +1983,7 @@ mod tests {
         let (found, filter) = start(&top, &settings, None);
         assert!(found.warnings.is_empty(), "{:?}", found.warnings);
         assert!(
-            walk_part(&top, &top, 0, filter.fork()).is_some(),
+            walk_part(&top, &top, 0, filter.fork(), None).is_some(),
             "the walk is split"
         );
         let parts = walk_summary(discover_recorded(&top, &settings));
@@ -1911,7 +2013,7 @@ mod tests {
         // A symlink to a folder, anywhere: the parts cannot tell a loop; serial.
         std::os::unix::fs::symlink("../..", top.join("src/pkg/sub/up")).unwrap();
         let (_, filter) = start(&top, &settings, None);
-        assert!(walk_part(&top, &top, 0, filter.fork()).is_none());
+        assert!(walk_part(&top, &top, 0, filter.fork(), None).is_none());
         let walked = walk_summary(discover_recorded(&top, &settings));
         assert_eq!(walked, serial_walk(&top, &settings));
         assert!(walked.0.contains("symlink loop"), "{}", walked.0);
@@ -1919,15 +2021,16 @@ mod tests {
         // A symlink in a listed folder, even to a folder inside the project: serial.
         std::os::unix::fs::symlink("src/pkg", top.join("again")).unwrap();
         let (_, filter) = start(&top, &settings, None);
-        assert!(walk_part(&top, &top, 0, filter.fork()).is_none());
+        assert!(walk_part(&top, &top, 0, filter.fork(), None).is_none());
         let walked = walk_summary(discover_recorded(&top, &settings));
         assert_eq!(walked, serial_walk(&top, &settings));
         assert!(walked.0.contains("again/secret2.py"), "{}", walked.0);
         std::fs::remove_file(top.join("again")).unwrap();
-        // A symlink to a file below the listed folders is no reason.
+        // A symlink to a file is no reason, in the root or below.
         std::os::unix::fs::symlink("../../../a.py", top.join("w/x/y/linked.py")).unwrap();
+        std::os::unix::fs::symlink("a.py", top.join("linked.py")).unwrap();
         let (_, filter) = start(&top, &settings, None);
-        assert!(walk_part(&top, &top, 0, filter.fork()).is_some());
+        assert!(walk_part(&top, &top, 0, filter.fork(), None).is_some());
         assert_eq!(
             walk_summary(discover_recorded(&top, &settings)),
             serial_walk(&top, &settings)

@@ -255,6 +255,22 @@ fn a_dag_of_symlinks_is_walked_in_bounded_time() {
     }
 }
 
+/// A chain of 1,800 folders, each in the last (a path of 3.6 KB): the walk lists the folders
+/// near the root itself, on the stack of the thread, and leaves the deep ones to a walk whose
+/// stack of folders is its own (listing every level itself overflowed the stack and aborted).
+#[test]
+fn a_chain_of_thousands_of_folders_is_walked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut deepest = dir.path().to_path_buf();
+    for _ in 0..1800 {
+        deepest.push("a");
+    }
+    fs::create_dir_all(&deepest).expect("mkdir");
+    fs::write(deepest.join("x.py"), "import mlflow\n").expect("write");
+    let found = walk(dir.path());
+    assert_eq!(found.python, vec![deepest.join("x.py")]);
+}
+
 /// `yaml_alias_bomb_conda`: a billion-laughs `conda.yaml` next to an `MLmodel` ends the run fast
 /// and gives no requirements.
 #[test]
