@@ -193,8 +193,9 @@ pub(super) fn load_root(
                 written.extend(layout.written_files().map(|w| (i, w.clone())));
             }
             notebooks.insert(i, layout);
-        } else if memchr::memmem::find(text.as_bytes(), b"%%writefile").is_some()
-            && detect_kind(text) == SourceKind::DatabricksNotebook
+        } else if detect_kind(text) == SourceKind::DatabricksNotebook
+            // The first line first: the search reads the whole of every file.
+            && memchr::memmem::find(text.as_bytes(), b"%%writefile").is_some()
         {
             let cells = obolint_python::cell_ranges(text, SourceKind::DatabricksNotebook);
             written.extend(
