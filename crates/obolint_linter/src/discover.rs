@@ -7,6 +7,7 @@
 //! `Ignores`), from the same `stat`s that check them.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -779,7 +780,7 @@ fn walk_root(root: &Path, settings: &Settings, nests: bool) -> (Discovered, Walk
     filter.nests = nests;
     // A folder's subfolders are walked in parallel, when the parts tell what one walk would.
     if std::fs::symlink_metadata(root).is_ok_and(|m| m.is_dir())
-        && let Some(part) = walk_part(root, root, 0, filter.fork(), None)
+        && let Some(part) = walk_part(root, root, 0, filter.fork(), None, &Stop::default())
     {
         let Part {
             found: walked,
@@ -956,12 +957,38 @@ fn walk_part(
     root: &Path,
     dir: &Path,
     depth: usize,
+    filter: Filter<'static>,
+    listed: Option<Vec<Listed>>,
+    stop: &Stop,
+) -> Option<Part> {
+    if stop.load(Ordering::Relaxed) {
+        return None;
+    }
+    let part = if depth >= SPLIT_DEPTH {
+        walk_below(root, dir, depth, filter, stop)
+    } else {
+        walk_listed(root, dir, depth, filter, listed, stop)
+    };
+    if part.is_none() {
+        stop.store(true, Ordering::Relaxed);
+    }
+    part
+}
+
+/// Set when a part of a walk cannot tell what one walk would: the walk is done again on one
+/// thread, so the other parts stop (a symlink or an unreadable folder found late made the walk
+/// of a large tree twice as long).
+type Stop = Arc<std::sync::atomic::AtomicBool>;
+
+/// [`walk_part`] of a folder above [`SPLIT_DEPTH`]: listed here.
+fn walk_listed(
+    root: &Path,
+    dir: &Path,
+    depth: usize,
     mut filter: Filter<'static>,
     listed: Option<Vec<Listed>>,
+    stop: &Stop,
 ) -> Option<Part> {
-    if depth >= SPLIT_DEPTH {
-        return walk_below(root, dir, depth, filter);
-    }
     let entries = match listed {
         Some(entries) => entries,
         None => list(dir)?,
@@ -980,6 +1007,9 @@ fn walk_part(
         symlink,
     } in entries
     {
+        if stop.load(Ordering::Relaxed) {
+            return None;
+        }
         if kind.is_dir() {
             filter.probes.want = Some(path.clone());
         }
@@ -1021,7 +1051,7 @@ fn walk_part(
         .map(|piece| match piece {
             Piece::Walked(part) => Some(part),
             Piece::Folder(folder, filter, listed) => {
-                walk_part(root, &folder, depth + 1, filter, listed)
+                walk_part(root, &folder, depth + 1, filter, listed, stop)
             }
         })
         .collect();
@@ -1034,16 +1064,25 @@ fn walk_part(
 }
 
 /// [`walk_part`] of a folder [`SPLIT_DEPTH`] levels down: one walk by the `ignore` crate.
-fn walk_below(root: &Path, dir: &Path, depth: usize, filter: Filter<'static>) -> Option<Part> {
+fn walk_below(
+    root: &Path,
+    dir: &Path,
+    depth: usize,
+    filter: Filter<'static>,
+    stop: &Stop,
+) -> Option<Part> {
     let filter = Arc::new(Mutex::new((filter, false)));
     let filter_in_walk = Arc::clone(&filter);
+    let stop_in_walk = Arc::clone(stop);
     let mut builder = walk_builder(dir);
     builder.filter_entry(move |entry| {
         let mut state = filter_in_walk
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let (filter, unsure) = &mut *state;
-        if entry.path_is_symlink() && !entry.file_type().is_some_and(|t| t.is_file()) {
+        if stop_in_walk.load(Ordering::Relaxed)
+            || (entry.path_is_symlink() && !entry.file_type().is_some_and(|t| t.is_file()))
+        {
             *unsure = true;
             return false;
         }
@@ -1983,7 +2022,7 @@ mod tests {
         let (found, filter) = start(&top, &settings, None);
         assert!(found.warnings.is_empty(), "{:?}", found.warnings);
         assert!(
-            walk_part(&top, &top, 0, filter.fork(), None).is_some(),
+            walk_part(&top, &top, 0, filter.fork(), None, &Stop::default()).is_some(),
             "the walk is split"
         );
         let parts = walk_summary(discover_recorded(&top, &settings));
@@ -2013,7 +2052,7 @@ mod tests {
         // A symlink to a folder, anywhere: the parts cannot tell a loop; serial.
         std::os::unix::fs::symlink("../..", top.join("src/pkg/sub/up")).unwrap();
         let (_, filter) = start(&top, &settings, None);
-        assert!(walk_part(&top, &top, 0, filter.fork(), None).is_none());
+        assert!(walk_part(&top, &top, 0, filter.fork(), None, &Stop::default()).is_none());
         let walked = walk_summary(discover_recorded(&top, &settings));
         assert_eq!(walked, serial_walk(&top, &settings));
         assert!(walked.0.contains("symlink loop"), "{}", walked.0);
@@ -2021,7 +2060,7 @@ mod tests {
         // A symlink in a listed folder, even to a folder inside the project: serial.
         std::os::unix::fs::symlink("src/pkg", top.join("again")).unwrap();
         let (_, filter) = start(&top, &settings, None);
-        assert!(walk_part(&top, &top, 0, filter.fork(), None).is_none());
+        assert!(walk_part(&top, &top, 0, filter.fork(), None, &Stop::default()).is_none());
         let walked = walk_summary(discover_recorded(&top, &settings));
         assert_eq!(walked, serial_walk(&top, &settings));
         assert!(walked.0.contains("again/secret2.py"), "{}", walked.0);
@@ -2030,7 +2069,7 @@ mod tests {
         std::os::unix::fs::symlink("../../../a.py", top.join("w/x/y/linked.py")).unwrap();
         std::os::unix::fs::symlink("a.py", top.join("linked.py")).unwrap();
         let (_, filter) = start(&top, &settings, None);
-        assert!(walk_part(&top, &top, 0, filter.fork(), None).is_some());
+        assert!(walk_part(&top, &top, 0, filter.fork(), None, &Stop::default()).is_some());
         assert_eq!(
             walk_summary(discover_recorded(&top, &settings)),
             serial_walk(&top, &settings)
