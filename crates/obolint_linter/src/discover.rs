@@ -2,9 +2,11 @@
 //! symlink loop, never stops at an unreadable folder, and never leaves the project: a symlinked
 //! folder is followed only when its real path is inside the root, a symlinked file only when it is
 //! not in `/proc`, `/sys` or `/dev`, and ignore files are checked to be regular files within
-//! `max-file-size` before they are read (bounded). The `ignore` crate walks (order, symlinks,
-//! loops, errors); the ignore files are read and matched here, as that crate would (see
-//! `Ignores`), from the same `stat`s that check them.
+//! `max-file-size` before they are read (bounded). The folders near the root are listed here, in
+//! parallel parts (`walk_part`); the `ignore` crate walks the deeper ones, and the whole tree
+//! on one thread when the parts cannot tell what one walk would (symlinks to folders, loops,
+//! errors). The ignore files are read and matched here, as that crate would (see `Ignores`),
+//! from the same `stat`s that check them, or from the folder's listing that shows none.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
