@@ -58,6 +58,19 @@ fn walk(root: &Path) -> Discovered {
     within(60, move || discover(&root, &Settings::default()))
 }
 
+/// Each of `files` is OBO900 (not read) with a message that says `why`.
+fn assert_not_read(report: &CheckReport, files: &[&str], why: &str) {
+    let found = findings(report);
+    for file in files {
+        assert!(
+            found.iter().any(|(code, path, message)| code == "OBO900"
+                && path == file
+                && message.contains(why)),
+            "{file}: {found:#?}"
+        );
+    }
+}
+
 /// `(code, display path, message)` of each finding.
 fn findings(report: &CheckReport) -> Vec<(String, String, String)> {
     report
@@ -170,15 +183,7 @@ fn yaml_alias_bomb_mlmodel() {
         ("resources.yaml", &resources),
     ]);
     let report = run_check(dir.path()).expect("check runs");
-    let found = findings(&report);
-    for file in ["model/MLmodel", "resources.yaml"] {
-        assert!(
-            found.iter().any(|(code, path, message)| code == "OBO900"
-                && path == file
-                && message.contains("aliases")),
-            "{found:#?}"
-        );
-    }
+    assert_not_read(&report, &["model/MLmodel", "resources.yaml"], "aliases");
 }
 
 /// One long string aliased many times: few nodes, but each alias copies the string (a 276 KB
@@ -207,15 +212,11 @@ fn yaml_aliases_of_a_long_string() {
         ("databricks.yml", &bundle),
     ]);
     let report = run_check(dir.path()).expect("check runs");
-    let found = findings(&report);
-    for file in ["model/MLmodel", "app/app.yaml", "databricks.yml"] {
-        assert!(
-            found.iter().any(|(code, path, message)| code == "OBO900"
-                && path == file
-                && message.contains("MiB of text")),
-            "{file}: {found:#?}"
-        );
-    }
+    assert_not_read(
+        &report,
+        &["model/MLmodel", "app/app.yaml", "databricks.yml"],
+        "MiB of text",
+    );
 }
 
 /// Folders that each hold two symlinks to the next one: no loop, but two to the power of the
