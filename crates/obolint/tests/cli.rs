@@ -504,6 +504,60 @@ fn nearest_configuration_wins() {
     );
 }
 
+/// A configuration file the ignore files hide is no nested project, but still its folder's
+/// configuration, for files in folders below it that hold none (the walk lists those and does not
+/// look in them again); in a nested project too; with and without the cache, and after one
+/// appears lower down.
+#[test]
+fn an_ignored_configuration_governs_the_folders_below_it() {
+    let dir = project(&[
+        ("sub/a/b/agent.py", &agent_with_init_client()),
+        ("agent.py", &agent_with_init_client()),
+        (".gitignore", "obolint.toml\n"),
+        ("sub/obolint.toml", "ignore = [\"OBO101\"]\n"),
+        // The same in a nested project, whose walk replays the outer one's.
+        ("inner/pyproject.toml", "[project]\nname = \"i\"\n"),
+        ("inner/.gitignore", "obolint.toml\n"),
+        ("inner/sub/a/b/agent.py", &agent_with_init_client()),
+        ("inner/sub/obolint.toml", "ignore = [\"OBO101\"]\n"),
+    ]);
+    let only_root = [("OBO101".to_string(), "agent.py".to_string(), 9)];
+    assert_eq!(
+        findings(&obolint(
+            dir.path(),
+            &["check", "--no-cache", "--output-format", "json"]
+        )),
+        only_root
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            findings(&obolint(dir.path(), &["check", "--output-format", "json"])),
+            only_root
+        );
+    }
+    // A configuration added in a folder the last run saw without one: read this time.
+    fs::write(
+        dir.path().join("sub/a/obolint.toml"),
+        "select = [\"OBO1\"]\n",
+    )
+    .unwrap();
+    let both = [
+        ("OBO101".to_string(), "agent.py".to_string(), 9),
+        ("OBO101".to_string(), "sub/a/b/agent.py".to_string(), 9),
+    ];
+    assert_eq!(
+        findings(&obolint(dir.path(), &["check", "--output-format", "json"])),
+        both
+    );
+    assert_eq!(
+        findings(&obolint(
+            dir.path(),
+            &["check", "--no-cache", "--output-format", "json"]
+        )),
+        both
+    );
+}
+
 #[test]
 fn configuration_errors_name_file_line_and_key() {
     let dir = project(&[("agent.py", "x = 1\n")]);

@@ -68,6 +68,11 @@ pub struct Discovered {
     /// their own (one repository may hold several agent projects), walked and analysed apart.
     /// Their files are not in the lists above.
     pub nested_roots: Vec<PathBuf>,
+    /// Folders the walk listed that hold no entry named like a configuration file
+    /// ([`crate::config::CONFIG_FILE_NAMES`], of any type, ignored or not): the configuration of
+    /// their files is found without looking for one there. Empty when the walk listed none
+    /// itself (the `ignore` crate's walk, 16 or more levels down or as one serial walk).
+    pub config_free: Arc<rustc_hash::FxHashSet<PathBuf>>,
 }
 
 /// How many projects deep a project may be nested in others and still be a project of its
@@ -607,6 +612,8 @@ pub struct WalkRecord {
     /// where the walk of a project nested there starts (a search of the steps for each of
     /// thousands of nested projects was quadratic).
     folders: rustc_hash::FxHashMap<std::ffi::OsString, usize>,
+    /// [`Discovered::config_free`] of the walk.
+    config_free: Arc<rustc_hash::FxHashSet<PathBuf>>,
 }
 
 /// The walk's filter and what it keeps between entries.
@@ -790,8 +797,10 @@ fn walk_root(root: &Path, settings: &Settings, nests: bool) -> (Discovered, Walk
             steps,
             refused,
             probes,
+            config_free,
         } = part;
         found.append(walked);
+        found.config_free = Arc::new(config_free.into_iter().collect());
         filter.steps = steps;
         filter.refused = refused;
         filter.probes.own.extend(probes);
@@ -873,6 +882,8 @@ struct Part {
     steps: Vec<Step>,
     refused: Vec<WalkWarning>,
     probes: rustc_hash::FxHashMap<PathBuf, Probe>,
+    /// The folders listed with no configuration file's name (`Discovered::config_free`).
+    config_free: Vec<PathBuf>,
 }
 
 impl Part {
@@ -883,6 +894,7 @@ impl Part {
         self.steps.append(&mut next.steps);
         self.refused.append(&mut next.refused);
         self.probes.extend(next.probes);
+        self.config_free.append(&mut next.config_free);
     }
 }
 
@@ -995,6 +1007,12 @@ fn walk_listed(
         Some(entries) => entries,
         None => list(dir)?,
     };
+    let config_free = !entries.iter().any(|entry| {
+        entry
+            .path
+            .file_name()
+            .is_some_and(|name| crate::config::CONFIG_FILE_NAMES.iter().any(|c| name == *c))
+    });
     // Parts in walk order: this folder's own, each kept subfolder's (walked later, in
     // parallel), this folder's again after it, and so on.
     enum Piece {
@@ -1047,6 +1065,9 @@ fn walk_listed(
     part.steps.append(&mut filter.steps);
     part.refused.append(&mut filter.refused);
     part.probes = std::mem::take(&mut filter.probes.own);
+    if config_free {
+        part.config_free.push(dir.to_path_buf());
+    }
     pieces.push(Piece::Walked(part));
     let parts: Option<Vec<Part>> = pieces
         .into_par_iter()
@@ -1243,6 +1264,10 @@ fn start<'a>(
     outer: Option<&'a WalkRecord>,
 ) -> (Discovered, Filter<'a>) {
     let mut found = Discovered::default();
+    // What a folder holds is the same for every walk that lists it.
+    if let Some(outer) = outer {
+        found.config_free = Arc::clone(&outer.config_free);
+    }
     let excludes = Excludes::new(settings, &mut found.warnings);
     let canonical_root = root.canonicalize().ok();
     let real_root = canonical_root.clone().unwrap_or_else(|| root.to_path_buf());
@@ -1420,6 +1445,7 @@ fn finish(
             steps,
             probes: std::mem::take(&mut filter.probes.own),
             folders,
+            config_free: Arc::clone(&found.config_free),
         }
     };
     (found, record)

@@ -16,7 +16,7 @@ mod sources;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use obolint_python::parse::ParsedSource;
 
@@ -532,7 +532,8 @@ impl Run<'_> {
             &request.config,
             &request.overrides.config,
             root_config,
-        );
+        )
+        .with_config_free(Arc::clone(&found.config_free));
         let words = settings.prescreen_words();
 
         // The cache: the findings of the last run that read the same bytes. First by the files'
@@ -811,7 +812,12 @@ impl Run<'_> {
                 folders.push(folder);
             }
         }
+        // A folder the walk listed without one holds none (a file added since changes its
+        // listing, and so this key, next time).
         for folder in folders {
+            if found.config_free.contains(folder) {
+                continue;
+            }
             for name in crate::config::CONFIG_FILE_NAMES {
                 configs.push(folder.join(name));
             }

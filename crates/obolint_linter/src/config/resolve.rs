@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{ConfigError, ConfigFile, ConfigOverride, ConfigSource, config_in_dir, read_config};
 
@@ -69,6 +69,8 @@ pub struct ConfigResolver<'r> {
     /// above it. Shared, not copied per file: a copy of a configuration's `per-file-ignores`
     /// globs starts their matchers' caches again, for every file.
     by_dir: FxHashMap<PathBuf, Option<Arc<ConfigFile>>>,
+    /// Folders known to hold no configuration file (the walk listed them): not looked in.
+    config_free: Arc<FxHashSet<PathBuf>>,
 }
 
 impl<'r> ConfigResolver<'r> {
@@ -85,7 +87,16 @@ impl<'r> ConfigResolver<'r> {
             overrides,
             root_config: root_config.map(Arc::new),
             by_dir: FxHashMap::default(),
+            config_free: Arc::default(),
         }
+    }
+
+    /// The resolver, told which folders hold no configuration file
+    /// ([`crate::discover::Discovered::config_free`]): a lookup there would find none.
+    #[must_use]
+    pub fn with_config_free(mut self, folders: Arc<FxHashSet<PathBuf>>) -> Self {
+        self.config_free = folders;
+        self
     }
 }
 
@@ -110,7 +121,10 @@ impl ConfigResolver<'_> {
                 break known.clone();
             }
             // Only a file found here is overlaid: none means the next one up.
-            if let Some(own) = config_in_dir(d)?.and_then(|c| overlay(Some(c), d, self.overrides)) {
+            if !self.config_free.contains(d)
+                && let Some(own) =
+                    config_in_dir(d)?.and_then(|c| overlay(Some(c), d, self.overrides))
+            {
                 let own = Some(Arc::new(own));
                 self.by_dir.insert(d.to_path_buf(), own.clone());
                 break own;
