@@ -11,5 +11,8 @@ pub mod prescreen;
 pub mod semantic;
 pub mod source;
 
-pub use parse::{ParsedSource, SyntaxError, parse_notebook, parse_source};
+pub use parse::{
+    Keep, ParsedSource, SyntaxError, mentions_noqa, parse_notebook, parse_notebook_keeping,
+    parse_source, parse_source_keeping,
+};
 pub use source::{SourceKind, cell_ranges, detect_kind};

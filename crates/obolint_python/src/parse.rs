@@ -48,23 +48,56 @@ impl ParsedSource {
 /// and shell escapes not written as `# MAGIC` comments (`%pip install ...` in Databricks'
 /// own cookbook), so it is parsed in IPython mode like an `.ipynb`.
 pub fn parse_source(text: &str, kind: SourceKind) -> ParsedSource {
+    parse_source_keeping(text, kind, Keep::Comments)
+}
+
+/// What a parse keeps of the tokens, besides the tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Every comment, and every string that spans lines (`--add-noqa` places comments by them).
+    Comments,
+    /// What suppressions are read from: the comments, and only when the text holds `noqa` in
+    /// some case (a suppression is a comment that does); no strings. A check reads no more, and
+    /// most files hold no `noqa`: their tokens are not looked at again.
+    Suppressions,
+}
+
+/// [`parse_source`], keeping `keep` of the tokens.
+pub fn parse_source_keeping(text: &str, kind: SourceKind, keep: Keep) -> ParsedSource {
     let cells = cell_ranges(text, kind);
     let source_type = match kind {
         SourceKind::DatabricksNotebook => PySourceType::Ipynb,
         SourceKind::Python | SourceKind::Jupyter => PySourceType::Python,
     };
-    parse_in_cells(text, kind, cells, source_type)
+    parse_in_cells(text, kind, cells, source_type, keep)
+}
+
+/// Whether `text` holds `noqa` in any mix of cases (the word every suppression comment holds).
+pub fn mentions_noqa(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr2_iter(b'q', b'Q', bytes).any(|at| {
+        at >= 2
+            && bytes
+                .get(at - 2..at + 2)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"noqa"))
+    })
 }
 
 /// Parses the cells of an `.ipynb` notebook, in IPython mode (line magics and shell escapes are
 /// statements of their own); cells that are not Python are blank in `NotebookText::parse_text`.
 pub fn parse_notebook(layout: &NotebookText) -> ParsedSource {
+    parse_notebook_keeping(layout, Keep::Comments)
+}
+
+/// [`parse_notebook`], keeping `keep` of the tokens.
+pub fn parse_notebook_keeping(layout: &NotebookText, keep: Keep) -> ParsedSource {
     let text = layout.parse_text();
     parse_in_cells(
         &text,
         SourceKind::Jupyter,
         layout.cell_ranges(),
         PySourceType::Ipynb,
+        keep,
     )
 }
 
@@ -73,6 +106,7 @@ fn parse_in_cells(
     kind: SourceKind,
     cells: Vec<TextRange>,
     source_type: PySourceType,
+    keep: Keep,
 ) -> ParsedSource {
     let options = ParseOptions::from(source_type).with_target_version(PythonVersion::latest());
     let parsed = parse_cells_unchecked(text, cells.iter().copied(), &options);
@@ -124,16 +158,22 @@ fn parse_in_cells(
     }
     let mut comments: Vec<TextRange> = Vec::new();
     let mut multiline_tokens: Vec<TextRange> = Vec::new();
-    for token in parsed.tokens().iter() {
+    let tokens = match keep {
+        Keep::Comments => parsed.tokens().as_ref(),
+        Keep::Suppressions if mentions_noqa(text) => parsed.tokens().as_ref(),
+        Keep::Suppressions => &[],
+    };
+    for token in tokens {
         use ruff_python_ast::token::TokenKind;
         match token.kind() {
             TokenKind::Comment => comments.push(token.range()),
             // Only strings span lines (checked first: most tokens are none, and every file
             // of a run comes through here).
             TokenKind::String | TokenKind::FStringMiddle | TokenKind::TStringMiddle
-                if text
-                    .get(token.range().to_std_range())
-                    .is_some_and(|t| memchr::memchr2(b'\n', b'\r', t.as_bytes()).is_some()) =>
+                if keep == Keep::Comments
+                    && text
+                        .get(token.range().to_std_range())
+                        .is_some_and(|t| memchr::memchr2(b'\n', b'\r', t.as_bytes()).is_some()) =>
             {
                 multiline_tokens.push(token.range());
             }
@@ -247,6 +287,63 @@ mod tests {
         let parsed = parse_source(text, SourceKind::Python);
         let comments: Vec<&str> = parsed.comments.iter().map(|r| &text[*r]).collect();
         assert_eq!(comments, ["# noqa: OBO101", "# obolint: noqa"]);
+    }
+
+    #[test]
+    fn noqa_is_found_in_any_case_anywhere() {
+        for (text, found) in [
+            ("noqa", true),
+            ("x  # NoQA: OBO101", true),
+            ("#nOqA", true),
+            ("q", false),
+            ("Qq", false),
+            ("noq", false),
+            ("no qa", false),
+            ("query = request.queue  # no\n", false),
+            ("é noqa", true),
+            ("éq", false),
+        ] {
+            assert_eq!(mentions_noqa(text), found, "{text:?}");
+        }
+    }
+
+    /// A check's parse keeps every comment a suppression can be in: the comments that hold
+    /// `noqa` are those of the full parse, in every file.
+    #[test]
+    fn a_checks_parse_keeps_the_comments_suppressions_are_read_from() {
+        let noqa = |text: &str, parsed: &ParsedSource| -> Vec<TextRange> {
+            parsed
+                .comments
+                .iter()
+                .copied()
+                .filter(|c| {
+                    text[*c]
+                        .as_bytes()
+                        .windows(4)
+                        .any(|w| w.eq_ignore_ascii_case(b"noqa"))
+                })
+                .collect()
+        };
+        for (text, kind) in [
+            ("x = 1  # noqa: OBO101\n# plain\n", SourceKind::Python),
+            ("x = 1  # plain\ns = '''\nnoqa\n'''\n", SourceKind::Python),
+            ("x = 1  # NOQA\n", SourceKind::Python),
+            ("x = 1  # nothing here\n", SourceKind::Python),
+            (
+                "# Databricks notebook source\nx = 1  # noqa\n# COMMAND ----------\n# MAGIC %%writefile a.py\n# MAGIC y = 2  # noqa: OBO101\n",
+                SourceKind::DatabricksNotebook,
+            ),
+        ] {
+            let full = parse_source(text, kind);
+            let lean = parse_source_keeping(text, kind, Keep::Suppressions);
+            assert_eq!(noqa(text, &full), noqa(text, &lean), "{text:?}");
+            assert!(lean.multiline_tokens.is_empty());
+            assert_eq!(lean.body(), full.body());
+            assert_eq!(lean.syntax_errors.len(), full.syntax_errors.len());
+        }
+        // And no token is looked at in a file without one.
+        let lean = parse_source_keeping("x = 1  # plain\n", SourceKind::Python, Keep::Suppressions);
+        assert!(lean.comments.is_empty());
     }
 
     #[test]

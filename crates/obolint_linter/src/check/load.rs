@@ -11,7 +11,10 @@ use obolint_python::notebook::{
     CellRole, NotebookError, NotebookText, WrittenFile, databricks_written_files, notebook_text,
     read_ipynb,
 };
-use obolint_python::{ParsedSource, SourceKind, detect_kind, parse_notebook, parse_source};
+use obolint_python::{
+    Keep, ParsedSource, SourceKind, detect_kind, parse_notebook_keeping, parse_source,
+    parse_source_keeping,
+};
 use rayon::prelude::*;
 use ruff_text_size::{TextRange, TextSize};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -635,14 +638,18 @@ fn parse_on_demand(
                 // The text of a file that may be inert.
                 let (mut source, may_be_inert) = match (&loaded[i], notebooks.get(&i)) {
                     (_, Some(Ok(layout))) => (
-                        parse_or_report(SourceKind::Jupyter, || parse_notebook(layout)),
+                        parse_or_report(SourceKind::Jupyter, || {
+                            parse_notebook_keeping(layout, Keep::Suppressions)
+                        }),
                         None,
                     ),
                     (_, Some(Err(_))) => return None,
                     (Loaded::Text { text, .. }, None) => {
                         let kind = detect_kind(text);
                         (
-                            parse_or_report(kind, || parse_source(text, kind)),
+                            parse_or_report(kind, || {
+                                parse_source_keeping(text, kind, Keep::Suppressions)
+                            }),
                             first[i]
                                 .unwrap_or_else(|| may_be_inert(i, text, kind))
                                 .then_some(text.as_str()),
@@ -736,7 +743,9 @@ fn parse_on_demand(
                 (false, true, Some(source)) => {
                     if let Loaded::Text { text, .. } = &loaded[i] {
                         let kind = detect_kind(text);
-                        *source = parse_or_report(kind, || parse_source(text, kind));
+                        *source = parse_or_report(kind, || {
+                            parse_source_keeping(text, kind, Keep::Suppressions)
+                        });
                     }
                 }
                 _ => {}
