@@ -957,6 +957,16 @@ fn list(dir: &Path) -> Option<Vec<Listed>> {
     Some(entries)
 }
 
+/// Whether a lookup of a configuration file's name in a folder may find the entry `name`: the
+/// same name in any case of its ASCII letters (a case-insensitive file system, macOS's and
+/// Windows' by default, finds `PyProject.toml` when asked for `pyproject.toml`; no other
+/// character folds to the letters of those names).
+fn may_be_config_file(name: &std::ffi::OsStr) -> bool {
+    crate::config::CONFIG_FILE_NAMES
+        .iter()
+        .any(|c| name.as_encoded_bytes().eq_ignore_ascii_case(c.as_bytes()))
+}
+
 /// The walk of the folder `dir`, `depth` levels below `root`, already entered (its entry kept)
 /// by `filter`: what the walk of the root finds from the moment it enters `dir` until it
 /// leaves it. Above [`SPLIT_DEPTH`], `dir` is listed here (`listed`, when its probe listed it already), as the
@@ -1007,12 +1017,9 @@ fn walk_listed(
         Some(entries) => entries,
         None => list(dir)?,
     };
-    let config_free = !entries.iter().any(|entry| {
-        entry
-            .path
-            .file_name()
-            .is_some_and(|name| crate::config::CONFIG_FILE_NAMES.iter().any(|c| name == *c))
-    });
+    let config_free = !entries
+        .iter()
+        .any(|entry| entry.path.file_name().is_some_and(may_be_config_file));
     // Parts in walk order: this folder's own, each kept subfolder's (walked later, in
     // parallel), this folder's again after it, and so on.
     enum Piece {
@@ -1860,10 +1867,24 @@ mod tests {
             Some(outer) => {
                 let replayed = replay(root, &settings, outer, true).is_some();
                 let (found, record) = discover_nested(root, &settings, outer, true);
-                let alone = discover(root, &settings);
+                let mut alone = discover(root, &settings);
+                // What is known of folders' configuration files is the outer walk's, or none
+                // (`folders_listed_without_a_configuration_file`): not compared.
+                let compared = Discovered {
+                    python: found.python.clone(),
+                    manifests: found.manifests.clone(),
+                    requirements: found.requirements.clone(),
+                    bundle_includes: found.bundle_includes.clone(),
+                    app_roots: found.app_roots.clone(),
+                    unreadable: found.unreadable.clone(),
+                    warnings: found.warnings.clone(),
+                    nested_roots: found.nested_roots.clone(),
+                    config_free: Arc::default(),
+                };
+                alone.config_free = Arc::default();
                 out.push((
                     root.to_path_buf(),
-                    format!("{found:#?}"),
+                    format!("{compared:#?}"),
                     format!("{alone:#?}"),
                     replayed,
                 ));
@@ -1966,8 +1987,11 @@ mod tests {
         assert!(!walks[4].1.contains("outer_only.py"), "{}", walks[4].1);
     }
 
-    /// What a walk found and recorded, to compare walks (its probes in path order).
-    fn walk_summary((found, record): (Discovered, WalkRecord)) -> (String, String, String) {
+    /// What a walk found and recorded, to compare walks (its probes in path order). Not the
+    /// folders known to hold no configuration file: only a walk in parts lists folders itself
+    /// (`folders_listed_without_a_configuration_file` tests them).
+    fn walk_summary((mut found, record): (Discovered, WalkRecord)) -> (String, String, String) {
+        found.config_free = Arc::default();
         let mut probes: Vec<_> = record.probes.iter().collect();
         probes.sort_by(|a, b| a.0.cmp(b.0));
         (
@@ -1975,6 +1999,60 @@ mod tests {
             format!("{:#?}", record.steps),
             format!("{probes:#?}"),
         )
+    }
+
+    /// A folder the walk lists is known to hold no configuration file when no entry has the
+    /// name of one, in any case (a case-insensitive file system finds `PyProject.toml` by that
+    /// name), of any type, ignored or not; a nested project takes the outer walk's knowledge;
+    /// a serial walk knows nothing.
+    #[cfg(unix)]
+    #[test]
+    fn folders_listed_without_a_configuration_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            &[
+                ("pyproject.toml", b"[project]\n"),
+                (".gitignore", b"obolint.toml\n"),
+                ("a/x.py", b""),
+                ("b/PyProject.toml", b""),
+                ("b/y.py", b""),
+                ("c/OBOLINT.TOML", b""),
+                ("d/.obolint.toml/z.py", b""),
+                ("e/obolint.toml", b""),
+                ("e/deep/w.py", b""),
+                ("n/pyproject.toml", b"[project]\n"),
+                ("n/m/v.py", b""),
+            ],
+        );
+        std::os::unix::fs::symlink("a/x.py", root.join("f")).unwrap();
+        fs::create_dir(root.join("g")).unwrap();
+        std::os::unix::fs::symlink("../a/x.py", root.join("g/obolint.toml")).unwrap();
+        let settings = Settings::default();
+        let (found, record) = discover_recorded(root, &settings);
+        let free = |found: &Discovered| {
+            let mut free: Vec<String> = found
+                .config_free
+                .iter()
+                .map(|p| p.strip_prefix(root).unwrap().to_string_lossy().into_owned())
+                .collect();
+            free.sort();
+            free
+        };
+        assert_eq!(
+            free(&found),
+            ["a", "d/.obolint.toml", "e/deep", "n/m"],
+            "{found:#?}"
+        );
+        // The nested project replays the outer walk, and knows what it knew.
+        let (nested, _) = discover_nested(&root.join("n"), &settings, &record, true);
+        assert_eq!(nested.python, [root.join("n/m/v.py")]);
+        assert_eq!(free(&nested), free(&found));
+        // One walk on one thread lists no folder itself.
+        let (found, filter) = start(root, &settings, None);
+        let (serial, _) = walk_serially(root, &settings, found, filter);
+        assert!(serial.config_free.is_empty());
     }
 
     /// The walk of `root` on one thread.
