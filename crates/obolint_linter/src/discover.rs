@@ -1866,28 +1866,19 @@ mod tests {
         let (found, record) = match outer {
             Some(outer) => {
                 let replayed = replay(root, &settings, outer, true).is_some();
-                let (found, record) = discover_nested(root, &settings, outer, true);
+                let (mut found, record) = discover_nested(root, &settings, outer, true);
                 let mut alone = discover(root, &settings);
                 // What is known of folders' configuration files is the outer walk's, or none
                 // (`folders_listed_without_a_configuration_file`): not compared.
-                let compared = Discovered {
-                    python: found.python.clone(),
-                    manifests: found.manifests.clone(),
-                    requirements: found.requirements.clone(),
-                    bundle_includes: found.bundle_includes.clone(),
-                    app_roots: found.app_roots.clone(),
-                    unreadable: found.unreadable.clone(),
-                    warnings: found.warnings.clone(),
-                    nested_roots: found.nested_roots.clone(),
-                    config_free: Arc::default(),
-                };
+                let known = std::mem::take(&mut found.config_free);
                 alone.config_free = Arc::default();
                 out.push((
                     root.to_path_buf(),
-                    format!("{compared:#?}"),
+                    format!("{found:#?}"),
                     format!("{alone:#?}"),
                     replayed,
                 ));
+                found.config_free = known;
                 (found, record)
             }
             None => discover_recorded(root, &settings),
