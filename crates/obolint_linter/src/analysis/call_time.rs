@@ -3,11 +3,13 @@
 
 use std::sync::OnceLock;
 
-use obolint_python::semantic::{BindingKind, FunctionId, ModuleModel, ScopeId, ScopeKind};
+use obolint_python::semantic::{
+    BindingKind, FunctionId, ModuleModel, ScopeId, ScopeKind, is_main_guard,
+};
 use rayon::prelude::*;
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{CmpOp, Expr, Stmt};
-use ruff_text_size::{Ranged, TextRange, TextSize};
+use ruff_python_ast::{Expr, Stmt};
+use ruff_text_size::{TextRange, TextSize};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::models::Models;
@@ -189,8 +191,8 @@ impl Served {
             .par_iter()
             .filter(|&&file| models.is_model_code(file))
             .filter_map(|&file| {
-                let guards = main_guards(project.model(file).body);
-                (!guards.is_empty()).then_some((file, guards))
+                let guards = &project.model(file).main_guards;
+                (!guards.is_empty()).then(|| (file, guards.clone()))
             })
             .collect();
         Served {
@@ -363,13 +365,11 @@ impl Walker {
             }
         }
         // Calls the name walk cannot see (`self.helper()` resolved through the class).
-        for call in &model.scope(scope).calls {
-            if scope == ModuleModel::MODULE_SCOPE && in_guards(guards, file, call.range()) {
+        for &(_, range, f) in project.functions_called(file, scope) {
+            if scope == ModuleModel::MODULE_SCOPE && in_guards(guards, file, range) {
                 continue;
             }
-            if let Some(f) = called_function(project, file, scope, &call.func) {
-                found.push((f.file, project.model(f.file).function(f.func).scope));
-            }
+            found.push((f.file, project.model(f.file).function(f.func).scope));
         }
         // Lambdas written in this scope run when what they are handed to calls them.
         let lambdas = self.lambdas.entry(file).or_insert_with(|| {
@@ -405,32 +405,6 @@ fn lambda_of_scope<'a>(
         .filter(|s| s.kind == ScopeKind::Lambda)
         .count();
     model.lambdas.get(index).copied()
-}
-
-/// `if __name__ == "__main__":` (either operand order).
-fn is_main_guard(stmt: &Stmt) -> bool {
-    let Stmt::If(if_stmt) = stmt else {
-        return false;
-    };
-    let Expr::Compare(compare) = if_stmt.test.as_ref() else {
-        return false;
-    };
-    let ([op], [right]) = (compare.ops.as_ref(), compare.comparators.as_ref()) else {
-        return false;
-    };
-    if *op != CmpOp::Eq {
-        return false;
-    }
-    let is_name = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
-    let is_main = |e: &Expr| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "__main__");
-    (is_name(&compare.left) && is_main(right)) || (is_main(&compare.left) && is_name(right))
-}
-
-fn main_guards(body: &[Stmt]) -> Vec<TextRange> {
-    body.iter()
-        .filter(|s| is_main_guard(s))
-        .map(Ranged::range)
-        .collect()
 }
 
 /// What names and dotted names mean, per file and per scope their first name is bound in.
@@ -710,22 +684,15 @@ fn reach(
 ) -> FxHashSet<FnRef> {
     let mut reached: FxHashSet<FnRef> = FxHashSet::default();
     let mut stack: Vec<(FileIdx, ScopeId)> = starts.collect();
-    let mut guards: FxHashMap<FileIdx, Vec<TextRange>> = FxHashMap::default();
     while let Some((file, scope)) = stack.pop() {
-        let model = project.model(file);
-        let guards = guards
-            .entry(file)
-            .or_insert_with(|| main_guards(model.body));
-        for call in &model.scope(scope).calls {
+        let guards = &project.model(file).main_guards;
+        for &(_, range, f) in project.functions_called(file, scope) {
             // `if __name__ == "__main__":` does not run when the module is loaded.
-            if scope == ModuleModel::MODULE_SCOPE
-                && guards.iter().any(|g| g.contains_range(call.range()))
+            if scope == ModuleModel::MODULE_SCOPE && guards.iter().any(|g| g.contains_range(range))
             {
                 continue;
             }
-            if let Some(f) = called_function(project, file, scope, &call.func)
-                && reached.insert(f)
-            {
+            if reached.insert(f) {
                 stack.push((f.file, project.model(f.file).function(f.func).scope));
             }
         }
@@ -910,7 +877,7 @@ if __name__ == "__main__":
         );
         // The closure by levels, breadth first, the same walk scope by scope.
         let guards: FxHashMap<FileIdx, Vec<TextRange>> =
-            [(FileIdx(0), main_guards(project.model(FileIdx(0)).body))]
+            [(FileIdx(0), project.model(FileIdx(0)).main_guards.clone())]
                 .into_iter()
                 .collect();
         let model = project.model(FileIdx(0));

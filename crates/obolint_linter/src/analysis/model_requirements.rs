@@ -11,8 +11,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use super::models::Models;
 use crate::clients;
 use crate::manifest::ProjectManifest;
-use crate::project::all_calls;
-use crate::project::{ClassRef, FileIdx, Project, Symbol};
+use crate::project::{ClassRef, FileIdx, Project};
 use crate::requirements::{Feature, Requirements};
 
 /// Requirements written in one place.
@@ -192,17 +191,18 @@ pub fn file_features(project: &Project<'_>, file: FileIdx) -> Vec<FeatureUse> {
             }
         }
     }
-    for (scope, call) in all_calls(model) {
-        if call.arguments.find_keyword("workspace_client").is_some()
-            && let Symbol::Known(symbol) = project
-                .callee(file, &call.func)
-                .unwrap_or_else(|| project.symbol(file, scope, &call.func))
-            && clients::of_symbol(symbol).is_some_and(|c| c.class == "ChatDatabricks")
+    for known in project.known_calls(file) {
+        if clients::of_symbol(known.symbol).is_some_and(|c| c.class == "ChatDatabricks")
+            && known
+                .call
+                .arguments
+                .find_keyword("workspace_client")
+                .is_some()
         {
             out.push(FeatureUse {
                 feature: Feature::ChatDatabricksWorkspaceClient,
                 file,
-                range: call.func.range(),
+                range: known.call.func.range(),
             });
         }
     }

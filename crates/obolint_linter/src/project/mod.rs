@@ -14,6 +14,7 @@ use obolint_python::semantic::{
 };
 use rayon::prelude::*;
 use ruff_python_ast::{Expr, ExprCall};
+use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::settings::Settings;
@@ -75,6 +76,13 @@ pub struct Project<'a> {
     /// the scope of the call: resolved once here and read by every analysis and rule
     /// ([`Project::callee`], and [`Project::symbol`] when asked from that scope).
     callees: Vec<FxHashMap<usize, (ScopeId, Symbol)>>,
+    /// Per file, the project function each call that reaches one goes to, with the call's scope
+    /// and range, in the order of [`all_calls`] (so grouped by scope, in order): the call graph
+    /// without the calls' trees ([`Project::functions_called`]).
+    calls_to: Vec<Box<[(ScopeId, TextRange, FnRef)]>>,
+    /// Per file, its calls of library symbols, in the order of [`all_calls`]
+    /// ([`Project::known_calls`]).
+    known_calls: Vec<Box<[KnownCall<'a>]>>,
     /// What the bases of every class name, per file and class, resolved on first use
     /// ([`Project::base_symbols`]): method lookups and interfaces walk them over and over.
     bases: Vec<Vec<OnceLock<Box<[Symbol]>>>>,
@@ -92,12 +100,21 @@ pub enum Probe {
     Canonical(PathBuf, Option<PathBuf>),
 }
 
-/// One file's calls: those that reach project functions, and what every callee names (by the
-/// callee expression's address).
-type ResolvedCalls<'a> = (
-    Vec<(FnRef, CallSite<'a>)>,
-    FxHashMap<usize, (ScopeId, Symbol)>,
-);
+/// One file's calls: those that reach project functions, what every callee names (by the
+/// callee expression's address), and the calls of library symbols.
+struct ResolvedCalls<'a> {
+    to_functions: Vec<(FnRef, CallSite<'a>)>,
+    symbols: FxHashMap<usize, (ScopeId, Symbol)>,
+    known: Vec<KnownCall<'a>>,
+}
+
+/// A call of a library symbol ([`Symbol::Known`]).
+#[derive(Clone, Copy, Debug)]
+pub struct KnownCall<'a> {
+    pub scope: ScopeId,
+    pub call: &'a ExprCall,
+    pub symbol: KnownSymbol,
+}
 
 // The callee memo keeps the call's scope at no cost: an entry is as large as without it.
 const _: () = assert!(
@@ -260,6 +277,8 @@ impl<'a> Project<'a> {
             settings,
             callers: FxHashMap::default(),
             callees: Vec::new(),
+            calls_to: Vec::new(),
+            known_calls: Vec::new(),
             probes: std::sync::Mutex::default(),
         };
         // Resolving every call is the expensive part: file by file, in parallel. Symbols need
@@ -272,14 +291,26 @@ impl<'a> Project<'a> {
             .collect();
         let mut callers: FxHashMap<FnRef, Vec<CallSite<'a>>> = FxHashMap::default();
         let mut callees = Vec::with_capacity(per_file.len());
-        for (calls, symbols) in per_file {
-            for (function, site) in calls {
+        let mut calls_to = Vec::with_capacity(per_file.len());
+        let mut known_calls = Vec::with_capacity(per_file.len());
+        for resolved in per_file {
+            calls_to.push(
+                resolved
+                    .to_functions
+                    .iter()
+                    .map(|(function, site)| (site.scope, site.call.range(), *function))
+                    .collect(),
+            );
+            for (function, site) in resolved.to_functions {
                 callers.entry(function).or_default().push(site);
             }
-            callees.push(symbols);
+            callees.push(resolved.symbols);
+            known_calls.push(resolved.known.into_boxed_slice());
         }
         project.callers = callers;
         project.callees = callees;
+        project.calls_to = calls_to;
+        project.known_calls = known_calls;
         project
     }
 
@@ -287,6 +318,7 @@ impl<'a> Project<'a> {
     /// call goes to `__init__`).
     fn resolve_calls(&self, file: FileIdx) -> ResolvedCalls<'a> {
         let mut out = Vec::new();
+        let mut known = Vec::new();
         let model = self.model(file);
         // Every map below gets about one entry per call: sized once, never rehashed (`symbols`
         // ends with exactly that many entries, so it is no larger than when grown).
@@ -329,6 +361,11 @@ impl<'a> Project<'a> {
                 (scope, symbol),
             );
             match symbol {
+                Symbol::Known(symbol) => known.push(KnownCall {
+                    scope,
+                    call,
+                    symbol,
+                }),
                 Symbol::Function(function) => {
                     // `self.m(x)`, `obj.m(x)` bind the receiver; `Class.m(obj, x)` and plain
                     // functions do not.
@@ -365,7 +402,11 @@ impl<'a> Project<'a> {
                 _ => {}
             }
         }
-        (out, symbols)
+        ResolvedCalls {
+            to_functions: out,
+            symbols,
+            known,
+        }
     }
 
     /// Whether any value of the project can carry a caller's identity (a user client, an OBO
@@ -386,6 +427,26 @@ impl<'a> Project<'a> {
             .get(file.0 as usize)?
             .get(&(std::ptr::from_ref(expr) as usize))
             .map(|&(_, symbol)| symbol)
+    }
+
+    /// The project functions that the calls of `scope` in `file` go to (a class's `__init__`
+    /// for a class), with each call's range, in source order.
+    pub fn functions_called(
+        &self,
+        file: FileIdx,
+        scope: ScopeId,
+    ) -> &[(ScopeId, TextRange, FnRef)] {
+        let Some(calls) = self.calls_to.get(file.0 as usize) else {
+            return &[];
+        };
+        let start = calls.partition_point(|&(s, ..)| s < scope);
+        let end = start + calls[start..].partition_point(|&(s, ..)| s == scope);
+        &calls[start..end]
+    }
+
+    /// The calls of library symbols in `file`, in the order of [`all_calls`].
+    pub fn known_calls(&self, file: FileIdx) -> &[KnownCall<'a>] {
+        self.known_calls.get(file.0 as usize).map_or(&[], |c| c)
     }
 
     /// The resolved calls of `function` anywhere in the project.
@@ -1005,24 +1066,80 @@ def handler(token, parameter, table):
             .collect()
     }
 
+    /// `services.py` and `app.py` at the root of `/p`.
+    fn services_and_app<'a>(
+        services: &'a obolint_python::ParsedSource,
+        app: &'a obolint_python::ParsedSource,
+    ) -> Vec<ProjectFile<'a>> {
+        [("services.py", services), ("app.py", app)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, parsed))| ProjectFile {
+                id: FileId(i as u32),
+                path: PathBuf::from("/p").join(name),
+                model: ModuleModel::build(parsed.body(), Vec::new()),
+                written_by: None,
+            })
+            .collect()
+    }
+
+    /// [`Project::functions_called`] and [`Project::known_calls`] are, scope by scope, what
+    /// resolving each call's callee gives: the call graph and the library calls without the
+    /// calls' trees.
+    #[test]
+    fn the_call_graph_is_each_calls_resolved_callee() {
+        let services = parse_source(SERVICES, SourceKind::Python);
+        let app = parse_source(
+            &format!(
+                "{APP}\nfrom databricks.sdk import WorkspaceClient\n\n\ndef f():\n    \
+                 WorkspaceClient()\n    handler(1, 2, 3)\n    Holder()\n\n\nclass Late:\n    \
+                 x = f()\n\n\nWorkspaceClient()\nf()\n"
+            ),
+            SourceKind::Python,
+        );
+        let files = services_and_app(&services, &app);
+        let settings = Settings::default();
+        let project = Project::new(PathBuf::from("/p"), files, &settings);
+        let (mut functions, mut known) = (0, 0);
+        for file in project.file_indices() {
+            let model = project.model(file);
+            let mut expected_known = Vec::new();
+            for (index, scope) in model.scopes.iter().enumerate() {
+                let id = ScopeId(index as u32);
+                let mut expected = Vec::new();
+                for call in &scope.calls {
+                    match project.symbol(file, id, &call.func) {
+                        Symbol::Function(f) => expected.push((id, call.range(), f)),
+                        Symbol::Class(class) => {
+                            if let Some(init) = project.find_method(class, "__init__") {
+                                expected.push((id, call.range(), init));
+                            }
+                        }
+                        Symbol::Known(symbol) => expected_known.push((id, call.range(), symbol)),
+                        _ => {}
+                    }
+                }
+                functions += expected.len();
+                assert_eq!(project.functions_called(file, id), expected.as_slice());
+            }
+            let found: Vec<_> = project
+                .known_calls(file)
+                .iter()
+                .map(|k| (k.scope, k.call.range(), k.symbol))
+                .collect();
+            known += found.len();
+            assert_eq!(found, expected_known);
+        }
+        // Six method calls resolved in `APP`, then `handler`, `Holder` (its `__init__`) and
+        // `f` twice (`Service()` and `Other()` have no `__init__`); `WorkspaceClient` twice.
+        assert_eq!((functions, known), (10, 2));
+    }
+
     #[test]
     fn methods_of_instances_resolve_through_their_bindings() {
         let services = parse_source(SERVICES, SourceKind::Python);
         let app = parse_source(APP, SourceKind::Python);
-        let files = vec![
-            ProjectFile {
-                id: FileId(0),
-                path: PathBuf::from("/p/services.py"),
-                model: ModuleModel::build(services.body(), Vec::new()),
-                written_by: None,
-            },
-            ProjectFile {
-                id: FileId(1),
-                path: PathBuf::from("/p/app.py"),
-                model: ModuleModel::build(app.body(), Vec::new()),
-                written_by: None,
-            },
-        ];
+        let files = services_and_app(&services, &app);
         let settings = Settings::default();
         let project = Project::new(PathBuf::from("/p"), files, &settings);
         let services = project.model(FileIdx(0));

@@ -2,12 +2,14 @@
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Parameters, Stmt};
+use ruff_text_size::Ranged;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::hash_map::Entry;
 
 use super::{
     Binding, BindingKind, Bindings, ClassId, ClassInfo, FunctionId, FunctionInfo, ModuleModel,
-    Scope, ScopeId, ScopeKind, TOKEN_HEADER, TOKEN_PARAMETER, Value, user_credential_word,
+    Scope, ScopeId, ScopeKind, TOKEN_HEADER, TOKEN_PARAMETER, Value, is_main_guard,
+    user_credential_word,
 };
 
 pub(super) fn build(body: &[Stmt], package: Vec<String>) -> ModuleModel<'_> {
@@ -20,6 +22,11 @@ pub(super) fn build(body: &[Stmt], package: Vec<String>) -> ModuleModel<'_> {
             classes: Vec::new(),
             lambdas: Vec::new(),
             names_user_credentials: false,
+            main_guards: body
+                .iter()
+                .filter(|s| is_main_guard(s))
+                .map(Ranged::range)
+                .collect(),
         },
         current: ModuleModel::MODULE_SCOPE,
         try_depth: 0,

@@ -188,6 +188,28 @@ pub struct ModuleModel<'a> {
     /// A project none of whose files does, and that configures no user-client factory, cannot
     /// hold a user client.
     pub names_user_credentials: bool,
+    /// The ranges of the top-level `if __name__ == "__main__":` blocks ([`is_main_guard`]): their
+    /// code does not run when the module is imported or loaded.
+    pub main_guards: Vec<TextRange>,
+}
+
+/// `if __name__ == "__main__":` (either operand order).
+pub fn is_main_guard(stmt: &Stmt) -> bool {
+    let Stmt::If(if_stmt) = stmt else {
+        return false;
+    };
+    let Expr::Compare(compare) = if_stmt.test.as_ref() else {
+        return false;
+    };
+    let ([op], [right]) = (compare.ops.as_ref(), compare.comparators.as_ref()) else {
+        return false;
+    };
+    if *op != ruff_python_ast::CmpOp::Eq {
+        return false;
+    }
+    let is_name = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
+    let is_main = |e: &Expr| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "__main__");
+    (is_name(&compare.left) && is_main(right)) || (is_main(&compare.left) && is_name(right))
 }
 
 /// The names a user credential is built from: the last part of every qualified name that
