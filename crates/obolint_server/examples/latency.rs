@@ -3,7 +3,9 @@
 //! one incremental `didChange` (a character typed, then deleted) and a `textDocument/diagnostic`
 //! request, and times the answer, which the server gives only once the edited text is checked.
 //!
-//! Run with `cargo run --release -p obolint_server --example latency [ROUNDS]`.
+//! Run with `cargo run --release -p obolint_server --example latency [ROUNDS] [PROJECT]`. With
+//! PROJECT, a folder, the agent is edited inside a copy of it (made in a temporary folder, with
+//! its regular files and folders): every check is then one of that whole project.
 
 use std::time::{Duration, Instant};
 
@@ -37,6 +39,21 @@ fn agent_source() -> String {
     }
     text.push_str("\n\nmlflow.models.set_model(Agent())\n");
     text
+}
+
+/// The regular files and folders of `from`, copied into `to` (symbolic links are left out).
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).expect("a readable folder") {
+        let entry = entry.expect("an entry");
+        let kind = entry.file_type().expect("a file type");
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            std::fs::create_dir(&target).expect("a folder");
+            copy_tree(&entry.path(), &target);
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target).expect("a copy");
+        }
+    }
 }
 
 struct Client {
@@ -79,9 +96,15 @@ fn main() {
         .unwrap_or(200);
     let dir = tempfile::tempdir().expect("a temporary folder");
     let root = dir.path().canonicalize().expect("a path");
-    std::fs::write(root.join("pyproject.toml"), "[project]\nname = \"bench\"\n").expect("write");
+    if let Some(project) = std::env::args_os().nth(2) {
+        copy_tree(std::path::Path::new(&project), &root);
+    }
+    if !root.join("pyproject.toml").exists() {
+        std::fs::write(root.join("pyproject.toml"), "[project]\nname = \"bench\"\n")
+            .expect("write");
+    }
     let source = agent_source();
-    let path = root.join("agent.py");
+    let path = root.join("obolint_latency_agent.py");
     std::fs::write(&path, &source).expect("write");
     let uri = format!("file://{}", path.display());
 
