@@ -4,10 +4,9 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Parameters, Stmt};
 use ruff_text_size::Ranged;
 use rustc_hash::{FxHashMap, FxHashSet};
-use std::collections::hash_map::Entry;
 
 use super::{
-    Binding, BindingKind, Bindings, ClassId, ClassInfo, FunctionId, FunctionInfo, ModuleModel,
+    Binding, BindingKind, BindingMap, ClassId, ClassInfo, FunctionId, FunctionInfo, ModuleModel,
     Scope, ScopeId, ScopeKind, TOKEN_HEADER, TOKEN_PARAMETER, Value, is_main_guard,
     user_credential_word,
 };
@@ -33,6 +32,9 @@ pub(super) fn build(body: &[Stmt], package: Vec<String>) -> ModuleModel<'_> {
         nesting: 0,
     };
     builder.visit_body(body);
+    for scope in &mut builder.model.scopes {
+        scope.bindings.shrink_to_fit();
+    }
     builder.model
 }
 
@@ -40,7 +42,7 @@ fn new_scope<'a>(kind: ScopeKind, parent: Option<ScopeId>) -> Scope<'a> {
     Scope {
         kind,
         parent,
-        bindings: FxHashMap::default(),
+        bindings: BindingMap::default(),
         globals: FxHashSet::default(),
         calls: Vec::new(),
         item_stores: FxHashMap::default(),
@@ -76,12 +78,9 @@ impl<'a> Builder<'a> {
             range,
             in_try: self.try_depth > 0,
         };
-        match self.model.scopes[scope.0 as usize].bindings.entry(name) {
-            Entry::Occupied(mut bindings) => bindings.get_mut().push(binding),
-            Entry::Vacant(slot) => {
-                slot.insert(Bindings::One(binding));
-            }
-        }
+        self.model.scopes[scope.0 as usize]
+            .bindings
+            .push(name, binding);
     }
 
     /// The method this scope is the body of, with its class and receiver name.

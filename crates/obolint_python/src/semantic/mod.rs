@@ -114,11 +114,115 @@ impl<'s, 'a> IntoIterator for &'s Bindings<'a> {
     }
 }
 
+/// A scope's bindings by name, in the order their names were first bound. Most scopes bind a
+/// few names: up to [`BindingMap::LINEAR`] are found by comparing them, and only a larger scope
+/// keeps an index by name. (A hash map per scope, whose tables are at most seven-eighths full
+/// and never smaller than four entries, held half again the memory of the bindings.)
+#[derive(Debug, Default)]
+pub struct BindingMap<'a> {
+    entries: Vec<(&'a str, Bindings<'a>)>,
+    /// Each name's position in `entries`, once there are more than [`BindingMap::LINEAR`].
+    index: FxHashMap<&'a str, u32>,
+}
+
+impl<'a> BindingMap<'a> {
+    /// How many names are looked up without an index.
+    pub const LINEAR: usize = 8;
+
+    fn position(&self, name: &str) -> Option<usize> {
+        if self.index.is_empty() {
+            self.entries.iter().position(|(bound, _)| *bound == name)
+        } else {
+            self.index.get(name).map(|&at| at as usize)
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Bindings<'a>> {
+        self.position(name).map(|at| &self.entries[at].1)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.position(name).is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The names and their bindings, in the order the names were first bound.
+    pub fn iter(&self) -> impl Iterator<Item = (&&'a str, &Bindings<'a>)> {
+        self.entries.iter().map(|(name, bindings)| (name, bindings))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &&'a str> {
+        self.entries.iter().map(|(name, _)| name)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Bindings<'a>> {
+        self.entries.iter().map(|(_, bindings)| bindings)
+    }
+
+    /// Adds `binding` to the bindings of `name`.
+    pub fn push(&mut self, name: &'a str, binding: Binding<'a>) {
+        if let Some(at) = self.position(name) {
+            self.entries[at].1.push(binding);
+            return;
+        }
+        let at = self.entries.len() as u32;
+        self.entries.push((name, Bindings::One(binding)));
+        if self.entries.len() > Self::LINEAR {
+            if self.index.is_empty() {
+                self.index = self
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .map(|(at, (name, _))| (*name, at as u32))
+                    .collect();
+            } else {
+                self.index.insert(name, at);
+            }
+        }
+    }
+
+    /// Gives back the room grown into while the scope was built.
+    fn shrink_to_fit(&mut self) {
+        self.entries.shrink_to_fit();
+    }
+}
+
+impl<'a> std::ops::Index<&str> for BindingMap<'a> {
+    type Output = Bindings<'a>;
+
+    /// The bindings of `name`, which must be bound here.
+    fn index(&self, name: &str) -> &Bindings<'a> {
+        match self.get(name) {
+            Some(bindings) => bindings,
+            None => panic!("`{name}` is not bound in this scope"),
+        }
+    }
+}
+
+impl<'s, 'a> IntoIterator for &'s BindingMap<'a> {
+    type Item = (&'s &'a str, &'s Bindings<'a>);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'s, (&'a str, Bindings<'a>)>,
+        fn(&'s (&'a str, Bindings<'a>)) -> (&'s &'a str, &'s Bindings<'a>),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(name, bindings)| (name, bindings))
+    }
+}
+
 #[derive(Debug)]
 pub struct Scope<'a> {
     pub kind: ScopeKind,
     pub parent: Option<ScopeId>,
-    pub bindings: FxHashMap<&'a str, Bindings<'a>>,
+    pub bindings: BindingMap<'a>,
     /// Names declared `global` here: their bindings live in the module scope.
     pub globals: FxHashSet<&'a str>,
     /// Every call evaluated when this scope's code runs, in source order (comprehensions
@@ -265,6 +369,51 @@ impl<'a> ModuleModel<'a> {
         match self.scope(scope).kind {
             ScopeKind::Function(f) => Some(f),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{SourceKind, parse_source};
+
+    /// A scope's bindings are found by name below and above the size that gives it an index,
+    /// in the order their names were first bound, each name's bindings in source order.
+    #[test]
+    fn bindings_by_name_in_small_and_large_scopes() {
+        for count in [1, BindingMap::LINEAR, BindingMap::LINEAR + 1, 100] {
+            // `n0 = 0`, `n1 = 1`, ... then each name again, in reverse.
+            let mut source = String::new();
+            for i in 0..count {
+                source.push_str(&format!("n{i} = {i}\n"));
+            }
+            for i in (0..count).rev() {
+                source.push_str(&format!("n{i} = -{i}\n"));
+            }
+            let parsed = parse_source(&source, SourceKind::Python);
+            let model = ModuleModel::build(parsed.body(), Vec::new());
+            let bindings = &model.scope(ModuleModel::MODULE_SCOPE).bindings;
+            assert_eq!(bindings.len(), count);
+            let names: Vec<String> = (0..count).map(|i| format!("n{i}")).collect();
+            assert!(
+                bindings
+                    .keys()
+                    .map(|n| n.to_string())
+                    .eq(names.iter().cloned())
+            );
+            for (i, name) in names.iter().enumerate() {
+                let found = bindings.get(name).expect("bound");
+                assert_eq!(found.len(), 2, "{name} of {count}");
+                assert!(found[0].range.start() < found[1].range.start());
+                assert!(bindings.contains_key(name));
+                assert_eq!(bindings[name.as_str()].len(), 2);
+                let (key, _) = bindings.iter().nth(i).expect("an entry");
+                assert_eq!(key, name);
+            }
+            assert!(bindings.get("missing").is_none());
+            assert!(!bindings.contains_key(&format!("n{count}")));
+            assert_eq!(bindings.values().count(), count);
         }
     }
 }
