@@ -622,12 +622,12 @@ impl<'a> Finder<'_, '_, 'a> {
                 }
             });
             direct.or_else(|| {
-                // `w = get_client()`, then used.
-                let (name, _) = model
+                // `w = get_client()` (or `w = v = get_client()`, each name), then used.
+                model
                     .scope(site.scope)
                     .bindings
                     .iter()
-                    .find(|(_, bindings)| {
+                    .filter(|(_, bindings)| {
                         bindings.iter().any(|b| {
                             matches!(
                                 b.kind,
@@ -636,15 +636,17 @@ impl<'a> Finder<'_, '_, 'a> {
                                 ) if e.range() == call_range
                             )
                         })
-                    })?;
-                self.name_reaches(
-                    site.file,
-                    site.scope,
-                    name,
-                    onwards(site.call.end()),
-                    kind,
-                    0,
-                )
+                    })
+                    .find_map(|(name, _)| {
+                        self.name_reaches(
+                            site.file,
+                            site.scope,
+                            name,
+                            onwards(site.call.end()),
+                            kind,
+                            0,
+                        )
+                    })
             })
         })
     }
