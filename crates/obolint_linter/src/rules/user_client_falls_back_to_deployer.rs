@@ -622,7 +622,8 @@ impl<'a> Finder<'_, '_, 'a> {
                 }
             });
             direct.or_else(|| {
-                // `w = get_client()` (or `w = v = get_client()`, each name), then used.
+                // `w = get_client()` (or `w = v = get_client()`: each name, and the use
+                // that comes first in the file), then used.
                 model
                     .scope(site.scope)
                     .bindings
@@ -637,7 +638,7 @@ impl<'a> Finder<'_, '_, 'a> {
                             )
                         })
                     })
-                    .find_map(|(name, _)| {
+                    .filter_map(|(name, _)| {
                         self.name_reaches(
                             site.file,
                             site.scope,
@@ -647,6 +648,7 @@ impl<'a> Finder<'_, '_, 'a> {
                             0,
                         )
                     })
+                    .min_by_key(|reached| (reached.file, reached.range.start()))
             })
         })
     }
