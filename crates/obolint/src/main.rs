@@ -17,7 +17,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: obolint_python::arena::TreeAlloc<mimalloc::MiMalloc> =
+    obolint_python::arena::TreeAlloc(mimalloc::MiMalloc);
 
 /// `mi_option_purge_delay` in mimalloc's option enum (`mimalloc.h`; the Rust binding does not
 /// name it).
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
     // large corpus).
     // SAFETY: sets an option of the allocator; any value is valid, -1 means never purge.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    obolint_python::arena::enable();
     let cli = args::Cli::parse();
     match cli.command {
         args::Command::Check(args) if args.watch => watch::run(&args),

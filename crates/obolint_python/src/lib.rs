@@ -2,6 +2,7 @@
 //! with Ruff's parser, and the per-file semantic model (scopes, bindings, calls, classes) that the
 //! checker builds its project model on.
 
+pub mod arena;
 pub mod imports;
 pub mod inert;
 pub mod known;

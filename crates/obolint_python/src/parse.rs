@@ -1,6 +1,9 @@
 //! Parsing with Ruff's parser, one cell at a time, keeping what parses.
 
-use ruff_python_ast::{ModModule, PySourceType, PythonVersion, Stmt};
+use ruff_python_ast::name::Name;
+use ruff_python_ast::{
+    Alias, Identifier, ModModule, PySourceType, PythonVersion, Stmt, StmtImport, StmtImportFrom,
+};
 use ruff_python_parser::{ParseOptions, parse_cells_unchecked};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
@@ -21,7 +24,7 @@ pub struct SyntaxError {
 #[derive(Debug)]
 pub struct ParsedSource {
     pub kind: SourceKind,
-    pub module: ModModule,
+    module: ModModule,
     pub cells: Vec<TextRange>,
     pub syntax_errors: Vec<SyntaxError>,
     /// Every `#` comment, in order (suppressions are read from them).
@@ -29,11 +32,69 @@ pub struct ParsedSource {
     /// Tokens that span lines (triple-quoted strings), in order: a line that ends inside one
     /// cannot take a comment (`--add-noqa` looks here).
     pub multiline_tokens: Vec<TextRange>,
+    /// Where the tree's small blocks are ([`crate::arena`]); dropped after the tree (fields drop
+    /// in order).
+    arena: Option<crate::arena::Arena>,
+}
+
+impl Drop for ParsedSource {
+    /// Nothing of its own: it keeps the tree from being moved out, so that nothing of it
+    /// outlives the arena.
+    fn drop(&mut self) {}
 }
 
 impl ParsedSource {
     pub fn body(&self) -> &[Stmt] {
         &self.module.body
+    }
+
+    /// Replaces the code with `imports` (import statements, as [`owned_import`] copies them)
+    /// and gives the tree's arena back. Should a name of `imports` still be in an arena (a clone
+    /// of this tree's: a long name's clone shares its block), the arena is kept.
+    pub fn keep_only(&mut self, imports: Vec<Stmt>) {
+        let owned = imports.iter().all(owns_its_names);
+        drop(std::mem::replace(&mut self.module.body, imports.into()));
+        if owned {
+            self.arena = None;
+        }
+    }
+}
+
+/// A copy of an import statement whose names own their text (a clone of a long name shares its
+/// block with the tree's), so that it outlives the tree's arena; `None` for any other statement.
+pub fn owned_import(stmt: &Stmt) -> Option<Stmt> {
+    let own = |identifier: &Identifier| {
+        Identifier::new(Name::new(identifier.id.as_str()), identifier.range)
+    };
+    let alias = |alias: &Alias| Alias {
+        name: own(&alias.name),
+        asname: alias.asname.as_ref().map(own),
+        ..alias.clone()
+    };
+    match stmt {
+        Stmt::Import(import) => Some(Stmt::Import(StmtImport {
+            names: import.names.iter().map(alias).collect(),
+            ..import.clone()
+        })),
+        Stmt::ImportFrom(import) => Some(Stmt::ImportFrom(StmtImportFrom {
+            module: import.module.as_ref().map(own),
+            names: import.names.iter().map(alias).collect(),
+            ..import.clone()
+        })),
+        _ => None,
+    }
+}
+
+/// Whether an import statement's names are outside every arena.
+fn owns_its_names(stmt: &Stmt) -> bool {
+    let owned = |identifier: &Identifier| !crate::arena::holds(identifier.id.as_str().as_ptr());
+    let alias = |alias: &Alias| owned(&alias.name) && alias.asname.as_ref().is_none_or(owned);
+    match stmt {
+        Stmt::Import(import) => import.names.iter().all(alias),
+        Stmt::ImportFrom(import) => {
+            import.module.as_ref().is_none_or(owned) && import.names.iter().all(alias)
+        }
+        _ => false,
     }
 }
 
@@ -109,7 +170,8 @@ fn parse_in_cells(
     keep: Keep,
 ) -> ParsedSource {
     let options = ParseOptions::from(source_type).with_target_version(PythonVersion::latest());
-    let parsed = parse_cells_unchecked(text, cells.iter().copied(), &options);
+    let (parsed, arena) =
+        crate::arena::in_arena(|| parse_cells_unchecked(text, cells.iter().copied(), &options));
     let mut syntax_errors: Vec<SyntaxError> = Vec::new();
     // The cells (or the file, `None`) that have their error.
     let mut erring: rustc_hash::FxHashSet<Option<usize>> = rustc_hash::FxHashSet::default();
@@ -203,6 +265,7 @@ fn parse_in_cells(
         syntax_errors,
         comments,
         multiline_tokens,
+        arena,
     }
 }
 

@@ -11,6 +11,7 @@ use obolint_python::notebook::{
     CellRole, NotebookError, NotebookText, WrittenFile, databricks_written_files, notebook_text,
     read_ipynb,
 };
+use obolint_python::parse::owned_import;
 use obolint_python::{
     Keep, ParsedSource, SourceKind, detect_kind, parse_notebook_keeping, parse_source,
     parse_source_keeping,
@@ -676,8 +677,8 @@ fn parse_on_demand(
                 }
                 let dropped = inertness != Inertness::Relevant && !seen_relevant.load(relaxed);
                 if dropped {
-                    let imports = imports.into_iter().cloned().collect();
-                    keep_only(&mut source, imports);
+                    let imports = imports.into_iter().filter_map(owned_import).collect();
+                    source.keep_only(imports);
                 } else {
                     drop(imports);
                 }
@@ -758,15 +759,10 @@ fn parse_on_demand(
 fn keep_imports(source: &mut ParsedSource) {
     let imports = obolint_python::imports::import_statements(source.body())
         .into_iter()
-        .cloned()
+        .filter_map(owned_import)
         .collect();
-    keep_only(source, imports);
-}
-
-/// Replaces a parsed file's code with `imports`, its import statements.
-fn keep_only(source: &mut ParsedSource, imports: Vec<ruff_python_ast::Stmt>) {
     // Freed here, by the thread that parsed it or in parallel, not later with the root's trees.
-    drop(std::mem::replace(&mut source.module.body, imports.into()));
+    source.keep_only(imports);
 }
 
 /// What the parse task found out for [`unanalysed_files`].

@@ -1,0 +1,299 @@
+//! Syntax trees in arenas.
+//!
+//! A parse allocates a node at a time (a `Box` per expression, a vector per body), and a tree is
+//! freed a node at a time: in a run where nearly every file is parsed, the allocator's `malloc`
+//! and `free` were about a tenth of the CPU. Ruff's tree types allocate through the global
+//! allocator, so they cannot be handed an arena the way oxc's are; instead the command line's
+//! global allocator is [`TreeAlloc`], which serves the small allocations of a parse
+//! ([`in_arena`]) by bumping a pointer through chunks of a page, taken from the wrapped allocator
+//! and owned by that parse. Freeing such a block costs a look at a bitmap and nothing else; the
+//! chunks go back to the wrapped allocator when the parsed file is dropped ([`Arena`]), so that
+//! memory freed by trees and by everything else is one pool, as before.
+//!
+//! What keeps it sound:
+//! - Only the parser runs in an arena (the call of `ruff_python_parser` in [`crate::parse`]).
+//!   What the run keeps of a parse besides its tree (syntax errors, comments) is copied out after
+//!   the arena is left; the tree stays in the [`ParsedSource`](crate::ParsedSource) that owns the
+//!   arena, which hands out references only, and drops its tree before its arena.
+//! - A long name is shared by its clones (Ruff's `Name` counts references), so a statement kept
+//!   after its tree is dropped is copied with names of its own
+//!   ([`owned_import`](crate::parse::owned_import)).
+//! - Blocks larger than [`SMALL`] (the token vector, a long body) come from the wrapped allocator
+//!   and go back to it, arena or not: a bitmap of the pages that are chunks says which.
+//! - The parser initialises no global state (no lazily built static), so nothing allocated in an
+//!   arena outlives the tree.
+//! - A panic in the parser leaks the arena's chunks rather than reusing them: what the unwinding
+//!   carries may point into them.
+//! - Without [`enable`] (tests, the library used on its own), every allocation goes to the
+//!   wrapped allocator.
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+/// The global allocator of the command line: `A` (mimalloc), with a parse's small blocks in
+/// arenas.
+pub struct TreeAlloc<A>(pub A);
+
+/// A chunk: one page, so that the unused end of a file's last chunk stays small (a tree lives as
+/// long as its root is analysed, beside every other file's).
+const CHUNK: usize = 4 << 10;
+const CHUNK_SHIFT: u32 = CHUNK.trailing_zeros();
+/// The largest block served from an arena; larger ones come from the wrapped allocator.
+pub const SMALL: usize = 256;
+/// A chunk starts with the address of the arena's previous chunk (0 for its first).
+const HEADER: usize = 16;
+/// Addresses below this (47 bits, the user space of x86-64 and AArch64 with 4-level tables)
+/// may be chunks; a chunk the wrapped allocator places higher is given back unused.
+const ADDRESSES: usize = 1 << 47;
+/// Words of the bitmap: a bit per page below [`ADDRESSES`] (4 GiB of address space, reserved
+/// only: a page of it takes memory once a chunk's bit is set in it, and covers 128 MiB).
+const WORDS: usize = ADDRESSES >> CHUNK_SHIFT >> 6;
+const CHUNK_LAYOUT: Layout = match Layout::from_size_align(CHUNK, CHUNK) {
+    Ok(layout) => layout,
+    Err(_) => panic!("a chunk is a page"),
+};
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+/// The bitmap of the pages that are chunks (null until [`enable`]).
+static BITS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// The arena this thread allocates in: its newest chunk (0: none), where the next block goes
+    /// and where that chunk ends. Constant-initialised cells: reading them never allocates.
+    static HEAD: Cell<usize> = const { Cell::new(0) };
+    static CURSOR: Cell<usize> = const { Cell::new(0) };
+    static END: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Reserves the bitmap; from then on [`in_arena`] allocates in arenas. Call it once, from the
+/// binary whose global allocator is [`TreeAlloc`], before anything is parsed. Where the bitmap
+/// cannot be reserved, nothing changes.
+pub fn enable() {
+    #[cfg(all(unix, target_pointer_width = "64"))]
+    {
+        if ENABLED.load(Ordering::Acquire) {
+            return;
+        }
+        // SAFETY: an anonymous private mapping at an address of the kernel's choosing, never
+        // unmapped; `MAP_NORESERVE` takes no memory until a page is written. It reads as zeros.
+        let bits = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                WORDS * 8,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if bits == libc::MAP_FAILED {
+            return;
+        }
+        BITS.store(bits as usize, Ordering::Release);
+        ENABLED.store(true, Ordering::Release);
+    }
+}
+
+/// The bitmap's word and bit for the page of `addr`, if the bitmap covers it.
+#[inline]
+fn bit(addr: usize) -> Option<(&'static AtomicU64, u64)> {
+    let bits = BITS.load(Ordering::Acquire);
+    if bits == 0 || addr >= ADDRESSES {
+        return None;
+    }
+    let page = addr >> CHUNK_SHIFT;
+    // SAFETY: the bitmap has a word for every page below `ADDRESSES`, lives as long as the
+    // process, and is only accessed atomically.
+    let word = unsafe { &*(bits as *const AtomicU64).add(page >> 6) };
+    Some((word, 1 << (page & 63)))
+}
+
+/// Whether `ptr` points into a chunk of an arena.
+#[inline]
+pub fn holds(ptr: *const u8) -> bool {
+    bit(ptr as usize).is_some_and(|(word, mask)| word.load(Ordering::Acquire) & mask != 0)
+}
+
+/// A chunk from `alloc` (the wrapped allocator), marked as a chunk.
+fn new_chunk(alloc: impl FnOnce(Layout) -> *mut u8, free: impl FnOnce(*mut u8)) -> Option<usize> {
+    let chunk = alloc(CHUNK_LAYOUT);
+    if chunk.is_null() {
+        return None;
+    }
+    let Some((word, mask)) = bit(chunk as usize) else {
+        free(chunk);
+        return None;
+    };
+    word.fetch_or(mask, Ordering::Release);
+    Some(chunk as usize)
+}
+
+/// The chunks of one parse. Dropping it gives them back to the wrapped allocator: only once
+/// nothing points into them (the tree is dropped first).
+#[derive(Debug)]
+pub struct Arena {
+    /// The newest chunk; each starts with the address of the one before (0 after the first).
+    head: usize,
+}
+
+impl Drop for Arena {
+    fn drop(&mut self) {
+        let mut chunk = self.head;
+        while chunk != 0 {
+            // SAFETY: the arena's chunks are its own, each starting with the previous one's
+            // address; nothing points into them any more.
+            let next = unsafe { *(chunk as *const usize) };
+            if let Some((word, mask)) = bit(chunk) {
+                word.fetch_and(!mask, Ordering::Release);
+            }
+            // With debug assertions (tests, fuzzing), a freed chunk is overwritten, so that a
+            // tree read after its arena is gone reads nonsense rather than its old nodes.
+            #[cfg(debug_assertions)]
+            // SAFETY: the chunk is still allocated, and nothing points into it any more.
+            unsafe {
+                std::ptr::write_bytes(chunk as *mut u8, 0xa5, CHUNK);
+            }
+            // SAFETY: no longer marked, the chunk is freed by the wrapped allocator, with the
+            // layout it was allocated with.
+            unsafe { std::alloc::dealloc(chunk as *mut u8, CHUNK_LAYOUT) };
+            chunk = next;
+        }
+    }
+}
+
+/// Leaves the arena when dropped: on a panic too, without giving its chunks back.
+struct Leave;
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        HEAD.set(0);
+        CURSOR.set(0);
+        END.set(0);
+    }
+}
+
+/// Runs `f` (a parse) with its small allocations in a new arena, returned with its result.
+/// Without [`enable`], or inside another arena, `f` allocates as usual and no arena is returned.
+pub fn in_arena<R>(f: impl FnOnce() -> R) -> (R, Option<Arena>) {
+    if !ENABLED.load(Ordering::Acquire) || HEAD.get() != 0 {
+        return (f(), None);
+    }
+    // SAFETY (both closures): a chunk's layout is valid and not zero-sized; outside an arena the
+    // global allocator hands it to the wrapped one.
+    let chunk = new_chunk(
+        |layout| unsafe { std::alloc::alloc(layout) },
+        |chunk| unsafe { std::alloc::dealloc(chunk, CHUNK_LAYOUT) },
+    );
+    let Some(chunk) = chunk else {
+        return (f(), None);
+    };
+    // SAFETY: the chunk is this arena's; its first word links it to the arena's other chunks.
+    unsafe { *(chunk as *mut usize) = 0 };
+    HEAD.set(chunk);
+    CURSOR.set(chunk + HEADER);
+    END.set(chunk + CHUNK);
+    let leave = Leave;
+    let result = f();
+    let arena = Arena { head: HEAD.get() };
+    drop(leave);
+    (result, Some(arena))
+}
+
+impl<A: GlobalAlloc> TreeAlloc<A> {
+    /// A block of `layout` from this thread's arena, if there is one and the block is small.
+    #[inline]
+    fn arena_alloc(&self, layout: Layout) -> Option<*mut u8> {
+        let head = HEAD.get();
+        if head == 0 || layout.size() > SMALL || layout.align() > HEADER {
+            return None;
+        }
+        let align = layout.align();
+        let at = (CURSOR.get() + align - 1) & !(align - 1);
+        if at + layout.size() <= END.get() {
+            CURSOR.set(at + layout.size());
+            return Some(at as *mut u8);
+        }
+        // SAFETY (both closures): a chunk's layout is valid and not zero-sized.
+        let chunk = new_chunk(
+            |layout| unsafe { self.0.alloc(layout) },
+            |chunk| unsafe { self.0.dealloc(chunk, CHUNK_LAYOUT) },
+        )?;
+        // SAFETY: the new chunk is this arena's; it links to the arena's previous newest chunk.
+        unsafe { *(chunk as *mut usize) = head };
+        HEAD.set(chunk);
+        let at = chunk + HEADER;
+        CURSOR.set(at + layout.size());
+        END.set(chunk + CHUNK);
+        Some(at as *mut u8)
+    }
+}
+
+// SAFETY: every block is either the wrapped allocator's (allocated, resized and freed by it) or
+// in an arena chunk, which no other block overlaps and which is freed only once the arena that
+// owns it is dropped, after every block in it.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for TreeAlloc<A> {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        match self.arena_alloc(layout) {
+            Some(ptr) => ptr,
+            // SAFETY: the caller's contract, passed on.
+            None => unsafe { self.0.alloc(layout) },
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        match self.arena_alloc(layout) {
+            Some(ptr) => {
+                // SAFETY: a fresh block of `layout.size()` bytes (a chunk holds old bytes).
+                unsafe { std::ptr::write_bytes(ptr, 0, layout.size()) };
+                ptr
+            }
+            // SAFETY: the caller's contract, passed on.
+            None => unsafe { self.0.alloc_zeroed(layout) },
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if !holds(ptr) {
+            // SAFETY: the wrapped allocator's block.
+            unsafe { self.0.dealloc(ptr, layout) }
+        } else if ptr as usize + layout.size() == CURSOR.get() {
+            // The newest block of this thread's arena (a temporary of the parse): its room is
+            // used again. (Outside an arena the cursor is 0, which no block ends at.)
+            CURSOR.set(ptr as usize);
+        }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if !holds(ptr) {
+            // SAFETY: the wrapped allocator's block.
+            return unsafe { self.0.realloc(ptr, layout, new_size) };
+        }
+        let newest = ptr as usize + layout.size() == CURSOR.get();
+        // A block shrinks where it is (what it gives up is used again only if it is the newest).
+        if new_size <= layout.size() {
+            if newest {
+                CURSOR.set(ptr as usize + new_size);
+            }
+            return ptr;
+        }
+        // The newest block grows where it is when its chunk has room.
+        if newest && ptr as usize + new_size <= END.get() {
+            CURSOR.set(ptr as usize + new_size);
+            return ptr;
+        }
+        // SAFETY: `layout.align()` is a valid alignment and `new_size` the caller's.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        // SAFETY: the caller's contract, passed on.
+        let new = unsafe { self.alloc(new_layout) };
+        if !new.is_null() {
+            // SAFETY: both blocks are at least `layout.size()` long and do not overlap.
+            unsafe { std::ptr::copy_nonoverlapping(ptr, new, layout.size()) };
+        }
+        new
+    }
+}
