@@ -16,6 +16,8 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
+/// mimalloc, with the parser's small blocks in arenas that are freed with their file
+/// (`obolint_python::arena`).
 #[global_allocator]
 static GLOBAL: obolint_python::arena::TreeAlloc<mimalloc::MiMalloc> =
     obolint_python::arena::TreeAlloc(mimalloc::MiMalloc);
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
     // large corpus).
     // SAFETY: sets an option of the allocator; any value is valid, -1 means never purge.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    // Before anything is parsed (the language server and `--fix` parse too).
     obolint_python::arena::enable();
     let cli = args::Cli::parse();
     match cli.command {
