@@ -6,7 +6,9 @@
 //! allocator, so they cannot be handed an arena the way oxc's are; instead the command line's
 //! global allocator is [`TreeAlloc`], which serves the small allocations of a parse
 //! ([`in_arena`]) by bumping a pointer through chunks of a page, taken from the wrapped allocator
-//! and owned by that parse. Freeing such a block costs a look at a bitmap and nothing else; the
+//! and owned by that parse. Freeing such a block costs a look at a bitmap of pages and nothing
+//! else (its leaves are mapped as the heap reaches their part of the address space, so a limit on
+//! the address space, `ulimit -v`, loses nothing to it); the
 //! chunks go back to the wrapped allocator when the parsed file is dropped ([`Arena`]), so that
 //! memory freed by trees and by everything else is one pool, as before.
 //!
@@ -29,7 +31,7 @@
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 /// The global allocator of the command line: `A` (mimalloc), with a parse's small blocks in
 /// arenas.
@@ -46,17 +48,21 @@ const HEADER: usize = 16;
 /// Addresses below this (47 bits, the user space of x86-64 and AArch64 with 4-level tables)
 /// may be chunks; a chunk the wrapped allocator places higher is given back unused.
 const ADDRESSES: usize = 1 << 47;
-/// Words of the bitmap: a bit per page below [`ADDRESSES`] (4 GiB of address space, reserved
-/// only: a page of it takes memory once a chunk's bit is set in it, and covers 128 MiB).
-const WORDS: usize = ADDRESSES >> CHUNK_SHIFT >> 6;
+/// The bitmap of the pages that are chunks is in leaves of [`LEAF_BITS`] bits (128 KiB, for
+/// 4 GiB of address space), mapped when a chunk is first placed in their part of the address
+/// space (a heap spans one or two); the table of leaves is static.
+const LEAF_SHIFT: u32 = 20;
+const LEAF_BITS: usize = 1 << LEAF_SHIFT;
+const LEAVES: usize = (ADDRESSES >> CHUNK_SHIFT) >> LEAF_SHIFT;
 const CHUNK_LAYOUT: Layout = match Layout::from_size_align(CHUNK, CHUNK) {
     Ok(layout) => layout,
     Err(_) => panic!("a chunk is a page"),
 };
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
-/// The bitmap of the pages that are chunks (null until [`enable`]).
-static BITS: AtomicUsize = AtomicUsize::new(0);
+/// The leaves of the bitmap (null: no chunk in that part of the address space yet).
+static LEAF: [AtomicPtr<AtomicU64>; LEAVES] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; LEAVES];
 
 thread_local! {
     /// The arena this thread allocates in: its newest chunk (0: none), where the next block goes
@@ -66,48 +72,86 @@ thread_local! {
     static END: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Reserves the bitmap; from then on [`in_arena`] allocates in arenas. Call it once, from the
-/// binary whose global allocator is [`TreeAlloc`], before anything is parsed. Where the bitmap
-/// cannot be reserved, nothing changes.
+/// From now on [`in_arena`] allocates in arenas. Call it once, from the binary whose global
+/// allocator is [`TreeAlloc`], before anything is parsed.
 pub fn enable() {
-    #[cfg(all(unix, target_pointer_width = "64"))]
-    {
-        if ENABLED.load(Ordering::Acquire) {
-            return;
-        }
-        // SAFETY: an anonymous private mapping at an address of the kernel's choosing, never
-        // unmapped; `MAP_NORESERVE` takes no memory until a page is written. It reads as zeros.
-        let bits = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                WORDS * 8,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if bits == libc::MAP_FAILED {
-            return;
-        }
-        BITS.store(bits as usize, Ordering::Release);
+    if cfg!(all(unix, target_pointer_width = "64")) {
         ENABLED.store(true, Ordering::Release);
     }
 }
 
-/// The bitmap's word and bit for the page of `addr`, if the bitmap covers it.
+/// The bitmap's word and bit for the page of `addr`, if its leaf is mapped.
 #[inline]
 fn bit(addr: usize) -> Option<(&'static AtomicU64, u64)> {
-    let bits = BITS.load(Ordering::Acquire);
-    if bits == 0 || addr >= ADDRESSES {
+    if addr >= ADDRESSES {
         return None;
     }
     let page = addr >> CHUNK_SHIFT;
-    // SAFETY: the bitmap has a word for every page below `ADDRESSES`, lives as long as the
-    // process, and is only accessed atomically.
-    let word = unsafe { &*(bits as *const AtomicU64).add(page >> 6) };
-    Some((word, 1 << (page & 63)))
+    let leaf = LEAF[page >> LEAF_SHIFT].load(Ordering::Acquire);
+    if leaf.is_null() {
+        return None;
+    }
+    let at = page & (LEAF_BITS - 1);
+    // SAFETY: a mapped leaf has a word for each 64 of its pages, lives as long as the process,
+    // and is only accessed atomically.
+    let word = unsafe { &*leaf.add(at >> 6) };
+    Some((word, 1 << (at & 63)))
 }
+
+/// [`bit`], mapping the leaf first if need be (`None` if it cannot be mapped).
+fn bit_mapping(addr: usize) -> Option<(&'static AtomicU64, u64)> {
+    if addr >= ADDRESSES {
+        return None;
+    }
+    let slot = &LEAF[(addr >> CHUNK_SHIFT) >> LEAF_SHIFT];
+    if slot.load(Ordering::Acquire).is_null() {
+        let leaf = map_leaf()?;
+        if slot
+            .compare_exchange(
+                std::ptr::null_mut(),
+                leaf,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_err()
+        {
+            // Another thread mapped it first.
+            unmap_leaf(leaf);
+        }
+    }
+    bit(addr)
+}
+
+#[cfg(all(unix, target_pointer_width = "64"))]
+fn map_leaf() -> Option<*mut AtomicU64> {
+    // SAFETY: an anonymous private mapping at an address of the kernel's choosing; it reads as
+    // zeros.
+    let leaf = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            LEAF_BITS / 8,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    (leaf != libc::MAP_FAILED).then_some(leaf.cast())
+}
+
+#[cfg(all(unix, target_pointer_width = "64"))]
+fn unmap_leaf(leaf: *mut AtomicU64) {
+    // SAFETY: a leaf this thread mapped and never published.
+    unsafe { libc::munmap(leaf.cast(), LEAF_BITS / 8) };
+}
+
+#[cfg(not(all(unix, target_pointer_width = "64")))]
+fn map_leaf() -> Option<*mut AtomicU64> {
+    None
+}
+
+#[cfg(not(all(unix, target_pointer_width = "64")))]
+fn unmap_leaf(_: *mut AtomicU64) {}
 
 /// Whether `ptr` points into a chunk of an arena.
 #[inline]
@@ -121,7 +165,7 @@ fn new_chunk(alloc: impl FnOnce(Layout) -> *mut u8, free: impl FnOnce(*mut u8)) 
     if chunk.is_null() {
         return None;
     }
-    let Some((word, mask)) = bit(chunk as usize) else {
+    let Some((word, mask)) = bit_mapping(chunk as usize) else {
         free(chunk);
         return None;
     };

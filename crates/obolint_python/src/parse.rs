@@ -123,6 +123,10 @@ pub enum Keep {
     Suppressions,
 }
 
+/// Files shorter than this are parsed outside an arena ([`crate::arena`]): their tree would
+/// leave most of its chunk unused.
+const ARENA_MIN_TEXT: usize = 2048;
+
 /// [`parse_source`], keeping `keep` of the tokens.
 pub fn parse_source_keeping(text: &str, kind: SourceKind, keep: Keep) -> ParsedSource {
     let cells = cell_ranges(text, kind);
@@ -170,8 +174,14 @@ fn parse_in_cells(
     keep: Keep,
 ) -> ParsedSource {
     let options = ParseOptions::from(source_type).with_target_version(PythonVersion::latest());
-    let (parsed, arena) =
-        crate::arena::in_arena(|| parse_cells_unchecked(text, cells.iter().copied(), &options));
+    let parse = || parse_cells_unchecked(text, cells.iter().copied(), &options);
+    // A small file's tree would not fill its arena's one chunk: what it leaves unused would
+    // outweigh the tree.
+    let (mut parsed, mut arena) = if text.len() >= ARENA_MIN_TEXT {
+        crate::arena::in_arena(parse)
+    } else {
+        (parse(), None)
+    };
     let mut syntax_errors: Vec<SyntaxError> = Vec::new();
     // The cells (or the file, `None`) that have their error.
     let mut erring: rustc_hash::FxHashSet<Option<usize>> = rustc_hash::FxHashSet::default();
@@ -241,6 +251,12 @@ fn parse_in_cells(
             }
             _ => {}
         }
+    }
+    if !syntax_errors.is_empty() && arena.is_some() {
+        // What follows an error is dropped below; in an arena its memory would stay as long as
+        // the file. Such a file (rare) is parsed again outside one: the same text, the same tree.
+        drop(std::mem::replace(&mut parsed, parse()));
+        arena = None;
     }
     let mut module = parsed.into_syntax();
     if !syntax_errors.is_empty() {

@@ -41,7 +41,7 @@ fn trees_stay_whole_while_other_trees_come_and_go() {
             (parsed, shown)
         })
         .collect();
-    let Stmt::FunctionDef(def) = &kept[3].0.body()[2] else {
+    let Stmt::FunctionDef(def) = &kept[20].0.body()[2] else {
         panic!("a function");
     };
     let Some(Stmt::Return(returned)) = def.body.last() else {
@@ -98,7 +98,7 @@ fn trees_stay_whole_while_other_trees_come_and_go() {
 #[test]
 fn what_a_dropped_tree_keeps_owns_its_names() {
     arena::enable();
-    let mut parsed = parse_source(&source(2), SourceKind::Python);
+    let mut parsed = parse_source(&source(12), SourceKind::Python);
     let Stmt::FunctionDef(def) = &parsed.body()[2] else {
         panic!("a function");
     };
@@ -139,7 +139,7 @@ fn what_a_dropped_tree_keeps_owns_its_names() {
     assert!(format!("{:?}", parsed.body()).contains("credentials_provider_with_a_long_name"));
 
     // A clone of the tree's own statement shares its long names: the arena stays.
-    let mut parsed = parse_source(&source(2), SourceKind::Python);
+    let mut parsed = parse_source(&source(12), SourceKind::Python);
     let first = parsed.body()[0].clone();
     let node = long_name(&first).expect("a module name");
     assert!(holds(node), "the clone's name is the tree's");
@@ -186,4 +186,37 @@ fn blocks_grow_shrink_and_leave_arenas() {
     // Nested, the inner parse shares the outer arena (no arena of its own).
     let ((_, inner), outer) = in_arena(|| in_arena(|| 1));
     assert!(inner.is_none() && outer.is_some());
+}
+
+#[test]
+fn small_files_and_files_with_an_error_are_parsed_outside_arenas() {
+    arena::enable();
+    let returned = |parsed: &ParsedSource, at: usize| -> *const u8 {
+        let Stmt::FunctionDef(def) = &parsed.body()[at] else {
+            panic!("a function");
+        };
+        let Some(Stmt::Return(returned)) = def.body.last() else {
+            panic!("a return");
+        };
+        let value: *const Expr = &**returned.value.as_ref().expect("a value");
+        value.cast()
+    };
+    let large = parse_source(&source(12), SourceKind::Python);
+    assert!(holds(returned(&large, 2)));
+    // A small tree would leave most of a chunk unused.
+    let small = parse_source(&source(1), SourceKind::Python);
+    assert!(!holds(returned(&small, 2)));
+    // Everything after the first error is dropped: in an arena it would stay allocated.
+    let text = source(12)
+        .replacen("value = [", "value = = [", 12)
+        .replacen("value = = [", "value = [", 11);
+    let broken = parse_source(&text, SourceKind::Python);
+    assert_eq!(broken.syntax_errors.len(), 1);
+    let kept = broken.body().len();
+    assert!(kept > 2, "the statements before the error are kept");
+    assert!(!holds(returned(&broken, 2)));
+    assert_eq!(
+        format!("{:?}", &broken.body()[..2]),
+        format!("{:?}", &large.body()[..2]),
+    );
 }
