@@ -28,6 +28,10 @@
 //!   carries may point into them.
 //! - Without [`enable`] (tests, the library used on its own), every allocation goes to the
 //!   wrapped allocator.
+//!
+//! Files under 2 KiB (their tree would leave most of its chunk unused) and files with a syntax
+//! error (what follows the error is dropped, and would stay allocated in an arena) are parsed
+//! outside arenas ([`crate::parse`]).
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
