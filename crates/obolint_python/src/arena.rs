@@ -84,18 +84,20 @@ pub fn enable() {
     }
 }
 
+/// The slot of the leaf for the page of `addr`, if the bitmap covers it.
+#[inline]
+fn leaf_slot(addr: usize) -> Option<&'static AtomicPtr<AtomicU64>> {
+    (addr < ADDRESSES).then(|| &LEAF[(addr >> CHUNK_SHIFT) >> LEAF_SHIFT])
+}
+
 /// The bitmap's word and bit for the page of `addr`, if its leaf is mapped.
 #[inline]
 fn bit(addr: usize) -> Option<(&'static AtomicU64, u64)> {
-    if addr >= ADDRESSES {
-        return None;
-    }
-    let page = addr >> CHUNK_SHIFT;
-    let leaf = LEAF[page >> LEAF_SHIFT].load(Ordering::Acquire);
+    let leaf = leaf_slot(addr)?.load(Ordering::Acquire);
     if leaf.is_null() {
         return None;
     }
-    let at = page & (LEAF_BITS - 1);
+    let at = (addr >> CHUNK_SHIFT) & (LEAF_BITS - 1);
     // SAFETY: a mapped leaf has a word for each 64 of its pages, lives as long as the process,
     // and is only accessed atomically.
     let word = unsafe { &*leaf.add(at >> 6) };
@@ -104,10 +106,7 @@ fn bit(addr: usize) -> Option<(&'static AtomicU64, u64)> {
 
 /// [`bit`], mapping the leaf first if need be (`None` if it cannot be mapped).
 fn bit_mapping(addr: usize) -> Option<(&'static AtomicU64, u64)> {
-    if addr >= ADDRESSES {
-        return None;
-    }
-    let slot = &LEAF[(addr >> CHUNK_SHIFT) >> LEAF_SHIFT];
+    let slot = leaf_slot(addr)?;
     if slot.load(Ordering::Acquire).is_null() {
         let leaf = map_leaf()?;
         if slot

@@ -63,23 +63,30 @@ impl ParsedSource {
 /// A copy of an import statement whose names own their text (a clone of a long name shares its
 /// block with the tree's), so that it outlives the tree's arena; `None` for any other statement.
 pub fn owned_import(stmt: &Stmt) -> Option<Stmt> {
-    let own = |identifier: &Identifier| {
-        Identifier::new(Name::new(identifier.id.as_str()), identifier.range)
+    let own = |identifier: &Identifier| Identifier {
+        id: Name::new(identifier.id.as_str()),
+        ..identifier.clone()
     };
     let alias = |alias: &Alias| Alias {
+        range: alias.range,
+        node_index: alias.node_index.clone(),
         name: own(&alias.name),
         asname: alias.asname.as_ref().map(own),
-        ..alias.clone()
     };
     match stmt {
         Stmt::Import(import) => Some(Stmt::Import(StmtImport {
+            node_index: import.node_index.clone(),
+            range: import.range,
             names: import.names.iter().map(alias).collect(),
-            ..import.clone()
+            is_lazy: import.is_lazy,
         })),
         Stmt::ImportFrom(import) => Some(Stmt::ImportFrom(StmtImportFrom {
+            node_index: import.node_index.clone(),
+            range: import.range,
             module: import.module.as_ref().map(own),
             names: import.names.iter().map(alias).collect(),
-            ..import.clone()
+            level: import.level,
+            is_lazy: import.is_lazy,
         })),
         _ => None,
     }
