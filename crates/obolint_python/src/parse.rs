@@ -38,9 +38,14 @@ pub struct ParsedSource {
 }
 
 impl Drop for ParsedSource {
-    /// Nothing of its own: it keeps the tree from being moved out, so that nothing of it
-    /// outlives the arena.
-    fn drop(&mut self) {}
+    /// Frees a tree that is wholly in its arena all at once ([`crate::arena::Arena::free_with`]),
+    /// without visiting its nodes; any other tree is dropped as usual. (It also keeps the tree
+    /// from being moved out, so that nothing of it outlives the arena.)
+    fn drop(&mut self) {
+        if let Some(arena) = &mut self.arena {
+            arena.free_with(std::mem::take(&mut self.module.body));
+        }
+    }
 }
 
 impl ParsedSource {
@@ -52,11 +57,31 @@ impl ParsedSource {
     /// and gives the tree's arena back. Should a name of `imports` still be in an arena (a clone
     /// of this tree's: a long name's clone shares its block), the arena is kept.
     pub fn keep_only(&mut self, imports: Vec<Stmt>) {
-        let owned = imports.iter().all(owns_its_names);
-        drop(std::mem::replace(&mut self.module.body, imports.into()));
-        if owned {
-            self.arena = None;
+        let owned = self
+            .arena
+            .as_ref()
+            .is_none_or(|arena| imports.iter().all(|stmt| owns_its_names(stmt, arena)));
+        let code = std::mem::replace(&mut self.module.body, imports.into());
+        match &mut self.arena {
+            Some(arena) if owned => {
+                arena.free_with(code);
+                self.arena = None;
+            }
+            Some(arena) => {
+                // Dropped a node at a time: the arena's records of its blocks no longer hold.
+                drop(code);
+                arena.forget_records();
+            }
+            None => drop(code),
         }
+    }
+
+    /// Whether the tree is in an arena that frees it whole (for tests).
+    #[doc(hidden)]
+    pub fn freed_whole(&self) -> bool {
+        self.arena
+            .as_ref()
+            .is_some_and(crate::arena::Arena::is_whole)
     }
 }
 
@@ -92,9 +117,12 @@ pub fn owned_import(stmt: &Stmt) -> Option<Stmt> {
     }
 }
 
-/// Whether an import statement's names are outside every arena.
-fn owns_its_names(stmt: &Stmt) -> bool {
-    let owned = |identifier: &Identifier| !crate::arena::holds(identifier.id.as_str().as_ptr());
+/// Whether an import statement's names are outside `arena`.
+fn owns_its_names(stmt: &Stmt, arena: &crate::arena::Arena) -> bool {
+    let owned = |identifier: &Identifier| {
+        let name = identifier.id.as_str();
+        !arena.contains(name.as_ptr(), name.len())
+    };
     let alias = |alias: &Alias| owned(&alias.name) && alias.asname.as_ref().is_none_or(owned);
     match stmt {
         Stmt::Import(import) => import.names.iter().all(alias),
@@ -265,7 +293,19 @@ fn parse_in_cells(
         drop(std::mem::replace(&mut parsed, parse()));
         arena = None;
     }
-    let mut module = parsed.into_syntax();
+    // An implicitly concatenated string literal (`"a" "b"`) joins its parts when its value is
+    // first asked for, after the parse, outside the arena: a tree with one is freed a node at a
+    // time, so that the joined text is freed with it.
+    if let Some(arena) = &mut arena
+        && joins_strings_later(parsed.tokens())
+    {
+        arena.forget_records();
+    }
+    // The tokens go: a parse in an arena notes their frees, so that its records hold.
+    let mut module = match &mut arena {
+        Some(arena) => arena.noting_frees(|| parsed.into_syntax()),
+        None => parsed.into_syntax(),
+    };
     if !syntax_errors.is_empty() {
         // What follows the file's error, and whatever is in a cell with an error.
         let first = syntax_errors
@@ -290,6 +330,23 @@ fn parse_in_cells(
         multiline_tokens,
         arena,
     }
+}
+
+/// Whether two string literals follow each other in `tokens` (with nothing but line ends inside
+/// brackets and comments between): Ruff's tree joins their text lazily
+/// ([`ruff_python_ast::StringLiteralValue`]).
+fn joins_strings_later(tokens: &[ruff_python_ast::token::Token]) -> bool {
+    use ruff_python_ast::token::TokenKind;
+    let mut after_string = false;
+    for token in tokens {
+        match token.kind() {
+            TokenKind::String if after_string => return true,
+            TokenKind::String => after_string = true,
+            TokenKind::NonLogicalNewline | TokenKind::Comment => {}
+            _ => after_string = false,
+        }
+    }
+    false
 }
 
 fn cell_of(cells: &[TextRange], range: TextRange) -> usize {
