@@ -213,7 +213,11 @@ fn parse_in_cells(
     // A small file's tree would not fill its arena's one chunk: what it leaves unused would
     // outweigh the tree.
     let (mut parsed, mut arena) = if text.len() >= ARENA_MIN_TEXT {
-        crate::arena::in_arena(parse)
+        crate::arena::in_arena(|| {
+            let parsed = parse();
+            join_strings_now(parsed.syntax(), parsed.tokens());
+            parsed
+        })
     } else {
         (parse(), None)
     };
@@ -293,14 +297,6 @@ fn parse_in_cells(
         drop(std::mem::replace(&mut parsed, parse()));
         arena = None;
     }
-    // An implicitly concatenated string literal (`"a" "b"`) joins its parts when its value is
-    // first asked for, after the parse, outside the arena: a tree with one is freed a node at a
-    // time, so that the joined text is freed with it.
-    if let Some(arena) = &mut arena
-        && joins_strings_later(parsed.tokens())
-    {
-        arena.forget_records();
-    }
     // The tokens go: a parse in an arena notes their frees, so that its records hold.
     let mut module = match &mut arena {
         Some(arena) => arena.noting_frees(|| parsed.into_syntax()),
@@ -332,21 +328,79 @@ fn parse_in_cells(
     }
 }
 
-/// Whether two string literals follow each other in `tokens` (with nothing but line ends inside
-/// brackets and comments between): Ruff's tree joins their text lazily
-/// ([`ruff_python_ast::StringLiteralValue`]).
-fn joins_strings_later(tokens: &[ruff_python_ast::token::Token]) -> bool {
+/// Joins the parts of each implicitly concatenated string literal (`"a" "b"`) of `module` now,
+/// in the parse's arena: Ruff joins them when the value is first read, which would put the joined
+/// text outside the arena, in a block a tree freed whole would leak. The literals are found by
+/// their tokens (string after string, with nothing but line ends inside brackets and comments
+/// between), and only the nodes around them are visited.
+fn join_strings_now(module: &ModModule, tokens: &[ruff_python_ast::token::Token]) {
     use ruff_python_ast::token::TokenKind;
-    let mut after_string = false;
+    use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, TraversalSignal, walk_expr};
+    use ruff_python_ast::{AnyNodeRef, Expr};
+
+    // The ranges of the runs of two or more string literals, in order.
+    let mut runs: Vec<TextRange> = Vec::new();
+    // The run being read: its range and how many strings it has; `open` while it may go on.
+    let mut run: Option<(TextRange, usize)> = None;
+    let mut open = false;
     for token in tokens {
         match token.kind() {
-            TokenKind::String if after_string => return true,
-            TokenKind::String => after_string = true,
+            TokenKind::String => {
+                run = match run {
+                    Some((range, count)) if open => Some((range.cover(token.range()), count + 1)),
+                    Some((range, count)) => {
+                        if count > 1 {
+                            runs.push(range);
+                        }
+                        Some((token.range(), 1))
+                    }
+                    None => Some((token.range(), 1)),
+                };
+                open = true;
+            }
             TokenKind::NonLogicalNewline | TokenKind::Comment => {}
-            _ => after_string = false,
+            _ => open = false,
         }
     }
-    false
+    if let Some((range, count)) = run
+        && count > 1
+    {
+        runs.push(range);
+    }
+    if runs.is_empty() {
+        return;
+    }
+    struct Join<'r> {
+        runs: &'r [TextRange],
+    }
+    impl Join<'_> {
+        /// Whether a run lies in `range`.
+        fn around(&self, range: TextRange) -> bool {
+            let first = self.runs.partition_point(|run| run.start() < range.start());
+            self.runs
+                .get(first)
+                .is_some_and(|run| range.contains_range(*run))
+        }
+    }
+    impl<'a> SourceOrderVisitor<'a> for Join<'_> {
+        fn enter_node(&mut self, node: AnyNodeRef<'a>) -> TraversalSignal {
+            if self.around(node.range()) {
+                TraversalSignal::Traverse
+            } else {
+                TraversalSignal::Skip
+            }
+        }
+
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::StringLiteral(string) = expr
+                && string.value.is_implicit_concatenated()
+            {
+                let _ = string.value.to_str();
+            }
+            walk_expr(self, expr);
+        }
+    }
+    Join { runs: &runs }.visit_body(&module.body);
 }
 
 fn cell_of(cells: &[TextRange], range: TextRange) -> usize {

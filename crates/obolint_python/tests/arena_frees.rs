@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use obolint_python::arena::{self, TreeAlloc};
 use obolint_python::parse::owned_import;
 use obolint_python::{ParsedSource, SourceKind, parse_source};
-use ruff_python_ast::Stmt;
+use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, walk_expr};
+use ruff_python_ast::{Expr, Stmt};
 
 /// The system allocator, counting the bytes it holds.
 struct Counting;
@@ -83,6 +84,21 @@ fn source() -> String {
     text
 }
 
+/// Reads the value of every string literal written in parts, counting them.
+struct ReadStrings(usize);
+
+impl<'a> SourceOrderVisitor<'a> for ReadStrings {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::StringLiteral(string) = expr
+            && string.value.is_implicit_concatenated()
+        {
+            assert!(!string.value.to_str().is_empty());
+            self.0 += 1;
+        }
+        walk_expr(self, expr);
+    }
+}
+
 fn imports(parsed: &ParsedSource) -> Vec<Stmt> {
     obolint_python::imports::import_statements(parsed.body())
         .into_iter()
@@ -138,8 +154,8 @@ fn trees_freed_whole_give_back_every_block() {
     }
     assert_eq!(LIVE.load(Ordering::SeqCst), before, "a shared name kept");
 
-    // A string literal written in parts joins them when its value is first asked for, after the
-    // parse: such a tree is freed a node at a time, joined text and all.
+    // A string literal written in parts joins them when its value is first asked for: that is
+    // done during the parse, so that the joined text is in the tree's arena or records.
     let joined = format!(
         "{text}message = (\n    'a' # one\n    \"{}\"\n)\n",
         "b".repeat(300)
@@ -147,11 +163,11 @@ fn trees_freed_whole_give_back_every_block() {
     let before = LIVE.load(Ordering::SeqCst);
     for _ in 0..10 {
         let parsed = parse_source(&joined, SourceKind::Python);
-        assert!(!parsed.freed_whole(), "a string joined later");
+        assert!(parsed.freed_whole(), "a string joined during the parse");
         let Some(Stmt::Assign(assign)) = parsed.body().last() else {
             panic!("an assignment");
         };
-        let ruff_python_ast::Expr::StringLiteral(string) = &*assign.value else {
+        let Expr::StringLiteral(string) = &*assign.value else {
             panic!("a string");
         };
         assert_eq!(string.value.to_str().len(), 301);
@@ -162,6 +178,40 @@ fn trees_freed_whole_give_back_every_block() {
         before,
         "a string joined after the parse"
     );
+    // Every shape of it: nested in an f-string, in a method's call, two runs in one tuple, after
+    // a docstring, in a decorator, a default, a subscript and a match pattern; each is read after
+    // the parse.
+    let shapes = format!(
+        r#"{text}
+class C:
+    """doc""" "string"
+    @decorator("a" "b")
+    def m(self, x="c" "d"):
+        f"{{'e' 'f'}} and {{x}}"
+        self.call(a=("g" "h"), b=["i" "j", "k" "l"])
+        y = z["m" "n"]
+        match x:
+            case "o" "p":
+                pass
+        return b"bytes" b"too", "q" f"r{{x}}" "s"
+"#
+    );
+    let before = LIVE.load(Ordering::SeqCst);
+    for _ in 0..3 {
+        let parsed = parse_source(&shapes, SourceKind::Python);
+        assert!(parsed.syntax_errors.is_empty());
+        assert!(parsed.freed_whole());
+        let mut read = ReadStrings(0);
+        read.visit_body(parsed.body());
+        assert_eq!(read.0, 9, "the joined strings");
+        drop(parsed);
+    }
+    assert_eq!(
+        LIVE.load(Ordering::SeqCst),
+        before,
+        "strings joined in every shape"
+    );
+
     let separate = format!("{text}a = 'a'\nb = 'b'\n");
     assert!(
         parse_source(&separate, SourceKind::Python).freed_whole(),
