@@ -29,12 +29,6 @@
 //! - Without [`enable`] (tests, the library used on its own), every allocation goes to the
 //!   wrapped allocator.
 //!
-//! A tree is freed whole ([`Arena::free_with`]) when every block of it is known: those in chunks,
-//! and those the parse took from the wrapped allocator, which it records (and forgets as they are
-//! freed while it runs, or under [`Arena::noting_frees`]). Where a tree may hold a block that is
-//! not known (Ruff joins an implicitly concatenated string literal's parts when they are first
-//! read, after the parse) or was freed unnoted, it is freed a node at a time.
-//!
 //! Files under 2 KiB (their tree would leave most of its chunk unused) and files with a syntax
 //! error (what follows the error is dropped, and would stay allocated in an arena) are parsed
 //! outside arenas ([`crate::parse`]).
@@ -80,88 +74,6 @@ thread_local! {
     static HEAD: Cell<usize> = const { Cell::new(0) };
     static CURSOR: Cell<usize> = const { Cell::new(0) };
     static END: Cell<usize> = const { Cell::new(0) };
-    /// The [`Records`] of the arena this thread allocates in, or whose frees it notes
-    /// ([`Arena::noting_frees`]).
-    static RECORDS: Cell<Records> = const { Cell::new(Records::NONE) };
-    /// Whether frees are noted in [`RECORDS`] (inside an arena, and in [`Arena::noting_frees`]).
-    static NOTING: Cell<bool> = const { Cell::new(false) };
-    /// Whether a block of this thread's arena came from the wrapped allocator unrecorded.
-    static UNRECORDED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// A block a parse took from the wrapped allocator (larger than [`SMALL`], or more aligned than
-/// a chunk's blocks) and has not freed.
-#[derive(Clone, Copy)]
-struct Record {
-    ptr: usize,
-    size: usize,
-    align: usize,
-}
-
-/// The records of an arena: an array from the wrapped allocator (never in a chunk, so that the
-/// chunks hold the tree alone), in no order; a freed block's record is replaced by the last.
-#[derive(Clone, Copy, Debug)]
-struct Records {
-    at: usize,
-    len: usize,
-    cap: usize,
-}
-
-impl Records {
-    const NONE: Records = Records {
-        at: 0,
-        len: 0,
-        cap: 0,
-    };
-
-    fn layout(cap: usize) -> Layout {
-        Layout::array::<Record>(cap).unwrap_or(Layout::new::<Record>())
-    }
-
-    fn all(&self) -> &[Record] {
-        if self.at == 0 {
-            return &[];
-        }
-        // SAFETY: `len` records, written in an array of `cap` that only this arena uses, on
-        // one thread at a time.
-        unsafe { std::slice::from_raw_parts(self.at as *const Record, self.len) }
-    }
-
-    fn all_mut(&mut self) -> &mut [Record] {
-        if self.at == 0 {
-            return &mut [];
-        }
-        // SAFETY: as in `all`, and `self` is the one copy in use.
-        unsafe { std::slice::from_raw_parts_mut(self.at as *mut Record, self.len) }
-    }
-
-    /// Forgets the block at `ptr` (freed), or notes where it moved (`to`, resized to `size`).
-    fn moved(&mut self, ptr: usize, to: Option<(usize, usize)>) {
-        let all = self.all_mut();
-        let Some(at) = all.iter().rposition(|record| record.ptr == ptr) else {
-            return;
-        };
-        match to {
-            Some((to, size)) => {
-                all[at].ptr = to;
-                all[at].size = size;
-            }
-            None => {
-                all[at] = all[all.len() - 1];
-                self.len -= 1;
-            }
-        }
-    }
-
-    /// Gives the array back (outside every arena: through the global allocator).
-    fn free(&mut self) {
-        if self.at != 0 {
-            // SAFETY: the array, allocated by the wrapped allocator with this layout; the global
-            // allocator hands a block outside every chunk to it.
-            unsafe { std::alloc::dealloc(self.at as *mut u8, Records::layout(self.cap)) };
-        }
-        *self = Records::NONE;
-    }
 }
 
 /// From now on [`in_arena`] allocates in arenas. Call it once, from the binary whose global
@@ -270,96 +182,10 @@ fn new_chunk(alloc: impl FnOnce(Layout) -> *mut u8, free: impl FnOnce(*mut u8)) 
 pub struct Arena {
     /// The newest chunk; each starts with the address of the one before (0 after the first).
     head: usize,
-    /// The blocks the parse took from the wrapped allocator and has not freed.
-    records: Records,
-    /// Whether every block of the parse is in a chunk or recorded, and no block recorded was freed
-    /// without the records knowing: then a tree is freed with [`Arena::free_with`].
-    whole: bool,
-}
-
-impl Arena {
-    /// Whether [`Arena::free_with`] may free the tree.
-    pub fn is_whole(&self) -> bool {
-        self.whole
-    }
-
-    /// Whether the `len` bytes at `ptr` are in a block of this arena: in one of its chunks, or
-    /// in a block it recorded and that is still allocated.
-    pub fn contains(&self, ptr: *const u8, len: usize) -> bool {
-        if holds(ptr) {
-            return true;
-        }
-        // A recorded block is larger than `SMALL`; half as many bytes (a name, with its count of
-        // references) come in a smaller one, outside the records.
-        if len < SMALL / 2 {
-            return false;
-        }
-        let ptr = ptr as usize;
-        self.records
-            .all()
-            .iter()
-            .any(|record| (record.ptr..record.ptr + record.size).contains(&ptr))
-    }
-
-    /// From now on a tree of this arena is freed a node at a time (part of it was, so the
-    /// records are out of date).
-    pub fn forget_records(&mut self) {
-        self.whole = false;
-    }
-
-    /// Runs `f` on this thread noting the frees of this arena's recorded blocks (what the parse
-    /// returns besides its tree, dropped after the arena is left: its tokens).
-    pub fn noting_frees<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        /// Takes the records back, on a panic too.
-        struct Stop<'a>(&'a mut Records);
-        impl Drop for Stop<'_> {
-            fn drop(&mut self) {
-                *self.0 = RECORDS.get();
-                RECORDS.set(Records::NONE);
-                NOTING.set(false);
-            }
-        }
-        if NOTING.get() {
-            // Inside another arena (never: parses are not nested); its records stay its own,
-            // and this one's go out of date.
-            self.whole = false;
-            return f();
-        }
-        RECORDS.set(self.records);
-        NOTING.set(true);
-        let _stop = Stop(&mut self.records);
-        f()
-    }
-
-    /// Frees a tree all at once: `tree` (every block of which is in this arena's chunks or
-    /// recorded, [`Arena::is_whole`]) is forgotten, and the recorded blocks still allocated are
-    /// freed; the chunks follow when the arena is dropped. Without [`Arena::is_whole`], `tree` is
-    /// dropped as usual.
-    pub fn free_with<T>(&mut self, tree: T) {
-        if !self.whole {
-            drop(tree);
-            return;
-        }
-        std::mem::forget(tree);
-        for record in self.records.all() {
-            // SAFETY: a block the wrapped allocator gave the parse, with this layout, not freed
-            // yet (its record would be gone), and no longer pointed to: the tree that held it is
-            // forgotten. The global allocator hands a block outside every chunk to the wrapped
-            // one.
-            unsafe {
-                std::alloc::dealloc(
-                    record.ptr as *mut u8,
-                    Layout::from_size_align_unchecked(record.size, record.align),
-                );
-            }
-        }
-        self.records.free();
-    }
 }
 
 impl Drop for Arena {
     fn drop(&mut self) {
-        self.records.free();
         let mut chunk = self.head;
         while chunk != 0 {
             // SAFETY: the arena's chunks are its own, each starting with the previous one's
@@ -391,9 +217,6 @@ impl Drop for Leave {
         HEAD.set(0);
         CURSOR.set(0);
         END.set(0);
-        RECORDS.set(Records::NONE);
-        NOTING.set(false);
-        UNRECORDED.set(false);
     }
 }
 
@@ -417,16 +240,9 @@ pub fn in_arena<R>(f: impl FnOnce() -> R) -> (R, Option<Arena>) {
     HEAD.set(chunk);
     CURSOR.set(chunk + HEADER);
     END.set(chunk + CHUNK);
-    RECORDS.set(Records::NONE);
-    NOTING.set(true);
-    UNRECORDED.set(false);
     let leave = Leave;
     let result = f();
-    let arena = Arena {
-        head: HEAD.get(),
-        records: RECORDS.get(),
-        whole: !UNRECORDED.get(),
-    };
+    let arena = Arena { head: HEAD.get() };
     drop(leave);
     (result, Some(arena))
 }
@@ -458,50 +274,6 @@ impl<A: GlobalAlloc> TreeAlloc<A> {
         END.set(chunk + CHUNK);
         Some(at as *mut u8)
     }
-
-    /// Notes in this thread's arena that `ptr` (a block of `layout` from the wrapped allocator)
-    /// is the parse's; outside an arena, nothing.
-    #[inline]
-    fn record(&self, ptr: *mut u8, layout: Layout) {
-        if HEAD.get() == 0 || ptr.is_null() {
-            return;
-        }
-        let mut records = RECORDS.get();
-        if records.len == records.cap {
-            // The array grows through the wrapped allocator itself: never in a chunk, never
-            // recorded.
-            let cap = (records.cap * 2).max(8);
-            // SAFETY: array layouts of `Record`s, not zero-sized; the old array is the wrapped
-            // allocator's, with the layout of its capacity.
-            let at = unsafe {
-                if records.at == 0 {
-                    self.0.alloc(Records::layout(cap))
-                } else {
-                    self.0.realloc(
-                        records.at as *mut u8,
-                        Records::layout(records.cap),
-                        Records::layout(cap).size(),
-                    )
-                }
-            };
-            if at.is_null() {
-                UNRECORDED.set(true);
-                return;
-            }
-            records.at = at as usize;
-            records.cap = cap;
-        }
-        // SAFETY: the array has room for one more record.
-        unsafe {
-            (records.at as *mut Record).add(records.len).write(Record {
-                ptr: ptr as usize,
-                size: layout.size(),
-                align: layout.align(),
-            });
-        }
-        records.len += 1;
-        RECORDS.set(records);
-    }
 }
 
 // SAFETY: every block is either the wrapped allocator's (allocated, resized and freed by it) or
@@ -512,12 +284,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TreeAlloc<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         match self.arena_alloc(layout) {
             Some(ptr) => ptr,
-            None => {
-                // SAFETY: the caller's contract, passed on.
-                let ptr = unsafe { self.0.alloc(layout) };
-                self.record(ptr, layout);
-                ptr
-            }
+            // SAFETY: the caller's contract, passed on.
+            None => unsafe { self.0.alloc(layout) },
         }
     }
 
@@ -529,23 +297,14 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TreeAlloc<A> {
                 unsafe { std::ptr::write_bytes(ptr, 0, layout.size()) };
                 ptr
             }
-            None => {
-                // SAFETY: the caller's contract, passed on.
-                let ptr = unsafe { self.0.alloc_zeroed(layout) };
-                self.record(ptr, layout);
-                ptr
-            }
+            // SAFETY: the caller's contract, passed on.
+            None => unsafe { self.0.alloc_zeroed(layout) },
         }
     }
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if !holds(ptr) {
-            if NOTING.get() {
-                let mut records = RECORDS.get();
-                records.moved(ptr as usize, None);
-                RECORDS.set(records);
-            }
             // SAFETY: the wrapped allocator's block.
             unsafe { self.0.dealloc(ptr, layout) }
         } else if ptr as usize + layout.size() == CURSOR.get() {
@@ -559,13 +318,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TreeAlloc<A> {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if !holds(ptr) {
             // SAFETY: the wrapped allocator's block.
-            let new = unsafe { self.0.realloc(ptr, layout, new_size) };
-            if NOTING.get() && !new.is_null() {
-                let mut records = RECORDS.get();
-                records.moved(ptr as usize, Some((new as usize, new_size)));
-                RECORDS.set(records);
-            }
-            return new;
+            return unsafe { self.0.realloc(ptr, layout, new_size) };
         }
         let newest = ptr as usize + layout.size() == CURSOR.get();
         // A block shrinks where it is (what it gives up is used again only if it is the newest).
