@@ -40,7 +40,7 @@ fn sarif_rules() -> Vec<SarifRule> {
         .collect()
 }
 
-/// Writes `diagnostics` in `format` (machine formats; `full` goes through [`write_full`]).
+/// Writes `diagnostics` in `format` (machine formats; `full` goes through `write_full`).
 pub fn write_machine(
     out: &mut dyn Write,
     format: OutputFormat,

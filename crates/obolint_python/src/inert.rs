@@ -89,7 +89,7 @@ pub enum Inertness {
 /// makes it [`Inertness::Relevant`]: when unsure, the file is analysed.
 ///
 /// `text` is the text `body` was parsed from. When it shows that no expression can name `mlflow`
-/// or a dynamic builtin, the expressions are not walked (see [`text_settles`]).
+/// or a dynamic builtin, the expressions are not walked (see `text_settles`).
 ///
 /// `imports` are the [import statements](crate::imports::import_statements) of `body`.
 pub fn inertness(imports: &[&Stmt], body: &[Stmt], text: &str) -> Inertness {

@@ -1,13 +1,13 @@
 //! `obolint server`: the language server. It runs the checker the CLI runs, on the same project
 //! model, with the editor's unsaved buffers in place of the files on disk.
 //!
-//! The flow: [`transport`] reads framed messages from stdio; [`server`] runs the main loop and
-//! hands each message to its handler in [`api`] (one file per LSP method). Handlers keep the
-//! [`session`] (open [`document`]s and [`notebook`]s, each root's findings) and tell the
-//! [`schedule`] which roots to check again; [`worker`] runs `check` off the main loop; only a
+//! The flow: `transport` reads framed messages from stdio; `server` runs the main loop and
+//! hands each message to its handler in `api` (one file per LSP method). Handlers keep the
+//! `session` (open `document`s and `notebook`s, each root's findings) and tell the
+//! `schedule` which roots to check again; `worker` runs `check` off the main loop; only a
 //! report of the current text is accepted, and the requests that waited for it are answered then.
-//! [`to_lsp`] turns findings into LSP diagnostics in the negotiated [`encoding`]; replies
-//! leave through the [`outbox`]. Modules depend downwards only: `server` on `api`, `api` on
+//! `to_lsp` turns findings into LSP diagnostics in the negotiated `encoding`; replies
+//! leave through the `outbox`. Modules depend downwards only: `server` on `api`, `api` on
 //! `session`, `schedule` and `outbox`, never the other way. Nothing here executes user code or
 //! opens a network connection: the only I/O is stdio and reading the project's files.
 

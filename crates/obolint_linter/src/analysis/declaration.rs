@@ -836,7 +836,7 @@ pub enum PathValue {
 
 impl Reader<'_, '_> {
     /// Evaluates a path expression written in `file` (`depth` 0: a path of its own, with its
-    /// own [`MAX_PATH_STEPS`]).
+    /// own `MAX_PATH_STEPS`).
     pub fn path(&self, site: Site<'_>, depth: u32) -> Option<PathValue> {
         if depth == 0 {
             self.path_steps.set(Some(MAX_PATH_STEPS));

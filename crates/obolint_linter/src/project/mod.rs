@@ -844,7 +844,7 @@ impl<'a> Project<'a> {
     }
 
     /// `attr` defined in `class` or in one of its bases, in any project file (none while bases
-    /// are being resolved: [`Project::base_symbols`]).
+    /// are being resolved: `Project::base_symbols`).
     pub fn find_method(&self, class: ClassRef, attr: &str) -> Option<FnRef> {
         if RESOLVING_BASES.get() {
             return None;

@@ -7,11 +7,11 @@
 //! The search. Every specifier matches a finite union of intervals of the version order. An
 //! intersection of such sets is empty unless one of its intervals' lower ends, or the version
 //! just above it, matches every specifier. So it is enough to try, for each specifier version
-//! `V`: `V` itself; its immediate successor among public versions ([`successor`]); the first
+//! `V`: `V` itself; its immediate successor among public versions (`successor`); the first
 //! version of the next pre-release (`>1.0rc1` skips `1.0rc1.postN`); the first version of its
 //! release (`V.dev0`) and of the next wildcard prefix (`!=2.22.*` resumes at `2.23.dev0`); and a
 //! version above all of `V`'s release line but below every other release mentioned
-//! ([`after_release_line`]: `>2.22.0` skips `2.22.0.postN`). Local versions (`+abc`) are never
+//! (`after_release_line`: `>2.22.0` skips `2.22.0.postN`). Local versions (`+abc`) are never
 //! published to an index, so only those written in a specifier are tried.
 //!
 //! Pre-releases count: a pinned pre-release newer than the minimum has the feature. A
