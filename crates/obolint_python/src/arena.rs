@@ -29,6 +29,14 @@
 //! - Without [`enable`] (tests, the library used on its own), every allocation goes to the
 //!   wrapped allocator.
 //!
+//! A tree is freed whole ([`Arena::free_with`]) when every block of it is known: those in chunks,
+//! and those the parse took from the wrapped allocator, which it records (in an array of the
+//! thread's, forgetting them as they are freed while it runs or under [`Arena::noting_frees`],
+//! which then copies the records into the arena). A tree with a block that may not be known, or
+//! that was freed unnoted, is freed a node at a time. (Ruff joins an implicitly concatenated
+//! string literal's parts when first read, after the parse: [`crate::parse`] joins them during
+//! it, so that the joined text is in the arena.)
+//!
 //! Files under 2 KiB (their tree would leave most of its chunk unused) and files with a syntax
 //! error (what follows the error is dropped, and would stay allocated in an arena) are parsed
 //! outside arenas ([`crate::parse`]).
@@ -74,6 +82,92 @@ thread_local! {
     static HEAD: Cell<usize> = const { Cell::new(0) };
     static CURSOR: Cell<usize> = const { Cell::new(0) };
     static END: Cell<usize> = const { Cell::new(0) };
+    /// The records of the arena this thread allocates in, or whose frees it notes
+    /// ([`Arena::noting_frees`]): an array of this thread's, used again by each parse.
+    static RECORDS: Cell<Records> = const { Cell::new(Records::NONE) };
+    /// The arena (its first chunk) whose records [`RECORDS`] holds (0: none).
+    static OWNER: Cell<usize> = const { Cell::new(0) };
+    /// Whether frees are noted in [`RECORDS`] (inside an arena, and in [`Arena::noting_frees`]).
+    static NOTING: Cell<bool> = const { Cell::new(false) };
+    /// Whether a block of this thread's arena came from the wrapped allocator unrecorded.
+    static UNRECORDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A block a parse took from the wrapped allocator (larger than [`SMALL`], or more aligned than
+/// a chunk's blocks) and has not freed.
+#[derive(Clone, Copy)]
+struct Record {
+    ptr: usize,
+    /// The block's size and alignment (a block of 4 GiB or more is not recorded: its parse's
+    /// tree is freed a node at a time).
+    size: u32,
+    align: u32,
+}
+
+/// The records of the parse a thread runs: an array from the wrapped allocator, the thread's own
+/// and used again by every parse it runs (so that no parse leaves a small array among the blocks
+/// it frees), in no order; a freed block's record is replaced by the last. Once the parse's
+/// tokens are gone, its records are copied into its arena ([`Arena::noting_frees`]).
+#[derive(Clone, Copy, Debug)]
+struct Records {
+    at: usize,
+    len: usize,
+    cap: usize,
+}
+
+impl Records {
+    const NONE: Records = Records {
+        at: 0,
+        len: 0,
+        cap: 0,
+    };
+
+    fn layout(cap: usize) -> Layout {
+        Layout::array::<Record>(cap).unwrap_or(Layout::new::<Record>())
+    }
+
+    fn all(&self) -> &[Record] {
+        if self.at == 0 {
+            return &[];
+        }
+        // SAFETY: `len` records, written in an array of `cap` that only this arena uses, on
+        // one thread at a time.
+        unsafe { std::slice::from_raw_parts(self.at as *const Record, self.len) }
+    }
+
+    fn all_mut(&mut self) -> &mut [Record] {
+        if self.at == 0 {
+            return &mut [];
+        }
+        // SAFETY: as in `all`, and `self` is the one copy in use.
+        unsafe { std::slice::from_raw_parts_mut(self.at as *mut Record, self.len) }
+    }
+
+    /// Forgets the block at `ptr` (freed), or notes where it moved (`to`, resized to `size`).
+    fn moved(&mut self, ptr: usize, to: Option<(usize, usize)>) {
+        let all = self.all_mut();
+        let Some(at) = all.iter().rposition(|record| record.ptr == ptr) else {
+            return;
+        };
+        match to {
+            Some((to, size)) => {
+                all[at].ptr = to;
+                match u32::try_from(size) {
+                    Ok(size) => all[at].size = size,
+                    Err(_) => {
+                        // Too large to record: forgotten, and the tree freed a node at a time.
+                        all[at] = all[all.len() - 1];
+                        self.len -= 1;
+                        UNRECORDED.set(true);
+                    }
+                }
+            }
+            None => {
+                all[at] = all[all.len() - 1];
+                self.len -= 1;
+            }
+        }
+    }
 }
 
 /// From now on [`in_arena`] allocates in arenas. Call it once, from the binary whose global
@@ -182,6 +276,200 @@ fn new_chunk(alloc: impl FnOnce(Layout) -> *mut u8, free: impl FnOnce(*mut u8)) 
 pub struct Arena {
     /// The newest chunk; each starts with the address of the one before (0 after the first).
     head: usize,
+    /// The first chunk, which names the arena while the thread's records are its.
+    first: usize,
+    /// Where the parse left off in its newest chunk, and where that chunk ends.
+    cursor: usize,
+    end: usize,
+    /// The first [`Page`] of records, once they are copied into the arena (0: none).
+    pages: usize,
+    /// Whether the records are in the arena (`pages`).
+    sealed: bool,
+    /// Whether every block of the parse is in a chunk or recorded, and no block recorded was freed
+    /// without the records knowing: then a tree is freed with [`Arena::free_with`].
+    whole: bool,
+}
+
+/// Records in an arena: a block of a chunk holding how many records follow it, and where the
+/// next such block is.
+#[repr(C)]
+struct Page {
+    next: usize,
+    len: usize,
+}
+
+/// How many records a page at `at` holds if it may extend to `end`.
+fn page_room(at: usize, end: usize) -> usize {
+    end.saturating_sub(at + size_of::<Page>()) / size_of::<Record>()
+}
+
+impl Arena {
+    /// Whether [`Arena::free_with`] may free the tree.
+    pub fn is_whole(&self) -> bool {
+        self.whole
+    }
+
+    /// Whether the `len` bytes at `ptr` are in a block of this arena: in one of its chunks, or
+    /// in a block it recorded and that is still allocated.
+    pub fn contains(&self, ptr: *const u8, len: usize) -> bool {
+        if holds(ptr) {
+            return true;
+        }
+        // A recorded block is larger than `SMALL`; half as many bytes (a name, with its count of
+        // references) come in a smaller one, outside the records.
+        if len < SMALL / 2 {
+            return false;
+        }
+        if !self.sealed {
+            // Not known yet: as if it were.
+            return true;
+        }
+        let ptr = ptr as usize;
+        self.records()
+            .any(|record| (record.ptr..record.ptr + record.size as usize).contains(&ptr))
+    }
+
+    /// The records copied into the arena.
+    fn records(&self) -> impl Iterator<Item = &Record> {
+        let mut page = self.pages;
+        std::iter::from_fn(move || {
+            if page == 0 {
+                return None;
+            }
+            // SAFETY: a page of this arena's, in one of its chunks (still allocated): a `Page`
+            // followed by `len` records.
+            let records = unsafe {
+                let header = &*(page as *const Page);
+                let records = std::slice::from_raw_parts(
+                    (page + size_of::<Page>()) as *const Record,
+                    header.len,
+                );
+                page = header.next;
+                records
+            };
+            Some(records)
+        })
+        .flatten()
+    }
+
+    /// Copies the thread's records of this arena into it, in pages: the end of its newest chunk,
+    /// then chunks of their own.
+    fn seal(&mut self) {
+        self.sealed = true;
+        let records = RECORDS.get();
+        let mut all = records.all();
+        let mut last: Option<usize> = None;
+        let mut at = (self.cursor + 7) & !7;
+        let mut end = self.end;
+        while !all.is_empty() {
+            let mut room = page_room(at, end);
+            if room == 0 {
+                // SAFETY (both closures): a chunk's layout is valid and not zero-sized; outside
+                // an arena the global allocator hands it to the wrapped one.
+                let chunk = new_chunk(
+                    |layout| unsafe { std::alloc::alloc(layout) },
+                    |chunk| unsafe { std::alloc::dealloc(chunk, CHUNK_LAYOUT) },
+                );
+                let Some(chunk) = chunk else {
+                    self.whole = false;
+                    return;
+                };
+                // SAFETY: the new chunk is this arena's; it links to its newest chunk.
+                unsafe { *(chunk as *mut usize) = self.head };
+                self.head = chunk;
+                at = chunk + HEADER;
+                end = chunk + CHUNK;
+                room = page_room(at, end);
+            }
+            let (these, rest) = all.split_at(room.min(all.len()));
+            // SAFETY: `at` is 8-aligned room in a chunk of this arena's, unused, for a page and
+            // `these.len()` records.
+            unsafe {
+                (at as *mut Page).write(Page {
+                    next: 0,
+                    len: these.len(),
+                });
+                std::ptr::copy_nonoverlapping(
+                    these.as_ptr(),
+                    (at + size_of::<Page>()) as *mut Record,
+                    these.len(),
+                );
+                match last {
+                    Some(previous) => (*(previous as *mut Page)).next = at,
+                    None => self.pages = at,
+                }
+            }
+            last = Some(at);
+            at += size_of::<Page>() + std::mem::size_of_val(these);
+            all = rest;
+        }
+    }
+
+    /// From now on a tree of this arena is freed a node at a time (part of it was, so the
+    /// records are out of date).
+    pub fn forget_records(&mut self) {
+        self.whole = false;
+    }
+
+    /// Runs `f` on this thread noting the frees of this arena's recorded blocks (what the parse
+    /// returns besides its tree, dropped after the arena is left: its tokens), then copies the
+    /// records into the arena. Called once, on the thread that parsed, before anything else is
+    /// parsed there: otherwise the tree will be freed a node at a time.
+    pub fn noting_frees<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        /// Stops noting, on a panic too.
+        struct Stop;
+        impl Drop for Stop {
+            fn drop(&mut self) {
+                NOTING.set(false);
+                UNRECORDED.set(false);
+                OWNER.set(0);
+            }
+        }
+        if NOTING.get() || self.sealed || OWNER.get() != self.first {
+            // Inside another arena (never: parses are not nested), or the thread's records are
+            // not this arena's.
+            self.whole = false;
+            return f();
+        }
+        NOTING.set(true);
+        UNRECORDED.set(false);
+        let stop = Stop;
+        let result = f();
+        if UNRECORDED.get() {
+            self.whole = false;
+        }
+        if self.whole {
+            self.seal();
+        }
+        drop(stop);
+        result
+    }
+
+    /// Frees a tree all at once: `tree` (every block of which is in this arena's chunks or
+    /// recorded, [`Arena::is_whole`]) is forgotten, and the recorded blocks still allocated are
+    /// freed; the chunks follow when the arena is dropped. Without [`Arena::is_whole`], `tree` is
+    /// dropped as usual.
+    pub fn free_with<T>(&mut self, tree: T) {
+        if !self.whole || !self.sealed {
+            drop(tree);
+            return;
+        }
+        std::mem::forget(tree);
+        for record in self.records() {
+            // SAFETY: a block the wrapped allocator gave the parse, with this layout, not freed
+            // yet (its record would be gone), and no longer pointed to: the tree that held it is
+            // forgotten. The global allocator hands a block outside every chunk to the wrapped
+            // one.
+            unsafe {
+                std::alloc::dealloc(
+                    record.ptr as *mut u8,
+                    Layout::from_size_align_unchecked(record.size as usize, record.align as usize),
+                );
+            }
+        }
+        self.pages = 0;
+        self.whole = false;
+    }
 }
 
 impl Drop for Arena {
@@ -217,6 +505,8 @@ impl Drop for Leave {
         HEAD.set(0);
         CURSOR.set(0);
         END.set(0);
+        NOTING.set(false);
+        UNRECORDED.set(false);
     }
 }
 
@@ -240,9 +530,24 @@ pub fn in_arena<R>(f: impl FnOnce() -> R) -> (R, Option<Arena>) {
     HEAD.set(chunk);
     CURSOR.set(chunk + HEADER);
     END.set(chunk + CHUNK);
+    // The thread's records, emptied for this parse.
+    let mut records = RECORDS.get();
+    records.len = 0;
+    RECORDS.set(records);
+    OWNER.set(chunk);
+    NOTING.set(true);
+    UNRECORDED.set(false);
     let leave = Leave;
     let result = f();
-    let arena = Arena { head: HEAD.get() };
+    let arena = Arena {
+        head: HEAD.get(),
+        first: chunk,
+        cursor: CURSOR.get(),
+        end: END.get(),
+        pages: 0,
+        sealed: false,
+        whole: !UNRECORDED.get(),
+    };
     drop(leave);
     (result, Some(arena))
 }
@@ -274,6 +579,55 @@ impl<A: GlobalAlloc> TreeAlloc<A> {
         END.set(chunk + CHUNK);
         Some(at as *mut u8)
     }
+
+    /// Notes in this thread's arena that `ptr` (a block of `layout` from the wrapped allocator)
+    /// is the parse's; outside an arena, nothing.
+    #[inline]
+    fn record(&self, ptr: *mut u8, layout: Layout) {
+        if HEAD.get() == 0 || ptr.is_null() {
+            return;
+        }
+        let (Ok(size), Ok(align)) = (u32::try_from(layout.size()), u32::try_from(layout.align()))
+        else {
+            UNRECORDED.set(true);
+            return;
+        };
+        let mut records = RECORDS.get();
+        if records.len == records.cap {
+            // The array grows through the wrapped allocator itself: never in a chunk, never
+            // recorded.
+            let cap = (records.cap * 2).max(8);
+            // SAFETY: array layouts of `Record`s, not zero-sized; the old array is the wrapped
+            // allocator's, with the layout of its capacity.
+            let at = unsafe {
+                if records.at == 0 {
+                    self.0.alloc(Records::layout(cap))
+                } else {
+                    self.0.realloc(
+                        records.at as *mut u8,
+                        Records::layout(records.cap),
+                        Records::layout(cap).size(),
+                    )
+                }
+            };
+            if at.is_null() {
+                UNRECORDED.set(true);
+                return;
+            }
+            records.at = at as usize;
+            records.cap = cap;
+        }
+        // SAFETY: the array has room for one more record.
+        unsafe {
+            (records.at as *mut Record).add(records.len).write(Record {
+                ptr: ptr as usize,
+                size,
+                align,
+            });
+        }
+        records.len += 1;
+        RECORDS.set(records);
+    }
 }
 
 // SAFETY: every block is either the wrapped allocator's (allocated, resized and freed by it) or
@@ -284,8 +638,12 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TreeAlloc<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         match self.arena_alloc(layout) {
             Some(ptr) => ptr,
-            // SAFETY: the caller's contract, passed on.
-            None => unsafe { self.0.alloc(layout) },
+            None => {
+                // SAFETY: the caller's contract, passed on.
+                let ptr = unsafe { self.0.alloc(layout) };
+                self.record(ptr, layout);
+                ptr
+            }
         }
     }
 
@@ -297,14 +655,23 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TreeAlloc<A> {
                 unsafe { std::ptr::write_bytes(ptr, 0, layout.size()) };
                 ptr
             }
-            // SAFETY: the caller's contract, passed on.
-            None => unsafe { self.0.alloc_zeroed(layout) },
+            None => {
+                // SAFETY: the caller's contract, passed on.
+                let ptr = unsafe { self.0.alloc_zeroed(layout) };
+                self.record(ptr, layout);
+                ptr
+            }
         }
     }
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if !holds(ptr) {
+            if NOTING.get() {
+                let mut records = RECORDS.get();
+                records.moved(ptr as usize, None);
+                RECORDS.set(records);
+            }
             // SAFETY: the wrapped allocator's block.
             unsafe { self.0.dealloc(ptr, layout) }
         } else if ptr as usize + layout.size() == CURSOR.get() {
@@ -318,7 +685,13 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TreeAlloc<A> {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if !holds(ptr) {
             // SAFETY: the wrapped allocator's block.
-            return unsafe { self.0.realloc(ptr, layout, new_size) };
+            let new = unsafe { self.0.realloc(ptr, layout, new_size) };
+            if NOTING.get() && !new.is_null() {
+                let mut records = RECORDS.get();
+                records.moved(ptr as usize, Some((new as usize, new_size)));
+                RECORDS.set(records);
+            }
+            return new;
         }
         let newest = ptr as usize + layout.size() == CURSOR.get();
         // A block shrinks where it is (what it gives up is used again only if it is the newest).

@@ -38,9 +38,14 @@ pub struct ParsedSource {
 }
 
 impl Drop for ParsedSource {
-    /// Nothing of its own: it keeps the tree from being moved out, so that nothing of it
-    /// outlives the arena.
-    fn drop(&mut self) {}
+    /// Frees a tree that is wholly in its arena all at once ([`crate::arena::Arena::free_with`]),
+    /// without visiting its nodes; any other tree is dropped as usual. (It also keeps the tree
+    /// from being moved out, so that nothing of it outlives the arena.)
+    fn drop(&mut self) {
+        if let Some(arena) = &mut self.arena {
+            arena.free_with(std::mem::take(&mut self.module.body));
+        }
+    }
 }
 
 impl ParsedSource {
@@ -52,11 +57,31 @@ impl ParsedSource {
     /// and gives the tree's arena back. Should a name of `imports` still be in an arena (a clone
     /// of this tree's: a long name's clone shares its block), the arena is kept.
     pub fn keep_only(&mut self, imports: Vec<Stmt>) {
-        let owned = imports.iter().all(owns_its_names);
-        drop(std::mem::replace(&mut self.module.body, imports.into()));
-        if owned {
-            self.arena = None;
+        let owned = self
+            .arena
+            .as_ref()
+            .is_none_or(|arena| imports.iter().all(|stmt| owns_its_names(stmt, arena)));
+        let code = std::mem::replace(&mut self.module.body, imports.into());
+        match &mut self.arena {
+            Some(arena) if owned => {
+                arena.free_with(code);
+                self.arena = None;
+            }
+            Some(arena) => {
+                // Dropped a node at a time: the arena's records of its blocks no longer hold.
+                drop(code);
+                arena.forget_records();
+            }
+            None => drop(code),
         }
+    }
+
+    /// Whether the tree is in an arena that frees it whole (for tests).
+    #[doc(hidden)]
+    pub fn freed_whole(&self) -> bool {
+        self.arena
+            .as_ref()
+            .is_some_and(crate::arena::Arena::is_whole)
     }
 }
 
@@ -92,9 +117,12 @@ pub fn owned_import(stmt: &Stmt) -> Option<Stmt> {
     }
 }
 
-/// Whether an import statement's names are outside every arena.
-fn owns_its_names(stmt: &Stmt) -> bool {
-    let owned = |identifier: &Identifier| !crate::arena::holds(identifier.id.as_str().as_ptr());
+/// Whether an import statement's names are outside `arena`.
+fn owns_its_names(stmt: &Stmt, arena: &crate::arena::Arena) -> bool {
+    let owned = |identifier: &Identifier| {
+        let name = identifier.id.as_str();
+        !arena.contains(name.as_ptr(), name.len())
+    };
     let alias = |alias: &Alias| owned(&alias.name) && alias.asname.as_ref().is_none_or(owned);
     match stmt {
         Stmt::Import(import) => import.names.iter().all(alias),
@@ -185,7 +213,11 @@ fn parse_in_cells(
     // A small file's tree would not fill its arena's one chunk: what it leaves unused would
     // outweigh the tree.
     let (mut parsed, mut arena) = if text.len() >= ARENA_MIN_TEXT {
-        crate::arena::in_arena(parse)
+        crate::arena::in_arena(|| {
+            let parsed = parse();
+            join_strings_now(parsed.syntax(), parsed.tokens());
+            parsed
+        })
     } else {
         (parse(), None)
     };
@@ -265,7 +297,11 @@ fn parse_in_cells(
         drop(std::mem::replace(&mut parsed, parse()));
         arena = None;
     }
-    let mut module = parsed.into_syntax();
+    // The tokens go: a parse in an arena notes their frees, so that its records hold.
+    let mut module = match &mut arena {
+        Some(arena) => arena.noting_frees(|| parsed.into_syntax()),
+        None => parsed.into_syntax(),
+    };
     if !syntax_errors.is_empty() {
         // What follows the file's error, and whatever is in a cell with an error.
         let first = syntax_errors
@@ -290,6 +326,81 @@ fn parse_in_cells(
         multiline_tokens,
         arena,
     }
+}
+
+/// Joins the parts of each implicitly concatenated string literal (`"a" "b"`) of `module` now,
+/// in the parse's arena: Ruff joins them when the value is first read, which would put the joined
+/// text outside the arena, in a block a tree freed whole would leak. The literals are found by
+/// their tokens (string after string, with nothing but line ends inside brackets and comments
+/// between), and only the nodes around them are visited.
+fn join_strings_now(module: &ModModule, tokens: &[ruff_python_ast::token::Token]) {
+    use ruff_python_ast::token::TokenKind;
+    use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, TraversalSignal, walk_expr};
+    use ruff_python_ast::{AnyNodeRef, Expr};
+
+    // The ranges of the runs of two or more string literals, in order.
+    let mut runs: Vec<TextRange> = Vec::new();
+    // The run being read: its range and how many strings it has; `open` while it may go on.
+    let mut run: Option<(TextRange, usize)> = None;
+    let mut open = false;
+    for token in tokens {
+        match token.kind() {
+            TokenKind::String => {
+                run = match run {
+                    Some((range, count)) if open => Some((range.cover(token.range()), count + 1)),
+                    Some((range, count)) => {
+                        if count > 1 {
+                            runs.push(range);
+                        }
+                        Some((token.range(), 1))
+                    }
+                    None => Some((token.range(), 1)),
+                };
+                open = true;
+            }
+            TokenKind::NonLogicalNewline | TokenKind::Comment => {}
+            _ => open = false,
+        }
+    }
+    if let Some((range, count)) = run
+        && count > 1
+    {
+        runs.push(range);
+    }
+    if runs.is_empty() {
+        return;
+    }
+    struct Join<'r> {
+        runs: &'r [TextRange],
+    }
+    impl Join<'_> {
+        /// Whether a run lies in `range`.
+        fn around(&self, range: TextRange) -> bool {
+            let first = self.runs.partition_point(|run| run.start() < range.start());
+            self.runs
+                .get(first)
+                .is_some_and(|run| range.contains_range(*run))
+        }
+    }
+    impl<'a> SourceOrderVisitor<'a> for Join<'_> {
+        fn enter_node(&mut self, node: AnyNodeRef<'a>) -> TraversalSignal {
+            if self.around(node.range()) {
+                TraversalSignal::Traverse
+            } else {
+                TraversalSignal::Skip
+            }
+        }
+
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::StringLiteral(string) = expr
+                && string.value.is_implicit_concatenated()
+            {
+                let _ = string.value.to_str();
+            }
+            walk_expr(self, expr);
+        }
+    }
+    Join { runs: &runs }.visit_body(&module.body);
 }
 
 fn cell_of(cells: &[TextRange], range: TextRange) -> usize {
