@@ -19,7 +19,8 @@
 //!   arena, which hands out references only, and drops its tree before its arena.
 //! - A long name is shared by its clones (Ruff's `Name` counts references), so a statement kept
 //!   after its tree is dropped is copied with names of its own
-//!   ([`owned_import`](crate::parse::owned_import)).
+//!   ([`owned_import`](crate::parse::owned_import)); no clone of any part of a tree may outlive
+//!   it (a tree freed whole frees its names whatever their count of references).
 //! - Blocks larger than [`SMALL`] (the token vector, a long body) come from the wrapped allocator
 //!   and go back to it, arena or not: a bitmap of the pages that are chunks says which.
 //! - The parser initialises no global state (no lazily built static), so nothing allocated in an
@@ -87,10 +88,27 @@ thread_local! {
     static RECORDS: Cell<Records> = const { Cell::new(Records::NONE) };
     /// The arena (its first chunk) whose records [`RECORDS`] holds (0: none).
     static OWNER: Cell<usize> = const { Cell::new(0) };
+    /// Gives [`RECORDS`]' array back when the thread ends (a run's pool of threads ends with
+    /// each check, and the language server checks again and again).
+    static RECORDS_FREED_AT_EXIT: FreeRecords = const { FreeRecords };
     /// Whether frees are noted in [`RECORDS`] (inside an arena, and in [`Arena::noting_frees`]).
     static NOTING: Cell<bool> = const { Cell::new(false) };
     /// Whether a block of this thread's arena came from the wrapped allocator unrecorded.
     static UNRECORDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Frees the thread's records array (see [`RECORDS_FREED_AT_EXIT`]).
+struct FreeRecords;
+
+impl Drop for FreeRecords {
+    fn drop(&mut self) {
+        let records = RECORDS.replace(Records::NONE);
+        if records.at != 0 {
+            // SAFETY: the thread's array, allocated by the wrapped allocator with the layout of
+            // its capacity; the global allocator hands a block outside every chunk to it.
+            unsafe { std::alloc::dealloc(records.at as *mut u8, Records::layout(records.cap)) };
+        }
+    }
 }
 
 /// A block a parse took from the wrapped allocator (larger than [`SMALL`], or more aligned than
@@ -516,6 +534,9 @@ pub fn in_arena<R>(f: impl FnOnce() -> R) -> (R, Option<Arena>) {
     if !ENABLED.load(Ordering::Acquire) || HEAD.get() != 0 {
         return (f(), None);
     }
+    // The thread's records are freed when it ends: registered here, outside the arena, for
+    // registering may allocate.
+    let _ = RECORDS_FREED_AT_EXIT.try_with(|_| ());
     // SAFETY (both closures): a chunk's layout is valid and not zero-sized; outside an arena the
     // global allocator hands it to the wrapped one.
     let chunk = new_chunk(

@@ -219,7 +219,26 @@ class C:
     );
     drop(separate);
 
+    // A thread that parses and ends leaves nothing: its records go with it.
+    let run = |text: String| {
+        std::thread::spawn(move || drop(parse_source(&text, SourceKind::Python)))
+            .join()
+            .expect("a parse")
+    };
+    // Whatever starting a thread sets up once is not counted.
+    run(String::new());
+    let before = LIVE.load(Ordering::SeqCst);
+    for _ in 0..5 {
+        run(text.clone());
+    }
+    assert_eq!(
+        LIVE.load(Ordering::SeqCst),
+        before,
+        "threads that parsed and ended"
+    );
+
     // A file with a syntax error is parsed outside an arena; nothing is lost either.
+    let before = LIVE.load(Ordering::SeqCst);
     for _ in 0..3 {
         let parsed = parse_source(&broken, SourceKind::Python);
         assert_eq!(parsed.syntax_errors.len(), 1);
