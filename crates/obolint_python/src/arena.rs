@@ -148,8 +148,7 @@ impl Records {
         if self.at == 0 {
             return &[];
         }
-        // SAFETY: `len` records, written in an array of `cap` that only this arena uses, on
-        // one thread at a time.
+        // SAFETY: `len` records, written in an array of `cap` that only this thread uses.
         unsafe { std::slice::from_raw_parts(self.at as *const Record, self.len) }
     }
 
@@ -322,9 +321,10 @@ fn page_room(at: usize, end: usize) -> usize {
 }
 
 impl Arena {
-    /// Whether [`Arena::free_with`] may free the tree.
+    /// Whether [`Arena::free_with`] frees the tree whole (every block of it known, the records in
+    /// the arena).
     pub fn is_whole(&self) -> bool {
-        self.whole
+        self.whole && self.sealed
     }
 
     /// Whether the `len` bytes at `ptr` are in a block of this arena: in one of its chunks, or
