@@ -81,13 +81,11 @@ pub(super) struct ReadRoot<'b> {
 
 /// How to read a root.
 #[derive(Clone, Copy, Default)]
-pub(super) struct ReadOptions<'k> {
+pub(super) struct ReadOptions {
     /// Hash every file as read (for the cache).
     pub hash: bool,
     /// Keep and parse every file (the test that proves the prescreen changes no finding).
     pub parse_everything: bool,
-    /// Told the length of each Python file's text as it is kept (to be parsed), in parallel.
-    pub kept: Option<&'k (dyn Fn(usize) + Sync)>,
 }
 
 /// Whether a file's text can be dropped once read: the prescreen rejected it, and it is not a
@@ -106,7 +104,7 @@ pub(super) fn read_root<'b>(
     buffers: &'b FxHashMap<PathBuf, String>,
     words: &[String],
     limit: u64,
-    options: ReadOptions<'_>,
+    options: ReadOptions,
 ) -> ReadRoot<'b> {
     let read_all = |paths: &[PathBuf], may_skip: bool| -> (Vec<Loaded>, Vec<blake3::Hash>) {
         paths
@@ -126,11 +124,6 @@ pub(super) fn read_root<'b>(
                 {
                     (Loaded::Skipped, hash)
                 } else {
-                    if let (true, Some(kept), Loaded::Text { text, .. }) =
-                        (may_skip, options.kept, &loaded)
-                    {
-                        kept(text.len());
-                    }
                     (loaded, hash)
                 }
             })

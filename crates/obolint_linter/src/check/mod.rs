@@ -15,8 +15,8 @@ mod show_settings;
 mod sources;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use obolint_python::parse::ParsedSource;
 
@@ -198,9 +198,6 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         cwd: &cwd,
         targets: &targets,
         unfinished: AtomicUsize::new(0),
-        checking: AtomicUsize::new(0),
-        deferred: Mutex::new(None),
-        parsed_since: AtomicU64::new(0),
     };
     // Projects nested in a root (their own `pyproject.toml`/`obolint.toml`) are checked as
     // projects of their own, when a target covers them. First every root is prepared (its
@@ -263,9 +260,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         let checked: Vec<(usize, Result<RootOutput, CheckError>)> = wave
             .into_par_iter()
             .map(|(i, p)| {
-                run.checking.fetch_add(1, Ordering::AcqRel);
                 let output = run.check_root(p);
-                run.checking.fetch_sub(1, Ordering::AcqRel);
                 run.unfinished.fetch_sub(1, Ordering::AcqRel);
                 (i, output)
             })
@@ -273,15 +268,6 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         for (i, output) in checked {
             outputs[i] = Some(output);
         }
-    }
-    // Left to the operating system, as the last root's trees are: the process ends.
-    if let Some(kept) = run
-        .deferred
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take()
-    {
-        std::mem::forget(kept);
     }
     let checked = paths
         .into_iter()
@@ -390,12 +376,9 @@ fn waves(weights: &[u64], floor: u64) -> Vec<Vec<usize>> {
     waves
 }
 
-/// The bytes of source a root may parse while the trees `Run::free_later` put off stay (about
-/// ten times as much memory, as trees and analysis).
-const ROOM_FOR: u64 = 1 << 20;
-
-/// Frees syntax trees, most of what a root frees (a serial pass over every node), by a thread
-/// of their own, beside the next roots' work instead of before it; not by a task of the pool,
+/// Frees syntax trees, most of what a root frees (a serial pass over every node of a tree not
+/// freed whole: see `obolint_python::arena`), by a thread of their own, beside the next roots'
+/// work instead of before it; not by a task of the pool,
 /// which the thread waiting for a wave would run itself. Where no thread can be started, they are
 /// freed here. Its stack is a worker's: freeing a deeply nested tree recurses as deep as building
 /// it did.
@@ -416,12 +399,6 @@ struct Run<'r> {
     targets: &'r [PathBuf],
     /// Roots prepared and not yet checked (the one that sees 1 is the last).
     unfinished: AtomicUsize,
-    /// Roots being checked.
-    checking: AtomicUsize,
-    /// Syntax trees whose freeing is put off (`Run::free_later`), with the bytes parsed.
-    deferred: Mutex<Option<(u64, Vec<Option<ParsedSource>>)>>,
-    /// The bytes roots have read to parse since those trees were put off.
-    parsed_since: AtomicU64,
 }
 
 /// What one root adds to the run (its files are numbered from 0 in its own database).
@@ -551,18 +528,6 @@ impl Run<'_> {
             out.cached = true;
             return Ok(out);
         }
-        // Trees put off by roots checked before are freed as soon as the roots checked since
-        // are seen to parse more than `ROOM_FOR` bytes (the texts they read are most of what
-        // they parse).
-        let kept_bytes = AtomicU64::new(0);
-        let kept = |len: usize| {
-            let len = len as u64;
-            kept_bytes.fetch_add(len, Ordering::Relaxed);
-            let before = self.parsed_since.fetch_add(len, Ordering::Relaxed);
-            if before <= ROOM_FOR && before + len > ROOM_FOR {
-                self.make_room();
-            }
-        };
         let read = load::read_root(
             &found,
             &request.sources,
@@ -571,10 +536,8 @@ impl Run<'_> {
             load::ReadOptions {
                 hash: cached.is_some(),
                 parse_everything: request.parse_everything,
-                kept: Some(&kept),
             },
         );
-        let parsed_bytes = kept_bytes.load(Ordering::Relaxed);
         let inputs = cached
             .as_ref()
             .map(|(_, listing)| Self::inputs(listing, &found, &read));
@@ -717,52 +680,9 @@ impl Run<'_> {
             std::mem::forget(loaded);
         } else {
             drop(analysed);
-            let parsed = std::mem::take(&mut loaded.parsed);
-            // Put off only when no other root is being checked: the trees would stay beside
-            // its analysis, which frees nothing for them.
-            if request.exit_after && self.checking.load(Ordering::Acquire) == 1 {
-                self.free_later(parsed_bytes, parsed);
-            } else {
-                free_beside(parsed);
-            }
+            free_beside(std::mem::take(&mut loaded.parsed));
         }
         Ok(out)
-    }
-
-    /// The syntax trees of a root checked in a run whose process ends with it (`exit_after`),
-    /// when no other root is being checked: the largest of the run's so far are kept, for the
-    /// operating system to free at exit unless a root checked later needs the memory
-    /// (`make_room`); any others are freed beside the run. So the trees of the largest root are usually never freed node by node (about a
-    /// twentieth of the CPU of a run), wherever its wave comes, and no more memory is held than
-    /// the trees of one root while the roots after it parse next to nothing.
-    fn free_later(&self, weight: u64, parsed: Vec<Option<ParsedSource>>) {
-        let mut deferred = self.deferred.lock().unwrap_or_else(PoisonError::into_inner);
-        let freed = match deferred.take() {
-            Some(kept) if kept.0 >= weight => {
-                *deferred = Some(kept);
-                parsed
-            }
-            kept => {
-                *deferred = Some((weight, parsed));
-                self.parsed_since.store(0, Ordering::Relaxed);
-                kept.map(|(_, parsed)| parsed).unwrap_or_default()
-            }
-        };
-        drop(deferred);
-        free_beside(freed);
-    }
-
-    /// Frees the trees put off by `free_later`: the roots checked since are about to parse
-    /// more than [`ROOM_FOR`] bytes.
-    fn make_room(&self) {
-        let kept = self
-            .deferred
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some((_, parsed)) = kept {
-            free_beside(parsed);
-        }
     }
 
     /// Whether the request reads and writes the cache: not with unsaved buffers, `obolint
@@ -999,43 +919,6 @@ mod tests {
     }
 
     /// A project of one agent, and a request that uses the cache at its default place.
-    /// Of the trees of finished roots, those of the most bytes parsed are kept (for the
-    /// operating system), until a root needs the room.
-    #[test]
-    fn the_largest_trees_are_kept_until_a_root_needs_room() {
-        use obolint_python::{SourceKind, parse_source};
-        let request = CheckRequest::new(Vec::new(), PathBuf::from("."));
-        let run = Run {
-            request: &request,
-            cwd: Path::new("."),
-            targets: &[],
-            unfinished: AtomicUsize::new(0),
-            checking: AtomicUsize::new(0),
-            deferred: Mutex::new(None),
-            parsed_since: AtomicU64::new(0),
-        };
-        let trees = |n: usize| -> Vec<Option<ParsedSource>> {
-            (0..n)
-                .map(|_| Some(parse_source("x = 1\n", SourceKind::Python)))
-                .collect()
-        };
-        let kept = |run: &Run| {
-            run.deferred
-                .lock()
-                .expect("lock")
-                .as_ref()
-                .map(|(weight, parsed)| (*weight, parsed.len()))
-        };
-        run.free_later(10, trees(1));
-        assert_eq!(kept(&run), Some((10, 1)));
-        run.free_later(5, trees(2));
-        assert_eq!(kept(&run), Some((10, 1)), "smaller trees are freed");
-        run.free_later(20, trees(3));
-        assert_eq!(kept(&run), Some((20, 3)), "larger trees are kept instead");
-        run.make_room();
-        assert_eq!(kept(&run), None);
-    }
-
     fn cached_agent_project() -> (tempfile::TempDir, CheckRequest) {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(
