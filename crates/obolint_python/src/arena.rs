@@ -166,23 +166,29 @@ impl Records {
         let Some(at) = all.iter().rposition(|record| record.ptr == ptr) else {
             return;
         };
-        match to {
-            Some((to, size)) => {
-                all[at].ptr = to;
-                match u32::try_from(size) {
-                    Ok(size) => all[at].size = size,
-                    Err(_) => {
-                        // Too large to record: forgotten, and the tree freed a node at a time.
-                        all[at] = all[all.len() - 1];
-                        self.len -= 1;
-                        UNRECORDED.set(true);
-                    }
+        if let Some((to, size)) = to {
+            all[at].ptr = to;
+            match u32::try_from(size) {
+                Ok(size) => {
+                    all[at].size = size;
+                    return;
                 }
+                // Too large to record: forgotten, and the tree freed a node at a time.
+                Err(_) => UNRECORDED.set(true),
             }
-            None => {
-                all[at] = all[all.len() - 1];
-                self.len -= 1;
-            }
+        }
+        // Its place goes to the last record.
+        let last = all.len() - 1;
+        all.swap(at, last);
+        self.len -= 1;
+    }
+
+    /// [`Records::moved`] on this thread's records, if frees are being noted.
+    fn note(ptr: usize, to: Option<(usize, usize)>) {
+        if NOTING.get() {
+            let mut records = RECORDS.get();
+            records.moved(ptr, to);
+            RECORDS.set(records);
         }
     }
 }
@@ -287,6 +293,15 @@ fn new_chunk(alloc: impl FnOnce(Layout) -> *mut u8, free: impl FnOnce(*mut u8)) 
     Some(chunk as usize)
 }
 
+/// A chunk taken outside every arena (the global allocator hands it to the wrapped one).
+fn chunk_outside_arenas() -> Option<usize> {
+    // SAFETY (both closures): a chunk's layout is valid and not zero-sized.
+    new_chunk(
+        |layout| unsafe { std::alloc::alloc(layout) },
+        |chunk| unsafe { std::alloc::dealloc(chunk, CHUNK_LAYOUT) },
+    )
+}
+
 /// The chunks of one parse. Dropping it gives them back to the wrapped allocator: only once
 /// nothing points into them (the tree is dropped first).
 #[derive(Debug)]
@@ -382,13 +397,7 @@ impl Arena {
         while !all.is_empty() {
             let mut room = page_room(at, end);
             if room == 0 {
-                // SAFETY (both closures): a chunk's layout is valid and not zero-sized; outside
-                // an arena the global allocator hands it to the wrapped one.
-                let chunk = new_chunk(
-                    |layout| unsafe { std::alloc::alloc(layout) },
-                    |chunk| unsafe { std::alloc::dealloc(chunk, CHUNK_LAYOUT) },
-                );
-                let Some(chunk) = chunk else {
+                let Some(chunk) = chunk_outside_arenas() else {
                     self.whole = false;
                     return;
                 };
@@ -537,13 +546,7 @@ pub fn in_arena<R>(f: impl FnOnce() -> R) -> (R, Option<Arena>) {
     // The thread's records are freed when it ends: registered here, outside the arena, for
     // registering may allocate.
     let _ = RECORDS_FREED_AT_EXIT.try_with(|_| ());
-    // SAFETY (both closures): a chunk's layout is valid and not zero-sized; outside an arena the
-    // global allocator hands it to the wrapped one.
-    let chunk = new_chunk(
-        |layout| unsafe { std::alloc::alloc(layout) },
-        |chunk| unsafe { std::alloc::dealloc(chunk, CHUNK_LAYOUT) },
-    );
-    let Some(chunk) = chunk else {
+    let Some(chunk) = chunk_outside_arenas() else {
         return (f(), None);
     };
     // SAFETY: the chunk is this arena's; its first word links it to the arena's other chunks.
@@ -688,11 +691,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TreeAlloc<A> {
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if !holds(ptr) {
-            if NOTING.get() {
-                let mut records = RECORDS.get();
-                records.moved(ptr as usize, None);
-                RECORDS.set(records);
-            }
+            Records::note(ptr as usize, None);
             // SAFETY: the wrapped allocator's block.
             unsafe { self.0.dealloc(ptr, layout) }
         } else if ptr as usize + layout.size() == CURSOR.get() {
@@ -707,10 +706,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for TreeAlloc<A> {
         if !holds(ptr) {
             // SAFETY: the wrapped allocator's block.
             let new = unsafe { self.0.realloc(ptr, layout, new_size) };
-            if NOTING.get() && !new.is_null() {
-                let mut records = RECORDS.get();
-                records.moved(ptr as usize, Some((new as usize, new_size)));
-                RECORDS.set(records);
+            if !new.is_null() {
+                Records::note(ptr as usize, Some((new as usize, new_size)));
             }
             return new;
         }
