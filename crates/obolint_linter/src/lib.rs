@@ -32,8 +32,10 @@ pub mod sources;
 pub mod suppression;
 
 pub use check::cache::CacheRequest;
+pub use check::parses::ParseCache;
 pub use check::{
-    CheckError, CheckReport, CheckRequest, check, show_files, show_settings, watched_files,
+    CheckError, CheckPool, CheckReport, CheckRequest, check, check_in, show_files, show_settings,
+    watched_files,
 };
 pub use registry::Rule;
 pub use rule_info::RuleInfo;

@@ -19,7 +19,7 @@ use libtest_mimic::{Arguments, Trial};
 use obolint_diagnostics::render::{full_to_string, unified_diff};
 use obolint_linter::fix::{apply_edits, fix};
 use obolint_linter::rules::FixAvailability;
-use obolint_linter::{CacheRequest, CheckReport, CheckRequest, Rule, check};
+use obolint_linter::{CacheRequest, CheckReport, CheckRequest, ParseCache, Rule, check};
 use tempfile::TempDir;
 
 /// What the harness writes as `pyproject.toml` in a case without a root marker.
@@ -357,6 +357,67 @@ fn check_cache(label: &str, project: &Path, report: &CheckReport) {
     );
 }
 
+/// Parses kept between checks (the language server's) change nothing: the check that makes them,
+/// the next one (which parses nothing again), and one with a file edited in an unsaved buffer
+/// (which parses that file again) each report exactly what a check without them does.
+fn check_kept_parses(label: &str, project: &Path, report: &CheckReport) {
+    let kept = std::sync::Arc::new(ParseCache::new());
+    let request = CheckRequest {
+        parses: Some(std::sync::Arc::clone(&kept)),
+        ..request_for(project)
+    };
+    let expected = canonical(report);
+    let mut counts = Vec::new();
+    for round in ["the first", "the second"] {
+        let report = check(&request).expect("fixture projects exist");
+        assert_eq!(
+            canonical(&report),
+            expected,
+            "{label}: {round} check with kept parses differs"
+        );
+        counts.push(kept.hits_and_misses());
+    }
+    let [(hits, misses), (hits_after, misses_after)] = counts[..] else {
+        unreachable!("two rounds")
+    };
+    assert_eq!(
+        misses_after, misses,
+        "{label}: the second check parses nothing the first did not"
+    );
+    assert!(
+        misses == 0 || hits_after > hits,
+        "{label}: the second check finds the first one's parses"
+    );
+    // An edit: a comment added to the first Python file, as an unsaved buffer.
+    let mut files = Vec::new();
+    python_files(project, &mut files);
+    let Some(first) = files.first() else {
+        return;
+    };
+    let path = first.canonicalize().expect("a fixture file");
+    let text = fs::read_to_string(&path).expect("fixture text");
+    let edited = |request: CheckRequest| CheckRequest {
+        sources: [(
+            path.clone(),
+            format!(
+                "{text}
+# edited
+"
+            ),
+        )]
+        .into_iter()
+        .collect(),
+        ..request
+    };
+    let fresh = check(&edited(request_for(project))).expect("fixture projects exist");
+    let again = check(&edited(request)).expect("fixture projects exist");
+    assert_eq!(
+        canonical(&again),
+        canonical(&fresh),
+        "{label}: an edited file with kept parses differs"
+    );
+}
+
 /// The prescreen changes nothing: parsing every file finds exactly what parsing the files it
 /// lets through (and the modules they import) finds.
 fn check_prescreen(label: &str, project: &Path, report: &CheckReport) {
@@ -392,6 +453,9 @@ fn check_unanalysed(label: &str, case: &Path) {
             .expect("write");
         }
     }
+    // The parses are kept from one request to the next, so that trees of files left with their
+    // imports alone are shared with the cache (and copied, not cut).
+    let kept = std::sync::Arc::new(ParseCache::new());
     let whole = request_for(project.path());
     let alone = files.iter().map(|f| {
         let relative = f
@@ -402,6 +466,17 @@ fn check_unanalysed(label: &str, case: &Path) {
     });
     for request in std::iter::once(whole).chain(alone) {
         let report = check(&request).expect("fixture projects exist");
+        let with_kept = check(&CheckRequest {
+            parses: Some(std::sync::Arc::clone(&kept)),
+            ..request.clone()
+        })
+        .expect("fixture projects exist");
+        assert_eq!(
+            canonical(&with_kept),
+            canonical(&report),
+            "{label}, tracking everywhere, paths {:?}: kept parses change the report",
+            request.paths
+        );
         let everything = check(&CheckRequest {
             parse_everything: true,
             ..request.clone()
@@ -468,6 +543,7 @@ fn check_case(code: &str, case: &Path) {
     check_scope_verdict(&label, project.path(), &report);
     check_convergence(&label, project.path());
     check_cache(&label, project.path(), &report);
+    check_kept_parses(&label, project.path(), &report);
     check_prescreen(&label, project.path(), &report);
     check_unanalysed(&label, case);
     let mut snapshot = full_to_string(&report.diagnostics, &report.db);

@@ -76,6 +76,32 @@ impl ParsedSource {
         }
     }
 
+    /// What [`Self::keep_only`] would leave of this parse, as a new one, for a parse that is
+    /// shared and cannot be changed (the language server keeps parsed files between checks):
+    /// the same kind, cells, errors and comments, and `imports` for code. A name of `imports`
+    /// still in this tree's arena is copied out of it (the new parse outlives the tree).
+    pub fn with_only(&self, imports: Vec<Stmt>) -> ParsedSource {
+        let imports = match &self.arena {
+            Some(arena) if !imports.iter().all(|stmt| owns_its_names(stmt, arena)) => {
+                imports.iter().filter_map(owned_import).collect()
+            }
+            _ => imports,
+        };
+        ParsedSource {
+            kind: self.kind,
+            module: ModModule {
+                body: imports.into(),
+                range: self.module.range,
+                node_index: self.module.node_index.clone(),
+            },
+            cells: self.cells.clone(),
+            syntax_errors: self.syntax_errors.clone(),
+            comments: self.comments.clone(),
+            multiline_tokens: self.multiline_tokens.clone(),
+            arena: None,
+        }
+    }
+
     /// Whether the tree is in an arena that frees it whole (for tests).
     #[doc(hidden)]
     pub fn freed_whole(&self) -> bool {

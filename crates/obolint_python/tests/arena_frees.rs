@@ -154,6 +154,27 @@ fn trees_freed_whole_give_back_every_block() {
     }
     assert_eq!(LIVE.load(Ordering::SeqCst), before, "a shared name kept");
 
+    // The imports alone as a new parse, for a tree that is shared and stays whole (the language
+    // server keeps parses between checks): the copy outlives the tree, also when an import given
+    // is a clone sharing the tree's 300-character name (copied out of the arena).
+    for _ in 0..10 {
+        let parsed = parse_source(&text, SourceKind::Python);
+        let owned = imports(&parsed);
+        let expected = format!("{owned:?}");
+        let first = format!("{:?}", [&parsed.body()[0]]);
+        let copy = parsed.with_only(owned);
+        let cloned = parsed.with_only(vec![parsed.body()[0].clone()]);
+        let (comments, errors) = (parsed.comments.clone(), parsed.syntax_errors.clone());
+        assert!(parsed.freed_whole());
+        drop(parsed);
+        assert_eq!(format!("{:?}", copy.body()), expected);
+        assert_eq!(format!("{:?}", cloned.body()), first);
+        assert!(first.contains(&"n".repeat(300)));
+        assert_eq!((&copy.comments, &copy.syntax_errors), (&comments, &errors));
+        drop((copy, cloned, comments, errors));
+    }
+    assert_eq!(LIVE.load(Ordering::SeqCst), before, "copies of the imports");
+
     // A string literal written in parts joins them when its value is first asked for: that is
     // done during the parse, so that the joined text is in the tree's arena or records.
     let joined = format!(

@@ -5,12 +5,13 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use obolint_linter::config::{ConfigError, ConfigSource};
-use obolint_linter::{CheckError, CheckReport, CheckRequest, check};
+use obolint_linter::{CheckError, CheckPool, CheckReport, CheckRequest, ParseCache, check_in};
 use rustc_hash::FxHashMap;
 
 /// Check the project at `root`, reading open buffers from `sources` instead of the disk.
@@ -32,12 +33,21 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
+/// How many projects keep their parsed files between checks.
+const KEPT_PROJECTS: usize = 2;
+
 pub fn spawn() -> (Sender<Job>, Receiver<Outcome>) {
     let (job_sender, jobs) = unbounded::<Job>();
     let (outcome_sender, outcomes) = unbounded::<Outcome>();
     let spawned = thread::Builder::new()
         .name("obolint-check".to_string())
         .spawn(move || {
+            // Each project's parsed files, kept from one of its checks to the next: a keystroke
+            // parses the edited file again, not the project.
+            // At most `KEPT_PROJECTS`, those checked last (each holds a project's trees).
+            let mut parses: Vec<(PathBuf, Arc<ParseCache>)> = Vec::new();
+            // One pool for every check, not threads started and stopped per keystroke.
+            let pool = CheckPool::new();
             while let Ok(first) = jobs.recv() {
                 let mut queue = vec![first];
                 // Coalesce: of several jobs for one project, only the newest is worth running.
@@ -46,7 +56,15 @@ pub fn spawn() -> (Sender<Job>, Receiver<Outcome>) {
                     queue.push(job);
                 }
                 for job in queue {
-                    if outcome_sender.send(run(job)).is_err() {
+                    let kept = match parses.iter().position(|(root, _)| *root == job.root) {
+                        Some(at) => parses.remove(at).1,
+                        None => Arc::default(),
+                    };
+                    parses.push((job.root.clone(), Arc::clone(&kept)));
+                    if parses.len() > KEPT_PROJECTS {
+                        parses.remove(0);
+                    }
+                    if outcome_sender.send(run(job, Some(kept), &pool)).is_err() {
                         return;
                     }
                 }
@@ -58,18 +76,20 @@ pub fn spawn() -> (Sender<Job>, Receiver<Outcome>) {
     (job_sender, outcomes)
 }
 
-/// Runs one job. A configuration that does not load is reported, and the project is checked with
-/// the default settings so that the editor keeps showing findings.
-pub fn run(job: Job) -> Outcome {
+/// Runs one job, with the project's parsed files kept from its last check if given. A
+/// configuration that does not load is reported, and the project is checked with the default
+/// settings so that the editor keeps showing findings.
+pub fn run(job: Job, parses: Option<Arc<ParseCache>>, pool: &CheckPool) -> Outcome {
     let started = Instant::now();
     let mut request = CheckRequest::new(vec![job.root.clone()], job.root.clone());
     request.sources = job.sources;
+    request.parses = parses;
     let mut config_error = None;
-    let mut report = guarded_check(&request);
+    let mut report = guarded_check(&request, pool);
     if let Err(CheckError::Config(error)) = &report {
         config_error = Some(describe_config_error(error));
         request.config = ConfigSource::Isolated;
-        report = guarded_check(&request);
+        report = guarded_check(&request, pool);
     }
     let report = match report {
         Ok(report) => Some(report),
@@ -90,9 +110,9 @@ pub fn run(job: Job) -> Outcome {
     }
 }
 
-fn guarded_check(request: &CheckRequest) -> Result<CheckReport, CheckError> {
+fn guarded_check(request: &CheckRequest, pool: &CheckPool) -> Result<CheckReport, CheckError> {
     // A bug in a rule must cost one check, not the server.
-    match catch_unwind(AssertUnwindSafe(|| check(request))) {
+    match catch_unwind(AssertUnwindSafe(|| check_in(pool, request))) {
         Ok(result) => result,
         Err(_) => Err(CheckError::PathNotFound(PathBuf::from(
             "(internal error: the checker panicked)",

@@ -4,6 +4,7 @@
 //! or parsed becomes [`LoadError`] data for OBO900; nothing here reports.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use obolint_diagnostics::{CellStart, FileId, NotebookJson, SourceFile};
 use obolint_python::inert::Inertness;
@@ -20,6 +21,7 @@ use rayon::prelude::*;
 use ruff_text_size::{TextRange, TextSize};
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::parses::ParseCache;
 use super::sources::Sources;
 use crate::analysis::models::normalize;
 use crate::app_manifest::{AppYamlKind, ProjectAppManifest, parse_app_manifest};
@@ -32,8 +34,9 @@ use crate::project::{module_names, package_of};
 pub(super) struct LoadedRoot {
     /// Every Python file and notebook, then the files notebook cells write.
     pub paths: Vec<PathBuf>,
-    /// The parse of each path that was parsed (by index into `paths`).
-    pub parsed: Vec<Option<ParsedSource>>,
+    /// The parse of each path that was parsed (by index into `paths`); shared with the parses
+    /// kept between checks, if any.
+    pub parsed: Vec<Option<Arc<ParsedSource>>>,
     /// The parsed paths, with their ids.
     pub files: Vec<(usize, FileId)>,
     /// Files written by a notebook cell (by index): the notebook's index, and the file.
@@ -152,6 +155,7 @@ pub(super) fn load_root(
     found: &Discovered,
     files_read: ReadRoot<'_>,
     words: &[String],
+    parses: Option<(&ParseCache, u64)>,
 ) -> LoadedRoot {
     let mut load_errors: Vec<LoadError> = Vec::new();
     for (path, reason) in &found.unreadable {
@@ -249,6 +253,7 @@ pub(super) fn load_root(
                 .any(|m| ManifestKind::of(m) == Some(ManifestKind::MlModel)),
             app_roots: &found.app_roots,
         },
+        parses,
     );
 
     let mut files: Vec<(usize, FileId)> = Vec::new();
@@ -461,7 +466,7 @@ pub(super) fn load_for_test(root: &Path, found: &Discovered) -> (Sources, Loaded
         crate::load::DEFAULT_MAX_FILE_SIZE,
         ReadOptions::default(),
     );
-    let loaded = load_root(&mut sources, root, found, read, &[]);
+    let loaded = load_root(&mut sources, root, found, read, &[], None);
     (sources, loaded)
 }
 
@@ -563,8 +568,9 @@ fn parse_on_demand(
     origins: &FxHashMap<usize, (usize, WrittenFile)>,
     module_index: &FxHashMap<String, usize>,
     unanalysed: Unanalysed<'_>,
-) -> Vec<Option<ParsedSource>> {
-    let mut parsed: Vec<Option<ParsedSource>> = (0..paths.len()).map(|_| None).collect();
+    parses: Option<(&ParseCache, u64)>,
+) -> Vec<Option<Arc<ParsedSource>>> {
+    let mut parsed: Vec<Option<Arc<ParsedSource>>> = (0..paths.len()).map(|_| None).collect();
     // The notebooks that write files, gathered once rather than looked for per file (a notebook
     // of thousands of `%%writefile` cells made that quadratic).
     let writers: FxHashSet<usize> = origins.values().map(|(n, _)| *n).collect();
@@ -625,23 +631,34 @@ fn parse_on_demand(
             queued[i] = true;
         }
         // Each file's imports are found by the task that parsed it, while its tree is fresh.
-        type Parsed = (usize, ParsedSource, Vec<String>, Vec<String>, Option<Reach>);
+        type Parsed = (
+            usize,
+            Arc<ParsedSource>,
+            Vec<String>,
+            Vec<String>,
+            Option<Reach>,
+        );
         let results: Vec<Parsed> = batch
             .par_iter()
             .filter_map(|&i| {
                 // The text of a file that may be inert.
                 let (mut source, may_be_inert) = match (&loaded[i], notebooks.get(&i)) {
                     (_, Some(Ok(layout))) => (
-                        parse_or_report(SourceKind::Jupyter, || {
-                            parse_notebook_keeping(layout, Keep::Suppressions)
-                        }),
+                        parse_kept(
+                            parses,
+                            &paths[i],
+                            SourceKind::Jupyter,
+                            Some(layout),
+                            "",
+                            || parse_notebook_keeping(layout, Keep::Suppressions),
+                        ),
                         None,
                     ),
                     (_, Some(Err(_))) => return None,
                     (Loaded::Text { text, .. }, None) => {
                         let kind = detect_kind(text);
                         (
-                            parse_or_report(kind, || {
+                            parse_kept(parses, &paths[i], kind, None, text, || {
                                 parse_source_keeping(text, kind, Keep::Suppressions)
                             }),
                             first[i]
@@ -671,7 +688,7 @@ fn parse_on_demand(
                 let dropped = inertness != Inertness::Relevant && !seen_relevant.load(relaxed);
                 if dropped {
                     let imports = imports.into_iter().filter_map(owned_import).collect();
-                    source.keep_only(imports);
+                    keep_only(&mut source, imports);
                 } else {
                     drop(imports);
                 }
@@ -737,7 +754,7 @@ fn parse_on_demand(
                 (false, true, Some(source)) => {
                     if let Loaded::Text { text, .. } = &loaded[i] {
                         let kind = detect_kind(text);
-                        *source = parse_or_report(kind, || {
+                        *source = parse_kept(parses, &paths[i], kind, None, text, || {
                             parse_source_keeping(text, kind, Keep::Suppressions)
                         });
                     }
@@ -749,13 +766,47 @@ fn parse_on_demand(
 }
 
 /// Drops a parsed file's code but its import statements (hoisted to the top level, in order).
-fn keep_imports(source: &mut ParsedSource) {
+fn keep_imports(source: &mut Arc<ParsedSource>) {
     let imports = obolint_python::imports::import_statements(source.body())
         .into_iter()
         .filter_map(owned_import)
         .collect();
     // Freed here, by the thread that parsed it or in parallel, not later with the root's trees.
-    source.keep_only(imports);
+    keep_only(source, imports);
+}
+
+/// [`ParsedSource::keep_only`], or, for a parse kept between checks (shared, so unchanged), a
+/// new parse with only `imports` as its code ([`ParsedSource::with_only`]).
+fn keep_only(source: &mut Arc<ParsedSource>, imports: Vec<ruff_python_ast::Stmt>) {
+    match Arc::get_mut(source) {
+        Some(own) => own.keep_only(imports),
+        None => *source = Arc::new(source.with_only(imports)),
+    }
+}
+
+/// `parse()` (through [`parse_or_report`]), or the parse an earlier check kept of the same
+/// input: `text` of `kind`, or the cells of `notebook` (an `.ipynb`, whose text is its own).
+fn parse_kept(
+    parses: Option<(&ParseCache, u64)>,
+    path: &Path,
+    kind: SourceKind,
+    notebook: Option<&NotebookText>,
+    text: &str,
+    parse: impl FnOnce() -> ParsedSource,
+) -> Arc<ParsedSource> {
+    let Some((cache, check)) = parses else {
+        return Arc::new(parse_or_report(kind, parse));
+    };
+    let (text, cells) = match notebook {
+        Some(layout) => (
+            std::borrow::Cow::Owned(layout.parse_text()),
+            layout.cell_ranges(),
+        ),
+        None => (std::borrow::Cow::Borrowed(text), Vec::new()),
+    };
+    cache.parse(check, path, kind, &cells, &text, || {
+        parse_or_report(kind, parse)
+    })
 }
 
 /// What the parse task found out for [`unanalysed_files`].
@@ -773,7 +824,7 @@ struct Reach {
 fn parsed_module_names(
     root: &Path,
     paths: &[PathBuf],
-    parsed: &[Option<ParsedSource>],
+    parsed: &[Option<Arc<ParsedSource>>],
     app_roots: &[PathBuf],
 ) -> Vec<(String, usize)> {
     let mut names: Vec<(String, usize)> = paths

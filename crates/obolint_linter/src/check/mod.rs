@@ -7,6 +7,7 @@ mod analyse;
 pub mod cache;
 mod link;
 mod load;
+pub mod parses;
 mod reach;
 mod report;
 mod request;
@@ -40,13 +41,43 @@ use sources::Sources;
 
 pub(crate) use crate::analysis::WORKER_STACK;
 
+/// Checks what `request` names, in a thread pool of its own.
 pub fn check(request: &CheckRequest) -> Result<CheckReport, CheckError> {
-    match rayon::ThreadPoolBuilder::new()
-        .stack_size(WORKER_STACK)
-        .build()
-    {
-        Ok(pool) => pool.install(|| check_in_pool(request)),
-        Err(_) => check_in_pool(request),
+    check_in(&CheckPool::new(), request)
+}
+
+/// The threads checks run in ([`check_in`]): one per core, each with the stack the analysis
+/// needs. A caller that checks again and again (the language server) keeps one instead of
+/// starting and stopping threads for each check.
+#[derive(Debug)]
+pub struct CheckPool(Option<rayon::ThreadPool>);
+
+impl CheckPool {
+    /// The threads, or none when the system starts none (checks then run on the calling
+    /// thread alone).
+    pub fn new() -> Self {
+        Self(
+            rayon::ThreadPoolBuilder::new()
+                .stack_size(WORKER_STACK)
+                .thread_name(|i| format!("obolint-worker-{i}"))
+                .build()
+                .ok(),
+        )
+    }
+}
+
+impl Default for CheckPool {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// [`check`] in `pool`. One check at a time per pool: the thread of a check that waits may take
+/// up work of another check in the same pool.
+pub fn check_in(pool: &CheckPool, request: &CheckRequest) -> Result<CheckReport, CheckError> {
+    match &pool.0 {
+        Some(pool) => pool.install(|| check_in_pool(request)),
+        None => check_in_pool(request),
     }
 }
 
@@ -198,6 +229,10 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         cwd: &cwd,
         targets: &targets,
         unfinished: AtomicUsize::new(0),
+        parses: request
+            .parses
+            .as_deref()
+            .map(|cache| (cache, cache.begin())),
     };
     // Projects nested in a root (their own `pyproject.toml`/`obolint.toml`) are checked as
     // projects of their own, when a target covers them. First every root is prepared (its
@@ -268,6 +303,9 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         for (i, output) in checked {
             outputs[i] = Some(output);
         }
+    }
+    if let Some((cache, check)) = run.parses {
+        cache.end(check);
     }
     let checked = paths
         .into_iter()
@@ -382,7 +420,7 @@ fn waves(weights: &[u64], floor: u64) -> Vec<Vec<usize>> {
 /// which the thread waiting for a wave would run itself. Where no thread can be started, they are
 /// freed here. Its stack is a worker's: freeing a deeply nested tree recurses as deep as building
 /// it did.
-fn free_beside(parsed: Vec<Option<ParsedSource>>) {
+fn free_beside(parsed: Vec<Option<Arc<ParsedSource>>>) {
     if parsed.is_empty() {
         return;
     }
@@ -399,6 +437,8 @@ struct Run<'r> {
     targets: &'r [PathBuf],
     /// Roots prepared and not yet checked (the one that sees 1 is the last).
     unfinished: AtomicUsize,
+    /// The request's parses kept between checks, with this check's number.
+    parses: Option<(&'r parses::ParseCache, u64)>,
 }
 
 /// What one root adds to the run (its files are numbered from 0 in its own database).
@@ -552,7 +592,7 @@ impl Run<'_> {
             return Ok(out);
         }
 
-        let mut loaded = load::load_root(&mut out.sources, root, &found, read, &words);
+        let mut loaded = load::load_root(&mut out.sources, root, &found, read, &words, self.parses);
         let mut manifests = std::mem::take(&mut loaded.manifests);
 
         // Index, then analyse the complete index.
@@ -633,7 +673,7 @@ impl Run<'_> {
             python: loaded
                 .files
                 .iter()
-                .filter_map(|&(i, id)| Some((id, loaded.parsed[i].as_ref()?)))
+                .filter_map(|&(i, id)| Some((id, loaded.parsed[i].as_deref()?)))
                 .collect(),
             other,
         };
@@ -678,6 +718,10 @@ impl Run<'_> {
         if request.exit_after && last {
             std::mem::forget(analysed);
             std::mem::forget(loaded);
+        } else if self.parses.is_some() {
+            // Kept between checks: dropping them here gives back only what no later check uses.
+            drop(analysed);
+            drop(loaded);
         } else {
             drop(analysed);
             free_beside(std::mem::take(&mut loaded.parsed));

@@ -32,6 +32,9 @@ pub struct CheckRequest {
     /// Read and write the persistent cache (the command line's `check`; never with unsaved
     /// buffers or `collect_models`, whose results it does not hold).
     pub cache: Option<super::cache::CacheRequest>,
+    /// Parsed files kept from one check to the next (the language server's, one per project): a
+    /// file whose text, kind and cells are as when it was last parsed is not parsed again.
+    pub parses: Option<std::sync::Arc<super::parses::ParseCache>>,
     /// Parse every file, as if the prescreen let everything through: only for the test that
     /// proves the prescreen changes no finding.
     #[doc(hidden)]
@@ -49,6 +52,7 @@ impl CheckRequest {
             collect_models: false,
             exit_after: false,
             cache: None,
+            parses: None,
             parse_everything: false,
         }
     }
