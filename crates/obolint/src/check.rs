@@ -150,6 +150,20 @@ fn config_arguments(
 }
 
 pub fn run(args: &CheckArgs) -> ExitCode {
+    run_in(args, None)
+}
+
+/// What the checks of one `--watch` session share: the parsed files of the last check (a change
+/// parses the changed files again, not the project) and the threads.
+#[derive(Default)]
+pub struct Session {
+    pub parses: std::sync::Arc<obolint_linter::ParseCache>,
+    pub pool: obolint_linter::CheckPool,
+}
+
+/// [`run`], as one check of a `--watch` `session` if given: the process does not end after it,
+/// so what it analysed is freed, not left to the operating system.
+pub fn run_in(args: &CheckArgs, session: Option<&Session>) -> ExitCode {
     let request = match request(args) {
         Ok(request) => request,
         Err(error) => return report(error),
@@ -213,11 +227,16 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             })
             .flatten();
         let request = CheckRequest {
-            exit_after: true,
+            exit_after: session.is_none(),
             cache,
+            parses: session.map(|s| std::sync::Arc::clone(&s.parses)),
             ..request.clone()
         };
-        match check(&request) {
+        let checked = match session {
+            Some(session) => obolint_linter::check_in(&session.pool, &request),
+            None => check(&request),
+        };
+        match checked {
             Ok(report) => (report, None),
             Err(error) => return report(check_error(&error)),
         }

@@ -24,10 +24,13 @@ const SETTLE: Duration = Duration::from_millis(300);
 type Stamp = Option<(SystemTime, u64)>;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
+    // Each check frees what it analysed (the process goes on) and keeps the files it parsed for
+    // the next one, which parses again only what changed.
+    let session = check::Session::default();
     loop {
         // The stamps before the check: a file saved while it runs is a change, checked next.
         let mut last = look(args);
-        check::run(args);
+        check::run_in(args, Some(&session));
         if !args.quiet {
             eprintln!(
                 "[{}] obolint: watching for changes (Ctrl-C to stop)",

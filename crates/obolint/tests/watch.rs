@@ -129,3 +129,89 @@ fn watch_cannot_be_combined_with_fixing() {
         .expect("obolint runs");
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// The resident memory of process `pid`, in KiB (Linux).
+#[cfg(target_os = "linux")]
+fn resident_kib(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).expect("the process's status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .expect("a VmRSS line")
+}
+
+/// Each check of a watch frees what it analysed: the process goes on, so nothing may be left to
+/// the operating system as at the end of a plain `check` (which, done at every change, grew by
+/// the whole project's syntax trees and models per check).
+#[cfg(target_os = "linux")]
+#[test]
+fn watch_frees_what_each_check_analysed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"t\"\n",
+    )
+    .unwrap();
+    // 120 modules of about 40 KB, each analysed (they name Databricks): about 5 MB of code.
+    for module in 0..120 {
+        let mut text =
+            String::from("import mlflow\nfrom databricks.sdk import WorkspaceClient\n\n");
+        for function in 0..200 {
+            text.push_str(&format!(
+                "def f{function}(x, y=None):\n    client = WorkspaceClient()\n    values = [client.jobs.get(i) for i in range(x)]\n    return {{\"k{function}\": values, \"y\": y}}\n\n"
+            ));
+        }
+        fs::write(dir.path().join(format!("m{module}.py")), text).unwrap();
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_obolint"))
+        .args([
+            "check",
+            "--watch",
+            "--output-format",
+            "concise",
+            "--no-cache",
+        ])
+        .current_dir(dir.path())
+        .env_remove("GITHUB_ACTIONS")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("obolint starts");
+    let mut child = Killed(child);
+    let pid = child.0.id();
+    let (sender, receiver) = mpsc::channel();
+    let stderr = child.0.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Lines {
+        receiver,
+        pending: Vec::new(),
+    };
+    let limit = Duration::from_secs(120);
+    let mut step = |needle: &str| {
+        if let Err(seen) = lines.take(needle, limit) {
+            panic!("`{needle}` not seen; lines not taken: {seen:?}");
+        }
+    };
+    step("watching for changes");
+    let after_first = resident_kib(pid);
+    for change in 0..6 {
+        let path = dir.path().join(format!("m{change}.py"));
+        let text = fs::read_to_string(&path).unwrap();
+        fs::write(&path, format!("{text}# change {change}\n")).unwrap();
+        step("files changed, checking again");
+        step("watching for changes");
+    }
+    let after_changes = resident_kib(pid);
+    // One check's trees and models are tens of MiB here; six kept would be well over 100.
+    assert!(
+        after_changes < after_first + 40 * 1024,
+        "resident memory grew from {after_first} KiB after the first check to {after_changes} KiB after six more"
+    );
+}
