@@ -2,7 +2,10 @@
 //! one file, and every other file of the project parses to the same tree as before. A file's
 //! parse is found again by its path, its kind and a hash of the text it was parsed from (with the
 //! notebook cells that text was split into), never trusted by path alone; what a check did not
-//! parse is forgotten when it ends, so the cache holds one check's trees at most.
+//! parse is forgotten when it ends, so the cache holds one check's trees at most, and no more
+//! than the trees of [`ParseCache::DEFAULT_BUDGET`] bytes of text: a check of a monorepo frees
+//! each nested project's trees once that project is analysed, and a cache holding them all
+//! would hold the sum of them instead (what parses past the budget is not kept).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,14 +17,17 @@ use rustc_hash::FxHashMap;
 /// The parses of one project's files, shared by its checks ([`CheckRequest::parses`]).
 ///
 /// [`CheckRequest::parses`]: super::CheckRequest::parses
-#[derive(Default)]
 pub struct ParseCache {
     inner: Mutex<Inner>,
+    /// The most bytes of text whose parses are kept.
+    budget: usize,
 }
 
 #[derive(Default)]
 struct Inner {
     entries: FxHashMap<PathBuf, Entry>,
+    /// The bytes of text of the parses kept.
+    bytes: usize,
     /// The number of the check running (or the last one).
     check: u64,
     /// Parses found again since the cache was made, and parses made (for tests and the log).
@@ -31,6 +37,8 @@ struct Inner {
 
 struct Entry {
     key: blake3::Hash,
+    /// The bytes of text it was parsed from.
+    len: usize,
     tree: Arc<ParsedSource>,
     /// The check that last used it.
     used: u64,
@@ -60,9 +68,26 @@ fn key(kind: SourceKind, cells: &[TextRange], text: &str) -> blake3::Hash {
     hasher.finalize()
 }
 
+impl Default for ParseCache {
+    fn default() -> Self {
+        Self::with_budget(Self::DEFAULT_BUDGET)
+    }
+}
+
 impl ParseCache {
+    /// 32 MiB of source: a large package (`mlflow`, 16 MB) whole, its trees about 4-5 times that.
+    pub const DEFAULT_BUDGET: usize = 32 << 20;
+
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A cache that keeps the parses of at most `budget` bytes of text.
+    pub fn with_budget(budget: usize) -> Self {
+        Self {
+            inner: Mutex::default(),
+            budget,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -79,13 +104,18 @@ impl ParseCache {
     /// Ends check `check`: the parses it did not use are forgotten (a later check's are kept).
     pub(super) fn end(&self, check: u64) {
         let mut forgotten = Vec::new();
-        self.lock().entries.retain(|_, entry| {
+        let mut inner = self.lock();
+        let mut bytes = inner.bytes;
+        inner.entries.retain(|_, entry| {
             let keep = entry.used >= check;
             if !keep {
+                bytes -= entry.len;
                 forgotten.push(Arc::clone(&entry.tree));
             }
             keep
         });
+        inner.bytes = bytes;
+        drop(inner);
         // Freed once the lock is given back.
         drop(forgotten);
     }
@@ -119,14 +149,23 @@ impl ParseCache {
         let replaced = {
             let mut inner = self.lock();
             inner.misses += 1;
-            inner.entries.insert(
-                path.to_path_buf(),
-                Entry {
-                    key,
-                    tree: Arc::clone(&tree),
-                    used: check,
-                },
-            )
+            let before = inner.entries.get(path).map_or(0, |entry| entry.len);
+            if inner.bytes - before + text.len() > self.budget {
+                // Past the budget: this parse is not kept, and neither is the one it replaces.
+                inner.bytes -= before;
+                inner.entries.remove(path)
+            } else {
+                inner.bytes = inner.bytes - before + text.len();
+                inner.entries.insert(
+                    path.to_path_buf(),
+                    Entry {
+                        key,
+                        len: text.len(),
+                        tree: Arc::clone(&tree),
+                        used: check,
+                    },
+                )
+            }
         };
         // The parse of the text before, freed once the lock is given back.
         drop(replaced);
@@ -154,14 +193,15 @@ mod tests {
     use super::*;
     use obolint_python::parse_source;
 
+    fn parse(text: &'static str) -> impl FnOnce() -> ParsedSource {
+        move || parse_source(text, SourceKind::Python)
+    }
+
     #[test]
     fn a_parse_is_found_again_only_for_the_same_text_kind_and_cells() {
         let cache = ParseCache::new();
         let path = Path::new("/p/a.py");
         let check = cache.begin();
-        fn parse(text: &'static str) -> impl FnOnce() -> ParsedSource {
-            move || parse_source(text, SourceKind::Python)
-        }
         let first = cache.parse(
             check,
             path,
@@ -206,6 +246,51 @@ mod tests {
         assert_eq!(cache.hits_and_misses(), (1, 4));
         cache.end(check);
         assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn parses_past_the_budget_are_not_kept() {
+        let cache = ParseCache::with_budget(12);
+        let check = cache.begin();
+        let kept = |path: &str, text: &'static str| {
+            cache.parse(
+                check,
+                Path::new(path),
+                SourceKind::Python,
+                &[],
+                text,
+                parse(text),
+            );
+        };
+        kept("/p/a.py", "a = 1\n");
+        kept("/p/b.py", "b = 22\n");
+        assert_eq!(cache.len(), 1, "7 bytes more than 12 with a's 6");
+        kept("/p/c.py", "c = 3\n");
+        assert_eq!(cache.len(), 2);
+        // a's new text does not fit: neither it nor its old parse stays.
+        kept("/p/a.py", "a = 111111\n");
+        assert_eq!(cache.len(), 1);
+        kept("/p/a.py", "a = 1\n");
+        assert_eq!(cache.len(), 2);
+        cache.end(check);
+        assert_eq!(cache.len(), 2);
+        let next = cache.begin();
+        cache.end(next);
+        assert!(cache.is_empty());
+        let again = cache.begin();
+        cache.parse(
+            again,
+            Path::new("/p/d.py"),
+            SourceKind::Python,
+            &[],
+            "d = 444\n",
+            parse("d = 444\n"),
+        );
+        assert_eq!(
+            cache.len(),
+            1,
+            "the budget is free again once parses are forgotten"
+        );
     }
 
     #[test]
