@@ -688,7 +688,7 @@ fn parse_on_demand(
                 let dropped = inertness != Inertness::Relevant && !seen_relevant.load(relaxed);
                 if dropped {
                     let imports = imports.into_iter().filter_map(owned_import).collect();
-                    keep_only(&mut source, imports);
+                    keep_only(&mut source, imports, parses, &paths[i]);
                 } else {
                     drop(imports);
                 }
@@ -748,7 +748,7 @@ fn parse_on_demand(
             .par_iter_mut()
             .enumerate()
             .for_each(|(i, slot)| match (skip[i], dropped[i], slot) {
-                (true, false, Some(source)) => keep_imports(source),
+                (true, false, Some(source)) => keep_imports(source, parses, &paths[i]),
                 // Dropped early, yet connected to a file that can start a finding: parsed again
                 // (the same text, so the same syntax errors and comments).
                 (false, true, Some(source)) => {
@@ -766,18 +766,28 @@ fn parse_on_demand(
 }
 
 /// Drops a parsed file's code but its import statements (hoisted to the top level, in order).
-fn keep_imports(source: &mut Arc<ParsedSource>) {
+fn keep_imports(source: &mut Arc<ParsedSource>, parses: Option<(&ParseCache, u64)>, path: &Path) {
     let imports = obolint_python::imports::import_statements(source.body())
         .into_iter()
         .filter_map(owned_import)
         .collect();
     // Freed here, by the thread that parsed it or in parallel, not later with the root's trees.
-    keep_only(source, imports);
+    keep_only(source, imports, parses, path);
 }
 
-/// [`ParsedSource::keep_only`], or, for a parse kept between checks (shared, so unchanged), a
-/// new parse with only `imports` as its code ([`ParsedSource::with_only`]).
-fn keep_only(source: &mut Arc<ParsedSource>, imports: Vec<ruff_python_ast::Stmt>) {
+/// [`ParsedSource::keep_only`]. A parse kept between checks is forgotten by the cache first (a
+/// file cut to its imports must not hold its whole tree between checks: a repository of files
+/// that only track runs would keep them all); should another check still share it, the cut
+/// is a copy ([`ParsedSource::with_only`]).
+fn keep_only(
+    source: &mut Arc<ParsedSource>,
+    imports: Vec<ruff_python_ast::Stmt>,
+    parses: Option<(&ParseCache, u64)>,
+    path: &Path,
+) {
+    if let Some((cache, _)) = parses {
+        cache.forget(path, source);
+    }
     match Arc::get_mut(source) {
         Some(own) => own.keep_only(imports),
         None => *source = Arc::new(source.with_only(imports)),

@@ -19,8 +19,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use obolint_python::parse::ParsedSource;
-
 use obolint_diagnostics::{Diagnostic, FileId, Severity};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -414,22 +412,6 @@ fn waves(weights: &[u64], floor: u64) -> Vec<Vec<usize>> {
     waves
 }
 
-/// Frees syntax trees, most of what a root frees (a serial pass over every node of a tree not
-/// freed whole: see `obolint_python::arena`), by a thread of their own, beside the next roots'
-/// work instead of before it; not by a task of the pool,
-/// which the thread waiting for a wave would run itself. Where no thread can be started, they are
-/// freed here. Its stack is a worker's: freeing a deeply nested tree recurses as deep as building
-/// it did.
-fn free_beside(parsed: Vec<Option<Arc<ParsedSource>>>) {
-    if parsed.is_empty() {
-        return;
-    }
-    let _ = std::thread::Builder::new()
-        .name("obolint-free".into())
-        .stack_size(WORKER_STACK)
-        .spawn(move || drop(parsed));
-}
-
 /// What every root of one run shares.
 struct Run<'r> {
     request: &'r CheckRequest,
@@ -724,7 +706,7 @@ impl Run<'_> {
             drop(loaded);
         } else {
             drop(analysed);
-            free_beside(std::mem::take(&mut loaded.parsed));
+            parses::free_beside(std::mem::take(&mut loaded.parsed));
         }
         Ok(out)
     }
@@ -877,6 +859,44 @@ mod tests {
     }
 
     const AGENT: &str = "import mlflow\nfrom mlflow.pyfunc import ResponsesAgent\nfrom databricks.sdk import WorkspaceClient\nfrom databricks_ai_bridge import ModelServingUserCredentials\n\n\nclass Agent(ResponsesAgent):\n    def __init__(self):\n        self.w = WorkspaceClient(credentials_strategy=ModelServingUserCredentials())\n\n    def predict(self, request):\n        return None\n\n\nmlflow.models.set_model(Agent())\n";
+
+    /// Kept parses hold no file cut to its imports (a repository of files that only track runs
+    /// would otherwise keep every whole tree between checks), and keep the others.
+    #[test]
+    fn kept_parses_hold_no_file_cut_to_its_imports() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_in(dir.path(), "pyproject.toml", "[project]\nname = \"t\"\n");
+        for i in 0..3 {
+            write_in(
+                dir.path(),
+                &format!("track{i}.py"),
+                "import mlflow\n\ndef f(x):\n    return x\n\nmlflow.log_metric(\"m\", 1)\n",
+            );
+        }
+        let kept = Arc::new(parses::ParseCache::new());
+        let request = CheckRequest {
+            parses: Some(Arc::clone(&kept)),
+            ..CheckRequest::new(vec![PathBuf::from(".")], dir.path().to_path_buf())
+        };
+        for _ in 0..2 {
+            check(&request).expect("a project");
+            assert!(kept.is_empty(), "{kept:?}");
+        }
+        write_in(dir.path(), "agent.py", AGENT);
+        check(&request).expect("a project");
+        assert_eq!(kept.len(), 1, "the agent alone is analysed: {kept:?}");
+        write_in(
+            dir.path(),
+            "agent.py",
+            &format!("import track0\nimport track1\nimport track2\n{AGENT}"),
+        );
+        check(&request).expect("a project");
+        assert_eq!(
+            kept.len(),
+            4,
+            "imported by the agent, all are analysed: {kept:?}"
+        );
+    }
 
     /// Each kind of input, changed, is a miss; unchanged, a hit.
     #[test]

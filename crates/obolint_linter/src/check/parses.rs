@@ -68,6 +68,21 @@ fn key(kind: SourceKind, cells: &[TextRange], text: &str) -> blake3::Hash {
     hasher.finalize()
 }
 
+impl Drop for ParseCache {
+    /// The trees are freed on a thread with a worker's stack ([`free_beside`]): a tree not
+    /// in an arena is freed a node at a time, recursing as deep as it nests, and the thread
+    /// dropping the cache may have a small stack (the language server's checking thread).
+    fn drop(&mut self) {
+        let inner = std::mem::take(self.inner.get_mut().unwrap_or_else(PoisonError::into_inner));
+        let trees: Vec<Option<Arc<ParsedSource>>> = inner
+            .entries
+            .into_values()
+            .map(|entry| Some(entry.tree))
+            .collect();
+        free_beside(trees);
+    }
+}
+
 impl Default for ParseCache {
     fn default() -> Self {
         Self::with_budget(Self::DEFAULT_BUDGET)
@@ -110,14 +125,14 @@ impl ParseCache {
             let keep = entry.used >= check;
             if !keep {
                 bytes -= entry.len;
-                forgotten.push(Arc::clone(&entry.tree));
+                forgotten.push(Some(Arc::clone(&entry.tree)));
             }
             keep
         });
         inner.bytes = bytes;
         drop(inner);
-        // Freed once the lock is given back.
-        drop(forgotten);
+        // Freed once the lock is given back, with a worker's stack (see `Drop`).
+        free_beside(forgotten);
     }
 
     /// The parse of `text` at `path`, found again or made by `parse` (and kept) for check
@@ -172,6 +187,22 @@ impl ParseCache {
         tree
     }
 
+    /// Forgets the parse of `path` if it is `tree` (a file cut to its imports: its whole tree is
+    /// not worth keeping).
+    pub(super) fn forget(&self, path: &Path, tree: &Arc<ParsedSource>) {
+        let forgotten = {
+            let mut inner = self.lock();
+            match inner.entries.get(path) {
+                Some(entry) if Arc::ptr_eq(&entry.tree, tree) => {
+                    inner.bytes -= entry.len;
+                    inner.entries.remove(path)
+                }
+                _ => None,
+            }
+        };
+        drop(forgotten);
+    }
+
     /// How many files' parses are kept.
     pub fn len(&self) -> usize {
         self.lock().entries.len()
@@ -186,6 +217,22 @@ impl ParseCache {
         let inner = self.lock();
         (inner.hits, inner.misses)
     }
+}
+
+/// Frees syntax trees, most of what a root frees (a serial pass over every node of a tree not
+/// freed whole: see `obolint_python::arena`), by a thread of their own, beside the next roots'
+/// work instead of before it; not by a task of the pool,
+/// which the thread waiting for a wave would run itself. Where no thread can be started, they are
+/// freed here. Its stack is a worker's: freeing a deeply nested tree recurses as deep as building
+/// it did.
+pub(super) fn free_beside(parsed: Vec<Option<Arc<ParsedSource>>>) {
+    if parsed.is_empty() {
+        return;
+    }
+    let _ = std::thread::Builder::new()
+        .name("obolint-free".into())
+        .stack_size(crate::analysis::WORKER_STACK)
+        .spawn(move || drop(parsed));
 }
 
 #[cfg(test)]
@@ -291,6 +338,32 @@ mod tests {
             1,
             "the budget is free again once parses are forgotten"
         );
+    }
+
+    /// Dropping a cache frees its trees with a worker's stack: a tree not in an arena (every
+    /// tree here: tests run without `TreeAlloc`) is freed a node at a time, as deep as it nests,
+    /// and the thread that drops the cache may have a small stack.
+    #[test]
+    fn a_cache_dropped_on_a_small_stack_frees_deep_trees() {
+        let cache = ParseCache::new();
+        let text = format!("x = 1{}\n", " + 1".repeat(60_000));
+        let check = cache.begin();
+        cache.parse(
+            check,
+            Path::new("/p/deep.py"),
+            SourceKind::Python,
+            &[],
+            &text,
+            || parse_source(&text, SourceKind::Python),
+        );
+        cache.end(check);
+        assert_eq!(cache.len(), 1);
+        std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || drop(cache))
+            .expect("a thread")
+            .join()
+            .expect("dropped without overflowing its stack");
     }
 
     #[test]
