@@ -69,7 +69,7 @@ fn key(kind: SourceKind, cells: &[TextRange], text: &str) -> blake3::Hash {
 }
 
 impl Drop for ParseCache {
-    /// The trees are freed on a thread with a worker's stack ([`free_beside`]): a tree not
+    /// The trees are freed on a thread with a worker's stack (`free_beside`): a tree not
     /// in an arena is freed a node at a time, recursing as deep as it nests, and the thread
     /// dropping the cache may have a small stack (the language server's checking thread).
     fn drop(&mut self) {
