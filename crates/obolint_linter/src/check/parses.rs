@@ -1,5 +1,6 @@
-//! Parsed files kept from one check to the next, for the language server: a keystroke changes
-//! one file, and every other file of the project parses to the same tree as before. A file's
+//! Parsed files kept from one check to the next, for the language server and `check --watch`: a
+//! keystroke or a save changes one file, and every other file of the project parses to the same
+//! tree as before. A file's
 //! parse is found again by its path, its kind and a hash of the text it was parsed from (with the
 //! notebook cells that text was split into), never trusted by path alone; what a check did not
 //! parse is forgotten when it ends, so the cache holds one check's trees at most, and no more
