@@ -46,15 +46,8 @@ impl Lines {
     }
 }
 
-#[test]
-fn watch_checks_again_when_a_file_changes() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    fs::write(
-        dir.path().join("pyproject.toml"),
-        "[project]\nname = \"t\"\n",
-    )
-    .unwrap();
-    fs::write(dir.path().join("agent.py"), CLEAN).unwrap();
+/// `obolint check --watch` started in `dir`, with the lines of both its streams.
+fn start_watch(dir: &std::path::Path) -> (Killed, Lines) {
     let child = Command::new(env!("CARGO_BIN_EXE_obolint"))
         .args([
             "check",
@@ -63,7 +56,7 @@ fn watch_checks_again_when_a_file_changes() {
             "concise",
             "--no-cache",
         ])
-        .current_dir(dir.path())
+        .current_dir(dir)
         .env_remove("GITHUB_ACTIONS")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -84,12 +77,24 @@ fn watch_checks_again_when_a_file_changes() {
             }
         });
     }
-    drop(sender);
-    let limit = Duration::from_secs(30);
-    let mut lines = Lines {
+    let lines = Lines {
         receiver,
         pending: Vec::new(),
     };
+    (child, lines)
+}
+
+#[test]
+fn watch_checks_again_when_a_file_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"t\"\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("agent.py"), CLEAN).unwrap();
+    let (mut child, mut lines) = start_watch(dir.path());
+    let limit = Duration::from_secs(30);
     let mut step = |needle: &str| {
         if let Err(seen) = lines.take(needle, limit) {
             panic!(
@@ -164,35 +169,8 @@ fn watch_frees_what_each_check_analysed() {
         }
         fs::write(dir.path().join(format!("m{module}.py")), text).unwrap();
     }
-    let child = Command::new(env!("CARGO_BIN_EXE_obolint"))
-        .args([
-            "check",
-            "--watch",
-            "--output-format",
-            "concise",
-            "--no-cache",
-        ])
-        .current_dir(dir.path())
-        .env_remove("GITHUB_ACTIONS")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("obolint starts");
-    let mut child = Killed(child);
+    let (child, mut lines) = start_watch(dir.path());
     let pid = child.0.id();
-    let (sender, receiver) = mpsc::channel();
-    let stderr = child.0.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut lines = Lines {
-        receiver,
-        pending: Vec::new(),
-    };
     let limit = Duration::from_secs(120);
     let mut step = |needle: &str| {
         if let Err(seen) = lines.take(needle, limit) {
