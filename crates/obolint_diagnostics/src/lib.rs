@@ -10,5 +10,5 @@ pub mod render;
 mod source;
 
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Label, RuleMeta, Severity};
-pub use line_index::{LineIndex, SourcePosition};
+pub use line_index::{LineCursor, LineIndex, SourcePosition};
 pub use source::{CellStart, FileId, NotebookJson, SourceDb, SourceFile};

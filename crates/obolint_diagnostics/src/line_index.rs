@@ -120,9 +120,92 @@ impl LineIndex {
     }
 }
 
+/// The line of offsets asked in increasing order, counted forward from the last one asked:
+/// what [`LineIndex::line_of`] and [`LineIndex::line_start`] say, without building the index
+/// (its pass for wide characters, its vector). For the few offsets a file's `noqa` comments
+/// stand at.
+#[derive(Clone, Debug)]
+pub struct LineCursor<'t> {
+    bytes: &'t [u8],
+    /// Line ends before `at` are counted.
+    at: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl<'t> LineCursor<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Self {
+            bytes: text.as_bytes(),
+            at: 0,
+            line: 0,
+            line_start: 0,
+        }
+    }
+
+    /// The 0-based line of `offset` and where that line starts. An offset before the last one
+    /// asked is counted again from the start of the text.
+    pub fn line_of(&mut self, offset: TextSize) -> (usize, TextSize) {
+        let offset = usize::from(offset).min(self.bytes.len());
+        if offset < self.at {
+            *self = Self::new_bytes(self.bytes);
+        }
+        for i in memchr::memchr2_iter(b'\n', b'\r', &self.bytes[self.at..offset]) {
+            let i = self.at + i;
+            // As `LineIndex::new`: a lone `\r` ends a line, `\r\n` is one line end.
+            if self.bytes[i] == b'\n' || self.bytes.get(i + 1) != Some(&b'\n') {
+                self.line += 1;
+                self.line_start = i + 1;
+            }
+        }
+        self.at = offset;
+        (self.line, TextSize::new(self.line_start as u32))
+    }
+
+    fn new_bytes(bytes: &'t [u8]) -> Self {
+        Self {
+            bytes,
+            at: 0,
+            line: 0,
+            line_start: 0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cursor_agrees_with_the_index() {
+        for text in [
+            "a = 1\nb = \"é\" + x\r\nc\rd",
+            "",
+            "\n\n\r\r\n\r",
+            "x\r\n\r\ny  # noqa\rz",
+        ] {
+            let index = LineIndex::new(text);
+            let offsets: Vec<TextSize> = (0..=text.len() as u32).map(TextSize::new).collect();
+            let mut cursor = LineCursor::new(text);
+            for &offset in &offsets {
+                let line = index.line_of(offset);
+                assert_eq!(
+                    cursor.line_of(offset),
+                    (line, index.line_start(line)),
+                    "{text:?} at {offset:?}"
+                );
+            }
+            // Backwards, the cursor starts again.
+            for &offset in offsets.iter().rev() {
+                let line = index.line_of(offset);
+                assert_eq!(
+                    cursor.line_of(offset),
+                    (line, index.line_start(line)),
+                    "{text:?} at {offset:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn rows_and_character_columns() {

@@ -3,7 +3,7 @@
 //! `# noqa`, and `# obolint: noqa: CODES` on a line of its own for the whole file. Codes of other
 //! tools (`E501`) in the same comment are left alone.
 
-use obolint_diagnostics::LineIndex;
+use obolint_diagnostics::LineCursor;
 use ruff_text_size::{TextRange, TextSize};
 
 /// One code named in a suppression comment.
@@ -170,15 +170,13 @@ fn find_file_marker(lower: &str) -> Option<(usize, usize)> {
         .then_some((at, at + "obolint:".len() + skipped + "noqa".len()))
 }
 
-/// Every suppression of a file, from its comments.
+/// Every suppression of a file, from its comments (in text order).
 ///
 /// Every directive holds `noqa` (`# noqa`, `# obolint: noqa`): comments without it are skipped
-/// before `lines` is asked for, so a file without one never builds its line index.
-pub fn directives<'l>(
-    text: &str,
-    comments: &[TextRange],
-    lines: impl Fn() -> &'l LineIndex,
-) -> Vec<Directive> {
+/// before their line is counted, and lines are counted forward from one such comment to the
+/// next, so no file builds its line index for its suppressions.
+pub fn directives(text: &str, comments: &[TextRange]) -> Vec<Directive> {
+    let mut lines = LineCursor::new(text);
     comments
         .iter()
         .filter(|&&comment| {
@@ -188,9 +186,7 @@ pub fn directives<'l>(
                 .any(|w| w.eq_ignore_ascii_case(b"noqa"))
         })
         .filter_map(|&comment| {
-            let lines = lines();
-            let line = lines.line_of(comment.start());
-            let line_start = lines.line_start(line);
+            let (line, line_start) = lines.line_of(comment.start());
             let own_line = text[TextRange::new(line_start, comment.start())]
                 .trim()
                 .is_empty();
@@ -304,8 +300,7 @@ mod yaml_tests {
         let text = "# top\napi_scopes:\n- files  # noqa: OBO403\n- 'a # b'\nurl: http://x/#frag\n";
         let found: Vec<&str> = yaml_comments(text).iter().map(|r| &text[*r]).collect();
         assert_eq!(found, ["# top", "# noqa: OBO403"]);
-        let lines = LineIndex::new(text);
-        let d = directives(text, &yaml_comments(text), || &lines);
+        let d = directives(text, &yaml_comments(text));
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].line, 2);
         assert!(d[0].covers("OBO403"));

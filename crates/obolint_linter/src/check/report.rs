@@ -72,7 +72,7 @@ pub(super) fn apply_suppressions(
         let unused = unused_suppression::apply(
             id,
             &file.text,
-            file.line_index(),
+            || file.line_index(),
             body,
             &directives,
             diagnostics,
@@ -100,7 +100,7 @@ pub(super) fn apply_suppressions(
             } else {
                 source.comments.clone()
             };
-            suppression::directives(text, &comments, || file.line_index())
+            suppression::directives(text, &comments)
         })
         .collect();
     for (&(id, source), directives) in files.python.iter().zip(directives) {
@@ -109,8 +109,7 @@ pub(super) fn apply_suppressions(
     for &id in &files.other {
         let text = &sources.db.get(id).text;
         let comments = suppression::yaml_comments(text);
-        let directives =
-            suppression::directives(text, &comments, || sources.db.get(id).line_index());
+        let directives = suppression::directives(text, &comments);
         apply(id, directives, &[]);
     }
     by_file

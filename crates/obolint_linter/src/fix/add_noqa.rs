@@ -179,7 +179,7 @@ fn plan_file(
             )),
         }
     }
-    let directives = suppression::directives(&layout.text, &layout.comments, || &lines);
+    let directives = suppression::directives(&layout.text, &layout.comments);
     let mut planned = Vec::new();
     for (line, findings) in wanted {
         let codes: BTreeSet<&'static str> = findings.iter().map(|(code, _)| *code).collect();
@@ -403,14 +403,14 @@ impl FileLayout {
 mod tests {
     use super::*;
 
-    fn directives_of(text: &str, lines: &LineIndex) -> Vec<Directive> {
+    fn directives_of(text: &str) -> Vec<Directive> {
         let parsed = parse_source(text, detect_kind(text));
-        suppression::directives(text, &parsed.comments, || lines)
+        suppression::directives(text, &parsed.comments)
     }
 
     fn edit_line(text: &str, line: usize, codes: &[&'static str]) -> String {
         let lines = LineIndex::new(text);
-        let directives = directives_of(text, &lines);
+        let directives = directives_of(text);
         let codes: BTreeSet<&'static str> = codes.iter().copied().collect();
         match noqa_edit(text, &lines, &directives, line, &codes) {
             Ok(Some((edit, _))) => apply_edits(text, &[edit]),

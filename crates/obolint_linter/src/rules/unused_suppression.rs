@@ -51,10 +51,12 @@ impl Check for UnusedSuppression {
 }
 
 /// Drops the findings a suppression covers; returns OBO901 findings for what suppressed nothing.
-pub fn apply(
+/// `lines` is asked for only when a finding of the file or an OBO901 fix needs a line (most
+/// files with a `noqa` comment have neither: another tool's codes, no finding of ours).
+pub fn apply<'l>(
     file: FileId,
     text: &str,
-    lines: &LineIndex,
+    lines: impl Fn() -> &'l LineIndex,
     body: &[Stmt],
     directives: &[Directive],
     diagnostics: &mut Vec<Diagnostic>,
@@ -78,6 +80,7 @@ pub fn apply(
             return true;
         }
         let code = d.rule.code;
+        let lines = lines();
         let start_line = lines.line_of(d.primary.range.start());
         let statement_end =
             statement_last_line(body, d.primary.range.start(), lines).unwrap_or(start_line);
@@ -112,7 +115,7 @@ pub fn apply(
                     "this suppression lists no rule code obolint can read (codes are upper case, after `noqa:`), so it suppresses nothing",
                     Label::new(file, directive.directive, "suppresses nothing"),
                 )
-                .with_fix(Some(removal(text, lines, directive, None))),
+                .with_fix(Some(removal(text, lines(), directive, None))),
             );
             continue;
         }
@@ -143,7 +146,7 @@ pub fn apply(
                     message,
                     Label::new(file, code.range, label),
                 )
-                .with_fix(Some(removal(text, lines, directive, Some(code)))),
+                .with_fix(Some(removal(text, lines(), directive, Some(code)))),
             );
         }
     }
