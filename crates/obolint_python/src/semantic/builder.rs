@@ -7,8 +7,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{
     Binding, BindingKind, BindingMap, ClassId, ClassInfo, FunctionId, FunctionInfo, ModuleModel,
-    Scope, ScopeId, ScopeKind, TOKEN_HEADER, TOKEN_PARAMETER, Value, is_main_guard,
-    user_credential_word,
+    OBO_IMPORTED_NAMES, Scope, ScopeId, ScopeKind, TOKEN_HEADER, TOKEN_PARAMETER, Value,
+    is_main_guard, user_credential_word,
 };
 
 pub(super) fn build(body: &[Stmt], package: Vec<String>) -> ModuleModel<'_> {
@@ -21,6 +21,7 @@ pub(super) fn build(body: &[Stmt], package: Vec<String>) -> ModuleModel<'_> {
             classes: Vec::new(),
             lambdas: Vec::new(),
             names_user_credentials: false,
+            imports_obo_names: false,
             main_guards: body
                 .iter()
                 .filter(|s| is_main_guard(s))
@@ -251,6 +252,7 @@ impl<'a> Visitor<'a> for Builder<'a> {
         if self.nesting >= MAX_NESTING {
             // What is not seen may name anything.
             self.model.names_user_credentials = true;
+            self.model.imports_obo_names = true;
             return;
         }
         self.nesting += 1;
@@ -261,6 +263,7 @@ impl<'a> Visitor<'a> for Builder<'a> {
     fn visit_expr(&mut self, expr: &'a Expr) {
         if self.nesting >= MAX_NESTING {
             self.model.names_user_credentials = true;
+            self.model.imports_obo_names = true;
             return;
         }
         self.nesting += 1;
@@ -300,6 +303,13 @@ impl<'a> Builder<'a> {
                         .any(|alias| user_credential_word(alias.name.as_str()))
                 {
                     self.model.names_user_credentials = true;
+                }
+                if import
+                    .names
+                    .iter()
+                    .any(|alias| OBO_IMPORTED_NAMES.contains(&alias.name.as_str()))
+                {
+                    self.model.imports_obo_names = true;
                 }
                 for alias in &import.names {
                     if alias.name.as_str() == "*" {
@@ -452,6 +462,51 @@ mod tests {
     use crate::semantic::{BindingKind, ModuleModel, ScopeKind};
     use crate::{SourceKind, parse_source};
 
+    /// What `flag` says of code nested deeper than the walk goes (parsed on a thread with room
+    /// for the parser's recursion in a debug build).
+    fn too_deep_for_the_walk(flag: fn(&str) -> bool) -> bool {
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(move || {
+                flag(&format!(
+                    "x = {}1{}\n",
+                    "[".repeat(1_100),
+                    "]".repeat(1_100)
+                ))
+            })
+            .expect("thread")
+            .join()
+            .expect("no panic")
+    }
+
+    /// Every `from … import` of a name OBO205 checks sets the flag, wherever it stands; other
+    /// imports of those names do not.
+    #[test]
+    fn imports_obo_names_at_any_depth() {
+        let imports = |source: &str| {
+            let parsed = parse_source(source, SourceKind::Python);
+            ModuleModel::build(parsed.body(), Vec::new()).imports_obo_names
+        };
+        for source in [
+            "from databricks_openai import GenieAgent\n",
+            "try:\n    from databricks.sdk.oauth import ModelServingUserCredentials as M\nexcept ImportError:\n    pass\n",
+            "class A:\n    def f(self):\n        if x:\n            from databricks_ai_bridge import (a, UserCredentials)\n",
+            "match x:\n    case 1:\n        with y:\n            from m import GenieAgent\n",
+        ] {
+            assert!(imports(source), "{source}");
+        }
+        for source in [
+            "import GenieAgent\n",
+            "from databricks_langchain import genie_agent, GenieAgentX\n",
+            "x = GenieAgent()\n",
+            "from m import *\n",
+        ] {
+            assert!(!imports(source), "{source}");
+        }
+        // Code nested deeper than the walk goes may hold one.
+        assert!(too_deep_for_the_walk(imports));
+    }
+
     /// Every way a file can name what a user credential starts from sets the flag; a comment, a
     /// docstring about it or a near miss does not.
     #[test]
@@ -484,18 +539,8 @@ mod tests {
         ] {
             assert!(!names(source), "{source}");
         }
-        // Code nested deeper than the walk goes may name anything (parsed on a thread with room
-        // for the parser's recursion in a debug build).
-        let deep = std::thread::Builder::new()
-            .stack_size(256 << 20)
-            .spawn(move || {
-                let source = format!("x = {}1{}\n", "[".repeat(1_100), "]".repeat(1_100));
-                names(&source)
-            })
-            .expect("thread")
-            .join()
-            .expect("no panic");
-        assert!(deep);
+        // Code nested deeper than the walk goes may name anything.
+        assert!(too_deep_for_the_walk(names));
     }
 
     #[test]

@@ -292,6 +292,10 @@ pub struct ModuleModel<'a> {
     /// A project none of whose files does, and that configures no user-client factory, cannot
     /// hold a user client.
     pub names_user_credentials: bool,
+    /// Some `from … import` names one of [`OBO_IMPORTED_NAMES`] (what a rule checks the modules
+    /// of), or the walk gave up on deep nesting: a file where it is false needs no walk of its
+    /// imports for them.
+    pub imports_obo_names: bool,
     /// The ranges of the top-level `if __name__ == "__main__":` blocks ([`is_main_guard`]): their
     /// code does not run when the module is imported or loaded.
     pub main_guards: Vec<TextRange>,
@@ -320,6 +324,13 @@ pub fn is_main_guard(stmt: &Stmt) -> bool {
 /// [`known_symbol`](crate::known::known_symbol) takes for the OBO strategy or the vector search
 /// enum member (an expression that resolves to one of them names it, in an import, an attribute
 /// or a name). A test holds the two together.
+/// The names whose `from … import` a rule checks (OBO205: imported from a module that has none).
+pub const OBO_IMPORTED_NAMES: [&str; 3] = [
+    "GenieAgent",
+    "ModelServingUserCredentials",
+    "UserCredentials",
+];
+
 pub const USER_CREDENTIAL_NAMES: [&str; 3] = [
     "ModelServingUserCredentials",
     "UserCredentials",
