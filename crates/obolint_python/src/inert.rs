@@ -11,10 +11,10 @@
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use std::sync::LazyLock;
 
+use crate::prescreen::may_read_as_ascii;
 use memchr::memmem;
 use ruff_python_ast::{Expr, ExprContext, Stmt};
 use ruff_text_size::{Ranged, TextSize};
-use unicode_normalization::UnicodeNormalization;
 
 /// Top-level `mlflow` functions that log and track runs and that no rule or analysis reads.
 /// A name is added here only after checking that no rule, analysis or library fact names it.
@@ -211,40 +211,6 @@ fn text_settles(text: &str, imported_at: &[TextSize]) -> bool {
 static DYNAMIC_BUILTINS: LazyLock<[(&str, memmem::Finder<'static>); 3]> = LazyLock::new(|| {
     ["eval", "exec", "__import__"].map(|word| (word, memmem::Finder::new(word.as_bytes())))
 });
-
-/// Whether `text` has a character that can be part of an identifier, is not ASCII, and is ASCII
-/// in its NFKC form (`ｍ`, `ﬂ`, `ℎ`): only with one can an identifier written with non-ASCII
-/// characters be read as an ASCII name. The parser's lexer takes the non-ASCII characters of
-/// identifiers by `XID_Continue` (which holds `XID_Start`) and reads the identifier in NFKC; any
-/// other non-ASCII character stays non-ASCII in NFKC, composed with its neighbours or not, and
-/// characters that cannot be in identifiers (`…`, `“`) end them.
-fn may_read_as_ascii(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut at = 0;
-    while at < bytes.len() {
-        // ASCII is skipped eight bytes at a time (the text is mostly ASCII).
-        if let Some(word) = bytes
-            .get(at..at + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            && u64::from_ne_bytes(word) & 0x8080_8080_8080_8080 == 0
-        {
-            at += 8;
-            continue;
-        }
-        // `at` is always where a character starts.
-        let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) else {
-            return false;
-        };
-        if !c.is_ascii()
-            && unicode_ident::is_xid_continue(c)
-            && std::iter::once(c).nfkc().all(|d| d.is_ascii())
-        {
-            return true;
-        }
-        at += c.len_utf8();
-    }
-    false
-}
 
 /// Whether `word` appears in `bytes` as a whole identifier (no identifier byte on either side).
 /// `finder` searches for the word, `len` bytes long.

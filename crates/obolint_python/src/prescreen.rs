@@ -2,10 +2,12 @@
 //!
 //! Every finding starts from a name imported from `databricks*` or `mlflow` (or a configured
 //! user-client factory), so a file whose bytes contain none of those words is not parsed at all,
-//! unless a file that does imports it (the linter then parses it on demand). On a corpus of
+//! unless a file that does imports it (the linter then parses it on demand), or unless it spells
+//! one with characters the parser reads as ASCII (names are read in NFKC). On a corpus of
 //! ordinary Python this skips most of the parsing work.
 
 use memchr::memmem;
+use unicode_normalization::UnicodeNormalization;
 
 use std::sync::LazyLock;
 
@@ -72,11 +74,78 @@ fn mentions_needles_or_token(bytes: &[u8]) -> bool {
 }
 
 /// `extra` holds further words (the last segment of each configured user-client factory).
+///
+/// The words are names, and the parser reads a name in its NFKC form (`ｄatabricks` is
+/// `databricks`, as for Python): a text with a character that can be part of a name and is ASCII
+/// in NFKC may spell one of them without its bytes holding it, and is let through.
 pub fn mentions_relevant_names(bytes: &[u8], extra: &[String]) -> bool {
     mentions_needles_or_token(bytes)
         || extra
             .iter()
             .any(|needle| !needle.is_empty() && memmem::find(bytes, needle.as_bytes()).is_some())
+        || (!bytes.is_ascii()
+            && std::str::from_utf8(bytes).is_ok_and(|text| {
+                may_read_as_ascii(text) && {
+                    let folded = folded_as_names_read(text);
+                    mentions_needles_or_token(folded.as_bytes())
+                        || extra.iter().any(|needle| {
+                            !needle.is_empty()
+                                && memmem::find(folded.as_bytes(), needle.as_bytes()).is_some()
+                        })
+                }
+            }))
+}
+
+/// `text` with each character that can be part of a name and is ASCII in NFKC replaced by its
+/// NFKC form (`ｄatabricks` reads `databricks`), as the parser reads names: what the words are
+/// looked for in when [`may_read_as_ascii`].
+fn folded_as_names_read(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len());
+    for c in text.chars() {
+        if !c.is_ascii()
+            && unicode_ident::is_xid_continue(c)
+            && std::iter::once(c).nfkc().all(|d| d.is_ascii())
+        {
+            folded.extend(std::iter::once(c).nfkc());
+        } else {
+            folded.push(c);
+        }
+    }
+    folded
+}
+
+/// Whether `text` has a character that can be part of an identifier, is not ASCII, and is ASCII
+/// in its NFKC form (`ｍ`, `ﬂ`, `ℎ`): only with one can an identifier written with non-ASCII
+/// characters be read as an ASCII name. The parser's lexer takes the non-ASCII characters of
+/// identifiers by `XID_Continue` (which holds `XID_Start`) and reads the identifier in NFKC; any
+/// other non-ASCII character stays non-ASCII in NFKC, composed with its neighbours or not, and
+/// characters that cannot be in identifiers (`…`, `“`) end them.
+pub fn may_read_as_ascii(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        // ASCII is skipped eight bytes at a time (the text is mostly ASCII).
+        if let Some(word) = bytes
+            .get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            && u64::from_ne_bytes(word) & 0x8080_8080_8080_8080 == 0
+        {
+            at += 8;
+            continue;
+        }
+        // `at` is always where a character starts.
+        let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) else {
+            return false;
+        };
+        if !c.is_ascii()
+            && unicode_ident::is_xid_continue(c)
+            && std::iter::once(c).nfkc().all(|d| d.is_ascii())
+        {
+            return true;
+        }
+        at += c.len_utf8();
+    }
+    false
 }
 
 /// Whether `bytes` mention `databricks` in any case (`DATABRICKS_HOST`, `DataBricks`): found
@@ -103,6 +172,45 @@ pub fn mentions_only_mlflow(bytes: &[u8], extra: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A name the parser reads as one of the words (in NFKC) lets the text through, whatever
+    /// its bytes; other non-ASCII text, and bytes that are not UTF-8, do not.
+    #[test]
+    fn names_read_in_nfkc_let_the_text_through() {
+        for through in [
+            "from \u{ff44}atabricks_openai import GenieAgent\n",
+            "import \u{ff4d}lflow\n",
+            "def f(x_forwarded_access_\u{ff54}oken): ...\n",
+            "import ml\u{fb02}ow  # a ligature\n",
+        ] {
+            assert!(
+                mentions_relevant_names(through.as_bytes(), &[]),
+                "{through}"
+            );
+        }
+        for skipped in [
+            "s = 'caf\u{e9} \u{2026} \u{201c}q\u{201d}'\n",
+            "\u{3b1} = 1\n",
+            // Read as ASCII, but as no word.
+            "area = 3  # m\u{b2}\nx = \u{ff44}ata\n",
+        ] {
+            assert!(
+                !mentions_relevant_names(skipped.as_bytes(), &[]),
+                "{skipped}"
+            );
+        }
+        assert!(!mentions_relevant_names(b"x = '\xef\xbd'\n", &[]));
+        // A configured factory's name too.
+        let factory = ["make_user_client".to_string()];
+        assert!(mentions_relevant_names(
+            "c = make_\u{ff55}ser_client()\n".as_bytes(),
+            &factory
+        ));
+        assert!(!mentions_relevant_names(
+            "c = make_\u{ff55}ser\n".as_bytes(),
+            &factory
+        ));
+    }
 
     /// The two-pass search says exactly what a search for each word says.
     #[test]
