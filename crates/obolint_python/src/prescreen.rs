@@ -80,20 +80,27 @@ fn mentions_needles_or_token(bytes: &[u8]) -> bool {
 /// in NFKC may spell one of them without its bytes holding it, and is let through.
 pub fn mentions_relevant_names(bytes: &[u8], extra: &[String]) -> bool {
     mentions_needles_or_token(bytes)
-        || extra
-            .iter()
-            .any(|needle| !needle.is_empty() && memmem::find(bytes, needle.as_bytes()).is_some())
-        || (!bytes.is_ascii()
-            && std::str::from_utf8(bytes).is_ok_and(|text| {
-                may_read_as_ascii(text) && {
-                    let folded = folded_as_names_read(text);
-                    mentions_needles_or_token(folded.as_bytes())
-                        || extra.iter().any(|needle| {
-                            !needle.is_empty()
-                                && memmem::find(folded.as_bytes(), needle.as_bytes()).is_some()
-                        })
-                }
-            }))
+        || mentions_extra(bytes, extra)
+        || read_as_names(bytes).is_some_and(|folded| {
+            mentions_needles_or_token(folded.as_bytes()) || mentions_extra(folded.as_bytes(), extra)
+        })
+}
+
+/// Whether `bytes` hold one of `extra`'s words.
+fn mentions_extra(bytes: &[u8], extra: &[String]) -> bool {
+    extra
+        .iter()
+        .any(|needle| !needle.is_empty() && memmem::find(bytes, needle.as_bytes()).is_some())
+}
+
+/// The text as the parser reads its names ([`folded_as_names_read`]), when that differs from its
+/// bytes: it is UTF-8 and has a character that can be part of a name and is ASCII in NFKC.
+fn read_as_names(bytes: &[u8]) -> Option<String> {
+    if bytes.is_ascii() {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    may_read_as_ascii(text).then(|| folded_as_names_read(text))
 }
 
 /// `text` with each character that can be part of a name and is ASCII in NFKC replaced by its
@@ -161,12 +168,16 @@ pub fn mentions_databricks_any_case(bytes: &[u8]) -> bool {
 /// case, no forwarded user token, no word of `extra`. Such a file is analysed only if its syntax
 /// tree uses `mlflow` for more than tracking ([`crate::inert`]) or imports connect it to a file
 /// that is analysed.
+///
+/// As in [`mentions_relevant_names`], names are looked for as the parser reads them too (NFKC): a
+/// file that spells `databricks` with a full-width letter mentions it.
 pub fn mentions_only_mlflow(bytes: &[u8], extra: &[String]) -> bool {
-    !mentions_databricks_any_case(bytes)
-        && !mentions_forwarded_token(bytes)
-        && !extra
-            .iter()
-            .any(|needle| !needle.is_empty() && memmem::find(bytes, needle.as_bytes()).is_some())
+    let only = |bytes: &[u8]| {
+        !mentions_databricks_any_case(bytes)
+            && !mentions_forwarded_token(bytes)
+            && !mentions_extra(bytes, extra)
+    };
+    only(bytes) && read_as_names(bytes).is_none_or(|folded| only(folded.as_bytes()))
 }
 
 #[cfg(test)]
@@ -200,6 +211,19 @@ mod tests {
             );
         }
         assert!(!mentions_relevant_names(b"x = '\xef\xbd'\n", &[]));
+        // Nor does such a text mention only `mlflow` (a file that may be left with its imports).
+        assert!(!mentions_only_mlflow(
+            "import mlflow\nfrom \u{ff44}atabricks.sdk import W\n".as_bytes(),
+            &[]
+        ));
+        assert!(!mentions_only_mlflow(
+            "import mlflow\ndef f(x_forwarded_access_\u{ff54}oken): ...\n".as_bytes(),
+            &[]
+        ));
+        assert!(mentions_only_mlflow(
+            "import mlflow\nx = 'caf\u{e9}'  # m\u{b2}\n".as_bytes(),
+            &[]
+        ));
         // A configured factory's name too.
         let factory = ["make_user_client".to_string()];
         assert!(mentions_relevant_names(
