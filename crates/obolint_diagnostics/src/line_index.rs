@@ -148,7 +148,7 @@ impl<'t> LineCursor<'t> {
     pub fn line_of(&mut self, offset: TextSize) -> (usize, TextSize) {
         let offset = usize::from(offset).min(self.bytes.len());
         if offset < self.at {
-            *self = Self::new_bytes(self.bytes);
+            (self.at, self.line, self.line_start) = (0, 0, 0);
         }
         for i in memchr::memchr2_iter(b'\n', b'\r', &self.bytes[self.at..offset]) {
             let i = self.at + i;
@@ -160,15 +160,6 @@ impl<'t> LineCursor<'t> {
         }
         self.at = offset;
         (self.line, TextSize::new(self.line_start as u32))
-    }
-
-    fn new_bytes(bytes: &'t [u8]) -> Self {
-        Self {
-            bytes,
-            at: 0,
-            line: 0,
-            line_start: 0,
-        }
     }
 }
 

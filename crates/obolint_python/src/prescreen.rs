@@ -109,16 +109,21 @@ fn read_as_names(bytes: &[u8]) -> Option<String> {
 fn folded_as_names_read(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
     for c in text.chars() {
-        if !c.is_ascii()
-            && unicode_ident::is_xid_continue(c)
-            && std::iter::once(c).nfkc().all(|d| d.is_ascii())
-        {
+        if reads_as_ascii(c) {
             folded.extend(std::iter::once(c).nfkc());
         } else {
             folded.push(c);
         }
     }
     folded
+}
+
+/// Whether `c` is not ASCII, can be part of a name, and is ASCII in its NFKC form (`ｍ`, `ﬂ`,
+/// `ℎ`): the parser reads it as ASCII in a name.
+fn reads_as_ascii(c: char) -> bool {
+    !c.is_ascii()
+        && unicode_ident::is_xid_continue(c)
+        && std::iter::once(c).nfkc().all(|d| d.is_ascii())
 }
 
 /// Whether `text` has a character that can be part of an identifier, is not ASCII, and is ASCII
@@ -144,10 +149,7 @@ pub fn may_read_as_ascii(text: &str) -> bool {
         let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) else {
             return false;
         };
-        if !c.is_ascii()
-            && unicode_ident::is_xid_continue(c)
-            && std::iter::once(c).nfkc().all(|d| d.is_ascii())
-        {
+        if reads_as_ascii(c) {
             return true;
         }
         at += c.len_utf8();
