@@ -55,7 +55,8 @@ pub fn imports_and_reach(imports: &[&Stmt], package: &[String]) -> (Vec<String>,
 }
 
 fn sorted(mut names: Vec<String>) -> Vec<String> {
-    names.sort();
+    // Unstable: equal names are alike, and the stable sort takes a scratch buffer.
+    names.sort_unstable();
     names.dedup();
     names.retain(|name| !name.is_empty());
     names
@@ -70,15 +71,22 @@ struct Collector<'p> {
 
 impl Collector<'_> {
     fn base_module(&self, import: &StmtImportFrom) -> Option<String> {
-        let mut parts: Vec<&str> = Vec::new();
-        if import.level > 0 {
+        let package: &[String] = if import.level > 0 {
             let keep = self.package.len().checked_sub(import.level as usize - 1)?;
-            parts.extend(self.package[..keep].iter().map(String::as_str));
+            &self.package[..keep]
+        } else {
+            &[]
+        };
+        let module = import.module.as_ref().map(|m| m.as_str());
+        let len = package.iter().map(|p| p.len() + 1).sum::<usize>() + module.map_or(0, str::len);
+        let mut base = String::with_capacity(len);
+        for (i, part) in package.iter().map(String::as_str).chain(module).enumerate() {
+            if i > 0 {
+                base.push('.');
+            }
+            base.push_str(part);
         }
-        if let Some(module) = &import.module {
-            parts.push(module.as_str());
-        }
-        Some(parts.join("."))
+        Some(base)
     }
 }
 
@@ -107,7 +115,13 @@ impl Collector<'_> {
                         let sub = match (base.is_empty(), name) {
                             (_, "*") => None,
                             (true, _) => Some(name.to_string()),
-                            (false, _) => Some(format!("{base}.{name}")),
+                            (false, _) => {
+                                let mut sub = String::with_capacity(base.len() + 1 + name.len());
+                                sub.push_str(&base);
+                                sub.push('.');
+                                sub.push_str(name);
+                                Some(sub)
+                            }
                         };
                         if let Some(reach) = &mut self.reach {
                             reach.push(sub.clone().unwrap_or_else(|| base.clone()));

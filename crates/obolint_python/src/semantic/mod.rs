@@ -131,7 +131,12 @@ impl<'a> BindingMap<'a> {
 
     fn position(&self, name: &str) -> Option<usize> {
         if self.index.is_empty() {
-            self.entries.iter().position(|(bound, _)| *bound == name)
+            // Lengths and first bytes first: most names differ there, without a call of
+            // `memcmp` (names are short; this is the builder's most frequent question).
+            let first = name.as_bytes().first();
+            self.entries.iter().position(|(bound, _)| {
+                bound.len() == name.len() && bound.as_bytes().first() == first && *bound == name
+            })
         } else {
             self.index.get(name).map(|&at| at as usize)
         }
