@@ -285,7 +285,9 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
             }
         }
     }
-    for wave in waves(&weights, WAVE_FLOOR) {
+    // Per thread of the pool: more threads keep more roots busy at once.
+    let floor = WAVE_FLOOR_PER_THREAD.saturating_mul(rayon::current_num_threads().max(1) as u64);
+    for wave in waves(&weights, floor) {
         let wave: Vec<(usize, Prepared)> = wave
             .into_iter()
             .filter_map(|i| Some((i, waiting[i].take()?)))
@@ -376,13 +378,14 @@ fn shift_files(diagnostic: &mut Diagnostic, offset: u32) {
     }
 }
 
-/// Source bytes up to which roots share a wave: about 90 MiB of syntax trees and analysis when
-/// every file is parsed.
-const WAVE_FLOOR: u64 = 8 << 20;
+/// Source bytes per thread up to which roots share a wave (8 MiB on two threads: about 90 MiB
+/// of syntax trees and analysis when every file is parsed).
+const WAVE_FLOOR_PER_THREAD: u64 = 4 << 20;
 
 /// The order in which the roots of a run are checked, from their weights (the bytes of their
 /// Python files): waves, checked one after another, the roots of a wave in parallel. A wave
-/// weighs at most `floor`; a root heavier than that is checked alone. What a root holds per byte
+/// weighs at most `floor` (4 MiB of source per thread of the pool); a root heavier than that is
+/// checked alone. What a root holds per byte
 /// of source varies fivefold (how much of it is parsed and kept: on the benchmark corpus
 /// `sqlalchemy`'s 21 MB peak at 55 MB, `langchain_community`'s 11 MB at 122 MB), so bytes cannot
 /// tell whether two large roots fit together; a root that large keeps every core busy on its own
