@@ -385,14 +385,14 @@ const WAVE_FLOOR_PER_THREAD: u64 = 4 << 20;
 /// The order in which the roots of a run are checked, from their weights (the bytes of their
 /// Python files): waves, checked one after another, the roots of a wave in parallel. A wave
 /// weighs at most `floor` (4 MiB of source per thread of the pool); a root heavier than that is
-/// checked alone. What a root holds per byte
-/// of source varies fivefold (how much of it is parsed and kept: on the benchmark corpus
-/// `sqlalchemy`'s 21 MB peak at 55 MB, `langchain_community`'s 11 MB at 122 MB), so bytes cannot
-/// tell whether two large roots fit together; a root that large keeps every core busy on its own
-/// (its files are parsed and analysed in parallel), and small roots fill waves of their own, their
-/// overlap keeping the cores busy. Packed largest first, each root into the wave it fills best
-/// (best fit decreasing); the heaviest wave comes last, so the root left to the operating system
-/// at exit (`exit_after`) is likely a large one. Each wave lists its roots in order.
+/// checked alone. What a root holds per byte of source varies fivefold (how much of it is parsed
+/// and kept: on the benchmark corpus `sqlalchemy`'s 21 MB peak at 55 MB, `langchain_community`'s
+/// 11 MB at 122 MB), so bytes cannot tell whether two large roots fit together; a root that large
+/// keeps the threads busy on its own (its files are parsed and analysed in parallel), and small
+/// roots fill waves of their own, their overlap keeping the threads busy. Packed largest first,
+/// each root into the wave it fills best (best fit decreasing); the heaviest wave comes last, so
+/// the root left to the operating system at exit (`exit_after`) is likely a large one. Each wave
+/// lists its roots in order.
 fn waves(weights: &[u64], floor: u64) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..weights.len()).collect();
     order.sort_by_key(|&i| (std::cmp::Reverse(weights[i]), i));
