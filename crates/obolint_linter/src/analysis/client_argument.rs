@@ -87,7 +87,7 @@ pub(crate) fn dict_entries<'a>(
             }
             // Filled later: `d["client"] = w`; changed by a method: unknown.
             let s = model.scope(found);
-            for store in s.item_stores.get(name).into_iter().flatten() {
+            for store in s.item_stores(name) {
                 entries.push((store.key?, store.value));
             }
             (!dict_mutated(s, name)).then_some(entries)

@@ -376,7 +376,7 @@ impl<'p, 'a> Reader<'p, 'a> {
                 };
                 let mut entries = self.kwargs_entries(file, found, value)?;
                 let s = model.scope(found);
-                for store in s.item_stores.get(name).into_iter().flatten() {
+                for store in s.item_stores(name) {
                     let key = store.key?;
                     entries.retain(|(_, _, k, _)| *k != key);
                     entries.push((

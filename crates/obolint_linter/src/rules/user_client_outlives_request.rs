@@ -496,9 +496,9 @@ fn filled_with_user(
             && (call.arguments.args.iter().any(&derived)
                 || call.arguments.keywords.iter().any(|k| derived(&k.value)))
     }) || scope_info
-        .item_stores
-        .get(name)
-        .is_some_and(|stores| stores.iter().any(|store| derived(store.value)))
+        .item_stores(name)
+        .iter()
+        .any(|store| derived(store.value))
 }
 
 /// A lambda body refers to a user client of the enclosing scope.
@@ -570,7 +570,7 @@ pub(crate) fn lasting_target(
         }
         Expr::Name(name) => {
             let name = name.id.as_str();
-            model.scope(scope).globals.contains(name).then(|| {
+            model.scope(scope).is_global(name).then(|| {
                 (
                     format!("in global `{name}`"),
                     "kept in a global across requests",

@@ -117,12 +117,20 @@ impl<'s, 'a> IntoIterator for &'s Bindings<'a> {
 /// A scope's bindings by name, in the order their names were first bound. Most scopes bind a
 /// few names: up to [`BindingMap::LINEAR`] are found by comparing them, and only a larger scope
 /// keeps an index by name. (A hash map per scope, whose tables are at most seven-eighths full
-/// and never smaller than four entries, held half again the memory of the bindings.)
+/// and never smaller than four entries, held half again the memory of the bindings.) The index
+/// holds positions only, 4 bytes a slot where a map by name held 24: a name is hashed again
+/// from `entries` when the table grows.
 #[derive(Debug, Default)]
 pub struct BindingMap<'a> {
     entries: Vec<(&'a str, Bindings<'a>)>,
     /// Each name's position in `entries`, once there are more than [`BindingMap::LINEAR`].
-    index: FxHashMap<&'a str, u32>,
+    index: hashbrown::HashTable<u32>,
+}
+
+/// How [`BindingMap`]'s index hashes a name.
+fn name_hash(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(name)
 }
 
 impl<'a> BindingMap<'a> {
@@ -138,7 +146,10 @@ impl<'a> BindingMap<'a> {
                 bound.len() == name.len() && bound.as_bytes().first() == first && *bound == name
             })
         } else {
-            self.index.get(name).map(|&at| at as usize)
+            let entries = &self.entries;
+            self.index
+                .find(name_hash(name), |&at| entries[at as usize].0 == name)
+                .map(|&at| at as usize)
         }
     }
 
@@ -180,15 +191,15 @@ impl<'a> BindingMap<'a> {
         let at = self.entries.len() as u32;
         self.entries.push((name, Bindings::One(binding)));
         if self.entries.len() > Self::LINEAR {
+            let entries = &self.entries;
+            let rehash = |&at: &u32| name_hash(entries[at as usize].0);
             if self.index.is_empty() {
-                self.index = self
-                    .entries
-                    .iter()
-                    .enumerate()
-                    .map(|(at, (name, _))| (*name, at as u32))
-                    .collect();
+                self.index.reserve(entries.len(), rehash);
+                for (at, (name, _)) in entries.iter().enumerate() {
+                    self.index.insert_unique(name_hash(name), at as u32, rehash);
+                }
             } else {
-                self.index.insert(name, at);
+                self.index.insert_unique(name_hash(name), at, rehash);
             }
         }
     }
@@ -196,6 +207,9 @@ impl<'a> BindingMap<'a> {
     /// Gives back the room grown into while the scope was built.
     fn shrink_to_fit(&mut self) {
         self.entries.shrink_to_fit();
+        let entries = &self.entries;
+        self.index
+            .shrink_to_fit(|&at| name_hash(entries[at as usize].0));
     }
 }
 
@@ -228,14 +242,60 @@ pub struct Scope<'a> {
     pub kind: ScopeKind,
     pub parent: Option<ScopeId>,
     pub bindings: BindingMap<'a>,
-    /// Names declared `global` here: their bindings live in the module scope.
-    pub globals: FxHashSet<&'a str>,
     /// Every call evaluated when this scope's code runs, in source order (comprehensions
     /// included; nested `def`s, classes and lambdas excluded: they have their own scopes).
     pub calls: Vec<&'a ExprCall>,
-    /// `name[key] = value` stores, by the container's name (`key` when it is a string literal):
-    /// how `**kwargs` dicts are filled.
-    pub item_stores: FxHashMap<&'a str, Vec<ItemStore<'a>>>,
+    /// What few scopes have ([`Scope::is_global`], [`Scope::item_stores`]), boxed: two empty
+    /// hash tables in every scope were a fifth of its size.
+    rare: Option<Box<RareParts<'a>>>,
+}
+
+#[derive(Debug, Default)]
+struct RareParts<'a> {
+    globals: FxHashSet<&'a str>,
+    item_stores: FxHashMap<&'a str, Vec<ItemStore<'a>>>,
+}
+
+impl<'a> Scope<'a> {
+    pub(crate) fn new(kind: ScopeKind, parent: Option<ScopeId>) -> Self {
+        Scope {
+            kind,
+            parent,
+            bindings: BindingMap::default(),
+            calls: Vec::new(),
+            rare: None,
+        }
+    }
+
+    /// `name` is declared `global` here: its bindings live in the module scope.
+    pub fn is_global(&self, name: &str) -> bool {
+        self.rare.as_ref().is_some_and(|r| r.globals.contains(name))
+    }
+
+    /// The `name[key] = value` stores into the container `name` (`key` when it is a string
+    /// literal), in source order: how `**kwargs` dicts are filled.
+    pub fn item_stores(&self, name: &str) -> &[ItemStore<'a>] {
+        self.rare
+            .as_ref()
+            .and_then(|r| r.item_stores.get(name))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    fn rare_mut(&mut self) -> &mut RareParts<'a> {
+        self.rare.get_or_insert_default()
+    }
+
+    pub(crate) fn declare_global(&mut self, name: &'a str) {
+        self.rare_mut().globals.insert(name);
+    }
+
+    pub(crate) fn add_item_store(&mut self, container: &'a str, store: ItemStore<'a>) {
+        self.rare_mut()
+            .item_stores
+            .entry(container)
+            .or_default()
+            .push(store);
+    }
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -53,7 +53,7 @@ impl<'a> ModuleModel<'a> {
         let mut first = true;
         while let Some(id) = current {
             let s = self.scope(id);
-            if !s.globals.is_empty() && s.globals.contains(name) {
+            if s.is_global(name) {
                 return self
                     .scope(Self::MODULE_SCOPE)
                     .bindings
