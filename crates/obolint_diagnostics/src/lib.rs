@@ -8,7 +8,9 @@ mod diagnostic;
 mod line_index;
 pub mod render;
 mod source;
+mod text;
 
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Label, RuleMeta, Severity};
 pub use line_index::{LineCursor, LineIndex, SourcePosition};
 pub use source::{CellStart, FileId, NotebookJson, SourceDb, SourceFile};
+pub use text::{ReadAgain, SourceText};

@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 
 use ruff_text_size::{TextRange, TextSize};
 
-use crate::{LineIndex, SourcePosition};
+use crate::{LineIndex, SourcePosition, SourceText};
 
 /// Index of a file in a [`SourceDb`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -14,7 +14,8 @@ pub struct SourceFile {
     /// The path as shown to the user (relative to the working directory where possible).
     pub display_path: String,
     pub path: PathBuf,
-    pub text: String,
+    /// Kept, or read again when first asked for ([`SourceText`]).
+    pub text: SourceText,
     /// Built on first use: most files read have no finding to place.
     line_index: std::sync::OnceLock<LineIndex>,
     /// The cells of an `.ipynb` notebook, in text order (empty for every other file): rows are
@@ -74,11 +75,11 @@ pub struct CellStart {
 }
 
 impl SourceFile {
-    pub fn new(path: PathBuf, display_path: String, text: String) -> Self {
+    pub fn new(path: PathBuf, display_path: String, text: impl Into<SourceText>) -> Self {
         Self {
             display_path,
             path,
-            text,
+            text: text.into(),
             line_index: std::sync::OnceLock::new(),
             cells: Vec::new(),
             notebook_json: None,
@@ -216,7 +217,7 @@ impl SourceDb {
     pub fn release_texts(&mut self, keep: impl Fn(FileId) -> bool) {
         for (i, file) in self.files.iter_mut().enumerate() {
             if !keep(FileId(i as u32)) {
-                file.text = String::new();
+                file.text = SourceText::default();
                 file.notebook_json = None;
                 file.line_index = std::sync::OnceLock::new();
             }

@@ -48,6 +48,25 @@ pub enum Loaded {
     /// Text the prescreen rejected, dropped as soon as it was read (most files of a large
     /// repository): read again if a parsed file imports it.
     Skipped,
+    /// A plain Python file the prescreen wants, whose text was dropped once read: the task that
+    /// parses it reads it again, and the run keeps it only if something asks for it
+    /// ([`obolint_diagnostics::SourceText`]). So the texts of a root are never all in memory.
+    Deferred {
+        /// The length and [`text_check`] of the text, as last read.
+        len: usize,
+        check: u64,
+        /// [`obolint_python::prescreen::mentions_only_mlflow`] of the text.
+        only_mlflow: bool,
+    },
+}
+
+/// A hash of a text, to tell whether a file read again is the one parsed (not a defence against
+/// a crafted collision: a repository is content at rest).
+pub fn text_check(text: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write(text.as_bytes());
+    hasher.finish()
 }
 
 impl Loaded {
@@ -221,6 +240,18 @@ pub fn read_bounded_text(path: &Path, limit: u64) -> Result<String, ReadError> {
 
 /// Reads a file the walk found (see [`read_found`]).
 pub fn load(path: &Path, extra_words: &[String], limit: u64) -> Loaded {
+    load_screened(path, limit, |bytes| {
+        mentions_relevant_names(bytes, extra_words)
+    })
+}
+
+/// [`load`] of a file the prescreen wanted when first read ([`Loaded::Deferred`]), read again
+/// to be parsed: it is not screened again.
+pub fn load_again(path: &Path, limit: u64) -> Loaded {
+    load_screened(path, limit, |_| true)
+}
+
+fn load_screened(path: &Path, limit: u64, screen: impl FnOnce(&[u8]) -> bool) -> Loaded {
     let bytes = match read_found(path, limit) {
         Ok(bytes) => bytes,
         Err(error) => return Loaded::Unreadable(error.to_string()),
@@ -229,7 +260,7 @@ pub fn load(path: &Path, extra_words: &[String], limit: u64) -> Loaded {
     if u32::try_from(bytes.len()).is_err() {
         return Loaded::Unreadable(format!("it is larger than 4 GiB ({} bytes)", bytes.len()));
     }
-    let relevant = mentions_relevant_names(&bytes, extra_words);
+    let relevant = screen(&bytes);
     match String::from_utf8(bytes) {
         Ok(text) => Loaded::Text { text, relevant },
         Err(error) => {

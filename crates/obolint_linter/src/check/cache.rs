@@ -181,6 +181,11 @@ pub(super) fn hash_loaded(loaded: &Loaded) -> blake3::Hash {
         Loaded::Unreadable(reason) => hasher.update(b"e").update(reason.as_bytes()),
         // Hashed before its text is dropped (`read_root`); never asked for after.
         Loaded::Skipped => hasher.update(b"s"),
+        // Hashed as read, before the text is dropped (`load::read_root`).
+        Loaded::Deferred { len, check, .. } => hasher
+            .update(b"d")
+            .update(&len.to_le_bytes())
+            .update(&check.to_le_bytes()),
     };
     hasher.finalize()
 }
@@ -570,7 +575,7 @@ impl RootCache {
                 let file = sources.db.get(id);
                 CachedFile {
                     path: file.path.clone(),
-                    text: file.text.clone(),
+                    text: file.text.to_string(),
                     cells: file
                         .cells
                         .iter()

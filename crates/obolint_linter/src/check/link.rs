@@ -136,7 +136,7 @@ pub(super) fn requirement_sets(
     let mut file_set = |sources: &mut Sources, path: &Path| -> Option<(FileId, String)> {
         let key = canonical(path);
         if let Some(id) = loaded_files.get(&key) {
-            return Some((*id, sources.db.get(*id).text.clone()));
+            return Some((*id, sources.db.get(*id).text.to_string()));
         }
         let text = read(path)?;
         let id = sources.add_file(path, text.clone());
@@ -289,6 +289,11 @@ pub(super) fn requirement_sets(
             continue;
         }
         let text = &sources.db.get(f.id).text;
+        // A text not kept is a plain Python file's (`check::load`), not a notebook's: it is not
+        // read again to be told so.
+        if text.is_unread() {
+            continue;
+        }
         // Only notebooks: most files are not, which their first line tells; then only those
         // that say `pip` (this loop is serial and sees every file of the root).
         let whole;

@@ -4,9 +4,10 @@
 //! or parsed becomes [`LoadError`] data for OBO900; nothing here reports.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use obolint_diagnostics::{CellStart, FileId, NotebookJson, SourceFile};
+use obolint_diagnostics::{CellStart, FileId, NotebookJson, SourceFile, SourceText};
 use obolint_python::inert::Inertness;
 use obolint_python::notebook::{
     CellRole, NotebookError, NotebookText, WrittenFile, databricks_written_files, notebook_text,
@@ -26,7 +27,7 @@ use super::sources::Sources;
 use crate::analysis::models::normalize;
 use crate::app_manifest::{AppYamlKind, ProjectAppManifest, parse_app_manifest};
 use crate::discover::Discovered;
-use crate::load::{LoadError, LoadErrorKind, Loaded, load};
+use crate::load::{LoadError, LoadErrorKind, Loaded, load, read_bounded, text_check};
 use crate::manifest::{ManifestKind, ProjectManifest, parse_manifest};
 use crate::project::{module_names, package_of};
 
@@ -52,6 +53,10 @@ pub(super) struct LoadedRoot {
     pub python_cells: FxHashMap<FileId, Vec<TextRange>>,
     /// A file read twice (skipped, then imported) changed in between.
     pub changed_while_read: bool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn is_ipynb(path: &Path) -> bool {
@@ -100,8 +105,35 @@ fn skippable(path: &Path, loaded: &Loaded) -> bool {
             && memchr::memmem::find(text.as_bytes(), b"%%writefile").is_none())
 }
 
+/// A plain Python file the prescreen wants, as [`Loaded::Deferred`]: its text is dropped and
+/// read again by the task that parses it. Notebooks (of either kind), files with `%%writefile`
+/// cells and files with a NUL byte keep theirs (the loader reads them before any parse).
+fn deferred(path: &Path, loaded: Loaded, words: &[String]) -> Loaded {
+    match &loaded {
+        Loaded::Text {
+            text,
+            relevant: true,
+        } if path.extension().is_some_and(|e| e == "py")
+            && detect_kind(text) == SourceKind::Python
+            && memchr::memchr(0, text.as_bytes()).is_none()
+            && memchr::memmem::find(text.as_bytes(), b"%%writefile").is_none() =>
+        {
+            Loaded::Deferred {
+                len: text.len(),
+                check: text_check(text),
+                only_mlflow: obolint_python::prescreen::mentions_only_mlflow(
+                    text.as_bytes(),
+                    words,
+                ),
+            }
+        }
+        _ => loaded,
+    }
+}
+
 /// Reads every file `load_root` needs (unsaved buffers first), in parallel; the text of a
-/// file the prescreen rejects is dropped at once (read again if an import asks for it).
+/// file the prescreen rejects is dropped at once (read again if an import asks for it), and so
+/// is that of a plain Python file it wants ([`deferred`]: read again to be parsed).
 pub(super) fn read_root<'b>(
     found: &Discovered,
     buffers: &'b FxHashMap<PathBuf, String>,
@@ -126,6 +158,8 @@ pub(super) fn read_root<'b>(
                     && !found.app_roots.iter().any(|r| p.starts_with(r))
                 {
                     (Loaded::Skipped, hash)
+                } else if may_skip && !buffers.contains_key(p) {
+                    (deferred(p, loaded, words), hash)
                 } else {
                     (loaded, hash)
                 }
@@ -236,11 +270,23 @@ pub(super) fn load_root(
         }
         again
     };
+    // A deferred file's text, read again by the task that parses it; when it is not what was
+    // read first, the run saw two versions of the project and is not cached.
+    let changed_deferred = AtomicBool::new(false);
+    let read_deferred = |path: &Path, len: usize, check: u64| -> Loaded {
+        let again = crate::load::load_again(path, limit);
+        if !matches!(&again, Loaded::Text { text, .. } if text.len() == len && text_check(text) == check)
+        {
+            changed_deferred.store(true, Ordering::Relaxed);
+        }
+        again
+    };
     let parsed = parse_on_demand(
         root,
         &paths,
         &mut loaded,
         reread,
+        &read_deferred,
         &notebooks,
         &origins,
         &module_index,
@@ -260,6 +306,17 @@ pub(super) fn load_root(
     let mut file_ids: FxHashMap<usize, FileId> = FxHashMap::default();
     for (i, slot) in loaded.iter_mut().enumerate() {
         match std::mem::replace(slot, Loaded::Unreadable(String::new())) {
+            // Parsed, and read again only if something asks for it.
+            Loaded::Deferred { len, check, .. } => {
+                if let Some(source) = &parsed[i] {
+                    let id = out.add_file(&paths[i], read_again(&paths[i], len, check, limit));
+                    for error in &source.syntax_errors {
+                        load_errors.push(syntax_error(id, error, error.cell));
+                    }
+                    files.push((i, id));
+                    file_ids.insert(i, id);
+                }
+            }
             Loaded::Text { text, .. } => match notebooks.get(&i) {
                 Some(Err(error)) => {
                     let at = TextSize::new(error.offset.min(text.len()) as u32);
@@ -401,7 +458,7 @@ pub(super) fn load_root(
         .collect();
 
     LoadedRoot {
-        changed_while_read,
+        changed_while_read: changed_while_read || changed_deferred.into_inner(),
         paths,
         parsed,
         files,
@@ -413,6 +470,19 @@ pub(super) fn load_root(
         load_errors,
         python_cells,
     }
+}
+
+/// The text of a deferred file for the run's sources: read again when first asked for, and
+/// blank (with [`SourceText::changed`]) unless it is still the text parsed.
+fn read_again(path: &Path, len: usize, check: u64, limit: u64) -> SourceText {
+    let path = path.to_path_buf();
+    SourceText::read_again(
+        len,
+        Box::new(move || {
+            let text = String::from_utf8(read_bounded(&path, limit).ok()?).ok()?;
+            (text.len() == len && text_check(&text) == check).then_some(text)
+        }),
+    )
 }
 
 /// A file that was not read as text (not UTF-8, or unreadable): OBO900 says why.
@@ -432,7 +502,7 @@ fn not_loaded(out: &mut Sources, errors: &mut Vec<LoadError>, path: &Path, loade
                 &reason,
             );
         }
-        Loaded::Text { .. } | Loaded::Skipped => {}
+        Loaded::Text { .. } | Loaded::Skipped | Loaded::Deferred { .. } => {}
     }
 }
 
@@ -564,6 +634,7 @@ fn parse_on_demand(
     paths: &[PathBuf],
     loaded: &mut [Loaded],
     mut reread: impl FnMut(usize) -> Loaded,
+    read_deferred: &(dyn Fn(&Path, usize, u64) -> Loaded + Sync),
     notebooks: &FxHashMap<usize, Result<NotebookText, NotebookError>>,
     origins: &FxHashMap<usize, (usize, WrittenFile)>,
     module_index: &FxHashMap<String, usize>,
@@ -578,8 +649,10 @@ fn parse_on_demand(
         .iter()
         .enumerate()
         .filter(|(i, l)| {
-            matches!(l, Loaded::Text { relevant: true, .. })
-                || writers.contains(i)
+            matches!(
+                l,
+                Loaded::Text { relevant: true, .. } | Loaded::Deferred { .. }
+            ) || writers.contains(i)
                 // A NUL byte is a syntax error wherever it is (never a clean file).
                 || matches!(l, Loaded::Text { text, .. } if text.contains('\0'))
         })
@@ -593,12 +666,15 @@ fn parse_on_demand(
     let mut reach: Vec<Vec<String>> = vec![Vec::new(); paths.len()];
     let written = |i: usize| origins.contains_key(&i) || writers.contains(&i);
     // Whether a file's text and kind allow it to be inert (its syntax tree decides).
-    let may_be_inert = |i: usize, text: &str, kind: SourceKind| {
+    let may_be_inert_at = |i: usize, kind: SourceKind| {
         unanalysed.allowed
             && kind == SourceKind::Python
             && !notebooks.contains_key(&i)
             && !written(i)
             && !unanalysed.app_roots.iter().any(|r| paths[i].starts_with(r))
+    };
+    let may_be_inert = |i: usize, text: &str, kind: SourceKind| {
+        may_be_inert_at(i, kind)
             && obolint_python::prescreen::mentions_only_mlflow(text.as_bytes(), unanalysed.words)
     };
     // When no text says that a file can start a finding (a repository of ordinary Python where
@@ -614,6 +690,9 @@ fn parse_on_demand(
             .par_iter()
             .filter_map(|&i| match &loaded[i] {
                 Loaded::Text { text, .. } => Some((i, may_be_inert(i, text, detect_kind(text)))),
+                Loaded::Deferred { only_mlflow, .. } => {
+                    Some((i, *only_mlflow && may_be_inert_at(i, SourceKind::Python)))
+                }
                 _ => None,
             })
             .collect();
@@ -638,9 +717,23 @@ fn parse_on_demand(
             Vec<String>,
             Option<Reach>,
         );
+        // Deferred files whose text, read again, is not the one read first: what they are now.
+        let rewritten: Mutex<Vec<(usize, Loaded)>> = Mutex::default();
+        let parse_python = |i: usize, text: &str| {
+            let kind = detect_kind(text);
+            let source = parse_kept(parses, &paths[i], kind, None, text, || {
+                parse_source_keeping(text, kind, Keep::Suppressions)
+            });
+            (
+                source,
+                first[i].unwrap_or_else(|| may_be_inert(i, text, kind)),
+            )
+        };
         let results: Vec<Parsed> = batch
             .par_iter()
             .filter_map(|&i| {
+                // A deferred file's text, read again (dropped when the task ends).
+                let read_again: String;
                 // The text of a file that may be inert.
                 let (mut source, may_be_inert) = match (&loaded[i], notebooks.get(&i)) {
                     (_, Some(Ok(layout))) => (
@@ -656,15 +749,30 @@ fn parse_on_demand(
                     ),
                     (_, Some(Err(_))) => return None,
                     (Loaded::Text { text, .. }, None) => {
-                        let kind = detect_kind(text);
-                        (
-                            parse_kept(parses, &paths[i], kind, None, text, || {
-                                parse_source_keeping(text, kind, Keep::Suppressions)
-                            }),
-                            first[i]
-                                .unwrap_or_else(|| may_be_inert(i, text, kind))
-                                .then_some(text.as_str()),
-                        )
+                        let (source, may) = parse_python(i, text);
+                        (source, may.then_some(text.as_str()))
+                    }
+                    (&Loaded::Deferred { len, check, .. }, None) => {
+                        let again = read_deferred(&paths[i], len, check);
+                        let Loaded::Text { text, .. } = again else {
+                            lock(&rewritten).push((i, again));
+                            return None;
+                        };
+                        if text.len() != len || text_check(&text) != check {
+                            let only_mlflow = obolint_python::prescreen::mentions_only_mlflow(
+                                text.as_bytes(),
+                                unanalysed.words,
+                            );
+                            let now = Loaded::Deferred {
+                                len: text.len(),
+                                check: text_check(&text),
+                                only_mlflow,
+                            };
+                            lock(&rewritten).push((i, now));
+                        }
+                        read_again = text;
+                        let (source, may) = parse_python(i, &read_again);
+                        (source, may.then_some(read_again.as_str()))
                     }
                     _ => return None,
                 };
@@ -700,6 +808,12 @@ fn parse_on_demand(
                 Some((i, source, package, modules, reach))
             })
             .collect();
+        for (i, now) in rewritten
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
+            loaded[i] = now;
+        }
         let mut next = Vec::new();
         for (i, source, package, modules, file_reach) in results {
             if let Some(file_reach) = file_reach {
@@ -752,11 +866,23 @@ fn parse_on_demand(
                 // Dropped early, yet connected to a file that can start a finding: parsed again
                 // (the same text, so the same syntax errors and comments).
                 (false, true, Some(source)) => {
-                    if let Loaded::Text { text, .. } = &loaded[i] {
+                    let reparse = |text: &str| {
                         let kind = detect_kind(text);
-                        *source = parse_kept(parses, &paths[i], kind, None, text, || {
+                        parse_kept(parses, &paths[i], kind, None, text, || {
                             parse_source_keeping(text, kind, Keep::Suppressions)
-                        });
+                        })
+                    };
+                    match &loaded[i] {
+                        Loaded::Text { text, .. } => *source = reparse(text),
+                        // Read again: should it have changed since it was parsed, its text is
+                        // shown blank, with a warning, and the run is not cached.
+                        &Loaded::Deferred { len, check, .. } => {
+                            if let Loaded::Text { text, .. } = read_deferred(&paths[i], len, check)
+                            {
+                                *source = reparse(&text);
+                            }
+                        }
+                        _ => {}
                     }
                 }
                 _ => {}
@@ -1020,6 +1146,95 @@ mod tests {
             found.python.push(path);
         }
         (dir, found)
+    }
+
+    /// The text of a plain Python file the prescreen wants is not kept: it is read again when
+    /// asked for, once. Notebooks, files imported after being skipped and files that write other
+    /// files keep theirs.
+    #[test]
+    fn a_parsed_python_files_text_is_read_again_when_asked_for() {
+        let (dir, found) = project(&[
+            ("agent.py", "import mlflow\nfrom helpers import f\n"),
+            ("helpers.py", "def f(): pass\n"),
+            ("nb.py", "# Databricks notebook source\nimport mlflow\n"),
+            (
+                "writes.py",
+                "# Databricks notebook source\n# MAGIC %%writefile w.py\n# MAGIC import mlflow\n",
+            ),
+        ]);
+        let no_buffers = FxHashMap::default();
+        let read_first = read_root(&found, &no_buffers, &[], 1 << 20, ReadOptions::default());
+        let deferred: Vec<bool> = read_first
+            .python
+            .iter()
+            .map(|l| matches!(l, Loaded::Deferred { .. }))
+            .collect();
+        assert_eq!(deferred, [true, false, false, false]);
+        let mut sources = Sources::new(dir.path().to_path_buf());
+        let loaded = load_root(&mut sources, dir.path(), &found, read_first, &[], None);
+        assert!(!loaded.changed_while_read);
+        let text = |name: &str| {
+            let id = sources.db.find(&dir.path().join(name)).expect("a file");
+            &sources.db.get(id).text
+        };
+        let agent = text("agent.py");
+        assert!(agent.is_unread());
+        assert_eq!(agent.len(), 36);
+        for kept in ["helpers.py", "nb.py", "writes.py", "w.py"] {
+            assert!(!text(kept).is_unread(), "{kept}");
+        }
+        // Read once, then kept.
+        assert_eq!(agent, "import mlflow\nfrom helpers import f\n");
+        std::fs::write(dir.path().join("agent.py"), "changed = 1\n").expect("write");
+        assert_eq!(agent, "import mlflow\nfrom helpers import f\n");
+        assert!(!agent.changed());
+    }
+
+    /// A deferred file changed between the first read and its parse is parsed as it is now, and
+    /// the run is not cached; one changed after its parse is blank when asked for, and says so.
+    #[test]
+    fn a_deferred_file_changed_during_the_run_is_never_shown_as_another_text() {
+        let (dir, found) = project(&[("agent.py", "import databricks\nx = 1\n")]);
+        let no_buffers = FxHashMap::default();
+        let load = |found: &Discovered, between: &dyn Fn()| {
+            let read = read_root(found, &no_buffers, &[], 1 << 20, ReadOptions::default());
+            between();
+            let mut sources = Sources::new(dir.path().to_path_buf());
+            let loaded = load_root(&mut sources, dir.path(), found, read, &[], None);
+            (sources, loaded)
+        };
+        let path = dir.path().join("agent.py");
+
+        // Changed before its parse: parsed as it is now, and shown so.
+        let now = "import databricks\nimport os\ny = 22\n";
+        let (sources, loaded) = load(&found, &|| std::fs::write(&path, now).expect("write"));
+        assert!(loaded.changed_while_read);
+        let parsed = loaded.parsed[0].as_ref().expect("parsed");
+        assert_eq!(parsed.body().len(), 3);
+        let text = &sources.db.get(loaded.files[0].1).text;
+        assert_eq!(text, now);
+        assert!(!text.changed());
+
+        // Gone before its parse: unreadable (OBO900), not parsed.
+        let (_, loaded) = load(&found, &|| std::fs::remove_file(&path).expect("remove"));
+        assert!(loaded.changed_while_read);
+        assert!(loaded.parsed[0].is_none());
+        assert!(matches!(
+            loaded.load_errors.as_slice(),
+            [LoadError {
+                kind: LoadErrorKind::Unreadable(_),
+                ..
+            }]
+        ));
+
+        // Changed after its parse: blank, the same length (every range stays in bounds).
+        std::fs::write(&path, "import databricks\nx = 1\n").expect("write");
+        let (sources, loaded) = load(&found, &|| {});
+        assert!(!loaded.changed_while_read);
+        std::fs::write(&path, "import databricks\nx = 2\n").expect("write");
+        let text = &sources.db.get(loaded.files[0].1).text;
+        assert_eq!(text, " ".repeat(24).as_str());
+        assert!(text.changed());
     }
 
     #[test]

@@ -428,6 +428,32 @@ struct Run<'r> {
     parses: Option<(&'r parses::ParseCache, u64)>,
 }
 
+/// Reads again the texts not kept of the files `shown` marks, and warns of each that is
+/// no longer the text parsed (it is shown blank). Whether one was.
+fn read_shown_again(out: &mut RootOutput, shown: &[bool]) -> bool {
+    let changed: Vec<PathBuf> = out
+        .sources
+        .db
+        .files()
+        .collect::<Vec<_>>()
+        .par_iter()
+        .filter(|(id, file)| shown[id.0 as usize] && file.text.is_unread())
+        .filter_map(|(_, file)| {
+            let _ = file.text.as_str();
+            file.text.changed().then(|| file.path.clone())
+        })
+        .collect();
+    for path in &changed {
+        out.warnings.push(WalkWarning {
+            message: "changed while it was checked: its findings are shown without its text; \
+                      check again"
+                .to_string(),
+            path: Some(path.clone()),
+        });
+    }
+    !changed.is_empty()
+}
+
 /// What one root adds to the run (its files are numbered from 0 in its own database).
 struct RootOutput {
     sources: Sources,
@@ -680,14 +706,6 @@ impl Run<'_> {
             .collect();
         out.diagnostics = reported;
         drop(comment_files);
-        // The entry holds what these paths reach: the paths are part of its key.
-        if let (Some((cache, listing)), Some(inputs)) = (cached, inputs)
-            && !loaded.changed_while_read
-        {
-            let mut reads = requirement_reads.into_inner();
-            reads.extend(analysed.project.probes().into_iter().map(cache::Read::from));
-            cache.store(inputs, listing, reads, &out.diagnostics, &out.sources);
-        }
         // From here on only the files findings point into or fix are read (output, fixes,
         // `--add-noqa`).
         let mut shown = vec![false; out.sources.db.len()];
@@ -698,6 +716,18 @@ impl Run<'_> {
             shown[d.fix_file().0 as usize] = true;
         }
         out.sources.db.release_texts(|id| shown[id.0 as usize]);
+        // The texts not kept that findings point into are read again now, in parallel: a file
+        // changed since it was parsed is shown blank, with a warning, and the run not cached.
+        let changed = read_shown_again(&mut out, &shown);
+        // The entry holds what these paths reach: the paths are part of its key.
+        if let (Some((cache, listing)), Some(inputs)) = (cached, inputs)
+            && !loaded.changed_while_read
+            && !changed
+        {
+            let mut reads = requirement_reads.into_inner();
+            reads.extend(analysed.project.probes().into_iter().map(cache::Read::from));
+            cache.store(inputs, listing, reads, &out.diagnostics, &out.sources);
+        }
         // Freed as soon as the report is built, while other roots are checked (their trees
         // reuse the memory: peak memory is that of the roots checked at the same time, not the
         // sum of all); the last root's are left to the operating system when the process ends.
@@ -855,6 +885,50 @@ mod tests {
     use obolint_diagnostics::Diagnostic;
 
     use super::*;
+
+    /// The texts not kept of the files findings point into are read again before the root's
+    /// findings are cached or shown; one that changed since its parse is warned of (and the
+    /// run is not cached), and the files no finding points into are not read.
+    #[test]
+    fn shown_texts_are_read_again_and_a_changed_one_is_warned_of() {
+        let root = PathBuf::from("/project");
+        let mut sources = Sources::new(root.clone());
+        let text = |same: bool| {
+            obolint_diagnostics::SourceText::read_again(
+                6,
+                Box::new(move || same.then(|| "x = 1\n".to_string())),
+            )
+        };
+        sources.add_file(&root.join("same.py"), text(true));
+        sources.add_file(&root.join("changed.py"), text(false));
+        sources.add_file(&root.join("unshown.py"), text(false));
+        sources.add_file(&root.join("kept.py"), "y = 2\n");
+        let mut out = RootOutput {
+            sources,
+            diagnostics: Vec::new(),
+            warnings: Vec::new(),
+            files_checked: 0,
+            config_fail_on: None,
+            models: Vec::new(),
+            apps: Vec::new(),
+            notes: Vec::new(),
+            cached: false,
+        };
+        assert!(read_shown_again(&mut out, &[true, true, false, true]));
+        let warned: Vec<&Path> = out
+            .warnings
+            .iter()
+            .filter_map(|w| w.path.as_deref())
+            .collect();
+        assert_eq!(warned, [root.join("changed.py")]);
+        let db = &out.sources.db;
+        assert_eq!(db.get(FileId(0)).text, "x = 1\n");
+        assert_eq!(db.get(FileId(1)).text, "      ");
+        assert!(db.get(FileId(2)).text.is_unread());
+        out.warnings.clear();
+        assert!(!read_shown_again(&mut out, &[true, false, false, true]));
+        assert!(out.warnings.is_empty());
+    }
 
     /// Writes `text` at `name` under `root`, creating its folders.
     fn write_in(root: &Path, name: &str, text: &str) {

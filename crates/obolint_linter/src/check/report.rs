@@ -86,6 +86,12 @@ pub(super) fn apply_suppressions(
         .python
         .par_iter()
         .map(|&(id, source)| {
+            // A check's parse keeps the comments of a file that says `noqa` somewhere, and no
+            // other's: a file without them has no directive, and its text (which may not have
+            // been kept) is not read again.
+            if source.comments.is_empty() {
+                return Vec::new();
+            }
             let file = sources.db.get(id);
             let text = &file.text;
             // In a Databricks notebook, `# MAGIC` lines are another cell's code (a `%%writefile`

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use obolint_diagnostics::{FileId, SourceDb, SourceFile};
+use obolint_diagnostics::{FileId, SourceDb, SourceFile, SourceText};
 use obolint_python::notebook::WrittenFile;
 use ruff_text_size::TextSize;
 use rustc_hash::FxHashMap;
@@ -32,7 +32,7 @@ impl Sources {
             .map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
     }
 
-    pub fn add_file(&mut self, path: &Path, text: String) -> FileId {
+    pub fn add_file(&mut self, path: &Path, text: impl Into<SourceText>) -> FileId {
         let display = self.display_path(path);
         self.db
             .add(SourceFile::new(path.to_path_buf(), display, text))
@@ -74,7 +74,7 @@ mod tests {
     #[test]
     fn display_paths_are_relative_to_the_working_directory() {
         let mut sources = Sources::new(PathBuf::from("/work/project"));
-        let id = sources.add_file(Path::new("/work/project/pkg/agent.py"), "x = 1\n".into());
+        let id = sources.add_file(Path::new("/work/project/pkg/agent.py"), "x = 1\n");
         assert_eq!(sources.db.get(id).display_path, "pkg/agent.py");
         assert_eq!(
             sources.display_path(Path::new("/elsewhere/a.py")),

@@ -302,14 +302,14 @@ impl FileLayout {
             match (extension, &file.notebook_json) {
                 (Some("ipynb"), Some(json)) => Some(json.json.clone()),
                 (Some("ipynb"), None) => std::fs::read_to_string(&file.path).ok(),
-                _ => Some(file.text.clone()),
+                _ => Some(file.text.to_string()),
             }
         })?;
         match extension {
             Some("ipynb") => {
                 let layout = notebook_text(&read_ipynb(&stored).ok()?);
                 // The findings' offsets are those of the text the check read.
-                (layout.text == file.text).then_some(())?;
+                (layout.text == *file.text).then_some(())?;
                 let parsed = parse_notebook(&layout);
                 Some(FileLayout {
                     comments: parsed.comments.clone(),
@@ -320,7 +320,7 @@ impl FileLayout {
                 })
             }
             Some("py") => {
-                (stored == file.text).then_some(())?;
+                (stored == *file.text).then_some(())?;
                 let parsed = parse_source(&stored, detect_kind(&stored));
                 Some(FileLayout {
                     comments: parsed.comments.clone(),
@@ -331,7 +331,7 @@ impl FileLayout {
                 })
             }
             _ => {
-                (stored == file.text).then_some(())?;
+                (stored == *file.text).then_some(())?;
                 Some(FileLayout {
                     comments: suppression::yaml_comments(&stored),
                     text: stored.clone(),

@@ -235,7 +235,7 @@ fn fix_in_pool(request: &CheckRequest, unsafe_fixes: bool) -> Result<FixOutcome,
                 };
                 json
             } else {
-                file.text.clone()
+                file.text.to_string()
             };
             let is_yaml = file
                 .path
