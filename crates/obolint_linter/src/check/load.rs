@@ -74,6 +74,8 @@ fn read(path: &Path, sources: &FxHashMap<PathBuf, String>, words: &[String], lim
 pub(super) struct ReadRoot<'b> {
     /// In the order of `Discovered::python`.
     pub python: Vec<Loaded>,
+    /// The files parsed as they were read, by the same index.
+    preparsed: Vec<Option<FileParse>>,
     /// In the order of `Discovered::manifests`.
     pub manifests: Vec<Loaded>,
     /// With [`ReadOptions::hash`]: the hash of each Python file and notebook as read (before its
@@ -108,72 +110,127 @@ fn skippable(path: &Path, loaded: &Loaded) -> bool {
 /// A plain Python file the prescreen wants, as [`Loaded::Deferred`]: its text is dropped and
 /// read again by the task that parses it. Notebooks (of either kind), files with `%%writefile`
 /// cells and files with a NUL byte keep theirs (the loader reads them before any parse).
-fn deferred(path: &Path, loaded: Loaded, words: &[String]) -> Loaded {
-    match &loaded {
+fn deferred(path: &Path, loaded: Loaded, words: &[String]) -> (Loaded, Option<String>) {
+    match loaded {
         Loaded::Text {
             text,
             relevant: true,
         } if path.extension().is_some_and(|e| e == "py")
-            && detect_kind(text) == SourceKind::Python
+            && detect_kind(&text) == SourceKind::Python
             && memchr::memchr(0, text.as_bytes()).is_none()
             && memchr::memmem::find(text.as_bytes(), b"%%writefile").is_none() =>
         {
-            Loaded::Deferred {
+            let deferred = Loaded::Deferred {
                 len: text.len(),
-                check: text_check(text),
+                check: text_check(&text),
                 only_mlflow: obolint_python::prescreen::mentions_only_mlflow(
                     text.as_bytes(),
                     words,
                 ),
-            }
+            };
+            (deferred, Some(text))
         }
-        _ => loaded,
+        _ => (loaded, None),
     }
 }
 
 /// Reads every file `load_root` needs (unsaved buffers first), in parallel; the text of a
 /// file the prescreen rejects is dropped at once (read again if an import asks for it), and so
 /// is that of a plain Python file it wants ([`deferred`]: read again to be parsed).
+///
+/// Without the cache (which looks the root's files up before anything is parsed), such a file is
+/// parsed as soon as it is read, by the task that read it, and its text is never read twice; a
+/// file that cannot start a finding is cut to its imports at once while no file read so far can
+/// ([`after_parse`]: one cut too early is parsed again if it turns out to be needed).
 pub(super) fn read_root<'b>(
+    root: &Path,
     found: &Discovered,
     buffers: &'b FxHashMap<PathBuf, String>,
     words: &[String],
     limit: u64,
     options: ReadOptions,
+    parses: Option<(&ParseCache, u64)>,
 ) -> ReadRoot<'b> {
-    let read_all = |paths: &[PathBuf], may_skip: bool| -> (Vec<Loaded>, Vec<blake3::Hash>) {
-        paths
-            .par_iter()
-            .map(|p| {
-                let loaded = read(p, buffers, words, limit);
-                let hash = if options.hash {
-                    super::cache::hash_loaded(&loaded)
-                } else {
-                    blake3::Hash::from_bytes([0; 32])
-                };
-                // Files of a Databricks App are parsed whatever the prescreen says.
-                if may_skip
-                    && !options.parse_everything
-                    && skippable(p, &loaded)
-                    && !found.app_roots.iter().any(|r| p.starts_with(r))
-                {
-                    (Loaded::Skipped, hash)
-                } else if may_skip && !buffers.contains_key(p) {
-                    (deferred(p, loaded, words), hash)
-                } else {
-                    (loaded, hash)
+    let allowed = !options.parse_everything;
+    // Whether a file read so far can start a finding, by its text or its tree.
+    let seen_relevant = AtomicBool::new(!allowed);
+    let in_app = |p: &Path| found.app_roots.iter().any(|r| p.starts_with(r));
+    let read_python = |p: &PathBuf| -> (Loaded, blake3::Hash, Option<FileParse>) {
+        let loaded = read(p, buffers, words, limit);
+        let hash = if options.hash {
+            super::cache::hash_loaded(&loaded)
+        } else {
+            blake3::Hash::from_bytes([0; 32])
+        };
+        // Files of a Databricks App are parsed whatever the prescreen says.
+        if allowed && skippable(p, &loaded) && !in_app(p) {
+            return (Loaded::Skipped, hash, None);
+        }
+        if buffers.contains_key(p) {
+            return (loaded, hash, None);
+        }
+        let (loaded, text) = deferred(p, loaded, words);
+        match (&loaded, text) {
+            (&Loaded::Deferred { only_mlflow, .. }, Some(text)) => {
+                let may_be_inert = allowed && only_mlflow && !in_app(p);
+                if !may_be_inert {
+                    seen_relevant.store(true, Ordering::Relaxed);
                 }
-            })
-            .unzip()
+                if options.hash {
+                    return (loaded, hash, None);
+                }
+                let kind = SourceKind::Python;
+                let source = parse_kept(parses, p, kind, None, &text, || {
+                    parse_source_keeping(&text, kind, Keep::Suppressions)
+                });
+                let parsed = after_parse(
+                    root,
+                    p,
+                    source,
+                    may_be_inert.then_some(text.as_str()),
+                    allowed,
+                    &seen_relevant,
+                    parses,
+                );
+                (loaded, hash, Some(parsed))
+            }
+            _ => {
+                // Any other file the prescreen wants can start a finding (or is a notebook).
+                if matches!(&loaded, Loaded::Text { relevant: true, .. }) || in_app(p) {
+                    seen_relevant.store(true, Ordering::Relaxed);
+                }
+                (loaded, hash, None)
+            }
+        }
     };
-    let (python, mut python_hashes) = read_all(&found.python, true);
-    let (manifests, mut manifest_hashes) = read_all(&found.manifests, false);
+    let mut python = Vec::with_capacity(found.python.len());
+    let mut python_hashes = Vec::with_capacity(found.python.len());
+    let mut preparsed = Vec::with_capacity(found.python.len());
+    for (loaded, hash, parsed) in found.python.par_iter().map(read_python).collect::<Vec<_>>() {
+        python.push(loaded);
+        python_hashes.push(hash);
+        preparsed.push(parsed);
+    }
+    let (manifests, mut manifest_hashes): (Vec<Loaded>, Vec<blake3::Hash>) = found
+        .manifests
+        .par_iter()
+        .map(|p| {
+            let loaded = read(p, buffers, words, limit);
+            let hash = if options.hash {
+                super::cache::hash_loaded(&loaded)
+            } else {
+                blake3::Hash::from_bytes([0; 32])
+            };
+            (loaded, hash)
+        })
+        .unzip();
     if !options.hash {
         python_hashes.clear();
         manifest_hashes.clear();
     }
     ReadRoot {
         python,
+        preparsed,
         manifests,
         python_hashes,
         manifest_hashes,
@@ -206,6 +263,7 @@ pub(super) fn load_root(
     let mut paths = found.python.clone();
     let ReadRoot {
         python: mut loaded,
+        preparsed,
         manifests: manifest_loads,
         python_hashes,
         parse_everything,
@@ -287,6 +345,7 @@ pub(super) fn load_root(
         &mut loaded,
         reread,
         &read_deferred,
+        preparsed,
         &notebooks,
         &origins,
         &module_index,
@@ -530,11 +589,13 @@ pub(super) fn load_for_test(root: &Path, found: &Discovered) -> (Sources, Loaded
     let mut sources = Sources::new(root.to_path_buf());
     let no_buffers = FxHashMap::default();
     let read = read_root(
+        root,
         found,
         &no_buffers,
         &[],
         crate::load::DEFAULT_MAX_FILE_SIZE,
         ReadOptions::default(),
+        None,
     );
     let loaded = load_root(&mut sources, root, found, read, &[], None);
     (sources, loaded)
@@ -635,6 +696,7 @@ fn parse_on_demand(
     loaded: &mut [Loaded],
     mut reread: impl FnMut(usize) -> Loaded,
     read_deferred: &(dyn Fn(&Path, usize, u64) -> Loaded + Sync),
+    mut preparsed: Vec<Option<FileParse>>,
     notebooks: &FxHashMap<usize, Result<NotebookText, NotebookError>>,
     origins: &FxHashMap<usize, (usize, WrittenFile)>,
     module_index: &FxHashMap<String, usize>,
@@ -649,10 +711,12 @@ fn parse_on_demand(
         .iter()
         .enumerate()
         .filter(|(i, l)| {
-            matches!(
-                l,
-                Loaded::Text { relevant: true, .. } | Loaded::Deferred { .. }
-            ) || writers.contains(i)
+            preparsed.get(*i).is_none_or(Option::is_none)
+                && matches!(
+                    l,
+                    Loaded::Text { relevant: true, .. } | Loaded::Deferred { .. }
+                )
+                || writers.contains(i)
                 // A NUL byte is a syntax error wherever it is (never a clean file).
                 || matches!(l, Loaded::Text { text, .. } if text.contains('\0'))
         })
@@ -705,18 +769,15 @@ fn parse_on_demand(
     let mut dropped = vec![false; paths.len()];
     // Each parsed file's package, dotted.
     let mut packages = vec![String::new(); paths.len()];
-    while !batch.is_empty() {
+    for (i, p) in preparsed.iter().enumerate() {
+        queued[i] |= p.is_some();
+    }
+    while !batch.is_empty() || preparsed.iter().any(Option::is_some) {
         for &i in &batch {
             queued[i] = true;
         }
         // Each file's imports are found by the task that parsed it, while its tree is fresh.
-        type Parsed = (
-            usize,
-            Arc<ParsedSource>,
-            Vec<String>,
-            Vec<String>,
-            Option<Reach>,
-        );
+        type Parsed = (usize, FileParse);
         // Deferred files whose text, read again, is not the one read first: what they are now.
         let rewritten: Mutex<Vec<(usize, Loaded)>> = Mutex::default();
         let parse_python = |i: usize, text: &str| {
@@ -735,7 +796,7 @@ fn parse_on_demand(
                 // A deferred file's text, read again (dropped when the task ends).
                 let read_again: String;
                 // The text of a file that may be inert.
-                let (mut source, may_be_inert) = match (&loaded[i], notebooks.get(&i)) {
+                let (source, may_be_inert) = match (&loaded[i], notebooks.get(&i)) {
                     (_, Some(Ok(layout))) => (
                         parse_kept(
                             parses,
@@ -776,38 +837,27 @@ fn parse_on_demand(
                     }
                     _ => return None,
                 };
-                let package = package_of(root, &paths[i]);
-                if !unanalysed.allowed {
-                    let modules =
-                        obolint_python::imports::imported_modules(source.body(), &package);
-                    return Some((i, source, package, modules, None));
-                }
-                let imports = obolint_python::imports::import_statements(source.body());
-                let (modules, names) =
-                    obolint_python::imports::imports_and_reach(&imports, &package);
-                let inertness = match may_be_inert {
-                    Some(text) => obolint_python::inert::inertness(&imports, source.body(), text),
-                    None => Inertness::Relevant,
-                };
-                let relaxed = std::sync::atomic::Ordering::Relaxed;
-                if inertness == Inertness::Relevant {
-                    seen_relevant.store(true, relaxed);
-                }
-                let dropped = inertness != Inertness::Relevant && !seen_relevant.load(relaxed);
-                if dropped {
-                    let imports = imports.into_iter().filter_map(owned_import).collect();
-                    keep_only(&mut source, imports, parses, &paths[i]);
-                } else {
-                    drop(imports);
-                }
-                let reach = Some(Reach {
-                    inertness,
-                    names,
-                    dropped,
-                });
-                Some((i, source, package, modules, reach))
+                Some((
+                    i,
+                    after_parse(
+                        root,
+                        &paths[i],
+                        source,
+                        may_be_inert,
+                        unanalysed.allowed,
+                        &seen_relevant,
+                        parses,
+                    ),
+                ))
             })
             .collect();
+        // Files parsed as they were read (`read_root`) join the first batch's.
+        let results = results.into_iter().chain(
+            preparsed
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, p)| Some((i, p.take()?))),
+        );
         for (i, now) in rewritten
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner)
@@ -815,7 +865,16 @@ fn parse_on_demand(
             loaded[i] = now;
         }
         let mut next = Vec::new();
-        for (i, source, package, modules, file_reach) in results {
+        for (
+            i,
+            FileParse {
+                source,
+                package,
+                modules,
+                reach: file_reach,
+            },
+        ) in results
+        {
             if let Some(file_reach) = file_reach {
                 inert[i] = file_reach.inertness;
                 reach[i] = file_reach.names;
@@ -943,6 +1002,69 @@ fn parse_kept(
     cache.parse(check, path, kind, &cells, &text, || {
         parse_or_report(kind, parse)
     })
+}
+
+/// A parsed file, with what the task that parsed it found out while its tree was fresh.
+pub(super) struct FileParse {
+    source: Arc<ParsedSource>,
+    /// The package it is in.
+    package: Vec<String>,
+    /// The project modules it imports.
+    modules: Vec<String>,
+    /// Where its imports lead and whether it can start a finding (unless every file is
+    /// analysed).
+    reach: Option<Reach>,
+}
+
+/// The work of a parse task after the parse: the file's imports, and whether it can start a
+/// finding (`may_be_inert`: its text, when its text does not say). A file that cannot is cut
+/// to its imports at once while no parsed file that can has been seen (`seen_relevant`); one
+/// that can says so.
+fn after_parse(
+    root: &Path,
+    path: &Path,
+    mut source: Arc<ParsedSource>,
+    may_be_inert: Option<&str>,
+    allowed: bool,
+    seen_relevant: &AtomicBool,
+    parses: Option<(&ParseCache, u64)>,
+) -> FileParse {
+    let package = package_of(root, path);
+    if !allowed {
+        let modules = obolint_python::imports::imported_modules(source.body(), &package);
+        return FileParse {
+            source,
+            package,
+            modules,
+            reach: None,
+        };
+    }
+    let imports = obolint_python::imports::import_statements(source.body());
+    let (modules, names) = obolint_python::imports::imports_and_reach(&imports, &package);
+    let inertness = match may_be_inert {
+        Some(text) => obolint_python::inert::inertness(&imports, source.body(), text),
+        None => Inertness::Relevant,
+    };
+    if inertness == Inertness::Relevant {
+        seen_relevant.store(true, Ordering::Relaxed);
+    }
+    let dropped = inertness != Inertness::Relevant && !seen_relevant.load(Ordering::Relaxed);
+    if dropped {
+        let imports = imports.into_iter().filter_map(owned_import).collect();
+        keep_only(&mut source, imports, parses, path);
+    } else {
+        drop(imports);
+    }
+    FileParse {
+        source,
+        package,
+        modules,
+        reach: Some(Reach {
+            inertness,
+            names,
+            dropped,
+        }),
+    }
 }
 
 /// What the parse task found out for [`unanalysed_files`].
@@ -1163,7 +1285,8 @@ mod tests {
             ),
         ]);
         let no_buffers = FxHashMap::default();
-        let read_first = read_root(&found, &no_buffers, &[], 1 << 20, ReadOptions::default());
+        let options = ReadOptions::default();
+        let read_first = read_root(dir.path(), &found, &no_buffers, &[], 1 << 20, options, None);
         let deferred: Vec<bool> = read_first
             .python
             .iter()
@@ -1190,14 +1313,21 @@ mod tests {
         assert!(!agent.changed());
     }
 
-    /// A deferred file changed between the first read and its parse is parsed as it is now, and
-    /// the run is not cached; one changed after its parse is blank when asked for, and says so.
+    /// With the cache (a deferred file is read again to be parsed), one changed between the
+    /// first read and its parse is parsed as it is now, and the run is not cached; one changed
+    /// after its parse is blank when asked for, and says so. Without the cache, a file is parsed
+    /// as it is read (`preparsed_files_are_the_files_parsed_later`).
     #[test]
     fn a_deferred_file_changed_during_the_run_is_never_shown_as_another_text() {
         let (dir, found) = project(&[("agent.py", "import databricks\nx = 1\n")]);
         let no_buffers = FxHashMap::default();
         let load = |found: &Discovered, between: &dyn Fn()| {
-            let read = read_root(found, &no_buffers, &[], 1 << 20, ReadOptions::default());
+            let options = ReadOptions {
+                hash: true,
+                ..ReadOptions::default()
+            };
+            let read = read_root(dir.path(), found, &no_buffers, &[], 1 << 20, options, None);
+            assert!(read.preparsed.iter().all(Option::is_none));
             between();
             let mut sources = Sources::new(dir.path().to_path_buf());
             let loaded = load_root(&mut sources, dir.path(), found, read, &[], None);
@@ -1235,6 +1365,70 @@ mod tests {
         let text = &sources.db.get(loaded.files[0].1).text;
         assert_eq!(text, " ".repeat(24).as_str());
         assert!(text.changed());
+    }
+
+    /// Files parsed as they are read (without the cache) are the files, trees, errors and
+    /// texts that parsing them later (with the cache) gives, whichever is read first: an inert
+    /// file cut to its imports too early is parsed again when it is needed.
+    #[test]
+    fn preparsed_files_are_the_files_parsed_later() {
+        let files = [
+            ("a_inert_connected.py", "import mlflow\nSPACE = '01ef'\n"),
+            (
+                "b_inert_alone.py",
+                "import mlflow\nimport os\nmlflow.log_metric('m', 1)\n",
+            ),
+            ("c_broken.py", "import databricks\ndef f(:\n"),
+            (
+                "d_agent.py",
+                "from databricks.sdk import WorkspaceClient\nfrom a_inert_connected import SPACE\nfrom e_helpers import h\n",
+            ),
+            ("e_helpers.py", "def h(): pass\n"),
+            ("f_other.py", "x = 1\n"),
+            (
+                "g_tracking.py",
+                "import mlflow\nfrom b_inert_alone import os\n",
+            ),
+        ];
+        let (dir, found) = project(&files);
+        let no_buffers = FxHashMap::default();
+        let shown = |hash: bool| {
+            let options = ReadOptions {
+                hash,
+                ..ReadOptions::default()
+            };
+            let read = read_root(dir.path(), &found, &no_buffers, &[], 1 << 20, options, None);
+            let preparsed = read.preparsed.iter().filter(|p| p.is_some()).count();
+            let mut sources = Sources::new(dir.path().to_path_buf());
+            let loaded = load_root(&mut sources, dir.path(), &found, read, &[], None);
+            let parsed: Vec<String> = loaded
+                .parsed
+                .iter()
+                .map(|p| match p {
+                    Some(p) => format!("{:?} {:?} {:?}", p.body(), p.syntax_errors, p.comments),
+                    None => "not parsed".to_string(),
+                })
+                .collect();
+            let texts: Vec<String> = sources
+                .db
+                .files()
+                .map(|(_, f)| f.text.to_string())
+                .collect();
+            let errors: Vec<String> = loaded
+                .load_errors
+                .iter()
+                .map(|e| format!("{e:?}"))
+                .collect();
+            (preparsed, (parsed, texts, errors))
+        };
+        let (none, later) = shown(true);
+        assert_eq!(none, 0);
+        // Parsed in the read tasks, in any order: the same every time.
+        for _ in 0..20 {
+            let (preparsed, now) = shown(false);
+            assert_eq!(preparsed, 5);
+            assert!(now == later, "{now:#?}\n{later:#?}");
+        }
     }
 
     #[test]

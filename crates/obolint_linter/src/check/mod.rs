@@ -582,6 +582,7 @@ impl Run<'_> {
             return Ok(out);
         }
         let read = load::read_root(
+            root,
             &found,
             &request.sources,
             &words,
@@ -590,6 +591,7 @@ impl Run<'_> {
                 hash: cached.is_some(),
                 parse_everything: request.parse_everything,
             },
+            self.parses,
         );
         let inputs = cached
             .as_ref()
