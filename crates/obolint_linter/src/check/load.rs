@@ -30,6 +30,7 @@ use crate::discover::Discovered;
 use crate::load::{LoadError, LoadErrorKind, Loaded, load, read_bounded, text_check};
 use crate::manifest::{ManifestKind, ProjectManifest, parse_manifest};
 use crate::project::{module_names, package_of};
+use crate::suppression::Directive;
 
 /// Everything read from one project root.
 pub(super) struct LoadedRoot {
@@ -53,6 +54,9 @@ pub(super) struct LoadedRoot {
     pub python_cells: FxHashMap<FileId, Vec<TextRange>>,
     /// A file read twice (skipped, then imported) changed in between.
     pub changed_while_read: bool,
+    /// The suppression comments of the parsed files whose texts were not kept, read while they
+    /// were parsed.
+    pub directives: FxHashMap<FileId, Vec<Directive>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -183,7 +187,8 @@ pub(super) fn read_root<'b>(
                 let source = parse_kept(parses, p, kind, None, &text, || {
                     parse_source_keeping(&text, kind, Keep::Suppressions)
                 });
-                let parsed = after_parse(
+                let directives = noqa_directives(&text, &source);
+                let mut parsed = after_parse(
                     root,
                     p,
                     source,
@@ -192,6 +197,7 @@ pub(super) fn read_root<'b>(
                     &seen_relevant,
                     parses,
                 );
+                parsed.directives = Some(directives);
                 (loaded, hash, Some(parsed))
             }
             _ => {
@@ -339,7 +345,7 @@ pub(super) fn load_root(
         }
         again
     };
-    let parsed = parse_on_demand(
+    let (parsed, mut noqa) = parse_on_demand(
         root,
         &paths,
         &mut loaded,
@@ -363,12 +369,16 @@ pub(super) fn load_root(
 
     let mut files: Vec<(usize, FileId)> = Vec::new();
     let mut file_ids: FxHashMap<usize, FileId> = FxHashMap::default();
+    let mut directives: FxHashMap<FileId, Vec<Directive>> = FxHashMap::default();
     for (i, slot) in loaded.iter_mut().enumerate() {
         match std::mem::replace(slot, Loaded::Unreadable(String::new())) {
             // Parsed, and read again only if something asks for it.
             Loaded::Deferred { len, check, .. } => {
                 if let Some(source) = &parsed[i] {
                     let id = out.add_file(&paths[i], read_again(&paths[i], len, check, limit));
+                    if let Some(found) = noqa[i].take() {
+                        directives.insert(id, found);
+                    }
                     for error in &source.syntax_errors {
                         load_errors.push(syntax_error(id, error, error.cell));
                     }
@@ -517,6 +527,7 @@ pub(super) fn load_root(
         .collect();
 
     LoadedRoot {
+        directives,
         changed_while_read: changed_while_read || changed_deferred.into_inner(),
         paths,
         parsed,
@@ -675,6 +686,9 @@ fn parse_or_report(kind: SourceKind, parse: impl FnOnce() -> ParsedSource) -> Pa
     })
 }
 
+/// Per path (by index into `paths`), what some of them have.
+type ByIndex<T> = Vec<Option<T>>;
+
 /// Which parsed files may be left unanalysed (see [`unanalysed_files`]).
 struct Unanalysed<'u> {
     /// Off when every file is parsed and analysed (the prescreen's proof).
@@ -702,8 +716,9 @@ fn parse_on_demand(
     module_index: &FxHashMap<String, usize>,
     unanalysed: Unanalysed<'_>,
     parses: Option<(&ParseCache, u64)>,
-) -> Vec<Option<Arc<ParsedSource>>> {
+) -> (Vec<Option<Arc<ParsedSource>>>, ByIndex<Vec<Directive>>) {
     let mut parsed: Vec<Option<Arc<ParsedSource>>> = (0..paths.len()).map(|_| None).collect();
+    let mut noqa: ByIndex<Vec<Directive>> = (0..paths.len()).map(|_| None).collect();
     // The notebooks that write files, gathered once rather than looked for per file (a notebook
     // of thousands of `%%writefile` cells made that quadratic).
     let writers: FxHashSet<usize> = origins.values().map(|(n, _)| *n).collect();
@@ -795,6 +810,7 @@ fn parse_on_demand(
             .filter_map(|&i| {
                 // A deferred file's text, read again (dropped when the task ends).
                 let read_again: String;
+                let mut directives = None;
                 // The text of a file that may be inert.
                 let (source, may_be_inert) = match (&loaded[i], notebooks.get(&i)) {
                     (_, Some(Ok(layout))) => (
@@ -833,22 +849,22 @@ fn parse_on_demand(
                         }
                         read_again = text;
                         let (source, may) = parse_python(i, &read_again);
+                        directives = Some(noqa_directives(&read_again, &source));
                         (source, may.then_some(read_again.as_str()))
                     }
                     _ => return None,
                 };
-                Some((
-                    i,
-                    after_parse(
-                        root,
-                        &paths[i],
-                        source,
-                        may_be_inert,
-                        unanalysed.allowed,
-                        &seen_relevant,
-                        parses,
-                    ),
-                ))
+                let mut parsed = after_parse(
+                    root,
+                    &paths[i],
+                    source,
+                    may_be_inert,
+                    unanalysed.allowed,
+                    &seen_relevant,
+                    parses,
+                );
+                parsed.directives = directives;
+                Some((i, parsed))
             })
             .collect();
         // Files parsed as they were read (`read_root`) join the first batch's.
@@ -872,9 +888,11 @@ fn parse_on_demand(
                 package,
                 modules,
                 reach: file_reach,
+                directives,
             },
         ) in results
         {
+            noqa[i] = directives;
             if let Some(file_reach) = file_reach {
                 inert[i] = file_reach.inertness;
                 reach[i] = file_reach.names;
@@ -947,7 +965,7 @@ fn parse_on_demand(
                 _ => {}
             });
     }
-    parsed
+    (parsed, noqa)
 }
 
 /// Drops a parsed file's code but its import statements (hoisted to the top level, in order).
@@ -1014,6 +1032,18 @@ pub(super) struct FileParse {
     /// Where its imports lead and whether it can start a finding (unless every file is
     /// analysed).
     reach: Option<Reach>,
+    /// Its suppression comments, read while its text was at hand, when the run does not keep
+    /// the text ([`Loaded::Deferred`]).
+    directives: Option<Vec<Directive>>,
+}
+
+/// The suppression comments of a plain Python file, read from its text and its parse's comments
+/// (which a check's parse keeps only when the text says `noqa`).
+fn noqa_directives(text: &str, source: &ParsedSource) -> Vec<Directive> {
+    if source.comments.is_empty() {
+        return Vec::new();
+    }
+    crate::suppression::directives(text, &source.comments)
 }
 
 /// The work of a parse task after the parse: the file's imports, and whether it can start a
@@ -1037,6 +1067,7 @@ fn after_parse(
             package,
             modules,
             reach: None,
+            directives: None,
         };
     }
     let imports = obolint_python::imports::import_statements(source.body());
@@ -1064,6 +1095,7 @@ fn after_parse(
             names,
             dropped,
         }),
+        directives: None,
     }
 }
 
@@ -1283,6 +1315,7 @@ mod tests {
                 "writes.py",
                 "# Databricks notebook source\n# MAGIC %%writefile w.py\n# MAGIC import mlflow\n",
             ),
+            ("noqa.py", "import os\nimport databricks  # noqa: F401\n"),
         ]);
         let no_buffers = FxHashMap::default();
         let options = ReadOptions::default();
@@ -1292,7 +1325,7 @@ mod tests {
             .iter()
             .map(|l| matches!(l, Loaded::Deferred { .. }))
             .collect();
-        assert_eq!(deferred, [true, false, false, false]);
+        assert_eq!(deferred, [true, false, false, false, true]);
         let mut sources = Sources::new(dir.path().to_path_buf());
         let loaded = load_root(&mut sources, dir.path(), &found, read_first, &[], None);
         assert!(!loaded.changed_while_read);
@@ -1306,6 +1339,20 @@ mod tests {
         for kept in ["helpers.py", "nb.py", "writes.py", "w.py"] {
             assert!(!text(kept).is_unread(), "{kept}");
         }
+        // Its suppression comments were read while it was parsed.
+        let noqa_id = sources
+            .db
+            .find(&dir.path().join("noqa.py"))
+            .expect("a file");
+        assert!(sources.db.get(noqa_id).text.is_unread());
+        let directives = &loaded.directives[&noqa_id];
+        assert_eq!(directives.len(), 1);
+        assert_eq!(directives[0].line, 1);
+        let agent_id = sources
+            .db
+            .find(&dir.path().join("agent.py"))
+            .expect("a file");
+        assert!(loaded.directives[&agent_id].is_empty());
         // Read once, then kept.
         assert_eq!(agent, "import mlflow\nfrom helpers import f\n");
         std::fs::write(dir.path().join("agent.py"), "changed = 1\n").expect("write");

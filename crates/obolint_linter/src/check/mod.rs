@@ -691,6 +691,7 @@ impl Run<'_> {
                 .filter_map(|&(i, id)| Some((id, loaded.parsed[i].as_deref()?)))
                 .collect(),
             other,
+            directives: &loaded.directives,
         };
         let by_file =
             report::apply_suppressions(diagnostics, &out.sources, &comment_files, &rule_settings);

@@ -46,6 +46,9 @@ pub(super) struct CommentFiles<'r> {
     /// Parsed Python files and notebooks, by id.
     pub python: Vec<(FileId, &'r ParsedSource)>,
     pub other: Vec<FileId>,
+    /// The suppression comments of the Python files whose texts were not kept, read while they
+    /// were parsed.
+    pub directives: &'r FxHashMap<FileId, Vec<suppression::Directive>>,
 }
 
 /// Applies every suppression comment; returns the findings by file, OBO901's included.
@@ -71,7 +74,7 @@ pub(super) fn apply_suppressions(
         let diagnostics = by_file.entry(id).or_default();
         let unused = unused_suppression::apply(
             id,
-            &file.text,
+            || file.text.as_str(),
             || file.line_index(),
             body,
             &directives,
@@ -86,9 +89,12 @@ pub(super) fn apply_suppressions(
         .python
         .par_iter()
         .map(|&(id, source)| {
+            // Read while the file was parsed, if its text was not kept.
+            if let Some(directives) = files.directives.get(&id) {
+                return directives.clone();
+            }
             // A check's parse keeps the comments of a file that says `noqa` somewhere, and no
-            // other's: a file without them has no directive, and its text (which may not have
-            // been kept) is not read again.
+            // other's: a file without them has no directive.
             if source.comments.is_empty() {
                 return Vec::new();
             }
@@ -232,9 +238,11 @@ mod tests {
         )]
         .into_iter()
         .collect();
+        let none = FxHashMap::default();
         let files = CommentFiles {
             python: vec![(id, &parsed)],
             other: Vec::new(),
+            directives: &none,
         };
         let found = vec![finding(Rule::UserClientAtLoadTime, id, 14)];
         let by_file = apply_suppressions(found, &sources, &files, &settings);
@@ -294,9 +302,11 @@ mod tests {
         )]
         .into_iter()
         .collect();
+        let none = FxHashMap::default();
         let files = CommentFiles {
             python: vec![(id, &parsed)],
             other: Vec::new(),
+            directives: &none,
         };
         // OBO900 on line 1 and line 2 (blanket `# noqa`, and a blanket file-level one), on
         // line 4 (`# noqa: OBO900`: asked for by name, so dropped); OBO101 on line 1 is dropped.

@@ -51,11 +51,12 @@ impl Check for UnusedSuppression {
 }
 
 /// Drops the findings a suppression covers; returns OBO901 findings for what suppressed nothing.
-/// `lines` is asked for only when a finding of the file or an OBO901 fix needs a line (most
-/// files with a `noqa` comment have neither: another tool's codes, no finding of ours).
+/// `text` and `lines` are asked for only when a finding of the file or an OBO901 fix needs them
+/// (most files with a `noqa` comment have neither: another tool's codes, no finding of ours), so
+/// a text the run did not keep is not read again for them.
 pub fn apply<'l>(
     file: FileId,
-    text: &str,
+    text: impl Fn() -> &'l str,
     lines: impl Fn() -> &'l LineIndex,
     body: &[Stmt],
     directives: &[Directive],
@@ -115,7 +116,7 @@ pub fn apply<'l>(
                     "this suppression lists no rule code obolint can read (codes are upper case, after `noqa:`), so it suppresses nothing",
                     Label::new(file, directive.directive, "suppresses nothing"),
                 )
-                .with_fix(Some(removal(text, lines(), directive, None))),
+                .with_fix(Some(removal(text(), lines(), directive, None))),
             );
             continue;
         }
@@ -146,7 +147,7 @@ pub fn apply<'l>(
                     message,
                     Label::new(file, code.range, label),
                 )
-                .with_fix(Some(removal(text, lines(), directive, Some(code)))),
+                .with_fix(Some(removal(text(), lines(), directive, Some(code)))),
             );
         }
     }
