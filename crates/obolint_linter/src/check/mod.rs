@@ -428,30 +428,42 @@ struct Run<'r> {
     parses: Option<(&'r parses::ParseCache, u64)>,
 }
 
-/// Reads again the texts not kept of the files `shown` marks, and warns of each that is
-/// no longer the text parsed (it is shown blank). Whether one was.
+/// Reads again the texts not kept of the files `shown` marks, and warns of each text read again
+/// (now, or earlier by a rule or a suppression) that is no longer the text parsed: it is shown
+/// blank, and the findings' fixes in it are dropped (they were computed from the blank text, or
+/// would be written over another). Whether one was.
 fn read_shown_again(out: &mut RootOutput, shown: &[bool]) -> bool {
-    let changed: Vec<PathBuf> = out
+    let changed: Vec<(FileId, PathBuf)> = out
         .sources
         .db
         .files()
         .collect::<Vec<_>>()
         .par_iter()
-        .filter(|(id, file)| shown[id.0 as usize] && file.text.is_unread())
-        .filter_map(|(_, file)| {
-            let _ = file.text.as_str();
-            file.text.changed().then(|| file.path.clone())
+        .filter_map(|(id, file)| {
+            if shown[id.0 as usize] && file.text.is_unread() {
+                let _ = file.text.as_str();
+            }
+            file.text.changed().then(|| (*id, file.path.clone()))
         })
         .collect();
-    for path in &changed {
+    if changed.is_empty() {
+        return false;
+    }
+    let ids: rustc_hash::FxHashSet<FileId> = changed.iter().map(|(id, _)| *id).collect();
+    for d in &mut out.diagnostics {
+        if ids.contains(&d.primary.file) || ids.contains(&d.fix_file()) {
+            d.fix = None;
+        }
+    }
+    for (_, path) in changed {
         out.warnings.push(WalkWarning {
-            message: "changed while it was checked: its findings are shown without its text; \
-                      check again"
+            message: "changed while it was checked: its findings are shown without its text, \
+                      and nothing in it is fixed; check again"
                 .to_string(),
-            path: Some(path.clone()),
+            path: Some(path),
         });
     }
-    !changed.is_empty()
+    true
 }
 
 /// What one root adds to the run (its files are numbered from 0 in its own database).
@@ -718,10 +730,11 @@ impl Run<'_> {
             }
             shown[d.fix_file().0 as usize] = true;
         }
-        out.sources.db.release_texts(|id| shown[id.0 as usize]);
         // The texts not kept that findings point into are read again now, in parallel: a file
-        // changed since it was parsed is shown blank, with a warning, and the run not cached.
+        // changed since it was parsed (found now, or when a rule or a suppression read it) is
+        // shown blank, with a warning, nothing is fixed in it, and the run is not cached.
         let changed = read_shown_again(&mut out, &shown);
+        out.sources.db.release_texts(|id| shown[id.0 as usize]);
         // The entry holds what these paths reach: the paths are part of its key.
         if let (Some((cache, listing)), Some(inputs)) = (cached, inputs)
             && !loaded.changed_while_read
@@ -917,20 +930,65 @@ mod tests {
             notes: Vec::new(),
             cached: false,
         };
-        assert!(read_shown_again(&mut out, &[true, true, false, true]));
+        // Read by a rule before, and changed: warned of too, though no finding points there.
+        let read_early = out
+            .sources
+            .add_file(&root.join("read_early.py"), text(false));
+        assert_eq!(out.sources.db.get(read_early).text, "      ");
+        // Findings with a fix in each file.
+        let info = crate::Rule::UserClientAtLoadTime.info();
+        let fixed = |file: u32| {
+            let label = obolint_diagnostics::Label::new(
+                FileId(file),
+                ruff_text_size::TextRange::default(),
+                "",
+            );
+            Diagnostic::new(info.meta, info.severity, "m", label).with_fix(Some(
+                obolint_diagnostics::Fix {
+                    message: String::new(),
+                    applicability: obolint_diagnostics::Applicability::Safe,
+                    file: None,
+                    edits: Vec::new(),
+                },
+            ))
+        };
+        out.diagnostics = (0..5).map(fixed).collect();
+        assert!(read_shown_again(
+            &mut out,
+            &[true, true, false, true, false]
+        ));
         let warned: Vec<&Path> = out
             .warnings
             .iter()
             .filter_map(|w| w.path.as_deref())
             .collect();
-        assert_eq!(warned, [root.join("changed.py")]);
+        assert_eq!(
+            warned,
+            [root.join("changed.py"), root.join("read_early.py")]
+        );
+        let fixes: Vec<bool> = out.diagnostics.iter().map(|d| d.fix.is_some()).collect();
+        assert_eq!(fixes, [true, false, true, true, false]);
         let db = &out.sources.db;
         assert_eq!(db.get(FileId(0)).text, "x = 1\n");
         assert_eq!(db.get(FileId(1)).text, "      ");
         assert!(db.get(FileId(2)).text.is_unread());
-        out.warnings.clear();
-        assert!(!read_shown_again(&mut out, &[true, false, false, true]));
-        assert!(out.warnings.is_empty());
+        let mut stable = RootOutput {
+            sources: Sources::new(root.clone()),
+            diagnostics: Vec::new(),
+            warnings: Vec::new(),
+            files_checked: 0,
+            config_fail_on: None,
+            models: Vec::new(),
+            apps: Vec::new(),
+            notes: Vec::new(),
+            cached: false,
+        };
+        stable.sources.add_file(&root.join("same.py"), text(true));
+        stable
+            .sources
+            .add_file(&root.join("unshown.py"), text(false));
+        assert!(!read_shown_again(&mut stable, &[true, false]));
+        assert!(stable.warnings.is_empty());
     }
 
     /// Writes `text` at `name` under `root`, creating its folders.
