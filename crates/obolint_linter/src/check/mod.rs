@@ -919,7 +919,7 @@ mod tests {
         sources.add_file(&root.join("changed.py"), text(false));
         sources.add_file(&root.join("unshown.py"), text(false));
         sources.add_file(&root.join("kept.py"), "y = 2\n");
-        let mut out = RootOutput {
+        let output = |sources| RootOutput {
             sources,
             diagnostics: Vec::new(),
             warnings: Vec::new(),
@@ -930,6 +930,7 @@ mod tests {
             notes: Vec::new(),
             cached: false,
         };
+        let mut out = output(sources);
         // Read by a rule before, and changed: warned of too, though no finding points there.
         let read_early = out
             .sources
@@ -972,17 +973,7 @@ mod tests {
         assert_eq!(db.get(FileId(0)).text, "x = 1\n");
         assert_eq!(db.get(FileId(1)).text, "      ");
         assert!(db.get(FileId(2)).text.is_unread());
-        let mut stable = RootOutput {
-            sources: Sources::new(root.clone()),
-            diagnostics: Vec::new(),
-            warnings: Vec::new(),
-            files_checked: 0,
-            config_fail_on: None,
-            models: Vec::new(),
-            apps: Vec::new(),
-            notes: Vec::new(),
-            cached: false,
-        };
+        let mut stable = output(Sources::new(root.clone()));
         stable.sources.add_file(&root.join("same.py"), text(true));
         stable
             .sources
