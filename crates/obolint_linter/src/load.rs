@@ -69,6 +69,11 @@ pub fn text_check(text: &str) -> u64 {
     hasher.finish()
 }
 
+/// `text` is the one of `len` bytes whose [`text_check`] is `check`.
+pub fn is_text(text: &str, len: usize, check: u64) -> bool {
+    text.len() == len && text_check(text) == check
+}
+
 impl Loaded {
     /// Text given in memory (an unsaved buffer, a file being fixed).
     pub fn from_text(text: String, extra_words: &[String]) -> Loaded {

@@ -27,7 +27,7 @@ use super::sources::Sources;
 use crate::analysis::models::normalize;
 use crate::app_manifest::{AppYamlKind, ProjectAppManifest, parse_app_manifest};
 use crate::discover::Discovered;
-use crate::load::{LoadError, LoadErrorKind, Loaded, load, read_bounded, text_check};
+use crate::load::{LoadError, LoadErrorKind, Loaded, is_text, load, read_bounded, text_check};
 use crate::manifest::{ManifestKind, ProjectManifest, parse_manifest};
 use crate::project::{module_names, package_of};
 use crate::suppression::Directive;
@@ -159,13 +159,17 @@ pub(super) fn read_root<'b>(
     // Whether a file read so far can start a finding, by its text or its tree.
     let seen_relevant = AtomicBool::new(!allowed);
     let in_app = |p: &Path| found.app_roots.iter().any(|r| p.starts_with(r));
-    let read_python = |p: &PathBuf| -> (Loaded, blake3::Hash, Option<FileParse>) {
+    let read_hashed = |p: &PathBuf| {
         let loaded = read(p, buffers, words, limit);
         let hash = if options.hash {
             super::cache::hash_loaded(&loaded)
         } else {
             blake3::Hash::from_bytes([0; 32])
         };
+        (loaded, hash)
+    };
+    let read_python = |p: &PathBuf| -> (Loaded, blake3::Hash, Option<FileParse>) {
+        let (loaded, hash) = read_hashed(p);
         // Files of a Databricks App are parsed whatever the prescreen says.
         if allowed && skippable(p, &loaded) && !in_app(p) {
             return (Loaded::Skipped, hash, None);
@@ -217,19 +221,8 @@ pub(super) fn read_root<'b>(
         python_hashes.push(hash);
         preparsed.push(parsed);
     }
-    let (manifests, mut manifest_hashes): (Vec<Loaded>, Vec<blake3::Hash>) = found
-        .manifests
-        .par_iter()
-        .map(|p| {
-            let loaded = read(p, buffers, words, limit);
-            let hash = if options.hash {
-                super::cache::hash_loaded(&loaded)
-            } else {
-                blake3::Hash::from_bytes([0; 32])
-            };
-            (loaded, hash)
-        })
-        .unzip();
+    let (manifests, mut manifest_hashes): (Vec<Loaded>, Vec<blake3::Hash>) =
+        found.manifests.par_iter().map(read_hashed).unzip();
     if !options.hash {
         python_hashes.clear();
         manifest_hashes.clear();
@@ -334,16 +327,16 @@ pub(super) fn load_root(
         }
         again
     };
-    // A deferred file's text, read again by the task that parses it; when it is not what was
-    // read first, the run saw two versions of the project and is not cached.
+    // A deferred file's text, read again by the task that parses it, and whether it is what was
+    // read first: when it is not, the run saw two versions of the project and is not cached.
     let changed_deferred = AtomicBool::new(false);
-    let read_deferred = |path: &Path, len: usize, check: u64| -> Loaded {
+    let read_deferred = |path: &Path, len: usize, check: u64| -> (Loaded, bool) {
         let again = crate::load::load_again(path, limit);
-        if !matches!(&again, Loaded::Text { text, .. } if text.len() == len && text_check(text) == check)
-        {
+        let same = matches!(&again, Loaded::Text { text, .. } if is_text(text, len, check));
+        if !same {
             changed_deferred.store(true, Ordering::Relaxed);
         }
-        again
+        (again, same)
     };
     let (parsed, mut noqa) = parse_on_demand(
         root,
@@ -550,7 +543,7 @@ fn read_again(path: &Path, len: usize, check: u64, limit: u64) -> SourceText {
         len,
         Box::new(move || {
             let text = String::from_utf8(read_bounded(&path, limit).ok()?).ok()?;
-            (text.len() == len && text_check(&text) == check).then_some(text)
+            is_text(&text, len, check).then_some(text)
         }),
     )
 }
@@ -709,7 +702,7 @@ fn parse_on_demand(
     paths: &[PathBuf],
     loaded: &mut [Loaded],
     mut reread: impl FnMut(usize) -> Loaded,
-    read_deferred: &(dyn Fn(&Path, usize, u64) -> Loaded + Sync),
+    read_deferred: &(dyn Fn(&Path, usize, u64) -> (Loaded, bool) + Sync),
     mut preparsed: Vec<Option<FileParse>>,
     notebooks: &FxHashMap<usize, Result<NotebookText, NotebookError>>,
     origins: &FxHashMap<usize, (usize, WrittenFile)>,
@@ -830,12 +823,12 @@ fn parse_on_demand(
                         (source, may.then_some(text.as_str()))
                     }
                     (&Loaded::Deferred { len, check, .. }, None) => {
-                        let again = read_deferred(&paths[i], len, check);
+                        let (again, same) = read_deferred(&paths[i], len, check);
                         let Loaded::Text { text, .. } = again else {
                             lock(&rewritten).push((i, again));
                             return None;
                         };
-                        if text.len() != len || text_check(&text) != check {
+                        if !same {
                             let only_mlflow = obolint_python::prescreen::mentions_only_mlflow(
                                 text.as_bytes(),
                                 unanalysed.words,
@@ -954,7 +947,8 @@ fn parse_on_demand(
                         // Read again: should it have changed since it was parsed, its text is
                         // shown blank, with a warning, and the run is not cached.
                         &Loaded::Deferred { len, check, .. } => {
-                            if let Loaded::Text { text, .. } = read_deferred(&paths[i], len, check)
+                            if let (Loaded::Text { text, .. }, _) =
+                                read_deferred(&paths[i], len, check)
                             {
                                 *source = reparse(&text);
                             }
