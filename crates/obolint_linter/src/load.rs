@@ -34,6 +34,7 @@ pub enum LoadErrorKind {
     BrokenYaml(String),
 }
 
+#[derive(Debug)]
 pub enum Loaded {
     Text {
         text: String,
@@ -174,11 +175,18 @@ pub fn check_readable(path: &Path, limit: u64) -> Result<std::fs::Metadata, Read
 /// is never opened (opening one blocks until a writer comes), and the read stops after
 /// `limit + 1` bytes whatever the file claims its size is (`/proc` files claim 0).
 pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    read_bounded_into(path, limit, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`read_bounded`] into `bytes` (emptied first).
+fn read_bounded_into(path: &Path, limit: u64, bytes: &mut Vec<u8>) -> Result<(), ReadError> {
     let metadata = check_readable(path, limit)?;
     // A file swapped for a FIFO between the check and the open would still block: a hostile
     // repository is content at rest, not a concurrent local attacker.
     let file = std::fs::File::open(path)?;
-    read_open(file, &metadata, limit)
+    read_open(file, &metadata, limit, bytes)
 }
 
 /// Reads a file the walk found as a file (a regular file, or a symlink to one): what
@@ -190,6 +198,13 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
 /// checking the path first made a second lookup of every path (5% of a run's CPU on a corpus of
 /// 7,000 files, most of it the kernel walking the path's folders again).
 pub fn read_found(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    read_found_into(path, limit, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`read_found`] into `bytes` (emptied first).
+fn read_found_into(path: &Path, limit: u64, bytes: &mut Vec<u8>) -> Result<(), ReadError> {
     #[cfg(unix)]
     {
         use std::os::fd::AsRawFd;
@@ -207,29 +222,32 @@ pub fn read_found(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
             // flags it may change (`O_NONBLOCK`, `O_APPEND`, `O_ASYNC`, `O_DIRECT`, `O_NOATIME`),
             // of which only `O_NONBLOCK` was set.
             if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETFL, 0) } == 0 {
-                return read_open(file, &metadata, limit);
+                return read_open(file, &metadata, limit, bytes);
             }
         }
     }
-    read_bounded(path, limit)
+    read_bounded_into(path, limit, bytes)
 }
 
-/// Reads an open regular file of `metadata`, up to `limit` bytes whatever its size says.
+/// Reads an open regular file of `metadata` into `bytes` (emptied first), up to `limit` bytes
+/// whatever its size says.
 fn read_open(
     file: std::fs::File,
     metadata: &std::fs::Metadata,
     limit: u64,
-) -> Result<Vec<u8>, ReadError> {
+    bytes: &mut Vec<u8>,
+) -> Result<(), ReadError> {
+    bytes.clear();
     if metadata.len() > limit {
         return Err(ReadError::TooLarge { limit });
     }
     let capacity = usize::try_from(metadata.len().min(limit)).unwrap_or(0);
-    let mut bytes = Vec::with_capacity(capacity);
-    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    bytes.reserve(capacity);
+    file.take(limit.saturating_add(1)).read_to_end(bytes)?;
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge { limit });
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// [`read_bounded`], as UTF-8 text.
@@ -261,19 +279,63 @@ fn load_screened(path: &Path, limit: u64, screen: impl FnOnce(&[u8]) -> bool) ->
         Ok(bytes) => bytes,
         Err(error) => return Loaded::Unreadable(error.to_string()),
     };
-    // Offsets are 32-bit (Ruff's `TextSize`): larger files cannot be parsed.
-    if u32::try_from(bytes.len()).is_err() {
-        return Loaded::Unreadable(format!("it is larger than 4 GiB ({} bytes)", bytes.len()));
+    if let Some(unreadable) = too_large_to_parse(&bytes) {
+        return unreadable;
     }
     let relevant = screen(&bytes);
     match String::from_utf8(bytes) {
         Ok(text) => Loaded::Text { text, relevant },
-        Err(error) => {
-            let offset = error.utf8_error().valid_up_to();
-            let lossy = String::from_utf8_lossy(error.as_bytes()).into_owned();
-            Loaded::NotUtf8 { lossy, offset }
-        }
+        Err(error) => not_utf8(error.as_bytes(), error.utf8_error()),
     }
+}
+
+/// Offsets are 32-bit (Ruff's `TextSize`): larger files cannot be parsed.
+fn too_large_to_parse(bytes: &[u8]) -> Option<Loaded> {
+    u32::try_from(bytes.len())
+        .is_err()
+        .then(|| Loaded::Unreadable(format!("it is larger than 4 GiB ({} bytes)", bytes.len())))
+}
+
+fn not_utf8(bytes: &[u8], error: std::str::Utf8Error) -> Loaded {
+    Loaded::NotUtf8 {
+        lossy: String::from_utf8_lossy(bytes).into_owned(),
+        offset: error.valid_up_to(),
+    }
+}
+
+/// How much room a thread's read buffer keeps between reads: a larger file's is given back.
+const KEPT_READ_BUFFER: usize = 1 << 20;
+
+thread_local! {
+    /// The buffer [`with_found_text`] reads into, taken while a read uses it.
+    static READ_BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Reads a file the walk found (as [`read_found`]) into a buffer of this thread's, and hands
+/// `f` its text, or what [`load`] loads for a file that is not read as text (unreadable, too
+/// large, not UTF-8). Most files of a run are read only to be screened or parsed, and their
+/// texts dropped: read into one buffer, they do not each take a block of their size from the
+/// allocator (blocks of every size, freed at once, which the allocator then keeps). A text that
+/// is kept is copied out of it.
+pub fn with_found_text<R>(path: &Path, limit: u64, f: impl FnOnce(Result<&str, Loaded>) -> R) -> R {
+    // Taken, not borrowed: a read inside `f` (none today) would read into a buffer of its own.
+    let mut buffer = READ_BUFFER.take();
+    let result = match read_found_into(path, limit, &mut buffer) {
+        Err(error) => f(Err(Loaded::Unreadable(error.to_string()))),
+        Ok(()) => match too_large_to_parse(&buffer) {
+            Some(unreadable) => f(Err(unreadable)),
+            None => match std::str::from_utf8(&buffer) {
+                Ok(text) => f(Ok(text)),
+                Err(error) => f(Err(not_utf8(&buffer, error))),
+            },
+        },
+    };
+    buffer.clear();
+    if buffer.capacity() > KEPT_READ_BUFFER {
+        buffer = Vec::new();
+    }
+    READ_BUFFER.set(buffer);
+    result
 }
 
 #[cfg(all(test, unix))]
@@ -345,5 +407,57 @@ mod tests {
         assert!(answers[2].0.as_ref().is_err_and(|e| e.contains("larger")));
         assert!(answers[8].0.as_ref().is_err_and(|e| e.contains("FIFO")));
         assert!(answers[6].0.as_ref().is_err_and(|e| e.contains("device")));
+    }
+
+    /// What [`load`] loads and what [`with_found_text`] hands over, keeping the text.
+    fn through_buffer(path: &Path, limit: u64) -> String {
+        with_found_text(path, limit, |read| match read {
+            Ok(text) => format!("{:?}", Loaded::from_text(text.to_owned(), &[])),
+            Err(loaded) => format!("{loaded:?}"),
+        })
+    }
+
+    #[test]
+    fn a_file_read_into_the_buffer_is_loaded_as_load_loads_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let at = |name: &str| dir.path().join(name);
+        std::fs::write(at("plain.py"), "import databricks\n").expect("write");
+        std::fs::write(at("short.py"), "x = 1\n").expect("write");
+        std::fs::write(at("empty.py"), "").expect("write");
+        std::fs::write(at("latin1.py"), b"s = '\xe9t\xe9'\n").expect("write");
+        std::fs::write(at("large.py"), "x = 1\n".repeat(100)).expect("write");
+        std::fs::write(at("huge.py"), "y = 2\n".repeat(KEPT_READ_BUFFER)).expect("write");
+        std::fs::create_dir(at("folder.py")).expect("mkdir");
+        // Read in an order where a text follows a longer one in the same buffer: nothing of
+        // the longer one is left in it.
+        let names = [
+            "large.py",
+            "plain.py",
+            "short.py",
+            "latin1.py",
+            "empty.py",
+            "folder.py",
+            "missing.py",
+            "plain.py",
+            "huge.py",
+            "short.py",
+        ];
+        for name in names {
+            let limit = if name == "huge.py" { u64::MAX } else { 100 };
+            assert_eq!(
+                through_buffer(&at(name), limit),
+                format!("{:?}", load(&at(name), &[], limit)),
+                "{name}"
+            );
+        }
+        // The buffer keeps its room for the next read, up to a bound.
+        with_found_text(&at("large.py"), 1000, |_| ());
+        let kept = READ_BUFFER.take();
+        assert!(kept.is_empty() && kept.capacity() >= 600);
+        READ_BUFFER.set(kept);
+        with_found_text(&at("huge.py"), u64::MAX, |read| {
+            assert!(read.is_ok_and(|text| text.len() == 6 * KEPT_READ_BUFFER));
+        });
+        assert_eq!(READ_BUFFER.take().capacity(), 0);
     }
 }

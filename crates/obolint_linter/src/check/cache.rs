@@ -173,7 +173,7 @@ pub(super) fn folder(
 pub(super) fn hash_loaded(loaded: &Loaded) -> blake3::Hash {
     let mut hasher = blake3::Hasher::new();
     match loaded {
-        Loaded::Text { text, .. } => hasher.update(b"t").update(text.as_bytes()),
+        Loaded::Text { text, .. } => return hash_text(text),
         Loaded::NotUtf8 { lossy, offset } => hasher
             .update(b"u")
             .update(&(*offset as u64).to_le_bytes())
@@ -188,6 +188,14 @@ pub(super) fn hash_loaded(loaded: &Loaded) -> blake3::Hash {
             .update(&check.to_le_bytes()),
     };
     hasher.finalize()
+}
+
+/// [`hash_loaded`] of a file loaded as `text` ([`Loaded::Text`]).
+pub(super) fn hash_text(text: &str) -> blake3::Hash {
+    blake3::Hasher::new()
+        .update(b"t")
+        .update(text.as_bytes())
+        .finalize()
 }
 
 /// Hashes of files read from disk now (configuration files): content, or why it could not be read.

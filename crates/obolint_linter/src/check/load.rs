@@ -105,36 +105,35 @@ pub(super) struct ReadOptions {
 /// Whether a file's text can be dropped once read: the prescreen rejected it, and it is not a
 /// notebook, writes no file (`%%writefile`) and holds no NUL byte (always a syntax error).
 fn skippable(path: &Path, loaded: &Loaded) -> bool {
-    matches!(loaded, Loaded::Text { text, relevant: false }
-        if !is_ipynb(path)
-            && memchr::memchr(0, text.as_bytes()).is_none()
-            && memchr::memmem::find(text.as_bytes(), b"%%writefile").is_none())
+    matches!(loaded, Loaded::Text { text, relevant } if skippable_text(path, text, *relevant))
 }
 
-/// A plain Python file the prescreen wants, as [`Loaded::Deferred`]: its text is dropped and
-/// read again by the task that parses it. Notebooks (of either kind), files with `%%writefile`
-/// cells and files with a NUL byte keep theirs (the loader reads them before any parse).
-fn deferred(path: &Path, loaded: Loaded, words: &[String]) -> (Loaded, Option<String>) {
-    match loaded {
-        Loaded::Text {
-            text,
-            relevant: true,
-        } if path.extension().is_some_and(|e| e == "py")
-            && detect_kind(&text) == SourceKind::Python
-            && memchr::memchr(0, text.as_bytes()).is_none()
-            && memchr::memmem::find(text.as_bytes(), b"%%writefile").is_none() =>
-        {
-            let deferred = Loaded::Deferred {
-                len: text.len(),
-                check: text_check(&text),
-                only_mlflow: obolint_python::prescreen::mentions_only_mlflow(
-                    text.as_bytes(),
-                    words,
-                ),
-            };
-            (deferred, Some(text))
-        }
-        _ => (loaded, None),
+/// [`skippable`] of a file read as `text`, `relevant` to the prescreen.
+fn skippable_text(path: &Path, text: &str, relevant: bool) -> bool {
+    !relevant
+        && !is_ipynb(path)
+        && memchr::memchr(0, text.as_bytes()).is_none()
+        && memchr::memmem::find(text.as_bytes(), b"%%writefile").is_none()
+}
+
+/// Whether a file read as `text` is a plain Python file the prescreen wants, loaded as
+/// [`Loaded::Deferred`] ([`deferred`]): its text is dropped and read again by the task that
+/// parses it. Notebooks (of either kind), files with `%%writefile` cells and files with a NUL
+/// byte keep theirs (the loader reads them before any parse).
+fn deferrable(path: &Path, text: &str, relevant: bool) -> bool {
+    relevant
+        && path.extension().is_some_and(|e| e == "py")
+        && detect_kind(text) == SourceKind::Python
+        && memchr::memchr(0, text.as_bytes()).is_none()
+        && memchr::memmem::find(text.as_bytes(), b"%%writefile").is_none()
+}
+
+/// A [`deferrable`] file read as `text`, as [`Loaded::Deferred`].
+fn deferred(text: &str, words: &[String]) -> Loaded {
+    Loaded::Deferred {
+        len: text.len(),
+        check: text_check(text),
+        only_mlflow: obolint_python::prescreen::mentions_only_mlflow(text.as_bytes(), words),
     }
 }
 
@@ -168,50 +167,84 @@ pub(super) fn read_root<'b>(
         };
         (loaded, hash)
     };
-    let read_python = |p: &PathBuf| -> (Loaded, blake3::Hash, Option<FileParse>) {
-        let (loaded, hash) = read_hashed(p);
-        // Files of a Databricks App are parsed whatever the prescreen says.
-        if allowed && skippable(p, &loaded) && !in_app(p) {
-            return (Loaded::Skipped, hash, None);
+    let hash_of = |loaded: &Loaded| {
+        if options.hash {
+            super::cache::hash_loaded(loaded)
+        } else {
+            blake3::Hash::from_bytes([0; 32])
         }
+    };
+    let read_python = |p: &PathBuf| -> (Loaded, blake3::Hash, Option<FileParse>) {
         if buffers.contains_key(p) {
+            let (loaded, hash) = read_hashed(p);
+            // Files of a Databricks App are parsed whatever the prescreen says.
+            if allowed && skippable(p, &loaded) && !in_app(p) {
+                return (Loaded::Skipped, hash, None);
+            }
             return (loaded, hash, None);
         }
-        let (loaded, text) = deferred(p, loaded, words);
-        match (&loaded, text) {
-            (&Loaded::Deferred { only_mlflow, .. }, Some(text)) => {
-                let may_be_inert = allowed && only_mlflow && !in_app(p);
-                if !may_be_inert {
-                    seen_relevant.store(true, Ordering::Relaxed);
-                }
-                if options.hash {
+        // Read into the thread's buffer: only a text that is kept is copied out of it.
+        crate::load::with_found_text(p, limit, |read| {
+            let text = match read {
+                Ok(text) => text,
+                Err(loaded) => {
+                    if in_app(p) {
+                        seen_relevant.store(true, Ordering::Relaxed);
+                    }
+                    let hash = hash_of(&loaded);
                     return (loaded, hash, None);
                 }
-                let kind = SourceKind::Python;
-                let source = parse_kept(parses, p, kind, None, &text, || {
-                    parse_source_keeping(&text, kind, Keep::Suppressions)
-                });
-                let directives = noqa_directives(&text, &source);
-                let mut parsed = after_parse(
-                    root,
-                    p,
-                    source,
-                    may_be_inert.then_some(text.as_str()),
-                    allowed,
-                    &seen_relevant,
-                    parses,
-                );
-                parsed.directives = Some(directives);
-                (loaded, hash, Some(parsed))
+            };
+            let relevant =
+                obolint_python::prescreen::mentions_relevant_names(text.as_bytes(), words);
+            let hash = if options.hash {
+                super::cache::hash_text(text)
+            } else {
+                blake3::Hash::from_bytes([0; 32])
+            };
+            // Files of a Databricks App are parsed whatever the prescreen says.
+            if allowed && skippable_text(p, text, relevant) && !in_app(p) {
+                return (Loaded::Skipped, hash, None);
             }
-            _ => {
+            if !deferrable(p, text, relevant) {
                 // Any other file the prescreen wants can start a finding (or is a notebook).
-                if matches!(&loaded, Loaded::Text { relevant: true, .. }) || in_app(p) {
+                if relevant || in_app(p) {
                     seen_relevant.store(true, Ordering::Relaxed);
                 }
-                (loaded, hash, None)
+                let loaded = Loaded::Text {
+                    text: text.to_owned(),
+                    relevant,
+                };
+                return (loaded, hash, None);
             }
-        }
+            let loaded = deferred(text, words);
+            let Loaded::Deferred { only_mlflow, .. } = loaded else {
+                unreachable!("`deferred` loads a text as deferred")
+            };
+            let may_be_inert = allowed && only_mlflow && !in_app(p);
+            if !may_be_inert {
+                seen_relevant.store(true, Ordering::Relaxed);
+            }
+            if options.hash {
+                return (loaded, hash, None);
+            }
+            let kind = SourceKind::Python;
+            let source = parse_kept(parses, p, kind, None, text, || {
+                parse_source_keeping(text, kind, Keep::Suppressions)
+            });
+            let directives = noqa_directives(text, &source);
+            let mut parsed = after_parse(
+                root,
+                p,
+                source,
+                may_be_inert.then_some(text),
+                allowed,
+                &seen_relevant,
+                parses,
+            );
+            parsed.directives = Some(directives);
+            (loaded, hash, Some(parsed))
+        })
     };
     let mut python = Vec::with_capacity(found.python.len());
     let mut python_hashes = Vec::with_capacity(found.python.len());
