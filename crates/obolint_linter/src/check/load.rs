@@ -117,24 +117,15 @@ fn skippable_text(path: &Path, text: &str, relevant: bool) -> bool {
 }
 
 /// Whether a file read as `text` is a plain Python file the prescreen wants, loaded as
-/// [`Loaded::Deferred`] ([`deferred`]): its text is dropped and read again by the task that
-/// parses it. Notebooks (of either kind), files with `%%writefile` cells and files with a NUL
-/// byte keep theirs (the loader reads them before any parse).
+/// [`Loaded::Deferred`]: its text is dropped and read again by the task that parses it.
+/// Notebooks (of either kind), files with `%%writefile` cells and files with a NUL byte keep
+/// theirs (the loader reads them before any parse).
 fn deferrable(path: &Path, text: &str, relevant: bool) -> bool {
     relevant
         && path.extension().is_some_and(|e| e == "py")
         && detect_kind(text) == SourceKind::Python
         && memchr::memchr(0, text.as_bytes()).is_none()
         && memchr::memmem::find(text.as_bytes(), b"%%writefile").is_none()
-}
-
-/// A [`deferrable`] file read as `text`, as [`Loaded::Deferred`].
-fn deferred(text: &str, words: &[String]) -> Loaded {
-    Loaded::Deferred {
-        len: text.len(),
-        check: text_check(text),
-        only_mlflow: obolint_python::prescreen::mentions_only_mlflow(text.as_bytes(), words),
-    }
 }
 
 /// Reads every file `load_root` needs (unsaved buffers first), in parallel; the text of a
@@ -158,21 +149,19 @@ pub(super) fn read_root<'b>(
     // Whether a file read so far can start a finding, by its text or its tree.
     let seen_relevant = AtomicBool::new(!allowed);
     let in_app = |p: &Path| found.app_roots.iter().any(|r| p.starts_with(r));
-    let read_hashed = |p: &PathBuf| {
-        let loaded = read(p, buffers, words, limit);
-        let hash = if options.hash {
-            super::cache::hash_loaded(&loaded)
-        } else {
-            blake3::Hash::from_bytes([0; 32])
-        };
-        (loaded, hash)
-    };
+    // Without the cache, nothing is hashed (the hashes are dropped below).
+    let unhashed = blake3::Hash::from_bytes([0; 32]);
     let hash_of = |loaded: &Loaded| {
         if options.hash {
             super::cache::hash_loaded(loaded)
         } else {
-            blake3::Hash::from_bytes([0; 32])
+            unhashed
         }
+    };
+    let read_hashed = |p: &PathBuf| {
+        let loaded = read(p, buffers, words, limit);
+        let hash = hash_of(&loaded);
+        (loaded, hash)
     };
     let read_python = |p: &PathBuf| -> (Loaded, blake3::Hash, Option<FileParse>) {
         if buffers.contains_key(p) {
@@ -200,7 +189,7 @@ pub(super) fn read_root<'b>(
             let hash = if options.hash {
                 super::cache::hash_text(text)
             } else {
-                blake3::Hash::from_bytes([0; 32])
+                unhashed
             };
             // Files of a Databricks App are parsed whatever the prescreen says.
             if allowed && skippable_text(p, text, relevant) && !in_app(p) {
@@ -217,9 +206,12 @@ pub(super) fn read_root<'b>(
                 };
                 return (loaded, hash, None);
             }
-            let loaded = deferred(text, words);
-            let Loaded::Deferred { only_mlflow, .. } = loaded else {
-                unreachable!("`deferred` loads a text as deferred")
+            let only_mlflow =
+                obolint_python::prescreen::mentions_only_mlflow(text.as_bytes(), words);
+            let loaded = Loaded::Deferred {
+                len: text.len(),
+                check: text_check(text),
+                only_mlflow,
             };
             let may_be_inert = allowed && only_mlflow && !in_app(p);
             if !may_be_inert {
