@@ -7,8 +7,6 @@ use obolint_python::known::KnownSymbol;
 use ruff_text_size::Ranged;
 
 use crate::analysis::dataflow::{ClientValue, StrategyKind};
-use crate::project::Symbol;
-use crate::project::all_calls;
 
 /// ## What it does
 /// Reports `credentials_provider=<OBO strategy>` on `WorkspaceClient(...)` or `Config(...)`. When
@@ -51,13 +49,11 @@ impl Check for DeprecatedCredentialsProvider {
     fn check_file(&self, ctx: &FileContext<'_, '_>) {
         let (project, dataflow, file) = (ctx.project, ctx.dataflow, ctx.file);
 
-        let model = project.model(file);
         let id = project.file(file).id;
-        for (scope, call) in all_calls(model) {
-            let class = match dataflow.symbol(file, scope, &call.func) {
-                Symbol::Known(k @ (KnownSymbol::WorkspaceClient | KnownSymbol::Config)) => {
-                    k.display_name()
-                }
+        for known in project.known_calls(file) {
+            let (scope, call) = (known.scope, known.call);
+            let class = match known.symbol {
+                k @ (KnownSymbol::WorkspaceClient | KnownSymbol::Config) => k.display_name(),
                 _ => continue,
             };
             let Some(provider) = call.arguments.find_keyword("credentials_provider") else {

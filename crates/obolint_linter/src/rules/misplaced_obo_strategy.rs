@@ -10,7 +10,6 @@ use ruff_python_ast::{ExprCall, Keyword};
 use ruff_text_size::Ranged;
 
 use crate::analysis::dataflow::{ClientValue, Dataflow, StrategyKind};
-use crate::project::all_calls;
 use crate::project::{FileIdx, Symbol};
 
 /// ## What it does
@@ -119,13 +118,10 @@ impl Check for MisplacedOboStrategy {
 
         let id = project.file(file).id;
         let info = &MisplacedOboStrategy::INFO;
-        for (scope, call) in all_calls(project.model(file)) {
-            // Cheap filters first: every finding is a known callee given one of three keywords,
-            // and evaluating a keyword's value is the expensive part.
-            let symbol = dataflow.symbol(file, scope, &call.func);
-            if !matches!(symbol, Symbol::Known(_)) {
-                continue;
-            }
+        // Every finding is a call of a library symbol (the index lists them) given one of three
+        // keywords; evaluating a keyword's value is the expensive part, so it comes last.
+        for known in project.known_calls(file) {
+            let (scope, call, symbol) = (known.scope, known.call, Symbol::Known(known.symbol));
             for keyword in &call.arguments.keywords {
                 let Some(arg) = keyword.arg.as_ref().map(|a| a.as_str()) else {
                     continue;

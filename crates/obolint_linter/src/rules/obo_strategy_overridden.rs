@@ -7,8 +7,6 @@ use obolint_python::known::KnownSymbol;
 use ruff_text_size::Ranged;
 
 use crate::analysis::dataflow::{ClientValue, StrategyKind};
-use crate::project::Symbol;
-use crate::project::all_calls;
 
 /// ## What it does
 /// Reports `VectorSearchClient(credential_strategy=CredentialStrategy.MODEL_SERVING_USER_CREDENTIALS, ...)`
@@ -59,10 +57,9 @@ impl Check for OboStrategyOverridden {
 
         let id = project.file(file).id;
         let info = &OboStrategyOverridden::INFO;
-        for (scope, call) in all_calls(project.model(file)) {
-            if dataflow.symbol(file, scope, &call.func)
-                != Symbol::Known(KnownSymbol::VectorSearchClient)
-            {
+        for known in project.known_calls(file) {
+            let (scope, call) = (known.scope, known.call);
+            if known.symbol != KnownSymbol::VectorSearchClient {
                 continue;
             }
             let Some(strategy) = call.arguments.find_keyword("credential_strategy") else {
