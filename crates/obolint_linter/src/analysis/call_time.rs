@@ -757,12 +757,12 @@ mlflow.models.set_model(Agent())
     }
 
     fn agent_file(parsed: &obolint_python::ParsedSource) -> Vec<ProjectFile<'_>> {
-        vec![ProjectFile {
-            id: FileId(0),
-            path: PathBuf::from("/p/agent.py"),
-            model: ModuleModel::build(parsed.body(), Vec::new()),
-            written_by: None,
-        }]
+        vec![ProjectFile::new(
+            FileId(0),
+            PathBuf::from("/p/agent.py"),
+            ModuleModel::build(parsed.body(), Vec::new()),
+            None,
+        )]
     }
 
     #[test]

@@ -29,15 +29,15 @@ pub(super) fn analyse<'a>(
         .par_iter()
         .filter_map(|&(i, id)| {
             let source = loaded.parsed[i].as_ref()?;
-            Some(ProjectFile {
+            Some(ProjectFile::new(
                 id,
-                path: loaded.paths[i].clone(),
-                model: ModuleModel::build(source.body(), package_of(root, &loaded.paths[i])),
-                written_by: loaded
+                loaded.paths[i].clone(),
+                ModuleModel::build(source.body(), package_of(root, &loaded.paths[i])),
+                loaded
                     .origins
                     .get(&i)
                     .and_then(|(notebook, _)| loaded.file_ids.get(notebook).copied()),
-            })
+            ))
         })
         .collect();
     let project =

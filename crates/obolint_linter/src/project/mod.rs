@@ -10,7 +10,8 @@ use std::sync::OnceLock;
 use obolint_diagnostics::FileId;
 use obolint_python::known::{AgentInterface, KnownSymbol, known_symbol};
 use obolint_python::semantic::{
-    BindingKind, ClassId, FunctionId, ModuleModel, NameMeaning, Resolution, ScopeId, Value,
+    ClassId, FunctionId, MemberRef, ModuleModel, ModuleOutline, NameMeaning, Resolution, ScopeId,
+    Value,
 };
 use rayon::prelude::*;
 use ruff_python_ast::{Expr, ExprCall};
@@ -58,8 +59,29 @@ pub struct ProjectFile<'a> {
     pub id: FileId,
     pub path: PathBuf,
     pub model: ModuleModel<'a>,
+    /// What the other files read of it: every read of another file than the one a call or an
+    /// expression is in goes through its outline, never its tree.
+    pub outline: ModuleOutline,
     /// The notebook whose `%%writefile` cell this file is, if it is one.
     pub written_by: Option<FileId>,
+}
+
+impl<'a> ProjectFile<'a> {
+    /// A file of the project with its model, outlined (while the model is fresh).
+    pub fn new(
+        id: FileId,
+        path: PathBuf,
+        model: ModuleModel<'a>,
+        written_by: Option<FileId>,
+    ) -> Self {
+        ProjectFile {
+            id,
+            path,
+            outline: model.outline(),
+            model,
+            written_by,
+        }
+    }
 }
 
 pub struct Project<'a> {
@@ -263,7 +285,13 @@ impl<'a> Project<'a> {
             .collect();
         let bases = files
             .iter()
-            .map(|f| f.model.classes.iter().map(|_| OnceLock::new()).collect())
+            .map(|f| {
+                f.outline
+                    .classes()
+                    .iter()
+                    .map(|_| OnceLock::new())
+                    .collect()
+            })
             .collect();
         let may_hold_user_credentials = !settings.user_client_factories.is_empty()
             || files.iter().any(|f| f.model.names_user_credentials);
@@ -477,6 +505,11 @@ impl<'a> Project<'a> {
         &self.files[idx.0 as usize].model
     }
 
+    /// What other files read of `idx` ([`ModuleOutline`]).
+    pub fn outline(&self, idx: FileIdx) -> &ModuleOutline {
+        &self.files[idx.0 as usize].outline
+    }
+
     pub fn file_indices(&self) -> impl Iterator<Item = FileIdx> + use<'_, 'a> {
         (0..self.files.len() as u32).map(FileIdx)
     }
@@ -567,13 +600,18 @@ impl<'a> Project<'a> {
             Some(root) => model.meaning_rooted(scope, expr, root),
             None => model.meaning(scope, expr),
         };
+        self.meant(file, &meaning)
+    }
+
+    /// What a meaning in `file` names across the project.
+    fn meant(&self, file: FileIdx, meaning: &NameMeaning) -> Symbol {
         match meaning {
-            NameMeaning::Qualified(names) => match self.resolve_all(&names) {
-                Symbol::Unknown => self.resolve_sibling(&model.package, &names),
+            NameMeaning::Qualified(names) => match self.resolve_all(names) {
+                Symbol::Unknown => self.resolve_sibling(&self.outline(file).package, names),
                 found => found,
             },
-            NameMeaning::Class(class) => Symbol::Class(ClassRef { file, class }),
-            NameMeaning::Function(func) | NameMeaning::Method(func) => {
+            &NameMeaning::Class(class) => Symbol::Class(ClassRef { file, class }),
+            &(NameMeaning::Function(func) | NameMeaning::Method(func)) => {
                 Symbol::Function(FnRef { file, func })
             }
             NameMeaning::Other => Symbol::Unknown,
@@ -677,28 +715,27 @@ impl<'a> Project<'a> {
         }
         let (module, member) = name.rsplit_once('.')?;
         let file = self.module(module)?;
-        let model = self.model(file);
-        let bindings = model
-            .scope(ModuleModel::MODULE_SCOPE)
-            .bindings
-            .get(member)?;
-        match &bindings.last()?.kind {
+        match self.outline(file).member(member)? {
             // `from .services import service` re-exported through `__init__.py`.
-            BindingKind::Import { .. } | BindingKind::FromImport { .. } => {
-                match model.resolve_name(ModuleModel::MODULE_SCOPE, member) {
-                    Resolution::Imported(names) => {
-                        let [only] = names.as_slice() else {
-                            return None;
-                        };
-                        self.instance_qualified(only, depth + 1)
+            MemberRef::Import {
+                path: Some(only),
+                only: true,
+            } => self.instance_qualified(only, depth + 1),
+            // The one project class every callee names.
+            MemberRef::Instance(callees) => {
+                let mut found = None;
+                for callee in callees {
+                    let Symbol::Class(class) = self.meant(file, callee) else {
+                        return None;
+                    };
+                    if found.is_some_and(|f| f != class) {
+                        return None;
                     }
-                    _ => None,
+                    found = Some(class);
                 }
+                found
             }
-            _ => match model.resolve_name(ModuleModel::MODULE_SCOPE, member) {
-                Resolution::Values(found, values) => self.instance_of_values(file, found, &values),
-                _ => None,
-            },
+            _ => None,
         }
     }
 
@@ -787,47 +824,27 @@ impl<'a> Project<'a> {
             Some((member, after)) => (member, Some(after)),
             None => (rest, None),
         };
-        let model = self.model(file);
-        let Some(bindings) = model.scope(ModuleModel::MODULE_SCOPE).bindings.get(member) else {
-            return Symbol::Unknown;
-        };
-        let Some(binding) = bindings.last() else {
+        let Some(found) = self.outline(file).member(member) else {
             return Symbol::Unknown;
         };
         let with_rest = |base: &str| match after {
             Some(after) => format!("{base}.{after}"),
             None => base.to_string(),
         };
-        match (&binding.kind, after) {
-            (BindingKind::Class(class), None) => Symbol::Class(ClassRef {
-                file,
-                class: *class,
-            }),
+        match (found, after) {
+            (MemberRef::Class(class), None) => Symbol::Class(ClassRef { file, class }),
             // Exactly one part after the class: its method.
-            (BindingKind::Class(class), Some(method)) if !method.contains('.') => self
-                .find_method(
-                    ClassRef {
-                        file,
-                        class: *class,
-                    },
-                    method,
-                )
+            (MemberRef::Class(class), Some(method)) if !method.contains('.') => self
+                .find_method(ClassRef { file, class }, method)
                 .map_or(Symbol::Unknown, Symbol::Function),
-            (BindingKind::Function(func), None) => Symbol::Function(FnRef { file, func: *func }),
-            (BindingKind::Import { qualified }, _) => {
-                self.resolve_qualified(&with_rest(qualified), depth + 1)
-            }
+            (MemberRef::Function(func), None) => Symbol::Function(FnRef { file, func }),
             (
-                BindingKind::FromImport {
-                    level,
-                    module,
-                    name,
+                MemberRef::Import {
+                    path: Some(qualified),
+                    ..
                 },
                 _,
-            ) => match model.absolute_import(*level, module, name) {
-                Some(qualified) => self.resolve_qualified(&with_rest(&qualified), depth + 1),
-                None => Symbol::Unknown,
-            },
+            ) => self.resolve_qualified(&with_rest(qualified), depth + 1),
             _ => Symbol::Unknown,
         }
     }
@@ -845,12 +862,11 @@ impl<'a> Project<'a> {
         if let Some(symbols) = cell.get() {
             return symbols;
         }
-        let info = self.model(class.file).class(class.class);
+        let bases = &self.outline(class.file).class(class.class).bases;
         let outer = RESOLVING_BASES.replace(true);
-        let symbols: Box<[Symbol]> = info
-            .bases()
+        let symbols: Box<[Symbol]> = bases
             .iter()
-            .map(|base| self.symbol(class.file, info.parent_scope, base))
+            .map(|base| self.meant(class.file, base))
             .collect();
         RESOLVING_BASES.set(outer);
         // Another thread may have filled it meanwhile, with the same symbols.
@@ -865,11 +881,9 @@ impl<'a> Project<'a> {
             return None;
         }
         let own = |c: ClassRef| {
-            self.model(c.file)
-                .class(c.class)
-                .methods
-                .get(attr)
-                .map(|&func| FnRef { file: c.file, func })
+            self.outline(c.file)
+                .method(c.class, attr)
+                .map(|func| FnRef { file: c.file, func })
         };
         // Most lookups end in the class itself or its first base: no walk to allocate.
         if let Some(found) = own(class) {
@@ -1106,11 +1120,13 @@ def handler(token, parameter, table):
         [("services.py", services), ("app.py", app)]
             .into_iter()
             .enumerate()
-            .map(|(i, (name, parsed))| ProjectFile {
-                id: FileId(i as u32),
-                path: PathBuf::from("/p").join(name),
-                model: ModuleModel::build(parsed.body(), Vec::new()),
-                written_by: None,
+            .map(|(i, (name, parsed))| {
+                ProjectFile::new(
+                    FileId(i as u32),
+                    PathBuf::from("/p").join(name),
+                    ModuleModel::build(parsed.body(), Vec::new()),
+                    None,
+                )
             })
             .collect()
     }

@@ -9,6 +9,7 @@
 //! defined, not run, so its calls belong to its own scope.
 
 mod builder;
+mod outline;
 mod resolve;
 pub mod statements;
 
@@ -16,6 +17,7 @@ use ruff_python_ast::{Expr, ExprCall, ExprLambda, Stmt, StmtClassDef, StmtFuncti
 use ruff_text_size::TextRange;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+pub use outline::{ClassOutline, MemberRef, ModuleOutline};
 pub use resolve::{NameMeaning, Resolution};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -25,7 +25,7 @@ pub enum Resolution<'a> {
 }
 
 /// What the meaning of a name or attribute chain is, for matching against known symbols.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NameMeaning {
     /// Absolute dotted names (`databricks.sdk.WorkspaceClient`); several when imports disagree.
     Qualified(Vec<String>),
