@@ -3,7 +3,11 @@
 //! It holds facts only; the questions asked of them (models, dataflow, load vs request time) are
 //! answered in `analysis/`, on a complete index.
 
-use std::collections::hash_map::Entry;
+mod pending;
+
+pub use pending::all_calls;
+use pending::dotted_root;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -151,17 +155,6 @@ pub struct CallSite<'a> {
     pub call: &'a ExprCall,
     /// The receiver fills the first parameter (`self.m(x)`, `Class(x)` to `__init__`).
     pub bound: bool,
-}
-
-/// Every call of a file with the scope it runs in.
-pub fn all_calls<'m, 'a>(
-    model: &'m ModuleModel<'a>,
-) -> impl Iterator<Item = (ScopeId, &'a ExprCall)> + 'm {
-    model
-        .scopes
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| s.calls.iter().map(move |c| (ScopeId(i as u32), *c)))
 }
 
 /// The dotted module names a file can be imported as: relative to the root, and relative to a
@@ -343,62 +336,30 @@ impl<'a> Project<'a> {
     }
 
     /// What every callee of `file` names, and the calls that reach project functions (a class
-    /// call goes to `__init__`).
+    /// call goes to `__init__`): the file's calls resolved as far as the file allows
+    /// ([`pending::local_calls`]), then finished from the other files' outlines.
     fn resolve_calls(&self, file: FileIdx) -> ResolvedCalls<'a> {
+        let local = pending::local_calls(self.model(file));
+        let answers: Vec<Symbol> = local
+            .questions
+            .iter()
+            .map(|question| self.finish(file, question))
+            .collect();
         let mut out = Vec::new();
         let mut known = Vec::new();
-        let model = self.model(file);
-        // Every map below gets about one entry per call: sized once, never rehashed (`symbols`
-        // ends with exactly that many entries, so it is no larger than when grown).
-        let calls = model.scopes.iter().map(|s| s.calls.len()).sum::<usize>();
-        let mut symbols = FxHashMap::with_capacity_and_hasher(calls, Default::default());
-        // What a name or dotted name means depends only on the scope its first name is bound
-        // in (bindings are not flow-sensitive; a receiver `self` is bound in its method), and
-        // files call the same few callees over and over (`self.assertEqual`, `os.path.join`
-        // in every function): each is resolved once per binding scope.
-        // Two memos, neither allocating: by the calling scope (the same callee again in one
-        // function), then by the scope the first name is bound in (the same callee in another
-        // function of the file).
-        // The key's hash and equality read only names, never the tree's atomic node indexes.
-        #[allow(clippy::mutable_key_type)]
-        let mut by_scope: FxHashMap<(ScopeId, Dotted<'_>), Symbol> =
-            FxHashMap::with_capacity_and_hasher(calls, Default::default());
-        #[allow(clippy::mutable_key_type)]
-        let mut by_binding: FxHashMap<(Option<ScopeId>, Dotted<'_>), Symbol> =
-            FxHashMap::with_capacity_and_hasher(calls, Default::default());
-        let mut symbol_of = |scope: ScopeId, expr: &'a Expr| -> Symbol {
-            let Some(first) = dotted_root(expr) else {
-                return self.symbol(file, scope, expr);
-            };
-            let dotted = Dotted(expr);
-            // One hash and probe of `by_scope` whether it holds the callee or not.
-            let slot = match by_scope.entry((scope, dotted)) {
-                Entry::Occupied(known) => return *known.get(),
-                Entry::Vacant(slot) => slot,
-            };
-            let binding = model.lookup_scope(scope, first);
-            let symbol = *by_binding
-                .entry((binding, dotted))
-                .or_insert_with(|| self.symbol_rooted(file, scope, expr, Some(binding)));
-            *slot.insert(symbol)
-        };
-        // The calls' nodes were last read when the model was built: each call and its callee
-        // would be a wait for memory. They are asked for a few calls ahead (a call's node, then,
-        // once it is in, the callee it points to, then what an attribute callee's value is).
-        let all: Vec<(ScopeId, &'a ExprCall)> = all_calls(model).collect();
-        for (i, &(scope, call)) in all.iter().enumerate() {
-            if let Some(&(_, ahead)) = all.get(i + 2 * PREFETCH_AHEAD) {
-                prefetch(ahead);
-            }
-            if let Some(&(_, ahead)) = all.get(i + PREFETCH_AHEAD) {
-                prefetch(ahead.func.as_ref());
-            }
-            if let Some(&(_, ahead)) = all.get(i + PREFETCH_AHEAD / 2)
-                && let Expr::Attribute(attribute) = ahead.func.as_ref()
-            {
-                prefetch(attribute.value.as_ref());
-            }
-            let symbol = symbol_of(scope, &call.func);
+        // Sized once, never rehashed (it ends with exactly one entry per call).
+        let mut symbols =
+            FxHashMap::with_capacity_and_hasher(local.calls.len(), Default::default());
+        for call in local.calls {
+            let symbol = answers[call.callee as usize];
+            let (scope, call, receiver) = (call.scope, call.call, call.receiver);
+            // Finished from outlines, each answer is what the tree-reading resolution gives
+            // (every test's project checks it).
+            debug_assert_eq!(
+                symbol,
+                self.symbol_rooted(file, scope, &call.func, None),
+                "{call:?}"
+            );
             symbols.insert(
                 std::ptr::from_ref(call.func.as_ref()) as usize,
                 (scope, symbol),
@@ -412,13 +373,18 @@ impl<'a> Project<'a> {
                 Symbol::Function(function) => {
                     // `self.m(x)`, `obj.m(x)` bind the receiver; `Class.m(obj, x)` and plain
                     // functions do not.
-                    let bound = match call.func.as_ref() {
-                        Expr::Attribute(attribute) => !matches!(
-                            symbol_of(scope, &attribute.value),
+                    let bound = receiver.is_some_and(|receiver| {
+                        !matches!(
+                            answers[receiver as usize],
                             Symbol::Class(_) | Symbol::Module(_)
-                        ),
-                        _ => false,
-                    };
+                        )
+                    });
+                    #[cfg(debug_assertions)]
+                    if let Expr::Attribute(attribute) = call.func.as_ref() {
+                        let asked = receiver.map(|r| answers[r as usize]);
+                        let direct = self.symbol_rooted(file, scope, &attribute.value, None);
+                        debug_assert_eq!(asked, Some(direct), "{call:?}");
+                    }
                     out.push((
                         function,
                         CallSite {
@@ -450,6 +416,53 @@ impl<'a> Project<'a> {
             symbols,
             known,
         }
+    }
+
+    /// The answer to a question a file's calls left for the other files
+    /// ([`pending::Pending`]), from their outlines: what [`Project::symbol`] gives.
+    fn finish(&self, file: FileIdx, question: &pending::Pending) -> Symbol {
+        use pending::{InstanceOf, Pending};
+        match question {
+            Pending::Named(meaning) => self.meant(file, meaning),
+            &Pending::Method(class, ref attr) => self
+                .find_method(ClassRef { file, class }, attr)
+                .map_or(Symbol::Unknown, Symbol::Function),
+            Pending::InstanceMethod {
+                instance,
+                attr,
+                otherwise,
+            } => {
+                let class = match instance {
+                    InstanceOf::Calls(callees) => self.one_class(file, callees),
+                    InstanceOf::Imported(names) => {
+                        let mut classes = names.iter().map(|n| self.instance_qualified(n, 1));
+                        classes
+                            .next()
+                            .flatten()
+                            .filter(|&first| classes.all(|c| c == Some(first)))
+                    }
+                };
+                match class.and_then(|class| self.find_method(class, attr)) {
+                    Some(method) => Symbol::Function(method),
+                    None => self.meant(file, otherwise),
+                }
+            }
+        }
+    }
+
+    /// The one project class every callee (a meaning in `file`) names, if they name one.
+    fn one_class(&self, file: FileIdx, callees: &[NameMeaning]) -> Option<ClassRef> {
+        let mut found = None;
+        for callee in callees {
+            let Symbol::Class(class) = self.meant(file, callee) else {
+                return None;
+            };
+            if found.is_some_and(|f| f != class) {
+                return None;
+            }
+            found = Some(class);
+        }
+        found
     }
 
     /// Whether any value of the project can carry a caller's identity (a user client, an OBO
@@ -722,19 +735,7 @@ impl<'a> Project<'a> {
                 only: true,
             } => self.instance_qualified(only, depth + 1),
             // The one project class every callee names.
-            MemberRef::Instance(callees) => {
-                let mut found = None;
-                for callee in callees {
-                    let Symbol::Class(class) = self.meant(file, callee) else {
-                        return None;
-                    };
-                    if found.is_some_and(|f| f != class) {
-                        return None;
-                    }
-                    found = Some(class);
-                }
-                found
-            }
+            MemberRef::Instance(callees) => self.one_class(file, callees),
             _ => None,
         }
     }
@@ -955,96 +956,10 @@ impl<'a> Project<'a> {
     }
 }
 
-/// How many calls ahead [`Project::resolve_calls`] asks for a callee's node.
-const PREFETCH_AHEAD: usize = 8;
-
-/// Asks the processor to bring the cache line at `ptr` in: a hint, which never faults whatever
-/// `ptr` points to.
-#[inline(always)]
-fn prefetch<T>(ptr: *const T) {
-    // SAFETY: SSE, which the instruction needs, is part of every x86-64 processor; a prefetch
-    // reads nothing the program sees and cannot fault.
-    #[cfg(target_arch = "x86_64")]
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(ptr.cast())
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = ptr;
-}
-
-/// The first name of a dotted expression (`a` of `a.b.c`); `None` for any other expression.
-fn dotted_root(expr: &Expr) -> Option<&str> {
-    match expr {
-        Expr::Name(name) => Some(name.id.as_str()),
-        Expr::Attribute(attribute) => dotted_root(&attribute.value),
-        _ => None,
-    }
-}
-
-/// A dotted expression (`a.b.c`) as a map key: equal and hashed by its names, wherever it
-/// stands. Only built for expressions [`dotted_root`] accepts.
-#[derive(Clone, Copy)]
-struct Dotted<'e>(&'e Expr);
-
-impl PartialEq for Dotted<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        fn same(a: &Expr, b: &Expr) -> bool {
-            match (a, b) {
-                (Expr::Name(a), Expr::Name(b)) => a.id.as_str() == b.id.as_str(),
-                (Expr::Attribute(a), Expr::Attribute(b)) => {
-                    a.attr.as_str() == b.attr.as_str() && same(&a.value, &b.value)
-                }
-                _ => false,
-            }
-        }
-        same(self.0, other.0)
-    }
-}
-
-impl Eq for Dotted<'_> {}
-
-impl std::hash::Hash for Dotted<'_> {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        let mut expr = self.0;
-        loop {
-            match expr {
-                Expr::Attribute(attribute) => {
-                    attribute.attr.as_str().hash(state);
-                    expr = &attribute.value;
-                }
-                Expr::Name(name) => {
-                    name.id.as_str().hash(state);
-                    return;
-                }
-                // Not built for other expressions; hashing nothing more is still consistent.
-                _ => return,
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use obolint_python::{SourceKind, parse_source};
-
-    #[test]
-    fn dotted_callees_are_keys_by_their_names_alone() {
-        use std::hash::BuildHasher;
-        let parsed = parse_source("a.b.c\na.b.c\na.b\nb.b.c\nf().b.c\n", SourceKind::Python);
-        let exprs: Vec<&Expr> = parsed
-            .body()
-            .iter()
-            .filter_map(|s| s.as_expr_stmt().map(|e| e.value.as_ref()))
-            .collect();
-        let roots: Vec<Option<&str>> = exprs.iter().map(|e| dotted_root(e)).collect();
-        assert_eq!(roots, [Some("a"), Some("a"), Some("a"), Some("b"), None]);
-        let hash = |e: &Expr| rustc_hash::FxBuildHasher.hash_one(Dotted(e));
-        assert!(Dotted(exprs[0]) == Dotted(exprs[1]));
-        assert_eq!(hash(exprs[0]), hash(exprs[1]));
-        assert!(Dotted(exprs[0]) != Dotted(exprs[2]));
-        assert!(Dotted(exprs[0]) != Dotted(exprs[3]));
-    }
 
     const SERVICES: &str = r#"
 class Base:
@@ -1181,6 +1096,142 @@ def handler(token, parameter, table):
         // Six method calls resolved in `APP`, then `handler`, `Holder` (its `__init__`) and
         // `f` twice (`Service()` and `Other()` have no `__init__`); `WorkspaceClient` twice.
         assert_eq!((functions, known), (10, 2));
+    }
+
+    /// Every callee the index resolved from a file's questions and the other files' outlines
+    /// names what resolving it from the trees names, across each kind of question.
+    #[test]
+    fn questions_for_other_files_are_answered_as_the_trees_answer() {
+        const HELPERS: &str = r#"
+from services import Service, service as reexported
+
+
+def make(x):
+    pass
+
+
+class Child(Service):
+    def own(self):
+        self.connect(1)
+        self.inherited(2)
+        self.missing(3)
+
+
+instance = Service()
+"#;
+        const MAIN: &str = r#"
+import helpers
+import services as svc
+from helpers import instance, Child, reexported
+from pkg.missing import nothing
+
+
+helpers.make(1)
+instance.connect(1)
+reexported.inherited(1)
+svc.service.connect(1)
+svc.Service.connect(instance, 1)
+Child().own()
+child = Child()
+child.connect(2)
+child.own()
+nothing.connect(3)
+
+
+class Holder:
+    def __init__(self):
+        self.child = Child()
+        self.maybe = None
+        self.maybe = Child()
+
+    def run(self):
+        self.child.inherited(1)
+        self.maybe.own()
+        helpers.Child.own(self.child)
+"#;
+        let sources = [
+            ("services.py", SERVICES),
+            ("helpers.py", HELPERS),
+            ("main.py", MAIN),
+        ];
+        let parsed: Vec<_> = sources
+            .iter()
+            .map(|(_, text)| parse_source(text, SourceKind::Python))
+            .collect();
+        let files = sources
+            .iter()
+            .zip(&parsed)
+            .enumerate()
+            .map(|(i, ((name, _), parsed))| {
+                ProjectFile::new(
+                    FileId(i as u32),
+                    PathBuf::from("/p").join(name),
+                    ModuleModel::build(parsed.body(), Vec::new()),
+                    None,
+                )
+            })
+            .collect();
+        let settings = Settings::default();
+        let project = Project::new(PathBuf::from("/p"), files, &settings);
+        let mut resolved = Vec::new();
+        for (file, (_, text)) in project.file_indices().zip(&sources) {
+            for (scope, call) in all_calls(project.model(file)) {
+                let from_trees = project.symbol_rooted(file, scope, &call.func, None);
+                assert_eq!(project.callee(file, &call.func), Some(from_trees));
+                let range = call.func.range();
+                let callee = &text[usize::from(range.start())..usize::from(range.end())];
+                resolved.push((callee.to_string(), from_trees));
+            }
+        }
+        let method = |file: u32, class: &str, name: &str| {
+            let model = project.model(FileIdx(file));
+            let class = model
+                .class_ids()
+                .find(|&c| model.class(c).name == class)
+                .expect("class");
+            Symbol::Function(FnRef {
+                file: FileIdx(file),
+                func: model.class(class).methods[name],
+            })
+        };
+        let of = |callee: &str| {
+            resolved
+                .iter()
+                .find(|(text, _)| text == callee)
+                .map(|(_, symbol)| *symbol)
+                .expect(callee)
+        };
+        // A method found through a base in another file, from the receiver and from instances
+        // made here, imported, re-exported, and stored on `self`.
+        assert_eq!(of("self.connect"), method(0, "Service", "connect"));
+        assert_eq!(of("self.inherited"), method(0, "Base", "inherited"));
+        assert_eq!(of("self.missing"), Symbol::Unknown);
+        assert_eq!(of("instance.connect"), method(0, "Service", "connect"));
+        assert_eq!(of("reexported.inherited"), method(0, "Base", "inherited"));
+        assert_eq!(of("child.connect"), method(0, "Service", "connect"));
+        assert_eq!(of("child.own"), method(1, "Child", "own"));
+        assert_eq!(of("self.child.inherited"), method(0, "Base", "inherited"));
+        assert_eq!(of("self.maybe.own"), Symbol::Unknown, "`None` stored");
+        assert_eq!(of("svc.Service.connect"), method(0, "Service", "connect"));
+        assert_eq!(of("helpers.Child.own"), method(1, "Child", "own"));
+        assert_eq!(of("Child().own"), Symbol::Unknown);
+        assert_eq!(of("nothing.connect"), Symbol::Unknown);
+        let make = of("helpers.make");
+        let Symbol::Function(make) = make else {
+            panic!("`helpers.make` is a function: {make:?}");
+        };
+        // A module's function and a class's method called on the class leave the first
+        // parameter to the arguments; an instance's method binds it.
+        assert!(project.callers(make).iter().all(|site| !site.bound));
+        let Symbol::Function(own) = method(1, "Child", "own") else {
+            unreachable!("a method");
+        };
+        let bound: Vec<bool> = project.callers(own).iter().map(|s| s.bound).collect();
+        assert_eq!(
+            bound,
+            [true, false],
+            "`child.own()`, `helpers.Child.own(...)`"
+        );
     }
 
     #[test]
