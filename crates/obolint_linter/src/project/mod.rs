@@ -98,10 +98,10 @@ pub struct Project<'a> {
     pub settings: &'a Settings,
     /// Every resolved call of each project function.
     callers: FxHashMap<FnRef, Vec<CallSite<'a>>>,
-    /// What the callee of every call names, per file, by the callee expression's address, with
+    /// What the callee of every call names, per file, by the callee expression's range, with
     /// the scope of the call: resolved once here and read by every analysis and rule
     /// ([`Project::callee`], and [`Project::symbol`] when asked from that scope).
-    callees: Vec<FxHashMap<usize, (ScopeId, Symbol)>>,
+    callees: Vec<Callees>,
     /// Per file, the project function each call that reaches one goes to, with the call's scope
     /// and range, in the order of [`all_calls`] (so grouped by scope, in order): the call graph
     /// without the calls' trees ([`Project::functions_called`]).
@@ -126,12 +126,46 @@ pub enum Probe {
     Canonical(PathBuf, Option<PathBuf>),
 }
 
-/// One file's calls: those that reach project functions, what every callee names (by the
-/// callee expression's address), and the calls of library symbols.
+/// One file's calls: those that reach project functions, what every callee names, and the
+/// calls of library symbols.
 struct ResolvedCalls<'a> {
     to_functions: Vec<(FnRef, CallSite<'a>)>,
-    symbols: FxHashMap<usize, (ScopeId, Symbol)>,
+    symbols: Callees,
     known: Vec<KnownCall<'a>>,
+}
+
+/// What every callee of a file names, with its call's scope, sorted by the callee's range.
+/// A range names one callee: of two callees, one inside the other, the outer one holds the
+/// call of the inner one, parentheses included, so it is longer. By range rather than by the
+/// node's address, so that a tree parsed again finds the same entries, and without the
+/// slack of a hash table (an entry per call of every file).
+#[derive(Default)]
+struct Callees(Box<[(u32, u32, ScopeId, Symbol)]>);
+
+// An entry is as large as a symbol, its scope and a range.
+const _: () = assert!(std::mem::size_of::<(u32, u32, ScopeId, Symbol)>() == 24);
+
+impl Callees {
+    fn new(mut entries: Vec<(u32, u32, ScopeId, Symbol)>) -> Self {
+        entries.sort_unstable_by_key(|&(start, end, ..)| (start, end));
+        debug_assert!(
+            entries
+                .windows(2)
+                .all(|w| (w[0].0, w[0].1) != (w[1].0, w[1].1)),
+            "two callees with one range"
+        );
+        Callees(entries.into_boxed_slice())
+    }
+
+    fn get(&self, expr: &Expr) -> Option<(ScopeId, Symbol)> {
+        let key = (expr.start().to_u32(), expr.end().to_u32());
+        let at = self
+            .0
+            .binary_search_by_key(&key, |&(start, end, ..)| (start, end))
+            .ok()?;
+        let (.., scope, symbol) = self.0[at];
+        Some((scope, symbol))
+    }
 }
 
 /// A call of a library symbol ([`Symbol::Known`]).
@@ -141,11 +175,6 @@ pub struct KnownCall<'a> {
     pub call: &'a ExprCall,
     pub symbol: KnownSymbol,
 }
-
-// The callee memo keeps the call's scope at no cost: an entry is as large as without it.
-const _: () = assert!(
-    std::mem::size_of::<(usize, (ScopeId, Symbol))>() == std::mem::size_of::<(usize, Symbol)>()
-);
 
 /// A call of a project function, for following arguments into its parameters.
 #[derive(Clone, Copy, Debug)]
@@ -347,9 +376,7 @@ impl<'a> Project<'a> {
             .collect();
         let mut out = Vec::new();
         let mut known = Vec::new();
-        // Sized once, never rehashed (it ends with exactly one entry per call).
-        let mut symbols =
-            FxHashMap::with_capacity_and_hasher(local.calls.len(), Default::default());
+        let mut symbols = Vec::with_capacity(local.calls.len());
         for call in local.calls {
             let symbol = answers[call.callee as usize];
             let (scope, call, receiver) = (call.scope, call.call, call.receiver);
@@ -360,10 +387,8 @@ impl<'a> Project<'a> {
                 self.symbol_rooted(file, scope, &call.func, None),
                 "{call:?}"
             );
-            symbols.insert(
-                std::ptr::from_ref(call.func.as_ref()) as usize,
-                (scope, symbol),
-            );
+            let range = call.func.range();
+            symbols.push((range.start().to_u32(), range.end().to_u32(), scope, symbol));
             match symbol {
                 Symbol::Known(symbol) => known.push(KnownCall {
                     scope,
@@ -413,7 +438,7 @@ impl<'a> Project<'a> {
         }
         ResolvedCalls {
             to_functions: out,
-            symbols,
+            symbols: Callees::new(symbols),
             known,
         }
     }
@@ -479,10 +504,8 @@ impl<'a> Project<'a> {
     /// What the callee `expr` of a call in `file` names, resolved when the index was built;
     /// `None` for an expression that is not a callee.
     pub fn callee(&self, file: FileIdx, expr: &Expr) -> Option<Symbol> {
-        self.callees
-            .get(file.0 as usize)?
-            .get(&(std::ptr::from_ref(expr) as usize))
-            .map(|&(_, symbol)| symbol)
+        let (_, symbol) = self.callees.get(file.0 as usize)?.get(expr)?;
+        Some(symbol)
     }
 
     /// The project functions that the calls of `scope` in `file` go to (a class's `__init__`
@@ -554,10 +577,10 @@ impl<'a> Project<'a> {
     pub fn symbol(&self, file: FileIdx, scope: ScopeId, expr: &Expr) -> Symbol {
         // A callee asked from its call's scope was resolved when the index was built (empty
         // while it is being built).
-        if let Some(&(at, symbol)) = self
+        if let Some((at, symbol)) = self
             .callees
             .get(file.0 as usize)
-            .and_then(|callees| callees.get(&(std::ptr::from_ref(expr) as usize)))
+            .and_then(|callees| callees.get(expr))
             && at == scope
         {
             return symbol;
