@@ -7,7 +7,6 @@
 
 use std::path::{Path, PathBuf};
 
-use obolint_python::semantic::{BindingKind, ModuleModel};
 use ruff_text_size::TextRange;
 
 use super::models::{Models, normalize};
@@ -195,7 +194,7 @@ impl Apps {
                 .max_by_key(|(_, a)| a.root.as_ref().map_or(0, |r| r.components().count()))
                 .map(|(i, _)| i);
             let found = found.or_else(|| {
-                imports_agent_server(project.model(file)).then(|| {
+                project.summary(file).imports_agent_server.then(|| {
                     apps.push(App {
                         name: path.file_stem().map_or_else(
                             || "app".to_string(),
@@ -330,22 +329,4 @@ fn bundle_group(manifests: &[ProjectAppManifest], bundle: usize) -> Vec<usize> {
         }
     }
     group
-}
-
-/// The file imports `mlflow.genai.agent_server` (or something from it).
-pub fn imports_agent_server(model: &ModuleModel<'_>) -> bool {
-    let scope = model.scope(ModuleModel::MODULE_SCOPE);
-    scope.bindings.values().flatten().any(|b| match &b.kind {
-        BindingKind::Import { qualified } => qualified.starts_with("mlflow.genai.agent_server"),
-        BindingKind::FromImport { module, .. } => module.starts_with("mlflow.genai.agent_server"),
-        _ => false,
-    }) || model_imports_mlflow_genai(model)
-}
-
-/// `from mlflow.genai import agent_server`.
-fn model_imports_mlflow_genai(model: &ModuleModel<'_>) -> bool {
-    let scope = model.scope(ModuleModel::MODULE_SCOPE);
-    scope.bindings.values().flatten().any(|b| {
-        matches!(&b.kind, BindingKind::FromImport { module, name, .. } if *module == "mlflow.genai" && *name == "agent_server")
-    })
 }

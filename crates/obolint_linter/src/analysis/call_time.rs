@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use obolint_python::semantic::{
-    BindingKind, FunctionId, ModuleModel, ScopeId, ScopeKind, is_main_guard,
+    BindingKind, ClassId, FunctionId, ModuleModel, ScopeId, ScopeKind, is_main_guard,
 };
 use rayon::prelude::*;
 use ruff_python_ast::visitor::{self, Visitor};
@@ -65,15 +65,15 @@ impl TimeModel {
             if !models.is_model_code(file) {
                 continue;
             }
-            let model = project.model(file);
+            let summary = project.summary(file);
             time.load_roots.push(LoadRoot {
                 file,
                 scope: ModuleModel::MODULE_SCOPE,
                 kind: LoadRootKind::Module,
             });
-            for class in model.class_ids() {
-                let info = model.class(class);
-                if runs_at_import(model, info.parent_scope) {
+            for (class, info) in summary.classes.iter().enumerate() {
+                let class = ClassId(class as u32);
+                if info.runs_at_import {
                     time.load_roots.push(LoadRoot {
                         file,
                         scope: info.scope,
@@ -83,7 +83,7 @@ impl TimeModel {
                 if project.agent_interface(ClassRef { file, class }).is_none() {
                     continue;
                 }
-                for (&name, &func) in &info.methods {
+                for (name, func) in project.outline(file).methods(class) {
                     let fn_ref = FnRef { file, func };
                     let kind = match name {
                         "__init__" => Some(LoadRootKind::Init),
@@ -94,7 +94,7 @@ impl TimeModel {
                         time.root_functions.insert(fn_ref);
                         time.load_roots.push(LoadRoot {
                             file,
-                            scope: model.function(func).scope,
+                            scope: summary.function_scopes[func.0 as usize],
                             kind,
                         });
                     } else if project.settings.is_request_method(name) {
@@ -111,7 +111,7 @@ impl TimeModel {
             project,
             time.request_roots
                 .iter()
-                .map(|f| (f.file, project.model(f.file).function(f.func).scope)),
+                .map(|&f| (f.file, project.function_scope(f))),
         );
         for &f in request_reached.iter().chain(&time.request_roots) {
             time.times.insert(f, CallTime::Request);
@@ -134,7 +134,7 @@ impl TimeModel {
             .chain(
                 self.request_roots
                     .iter()
-                    .map(|f| (f.file, project.model(f.file).function(f.func).scope)),
+                    .map(|&f| (f.file, project.function_scope(f))),
             )
             .collect()
     }
@@ -191,8 +191,8 @@ impl Served {
             .par_iter()
             .filter(|&&file| models.is_model_code(file))
             .filter_map(|&file| {
-                let guards = &project.model(file).main_guards;
-                (!guards.is_empty()).then(|| (file, guards.clone()))
+                let guards = &project.summary(file).main_guards;
+                (!guards.is_empty()).then(|| (file, guards.to_vec()))
             })
             .collect();
         Served {
@@ -369,7 +369,7 @@ impl Walker {
             if scope == ModuleModel::MODULE_SCOPE && in_guards(guards, file, range) {
                 continue;
             }
-            found.push((f.file, project.model(f.file).function(f.func).scope));
+            found.push((f.file, project.function_scope(f)));
         }
         // Lambdas written in this scope run when what they are handed to calls them.
         let lambdas = self.lambdas.entry(file).or_insert_with(|| {
@@ -642,22 +642,6 @@ impl<'e> Visitor<'e> for NamedValues<'_, '_> {
     }
 }
 
-/// A scope that runs when its module is imported: the module, or class bodies nested only in
-/// class bodies.
-fn runs_at_import(model: &ModuleModel<'_>, mut scope: ScopeId) -> bool {
-    loop {
-        let s = model.scope(scope);
-        match s.kind {
-            ScopeKind::Module => return true,
-            ScopeKind::Class(_) => match s.parent {
-                Some(parent) => scope = parent,
-                None => return false,
-            },
-            ScopeKind::Function(_) | ScopeKind::Lambda => return false,
-        }
-    }
-}
-
 /// The project function a call runs: a function, a method, or a class's `__init__`. `callee` is
 /// the callee of one of `scope`'s calls, whose symbol the index resolved once
 /// ([`Project::callee`]); anything else is resolved here.
@@ -685,7 +669,7 @@ fn reach(
     let mut reached: FxHashSet<FnRef> = FxHashSet::default();
     let mut stack: Vec<(FileIdx, ScopeId)> = starts.collect();
     while let Some((file, scope)) = stack.pop() {
-        let guards = &project.model(file).main_guards;
+        let guards = &project.summary(file).main_guards;
         for &(_, range, f) in project.functions_called(file, scope) {
             // `if __name__ == "__main__":` does not run when the module is loaded.
             if scope == ModuleModel::MODULE_SCOPE && guards.iter().any(|g| g.contains_range(range))
@@ -693,7 +677,7 @@ fn reach(
                 continue;
             }
             if reached.insert(f) {
-                stack.push((f.file, project.model(f.file).function(f.func).scope));
+                stack.push((f.file, project.function_scope(f)));
             }
         }
     }

@@ -5,13 +5,13 @@
 
 use obolint_diagnostics::FileId;
 use obolint_python::known::{AgentInterface, ResourceKind};
-use obolint_python::semantic::BindingKind;
+use obolint_python::semantic::ClassId;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::models::Models;
 use crate::clients;
 use crate::manifest::ProjectManifest;
-use crate::project::{ClassRef, FileIdx, Project};
+use crate::project::{ClassRef, FeatureImport, FileIdx, Project};
 use crate::requirements::{Feature, Requirements};
 
 /// Requirements written in one place.
@@ -132,64 +132,29 @@ pub fn model_features<F: std::ops::Deref<Target = [FeatureUse]>>(
 /// The features one file's code uses (whichever model it is part of).
 pub fn file_features(project: &Project<'_>, file: FileIdx) -> Vec<FeatureUse> {
     let mut out = Vec::new();
-    let model = project.model(file);
-    for class in model.class_ids() {
+    let summary = project.summary(file);
+    for (class, info) in summary.classes.iter().enumerate() {
+        let class = ClassId(class as u32);
         if project.agent_interface(ClassRef { file, class }) == Some(AgentInterface::ResponsesAgent)
         {
             out.push(FeatureUse {
                 feature: Feature::ResponsesAgent,
                 file,
-                range: TextRange::empty(model.class(class).def.range.start()),
+                range: TextRange::empty(info.start),
             });
         }
     }
-    for scope in &model.scopes {
-        for (name, bindings) in &scope.bindings {
-            // `from mlflow.genai.agent_server import invoke`, `import mlflow.genai.agent_server`.
-            for binding in bindings {
-                let module = match &binding.kind {
-                    BindingKind::FromImport {
-                        level: 0, module, ..
-                    } => *module,
-                    BindingKind::Import { qualified } => qualified,
-                    _ => continue,
-                };
-                let agent_server = "mlflow.genai.agent_server";
-                if module == agent_server
-                    || module
-                        .strip_prefix(agent_server)
-                        .is_some_and(|rest| rest.starts_with('.'))
-                {
-                    out.push(FeatureUse {
-                        feature: Feature::AgentServer,
-                        file,
-                        range: binding.range,
-                    });
-                }
-            }
-            if *name != "ModelServingUserCredentials" {
-                continue;
-            }
-            for binding in bindings {
-                if let BindingKind::FromImport {
-                    level: 0, module, ..
-                } = &binding.kind
-                {
-                    let feature = if module.starts_with("databricks_ai_bridge") {
-                        Feature::BridgeUserCredentials
-                    } else if module.starts_with("databricks.sdk") {
-                        Feature::SdkUserCredentials
-                    } else {
-                        continue;
-                    };
-                    out.push(FeatureUse {
-                        feature,
-                        file,
-                        range: binding.range,
-                    });
-                }
-            }
-        }
+    for &(import, range) in &summary.feature_imports {
+        let feature = match import {
+            FeatureImport::AgentServer => Feature::AgentServer,
+            FeatureImport::BridgeUserCredentials => Feature::BridgeUserCredentials,
+            FeatureImport::SdkUserCredentials => Feature::SdkUserCredentials,
+        };
+        out.push(FeatureUse {
+            feature,
+            file,
+            range,
+        });
     }
     for known in project.known_calls(file) {
         if clients::of_symbol(known.symbol).is_some_and(|c| c.class == "ChatDatabricks")

@@ -11,7 +11,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::declaration::{Declaration, PathValue, Reader, Site};
 use crate::analysis::dataflow::Dataflow;
-use crate::project::{ClassRef, FileIdx, Project, Symbol, all_calls};
+use crate::project::{FileIdx, Project, Symbol, all_calls};
 
 /// A call that logs or saves a model.
 #[derive(Clone, Debug)]
@@ -155,45 +155,67 @@ struct FileFacts {
 
 impl FileFacts {
     fn of(project: &Project<'_>, file: FileIdx) -> Self {
-        let model = project.model(file);
         let dataflow = Dataflow::new(project);
         let mut facts = FileFacts {
-            defines_agent: model
-                .class_ids()
-                .any(|class| project.agent_interface(ClassRef { file, class }).is_some()),
+            defines_agent: project
+                .classes(file)
+                .any(|class| project.agent_interface(class).is_some()),
             calls_set_model: false,
             log_calls: Vec::new(),
             user_client_site: None,
             mentions_strategy: false,
         };
-        for (scope, call) in all_calls(model) {
-            match dataflow.symbol(file, scope, &call.func) {
-                Symbol::Known(KnownSymbol::SetModel) => facts.calls_set_model = true,
-                Symbol::Known(KnownSymbol::LogModel(flavor)) => {
-                    facts
-                        .log_calls
-                        .push(read_log_call(project, file, scope, call, flavor));
-                }
-                Symbol::Known(
-                    KnownSymbol::WorkspaceClient
-                    | KnownSymbol::Config
-                    | KnownSymbol::VectorSearchClient,
-                )
-                | Symbol::UserClientFactory
-                    if facts.user_client_site.is_none()
-                        && dataflow
-                            .construction(file, scope, call)
-                            .is_some_and(|v| v.is_possible_user()) =>
-                {
-                    facts.user_client_site = Some(call.func.range());
-                }
-                Symbol::Known(KnownSymbol::ModelServingUserCredentials) => {
-                    facts.mentions_strategy = true;
-                }
-                _ => {}
+        // What a file shows starts at calls of library symbols, which the index lists, and of
+        // configured user-client factories, which it does not: only with factories configured
+        // is every call looked at.
+        if project.settings.user_client_factories.is_empty() {
+            for known in project.known_calls(file) {
+                let symbol = Symbol::Known(known.symbol);
+                facts.see(project, &dataflow, file, known.scope, known.call, symbol);
+            }
+        } else {
+            for (scope, call) in all_calls(project.model(file)) {
+                let symbol = dataflow.symbol(file, scope, &call.func);
+                facts.see(project, &dataflow, file, scope, call, symbol);
             }
         }
         facts
+    }
+
+    /// What the call `call` of `symbol` in `scope` shows.
+    fn see(
+        &mut self,
+        project: &Project<'_>,
+        dataflow: &Dataflow<'_, '_>,
+        file: FileIdx,
+        scope: ScopeId,
+        call: &ExprCall,
+        symbol: Symbol,
+    ) {
+        match symbol {
+            Symbol::Known(KnownSymbol::SetModel) => self.calls_set_model = true,
+            Symbol::Known(KnownSymbol::LogModel(flavor)) => {
+                self.log_calls
+                    .push(read_log_call(project, file, scope, call, flavor));
+            }
+            Symbol::Known(
+                KnownSymbol::WorkspaceClient
+                | KnownSymbol::Config
+                | KnownSymbol::VectorSearchClient,
+            )
+            | Symbol::UserClientFactory
+                if self.user_client_site.is_none()
+                    && dataflow
+                        .construction(file, scope, call)
+                        .is_some_and(|v| v.is_possible_user()) =>
+            {
+                self.user_client_site = Some(call.func.range());
+            }
+            Symbol::Known(KnownSymbol::ModelServingUserCredentials) => {
+                self.mentions_strategy = true;
+            }
+            _ => {}
+        }
     }
 }
 

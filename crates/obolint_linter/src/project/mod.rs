@@ -4,9 +4,11 @@
 //! answered in `analysis/`, on a complete index.
 
 mod pending;
+mod summary;
 
 pub use pending::all_calls;
 use pending::dotted_root;
+pub use summary::{ClassSummary, FeatureImport, FileSummary};
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -66,6 +68,8 @@ pub struct ProjectFile<'a> {
     /// What the other files read of it: every read of another file than the one a call or an
     /// expression is in goes through its outline, never its tree.
     pub outline: ModuleOutline,
+    /// What the project-wide analyses read of it.
+    pub summary: FileSummary,
     /// The notebook whose `%%writefile` cell this file is, if it is one.
     pub written_by: Option<FileId>,
 }
@@ -82,6 +86,7 @@ impl<'a> ProjectFile<'a> {
             id,
             path,
             outline: model.outline(),
+            summary: FileSummary::of(&model),
             model,
             written_by,
         }
@@ -541,6 +546,25 @@ impl<'a> Project<'a> {
         &self.files[idx.0 as usize].model
     }
 
+    /// What the project-wide analyses read of `idx` ([`FileSummary`]).
+    pub fn summary(&self, idx: FileIdx) -> &FileSummary {
+        &self.files[idx.0 as usize].summary
+    }
+
+    /// Every class defined in `file`.
+    pub fn classes(&self, file: FileIdx) -> impl Iterator<Item = ClassRef> + use<'_, 'a> {
+        let count = self.outline(file).classes().len() as u32;
+        (0..count).map(move |class| ClassRef {
+            file,
+            class: ClassId(class),
+        })
+    }
+
+    /// The own scope of `function`.
+    pub fn function_scope(&self, function: FnRef) -> ScopeId {
+        self.summary(function.file).function_scopes[function.func.0 as usize]
+    }
+
     /// What other files read of `idx` ([`ModuleOutline`]).
     pub fn outline(&self, idx: FileIdx) -> &ModuleOutline {
         &self.files[idx.0 as usize].outline
@@ -960,11 +984,11 @@ impl<'a> Project<'a> {
 
     /// The project modules `file` imports, anywhere in its code.
     pub fn imported_files(&self, file: FileIdx) -> Vec<FileIdx> {
-        let f = self.file(file);
-        let names = obolint_python::imports::imported_modules(f.model.body, &f.model.package);
-        let folder = f.model.package.join(".");
+        let package = &self.outline(file).package;
+        let names = &self.summary(file).imported_modules;
+        let folder = package.join(".");
         let sibling = |n: &String| {
-            (!f.model.package.is_empty() && !self.modules.contains_key(&folder))
+            (!package.is_empty() && !self.modules.contains_key(&folder))
                 .then(|| self.module(&format!("{folder}.{n}")))
                 .flatten()
         };

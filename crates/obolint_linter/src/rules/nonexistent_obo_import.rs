@@ -57,7 +57,7 @@ impl Check for NonexistentOboImport {
     fn check_file(&self, ctx: &FileContext<'_, '_>) {
         let (project, file) = (ctx.project, ctx.file);
         // The semantic model saw every `from … import` while it was built.
-        if !project.model(file).imports_obo_names {
+        if !project.summary(file).imports_obo_names {
             return;
         }
 

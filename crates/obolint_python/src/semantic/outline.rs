@@ -103,6 +103,14 @@ impl ModuleOutline {
         Some(methods[at].1)
     }
 
+    /// The methods of `class`, by name.
+    pub fn methods(&self, class: ClassId) -> impl Iterator<Item = (&str, FunctionId)> {
+        self.classes[class.0 as usize]
+            .methods
+            .iter()
+            .map(|&(name, function)| (self.name(name), function))
+    }
+
     pub fn class(&self, id: ClassId) -> &ClassOutline {
         &self.classes[id.0 as usize]
     }
