@@ -322,9 +322,7 @@ fn runs(project: &Project<'_>, file: FileIdx, range: TextRange) -> bool {
     provider
         || !info.def.decorator_list.is_empty()
         || super::forwarded::handler(model, info.parent_scope, info.def).is_some()
-        || !project
-            .callers(crate::project::FnRef { file, func })
-            .is_empty()
+        || !project.callers(crate::project::FnRef { file, func }).len() == 0
 }
 
 /// Every place `file` reads the forwarded token: a header read, or a FastAPI parameter declared

@@ -322,7 +322,7 @@ impl<'p, 'a> Dataflow<'p, 'a> {
         };
         let by_keyword = position.is_none_or(|i| i >= parameters.posonlyargs.len());
         let sites = self.project.callers(function);
-        if sites.is_empty() {
+        if sites.len() == 0 {
             return ClientValue::Unknown;
         }
         let mut result: Option<ClientValue> = None;

@@ -102,7 +102,7 @@ pub struct Project<'a> {
     top_level_modules: FxHashSet<String>,
     pub settings: &'a Settings,
     /// Every resolved call of each project function.
-    callers: FxHashMap<FnRef, Vec<CallSite<'a>>>,
+    callers: FxHashMap<FnRef, Vec<Site>>,
     /// What the callee of every call names, per file, by the callee expression's range, with
     /// the scope of the call: resolved once here and read by every analysis and rule
     /// ([`Project::callee`], and [`Project::symbol`] when asked from that scope).
@@ -113,7 +113,7 @@ pub struct Project<'a> {
     calls_to: Vec<Box<[(ScopeId, TextRange, FnRef)]>>,
     /// Per file, its calls of library symbols, in the order of [`all_calls`]
     /// ([`Project::known_calls`]).
-    known_calls: Vec<Box<[KnownCall<'a>]>>,
+    known_calls: Vec<Box<[(ScopeId, u32, KnownSymbol)]>>,
     /// What the bases of every class name, per file and class, resolved on first use
     /// ([`Project::base_symbols`]): method lookups and interfaces walk them over and over.
     bases: Vec<Vec<OnceLock<Box<[Symbol]>>>>,
@@ -133,10 +133,21 @@ pub enum Probe {
 
 /// One file's calls: those that reach project functions, what every callee names, and the
 /// calls of library symbols.
-struct ResolvedCalls<'a> {
-    to_functions: Vec<(FnRef, CallSite<'a>)>,
+struct ResolvedCalls {
+    to_functions: Vec<(FnRef, Site, TextRange)>,
     symbols: Callees,
-    known: Vec<KnownCall<'a>>,
+    /// Each call's scope, its place among the scope's calls and the symbol.
+    known: Vec<(ScopeId, u32, KnownSymbol)>,
+}
+
+/// A call of a project function, owned: its scope, its place among the scope's calls, and
+/// whether the receiver fills the first parameter ([`CallSite`]).
+#[derive(Clone, Copy, Debug)]
+struct Site {
+    file: FileIdx,
+    scope: ScopeId,
+    index: u32,
+    bound: bool,
 }
 
 /// What every callee of a file names, with its call's scope, sorted by the callee's range.
@@ -338,13 +349,13 @@ impl<'a> Project<'a> {
         };
         // Resolving every call is the expensive part: file by file, in parallel. Symbols need
         // only the modules, so the index is complete before anything asks for a value.
-        let per_file: Vec<ResolvedCalls<'a>> = project
+        let per_file: Vec<ResolvedCalls> = project
             .file_indices()
             .collect::<Vec<_>>()
             .par_iter()
             .map(|&file| project.resolve_calls(file))
             .collect();
-        let mut callers: FxHashMap<FnRef, Vec<CallSite<'a>>> = FxHashMap::default();
+        let mut callers: FxHashMap<FnRef, Vec<Site>> = FxHashMap::default();
         let mut callees = Vec::with_capacity(per_file.len());
         let mut calls_to = Vec::with_capacity(per_file.len());
         let mut known_calls = Vec::with_capacity(per_file.len());
@@ -353,10 +364,10 @@ impl<'a> Project<'a> {
                 resolved
                     .to_functions
                     .iter()
-                    .map(|(function, site)| (site.scope, site.call.range(), *function))
+                    .map(|&(function, site, range)| (site.scope, range, function))
                     .collect(),
             );
-            for (function, site) in resolved.to_functions {
+            for (function, site, _) in resolved.to_functions {
                 callers.entry(function).or_default().push(site);
             }
             callees.push(resolved.symbols);
@@ -372,7 +383,7 @@ impl<'a> Project<'a> {
     /// What every callee of `file` names, and the calls that reach project functions (a class
     /// call goes to `__init__`): the file's calls resolved as far as the file allows
     /// ([`pending::local_calls`]), then finished from the other files' outlines.
-    fn resolve_calls(&self, file: FileIdx) -> ResolvedCalls<'a> {
+    fn resolve_calls(&self, file: FileIdx) -> ResolvedCalls {
         let local = pending::local_calls(self.model(file));
         let answers: Vec<Symbol> = local
             .questions
@@ -384,22 +395,40 @@ impl<'a> Project<'a> {
         let mut symbols = Vec::with_capacity(local.calls.len());
         for call in local.calls {
             let symbol = answers[call.callee as usize];
-            let (scope, call, receiver) = (call.scope, call.call, call.receiver);
+            let (scope, index, receiver) = (call.scope, call.index, call.receiver);
             // Finished from outlines, each answer is what the tree-reading resolution gives
             // (every test's project checks it).
-            debug_assert_eq!(
-                symbol,
-                self.symbol_rooted(file, scope, &call.func, None),
-                "{call:?}"
-            );
-            let range = call.func.range();
-            symbols.push((range.start().to_u32(), range.end().to_u32(), scope, symbol));
-            match symbol {
-                Symbol::Known(symbol) => known.push(KnownCall {
-                    scope,
-                    call,
+            #[cfg(debug_assertions)]
+            {
+                let tree = self.model(file).scope(scope).calls[index as usize];
+                debug_assert_eq!(
                     symbol,
-                }),
+                    self.symbol_rooted(file, scope, &tree.func, None),
+                    "{tree:?}"
+                );
+                if let (Symbol::Function(_), Expr::Attribute(attribute)) =
+                    (symbol, tree.func.as_ref())
+                {
+                    let asked = receiver.map(|r| answers[r as usize]);
+                    let direct = self.symbol_rooted(file, scope, &attribute.value, None);
+                    debug_assert_eq!(asked, Some(direct), "{tree:?}");
+                }
+            }
+            let callee = call.callee_range;
+            symbols.push((
+                callee.start().to_u32(),
+                callee.end().to_u32(),
+                scope,
+                symbol,
+            ));
+            let site = |bound| Site {
+                file,
+                scope,
+                index,
+                bound,
+            };
+            match symbol {
+                Symbol::Known(symbol) => known.push((scope, index, symbol)),
                 Symbol::Function(function) => {
                     // `self.m(x)`, `obj.m(x)` bind the receiver; `Class.m(obj, x)` and plain
                     // functions do not.
@@ -409,33 +438,11 @@ impl<'a> Project<'a> {
                             Symbol::Class(_) | Symbol::Module(_)
                         )
                     });
-                    #[cfg(debug_assertions)]
-                    if let Expr::Attribute(attribute) = call.func.as_ref() {
-                        let asked = receiver.map(|r| answers[r as usize]);
-                        let direct = self.symbol_rooted(file, scope, &attribute.value, None);
-                        debug_assert_eq!(asked, Some(direct), "{call:?}");
-                    }
-                    out.push((
-                        function,
-                        CallSite {
-                            file,
-                            scope,
-                            call,
-                            bound,
-                        },
-                    ));
+                    out.push((function, site(bound), call.range));
                 }
                 Symbol::Class(class) => {
                     if let Some(init) = self.find_method(class, "__init__") {
-                        out.push((
-                            init,
-                            CallSite {
-                                file,
-                                scope,
-                                call,
-                                bound: true,
-                            },
-                        ));
+                        out.push((init, site(true), call.range));
                     }
                 }
                 _ => {}
@@ -529,13 +536,35 @@ impl<'a> Project<'a> {
     }
 
     /// The calls of library symbols in `file`, in the order of [`all_calls`].
-    pub fn known_calls(&self, file: FileIdx) -> &[KnownCall<'a>] {
-        self.known_calls.get(file.0 as usize).map_or(&[], |c| c)
+    pub fn known_calls(
+        &self,
+        file: FileIdx,
+    ) -> impl ExactSizeIterator<Item = KnownCall<'a>> + use<'_, 'a> {
+        let calls = self.known_calls.get(file.0 as usize).map_or(&[][..], |c| c);
+        calls.iter().map(move |&(scope, index, symbol)| KnownCall {
+            scope,
+            call: self.call(file, scope, index),
+            symbol,
+        })
+    }
+
+    /// The `index`th call of `scope` in `file`.
+    fn call(&self, file: FileIdx, scope: ScopeId, index: u32) -> &'a ExprCall {
+        self.model(file).scope(scope).calls[index as usize]
     }
 
     /// The resolved calls of `function` anywhere in the project.
-    pub fn callers(&self, function: FnRef) -> &[CallSite<'a>] {
-        self.callers.get(&function).map_or(&[], Vec::as_slice)
+    pub fn callers(
+        &self,
+        function: FnRef,
+    ) -> impl ExactSizeIterator<Item = CallSite<'a>> + Clone + use<'_, 'a> {
+        let sites = self.callers.get(&function).map_or(&[][..], Vec::as_slice);
+        sites.iter().map(move |site| CallSite {
+            file: site.file,
+            scope: site.scope,
+            call: self.call(site.file, site.scope, site.index),
+            bound: site.bound,
+        })
     }
 
     pub fn file(&self, idx: FileIdx) -> &ProjectFile<'a> {
@@ -1134,7 +1163,6 @@ def handler(token, parameter, table):
             }
             let found: Vec<_> = project
                 .known_calls(file)
-                .iter()
                 .map(|k| (k.scope, k.call.range(), k.symbol))
                 .collect();
             known += found.len();
@@ -1269,11 +1297,11 @@ class Holder:
         };
         // A module's function and a class's method called on the class leave the first
         // parameter to the arguments; an instance's method binds it.
-        assert!(project.callers(make).iter().all(|site| !site.bound));
+        assert!(project.callers(make).all(|site| !site.bound));
         let Symbol::Function(own) = method(1, "Child", "own") else {
             unreachable!("a method");
         };
-        let bound: Vec<bool> = project.callers(own).iter().map(|s| s.bound).collect();
+        let bound: Vec<bool> = project.callers(own).map(|s| s.bound).collect();
         assert_eq!(
             bound,
             [true, false],
@@ -1326,7 +1354,7 @@ class Holder:
             Symbol::Function(f) => f,
             _ => unreachable!("a method"),
         };
-        assert!(project.callers(connect).iter().all(|site| site.bound));
+        assert!(project.callers(connect).all(|site| site.bound));
         assert_eq!(project.callers(connect).len(), 4);
     }
 

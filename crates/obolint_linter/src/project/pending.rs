@@ -9,6 +9,7 @@
 
 use obolint_python::semantic::{ClassId, ModuleModel, NameMeaning, Resolution, ScopeId, Value};
 use ruff_python_ast::{Expr, ExprCall};
+use ruff_text_size::{Ranged, TextRange};
 use rustc_hash::FxHashMap;
 
 /// What a callee names, as far as its own file tells: the question
@@ -44,17 +45,21 @@ pub(super) enum InstanceOf {
 /// One file's calls with their callees' questions: a callee written the same way with its
 /// first name bound in the same scope is asked once (files call the same few callees over and
 /// over).
-pub(super) struct LocalCalls<'a> {
+pub(super) struct LocalCalls {
     pub questions: Vec<Pending>,
     /// Every call (in the order of [`all_calls`]) with its scope, its callee's question and,
     /// for an attribute callee that may be a function (`obj.method`), the question of what
     /// `obj` names (whether the receiver is bound to the first parameter).
-    pub calls: Vec<LocalCall<'a>>,
+    pub calls: Vec<LocalCall>,
 }
 
-pub(super) struct LocalCall<'a> {
+/// A call, owned: where it is (its scope, its place among the scope's calls, its range and its
+/// callee's) and its questions.
+pub(super) struct LocalCall {
     pub scope: ScopeId,
-    pub call: &'a ExprCall,
+    pub index: u32,
+    pub range: TextRange,
+    pub callee_range: TextRange,
     pub callee: u32,
     pub receiver: Option<u32>,
 }
@@ -103,7 +108,7 @@ impl<'a> Questions<'_, 'a> {
 
 /// Resolves every call of a file as far as its `model` allows.
 #[allow(clippy::mutable_key_type)]
-pub(super) fn local_calls<'a>(model: &ModuleModel<'a>) -> LocalCalls<'a> {
+pub(super) fn local_calls(model: &ModuleModel<'_>) -> LocalCalls {
     let calls = model.scopes.iter().map(|s| s.calls.len()).sum::<usize>();
     // Every memo gets about one entry per call: sized once, never rehashed.
     let mut questions = Questions {
@@ -116,8 +121,13 @@ pub(super) fn local_calls<'a>(model: &ModuleModel<'a>) -> LocalCalls<'a> {
     // The calls' nodes were last read when the model was built: each call and its callee
     // would be a wait for memory. They are asked for a few calls ahead (a call's node, then,
     // once it is in, the callee it points to, then what an attribute callee's value is).
-    let all: Vec<(ScopeId, &'a ExprCall)> = all_calls(model).collect();
+    let all: Vec<(ScopeId, &ExprCall)> = all_calls(model).collect();
+    let mut index = 0;
     for (i, &(scope, call)) in all.iter().enumerate() {
+        // Its place among its scope's calls (`all` goes through them scope by scope).
+        if i > 0 && all[i - 1].0 != scope {
+            index = 0;
+        }
         if let Some(&(_, ahead)) = all.get(i + 2 * PREFETCH_AHEAD) {
             prefetch(ahead);
         }
@@ -144,10 +154,13 @@ pub(super) fn local_calls<'a>(model: &ModuleModel<'a>) -> LocalCalls<'a> {
         };
         out.push(LocalCall {
             scope,
-            call,
+            index,
+            range: call.range(),
+            callee_range: call.func.range(),
             callee,
             receiver,
         });
+        index += 1;
     }
     LocalCalls {
         questions: questions.questions,

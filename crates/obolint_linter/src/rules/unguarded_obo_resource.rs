@@ -214,9 +214,9 @@ fn guarded(
     if !seen.insert(function) {
         return false; // recursion: this path adds no guard
     }
-    let sites = project.callers(function);
-    let all_guarded = !sites.is_empty()
-        && sites.iter().all(|site| {
+    let mut sites = project.callers(function);
+    let all_guarded = sites.len() > 0
+        && sites.all(|site| {
             guarded(
                 project,
                 site.file,

@@ -557,7 +557,6 @@ impl<'a> Finder<'_, '_, 'a> {
         let bound = self
             .project
             .callers(callee)
-            .iter()
             .find(|site| std::ptr::eq(site.call, call))?
             .bound;
         let offset = usize::from(bound && info.receiver.is_some());
@@ -591,7 +590,7 @@ impl<'a> Finder<'_, '_, 'a> {
     /// Where a factory's result is used: given directly to a class or a service call, or bound
     /// to a name that is.
     fn result_reaches(&self, function: FnRef, kind: Kind) -> Option<Reached> {
-        let callers = self.project.callers(function).iter();
+        let callers = self.project.callers(function);
         let mut served = callers.filter(|site| {
             self.served
                 .contains(self.project, site.file, site.scope, site.call.range())
