@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::load::LoadedRoot;
 use crate::analysis::call_time::TimeModel;
 use crate::analysis::models::Models;
-use crate::project::{Project, ProjectFile, package_of};
+use crate::project::{FileFacts, Project, ProjectFile, package_of};
 use crate::settings::Settings;
 
 pub(super) struct Analysed<'a> {
@@ -19,25 +19,41 @@ pub(super) struct Analysed<'a> {
     pub time: TimeModel,
 }
 
+/// `facts` are those of the files whose trees were dropped ([`LoadedRoot::facts`], taken out
+/// of `loaded`).
 pub(super) fn analyse<'a>(
     root: &Path,
     loaded: &'a LoadedRoot,
+    mut facts: Vec<Option<FileFacts>>,
     settings: &'a Settings,
 ) -> Analysed<'a> {
+    let mut facts: Vec<Option<FileFacts>> = loaded
+        .files
+        .iter()
+        .map(|&(i, _)| facts.get_mut(i).and_then(Option::take))
+        .collect();
     let files: Vec<ProjectFile<'a>> = loaded
         .files
         .par_iter()
-        .filter_map(|&(i, id)| {
-            let source = loaded.parsed[i].as_ref()?;
-            Some(ProjectFile::new(
-                id,
-                loaded.paths[i].clone(),
-                ModuleModel::build(source.body(), package_of(root, &loaded.paths[i])),
-                loaded
-                    .origins
-                    .get(&i)
-                    .and_then(|(notebook, _)| loaded.file_ids.get(notebook).copied()),
-            ))
+        .zip(facts.par_iter_mut())
+        .filter_map(|(&(i, id), facts)| {
+            loaded.parsed[i].as_ref()?;
+            let path = loaded.paths[i].clone();
+            let written_by = loaded
+                .origins
+                .get(&i)
+                .and_then(|(notebook, _)| loaded.file_ids.get(notebook).copied());
+            Some(match (facts.take(), &loaded.reparse[i]) {
+                (Some(facts), Some(reparse)) => {
+                    ProjectFile::from_facts(id, path, facts, reparse, written_by)
+                }
+                _ => ProjectFile::new(
+                    id,
+                    path,
+                    ModuleModel::build(loaded.body(i), package_of(root, &loaded.paths[i])),
+                    written_by,
+                ),
+            })
         })
         .collect();
     let project =
@@ -72,9 +88,10 @@ mod tests {
             python: vec![agent],
             ..Discovered::default()
         };
-        let (_, loaded) = crate::check::load::load_for_test(dir.path(), &found);
+        let (_, mut loaded) = crate::check::load::load_for_test(dir.path(), &found);
         let settings = Settings::default();
-        let analysed = analyse(dir.path(), &loaded, &settings);
+        let facts = std::mem::take(&mut loaded.facts);
+        let analysed = analyse(dir.path(), &loaded, facts, &settings);
         assert_eq!(analysed.models.entries.len(), 1);
         assert_eq!(
             analysed.models.obo_entries.len(),

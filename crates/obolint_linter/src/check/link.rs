@@ -371,7 +371,8 @@ mod tests {
         let (mut sources, mut loaded) = crate::check::load::load_for_test(dir.path(), &found);
         let mut manifests = std::mem::take(&mut loaded.manifests);
         let settings = Settings::default();
-        let analysed = analyse(dir.path(), &loaded, &settings);
+        let facts = std::mem::take(&mut loaded.facts);
+        let analysed = analyse(dir.path(), &loaded, facts, &settings);
         link_manifests(
             &mut manifests,
             &analysed.project,

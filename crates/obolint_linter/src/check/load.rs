@@ -14,6 +14,7 @@ use obolint_python::notebook::{
     read_ipynb,
 };
 use obolint_python::parse::owned_import;
+use obolint_python::semantic::ModuleModel;
 use obolint_python::{
     Keep, ParsedSource, SourceKind, detect_kind, parse_notebook_keeping, parse_source,
     parse_source_keeping,
@@ -29,7 +30,7 @@ use crate::app_manifest::{AppYamlKind, ProjectAppManifest, parse_app_manifest};
 use crate::discover::Discovered;
 use crate::load::{LoadError, LoadErrorKind, Loaded, is_text, load, read_bounded, text_check};
 use crate::manifest::{ManifestKind, ProjectManifest, parse_manifest};
-use crate::project::{module_names, package_of};
+use crate::project::{FileFacts, Reparse, module_names, package_of};
 use crate::suppression::Directive;
 
 /// Everything read from one project root.
@@ -39,6 +40,11 @@ pub(super) struct LoadedRoot {
     /// The parse of each path that was parsed (by index into `paths`); shared with the parses
     /// kept between checks, if any.
     pub parsed: Vec<Option<Arc<ParsedSource>>>,
+    /// The facts of each parsed file whose tree was dropped once they were taken, for the
+    /// index (taken by the analysis); its parse keeps its comments and errors only.
+    pub facts: Vec<Option<FileFacts>>,
+    /// The text of each file whose tree was dropped, to parse it again when asked for.
+    pub reparse: Vec<Option<Reparse>>,
     /// The parsed paths, with their ids.
     pub files: Vec<(usize, FileId)>,
     /// Files written by a notebook cell (by index): the notebook's index, and the file.
@@ -229,7 +235,10 @@ pub(super) fn read_root<'b>(
                 root,
                 p,
                 source,
-                may_be_inert.then_some(text),
+                Texts {
+                    may_be_inert: may_be_inert.then_some(text),
+                    deferred: Some(text),
+                },
                 allowed,
                 &seen_relevant,
                 parses,
@@ -363,7 +372,11 @@ pub(super) fn load_root(
         }
         (again, same)
     };
-    let (parsed, mut noqa) = parse_on_demand(
+    let OnDemand {
+        parsed,
+        mut noqa,
+        lazy,
+    } = parse_on_demand(
         root,
         &paths,
         &mut loaded,
@@ -544,11 +557,23 @@ pub(super) fn load_root(
         })
         .collect();
 
+    let (facts, reparse) = lazy
+        .into_iter()
+        .map(|lazy| match lazy {
+            Some(lazy) => {
+                let (facts, reparse) = *lazy;
+                (Some(facts), Some(reparse))
+            }
+            None => (None, None),
+        })
+        .unzip();
     LoadedRoot {
         directives,
         changed_while_read: changed_while_read || changed_deferred.into_inner(),
         paths,
         parsed,
+        facts,
+        reparse,
         files,
         origins,
         file_ids,
@@ -557,6 +582,18 @@ pub(super) fn load_root(
         app_roots: found.app_roots.clone(),
         load_errors,
         python_cells,
+    }
+}
+
+impl LoadedRoot {
+    /// The tree of path `i`: its parse's, or, when that was dropped once its facts were taken,
+    /// the tree parsed again.
+    pub fn body(&self, i: usize) -> &[ruff_python_ast::Stmt] {
+        match (&self.reparse[i], &self.parsed[i]) {
+            (Some(reparse), _) => reparse.body(),
+            (None, Some(parsed)) => parsed.body(),
+            (None, None) => &[],
+        }
     }
 }
 
@@ -734,8 +771,9 @@ fn parse_on_demand(
     module_index: &FxHashMap<String, usize>,
     unanalysed: Unanalysed<'_>,
     parses: Option<(&ParseCache, u64)>,
-) -> (Vec<Option<Arc<ParsedSource>>>, ByIndex<Vec<Directive>>) {
+) -> OnDemand {
     let mut parsed: Vec<Option<Arc<ParsedSource>>> = (0..paths.len()).map(|_| None).collect();
+    let mut lazy: Vec<Lazy> = (0..paths.len()).map(|_| None).collect();
     let mut noqa: ByIndex<Vec<Directive>> = (0..paths.len()).map(|_| None).collect();
     // The notebooks that write files, gathered once rather than looked for per file (a notebook
     // of thousands of `%%writefile` cells made that quadratic).
@@ -826,8 +864,10 @@ fn parse_on_demand(
         let results: Vec<Parsed> = batch
             .par_iter()
             .filter_map(|&i| {
-                // A deferred file's text, read again (dropped when the task ends).
-                let read_again: String;
+                // A deferred file's text, read again (dropped when the task ends, unless its
+                // tree is: see `after_parse`).
+                let mut read_again = String::new();
+                let deferred = matches!(loaded[i], Loaded::Deferred { .. });
                 let mut directives = None;
                 // The text of a file that may be inert.
                 let (source, may_be_inert) = match (&loaded[i], notebooks.get(&i)) {
@@ -876,7 +916,10 @@ fn parse_on_demand(
                     root,
                     &paths[i],
                     source,
-                    may_be_inert,
+                    Texts {
+                        may_be_inert,
+                        deferred: deferred.then_some(read_again.as_str()),
+                    },
                     unanalysed.allowed,
                     &seen_relevant,
                     parses,
@@ -907,10 +950,12 @@ fn parse_on_demand(
                 modules,
                 reach: file_reach,
                 directives,
+                lazy: file_lazy,
             },
         ) in results
         {
             noqa[i] = directives;
+            lazy[i] = file_lazy;
             if let Some(file_reach) = file_reach {
                 inert[i] = file_reach.inertness;
                 reach[i] = file_reach.names;
@@ -984,7 +1029,16 @@ fn parse_on_demand(
                 _ => {}
             });
     }
-    (parsed, noqa)
+    OnDemand { parsed, noqa, lazy }
+}
+
+/// What [`parse_on_demand`] gives: each path's parse (if parsed), the suppression comments
+/// read while a deferred file's text was at hand, and the facts and text of each file whose
+/// tree was dropped.
+struct OnDemand {
+    parsed: Vec<Option<Arc<ParsedSource>>>,
+    noqa: ByIndex<Vec<Directive>>,
+    lazy: Vec<Lazy>,
 }
 
 /// Drops a parsed file's code but its import statements (hoisted to the top level, in order).
@@ -1054,6 +1108,19 @@ pub(super) struct FileParse {
     /// Its suppression comments, read while its text was at hand, when the run does not keep
     /// the text ([`Loaded::Deferred`]).
     directives: Option<Vec<Directive>>,
+    /// Its facts and its text, when its tree was dropped ([`take_facts`]).
+    lazy: Lazy,
+}
+
+/// A file's facts and its text, when its tree was dropped ([`take_facts`]).
+type Lazy = Option<Box<(FileFacts, Reparse)>>;
+
+/// The texts [`after_parse`] reads: that of a file that may be inert (which its tree decides),
+/// and that of a deferred file, whose tree may be dropped ([`take_facts`]).
+#[derive(Clone, Copy, Default)]
+struct Texts<'t> {
+    may_be_inert: Option<&'t str>,
+    deferred: Option<&'t str>,
 }
 
 /// The suppression comments of a plain Python file, read from its text and its parse's comments
@@ -1073,20 +1140,26 @@ fn after_parse(
     root: &Path,
     path: &Path,
     mut source: Arc<ParsedSource>,
-    may_be_inert: Option<&str>,
+    texts: Texts<'_>,
     allowed: bool,
     seen_relevant: &AtomicBool,
     parses: Option<(&ParseCache, u64)>,
 ) -> FileParse {
+    let Texts {
+        may_be_inert,
+        deferred,
+    } = texts;
     let package = package_of(root, path);
     if !allowed {
         let modules = obolint_python::imports::imported_modules(source.body(), &package);
+        let lazy = take_facts(&mut source, &package, parses, deferred);
         return FileParse {
             source,
             package,
             modules,
             reach: None,
             directives: None,
+            lazy,
         };
     }
     let imports = obolint_python::imports::import_statements(source.body());
@@ -1099,11 +1172,17 @@ fn after_parse(
         seen_relevant.store(true, Ordering::Relaxed);
     }
     let dropped = inertness != Inertness::Relevant && !seen_relevant.load(Ordering::Relaxed);
+    let mut lazy = None;
     if dropped {
         let imports = imports.into_iter().filter_map(owned_import).collect();
         keep_only(&mut source, imports, parses, path);
     } else {
         drop(imports);
+        // A file that can start a finding is analysed whatever the other files are; one that
+        // cannot may yet be cut to its imports (`unanalysed_files`), and keeps its tree.
+        if inertness == Inertness::Relevant {
+            lazy = take_facts(&mut source, &package, parses, deferred);
+        }
     }
     FileParse {
         source,
@@ -1115,7 +1194,35 @@ fn after_parse(
             dropped,
         }),
         directives: None,
+        lazy,
     }
+}
+
+/// A deferred file's facts ([`FileFacts`]), taken from its model while its tree is fresh, and
+/// its tree dropped (its parse keeps its comments): the index and the analyses read the facts,
+/// and the few files whose code they read further are parsed again from the text kept here.
+/// Only a plain Python file whose text is not kept (`deferred`, the text it was parsed from)
+/// and that parsed without an error, and not in a check that shares its parses (the language
+/// server keeps them).
+fn take_facts(
+    source: &mut Arc<ParsedSource>,
+    package: &[String],
+    parses: Option<(&ParseCache, u64)>,
+    deferred: Option<&str>,
+) -> Lazy {
+    let text = deferred?;
+    if parses.is_some() || !source.syntax_errors.is_empty() {
+        return None;
+    }
+    let own = Arc::get_mut(source)?;
+    let model = ModuleModel::build(own.body(), package.to_vec());
+    let facts = FileFacts::of(&model);
+    drop(model);
+    own.keep_only(Vec::new());
+    Some(Box::new((
+        facts,
+        Reparse::new(text.to_owned(), SourceKind::Python),
+    )))
 }
 
 /// What the parse task found out for [`unanalysed_files`].
@@ -1405,8 +1512,8 @@ mod tests {
         let now = "import databricks\nimport os\ny = 22\n";
         let (sources, loaded) = load(&found, &|| std::fs::write(&path, now).expect("write"));
         assert!(loaded.changed_while_read);
-        let parsed = loaded.parsed[0].as_ref().expect("parsed");
-        assert_eq!(parsed.body().len(), 3);
+        assert!(loaded.parsed[0].is_some(), "parsed");
+        assert_eq!(loaded.body(0).len(), 3);
         let text = &sources.db.get(loaded.files[0].1).text;
         assert_eq!(text, now);
         assert!(!text.changed());
@@ -1581,11 +1688,11 @@ mod tests {
             let mut names: Vec<String> = loaded
                 .paths
                 .iter()
-                .zip(&loaded.parsed)
-                .filter_map(|(path, parsed)| {
-                    let parsed = parsed.as_ref()?;
-                    let only_imports = parsed
-                        .body()
+                .enumerate()
+                .filter_map(|(i, path)| {
+                    loaded.parsed[i].as_ref()?;
+                    let only_imports = loaded
+                        .body(i)
                         .iter()
                         .all(|s| matches!(s, Stmt::Import(_) | Stmt::ImportFrom(_)));
                     let name = path.strip_prefix(dir.path()).ok()?.display().to_string();
@@ -1684,7 +1791,8 @@ mod tests {
                 .iter()
                 .position(|p| p.ends_with(name))
                 .expect("path");
-            loaded.parsed[i].as_ref().expect("parsed").body().to_vec()
+            assert!(loaded.parsed[i].is_some(), "parsed");
+            loaded.body(i).to_vec()
         };
         let text = std::fs::read_to_string(dir.path().join("a_helpers.py")).expect("read");
         assert_eq!(

@@ -623,7 +623,8 @@ impl Run<'_> {
         let mut manifests = std::mem::take(&mut loaded.manifests);
 
         // Index, then analyse the complete index.
-        let analysed = analyse::analyse(root, &loaded, &settings);
+        let facts = std::mem::take(&mut loaded.facts);
+        let analysed = analyse::analyse(root, &loaded, facts, &settings);
         let (project, models, time) = (&analysed.project, &analysed.models, &analysed.time);
 
         // Link manifests and requirements to the models.
@@ -700,7 +701,9 @@ impl Run<'_> {
             python: loaded
                 .files
                 .iter()
-                .filter_map(|&(i, id)| Some((id, loaded.parsed[i].as_deref()?)))
+                .filter_map(|&(i, id)| {
+                    Some((id, loaded.parsed[i].as_deref()?, loaded.reparse[i].as_ref()))
+                })
                 .collect(),
             other,
             directives: &loaded.directives,

@@ -13,6 +13,7 @@ use rustc_hash::FxHashMap;
 
 use super::sources::Sources;
 use crate::config::RuleSettings;
+use crate::project::Reparse;
 use crate::registry::Rule;
 use crate::rules::unused_suppression;
 use crate::suppression;
@@ -43,8 +44,9 @@ pub(super) fn apply_rule_settings(
 /// The files whose comments can hold suppressions, beyond parsed Python: manifests and
 /// requirement files (YAML-style `#` comments).
 pub(super) struct CommentFiles<'r> {
-    /// Parsed Python files and notebooks, by id.
-    pub python: Vec<(FileId, &'r ParsedSource)>,
+    /// Parsed Python files and notebooks, by id, with their trees (parsed again for a file
+    /// whose tree was dropped, when it has a suppression comment).
+    pub python: Vec<(FileId, &'r ParsedSource, Option<&'r Reparse>)>,
     pub other: Vec<FileId>,
     /// The suppression comments of the Python files whose texts were not kept, read while they
     /// were parsed.
@@ -88,7 +90,7 @@ pub(super) fn apply_suppressions(
     let directives: Vec<Vec<suppression::Directive>> = files
         .python
         .par_iter()
-        .map(|&(id, source)| {
+        .map(|&(id, source, _)| {
             // Read while the file was parsed, if its text was not kept.
             if let Some(directives) = files.directives.get(&id) {
                 return directives.clone();
@@ -115,8 +117,12 @@ pub(super) fn apply_suppressions(
             suppression::directives(text, &comments)
         })
         .collect();
-    for (&(id, source), directives) in files.python.iter().zip(directives) {
-        apply(id, directives, source.body());
+    for (&(id, source, reparse), directives) in files.python.iter().zip(directives) {
+        // The tree is read only when the file has a directive.
+        if directives.is_empty() {
+            continue;
+        }
+        apply(id, directives, reparse.map_or(source.body(), Reparse::body));
     }
     for &id in &files.other {
         let text = &sources.db.get(id).text;
@@ -240,7 +246,7 @@ mod tests {
         .collect();
         let none = FxHashMap::default();
         let files = CommentFiles {
-            python: vec![(id, &parsed)],
+            python: vec![(id, &parsed, None)],
             other: Vec::new(),
             directives: &none,
         };
@@ -304,7 +310,7 @@ mod tests {
         .collect();
         let none = FxHashMap::default();
         let files = CommentFiles {
-            python: vec![(id, &parsed)],
+            python: vec![(id, &parsed, None)],
             other: Vec::new(),
             directives: &none,
         };

@@ -64,14 +64,117 @@ pub struct ProjectFile<'a> {
     /// The file's id in the run's source database (for diagnostics).
     pub id: FileId,
     pub path: PathBuf,
-    pub model: ModuleModel<'a>,
+    /// Its model ([`Project::model`]): built with the file, or, for a file whose tree was
+    /// dropped once its facts were taken ([`FileFacts`]), from the tree parsed again when first
+    /// asked for.
+    model: LazyModel<'a>,
     /// What the other files read of it: every read of another file than the one a call or an
     /// expression is in goes through its outline, never its tree.
     pub outline: ModuleOutline,
     /// What the project-wide analyses read of it.
     pub summary: FileSummary,
+    /// Its calls as far as the file resolves them, for the index, when taken without the
+    /// model.
+    calls: Option<pending::LocalCalls>,
     /// The notebook whose `%%writefile` cell this file is, if it is one.
     pub written_by: Option<FileId>,
+}
+
+/// What the index and the project-wide analyses read of a file, taken from its model
+/// ([`FileFacts::of`]) in the task that parsed it, so that its tree need not be kept.
+pub struct FileFacts {
+    outline: ModuleOutline,
+    summary: FileSummary,
+    calls: pending::LocalCalls,
+}
+
+impl FileFacts {
+    pub fn of(model: &ModuleModel<'_>) -> Self {
+        FileFacts {
+            outline: model.outline(),
+            summary: FileSummary::of(model),
+            calls: pending::local_calls(model),
+        }
+    }
+}
+
+/// A file's model, built with the file or when first asked for ([`LazyModel::get`]).
+///
+/// Covariant in `'a`, as a model is (a project of longer-lived trees serves where one of
+/// shorter-lived trees is asked for). A `OnceLock<ModuleModel<'a>>` is not: through a shorter
+/// view, a model of shorter-lived trees could be written, then read through the longer one.
+/// This cell is written once, only by this type, with a model of `'a` data: the one given to
+/// [`LazyModel::ready`], or the one [`LazyModel::get`] builds from `reparse`, which borrows
+/// for the `'a` the cell was made with (a shorter view of it borrows the same tree).
+struct LazyModel<'a> {
+    cell: OnceLock<ModuleModel<'static>>,
+    reparse: Option<&'a Reparse>,
+}
+
+impl<'a> LazyModel<'a> {
+    fn ready(model: ModuleModel<'a>) -> Self {
+        LazyModel {
+            cell: OnceLock::from(Self::erase(model)),
+            reparse: None,
+        }
+    }
+
+    fn later(reparse: &'a Reparse) -> Self {
+        LazyModel {
+            cell: OnceLock::new(),
+            reparse: Some(reparse),
+        }
+    }
+
+    /// The model (of `package`), built from the tree parsed again on first use.
+    fn get(&self, package: &[String]) -> &ModuleModel<'a> {
+        self.cell.get_or_init(|| {
+            let body: &'a [ruff_python_ast::Stmt] = self.reparse.map_or(&[], |r| r.body());
+            Self::erase(ModuleModel::build(body, package.to_vec()))
+        })
+    }
+
+    /// `model` stored without its lifetime: read back only as `ModuleModel<'a>` (by
+    /// covariance, from `'static`) through [`LazyModel::get`].
+    fn erase(model: ModuleModel<'a>) -> ModuleModel<'static> {
+        // SAFETY: the two types differ only in a lifetime, so their layout is the same. The
+        // model borrows `'a` data (see the type's documentation), and the cell hands it out
+        // only as `&ModuleModel<'a>`, for no longer than `&self`, which cannot outlive `'a`.
+        // Dropping a model reads nothing it borrows.
+        unsafe { std::mem::transmute::<ModuleModel<'a>, ModuleModel<'static>>(model) }
+    }
+}
+
+/// A file's text, kept to parse it again ([`Reparse::body`]) when its tree was dropped.
+pub struct Reparse {
+    text: String,
+    kind: obolint_python::SourceKind,
+    parsed: OnceLock<obolint_python::ParsedSource>,
+}
+
+impl Reparse {
+    /// `text` of `kind`, parsed as a check parses it.
+    pub fn new(text: String, kind: obolint_python::SourceKind) -> Self {
+        Reparse {
+            text,
+            kind,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    /// The tree, parsed again when first asked for: the same text parsed the same way, so the
+    /// same tree (its ranges, scopes and calls are what the facts say).
+    pub fn body(&self) -> &[ruff_python_ast::Stmt] {
+        self.parsed
+            .get_or_init(|| {
+                obolint_python::parse_source_keeping(
+                    &self.text,
+                    self.kind,
+                    obolint_python::Keep::Suppressions,
+                )
+            })
+            .body()
+    }
 }
 
 impl<'a> ProjectFile<'a> {
@@ -87,7 +190,27 @@ impl<'a> ProjectFile<'a> {
             path,
             outline: model.outline(),
             summary: FileSummary::of(&model),
-            model,
+            calls: None,
+            model: LazyModel::ready(model),
+            written_by,
+        }
+    }
+
+    /// A file of the project known by its facts, its model built from `reparse` when asked for.
+    pub fn from_facts(
+        id: FileId,
+        path: PathBuf,
+        facts: FileFacts,
+        reparse: &'a Reparse,
+        written_by: Option<FileId>,
+    ) -> Self {
+        ProjectFile {
+            id,
+            path,
+            outline: facts.outline,
+            summary: facts.summary,
+            calls: Some(facts.calls),
+            model: LazyModel::later(reparse),
             written_by,
         }
     }
@@ -295,7 +418,7 @@ impl<'a> Project<'a> {
     /// Names relative to the root win.
     pub fn with_source_roots(
         root: PathBuf,
-        files: Vec<ProjectFile<'a>>,
+        mut files: Vec<ProjectFile<'a>>,
         settings: &'a Settings,
         source_roots: &[PathBuf],
     ) -> Self {
@@ -332,7 +455,10 @@ impl<'a> Project<'a> {
             })
             .collect();
         let may_hold_user_credentials = !settings.user_client_factories.is_empty()
-            || files.iter().any(|f| f.model.names_user_credentials);
+            || files.iter().any(|f| f.summary.names_user_credentials);
+        // The calls of files known by their facts, taken for the index.
+        let calls: Vec<Option<pending::LocalCalls>> =
+            files.iter_mut().map(|f| f.calls.take()).collect();
         let mut project = Project {
             root,
             may_hold_user_credentials,
@@ -349,11 +475,10 @@ impl<'a> Project<'a> {
         };
         // Resolving every call is the expensive part: file by file, in parallel. Symbols need
         // only the modules, so the index is complete before anything asks for a value.
-        let per_file: Vec<ResolvedCalls> = project
-            .file_indices()
-            .collect::<Vec<_>>()
-            .par_iter()
-            .map(|&file| project.resolve_calls(file))
+        let per_file: Vec<ResolvedCalls> = calls
+            .into_par_iter()
+            .enumerate()
+            .map(|(file, calls)| project.resolve_calls(FileIdx(file as u32), calls))
             .collect();
         let mut callers: FxHashMap<FnRef, Vec<Site>> = FxHashMap::default();
         let mut callees = Vec::with_capacity(per_file.len());
@@ -383,8 +508,8 @@ impl<'a> Project<'a> {
     /// What every callee of `file` names, and the calls that reach project functions (a class
     /// call goes to `__init__`): the file's calls resolved as far as the file allows
     /// ([`pending::local_calls`]), then finished from the other files' outlines.
-    fn resolve_calls(&self, file: FileIdx) -> ResolvedCalls {
-        let local = pending::local_calls(self.model(file));
+    fn resolve_calls(&self, file: FileIdx, local: Option<pending::LocalCalls>) -> ResolvedCalls {
+        let local = local.unwrap_or_else(|| pending::local_calls(self.model(file)));
         let answers: Vec<Symbol> = local
             .questions
             .iter()
@@ -572,7 +697,8 @@ impl<'a> Project<'a> {
     }
 
     pub fn model(&self, idx: FileIdx) -> &ModuleModel<'a> {
-        &self.files[idx.0 as usize].model
+        let file = &self.files[idx.0 as usize];
+        file.model.get(&file.outline.package)
     }
 
     /// What the project-wide analyses read of `idx` ([`FileSummary`]).

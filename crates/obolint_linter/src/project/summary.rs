@@ -10,6 +10,8 @@ use ruff_text_size::{TextRange, TextSize};
 pub struct FileSummary {
     /// [`ModuleModel::imports_obo_names`].
     pub imports_obo_names: bool,
+    /// [`ModuleModel::names_user_credentials`].
+    pub names_user_credentials: bool,
     /// [`imports_agent_server`].
     pub imports_agent_server: bool,
     /// [`ModuleModel::main_guards`].
@@ -50,6 +52,7 @@ impl FileSummary {
     pub fn of(model: &ModuleModel<'_>) -> Self {
         FileSummary {
             imports_obo_names: model.imports_obo_names,
+            names_user_credentials: model.names_user_credentials,
             imports_agent_server: imports_agent_server(model),
             main_guards: model.main_guards.as_slice().into(),
             function_scopes: model.functions.iter().map(|f| f.scope).collect(),

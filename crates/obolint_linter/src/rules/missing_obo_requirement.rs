@@ -81,11 +81,8 @@ impl Check for MissingOboRequirement {
                 }
                 concerned.push(entry);
                 for file in ctx.models.files_of(entry) {
-                    let f = project.file(file);
-                    for module in
-                        obolint_python::imports::imported_modules(f.model.body, &f.model.package)
-                    {
-                        if let Some(distribution) = distribution_for_module(&module) {
+                    for module in &project.summary(file).imported_modules {
+                        if let Some(distribution) = distribution_for_module(module) {
                             needed.insert(distribution);
                         }
                     }

@@ -156,7 +156,7 @@ fn diagnostic(
     via: Option<Origin>,
 ) -> Diagnostic {
     let file = project.file(root.file);
-    let model = &file.model;
+    let model = project.model(root.file);
     let (place, when) = if in_default_argument(model, root, call.range()) {
         (
             "in a default argument value".to_string(),
