@@ -1201,9 +1201,10 @@ fn after_parse(
 /// A deferred file's facts ([`FileFacts`]), taken from its model while its tree is fresh, and
 /// its tree dropped (its parse keeps its comments): the index and the analyses read the facts,
 /// and the few files whose code they read further are parsed again from the text kept here.
-/// Only a plain Python file whose text is not kept (`deferred`, the text it was parsed from)
-/// and that parsed without an error, and not in a check that shares its parses (the language
-/// server keeps them).
+/// Only a file whose text is not kept (`deferred`, the text it was parsed from) that parsed as
+/// plain Python without an error (a deferred file read again may have become a notebook since
+/// its first read), and not in a check that shares its parses (the language server keeps
+/// them): parsed again, the same text of the same kind gives the same tree.
 fn take_facts(
     source: &mut Arc<ParsedSource>,
     package: &[String],
@@ -1211,7 +1212,7 @@ fn take_facts(
     deferred: Option<&str>,
 ) -> Lazy {
     let text = deferred?;
-    if parses.is_some() || !source.syntax_errors.is_empty() {
+    if parses.is_some() || source.kind != SourceKind::Python || !source.syntax_errors.is_empty() {
         return None;
     }
     let own = Arc::get_mut(source)?;
@@ -1219,10 +1220,7 @@ fn take_facts(
     let facts = FileFacts::of(&model);
     drop(model);
     own.keep_only(Vec::new());
-    Some(Box::new((
-        facts,
-        Reparse::new(text.to_owned(), SourceKind::Python),
-    )))
+    Some(Box::new((facts, Reparse::new(text.to_owned(), own.kind))))
 }
 
 /// What the parse task found out for [`unanalysed_files`].
@@ -1517,6 +1515,20 @@ mod tests {
         let text = &sources.db.get(loaded.files[0].1).text;
         assert_eq!(text, now);
         assert!(!text.changed());
+
+        // Made a notebook before its parse: parsed as one, and its tree kept (parsed again as
+        // plain Python, its `%pip` line would be a syntax error, and its tree another).
+        let notebook = "# Databricks notebook source\n%pip install databricks-sdk\n\n# COMMAND ----------\n\nimport databricks\n\ndef make():\n    return databricks.f()\n";
+        let (_, loaded) = load(&found, &|| std::fs::write(&path, notebook).expect("write"));
+        let parsed = loaded.parsed[0].as_ref().expect("parsed");
+        assert_eq!(parsed.kind, SourceKind::DatabricksNotebook);
+        assert!(loaded.reparse[0].is_none() && loaded.facts[0].is_none());
+        assert_eq!(
+            loaded.body(0).len(),
+            3,
+            "`%pip`, `import databricks`, `def make`"
+        );
+        std::fs::write(&path, now).expect("write");
 
         // Gone before its parse: unreadable (OBO900), not parsed.
         let (_, loaded) = load(&found, &|| std::fs::remove_file(&path).expect("remove"));
