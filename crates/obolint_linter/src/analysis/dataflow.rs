@@ -188,15 +188,15 @@ impl<'p, 'a> Dataflow<'p, 'a> {
 
     /// [`Project::symbol`], remembered per expression.
     pub fn symbol(&self, file: FileIdx, scope: ScopeId, expr: &Expr) -> Symbol {
-        // Callees were resolved once when the index was built.
-        if let Some(symbol) = self.project.callee(file, expr) {
-            return symbol;
-        }
         let key = std::ptr::from_ref(expr) as usize;
         if let Some(symbol) = self.symbols.borrow().get(&key) {
             return *symbol;
         }
-        let symbol = self.project.symbol(file, scope, expr);
+        // Callees were resolved once when the index was built.
+        if let Some(symbol) = self.project.callee(file, expr) {
+            return symbol;
+        }
+        let symbol = self.project.symbol_unindexed(file, scope, expr);
         self.symbols.borrow_mut().insert(key, symbol);
         symbol
     }

@@ -61,7 +61,19 @@ pub(super) struct LocalCall {
     pub range: TextRange,
     pub callee_range: TextRange,
     pub callee: u32,
-    pub receiver: Option<u32>,
+    pub receiver: Receiver,
+}
+
+/// Whether a call's receiver fills the first parameter of the function it calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Receiver {
+    /// No receiver (`f(x)`), or a callee that is no function.
+    Unbound,
+    /// A receiver that is no class and no module (`self.m(x)`, `obj.m(x)`).
+    Bound,
+    /// Bound unless the question's answer is a class or a module (`Class.m(obj, x)`,
+    /// `module.f(x)`).
+    Asked(u32),
 }
 
 /// The questions of one file's callees, as they are asked.
@@ -140,17 +152,25 @@ pub(super) fn local_calls(model: &ModuleModel<'_>) -> LocalCalls {
             prefetch(attribute.value.as_ref());
         }
         let callee = questions.of(scope, &call.func);
-        // What the receiver names matters only to a callee that may be a function.
+        // What the receiver names matters only to a callee that may be a function, and only
+        // when it may be a class or a module: the receiver of a method (`self.m`, `self.x.m`)
+        // or of an instance made here (`obj = Service()`, then `obj.m`) never is, so it is
+        // bound; an imported name may be a module.
         let receiver = match call.func.as_ref() {
-            Expr::Attribute(attribute)
-                if !matches!(
-                    questions.questions[callee as usize],
-                    Pending::Named(NameMeaning::Other | NameMeaning::Class(_))
-                ) =>
-            {
-                Some(questions.of(scope, &attribute.value))
-            }
-            _ => None,
+            Expr::Attribute(attribute) => match &questions.questions[callee as usize] {
+                Pending::Named(NameMeaning::Other | NameMeaning::Class(_)) => Receiver::Unbound,
+                Pending::Method(..)
+                | Pending::InstanceMethod {
+                    instance: InstanceOf::Calls(_),
+                    ..
+                } => Receiver::Bound,
+                Pending::Named(_)
+                | Pending::InstanceMethod {
+                    instance: InstanceOf::Imported(_),
+                    ..
+                } => Receiver::Asked(questions.of(scope, &attribute.value)),
+            },
+            _ => Receiver::Unbound,
         };
         out.push(LocalCall {
             scope,

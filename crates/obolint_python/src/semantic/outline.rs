@@ -9,7 +9,9 @@
 
 use ruff_python_ast::Expr;
 
-use super::{BindingKind, ClassId, FunctionId, ModuleModel, NameMeaning, Resolution, Value};
+use super::{
+    BindingKind, ClassId, FunctionId, ModuleModel, NameMeaning, Resolution, Value, name_hash,
+};
 
 /// What other files can ask of one file ([`ModuleModel::outline`]). Compact: every name it
 /// holds is a span of one string, and lookups are binary searches of sorted slices (an outline
@@ -20,8 +22,11 @@ pub struct ModuleOutline {
     pub package: Vec<String>,
     /// Every name and import path below, one after the other.
     names: String,
-    /// Module-level names that can mean something to another file, sorted by name.
+    /// Module-level names that can mean something to another file.
     members: Box<[(Span, Member)]>,
+    /// Each member's position in `members`, by its name's hash: every name another file
+    /// imports from this one is looked up here.
+    by_name: hashbrown::HashTable<u32>,
     /// Every class, by [`ClassId`].
     classes: Box<[ClassOutline]>,
 }
@@ -79,10 +84,9 @@ impl ModuleOutline {
 
     /// The module-level name `name`, if it can mean anything to another file.
     pub fn member(&self, name: &str) -> Option<MemberRef<'_>> {
-        let at = self
-            .members
-            .binary_search_by(|(span, _)| self.name(*span).cmp(name))
-            .ok()?;
+        let at = *self.by_name.find(name_hash(name), |&at| {
+            self.name(self.members[at as usize].0) == name
+        })? as usize;
         Some(match &self.members[at].1 {
             Member::Class(class) => MemberRef::Class(*class),
             Member::Function(function) => MemberRef::Function(*function),
@@ -173,10 +177,13 @@ impl ModuleModel<'_> {
             };
             members.push((push(&mut names, name), member));
         }
-        members.sort_unstable_by(|(a, _), (b, _)| {
-            let name = |s: &Span| &names[s.start as usize..(s.start + s.len) as usize];
-            name(a).cmp(name(b))
-        });
+        let name_of = |s: Span| &names[s.start as usize..(s.start + s.len) as usize];
+        let mut by_name = hashbrown::HashTable::with_capacity(members.len());
+        for (at, (span, _)) in members.iter().enumerate() {
+            by_name.insert_unique(name_hash(name_of(*span)), at as u32, |&at: &u32| {
+                name_hash(name_of(members[at as usize].0))
+            });
+        }
         let classes = self
             .classes
             .iter()
@@ -205,6 +212,7 @@ impl ModuleModel<'_> {
             package: self.package.clone(),
             names,
             members: members.into_boxed_slice(),
+            by_name,
             classes,
         }
     }
