@@ -1,7 +1,9 @@
-//! The project index: every parsed file with its semantic model, the module names that link
-//! them, what a name means across files ([`Project::symbol`]) and who calls each project function.
-//! It holds facts only; the questions asked of them (models, dataflow, load vs request time) are
-//! answered in `analysis/`, on a complete index.
+//! The project index: every parsed file with its facts (its outline, its summary) and its
+//! semantic model (built on first use, from a tree parsed again if it was dropped: see
+//! [`FileFacts`]), the module names that link them, what a name means across files
+//! ([`Project::symbol`]) and who calls each project function. It holds facts only; the
+//! questions asked of them (models, dataflow, load vs request time) are answered in
+//! `analysis/`, on a complete index.
 
 mod pending;
 mod summary;

@@ -12,7 +12,7 @@ pub struct FileSummary {
     pub imports_obo_names: bool,
     /// [`ModuleModel::names_user_credentials`].
     pub names_user_credentials: bool,
-    /// [`imports_agent_server`].
+    /// It imports the Agent Framework's server (`mlflow.genai.agent_server`) at its top level.
     pub imports_agent_server: bool,
     /// [`ModuleModel::main_guards`].
     pub main_guards: Box<[TextRange]>,

@@ -57,7 +57,9 @@ enum Member {
     Instance(Box<[NameMeaning]>),
 }
 
-/// [`Member`], its names read.
+/// A module-level name, as `pkg.module.name` reads it from another file
+/// ([`ModuleOutline::member`]): what its last binding is, and whether it can be an instance of
+/// a class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemberRef<'o> {
     Class(ClassId),
