@@ -1152,7 +1152,7 @@ fn after_parse(
     let package = package_of(root, path);
     if !allowed {
         let modules = obolint_python::imports::imported_modules(source.body(), &package);
-        let lazy = take_facts(&mut source, &package, parses, deferred);
+        let lazy = take_facts(&mut source, &package, &modules, parses, deferred);
         return FileParse {
             source,
             package,
@@ -1181,7 +1181,7 @@ fn after_parse(
         // A file that can start a finding is analysed whatever the other files are; one that
         // cannot may yet be cut to its imports (`unanalysed_files`), and keeps its tree.
         if inertness == Inertness::Relevant {
-            lazy = take_facts(&mut source, &package, parses, deferred);
+            lazy = take_facts(&mut source, &package, &modules, parses, deferred);
         }
     }
     FileParse {
@@ -1204,10 +1204,12 @@ fn after_parse(
 /// Only a file whose text is not kept (`deferred`, the text it was parsed from) that parsed as
 /// plain Python without an error (a deferred file read again may have become a notebook since
 /// its first read), and not in a check that shares its parses (the language server keeps
-/// them): parsed again, the same text of the same kind gives the same tree.
+/// them): parsed again, the same text of the same kind gives the same tree. `modules` are the
+/// modules it imports, which the task found already.
 fn take_facts(
     source: &mut Arc<ParsedSource>,
     package: &[String],
+    modules: &[String],
     parses: Option<(&ParseCache, u64)>,
     deferred: Option<&str>,
 ) -> Lazy {
@@ -1217,7 +1219,7 @@ fn take_facts(
     }
     let own = Arc::get_mut(source)?;
     let model = ModuleModel::build(own.body(), package.to_vec());
-    let facts = FileFacts::of(&model);
+    let facts = FileFacts::of(&model, modules.to_vec());
     drop(model);
     own.keep_only(Vec::new());
     Some(Box::new((facts, Reparse::new(text.to_owned(), own.kind))))

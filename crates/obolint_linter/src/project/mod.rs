@@ -91,10 +91,13 @@ pub struct FileFacts {
 }
 
 impl FileFacts {
-    pub fn of(model: &ModuleModel<'_>) -> Self {
+    /// The facts of the file `model` is of, given the modules it imports (what
+    /// [`imported_modules`](obolint_python::imports::imported_modules) gives): its parse task
+    /// found them already.
+    pub fn of(model: &ModuleModel<'_>, imported_modules: Vec<String>) -> Self {
         FileFacts {
             outline: model.outline(),
-            summary: FileSummary::of(model),
+            summary: FileSummary::with_imported_modules(model, imported_modules),
             calls: pending::local_calls(model),
         }
     }

@@ -50,6 +50,13 @@ pub enum FeatureImport {
 
 impl FileSummary {
     pub fn of(model: &ModuleModel<'_>) -> Self {
+        let modules = obolint_python::imports::imported_modules(model.body, &model.package);
+        Self::with_imported_modules(model, modules)
+    }
+
+    /// [`FileSummary::of`], given the modules the file imports (what
+    /// [`imported_modules`](obolint_python::imports::imported_modules) gives), found already.
+    pub fn with_imported_modules(model: &ModuleModel<'_>, modules: Vec<String>) -> Self {
         FileSummary {
             imports_obo_names: model.imports_obo_names,
             names_user_credentials: model.names_user_credentials,
@@ -66,8 +73,7 @@ impl FileSummary {
                 })
                 .collect(),
             feature_imports: feature_imports(model).into_boxed_slice(),
-            imported_modules: obolint_python::imports::imported_modules(model.body, &model.package)
-                .into_boxed_slice(),
+            imported_modules: modules.into_boxed_slice(),
         }
     }
 }
