@@ -774,6 +774,7 @@ fn parse_on_demand(
 ) -> OnDemand {
     let mut parsed: Vec<Option<Arc<ParsedSource>>> = (0..paths.len()).map(|_| None).collect();
     let mut lazy: Vec<Lazy> = (0..paths.len()).map(|_| None).collect();
+    let mut cut: Vec<Option<Vec<ruff_python_ast::Stmt>>> = (0..paths.len()).map(|_| None).collect();
     let mut noqa: ByIndex<Vec<Directive>> = (0..paths.len()).map(|_| None).collect();
     // The notebooks that write files, gathered once rather than looked for per file (a notebook
     // of thousands of `%%writefile` cells made that quadratic).
@@ -951,11 +952,13 @@ fn parse_on_demand(
                 reach: file_reach,
                 directives,
                 lazy: file_lazy,
+                cut: file_cut,
             },
         ) in results
         {
             noqa[i] = directives;
             lazy[i] = file_lazy;
+            cut[i] = file_cut;
             if let Some(file_reach) = file_reach {
                 inert[i] = file_reach.inertness;
                 reach[i] = file_reach.names;
@@ -1000,34 +1003,54 @@ fn parse_on_demand(
         let loaded = &*loaded;
         parsed
             .par_iter_mut()
+            .zip(lazy.par_iter_mut())
+            .zip(cut.par_iter_mut())
             .enumerate()
-            .for_each(|(i, slot)| match (skip[i], dropped[i], slot) {
-                (true, false, Some(source)) => keep_imports(source, parses, &paths[i]),
-                // Dropped early, yet connected to a file that can start a finding: parsed again
-                // (the same text, so the same syntax errors and comments).
-                (false, true, Some(source)) => {
-                    let reparse = |text: &str| {
-                        let kind = detect_kind(text);
-                        parse_kept(parses, &paths[i], kind, None, text, || {
-                            parse_source_keeping(text, kind, Keep::Suppressions)
-                        })
-                    };
-                    match &loaded[i] {
-                        Loaded::Text { text, .. } => *source = reparse(text),
-                        // Read again: should it have changed since it was parsed, its text is
-                        // shown blank, with a warning, and the run is not cached.
-                        &Loaded::Deferred { len, check, .. } => {
-                            if let (Loaded::Text { text, .. }, _) =
-                                read_deferred(&paths[i], len, check)
-                            {
-                                *source = reparse(&text);
-                            }
+            .for_each(
+                |(i, ((slot, lazy), cut))| match (skip[i], dropped[i], slot) {
+                    (true, false, Some(source)) => match cut.take() {
+                        // Its tree was dropped for its facts: it keeps the imports its tree had.
+                        Some(imports) => {
+                            *lazy = None;
+                            keep_only(source, imports, parses, &paths[i]);
                         }
-                        _ => {}
+                        None => keep_imports(source, parses, &paths[i]),
+                    },
+                    // Dropped early, yet connected to a file that can start a finding: parsed again
+                    // (the same text, so the same syntax errors and comments).
+                    (false, true, Some(source)) => {
+                        let reparse = |text: &str| {
+                            let kind = detect_kind(text);
+                            parse_kept(parses, &paths[i], kind, None, text, || {
+                                parse_source_keeping(text, kind, Keep::Suppressions)
+                            })
+                        };
+                        match &loaded[i] {
+                            Loaded::Text { text, .. } => *source = reparse(text),
+                            // Read again: should it have changed since it was parsed, its text is
+                            // shown blank, with a warning, and the run is not cached. Its text is
+                            // not kept: its facts are taken and its tree dropped, as in its first
+                            // parse had it come after a file that can start a finding.
+                            &Loaded::Deferred { len, check, .. } => {
+                                if let (Loaded::Text { text, .. }, _) =
+                                    read_deferred(&paths[i], len, check)
+                                {
+                                    *source = reparse(&text);
+                                    let package = package_of(root, &paths[i]);
+                                    let modules = obolint_python::imports::imported_modules(
+                                        source.body(),
+                                        &package,
+                                    );
+                                    *lazy =
+                                        take_facts(source, &package, &modules, parses, Some(&text));
+                                }
+                            }
+                            _ => {}
+                        }
                     }
-                }
-                _ => {}
-            });
+                    _ => {}
+                },
+            );
     }
     OnDemand { parsed, noqa, lazy }
 }
@@ -1110,6 +1133,9 @@ pub(super) struct FileParse {
     directives: Option<Vec<Directive>>,
     /// Its facts and its text, when its tree was dropped ([`take_facts`]).
     lazy: Lazy,
+    /// The import statements it keeps should it be left unanalysed ([`unanalysed_files`]),
+    /// when it cannot start a finding and its tree was dropped.
+    cut: Option<Vec<ruff_python_ast::Stmt>>,
 }
 
 /// A file's facts and its text, when its tree was dropped ([`take_facts`]).
@@ -1160,6 +1186,7 @@ fn after_parse(
             reach: None,
             directives: None,
             lazy,
+            cut: None,
         };
     }
     let imports = obolint_python::imports::import_statements(source.body());
@@ -1173,16 +1200,21 @@ fn after_parse(
     }
     let dropped = inertness != Inertness::Relevant && !seen_relevant.load(Ordering::Relaxed);
     let mut lazy = None;
+    let mut cut = None;
     if dropped {
         let imports = imports.into_iter().filter_map(owned_import).collect();
         keep_only(&mut source, imports, parses, path);
-    } else {
+    } else if inertness == Inertness::Relevant {
         drop(imports);
-        // A file that can start a finding is analysed whatever the other files are; one that
-        // cannot may yet be cut to its imports (`unanalysed_files`), and keeps its tree.
-        if inertness == Inertness::Relevant {
-            lazy = take_facts(&mut source, &package, &modules, parses, deferred);
-        }
+        // A file that can start a finding is analysed whatever the other files are.
+        lazy = take_facts(&mut source, &package, &modules, parses, deferred);
+    } else {
+        // One that cannot may yet be cut to its imports (`unanalysed_files`): should its tree
+        // be dropped, the imports it would keep are kept beside its facts, as its tree says
+        // them now.
+        let imports: Vec<_> = imports.into_iter().filter_map(owned_import).collect();
+        lazy = take_facts(&mut source, &package, &modules, parses, deferred);
+        cut = lazy.is_some().then_some(imports);
     }
     FileParse {
         source,
@@ -1195,6 +1227,7 @@ fn after_parse(
         }),
         directives: None,
         lazy,
+        cut,
     }
 }
 
@@ -1758,14 +1791,18 @@ mod tests {
         ];
         let analysed = |found: &Discovered, root: &Path| -> usize {
             let (_, loaded) = load_for_test(root, found);
+            // A file analysed has its code, or its facts when its tree was dropped.
             loaded
                 .parsed
                 .iter()
-                .flatten()
-                .filter(|p| {
-                    p.body()
-                        .iter()
-                        .any(|s| !matches!(s, Stmt::Import(_) | Stmt::ImportFrom(_)))
+                .zip(&loaded.facts)
+                .filter(|(p, facts)| {
+                    facts.is_some()
+                        || p.as_ref().is_some_and(|p| {
+                            p.body()
+                                .iter()
+                                .any(|s| !matches!(s, Stmt::Import(_) | Stmt::ImportFrom(_)))
+                        })
                 })
                 .count()
         };
