@@ -2,7 +2,6 @@
 //! prescreen that decides which files are worth parsing. [`read_bounded`] is the one way obolint
 //! reads a file from disk: regular files only, up to a size limit (`max-file-size`).
 
-use std::io::Read;
 use std::path::Path;
 #[cfg(all(test, unix))]
 use std::path::PathBuf;
@@ -207,7 +206,6 @@ pub fn read_found(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
 fn read_found_into(path: &Path, limit: u64, bytes: &mut Vec<u8>) -> Result<(), ReadError> {
     #[cfg(unix)]
     {
-        use std::os::fd::AsRawFd;
         use std::os::unix::fs::OpenOptionsExt;
         if let Ok(file) = std::fs::OpenOptions::new()
             .read(true)
@@ -216,14 +214,9 @@ fn read_found_into(path: &Path, limit: u64, bytes: &mut Vec<u8>) -> Result<(), R
             && let Ok(metadata) = file.metadata()
             && metadata.is_file()
         {
-            // Reads block again, as they do from `read_bounded` (a regular file ignores
-            // `O_NONBLOCK` on local file systems; a network or FUSE one might not).
-            // SAFETY: `fcntl` on a descriptor `file` owns; `F_SETFL` with 0 clears the status
-            // flags it may change (`O_NONBLOCK`, `O_APPEND`, `O_ASYNC`, `O_DIRECT`, `O_NOATIME`),
-            // of which only `O_NONBLOCK` was set.
-            if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETFL, 0) } == 0 {
-                return read_open(file, &metadata, limit, bytes);
-            }
+            // A regular file ignores `O_NONBLOCK` on local file systems; on a network or FUSE
+            // one that does not, the read that would block clears it (`read_open`).
+            return read_open(file, &metadata, limit, bytes);
         }
     }
     read_bounded_into(path, limit, bytes)
@@ -241,13 +234,78 @@ fn read_open(
     if metadata.len() > limit {
         return Err(ReadError::TooLarge { limit });
     }
-    let capacity = usize::try_from(metadata.len().min(limit)).unwrap_or(0);
-    bytes.reserve(capacity);
-    file.take(limit.saturating_add(1)).read_to_end(bytes)?;
+    read_up_to(&file, metadata.len(), limit.saturating_add(1), bytes)?;
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge { limit });
     }
     Ok(())
+}
+
+/// Reads `file` into `bytes` until its end or `bound` bytes, straight into the vector's room:
+/// room for the `size` its metadata says and a byte more, so that a file of that size takes one
+/// read and the read that finds its end (`read_to_end` reads through an 8 KiB first read and a
+/// probe, three or four calls a file). A file opened with `O_NONBLOCK` whose read would block
+/// (a network or FUSE file system may honour the flag for regular files) has it cleared, and is
+/// read again.
+#[cfg(unix)]
+fn read_up_to(
+    file: &std::fs::File,
+    size: u64,
+    bound: u64,
+    bytes: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    let room = |wanted: u64| usize::try_from(wanted.min(bound)).unwrap_or(usize::MAX);
+    bytes.reserve(room(size.saturating_add(1)));
+    loop {
+        let left = bound.saturating_sub(bytes.len() as u64);
+        if left == 0 {
+            return Ok(());
+        }
+        if bytes.len() == bytes.capacity() {
+            // Grown since its metadata was read: twice the room, up to the bound.
+            bytes.reserve(room(bytes.len().max(4096) as u64).min(room(left)));
+        }
+        let spare = bytes.spare_capacity_mut();
+        let want = spare.len().min(room(left));
+        // SAFETY: `read` writes at most `want` bytes, which fit in `spare` (the vector's spare
+        // capacity), through a descriptor `file` owns; it returns how many it wrote, or -1.
+        let read = unsafe { libc::read(fd, spare.as_mut_ptr().cast(), want) };
+        match usize::try_from(read) {
+            Ok(0) => return Ok(()),
+            Ok(read) => {
+                let len = bytes.len() + read.min(want);
+                // SAFETY: the first `read` bytes of the spare capacity were written just now.
+                unsafe { bytes.set_len(len) };
+            }
+            Err(_) => {
+                let error = std::io::Error::last_os_error();
+                match error.kind() {
+                    std::io::ErrorKind::Interrupted => {}
+                    // SAFETY: `fcntl` on a descriptor `file` owns; `F_SETFL` with 0 clears the
+                    // status flags it may change (`O_NONBLOCK`, `O_APPEND`, `O_ASYNC`,
+                    // `O_DIRECT`, `O_NOATIME`), of which only `O_NONBLOCK` was set.
+                    std::io::ErrorKind::WouldBlock
+                        if unsafe { libc::fcntl(fd, libc::F_SETFL, 0) } == 0 => {}
+                    _ => return Err(error),
+                }
+            }
+        }
+    }
+}
+
+/// [`read_to_end`](std::io::Read::read_to_end), up to `bound` bytes.
+#[cfg(not(unix))]
+fn read_up_to(
+    file: &std::fs::File,
+    size: u64,
+    bound: u64,
+    bytes: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    bytes.reserve(usize::try_from(size.min(bound)).unwrap_or(0));
+    use std::io::Read;
+    file.take(bound).read_to_end(bytes).map(drop)
 }
 
 /// [`read_bounded`], as UTF-8 text.
@@ -407,6 +465,35 @@ mod tests {
         assert!(answers[2].0.as_ref().is_err_and(|e| e.contains("larger")));
         assert!(answers[8].0.as_ref().is_err_and(|e| e.contains("FIFO")));
         assert!(answers[6].0.as_ref().is_err_and(|e| e.contains("device")));
+    }
+
+    /// A file is read whole whatever size its metadata said (a file grown since, past the room
+    /// made for it), never past the bound, and into what the vector held (emptied by callers).
+    #[test]
+    fn a_file_is_read_to_its_end_or_its_bound_whatever_its_size_said() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("grown.py");
+        let text: Vec<u8> = (0..100_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        std::fs::write(&path, &text).expect("write");
+        let read = |size: u64, bound: u64| {
+            let file = std::fs::File::open(&path).expect("open");
+            let mut bytes = Vec::new();
+            read_up_to(&file, size, bound, &mut bytes).expect("read");
+            bytes
+        };
+        for size in [0, 1, 4096, 8192, 99_999, 100_000, 100_001, 1 << 20] {
+            assert_eq!(read(size, u64::MAX), text, "said {size}");
+            assert_eq!(read(size, 100_001), text, "said {size}");
+            assert_eq!(read(size, 100_000), text, "said {size}");
+            assert_eq!(read(size, 65_537), text[..65_537], "said {size}");
+            assert_eq!(read(size, 1), text[..1], "said {size}");
+            assert!(read(size, 0).is_empty(), "said {size}");
+        }
+        assert_eq!(
+            outcome(read_found(&path, 99_999)).map_err(|e| e.contains("larger")),
+            Err(true)
+        );
+        assert_eq!(outcome(read_found(&path, 100_000)), Ok(text));
     }
 
     /// What [`load`] loads and what [`with_found_text`] hands over, keeping the text.
