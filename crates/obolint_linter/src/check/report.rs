@@ -54,37 +54,38 @@ pub(super) struct CommentFiles<'r> {
 }
 
 /// Applies every suppression comment; returns the findings by file, OBO901's included.
-pub(super) fn apply_suppressions(
+pub(super) fn apply_suppressions<'r>(
     diagnostics: Vec<Diagnostic>,
     sources: &Sources,
-    files: &CommentFiles<'_>,
+    files: &'r CommentFiles<'r>,
     rule_settings: &FxHashMap<FileId, RuleSettings>,
 ) -> FxHashMap<FileId, Vec<Diagnostic>> {
     let mut by_file: FxHashMap<FileId, Vec<Diagnostic>> = FxHashMap::default();
     for d in diagnostics {
         by_file.entry(d.primary.file).or_default().push(d);
     }
-    let mut apply = |id: FileId, directives: Vec<suppression::Directive>, body: &[Stmt]| {
-        if directives.is_empty() {
-            return;
-        }
-        let Some(settings) = rule_settings.get(&id) else {
-            return;
+    let mut apply =
+        |id: FileId, directives: Vec<suppression::Directive>, body: &dyn Fn() -> &'r [Stmt]| {
+            if directives.is_empty() {
+                return;
+            }
+            let Some(settings) = rule_settings.get(&id) else {
+                return;
+            };
+            let file = sources.db.get(id);
+            let enabled = |code: &str| Rule::from_code(code).map(|rule| settings.is_enabled(rule));
+            let diagnostics = by_file.entry(id).or_default();
+            let unused = unused_suppression::apply(
+                id,
+                || file.text.as_str(),
+                || file.line_index(),
+                body,
+                &directives,
+                diagnostics,
+                &enabled,
+            );
+            diagnostics.extend(unused);
         };
-        let file = sources.db.get(id);
-        let enabled = |code: &str| Rule::from_code(code).map(|rule| settings.is_enabled(rule));
-        let diagnostics = by_file.entry(id).or_default();
-        let unused = unused_suppression::apply(
-            id,
-            || file.text.as_str(),
-            || file.line_index(),
-            body,
-            &directives,
-            diagnostics,
-            &enabled,
-        );
-        diagnostics.extend(unused);
-    };
     // The comments of every Python file are read in parallel (a file with a `noqa` comment
     // needs its line index, a pass over its text); they are applied in file order.
     let directives: Vec<Vec<suppression::Directive>> = files
@@ -122,13 +123,15 @@ pub(super) fn apply_suppressions(
         if directives.is_empty() {
             continue;
         }
-        apply(id, directives, reparse.map_or(source.body(), Reparse::body));
+        apply(id, directives, &|| {
+            reparse.map_or(source.body(), Reparse::body)
+        });
     }
     for &id in &files.other {
         let text = &sources.db.get(id).text;
         let comments = suppression::yaml_comments(text);
         let directives = suppression::directives(text, &comments);
-        apply(id, directives, &[]);
+        apply(id, directives, &|| &[]);
     }
     by_file
 }
@@ -254,6 +257,56 @@ mod tests {
         let by_file = apply_suppressions(found, &sources, &files, &settings);
         let codes: Vec<&str> = by_file[&id].iter().map(|d| d.rule.code).collect();
         assert_eq!(codes, ["OBO901"]);
+    }
+
+    /// A file whose tree was dropped is parsed again for its suppressions only when one of its
+    /// findings needs the statement it is in: a `noqa` of another tool's codes needs nothing.
+    #[test]
+    fn a_dropped_tree_is_parsed_again_only_for_a_finding_under_a_noqa() {
+        let mut sources = Sources::new(Path::new("/p").to_path_buf());
+        let text = "import mlflow\nx = (1,\n  2)  # noqa: OBO101, E501\n";
+        let quiet = sources.add_file(Path::new("/p/quiet.py"), text.to_string());
+        let found = sources.add_file(Path::new("/p/found.py"), text.to_string());
+        let mut dropped = parse_source(text, SourceKind::Python);
+        dropped.keep_only(Vec::new());
+        let directives: FxHashMap<FileId, Vec<suppression::Directive>> = [quiet, found]
+            .into_iter()
+            .map(|id| {
+                let parsed = parse_source(text, SourceKind::Python);
+                (id, suppression::directives(text, &parsed.comments))
+            })
+            .collect();
+        let settings: FxHashMap<FileId, RuleSettings> = [quiet, found]
+            .into_iter()
+            .map(|id| {
+                (
+                    id,
+                    RuleSettings::resolve(None, &CliOverrides::default(), None),
+                )
+            })
+            .collect();
+        let reparse = |id| (id, Reparse::new(text.to_string(), SourceKind::Python));
+        let (quiet_text, found_text) = (reparse(quiet), reparse(found));
+        let files = CommentFiles {
+            python: vec![
+                (quiet, &dropped, Some(&quiet_text.1)),
+                (found, &dropped, Some(&found_text.1)),
+            ],
+            other: Vec::new(),
+            directives: &directives,
+        };
+        // A finding on the statement's first line, hidden by the `noqa` on its last.
+        let by_file = apply_suppressions(
+            vec![finding(Rule::UserClientAtLoadTime, found, 14)],
+            &sources,
+            &files,
+            &settings,
+        );
+        assert!(by_file[&found].is_empty(), "{:?}", by_file[&found]);
+        assert!(found_text.1.was_parsed());
+        let codes: Vec<&str> = by_file[&quiet].iter().map(|d| d.rule.code).collect();
+        assert_eq!(codes, ["OBO901"]);
+        assert!(!quiet_text.1.was_parsed());
     }
 
     #[test]

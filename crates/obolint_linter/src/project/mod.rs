@@ -167,6 +167,12 @@ impl Reparse {
         }
     }
 
+    /// Whether [`Self::body`] parsed the text again.
+    #[cfg(test)]
+    pub(crate) fn was_parsed(&self) -> bool {
+        self.parsed.get().is_some()
+    }
+
     /// The tree, parsed again when first asked for: the same text parsed the same way, so the
     /// same tree (its ranges, scopes and calls are what the facts say).
     pub fn body(&self) -> &[ruff_python_ast::Stmt] {

@@ -51,14 +51,15 @@ impl Check for UnusedSuppression {
 }
 
 /// Drops the findings a suppression covers; returns OBO901 findings for what suppressed nothing.
-/// `text` and `lines` are asked for only when a finding of the file or an OBO901 fix needs them
-/// (most files with a `noqa` comment have neither: another tool's codes, no finding of ours), so
-/// a text the run did not keep is not read again for them.
-pub fn apply<'l>(
+/// `text`, `lines` and `body` (the file's statements) are asked for only when a finding of the
+/// file or an OBO901 fix needs them (most files with a `noqa` comment have neither: another
+/// tool's codes, no finding of ours), so a text the run did not keep is not read again, nor a
+/// tree it dropped parsed again, for them.
+pub fn apply<'l, 'b>(
     file: FileId,
     text: impl Fn() -> &'l str,
     lines: impl Fn() -> &'l LineIndex,
-    body: &[Stmt],
+    body: impl Fn() -> &'b [Stmt],
     directives: &[Directive],
     diagnostics: &mut Vec<Diagnostic>,
     rule_enabled: &dyn Fn(&str) -> Option<bool>,
@@ -84,7 +85,7 @@ pub fn apply<'l>(
         let lines = lines();
         let start_line = lines.line_of(d.primary.range.start());
         let statement_end =
-            statement_last_line(body, d.primary.range.start(), lines).unwrap_or(start_line);
+            statement_last_line(body(), d.primary.range.start(), lines).unwrap_or(start_line);
         // The first directive that covers the finding: one for the whole file, or one on its
         // line or on the last line of its statement.
         let hit = [
