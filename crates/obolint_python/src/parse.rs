@@ -4,7 +4,7 @@ use ruff_python_ast::name::Name;
 use ruff_python_ast::{
     Alias, Identifier, ModModule, PySourceType, PythonVersion, Stmt, StmtImport, StmtImportFrom,
 };
-use ruff_python_parser::{ParseOptions, parse_cells_unchecked};
+use ruff_python_parser::{ParseOptions, parse_cells_unchecked, parse_unchecked};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::notebook::NotebookText;
@@ -235,7 +235,20 @@ fn parse_in_cells(
     keep: Keep,
 ) -> ParsedSource {
     let options = ParseOptions::from(source_type).with_target_version(PythonVersion::latest());
-    let parse = || parse_cells_unchecked(text, cells.iter().copied(), &options);
+    // One cell of the whole text (a plain Python file) is the parser's own parse of it: the
+    // cells' parse would copy its statements and tokens into vectors of their own (a fifth of a
+    // run's page faults on a corpus of Python files).
+    let whole = TextRange::up_to(TextSize::of(text));
+    let one_cell = cells.as_slice() == [whole];
+    let parse = || {
+        if one_cell {
+            parse_unchecked(text, options.clone())
+                .try_into_module()
+                .unwrap_or_else(|| parse_cells_unchecked(text, [whole], &options))
+        } else {
+            parse_cells_unchecked(text, cells.iter().copied(), &options)
+        }
+    };
     // A small file's tree would not fill its arena's one chunk: what it leaves unused would
     // outweigh the tree.
     let (mut parsed, mut arena) = if text.len() >= ARENA_MIN_TEXT {
@@ -328,6 +341,10 @@ fn parse_in_cells(
         Some(arena) => arena.noting_frees(|| parsed.into_syntax()),
         None => parsed.into_syntax(),
     };
+    // The module's range is its cells' (the parser's own ends at its last token).
+    if one_cell {
+        module.range = whole;
+    }
     if !syntax_errors.is_empty() {
         // What follows the file's error, and whatever is in a cell with an error.
         let first = syntax_errors
@@ -440,6 +457,77 @@ fn cell_of(cells: &[TextRange], range: TextRange) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A plain Python file is parsed by the parser's own parse, not as one cell: the same tree
+    /// (ranges, strings joined or not, its module's range), errors and tokens, in an arena or
+    /// not, with and without errors.
+    #[test]
+    fn a_whole_file_parses_as_its_one_cell_would() {
+        let long = format!(
+            "import mlflow\n{}",
+            "x = ('a' 'b')  # noqa: E501\n".repeat(200)
+        );
+        let texts = [
+            "",
+            "\n",
+            "import os\n",
+            "x = 1",
+            "   \n# only a comment",
+            "def f(a, b=2, *c, **d):\n    return f'{a!r:>{b}}' 'tail'\n\n\n",
+            "class C(B, metaclass=M):\n    '''doc'''\n    x: int = 1\n",
+            "x = (\ny = 2\n",
+            "print('a')\0print('b')\n",
+            "if x:\n\tpass\n  else:\n",
+            "s = '''a\nb''' \\\n  'c'\n",
+            long.as_str(),
+        ];
+        let options =
+            ParseOptions::from(PySourceType::Python).with_target_version(PythonVersion::latest());
+        for text in texts {
+            let whole = [TextRange::up_to(TextSize::of(text))];
+            let cells = parse_cells_unchecked(text, whole, &options);
+            let own = parse_unchecked(text, options.clone())
+                .try_into_module()
+                .expect("a module");
+            assert_eq!(
+                format!("{:?}", own.errors()),
+                format!("{:?}", cells.errors())
+            );
+            assert_eq!(
+                format!("{:?}", own.tokens().as_ref()),
+                format!("{:?}", cells.tokens().as_ref())
+            );
+            let mut module = own.into_syntax();
+            module.range = whole[0];
+            assert_eq!(format!("{module:?}"), format!("{:?}", cells.into_syntax()));
+            // And what a check keeps of it, through `parse_in_cells` (as a notebook's one cell,
+            // parsed as cells: what a cell with an error keeps differs from a file's).
+            let parsed = parse_source_keeping(text, SourceKind::Python, Keep::Comments);
+            if !parsed.syntax_errors.is_empty() {
+                continue;
+            }
+            let as_cells = parse_in_cells(
+                text,
+                SourceKind::Jupyter,
+                whole.to_vec(),
+                PySourceType::Python,
+                Keep::Comments,
+            );
+            assert_eq!(
+                format!("{:?}", parsed.module),
+                format!("{:?}", as_cells.module)
+            );
+            assert_eq!(parsed.comments, as_cells.comments);
+            assert_eq!(parsed.multiline_tokens, as_cells.multiline_tokens);
+            let errors = |p: &ParsedSource| -> Vec<(TextRange, String)> {
+                p.syntax_errors
+                    .iter()
+                    .map(|e| (e.range, e.message.clone()))
+                    .collect()
+            };
+            assert_eq!(errors(&parsed), errors(&as_cells));
+        }
+    }
 
     #[test]
     fn keeps_statements_before_the_first_error() {
