@@ -63,6 +63,14 @@ pub fn check_error(error: &CheckError) -> miette::Report {
             Some("obolint checks regular files and folders; give the project folder".to_string()),
         ),
         CheckError::Config(config) => config_error(config),
+        CheckError::ChangedWhileChecked(_) => tool_error(
+            error.to_string(),
+            Some(
+                "a file whose code was read twice was not the same file the second time; \
+                 check again once nothing writes to the project"
+                    .to_string(),
+            ),
+        ),
     }
 }
 

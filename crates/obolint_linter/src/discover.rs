@@ -45,7 +45,7 @@ pub struct WalkWarning {
     pub message: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Discovered {
     /// Python sources and notebooks, in a stable order.
     pub python: Vec<PathBuf>,

@@ -11,7 +11,7 @@ use ruff_text_size::TextRange;
 
 use crate::analysis::dataflow::Dataflow;
 use crate::context::{Check, FileContext, Grain, LintContext, RuleContext};
-use crate::project::FileIdx;
+use crate::project::{ChangedWhileChecked, FileIdx};
 use crate::rule_info::RuleInfo;
 use crate::rules::*;
 
@@ -158,6 +158,9 @@ fn run_project_rules(ctx: &LintContext<'_>, enabled: &[Rule]) -> Vec<Diagnostic>
         let ran = std::panic::catch_unwind(AssertUnwindSafe(|| rule.check_project(&rule_ctx)));
         match ran {
             Ok(()) => out.extend(rule_ctx.into_diagnostics()),
+            Err(payload) if payload.is::<ChangedWhileChecked>() => {
+                std::panic::resume_unwind(payload)
+            }
             // A project rule has no file of its own: the finding goes on the first file.
             Err(payload) => out.extend(ctx.project.files.first().map(|first| {
                 internal_error(
@@ -191,6 +194,11 @@ fn run_file_rules(ctx: &LintContext<'_>, enabled: &[Rule]) -> Vec<Diagnostic> {
                 if ctx.text(file).contains(TEST_PANIC) {
                     panic!("a test asked this rule to panic");
                 }
+                #[cfg(test)]
+                if ctx.text(file).contains(TEST_CHANGED) {
+                    let path = ctx.project.file(file).path.clone();
+                    std::panic::resume_unwind(Box::new(ChangedWhileChecked(path)));
+                }
                 let dataflow = Dataflow::new(ctx.project);
                 let mut out = Vec::new();
                 for &rule in &per_file {
@@ -202,6 +210,9 @@ fn run_file_rules(ctx: &LintContext<'_>, enabled: &[Rule]) -> Vec<Diagnostic> {
                 out
             }))
             .unwrap_or_else(|payload| {
+                if payload.is::<ChangedWhileChecked>() {
+                    std::panic::resume_unwind(payload);
+                }
                 vec![internal_error(
                     ctx.project.file(file).id,
                     &panic_message(payload.as_ref()),
@@ -215,6 +226,11 @@ fn run_file_rules(ctx: &LintContext<'_>, enabled: &[Rule]) -> Vec<Diagnostic> {
 /// A file whose text holds this makes the file-grain rules panic, in this crate's tests only.
 #[cfg(test)]
 pub(crate) const TEST_PANIC: &str = "obolint-test-panic-in-rules";
+
+/// A file whose text holds this makes the file-grain rules unwind as a file read again for its
+/// tree that changed does ([`ChangedWhileChecked`]), in this crate's tests only.
+#[cfg(test)]
+pub(crate) const TEST_CHANGED: &str = "obolint-test-changed-under-rules";
 
 /// The text of a panic's payload.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

@@ -214,9 +214,10 @@ pub(super) fn read_root<'b>(
             }
             let only_mlflow =
                 obolint_python::prescreen::mentions_only_mlflow(text.as_bytes(), words);
+            let check = text_check(text);
             let loaded = Loaded::Deferred {
                 len: text.len(),
-                check: text_check(text),
+                check,
                 only_mlflow,
             };
             let may_be_inert = allowed && only_mlflow && !in_app(p);
@@ -237,7 +238,7 @@ pub(super) fn read_root<'b>(
                 source,
                 Texts {
                     may_be_inert: may_be_inert.then_some(text),
-                    deferred: Some(text),
+                    deferred: Some(Deferred { text, check, limit }),
                 },
                 allowed,
                 &seen_relevant,
@@ -396,6 +397,7 @@ pub(super) fn load_root(
             app_roots: &found.app_roots,
         },
         parses,
+        limit,
     );
 
     let mut files: Vec<(usize, FileId)> = Vec::new();
@@ -771,6 +773,7 @@ fn parse_on_demand(
     module_index: &FxHashMap<String, usize>,
     unanalysed: Unanalysed<'_>,
     parses: Option<(&ParseCache, u64)>,
+    limit: u64,
 ) -> OnDemand {
     let mut parsed: Vec<Option<Arc<ParsedSource>>> = (0..paths.len()).map(|_| None).collect();
     let mut lazy: Vec<Lazy> = (0..paths.len()).map(|_| None).collect();
@@ -869,6 +872,8 @@ fn parse_on_demand(
                 // tree is: see `after_parse`).
                 let mut read_again = String::new();
                 let deferred = matches!(loaded[i], Loaded::Deferred { .. });
+                // Its check (that of the text read again, should it have changed).
+                let mut again_check = 0;
                 let mut directives = None;
                 // The text of a file that may be inert.
                 let (source, may_be_inert) = match (&loaded[i], notebooks.get(&i)) {
@@ -894,14 +899,16 @@ fn parse_on_demand(
                             lock(&rewritten).push((i, again));
                             return None;
                         };
+                        again_check = check;
                         if !same {
                             let only_mlflow = obolint_python::prescreen::mentions_only_mlflow(
                                 text.as_bytes(),
                                 unanalysed.words,
                             );
+                            again_check = text_check(&text);
                             let now = Loaded::Deferred {
                                 len: text.len(),
-                                check: text_check(&text),
+                                check: again_check,
                                 only_mlflow,
                             };
                             lock(&rewritten).push((i, now));
@@ -919,7 +926,11 @@ fn parse_on_demand(
                     source,
                     Texts {
                         may_be_inert,
-                        deferred: deferred.then_some(read_again.as_str()),
+                        deferred: deferred.then_some(Deferred {
+                            text: &read_again,
+                            check: again_check,
+                            limit,
+                        }),
                     },
                     unanalysed.allowed,
                     &seen_relevant,
@@ -1029,20 +1040,34 @@ fn parse_on_demand(
                             Loaded::Text { text, .. } => *source = reparse(text),
                             // Read again: should it have changed since it was parsed, its text is
                             // shown blank, with a warning, and the run is not cached. Its text is
-                            // not kept: its facts are taken and its tree dropped, as in its first
-                            // parse had it come after a file that can start a finding.
+                            // not kept: unchanged, its facts are taken and its tree dropped, as in
+                            // its first parse had it come after a file that can start a finding.
                             &Loaded::Deferred { len, check, .. } => {
-                                if let (Loaded::Text { text, .. }, _) =
+                                if let (Loaded::Text { text, .. }, same) =
                                     read_deferred(&paths[i], len, check)
                                 {
                                     *source = reparse(&text);
-                                    let package = package_of(root, &paths[i]);
-                                    let modules = obolint_python::imports::imported_modules(
-                                        source.body(),
-                                        &package,
-                                    );
-                                    *lazy =
-                                        take_facts(source, &package, &modules, parses, Some(&text));
+                                    if same {
+                                        let path = &paths[i];
+                                        let package = package_of(root, path);
+                                        let modules = obolint_python::imports::imported_modules(
+                                            source.body(),
+                                            &package,
+                                        );
+                                        let text = Deferred {
+                                            text: &text,
+                                            check,
+                                            limit,
+                                        };
+                                        *lazy = take_facts(
+                                            path,
+                                            source,
+                                            &package,
+                                            &modules,
+                                            parses,
+                                            Some(text),
+                                        );
+                                    }
                                 }
                             }
                             _ => {}
@@ -1146,7 +1171,16 @@ type Lazy = Option<Box<(FileFacts, Reparse)>>;
 #[derive(Clone, Copy, Default)]
 struct Texts<'t> {
     may_be_inert: Option<&'t str>,
-    deferred: Option<&'t str>,
+    deferred: Option<Deferred<'t>>,
+}
+
+/// The text of a deferred file (not kept by the run), its [`text_check`], and the read limit:
+/// what reads it again from disk when its tree was dropped and is asked for ([`Reparse`]).
+#[derive(Clone, Copy)]
+struct Deferred<'t> {
+    text: &'t str,
+    check: u64,
+    limit: u64,
 }
 
 /// The suppression comments of a plain Python file, read from its text and its parse's comments
@@ -1178,7 +1212,7 @@ fn after_parse(
     let package = package_of(root, path);
     if !allowed {
         let modules = obolint_python::imports::imported_modules(source.body(), &package);
-        let lazy = take_facts(&mut source, &package, &modules, parses, deferred);
+        let lazy = take_facts(path, &mut source, &package, &modules, parses, deferred);
         return FileParse {
             source,
             package,
@@ -1207,13 +1241,13 @@ fn after_parse(
     } else if inertness == Inertness::Relevant {
         drop(imports);
         // A file that can start a finding is analysed whatever the other files are.
-        lazy = take_facts(&mut source, &package, &modules, parses, deferred);
+        lazy = take_facts(path, &mut source, &package, &modules, parses, deferred);
     } else {
         // One that cannot may yet be cut to its imports (`unanalysed_files`): should its tree
         // be dropped, the imports it would keep are kept beside its facts, as its tree says
         // them now.
         let imports: Vec<_> = imports.into_iter().filter_map(owned_import).collect();
-        lazy = take_facts(&mut source, &package, &modules, parses, deferred);
+        lazy = take_facts(path, &mut source, &package, &modules, parses, deferred);
         cut = lazy.is_some().then_some(imports);
     }
     FileParse {
@@ -1240,13 +1274,14 @@ fn after_parse(
 /// them): parsed again, the same text of the same kind gives the same tree. `modules` are the
 /// modules it imports, which the task found already.
 fn take_facts(
+    path: &Path,
     source: &mut Arc<ParsedSource>,
     package: &[String],
     modules: &[String],
     parses: Option<(&ParseCache, u64)>,
-    deferred: Option<&str>,
+    deferred: Option<Deferred<'_>>,
 ) -> Lazy {
-    let text = deferred?;
+    let Deferred { text, check, limit } = deferred?;
     if parses.is_some() || source.kind != SourceKind::Python || !source.syntax_errors.is_empty() {
         return None;
     }
@@ -1255,7 +1290,8 @@ fn take_facts(
     let facts = FileFacts::of(&model, modules.to_vec());
     drop(model);
     own.keep_only(Vec::new());
-    Some(Box::new((facts, Reparse::new(text.to_owned(), own.kind))))
+    let reparse = Reparse::from_disk(path.to_path_buf(), text.len(), check, limit, own.kind);
+    Some(Box::new((facts, reparse)))
 }
 
 /// What the parse task found out for [`unanalysed_files`].

@@ -295,7 +295,7 @@ fn check_in_pool(request: &CheckRequest) -> Result<CheckReport, CheckError> {
         let checked: Vec<(usize, Result<RootOutput, CheckError>)> = wave
             .into_par_iter()
             .map(|(i, p)| {
-                let output = run.check_root(p);
+                let output = run.check_root_anew(p);
                 run.unfinished.fetch_sub(1, Ordering::AcqRel);
                 (i, output)
             })
@@ -482,6 +482,7 @@ struct RootOutput {
 }
 
 /// A root with its configuration read and its files found: where checking it starts.
+#[derive(Clone)]
 struct Prepared {
     root: PathBuf,
     root_config: Option<crate::config::ConfigFile>,
@@ -541,6 +542,30 @@ impl Run<'_> {
             },
             record,
         ))
+    }
+
+    /// [`Self::check_root`], from its reads again should a file whose tree was dropped no longer
+    /// be the text its facts were taken from when it is read again for its tree
+    /// ([`crate::project::ChangedWhileChecked`]): no tree of it is what the facts say. A file that
+    /// keeps changing (a third time) is an error of the run.
+    fn check_root_anew(&self, prepared: Prepared) -> Result<RootOutput, CheckError> {
+        const ATTEMPTS: usize = 3;
+        for _ in 1..ATTEMPTS {
+            let again = prepared.clone();
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.check_root(again)))
+            {
+                Ok(output) => return output,
+                Err(payload) if payload.is::<crate::project::ChangedWhileChecked>() => {}
+                Err(payload) => std::panic::resume_unwind(payload),
+            }
+        }
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.check_root(prepared))) {
+            Ok(output) => output,
+            Err(payload) => match payload.downcast::<crate::project::ChangedWhileChecked>() {
+                Ok(changed) => Err(CheckError::ChangedWhileChecked(changed.0)),
+                Err(payload) => std::panic::resume_unwind(payload),
+            },
+        }
     }
 
     /// The stages, in order, for one project root.
@@ -1032,6 +1057,61 @@ mod tests {
         );
     }
 
+    /// A file whose tree was dropped, changed before it is read again for its tree: no tree of
+    /// it is what its facts say, so its root is checked anew, from its reads (and the run says
+    /// what it found in the file as it is now); one that keeps changing is an error.
+    #[test]
+    fn a_root_is_checked_anew_when_a_dropped_tree_is_read_from_another_text() {
+        use crate::project::REWRITE_BEFORE_READ_AGAIN;
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_in(dir.path(), "pyproject.toml", "[project]\nname = \"t\"\n");
+        write_in(dir.path(), "agent.py", AGENT);
+        let agent = dir.path().join("agent.py");
+        // Another text, of another length, where the findings are elsewhere.
+        let moved = format!("import os\n\n\n{AGENT}");
+        let request = CheckRequest::new(vec![PathBuf::from(".")], dir.path().to_path_buf());
+        let findings = |report: &CheckReport| -> Vec<(String, ruff_text_size::TextRange)> {
+            report
+                .diagnostics
+                .iter()
+                .map(|d| (d.rule.code.to_string(), d.primary.range))
+                .collect()
+        };
+        let first = findings(&check(&request).expect("a project"));
+        assert!(!first.is_empty(), "the agent has findings");
+        let rewrites = |texts: &[&str]| {
+            *REWRITE_BEFORE_READ_AGAIN.lock().expect("lock") = texts
+                .iter()
+                .map(|t| (agent.clone(), t.to_string()))
+                .collect();
+        };
+        let left = || {
+            REWRITE_BEFORE_READ_AGAIN
+                .lock()
+                .expect("lock")
+                .iter()
+                .filter(|(p, _)| *p == agent)
+                .count()
+        };
+
+        // Changed once: checked again, as it is now.
+        rewrites(&[&moved]);
+        let again = findings(&check(&request).expect("a project"));
+        assert_eq!(left(), 0, "the agent's tree was read again");
+        write_in(dir.path(), "agent.py", &moved);
+        assert_eq!(again, findings(&check(&request).expect("a project")));
+        assert_ne!(again, first);
+
+        // Changing at every read: an error of the run, which names the file.
+        write_in(dir.path(), "agent.py", AGENT);
+        rewrites(&[&moved, AGENT, &moved]);
+        match check(&request) {
+            Err(CheckError::ChangedWhileChecked(path)) => assert_eq!(path, agent),
+            other => panic!("{:?}", other.map(|r| findings(&r))),
+        }
+        assert_eq!(left(), 0);
+    }
+
     /// Each kind of input, changed, is a miss; unchanged, a hit.
     #[test]
     fn the_cache_is_used_only_for_the_same_inputs() {
@@ -1460,6 +1540,27 @@ mod tests {
             "the other file is still checked: {:?}",
             report.diagnostics
         );
+    }
+
+    /// A file found changed while a rule reads it again is not a bug of the rule: the rules pass
+    /// it on, and the root is checked anew (here it changes at every check: an error).
+    #[test]
+    fn a_file_changed_under_a_rule_is_no_internal_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_in(dir.path(), "pyproject.toml", "[project]\nname = \"t\"\n");
+        let text = format!(
+            "import mlflow  # noqa\n# {}\n",
+            crate::registry::TEST_CHANGED
+        );
+        write_in(dir.path(), "changing.py", &text);
+        write_in(dir.path(), "agent.py", AGENT);
+        let request = CheckRequest::new(vec![".".into()], dir.path().to_path_buf());
+        match check(&request) {
+            Err(CheckError::ChangedWhileChecked(path)) => {
+                assert!(path.ends_with("changing.py"), "{}", path.display())
+            }
+            other => panic!("{:?}", other.map(|r| r.diagnostics)),
+        }
     }
 
     /// Files that use `mlflow` only to track runs are left unanalysed unless imports connect

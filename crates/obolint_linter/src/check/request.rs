@@ -89,4 +89,7 @@ pub enum CheckError {
     NotFileOrFolder(PathBuf, &'static str),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A file read again for its code was not the text read first, three times in a row.
+    #[error("`{}` kept changing while it was checked; check again", .0.display())]
+    ChangedWhileChecked(PathBuf),
 }

@@ -150,18 +150,81 @@ impl<'a> LazyModel<'a> {
     }
 }
 
-/// A file's text, kept to parse it again ([`Reparse::body`]) when its tree was dropped.
+/// How to parse a file again ([`Reparse::body`]) whose tree was dropped: its text, kept or read
+/// again.
 pub struct Reparse {
-    text: String,
+    text: ReparseText,
     kind: obolint_python::SourceKind,
     parsed: OnceLock<obolint_python::ParsedSource>,
 }
+
+enum ReparseText {
+    Kept(String),
+    /// Read again from `path` (up to `limit` bytes), and parsed only if it is still the text
+    /// of `len` bytes and [`crate::load::text_check`] `check` the facts were taken from.
+    Disk {
+        path: PathBuf,
+        len: usize,
+        check: u64,
+        limit: u64,
+    },
+}
+
+/// What [`Reparse::body`] unwinds with when the file it reads again is no longer the text its
+/// facts were taken from: no tree of the file can be what the facts say, and the root is
+/// checked again from its reads (`Run::check_root_anew`). Raised with `resume_unwind`, so no
+/// panic message is printed; every `catch_unwind` on the way passes it on.
+#[derive(Debug)]
+pub struct ChangedWhileChecked(pub PathBuf);
+
+/// A file read again for its tree (in tests, after the rewrite `REWRITE_BEFORE_READ_AGAIN`
+/// lists for it, if any).
+fn read_again(path: &Path, limit: u64) -> crate::load::Loaded {
+    #[cfg(test)]
+    {
+        let mut rewrites = REWRITE_BEFORE_READ_AGAIN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(at) = rewrites.iter().position(|(p, _)| p == path) {
+            let (_, text) = rewrites.remove(at);
+            std::fs::write(path, text).expect("write");
+        }
+    }
+    crate::load::load_again(path, limit)
+}
+
+/// In tests: texts to write into files just before [`Reparse::body`] reads them again, each
+/// once, in order (a file changed between its first read and the read for its tree).
+#[cfg(test)]
+pub(crate) static REWRITE_BEFORE_READ_AGAIN: std::sync::Mutex<Vec<(PathBuf, String)>> =
+    std::sync::Mutex::new(Vec::new());
 
 impl Reparse {
     /// `text` of `kind`, parsed as a check parses it.
     pub fn new(text: String, kind: obolint_python::SourceKind) -> Self {
         Reparse {
-            text,
+            text: ReparseText::Kept(text),
+            kind,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    /// The text of `len` bytes and check `check` at `path`, not kept: read again (up to `limit`
+    /// bytes) when its tree is asked for.
+    pub fn from_disk(
+        path: PathBuf,
+        len: usize,
+        check: u64,
+        limit: u64,
+        kind: obolint_python::SourceKind,
+    ) -> Self {
+        Reparse {
+            text: ReparseText::Disk {
+                path,
+                len,
+                check,
+                limit,
+            },
             kind,
             parsed: OnceLock::new(),
         }
@@ -174,15 +237,34 @@ impl Reparse {
     }
 
     /// The tree, parsed again when first asked for: the same text parsed the same way, so the
-    /// same tree (its ranges, scopes and calls are what the facts say).
+    /// same tree (its ranges, scopes and calls are what the facts say). A text read again that
+    /// is no longer that text unwinds with [`ChangedWhileChecked`].
     pub fn body(&self) -> &[ruff_python_ast::Stmt] {
         self.parsed
             .get_or_init(|| {
-                obolint_python::parse_source_keeping(
-                    &self.text,
-                    self.kind,
-                    obolint_python::Keep::Suppressions,
-                )
+                let parse = |text: &str| {
+                    obolint_python::parse_source_keeping(
+                        text,
+                        self.kind,
+                        obolint_python::Keep::Suppressions,
+                    )
+                };
+                match &self.text {
+                    ReparseText::Kept(text) => parse(text),
+                    ReparseText::Disk {
+                        path,
+                        len,
+                        check,
+                        limit,
+                    } => match read_again(path, *limit) {
+                        crate::load::Loaded::Text { text, .. }
+                            if crate::load::is_text(&text, *len, *check) =>
+                        {
+                            parse(&text)
+                        }
+                        _ => std::panic::resume_unwind(Box::new(ChangedWhileChecked(path.clone()))),
+                    },
+                }
             })
             .body()
     }
