@@ -606,6 +606,8 @@ fn read_again(path: &Path, len: usize, check: u64, limit: u64) -> SourceText {
     SourceText::read_again(
         len,
         Box::new(move || {
+            #[cfg(test)]
+            crate::project::rewrite_before_read_again(&path);
             let text = String::from_utf8(read_bounded(&path, limit).ok()?).ok()?;
             is_text(&text, len, check).then_some(text)
         }),

@@ -479,6 +479,9 @@ struct RootOutput {
     notes: Vec<String>,
     /// Its findings came from the cache.
     cached: bool,
+    /// A text shown was no longer the one parsed (`read_shown_again`): its findings are shown
+    /// without it, and the root is worth checking again.
+    changed: bool,
 }
 
 /// A root with its configuration read and its files found: where checking it starts.
@@ -547,13 +550,17 @@ impl Run<'_> {
     /// [`Self::check_root`], from its reads again should a file whose tree was dropped no longer
     /// be the text its facts were taken from when it is read again for its tree
     /// ([`crate::project::ChangedWhileChecked`]): no tree of it is what the facts say. A file that
-    /// keeps changing (a third time) is an error of the run.
+    /// keeps changing (a third time) is an error of the run. Checked again too, but for the
+    /// third time, is a root a text of which, shown, was no longer the one parsed: its findings
+    /// would be shown without it, and its suppressions read on lines of another text (not in a
+    /// check that keeps its parses: the language server checks again when a file changes).
     fn check_root_anew(&self, prepared: Prepared) -> Result<RootOutput, CheckError> {
         const ATTEMPTS: usize = 3;
         for _ in 1..ATTEMPTS {
             let again = prepared.clone();
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.check_root(again)))
             {
+                Ok(Ok(output)) if output.changed && self.parses.is_none() => {}
                 Ok(output) => return output,
                 Err(payload) if payload.is::<crate::project::ChangedWhileChecked>() => {}
                 Err(payload) => std::panic::resume_unwind(payload),
@@ -592,6 +599,7 @@ impl Run<'_> {
             apps: Vec::new(),
             notes: Vec::new(),
             cached: false,
+            changed: false,
         };
         // Configuration: the root's governs the analysis; each file's nearest governs its rules.
         let mut resolver = ConfigResolver::new(
@@ -762,6 +770,7 @@ impl Run<'_> {
         // changed since it was parsed (found now, or when a rule or a suppression read it) is
         // shown blank, with a warning, nothing is fixed in it, and the run is not cached.
         let changed = read_shown_again(&mut out, &shown);
+        out.changed = changed;
         out.sources.db.release_texts(|id| shown[id.0 as usize]);
         // The entry holds what these paths reach: the paths are part of its key.
         if let (Some((cache, listing)), Some(inputs)) = (cached, inputs)
@@ -776,7 +785,8 @@ impl Run<'_> {
         // reuse the memory: peak memory is that of the roots checked at the same time, not the
         // sum of all); the last root's are left to the operating system when the process ends.
         let last = self.unfinished.load(Ordering::Acquire) == 1;
-        if request.exit_after && last {
+        // (Not a root that may be checked again.)
+        if request.exit_after && last && !changed {
             std::mem::forget(analysed);
             std::mem::forget(loaded);
         } else if self.parses.is_some() {
@@ -957,6 +967,7 @@ mod tests {
             apps: Vec::new(),
             notes: Vec::new(),
             cached: false,
+            changed: false,
         };
         let mut out = output(sources);
         // Read by a rule before, and changed: warned of too, though no finding points there.
@@ -1061,7 +1072,7 @@ mod tests {
     /// it is what its facts say, so its root is checked anew, from its reads (and the run says
     /// what it found in the file as it is now); one that keeps changing is an error.
     #[test]
-    fn a_root_is_checked_anew_when_a_dropped_tree_is_read_from_another_text() {
+    fn a_root_is_checked_anew_when_a_file_changes_between_its_reads() {
         use crate::project::REWRITE_BEFORE_READ_AGAIN;
         let dir = tempfile::tempdir().expect("tempdir");
         write_in(dir.path(), "pyproject.toml", "[project]\nname = \"t\"\n");
@@ -1101,6 +1112,16 @@ mod tests {
         write_in(dir.path(), "agent.py", &moved);
         assert_eq!(again, findings(&check(&request).expect("a project")));
         assert_ne!(again, first);
+
+        // Changed once after its tree was read again, before its text is shown: checked again
+        // too (else its findings would be shown without it, and its `noqa` read on the lines of
+        // a blank text).
+        write_in(dir.path(), "agent.py", AGENT);
+        rewrites(&[AGENT, &moved]);
+        let report = check(&request).expect("a project");
+        assert_eq!(left(), 0, "the agent was read again twice");
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+        assert_eq!(findings(&report), again);
 
         // Changing at every read: an error of the run, which names the file.
         write_in(dir.path(), "agent.py", AGENT);

@@ -181,20 +181,26 @@ pub struct ChangedWhileChecked(pub PathBuf);
 /// lists for it, if any).
 fn read_again(path: &Path, limit: u64) -> crate::load::Loaded {
     #[cfg(test)]
-    {
-        let mut rewrites = REWRITE_BEFORE_READ_AGAIN
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(at) = rewrites.iter().position(|(p, _)| p == path) {
-            let (_, text) = rewrites.remove(at);
-            std::fs::write(path, text).expect("write");
-        }
-    }
+    rewrite_before_read_again(path);
     crate::load::load_again(path, limit)
 }
 
-/// In tests: texts to write into files just before [`Reparse::body`] reads them again, each
-/// once, in order (a file changed between its first read and the read for its tree).
+/// In tests: writes into `path` the first text [`REWRITE_BEFORE_READ_AGAIN`] lists for it, if
+/// any, and takes it off the list.
+#[cfg(test)]
+pub(crate) fn rewrite_before_read_again(path: &Path) {
+    let mut rewrites = REWRITE_BEFORE_READ_AGAIN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(at) = rewrites.iter().position(|(p, _)| p == path) {
+        let (_, text) = rewrites.remove(at);
+        std::fs::write(path, text).expect("write");
+    }
+}
+
+/// In tests: texts to write into files just before they are read again (for a tree dropped,
+/// [`Reparse::body`], or a text not kept), each once, in order (a file changed between its
+/// first read and the next).
 #[cfg(test)]
 pub(crate) static REWRITE_BEFORE_READ_AGAIN: std::sync::Mutex<Vec<(PathBuf, String)>> =
     std::sync::Mutex::new(Vec::new());
