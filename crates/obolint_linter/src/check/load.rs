@@ -43,7 +43,7 @@ pub(super) struct LoadedRoot {
     /// The facts of each parsed file whose tree was dropped once they were taken, for the
     /// index (taken by the analysis); its parse keeps its comments and errors only.
     pub facts: Vec<Option<FileFacts>>,
-    /// The text of each file whose tree was dropped, to parse it again when asked for.
+    /// How to read again and parse again each file whose tree was dropped, when asked for.
     pub reparse: Vec<Option<Reparse>>,
     /// The parsed paths, with their ids.
     pub files: Vec<(usize, FileId)>,
@@ -1083,8 +1083,8 @@ fn parse_on_demand(
 }
 
 /// What [`parse_on_demand`] gives: each path's parse (if parsed), the suppression comments
-/// read while a deferred file's text was at hand, and the facts and text of each file whose
-/// tree was dropped.
+/// read while a deferred file's text was at hand, and the facts of each file whose tree was
+/// dropped, with how to read its text again.
 struct OnDemand {
     parsed: Vec<Option<Arc<ParsedSource>>>,
     noqa: ByIndex<Vec<Directive>>,
@@ -1158,14 +1158,14 @@ pub(super) struct FileParse {
     /// Its suppression comments, read while its text was at hand, when the run does not keep
     /// the text ([`Loaded::Deferred`]).
     directives: Option<Vec<Directive>>,
-    /// Its facts and its text, when its tree was dropped ([`take_facts`]).
+    /// Its facts and how to read its text again, when its tree was dropped ([`take_facts`]).
     lazy: Lazy,
     /// The import statements it keeps should it be left unanalysed ([`unanalysed_files`]),
     /// when it cannot start a finding and its tree was dropped.
     cut: Option<Vec<ruff_python_ast::Stmt>>,
 }
 
-/// A file's facts and its text, when its tree was dropped ([`take_facts`]).
+/// A file's facts and how to read its text again, when its tree was dropped ([`take_facts`]).
 type Lazy = Option<Box<(FileFacts, Reparse)>>;
 
 /// The texts [`after_parse`] reads: that of a file that may be inert (which its tree decides),
@@ -1269,7 +1269,8 @@ fn after_parse(
 
 /// A deferred file's facts ([`FileFacts`]), taken from its model while its tree is fresh, and
 /// its tree dropped (its parse keeps its comments): the index and the analyses read the facts,
-/// and the few files whose code they read further are parsed again from the text kept here.
+/// and the few files whose code they read further are read again from disk and parsed again
+/// (when the text is still the one parsed: [`Reparse`]).
 /// Only a file whose text is not kept (`deferred`, the text it was parsed from) that parsed as
 /// plain Python without an error (a deferred file read again may have become a notebook since
 /// its first read), and not in a check that shares its parses (the language server keeps

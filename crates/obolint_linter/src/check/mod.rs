@@ -556,22 +556,22 @@ impl Run<'_> {
     /// check that keeps its parses: the language server checks again when a file changes).
     fn check_root_anew(&self, prepared: Prepared) -> Result<RootOutput, CheckError> {
         const ATTEMPTS: usize = 3;
-        for _ in 1..ATTEMPTS {
-            let again = prepared.clone();
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.check_root(again)))
-            {
-                Ok(Ok(output)) if output.changed && self.parses.is_none() => {}
+        let mut attempt = 1;
+        loop {
+            let again = attempt < ATTEMPTS;
+            attempt += 1;
+            let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.check_root(prepared.clone())
+            }));
+            match checked {
+                Ok(Ok(output)) if again && output.changed && self.parses.is_none() => {}
                 Ok(output) => return output,
-                Err(payload) if payload.is::<crate::project::ChangedWhileChecked>() => {}
-                Err(payload) => std::panic::resume_unwind(payload),
+                Err(payload) => match payload.downcast::<crate::project::ChangedWhileChecked>() {
+                    Ok(_) if again => {}
+                    Ok(changed) => return Err(CheckError::ChangedWhileChecked(changed.0)),
+                    Err(payload) => std::panic::resume_unwind(payload),
+                },
             }
-        }
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.check_root(prepared))) {
-            Ok(output) => output,
-            Err(payload) => match payload.downcast::<crate::project::ChangedWhileChecked>() {
-                Ok(changed) => Err(CheckError::ChangedWhileChecked(changed.0)),
-                Err(payload) => std::panic::resume_unwind(payload),
-            },
         }
     }
 
